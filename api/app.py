@@ -1,0 +1,88 @@
+"""The FastAPI application: wiring only. Domain work lives in the domain packages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from api import errors
+from api.middleware import RequestContextMiddleware, SizeLimitMiddleware
+from taptrail import __version__
+from taptrail.logging import configure, log
+from taptrail.runtime import Runtime
+from taptrail.settings import Settings, get_settings
+
+DESCRIPTION = """
+Taptrail runs community physical-activity games: families tap cards on boxes around a town,
+walk or cycle to another box within the hour, and score for their school or group.
+
+* **Readers** (boxes) upload signed batches of taps.
+* **Organisers** set games up from one definition file and watch box health.
+* **Everyone** can read the leaderboards; players see their own points.
+* **Evaluators** download anonymised data.
+
+Authentication: `Authorization: Bearer <token>` with a token from `taptrail token create`.
+Errors are `{"error": "<code>", "detail": "<sentence>"}`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure(settings.log_level, settings.log_json)
+    runtime = Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start(app)
+        log.info("taptrail.started", database=runtime.database_kind, redis=bool(settings.redis_url))
+        try:
+            yield
+        finally:
+            await runtime.stop(app)
+
+    app = FastAPI(
+        title="Taptrail",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+    )
+    app.state.settings = settings
+    errors.install(app)
+
+    from api import games, health
+
+    api_v1 = APIRouter(prefix="/api/v1")
+    api_v1.include_router(games.router)
+    for name in ("readers", "admin_boxes", "scoring", "leaderboard", "people", "evaluation"):
+        module = _optional_router(name)
+        if module is not None:
+            api_v1.include_router(module)
+    app.include_router(health.router)
+    app.include_router(api_v1)
+    pages = _optional_router("pages")
+    if pages is not None:
+        app.include_router(pages)
+
+    app.add_middleware(
+        SizeLimitMiddleware,
+        default=1024 * 1024,
+        limits=[("/api/v1/readers/", settings.max_body_bytes), ("/api/v1/admin/games/", 64 << 20)],
+    )
+    app.add_middleware(RequestContextMiddleware, on_done=runtime.observe_request)
+    return app
+
+
+def _optional_router(name: str) -> APIRouter | None:
+    """Routers of the domains; each module exposes ``router``."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"api.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"api.{name}":
+            return None
+        raise
+    return getattr(module, "router", None)

@@ -1,0 +1,123 @@
+"""ASGI middleware: request ids in the log context, and request size limits."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = structlog.get_logger("taptrail.http")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _send_json(send: Send, status: int, body: dict[str, object]) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class SizeLimitMiddleware:
+    """Refuses bodies over a limit with 413, before the endpoint sees them.
+
+    Limits are matched by path prefix, longest first; the default applies elsewhere.
+    """
+
+    def __init__(self, app: ASGIApp, *, default: int, limits: Sequence[tuple[str, int]]) -> None:
+        self.app = app
+        self.default = default
+        self.limits = sorted(limits, key=lambda item: -len(item[0]))
+
+    def _limit_for(self, path: str) -> int:
+        for prefix, limit in self.limits:
+            if path.startswith(prefix):
+                return limit
+        return self.default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit_for(scope["path"])
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        too_large = {
+            "error": "payload_too_large",
+            "detail": f"the request body is over the limit of {limit} bytes",
+        }
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _send_json(send, 413, too_large)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _send_json(send, 413, too_large)
+
+
+class RequestContextMiddleware:
+    """Binds a request id (from X-Request-ID or new) to every log line of the request."""
+
+    def __init__(self, app: ASGIApp, *, on_done: Callable[[str, str, int, float], None]) -> None:
+        self.app = app
+        self.on_done = on_done
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["type"] == "http":
+                route = scope.get("route")
+                path = getattr(route, "path", None) or "unmatched"
+                self.on_done(scope.get("method", ""), path, status, time.perf_counter() - started)
+            structlog.contextvars.unbind_contextvars("request_id")

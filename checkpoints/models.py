@@ -1,0 +1,150 @@
+"""Readers (boxes), their placement history, and the taps they upload."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from taptrail.db import Base, UTCDateTime, utcnow
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, so big ids use INTEGER there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Reader(Base):
+    """A box's RFID reader. Its id is its serial number, global across games."""
+
+    __tablename__ = "readers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"), index=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"))
+    # Fernet-encrypted with the server key: HMAC checks need the secret itself.
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    secret_rotated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_upload_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_tap_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    battery_pct: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    firmware: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    queue_depth: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    clock_offset_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReaderAssignment(Base):
+    """Where a reader stood from ``valid_from`` (null = from the start) onwards."""
+
+    __tablename__ = "reader_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
+    reader_id: Mapped[str] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"))
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (Index("ix_reader_assignments_reader", "reader_id", "valid_from"),)
+
+
+class Tap(Base):
+    """An accepted tap and, once scored, its outcome: together they are the points ledger.
+
+    Every total (holder, player, team, day) is a sum over these rows.
+    """
+
+    __tablename__ = "taps"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(8))  # reader | app
+    # reader: "<reader_id>/<boot>/<seq>"; app: "app/<player_id>/<client_id>". Tie-breaker.
+    source_key: Mapped[str] = mapped_column(String(160))
+    reader_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    boot: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"))
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"))
+    card_uid: Mapped[str] = mapped_column(String(20))
+    tapped_at_raw: Mapped[datetime] = mapped_column(UTCDateTime())
+    tapped_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Scoring output (null until scored).
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+    multiplier: Mapped[Decimal | None] = mapped_column(Numeric(6, 3), nullable=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), nullable=True
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), nullable=True
+    )
+    local_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("game_id", "source_key"),
+        Index("ix_taps_holder_time", "game_id", "holder_id", "tapped_at"),
+        Index("ix_taps_card", "game_id", "card_id"),
+        Index("ix_taps_checkpoint_time", "game_id", "checkpoint_id", "tapped_at"),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN "
+            "('out_of_game','journey_start','repeat','too_fast','leg','capped')",
+            name="outcome",
+        ),
+    )
+
+
+class TapRejection(Base):
+    """A tap that will never score, kept for diagnosis."""
+
+    __tablename__ = "tap_rejections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(8), default="reader")
+    reader_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    boot: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    card_uid_raw: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    tapped_at_raw: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    tapped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    detail: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (Index("ix_tap_rejections_reader", "game_id", "reader_id", "received_at"),)
+
+
+class ReaderHeartbeat(Base):
+    __tablename__ = "reader_heartbeats"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
+    reader_id: Mapped[str] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    battery_pct: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    firmware: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    queue_depth: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (Index("ix_reader_heartbeats_reader", "game_id", "reader_id", "received_at"),)

@@ -1,0 +1,687 @@
+"""Pure report builder: who took part, what changed, and for whom (by IMD quintile).
+
+Input: :class:`Participant` records (plain dataclasses) and residents per quintile (the IoD
+population denominators of the game area's LSOAs), per nation. Output: a JSON-ready ``dict``;
+:func:`report_to_csv_rows` flattens it for CSV.
+
+Groups. Quintiles are within one nation (never pooled): a report has one section per nation,
+each with groups ``Q1``-``Q5`` (that nation's quintiles, Q1 = most deprived 20%), ``other``
+(everyone else: other nations, unknown deprivation, and for uptake players living outside the
+game area) and ``total`` (the whole game). Groups Q1-Q5 + other add up to the total.
+
+Disclosure control (:mod:`evaluation.disclosure`) applies to every group below the whole game:
+counts 1-7 -> ``"*"``, other counts rounded to 5; percentages from unrounded counts, ``"*"``
+when the denominator is under 10 or the numerator/complement is 1-7; means and tests from
+fewer than 10 people ``"*"``; secondary suppression across the groups of each measure. The
+``total`` group is whole-game level: counts are exact, and only the "fewer than 10 people"
+rules apply. Inequality indices are published only when every quintile value they are computed
+from is published (otherwise they could give a suppressed value back). ``None`` means "not
+applicable" (e.g. no one in the group).
+
+Paired design: for each follow-up wave (2 = game end, 3 = about six months later) against the
+baseline (wave 1, registration), only people who answered the item at both waves count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from evaluation import disclosure as dc
+from evaluation import stats
+
+__all__ = [
+    "BELONGING_LEVELS",
+    "CSV_COLUMNS",
+    "GROUPS",
+    "NATURE_ITEMS",
+    "NATURE_MIN_ITEMS",
+    "REPORT_SCHEMA",
+    "Participant",
+    "WaveAnswers",
+    "build_report",
+    "report_to_csv_rows",
+]
+
+REPORT_SCHEMA: Final = "taptrail.evaluation.report/1"
+BASELINE_WAVE: Final = 1
+FOLLOW_UP_WAVES: Final = (2, 3)
+QUINTILES: Final = (1, 2, 3, 4, 5)
+GROUPS: Final = ("Q1", "Q2", "Q3", "Q4", "Q5", "other")
+TOTAL: Final = "total"
+INACTIVE_MAX_DAYS: Final = 1
+GUIDELINE_MIN_DAYS: Final = 5
+#: Community Life Survey answers, weakest to strongest (scored 1-4)
+BELONGING_LEVELS: Final = ("not_at_all", "not_very", "fairly", "very")
+BELONGS: Final = frozenset({"fairly", "very"})
+NATURE_ITEMS: Final = 6
+#: a person's nature connection score needs at least this many of the six items answered
+NATURE_MIN_ITEMS: Final = 4
+
+_PCT_DECIMALS: Final = 1
+_MEAN_DECIMALS: Final = 2
+_P_DECIMALS: Final = 4
+_SII_DECIMALS: Final = 3
+
+
+@dataclass(frozen=True, slots=True)
+class WaveAnswers:
+    """One person's answers at one wave; ``None`` = not answered or "prefer not to say"."""
+
+    activity_days: int | None = None
+    belonging: str | None = None
+    nature: tuple[int | None, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.activity_days is not None and not 0 <= self.activity_days <= 7:
+            raise ValueError("activity_days must be 0-7")
+        if self.belonging is not None and self.belonging not in BELONGING_LEVELS:
+            raise ValueError(f"belonging must be one of {', '.join(BELONGING_LEVELS)}")
+        if len(self.nature) > NATURE_ITEMS:
+            raise ValueError(f"at most {NATURE_ITEMS} nature items")
+        if any(v is not None and not 1 <= v <= 7 for v in self.nature):
+            raise ValueError("nature items are scored 1-7")
+
+    @property
+    def belonging_score(self) -> int | None:
+        """1 (not at all strongly) to 4 (very strongly)."""
+        return None if self.belonging is None else BELONGING_LEVELS.index(self.belonging) + 1
+
+    @property
+    def nature_score(self) -> float | None:
+        """Mean item score (1-7) of the answered items, if at least 4 of 6 were answered."""
+        answered = [v for v in self.nature if v is not None]
+        if len(answered) < NATURE_MIN_ITEMS:
+            return None
+        return sum(answered) / len(answered)
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    player_id: int
+    #: IMD quintile (1 = most deprived) within ``nation``; None when not known
+    imd_quintile: int | None
+    nation: str | None
+    waves: Mapping[int, WaveAnswers] = field(default_factory=dict)
+    #: lives in one of the game area's LSOAs (counts towards uptake rates)
+    in_area: bool = True
+
+    def __post_init__(self) -> None:
+        if self.imd_quintile is not None and self.imd_quintile not in QUINTILES:
+            raise ValueError("imd_quintile must be 1-5 or None")
+
+    def answers(self, wave: int) -> WaveAnswers | None:
+        return self.waves.get(wave)
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def _group_of(p: Participant, nation: str) -> int:
+    if p.nation == nation and p.imd_quintile is not None:
+        return p.imd_quintile - 1
+    return len(GROUPS) - 1
+
+
+def _round(value: float | None, decimals: int) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, decimals)
+
+
+class _Metrics:
+    """Collects metric -> {group -> value} and turns it into group -> {metric -> value}."""
+
+    def __init__(self) -> None:
+        self.by_metric: dict[str, dict[str, Any]] = {}
+
+    def put(self, metric: str, groups: Sequence[Any], total: Any) -> None:
+        values = dict(zip(GROUPS, groups, strict=True))
+        values[TOTAL] = total
+        self.by_metric[metric] = values
+
+    def groups(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {g: {} for g in (*GROUPS, TOTAL)}
+        for metric, values in self.by_metric.items():
+            for group, value in values.items():
+                out[group][metric] = value
+        return out
+
+
+def _counts(m: _Metrics, metric: str, counts: Sequence[int]) -> frozenset[int]:
+    protected = dc.protect_counts(counts, total_exact=True)
+    m.put(metric, protected.values, protected.total)
+    return protected.suppressed
+
+
+def _total_pct(num: int, den: int, scale: float = 100.0) -> float | str | None:
+    return dc.disclose_percentage(
+        num, den, decimals=_PCT_DECIMALS, scale=scale, protect_small_counts=False
+    )
+
+
+def _pcts(
+    m: _Metrics,
+    metric: str,
+    nums: Sequence[int],
+    dens: Sequence[int],
+    also_hidden: Iterable[int] = (),
+) -> set[int]:
+    published = dc.protect_percentages(
+        nums, dens, also_hidden=frozenset(also_hidden), decimals=_PCT_DECIMALS
+    )
+    m.put(metric, published, _total_pct(sum(nums), sum(dens)))
+    return {i for i, v in enumerate(published) if v == dc.SUPPRESSED}
+
+
+def _means(
+    m: _Metrics,
+    prefix: str,
+    per_group: Sequence[stats.MeanEstimate],
+    total: stats.MeanEstimate,
+    *,
+    with_ci: bool = True,
+    with_p: bool = False,
+) -> set[int]:
+    values = [e.mean for e in per_group]
+    sizes = [e.n for e in per_group]
+    published, hidden = dc.protect_statistics(values, sizes, decimals=_MEAN_DECIMALS)
+    m.put(prefix, published, dc.disclose_statistic(total.mean, total.n, decimals=_MEAN_DECIMALS))
+
+    def follow(attr: str, decimals: int) -> None:
+        group_values = [
+            None
+            if getattr(e, attr) is None
+            else dc.SUPPRESSED
+            if i in hidden
+            else _round(getattr(e, attr), decimals)
+            for i, e in enumerate(per_group)
+        ]
+        m.put(
+            f"{prefix}_{attr}",
+            group_values,
+            dc.disclose_statistic(getattr(total, attr), total.n, decimals=decimals),
+        )
+
+    if with_ci:
+        follow("ci_low", _MEAN_DECIMALS)
+        follow("ci_high", _MEAN_DECIMALS)
+    if with_p:
+        follow("p_value", _P_DECIMALS)
+    return set(hidden)
+
+
+def _mcnemar(
+    m: _Metrics,
+    b: Sequence[int],
+    c: Sequence[int],
+    n_paired: Sequence[int],
+    hidden_counts: frozenset[int],
+) -> None:
+    groups: list[float | str | None] = []
+    for i, (bi, ci, n) in enumerate(zip(b, c, n_paired, strict=True)):
+        if n == 0:
+            groups.append(None)
+        elif n < dc.MIN_PEOPLE or i in hidden_counts:
+            groups.append(dc.SUPPRESSED)
+        else:
+            groups.append(_round(stats.mcnemar_exact(bi, ci).p_value, _P_DECIMALS))
+    n_total = sum(n_paired)
+    total_p = stats.mcnemar_exact(sum(b), sum(c)).p_value if n_total else None
+    m.put("mcnemar_p", groups, dc.disclose_statistic(total_p, n_total, decimals=_P_DECIMALS))
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    before: float
+    after: float
+
+
+def _pairs(
+    people: Sequence[Participant],
+    nation: str,
+    wave: int,
+    score: Callable[[WaveAnswers], float | None],
+) -> tuple[list[int], list[list[_Pair]]]:
+    """Baseline respondents per group, and the (before, after) pairs per group."""
+    n_baseline = [0] * len(GROUPS)
+    pairs: list[list[_Pair]] = [[] for _ in GROUPS]
+    for p in people:
+        base = p.answers(BASELINE_WAVE)
+        before = score(base) if base is not None else None
+        if before is None:
+            continue
+        g = _group_of(p, nation)
+        n_baseline[g] += 1
+        follow = p.answers(wave)
+        after = score(follow) if follow is not None else None
+        if after is not None:
+            pairs[g].append(_Pair(before, after))
+    return n_baseline, pairs
+
+
+def _count_pairs(pairs: list[list[_Pair]], test: Callable[[_Pair], bool]) -> list[int]:
+    return [sum(1 for pair in group if test(pair)) for group in pairs]
+
+
+def _change(pairs: Sequence[_Pair]) -> stats.MeanEstimate:
+    return stats.mean_with_ci([p.after - p.before for p in pairs])
+
+
+def _paired_binary(
+    people: Sequence[Participant],
+    nation: str,
+    wave: int,
+    *,
+    score: Callable[[WaveAnswers], float | None],
+    target: Callable[[float], bool],
+    target_name: str,
+    leave_name: str,
+    enter_name: str,
+    improved_name: str,
+    extra_states: Mapping[str, Callable[[float], bool]],
+    change_name: str,
+) -> dict[str, Any]:
+    """Shared paired analysis for a binary state (inactive; not belonging).
+
+    b = left the target state (target -> not), c = entered it (not -> target)."""
+    m = _Metrics()
+    n_baseline, pairs = _pairs(people, nation, wave, score)
+    n_paired = [len(g) for g in pairs]
+    hidden_base = _counts(m, "n_baseline", n_baseline)
+    hidden_paired = _counts(m, "n_paired", n_paired)
+    _pcts(m, "follow_up_pct", n_paired, n_baseline, hidden_base | hidden_paired)
+
+    states = {target_name: target, **extra_states}
+    hidden_target_before: set[int] = set()
+    for name, test in states.items():
+        hidden = _pcts(
+            m,
+            f"{name}_before_pct",
+            _count_pairs(pairs, lambda p, t=test: t(p.before)),  # type: ignore[misc]
+            n_paired,
+            hidden_paired,
+        )
+        if name == target_name:
+            hidden_target_before = hidden
+        _pcts(
+            m,
+            f"{name}_after_pct",
+            _count_pairs(pairs, lambda p, t=test: t(p.after)),  # type: ignore[misc]
+            n_paired,
+            hidden_paired,
+        )
+
+    b = _count_pairs(pairs, lambda p: target(p.before) and not target(p.after))
+    c = _count_pairs(pairs, lambda p: not target(p.before) and target(p.after))
+    hidden_b = _counts(m, leave_name, b)
+    hidden_c = _counts(m, enter_name, c)
+    _mcnemar(m, b, c, n_paired, hidden_b | hidden_c)
+
+    in_target = _count_pairs(pairs, lambda p: target(p.before))
+    improved = _count_pairs(pairs, lambda p: target(p.before) and p.after > p.before)
+    _pcts(m, improved_name, improved, in_target, hidden_paired | hidden_target_before)
+
+    per_group = [_change(g) for g in pairs]
+    total = _change([p for g in pairs for p in g])
+    _means(m, change_name, per_group, total)
+    return {"groups": m.groups(), "_changes": per_group}
+
+
+def _activity(people: Sequence[Participant], nation: str, wave: int) -> dict[str, Any]:
+    def days(a: WaveAnswers) -> float | None:
+        return None if a.activity_days is None else float(a.activity_days)
+
+    return _paired_binary(
+        people,
+        nation,
+        wave,
+        score=days,
+        target=lambda d: d <= INACTIVE_MAX_DAYS,
+        target_name="inactive",
+        leave_name="b_inactive_to_active",
+        enter_name="c_active_to_inactive",
+        improved_name="inactive_at_baseline_now_more_days_pct",
+        extra_states={"meets_guideline": lambda d: d >= GUIDELINE_MIN_DAYS},
+        change_name="mean_change_days",
+    )
+
+
+def _belonging(people: Sequence[Participant], nation: str, wave: int) -> dict[str, Any]:
+    def level(a: WaveAnswers) -> float | None:
+        s = a.belonging_score
+        return None if s is None else float(s)
+
+    belongs_min = BELONGING_LEVELS.index("fairly") + 1
+    result = _paired_binary(
+        people,
+        nation,
+        wave,
+        score=level,
+        target=lambda s: s < belongs_min,
+        target_name="not_belonging",
+        leave_name="b_not_belonging_to_belonging",
+        enter_name="c_belonging_to_not_belonging",
+        improved_name="not_belonging_at_baseline_now_stronger_pct",
+        extra_states={"belongs": lambda s: s >= belongs_min},
+        change_name="mean_change_score",
+    )
+    return result
+
+
+def _nature(people: Sequence[Participant], nation: str, wave: int) -> dict[str, Any]:
+    m = _Metrics()
+    n_baseline, pairs = _pairs(people, nation, wave, lambda a: a.nature_score)
+    n_paired = [len(g) for g in pairs]
+    hidden_base = _counts(m, "n_baseline", n_baseline)
+    hidden_paired = _counts(m, "n_paired", n_paired)
+    _pcts(m, "follow_up_pct", n_paired, n_baseline, hidden_base | hidden_paired)
+    everyone = [p for g in pairs for p in g]
+    _means(
+        m,
+        "mean_before",
+        [stats.mean_with_ci([p.before for p in g]) for g in pairs],
+        stats.mean_with_ci([p.before for p in everyone]),
+        with_ci=False,
+    )
+    _means(
+        m,
+        "mean_after",
+        [stats.mean_with_ci([p.after for p in g]) for g in pairs],
+        stats.mean_with_ci([p.after for p in everyone]),
+        with_ci=False,
+    )
+    per_group = [_change(g) for g in pairs]
+    _means(m, "mean_change", per_group, _change(everyone), with_p=True)
+    return {"groups": m.groups(), "_changes": per_group}
+
+
+def _uptake(
+    people: Sequence[Participant], nation: str, residents: Mapping[int, int]
+) -> tuple[dict[str, Any], list[int], list[float | str | None]]:
+    m = _Metrics()
+    players = [0] * len(GROUPS)
+    for p in people:
+        g = _group_of(p, nation)
+        if g < 5 and not p.in_area:
+            g = 5
+        players[g] += 1
+    res = [int(residents.get(q, 0)) for q in QUINTILES]
+    if any(r < 0 for r in res):
+        raise ValueError("residents must be non-negative")
+    in_area = players[:5]
+    hidden_players = _counts(m, "players", players)
+    m.put("residents", [*res, None], sum(res))
+    rates = dc.protect_percentages(
+        in_area,
+        [max(r, n) for r, n in zip(res, in_area, strict=True)],
+        also_hidden=hidden_players - {5},
+        decimals=2,
+        scale=1000.0,
+    )
+    rates = [None if r == 0 else v for r, v in zip(res, rates, strict=True)]
+    total_rate = (
+        dc.disclose_percentage(sum(in_area), sum(res), decimals=2, scale=1000.0,
+                               protect_small_counts=False)
+        if sum(res) >= sum(in_area)
+        else None
+    )
+    m.put("rate_per_1000", [*rates, None], total_rate)
+    known = sum(in_area)
+    shares = dc.protect_percentages(
+        in_area, [known] * 5, also_hidden=hidden_players - {5}, decimals=_PCT_DECIMALS
+    )
+    m.put("share_of_players_pct", [*shares, None], 100.0 if known else None)
+    total_res = sum(res)
+    m.put(
+        "share_of_residents_pct",
+        [round(100 * r / total_res, _PCT_DECIMALS) if total_res else None for r in res] + [None],
+        100.0 if total_res else None,
+    )
+    m.put("players_in_area", [*[None] * 5, None], sum(in_area))
+    groups = m.groups()
+    for g in GROUPS:
+        groups[g].pop("players_in_area")
+    return {"groups": groups}, res, rates
+
+
+# --------------------------------------------------------------------------------------------
+# inequality
+
+
+_SII_CONVENTION: Final = (
+    "Low & Low (2004) as in PHEindicatormethods phe_sii: quintiles ordered most deprived "
+    "(Q1) to least deprived (Q5), each at the midpoint of its cumulative share of the area's "
+    "residents; population-weighted regression of the indicator on that rank. SII = fitted "
+    "value at the least deprived end minus the most deprived end (positive = higher in less "
+    "deprived areas). RII = fitted least deprived / fitted most deprived. relative_to_mean = "
+    "SII / population-weighted mean."
+)
+
+
+def _sii_block(
+    values: Sequence[float | str | None],
+    raw_values: Sequence[float | None],
+    ses: Sequence[float | None],
+    residents: Sequence[int],
+) -> dict[str, Any]:
+    used = [i for i in range(5) if residents[i] > 0]
+    base: dict[str, Any] = {"quintiles_used": [i + 1 for i in used]}
+    if len(used) < 3:
+        return {**base, "status": "not enough quintiles (need residents in at least 3)"}
+    if any(values[i] == dc.SUPPRESSED for i in used):
+        return {
+            **base,
+            "status": "suppressed: depends on a suppressed quintile value",
+            "sii": dc.SUPPRESSED,
+            "rii": dc.SUPPRESSED,
+        }
+    if any(raw_values[i] is None or ses[i] is None for i in used):
+        return {**base, "status": "no value for every quintile"}
+    result = stats.slope_index_of_inequality(
+        [float(raw_values[i]) for i in used],  # type: ignore[arg-type]
+        [residents[i] for i in used],
+        standard_errors=[float(ses[i]) for i in used],  # type: ignore[arg-type]
+    )
+    return {
+        **base,
+        "status": "ok",
+        "sii": _round(result.sii, _SII_DECIMALS),
+        "sii_ci_low": _round(result.sii_ci_low, _SII_DECIMALS),
+        "sii_ci_high": _round(result.sii_ci_high, _SII_DECIMALS),
+        "rii": _round(result.rii, _SII_DECIMALS),
+        "rii_ci_low": _round(result.rii_ci_low, _SII_DECIMALS),
+        "rii_ci_high": _round(result.rii_ci_high, _SII_DECIMALS),
+        "relative_to_mean": _round(result.relative_to_mean, _SII_DECIMALS),
+    }
+
+
+def _uptake_sii(
+    residents: Sequence[int], players: Sequence[int], published: Sequence[float | str | None]
+) -> dict[str, Any]:
+    raw: list[float | None] = []
+    ses: list[float | None] = []
+    for n, r in zip(players, residents, strict=True):
+        if r <= 0:
+            raw.append(None)
+            ses.append(None)
+            continue
+        p = min(n / r, 1.0)
+        raw.append(1000 * p)
+        ses.append(1000 * math.sqrt(p * (1 - p) / r))
+    return _sii_block(published, raw, ses, residents)
+
+
+def _change_sii(
+    section: Mapping[str, Any], metric: str, residents: Sequence[int]
+) -> dict[str, Any]:
+    changes: list[stats.MeanEstimate] = section["_changes"]
+    published = [section["groups"][g][metric] for g in GROUPS[:5]]
+    raw = [e.mean if e.n >= 2 else None for e in changes[:5]]
+    ses = [e.se for e in changes[:5]]
+    return _sii_block(published, raw, ses, residents)
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def _definitions() -> dict[str, Any]:
+    return {
+        "groups": "Q1-Q5 = IMD quintiles within the nation (Q1 = most deprived 20% of small "
+        "areas nationally, quintile = ceil(decile / 2)); other = other nations, unknown "
+        "deprivation or (uptake) living outside the game area; total = whole game",
+        "uptake": "players living in the game area's LSOAs per 1,000 residents (IoD population "
+        "denominators); share_of_players_pct is among players with a known quintile",
+        "paired": "wave 1 (registration) against each follow-up wave; only people who "
+        "answered at both waves; follow_up_pct = paired / answered at baseline",
+        "activity": f"days with 30+ minutes of activity raising breathing rate (0-7); inactive "
+        f"= 0-{INACTIVE_MAX_DAYS} days; meets_guideline = {GUIDELINE_MIN_DAYS}+ days; "
+        "b = inactive -> not, c = not -> inactive; mcnemar_p = exact McNemar test on (b, c); "
+        "mean_change_days with a 95% t interval",
+        "belonging": "belongs = very or fairly strongly; b = not belonging -> belonging, c = "
+        "belonging -> not; mean_change_score on 1 (not at all) to 4 (very strongly)",
+        "nature": f"Nature Connection Index items, mean item score 1-7 of the answered items "
+        f"(at least {NATURE_MIN_ITEMS} of {NATURE_ITEMS}); mean_change with a 95% t interval "
+        "and paired t-test p",
+        "inequality": _SII_CONVENTION,
+    }
+
+
+def _disclosure_notes() -> dict[str, Any]:
+    return {
+        "suppressed_marker": dc.SUPPRESSED,
+        "not_applicable": None,
+        "rules": [
+            "below whole-game level: counts 1-7 shown as *, other counts rounded to the "
+            "nearest 5, 0 stays 0 (NHS Digital HES rule)",
+            "percentages from unrounded counts; * when the denominator is under 10 or the "
+            "numerator or its complement is 1-7 people",
+            "means, intervals and tests from fewer than 10 people: *",
+            "secondary suppression: when only one group of a measure is suppressed, the "
+            "next-smallest group is suppressed too, so no value can be recovered from the total",
+            "inequality indices: * when a quintile value they use is suppressed",
+            "total (whole game): exact counts; the fewer-than-10 rules still apply",
+        ],
+    }
+
+
+def build_report(
+    participants: Iterable[Participant],
+    residents: Mapping[str, Mapping[int, int]],
+    *,
+    nations: Sequence[str] | None = None,
+    follow_up_waves: Sequence[int] = FOLLOW_UP_WAVES,
+) -> dict[str, Any]:
+    """Build the evaluation report (see the module docstring for groups and rules).
+
+    ``residents`` maps nation -> quintile (1-5) -> residents of the game area's LSOAs in that
+    quintile. ``nations`` defaults to the nations in ``residents`` plus those of participants
+    with a known quintile.
+    """
+    people = list(participants)
+    if nations is None:
+        found = set(residents) | {
+            p.nation for p in people if p.nation is not None and p.imd_quintile is not None
+        }
+        nations = sorted(found)
+    sections: dict[str, Any] = {}
+    for nation in nations:
+        nation_residents = residents.get(nation, {})
+        bad = set(nation_residents) - set(QUINTILES)
+        if bad:
+            raise ValueError(f"residents for {nation}: quintiles must be 1-5, not {sorted(bad)}")
+        uptake, res, rates = _uptake(people, nation, nation_residents)
+        players = [0] * 5
+        for p in people:
+            g = _group_of(p, nation)
+            if g < 5 and p.in_area:
+                players[g] += 1
+        section: dict[str, Any] = {"uptake": uptake}
+        inequality: dict[str, Any] = {
+            "convention": _SII_CONVENTION,
+            "uptake_rate_per_1000": _uptake_sii(res, players, rates),
+        }
+        for name, builder, metric in (
+            ("activity", _activity, "mean_change_days"),
+            ("belonging", _belonging, "mean_change_score"),
+            ("nature", _nature, "mean_change"),
+        ):
+            by_wave: dict[str, Any] = {}
+            for wave in follow_up_waves:
+                built = builder(people, nation, wave)
+                inequality[f"{name}_{metric}_wave_{wave}"] = _change_sii(built, metric, res)
+                by_wave[f"wave_{wave}"] = {"groups": built["groups"]}
+            section[name] = by_wave
+        section["inequality"] = inequality
+        sections[nation] = section
+    return {
+        "schema": REPORT_SCHEMA,
+        "players": len(people),
+        "definitions": _definitions(),
+        "disclosure": _disclosure_notes(),
+        "nations": sections,
+    }
+
+
+#: Columns of :func:`report_to_csv_rows`.
+CSV_COLUMNS: Final = ("nation", "section", "comparison", "group", "metric", "value")
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return value
+
+
+def report_to_csv_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Flatten a :func:`build_report` result into rows with :data:`CSV_COLUMNS` keys
+    (``"*"`` stays ``"*"``; ``None`` is left for the CSV writer to print as empty)."""
+    rows: list[dict[str, Any]] = [
+        {
+            "nation": "",
+            "section": "game",
+            "comparison": "",
+            "group": TOTAL,
+            "metric": "players",
+            "value": report["players"],
+        }
+    ]
+    for nation, section in report["nations"].items():
+
+        def emit(sec: str, comparison: str, groups: Mapping[str, Mapping[str, Any]]) -> None:
+            for group, metrics in groups.items():
+                for metric, value in metrics.items():
+                    rows.append(
+                        {
+                            "nation": nation,
+                            "section": sec,
+                            "comparison": comparison,
+                            "group": group,
+                            "metric": metric,
+                            "value": _csv_value(value),
+                        }
+                    )
+
+        emit("uptake", "", section["uptake"]["groups"])
+        for name in ("activity", "belonging", "nature"):
+            for comparison, block in section[name].items():
+                emit(name, comparison, block["groups"])
+        for measure, block in section["inequality"].items():
+            if not isinstance(block, Mapping):
+                continue
+            for metric, value in block.items():
+                rows.append(
+                    {
+                        "nation": nation,
+                        "section": "inequality",
+                        "comparison": measure,
+                        "group": "",
+                        "metric": metric,
+                        "value": _csv_value(value),
+                    }
+                )
+    return rows

@@ -1,0 +1,182 @@
+"""Games, their checkpoints, teams and campaigns."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from taptrail.db import Base, UTCDateTime, utcnow
+
+TEAM_KINDS = ("school", "community", "workplace", "family", "other")
+AGE_BANDS = ("0-4", "5-11", "12-15", "16-24", "25-44", "45-64", "65+")
+
+
+class Game(Base):
+    __tablename__ = "games"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    journey_window_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    points_per_leg: Mapped[int] = mapped_column(Integer, default=10)
+    max_speed_kmh: Mapped[float] = mapped_column(Float, default=25.0)
+    max_points_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_members_for_average: Mapped[int] = mapped_column(Integer, default=5)
+    checkin_radius_m: Mapped[float] = mapped_column(Float, default=40.0)
+    daytime_start_hour: Mapped[int] = mapped_column(Integer, default=7)
+    daytime_end_hour: Mapped[int] = mapped_column(Integer, default=21)
+    email_retention_days: Mapped[int] = mapped_column(Integer, default=90)
+    # Bumped by every re-score so readers of stored totals can tell which rules made them.
+    scoring_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="period"),
+        CheckConstraint("journey_window_minutes > 0", name="window_positive"),
+        CheckConstraint("points_per_leg >= 0", name="points_nonnegative"),
+        CheckConstraint("max_speed_kmh > 0", name="speed_positive"),
+    )
+
+
+class Checkpoint(Base):
+    __tablename__ = "checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    active_to: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("game_id", "code"),
+        CheckConstraint("lat BETWEEN -90 AND 90", name="lat_range"),
+        CheckConstraint("lon BETWEEN -180 AND 180", name="lon_range"),
+    )
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (
+        UniqueConstraint("game_id", "code"),
+        CheckConstraint("kind IN ('school','community','workplace','family','other')", name="kind"),
+    )
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    checkpoint_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    checkpoint_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    age_bands: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (
+        UniqueConstraint("game_id", "code"),
+        CheckConstraint("multiplier > 0", name="multiplier_positive"),
+        CheckConstraint("ends_at > starts_at", name="period"),
+    )
+
+
+def json_list(value: Any) -> list[str]:
+    return sorted(value or [])
+
+
+class HolderTotal(Base):
+    """Stored totals of a holder, kept equal to the sums of its taps' outcomes."""
+
+    __tablename__ = "holder_totals"
+
+    game_id: Mapped[int] = mapped_column(
+        ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), primary_key=True)
+    taps: Mapped[int] = mapped_column(Integer, default=0)
+    counted_taps: Mapped[int] = mapped_column(Integer, default=0)
+    legs: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class HolderTeamTotal(Base):
+    """A holder's totals per team it counted for; gives teams' active members."""
+
+    __tablename__ = "holder_team_totals"
+
+    game_id: Mapped[int] = mapped_column(
+        ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    counted_taps: Mapped[int] = mapped_column(Integer, default=0)
+    legs: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class TeamTotal(Base):
+    __tablename__ = "team_totals"
+
+    game_id: Mapped[int] = mapped_column(
+        ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    legs: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+    active_members: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HolderDay(Base):
+    """A holder's activity on one local day of the game."""
+
+    __tablename__ = "holder_days"
+
+    game_id: Mapped[int] = mapped_column(
+        ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), primary_key=True)
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    taps: Mapped[int] = mapped_column(Integer, default=0)
+    counted_taps: Mapped[int] = mapped_column(Integer, default=0)
+    legs: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)

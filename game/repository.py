@@ -1,0 +1,65 @@
+"""SQL for games and the entities a game definition file declares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from checkpoints.models import Reader, ReaderAssignment
+from game.models import Campaign, Checkpoint, Game, Team
+from people.models import Card, Player, TeamMembership
+
+
+async def game_by_slug(session: AsyncSession, slug: str) -> Game | None:
+    return await session.scalar(select(Game).where(Game.slug == slug))
+
+
+async def checkpoints_of(session: AsyncSession, game_id: int) -> Sequence[Checkpoint]:
+    return (
+        await session.scalars(
+            select(Checkpoint).where(Checkpoint.game_id == game_id).order_by(Checkpoint.code)
+        )
+    ).all()
+
+
+async def teams_of(session: AsyncSession, game_id: int) -> Sequence[Team]:
+    return (
+        await session.scalars(select(Team).where(Team.game_id == game_id).order_by(Team.code))
+    ).all()
+
+
+async def campaigns_of(session: AsyncSession, game_id: int) -> Sequence[Campaign]:
+    return (
+        await session.scalars(
+            select(Campaign).where(Campaign.game_id == game_id).order_by(Campaign.starts_at)
+        )
+    ).all()
+
+
+async def readers_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, Reader]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Reader).where(Reader.id.in_(list(ids))))
+    return {r.id: r for r in rows}
+
+
+async def cards_of(session: AsyncSession, game_id: int) -> Sequence[Card]:
+    return (await session.scalars(select(Card).where(Card.game_id == game_id))).all()
+
+
+async def players_of(session: AsyncSession, game_id: int) -> Sequence[Player]:
+    return (await session.scalars(select(Player).where(Player.game_id == game_id))).all()
+
+
+async def memberships_of(session: AsyncSession, game_id: int) -> Sequence[TeamMembership]:
+    return (
+        await session.scalars(select(TeamMembership).where(TeamMembership.game_id == game_id))
+    ).all()
+
+
+async def assignments_of(session: AsyncSession, game_id: int) -> Sequence[ReaderAssignment]:
+    return (
+        await session.scalars(select(ReaderAssignment).where(ReaderAssignment.game_id == game_id))
+    ).all()

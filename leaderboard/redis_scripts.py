@@ -1,0 +1,169 @@
+"""Lua scripts of the Redis store (kept in Python so they ship with the package).
+
+Every script is passed all the keys it may touch in KEYS (one game's keys share a hash tag,
+so they sit in one cluster slot) and builds the same names from the game's key prefix.
+Scores are written with %.17g so doubles round-trip exactly; "+ 0" turns -0 into 0.
+The board layout and sort scores mirror leaderboard/store.py and leaderboard/ranking.py.
+"""
+
+_COMMON = r"""
+local P = ARGV[1]
+local SCALE = 100000000
+local function fmt(x) return string.format('%.17g', x + 0) end
+local function key_of(m) return string.sub(m, string.find(m, '\0', 1, true) + 1) end
+"""
+
+_TEAM_PLACES = r"""
+local function team_places(r, mm)
+  local avg = 0
+  if r.m > 0 then avg = r.p / r.m end
+  local seg = 'avgx'
+  if r.m >= mm then seg = 'avg' end
+  local out = {}
+  for _, k in ipairs({'all', r.k}) do
+    out[#out + 1] = {P .. 'teams:total:' .. k, fmt(-r.p)}
+    out[#out + 1] = {P .. 'teams:distance:' .. k, fmt(-r.d)}
+    out[#out + 1] = {P .. 'teams:' .. seg .. ':' .. k, fmt(-avg)}
+  end
+  return out
+end
+local function player_score(r)
+  local d = r.d
+  if d < 0 then d = 0 elseif d > SCALE - 1 then d = SCALE - 1 end
+  return fmt(-(r.p * SCALE + d))
+end
+"""
+
+# KEYS: meta, data:teams, data:players, every board key.
+# ARGV: prefix, changes JSON, default min_members. Returns the new version.
+APPLY = (
+    _COMMON
+    + _TEAM_PLACES
+    + r"""
+local meta, TEAMS, PLAYERS = KEYS[1], KEYS[2], KEYS[3]
+local ch = cjson.decode(ARGV[2])
+local mm = tonumber(redis.call('HGET', meta, 'min_members'))
+if not mm then
+  mm = tonumber(ARGV[3])
+  redis.call('HSET', meta, 'min_members', ARGV[3])
+end
+for _, t in ipairs(ch.teams) do
+  local raw = redis.call('HGET', TEAMS, t.c)
+  local r
+  if raw then
+    r = cjson.decode(raw)
+    for _, pl in ipairs(team_places(r, mm)) do redis.call('ZREM', pl[1], r.s) end
+  else
+    r = {n = t.c, k = 'other', p = 0, d = 0, m = 0, s = t.ds}
+  end
+  r.p = r.p + t.p
+  r.d = r.d + t.d
+  r.m = r.m + t.m
+  if t.n then r.n = t.n; r.s = t.s end
+  if t.k then r.k = t.k end
+  for _, pl in ipairs(team_places(r, mm)) do redis.call('ZADD', pl[1], pl[2], r.s) end
+  redis.call('HSET', TEAMS, t.c, cjson.encode(r))
+end
+local BOARD = P .. 'players'
+for _, u in ipairs(ch.players) do
+  local raw = redis.call('HGET', PLAYERS, u.h)
+  local r
+  if raw then
+    r = cjson.decode(raw)
+    if r.pub then redis.call('ZREM', BOARD, r.s) end
+  else
+    r = {n = u.h, p = 0, d = 0, pub = false, s = u.ds}
+  end
+  r.p = r.p + u.p
+  r.d = r.d + u.d
+  if u.n then r.n = u.n; r.s = u.s end
+  if u.pub ~= nil then r.pub = u.pub end
+  if u.t then r.t = u.t end
+  if r.pub then redis.call('ZADD', BOARD, player_score(r), r.s) end
+  redis.call('HSET', PLAYERS, u.h, cjson.encode(r))
+end
+return redis.call('HINCRBY', meta, 'version', 1)
+"""
+)
+
+# KEYS: meta, data hash, segment boards in reading order.
+# ARGV: prefix, mode ('page' | 'around'), offset or key, limit or n.
+# Returns {version, total, min_members (-1: unset), ranks, keys, records},
+# or {version, -1} when 'around' does not find the key on the board.
+READ = (
+    "#!lua flags=no-writes\n"
+    + _COMMON
+    + r"""
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+local mm = tonumber(redis.call('HGET', KEYS[1], 'min_members') or '-1')
+local DATA = KEYS[2]
+local segs = {}
+for i = 3, #KEYS do segs[#segs + 1] = KEYS[i] end
+local counts, total = {}, 0
+for i, k in ipairs(segs) do
+  counts[i] = redis.call('ZCARD', k)
+  total = total + counts[i]
+end
+local offset, limit
+if ARGV[2] == 'page' then
+  offset, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
+else
+  local raw = redis.call('HGET', DATA, ARGV[3])
+  if not raw then return {version, -1} end
+  local m = cjson.decode(raw).s
+  local pos, before = nil, 0
+  for i, k in ipairs(segs) do
+    local rk = redis.call('ZRANK', k, m)
+    if rk then pos = before + rk; break end
+    before = before + counts[i]
+  end
+  if not pos then return {version, -1} end
+  local n = tonumber(ARGV[4])
+  offset, limit = math.max(0, pos - n), 2 * n + 1
+end
+local ranks, keys = {}, {}
+local got, before = 0, 0
+for i, k in ipairs(segs) do
+  local n = counts[i]
+  local start = offset + got - before
+  if got < limit and start >= 0 and start < n then
+    local items = redis.call('ZRANGE', k, start, start + limit - got - 1, 'WITHSCORES')
+    local prev, rank = nil, 0
+    for j = 1, #items, 2 do
+      local s = tonumber(items[j + 1])
+      if prev == nil then
+        rank = before + redis.call('ZCOUNT', k, '-inf', '(' .. items[j + 1]) + 1
+      elseif s ~= prev then
+        rank = before + start + (j - 1) / 2 + 1
+      end
+      prev = s
+      ranks[#ranks + 1] = rank
+      keys[#keys + 1] = key_of(items[j])
+      got = got + 1
+    end
+  end
+  before = before + n
+end
+local records = {}
+if #keys > 0 then records = redis.call('HMGET', DATA, unpack(keys)) end
+return {version, total, mm, ranks, keys, records}
+"""
+)
+
+# KEYS: meta, then (live, temp) pairs. ARGV: prefix, min_members. Returns the new version.
+SWAP = (
+    _COMMON
+    + r"""
+for i = 2, #KEYS, 2 do
+  local live, tmp = KEYS[i], KEYS[i + 1]
+  if redis.call('EXISTS', tmp) == 1 then
+    redis.call('RENAME', tmp, live)
+    redis.call('PERSIST', live)
+  else
+    redis.call('DEL', live)
+  end
+end
+redis.call('HSET', KEYS[1], 'min_members', ARGV[2])
+return redis.call('HINCRBY', KEYS[1], 'version', 1)
+"""
+)

@@ -1,0 +1,207 @@
+"""The ``taptrail`` command (interfaces.md §4)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from taptrail.db import make_engine, make_sessionmaker
+from taptrail.settings import Settings, get_settings
+
+T = TypeVar("T")
+
+
+def run_with_session(fn: Callable[[AsyncSession], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Runs ``fn`` in one transaction against the configured database."""
+
+    async def _main() -> T:
+        settings = get_settings()
+        engine = make_engine(settings.database_url)
+        try:
+            if migrate:
+                from taptrail.migrate import upgrade
+
+                await upgrade(engine)
+            async with make_sessionmaker(engine)() as session:
+                value = await fn(session)
+                await session.commit()
+                return value
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_main())
+
+
+@click.group()
+@click.version_option(package_name="taptrail")
+def main() -> None:
+    """Taptrail: community physical-activity games."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations."""
+
+    async def _noop(_: AsyncSession) -> None:
+        return None
+
+    run_with_session(_noop)
+    click.echo("database is up to date")
+
+
+def _serve(settings: Settings, host: str, port: int, **extra: Any) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    async def _migrate() -> None:
+        from taptrail.migrate import upgrade
+
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_migrate())
+    app = create_app(settings)
+    for key, value in extra.items():
+        setattr(app.state, key, value)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=20)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the API (migrations are applied first)."""
+    settings = get_settings()
+    click.echo(f"Taptrail on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    _serve(settings, host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--taps-per-second", default=3.0, show_default=True, type=float)
+def demo(host: str, port: int, taps_per_second: float) -> None:
+    """Serve a built-in demo town with simulated taps moving the boards."""
+    from taptrail.demo_runner import prepare_demo
+
+    settings, banner = prepare_demo(host, port)
+    click.echo(banner)
+    _serve(settings, host, port, demo_taps_per_second=taps_per_second, demo=True)
+
+
+@main.group()
+def game() -> None:
+    """Games: load definition files, re-score."""
+
+
+@game.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def game_load(file: Path) -> None:
+    """Load a game definition file (YAML or JSON): an idempotent upsert."""
+    from game.definition import DefinitionError
+    from game.service import load_definition
+    from taptrail.secrets_box import secret_box
+
+    text = file.read_text(encoding="utf-8-sig")
+
+    async def _load(session: AsyncSession) -> Any:
+        return await load_definition(
+            session, text, box=secret_box(get_settings()), actor="cli", filename=file.name
+        )
+
+    try:
+        result = run_with_session(_load)
+    except DefinitionError as exc:
+        click.echo(f"{file}: {len(exc.errors)} problem(s); nothing was changed:", err=True)
+        for line in exc.errors:
+            click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    if result.changes:
+        click.echo(f"{result.slug}: {len(result.changes)} change(s)")
+        for line in result.changes:
+            click.echo(f"  {line}")
+    else:
+        click.echo(f"{result.slug}: no changes")
+    for line in result.notes:
+        click.echo(f"  note: {line}")
+    if result.generated_secrets:
+        click.echo("Generated reader secrets (shown once; program them into the boxes):")
+        for reader_id, secret in sorted(result.generated_secrets.items()):
+            click.echo(f"  {reader_id} {secret}")
+    if result.changes and not result.created:
+        asyncio.run(_rebuild_boards_after_cli(result.slug))
+
+
+async def _rebuild_boards_after_cli(slug: str) -> None:
+    try:
+        from leaderboard.rebuild import rebuild_from_settings
+    except ModuleNotFoundError:
+        return
+    await rebuild_from_settings(get_settings(), slug)
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens."""
+
+
+@token.command("create")
+@click.option(
+    "--role",
+    type=click.Choice(["organiser", "team_manager", "evaluator"]),
+    required=True,
+)
+@click.option("--game", "game_slug", help="Game slug (organiser: omit for every game)")
+@click.option("--team", "team_code", help="Team code (team_manager; needs --game)")
+@click.option("--label", help="A note to recognise the token by")
+def token_create(
+    role: str, game_slug: str | None, team_code: str | None, label: str | None
+) -> None:
+    """Create a token; it is printed once, alone on the last line."""
+    from taptrail.auth.service import create_cli_token
+
+    async def _create(session: AsyncSession) -> str:
+        return await create_cli_token(
+            session, role=role, game_slug=game_slug, team_code=team_code, label=label
+        )
+
+    try:
+        value = run_with_session(_create)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    scope = f" for {game_slug}" if game_slug else ""
+    scope += f" team {team_code}" if team_code else ""
+    click.echo(f"{role} token{scope} (stored only as a hash; keep it safe):")
+    click.echo(value)
+
+
+def register_domain_commands() -> None:
+    """Domain packages add their commands (``commands`` in each domain's ``cli`` module)."""
+    import importlib
+
+    for name in ("game.cli", "checkpoints.cli", "leaderboard.cli", "people.cli", "evaluation.cli"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(main)
+
+
+register_domain_commands()

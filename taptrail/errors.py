@@ -1,0 +1,45 @@
+"""Domain errors. The HTTP layer maps them to ``{"error": code, "detail": sentence}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TaptrailError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, detail: str, *, fields: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.fields = fields
+
+
+class NotFound(TaptrailError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(TaptrailError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthorized(TaptrailError):
+    status = 401
+    code = "unauthorized"
+
+
+class Conflict(TaptrailError):
+    status = 409
+    code = "conflict"
+
+
+class Invalid(TaptrailError):
+    status = 422
+    code = "validation_error"
+
+
+class TooMany(TaptrailError):
+    status = 429
+    code = "rate_limited"

@@ -1,0 +1,46 @@
+"""Process settings, read once from the environment (prefix ``TAPTRAIL_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./taptrail.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TAPTRAIL_", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///... or postgresql+asyncpg://...",
+    )
+    redis_url: str | None = Field(
+        None, description="redis://... for shared leaderboards and fan-out; none = in-process"
+    )
+    secret_key: str | None = Field(
+        None,
+        description=(
+            "Key that encrypts reader secrets at rest (Fernet, 44 base64 chars). "
+            "If unset, a key file next to the working directory is created and reused."
+        ),
+    )
+    secret_key_file: str = Field("./taptrail.key", description="Where the generated key lives")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_json: bool = Field(False, description="Structured JSON logs (one object a line)")
+    map_tiles_url: str | None = Field(
+        None,
+        description=(
+            "Tile URL template for the map page, e.g. "
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png; none = no external tiles"
+        ),
+    )
+    max_body_bytes: int = Field(262_144, description="Largest accepted request body")
+    db_pool_size: int = Field(10, description="PostgreSQL connection pool size per process")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

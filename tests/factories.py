@@ -1,0 +1,65 @@
+"""Small game definitions for tests, each with its own slug."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+# Three checkpoints 800 m apart from each other (an equilateral triangle near Burnley), and
+# P 800 m from A, tagged park.
+A = (53.7900, -2.2400)
+
+
+def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
+    import math
+
+    r = 6_371_008.8
+    dlat = north_m / r * 180 / math.pi
+    dlon = east_m / (r * math.cos(math.radians(lat))) * 180 / math.pi
+    return lat + dlat, lon + dlon
+
+
+B = offset(*A, 0, 800)
+C = offset(*A, 800 * 0.8660254, 400)
+P = offset(*A, -800, 0)
+
+
+def game_file(slug: str, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "game": {
+            "slug": slug,
+            "name": f"Test game {slug}",
+            "timezone": "Europe/London",
+            "starts_at": "2027-05-01T00:00:00+01:00",
+            "ends_at": "2027-06-12T00:00:00+01:00",
+            "rules": {"journey_window_minutes": 60, "points_per_leg": 10, "max_speed_kmh": 25},
+        },
+        "checkpoints": [
+            {"code": "A", "name": "Alpha", "lat": A[0], "lon": A[1], "tags": []},
+            {"code": "B", "name": "Bravo", "lat": B[0], "lon": B[1], "tags": []},
+            {"code": "C", "name": "Charlie", "lat": C[0], "lon": C[1], "tags": []},
+            {"code": "P", "name": "Park gate", "lat": P[0], "lon": P[1], "tags": ["park"]},
+        ],
+        "readers": [
+            {"id": f"R-{slug}-{code}", "checkpoint": code, "secret": f"{slug}-{code}-" + "s" * 32}
+            for code in "ABCP"
+        ],
+        "teams": [
+            {"code": "SCH1", "name": "Alpha Primary", "kind": "school"},
+            {"code": "COM1", "name": "Canal Walkers", "kind": "community"},
+        ],
+        "campaigns": [],
+        "cards": [
+            {
+                "number": f"{i:07d}",
+                "uid": f"04{i:012X}",
+                "activation_code": f"K{i:03d}",
+                **({"team": "SCH1"} if i <= 3 else {}),
+            }
+            for i in range(1, 11)
+        ],
+        "players": [],
+    }
+    for key, value in overrides.items():
+        data[key] = value
+    return copy.deepcopy(data)
