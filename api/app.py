@@ -56,7 +56,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(games.router)
-    for name in ("readers", "admin_boxes", "scoring", "leaderboard", "people", "evaluation"):
+    for name in (
+        "readers",
+        "admin_boxes",
+        "checkins",
+        "scoring",
+        "leaderboard",
+        "people",
+        "evaluation",
+        "metrics",
+    ):
         module = _optional_router(name)
         if module is not None:
             api_v1.include_router(module)

@@ -43,7 +43,12 @@ _TEAM_EXAMPLE: dict[str, Any] = {
     "distance_km": 182.4,
     "eligible": True,
 }
-_PLAYER_EXAMPLE: dict[str, Any] = {"rank": 1, "nickname": "Swift Fox", "points": 320, "distance_km": 41.7}
+_PLAYER_EXAMPLE: dict[str, Any] = {
+    "rank": 1,
+    "nickname": "Swift Fox",
+    "points": 320,
+    "distance_km": 41.7,
+}
 
 
 class TeamEntryOut(BaseModel):

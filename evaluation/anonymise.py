@@ -110,9 +110,7 @@ class KAnonymityResult:
     suppressed_indices: tuple[int, ...]
 
 
-def _small_class_members(
-    rows: Sequence[dict[str, Any]], qis: Sequence[str], k: int
-) -> list[int]:
+def _small_class_members(rows: Sequence[dict[str, Any]], qis: Sequence[str], k: int) -> list[int]:
     keys = [tuple(row.get(q) for q in qis) for row in rows]
     sizes = Counter(keys)
     return [i for i, key in enumerate(keys) if sizes[key] < k]

@@ -208,9 +208,7 @@ def protect_counts(counts: Sequence[int], *, total_exact: bool = True) -> Protec
     published_total: int | str = total if total_exact else disclose_count(total)
     total_published = published_total != SUPPRESSED
     hidden = complementary_suppression(counts, primary, total_published=total_published)
-    values = tuple(
-        SUPPRESSED if i in hidden else disclose_count(c) for i, c in enumerate(counts)
-    )
+    values = tuple(SUPPRESSED if i in hidden else disclose_count(c) for i, c in enumerate(counts))
     return ProtectedCounts(values, published_total, primary, hidden - primary)
 
 

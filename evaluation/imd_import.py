@@ -295,8 +295,14 @@ class ImdReader:
                     continue
                 try:
                     row = _parse_row(
-                        record, columns, labels, nation, edition, total_areas,
-                        reader.line_num, seen,
+                        record,
+                        columns,
+                        labels,
+                        nation,
+                        edition,
+                        total_areas,
+                        reader.line_num,
+                        seen,
                     )
                 except ImportFileError as error:
                     self._record(error)

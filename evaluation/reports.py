@@ -267,6 +267,12 @@ def _count_pairs(pairs: list[list[_Pair]], test: Callable[[_Pair], bool]) -> lis
     return [sum(1 for pair in group if test(pair)) for group in pairs]
 
 
+def _count_state(
+    pairs: list[list[_Pair]], state: Callable[[float], bool], *, after: bool
+) -> list[int]:
+    return [sum(1 for p in group if state(p.after if after else p.before)) for group in pairs]
+
+
 def _change(pairs: Sequence[_Pair]) -> stats.MeanEstimate:
     return stats.mean_with_ci([p.after - p.before for p in pairs])
 
@@ -301,7 +307,7 @@ def _paired_binary(
         hidden = _pcts(
             m,
             f"{name}_before_pct",
-            _count_pairs(pairs, lambda p, t=test: t(p.before)),  # type: ignore[misc]
+            _count_state(pairs, test, after=False),
             n_paired,
             hidden_paired,
         )
@@ -310,7 +316,7 @@ def _paired_binary(
         _pcts(
             m,
             f"{name}_after_pct",
-            _count_pairs(pairs, lambda p, t=test: t(p.after)),  # type: ignore[misc]
+            _count_state(pairs, test, after=True),
             n_paired,
             hidden_paired,
         )
@@ -401,7 +407,8 @@ def _nature(people: Sequence[Participant], nation: str, wave: int) -> dict[str, 
 
 def _uptake(
     people: Sequence[Participant], nation: str, residents: Mapping[int, int]
-) -> tuple[dict[str, Any], list[int], list[float | str | None]]:
+) -> tuple[dict[str, Any], list[int], list[int], list[float | str | None]]:
+    """Uptake groups, plus residents, in-area players and published rates for Q1-Q5."""
     m = _Metrics()
     players = [0] * len(GROUPS)
     for p in people:
@@ -413,39 +420,34 @@ def _uptake(
     if any(r < 0 for r in res):
         raise ValueError("residents must be non-negative")
     in_area = players[:5]
-    hidden_players = _counts(m, "players", players)
-    m.put("residents", [*res, None], sum(res))
+    known = sum(in_area)
+    total_res = sum(res)
+    hidden_players = _counts(m, "players", players) - {5}
+    m.put("residents", [*res, None], total_res)
+    # A rate is a percentage with scale 1,000 and residents as denominator. (More players than
+    # residents would be a data error; the denominator is then capped at the players.)
     rates = dc.protect_percentages(
         in_area,
         [max(r, n) for r, n in zip(res, in_area, strict=True)],
-        also_hidden=hidden_players - {5},
+        also_hidden=hidden_players,
         decimals=2,
         scale=1000.0,
     )
     rates = [None if r == 0 else v for r, v in zip(res, rates, strict=True)]
-    total_rate = (
-        dc.disclose_percentage(sum(in_area), sum(res), decimals=2, scale=1000.0,
-                               protect_small_counts=False)
-        if sum(res) >= sum(in_area)
-        else None
-    )
+    total_rate = _total_pct(known, total_res, scale=1000.0) if total_res >= known else None
     m.put("rate_per_1000", [*rates, None], total_rate)
-    known = sum(in_area)
     shares = dc.protect_percentages(
-        in_area, [known] * 5, also_hidden=hidden_players - {5}, decimals=_PCT_DECIMALS
+        in_area, [known] * 5, also_hidden=hidden_players, decimals=_PCT_DECIMALS
     )
     m.put("share_of_players_pct", [*shares, None], 100.0 if known else None)
-    total_res = sum(res)
     m.put(
         "share_of_residents_pct",
         [round(100 * r / total_res, _PCT_DECIMALS) if total_res else None for r in res] + [None],
         100.0 if total_res else None,
     )
-    m.put("players_in_area", [*[None] * 5, None], sum(in_area))
     groups = m.groups()
-    for g in GROUPS:
-        groups[g].pop("players_in_area")
-    return {"groups": groups}, res, rates
+    groups[TOTAL]["players_in_area"] = known
+    return {"groups": groups}, res, in_area, rates
 
 
 # --------------------------------------------------------------------------------------------
@@ -594,12 +596,7 @@ def build_report(
         bad = set(nation_residents) - set(QUINTILES)
         if bad:
             raise ValueError(f"residents for {nation}: quintiles must be 1-5, not {sorted(bad)}")
-        uptake, res, rates = _uptake(people, nation, nation_residents)
-        players = [0] * 5
-        for p in people:
-            g = _group_of(p, nation)
-            if g < 5 and p.in_area:
-                players[g] += 1
+        uptake, res, players, rates = _uptake(people, nation, nation_residents)
         section: dict[str, Any] = {"uptake": uptake}
         inequality: dict[str, Any] = {
             "convention": _SII_CONVENTION,
@@ -650,26 +647,28 @@ def report_to_csv_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
             "value": report["players"],
         }
     ]
+
+    def emit(
+        nation: str, sec: str, comparison: str, groups: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        for group, metrics in groups.items():
+            for metric, value in metrics.items():
+                rows.append(
+                    {
+                        "nation": nation,
+                        "section": sec,
+                        "comparison": comparison,
+                        "group": group,
+                        "metric": metric,
+                        "value": _csv_value(value),
+                    }
+                )
+
     for nation, section in report["nations"].items():
-
-        def emit(sec: str, comparison: str, groups: Mapping[str, Mapping[str, Any]]) -> None:
-            for group, metrics in groups.items():
-                for metric, value in metrics.items():
-                    rows.append(
-                        {
-                            "nation": nation,
-                            "section": sec,
-                            "comparison": comparison,
-                            "group": group,
-                            "metric": metric,
-                            "value": _csv_value(value),
-                        }
-                    )
-
-        emit("uptake", "", section["uptake"]["groups"])
+        emit(nation, "uptake", "", section["uptake"]["groups"])
         for name in ("activity", "belonging", "nature"):
             for comparison, block in section[name].items():
-                emit(name, comparison, block["groups"])
+                emit(nation, name, comparison, block["groups"])
         for measure, block in section["inequality"].items():
             if not isinstance(block, Mapping):
                 continue

@@ -7,6 +7,7 @@ when configured, Redis (derived, rebuildable). Any number of processes can serve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from fastapi import FastAPI
@@ -49,6 +50,8 @@ class Runtime:
         state.write_lock = self.write_lock
         state.after_game_change = self.after_game_change
         state.game_exists = self.game_exists
+        state.writing = self.writing
+        state.publish_scores = self.publish_scores
         await self._start_leaderboard(app)
 
     async def _start_leaderboard(self, app: FastAPI) -> None:
@@ -67,6 +70,16 @@ class Runtime:
             await self.redis.aclose()
         if self.engine is not None:
             await self.engine.dispose()
+
+    def writing(self) -> Any:
+        """Guard for a write transaction: SQLite's single writer queues here."""
+        return self.write_lock if self.write_lock is not None else contextlib.nullcontext()
+
+    async def publish_scores(self, game_id: int, delta: Any) -> None:
+        """After a commit: push score changes to the leaderboards and live screens."""
+        bridge = getattr(self, "_publish_scores", None)
+        if bridge is not None:
+            await bridge(game_id, delta)
 
     async def game_exists(self, slug: str) -> bool:
         from game import repository

@@ -72,60 +72,66 @@ class CheckpointSpec:
 
 CHECKPOINTS: tuple[CheckpointSpec, ...] = (
     # Town centre
-    CheckpointSpec("BB001", "Central Library, Grimshaw Street", 53.7878, -2.2416,
-                   ("library", "town-centre")),
-    CheckpointSpec("BB002", "St Peter's Church, Church Street", 53.7927, -2.2399,
-                   ("town-centre", "heritage")),
+    CheckpointSpec(
+        "BB001", "Central Library, Grimshaw Street", 53.7878, -2.2416, ("library", "town-centre")
+    ),
+    CheckpointSpec(
+        "BB002", "St Peter's Church, Church Street", 53.7927, -2.2399, ("town-centre", "heritage")
+    ),
     # Stations
-    CheckpointSpec("BB003", "Burnley Central station, Railway Street", 53.7934, -2.2452,
-                   ("station",)),
-    CheckpointSpec("BB004", "Burnley Barracks station, Padiham Road", 53.7910, -2.2578,
-                   ("station",)),
-    CheckpointSpec("BB005", "Burnley Manchester Road station", 53.7858, -2.2493,
-                   ("station",)),
+    CheckpointSpec(
+        "BB003", "Burnley Central station, Railway Street", 53.7934, -2.2452, ("station",)
+    ),
+    CheckpointSpec(
+        "BB004", "Burnley Barracks station, Padiham Road", 53.7910, -2.2578, ("station",)
+    ),
+    CheckpointSpec("BB005", "Burnley Manchester Road station", 53.7858, -2.2493, ("station",)),
     CheckpointSpec("BB006", "Rose Grove station", 53.7862, -2.2815, ("station",)),
     CheckpointSpec("BB007", "Turf Moor, Harry Potts Way", 53.7892, -2.2303, ("sport",)),
     # Leeds and Liverpool Canal towpath
-    CheckpointSpec("BB008", "Weavers' Triangle, Burnley Wharf", 53.7864, -2.2464,
-                   ("canal", "heritage", "town-centre")),
-    CheckpointSpec("BB009", "Canal towpath at Victoria Mill, Trafalgar Street", 53.7898,
-                   -2.2543, ("canal",)),
+    CheckpointSpec(
+        "BB008",
+        "Weavers' Triangle, Burnley Wharf",
+        53.7864,
+        -2.2464,
+        ("canal", "heritage", "town-centre"),
+    ),
+    CheckpointSpec(
+        "BB009", "Canal towpath at Victoria Mill, Trafalgar Street", 53.7898, -2.2543, ("canal",)
+    ),
     CheckpointSpec("BB010", "Gannow Tunnel east portal", 53.7920, -2.2660, ("canal",)),
     CheckpointSpec("BB011", "Dugdale Wharf, Lowerhouse Lane", 53.7898, -2.2819, ("canal",)),
     CheckpointSpec("BB012", "Finsley Gate Wharf", 53.7843, -2.2398, ("canal",)),
-    CheckpointSpec("BB013", "The Straight Mile, above Yorkshire Street", 53.7886, -2.2375,
-                   ("canal", "heritage")),
-    CheckpointSpec("BB014", "Sandy Holme Aqueduct, Thompson Park", 53.7971, -2.2345,
-                   ("canal",)),
+    CheckpointSpec(
+        "BB013",
+        "The Straight Mile, above Yorkshire Street",
+        53.7886,
+        -2.2375,
+        ("canal", "heritage"),
+    ),
+    CheckpointSpec("BB014", "Sandy Holme Aqueduct, Thompson Park", 53.7971, -2.2345, ("canal",)),
     # Parks
-    CheckpointSpec("BB015", "Towneley Park gates, Todmorden Road", 53.7790, -2.2262,
-                   ("park",)),
+    CheckpointSpec("BB015", "Towneley Park gates, Todmorden Road", 53.7790, -2.2262, ("park",)),
     CheckpointSpec("BB016", "Towneley Hall", 53.7745, -2.2222, ("park", "heritage")),
-    CheckpointSpec("BB017", "Towneley Park, Unity College path", 53.7815, -2.2245,
-                   ("park", "school")),
+    CheckpointSpec(
+        "BB017", "Towneley Park, Unity College path", 53.7815, -2.2245, ("park", "school")
+    ),
     CheckpointSpec("BB018", "Fulledge Recreation Ground", 53.7850, -2.2280, ("park",)),
-    CheckpointSpec("BB019", "Queen's Park gates, Queen Victoria Road", 53.7962, -2.2318,
-                   ("park",)),
-    CheckpointSpec("BB020", "Thompson Park gates, Ormerod Road", 53.7943, -2.2385,
-                   ("park",)),
+    CheckpointSpec("BB019", "Queen's Park gates, Queen Victoria Road", 53.7962, -2.2318, ("park",)),
+    CheckpointSpec("BB020", "Thompson Park gates, Ormerod Road", 53.7943, -2.2385, ("park",)),
     CheckpointSpec("BB021", "Scott Park gates", 53.7812, -2.2560, ("park",)),
-    CheckpointSpec("BB022", "Ightenhill Park, Ightenhill Park Lane", 53.7975, -2.2730,
-                   ("park",)),
+    CheckpointSpec("BB022", "Ightenhill Park, Ightenhill Park Lane", 53.7975, -2.2730, ("park",)),
     # Streets and neighbourhoods
     CheckpointSpec("BB023", "Padiham Road at Gannow Lane", 53.7945, -2.2650, ("shops",)),
     CheckpointSpec("BB024", "Coal Clough Lane", 53.7800, -2.2605, ("school",)),
-    CheckpointSpec("BB025", "Manchester Road, Rosehill", 53.7835, -2.2518,
-                   ("neighbourhood",)),
+    CheckpointSpec("BB025", "Manchester Road, Rosehill", 53.7835, -2.2518, ("neighbourhood",)),
     CheckpointSpec("BB026", "Branch Road, Burnley Wood", 53.7812, -2.2405, ("school",)),
-    CheckpointSpec("BB027", "Hufling Lane, Burnley Wood", 53.7791, -2.2361,
-                   ("neighbourhood",)),
+    CheckpointSpec("BB027", "Hufling Lane, Burnley Wood", 53.7791, -2.2361, ("neighbourhood",)),
     CheckpointSpec("BB028", "Brunshaw Road, Brunshaw", 53.7900, -2.2195, ("neighbourhood",)),
     CheckpointSpec("BB029", "Colne Road, Duke Bar", 53.8025, -2.2380, ("shops",)),
     CheckpointSpec("BB030", "Casterton Avenue", 53.8060, -2.2270, ("school",)),
-    CheckpointSpec("BB031", "Briercliffe Road, Heasandford", 53.8015, -2.2290,
-                   ("neighbourhood",)),
-    CheckpointSpec("BB032", "Lowerhouse Lane, Lowerhouse", 53.7885, -2.2870,
-                   ("neighbourhood",)),
+    CheckpointSpec("BB031", "Briercliffe Road, Heasandford", 53.8015, -2.2290, ("neighbourhood",)),
+    CheckpointSpec("BB032", "Lowerhouse Lane, Lowerhouse", 53.7885, -2.2870, ("neighbourhood",)),
     CheckpointSpec("BB033", "Pike Hill", 53.7965, -2.2170, ("neighbourhood",)),
     CheckpointSpec("BB034", "Stoneyholme", 53.7975, -2.2470, ("neighbourhood",)),
     CheckpointSpec("BB035", "Daneshouse", 53.8010, -2.2440, ("neighbourhood",)),
@@ -133,12 +139,24 @@ CHECKPOINTS: tuple[CheckpointSpec, ...] = (
     CheckpointSpec("BB037", "Rosegrove", 53.7880, -2.2750, ("shops",)),
     CheckpointSpec("BB038", "Barden Lane", 53.8060, -2.2450, ("school",)),
     # Mobile boxes at events
-    CheckpointSpec("BB039", "Christmas market, St James's Street (mobile)", 53.7890, -2.2425,
-                   ("town-centre", "event"),
-                   _utc("2026-11-21T09:00:00+00:00"), _utc("2026-12-24T18:00:00+00:00")),
-    CheckpointSpec("BB040", "Towneley fun day marquee (mobile)", 53.7768, -2.2238,
-                   ("park", "event"),
-                   _utc("2026-11-28T09:00:00+00:00"), _utc("2026-11-28T16:00:00+00:00")),
+    CheckpointSpec(
+        "BB039",
+        "Christmas market, St James's Street (mobile)",
+        53.7890,
+        -2.2425,
+        ("town-centre", "event"),
+        _utc("2026-11-21T09:00:00+00:00"),
+        _utc("2026-12-24T18:00:00+00:00"),
+    ),
+    CheckpointSpec(
+        "BB040",
+        "Towneley fun day marquee (mobile)",
+        53.7768,
+        -2.2238,
+        ("park", "event"),
+        _utc("2026-11-28T09:00:00+00:00"),
+        _utc("2026-11-28T16:00:00+00:00"),
+    ),
 )
 
 FUN_DAY_BOX = "BB040"
@@ -201,8 +219,13 @@ N_CARDS = 400
 SCHOOL_CARDS_PER_TEAM = 27  # 5 schools x 27 = 135 cards, about a third
 SCHOOL_PLAYERS_PER_TEAM = 16
 OTHER_PLAYERS = 120  # 80 school + 120 others = 200 registrations
-OTHER_TEAM_SIZES = {"COM-STRIDERS": 20, "COM-TOWPATH": 15, "WRK-WHARF": 20,
-                    "FAM-ASHWORTH": 8, "FAM-KHAN": 8}
+OTHER_TEAM_SIZES = {
+    "COM-STRIDERS": 20,
+    "COM-TOWPATH": 15,
+    "WRK-WHARF": 20,
+    "FAM-ASHWORTH": 8,
+    "FAM-KHAN": 8,
+}
 
 # No 0/O, 1/I: easy to read off a printed card.
 ACTIVATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -213,18 +236,88 @@ CHILD_BANDS = frozenset({"0-4", "5-11", "12-15"})
 GENDERS = ("girl", "boy", "woman", "man", "non-binary", "prefer_not_to_say")
 
 ADJECTIVES = (
-    "Swift", "Brave", "Jolly", "Mighty", "Nimble", "Sunny", "Clever", "Lucky", "Happy",
-    "Bouncy", "Speedy", "Zippy", "Plucky", "Cheery", "Dashing", "Gentle", "Bold", "Breezy",
-    "Sparky", "Quick", "Merry", "Rapid", "Steady", "Daring", "Eager", "Fearless", "Frosty",
-    "Golden", "Hardy", "Keen", "Lively", "Misty", "Noble", "Proud", "Rosy", "Silver",
-    "Stormy", "Tidy", "Wild", "Witty",
+    "Swift",
+    "Brave",
+    "Jolly",
+    "Mighty",
+    "Nimble",
+    "Sunny",
+    "Clever",
+    "Lucky",
+    "Happy",
+    "Bouncy",
+    "Speedy",
+    "Zippy",
+    "Plucky",
+    "Cheery",
+    "Dashing",
+    "Gentle",
+    "Bold",
+    "Breezy",
+    "Sparky",
+    "Quick",
+    "Merry",
+    "Rapid",
+    "Steady",
+    "Daring",
+    "Eager",
+    "Fearless",
+    "Frosty",
+    "Golden",
+    "Hardy",
+    "Keen",
+    "Lively",
+    "Misty",
+    "Noble",
+    "Proud",
+    "Rosy",
+    "Silver",
+    "Stormy",
+    "Tidy",
+    "Wild",
+    "Witty",
 )
 ANIMALS = (
-    "Fox", "Otter", "Badger", "Heron", "Hare", "Owl", "Robin", "Kestrel", "Squirrel",
-    "Hedgehog", "Kingfisher", "Deer", "Swan", "Mallard", "Wren", "Stoat", "Curlew",
-    "Lapwing", "Pheasant", "Falcon", "Magpie", "Blackbird", "Dipper", "Moorhen", "Vole",
-    "Weasel", "Toad", "Newt", "Salmon", "Trout", "Buzzard", "Goldfinch", "Sparrow",
-    "Starling", "Thrush", "Jay", "Pony", "Lamb", "Collie", "Terrier",
+    "Fox",
+    "Otter",
+    "Badger",
+    "Heron",
+    "Hare",
+    "Owl",
+    "Robin",
+    "Kestrel",
+    "Squirrel",
+    "Hedgehog",
+    "Kingfisher",
+    "Deer",
+    "Swan",
+    "Mallard",
+    "Wren",
+    "Stoat",
+    "Curlew",
+    "Lapwing",
+    "Pheasant",
+    "Falcon",
+    "Magpie",
+    "Blackbird",
+    "Dipper",
+    "Moorhen",
+    "Vole",
+    "Weasel",
+    "Toad",
+    "Newt",
+    "Salmon",
+    "Trout",
+    "Buzzard",
+    "Goldfinch",
+    "Sparrow",
+    "Starling",
+    "Thrush",
+    "Jay",
+    "Pony",
+    "Lamb",
+    "Collie",
+    "Terrier",
 )
 
 # --------------------------------------------------------------------------------------
@@ -260,21 +353,71 @@ SECTORS: tuple[SectorSpec, ...] = (
 UNITS_PER_SECTOR = 8
 UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # inward-code letters never use C, I, K, M, O, V
 N_LSOAS_ENGLAND = 32844
-IMD_SCORE_BY_RANK = ((1, 92.7), (3284, 34.2), (6569, 27.0), (9853, 21.4), (13138, 17.2),
-                     (16422, 13.8), (19706, 10.9), (22991, 8.4), (26275, 6.1),
-                     (29560, 3.9), (32844, 0.5))
-INCOME_BY_RANK = ((1, 0.64), (3284, 0.25), (6569, 0.19), (9853, 0.15), (13138, 0.12),
-                  (16422, 0.095), (19706, 0.075), (22991, 0.058), (26275, 0.043),
-                  (29560, 0.03), (32844, 0.004))
-EMPLOYMENT_BY_RANK = ((1, 0.55), (3284, 0.21), (6569, 0.16), (9853, 0.13), (13138, 0.105),
-                      (16422, 0.085), (19706, 0.068), (22991, 0.053), (26275, 0.04),
-                      (29560, 0.028), (32844, 0.004))
-EDUCATION_BY_RANK = ((1, 99.4), (3284, 45.1), (6569, 34.6), (9853, 27.3), (13138, 21.6),
-                     (16422, 16.8), (19706, 12.7), (22991, 9.1), (26275, 5.9),
-                     (29560, 3.1), (32844, 0.02))
-HEALTH_BY_RANK = ((1, 3.9), (3284, 1.1), (6569, 0.75), (9853, 0.45), (13138, 0.2),
-                  (16422, -0.02), (19706, -0.25), (22991, -0.5), (26275, -0.75),
-                  (29560, -1.05), (32844, -3.2))
+IMD_SCORE_BY_RANK = (
+    (1, 92.7),
+    (3284, 34.2),
+    (6569, 27.0),
+    (9853, 21.4),
+    (13138, 17.2),
+    (16422, 13.8),
+    (19706, 10.9),
+    (22991, 8.4),
+    (26275, 6.1),
+    (29560, 3.9),
+    (32844, 0.5),
+)
+INCOME_BY_RANK = (
+    (1, 0.64),
+    (3284, 0.25),
+    (6569, 0.19),
+    (9853, 0.15),
+    (13138, 0.12),
+    (16422, 0.095),
+    (19706, 0.075),
+    (22991, 0.058),
+    (26275, 0.043),
+    (29560, 0.03),
+    (32844, 0.004),
+)
+EMPLOYMENT_BY_RANK = (
+    (1, 0.55),
+    (3284, 0.21),
+    (6569, 0.16),
+    (9853, 0.13),
+    (13138, 0.105),
+    (16422, 0.085),
+    (19706, 0.068),
+    (22991, 0.053),
+    (26275, 0.04),
+    (29560, 0.028),
+    (32844, 0.004),
+)
+EDUCATION_BY_RANK = (
+    (1, 99.4),
+    (3284, 45.1),
+    (6569, 34.6),
+    (9853, 27.3),
+    (13138, 21.6),
+    (16422, 16.8),
+    (19706, 12.7),
+    (22991, 9.1),
+    (26275, 5.9),
+    (29560, 3.1),
+    (32844, 0.02),
+)
+HEALTH_BY_RANK = (
+    (1, 3.9),
+    (3284, 1.1),
+    (6569, 0.75),
+    (9853, 0.45),
+    (13138, 0.2),
+    (16422, -0.02),
+    (19706, -0.25),
+    (22991, -0.5),
+    (26275, -0.75),
+    (29560, -1.05),
+    (32844, -3.2),
+)
 
 IMD_HEADER = (
     "LSOA code (2011)",
@@ -307,11 +450,47 @@ IMD_HEADER = (
 
 # ONS National Statistics Postcode Lookup (2011-geography releases, e.g. May 2022).
 NSPL_HEADER = (
-    "pcd", "pcd2", "pcds", "dointr", "doterm", "usertype", "oseast1m", "osnrth1m",
-    "osgrdind", "oa11", "cty", "ced", "laua", "ward", "hlthau", "nhser", "ctry", "rgn",
-    "pcon", "eer", "teclec", "ttwa", "pct", "itl", "park", "lsoa11", "msoa11", "wz11",
-    "ccg", "bua11", "buasd11", "ru11ind", "oac11", "lat", "long", "lep1", "lep2", "pfa",
-    "imd", "calncv", "stp",
+    "pcd",
+    "pcd2",
+    "pcds",
+    "dointr",
+    "doterm",
+    "usertype",
+    "oseast1m",
+    "osnrth1m",
+    "osgrdind",
+    "oa11",
+    "cty",
+    "ced",
+    "laua",
+    "ward",
+    "hlthau",
+    "nhser",
+    "ctry",
+    "rgn",
+    "pcon",
+    "eer",
+    "teclec",
+    "ttwa",
+    "pct",
+    "itl",
+    "park",
+    "lsoa11",
+    "msoa11",
+    "wz11",
+    "ccg",
+    "bua11",
+    "buasd11",
+    "ru11ind",
+    "oac11",
+    "lat",
+    "long",
+    "lep1",
+    "lep2",
+    "pfa",
+    "imd",
+    "calncv",
+    "stp",
 )
 
 TERMINATED_POSTCODE = "BB10 1QX"
@@ -455,8 +634,9 @@ def build_postcodes(rng: random.Random, lsoas: list[Lsoa]) -> list[Postcode]:
             )
     terminated_lsoa = by_sector["BB10 1"][0]
     postcodes.append(
-        Postcode(TERMINATED_POSTCODE, terminated_lsoa, 53.800712, -2.243903, "198001",
-                 TERMINATED_DOTERM)
+        Postcode(
+            TERMINATED_POSTCODE, terminated_lsoa, 53.800712, -2.243903, "198001", TERMINATED_DOTERM
+        )
     )
     postcodes.sort(key=lambda p: p.pcds)
     return postcodes
@@ -498,8 +678,9 @@ def _age_band(rng: random.Random, group: str) -> str:
 def _gender(rng: random.Random, band: str) -> str:
     if band in CHILD_BANDS:
         return rng.choices(("girl", "boy", "prefer_not_to_say"), weights=(48, 48, 4))[0]
-    return rng.choices(("woman", "man", "non-binary", "prefer_not_to_say"),
-                       weights=(47, 45, 4, 4))[0]
+    return rng.choices(("woman", "man", "non-binary", "prefer_not_to_say"), weights=(47, 45, 4, 4))[
+        0
+    ]
 
 
 def build_definition(seed: int = DEFAULT_SEED) -> DemoData:
@@ -514,15 +695,23 @@ def build_definition(seed: int = DEFAULT_SEED) -> DemoData:
 
     checkpoints: list[dict[str, Any]] = []
     for cp in CHECKPOINTS:
-        item: dict[str, Any] = {"code": cp.code, "name": cp.name, "lat": cp.lat,
-                                "lon": cp.lon, "tags": list(cp.tags)}
+        item: dict[str, Any] = {
+            "code": cp.code,
+            "name": cp.name,
+            "lat": cp.lat,
+            "lon": cp.lon,
+            "tags": list(cp.tags),
+        }
         if cp.active_from is not None or cp.active_to is not None:
             item["active_from"] = cp.active_from
             item["active_to"] = cp.active_to
         checkpoints.append(item)
     readers = [
-        {"id": reader_id_for(cp.code), "checkpoint": cp.code,
-         "secret": demo_secret(reader_id_for(cp.code))}
+        {
+            "id": reader_id_for(cp.code),
+            "checkpoint": cp.code,
+            "secret": demo_secret(reader_id_for(cp.code)),
+        }
         for cp in CHECKPOINTS
     ]
     teams = [{"code": t.code, "name": t.name, "kind": t.kind} for t in TEAMS]
@@ -551,24 +740,29 @@ def build_definition(seed: int = DEFAULT_SEED) -> DemoData:
             card = cards[s * SCHOOL_CARDS_PER_TEAM + k]
             band = _age_band(rng, "school")
             sector = rng.choice(school.home_sectors)
-            players.append({
-                "card": card["number"],
-                "nickname": nicknames[len(players)],
-                "postcode": rng.choice(by_sector[sector]).pcds,
-                "age_band": band,
-                "gender": _gender(rng, band),
-                "team": school.code,
-                "public": rng.random() < 0.8,
-            })
-    unissued = cards[SCHOOL_CARDS_PER_TEAM * len(schools):]
+            players.append(
+                {
+                    "card": card["number"],
+                    "nickname": nicknames[len(players)],
+                    "postcode": rng.choice(by_sector[sector]).pcds,
+                    "age_band": band,
+                    "gender": _gender(rng, band),
+                    "team": school.code,
+                    "public": rng.random() < 0.8,
+                }
+            )
+    unissued = cards[SCHOOL_CARDS_PER_TEAM * len(schools) :]
     chosen = sorted(rng.sample(range(len(unissued)), OTHER_PLAYERS))
     team_slots: list[str | None] = []
     for code, size in OTHER_TEAM_SIZES.items():
         team_slots.extend([code] * size)
     team_slots.extend([None] * (OTHER_PLAYERS - len(team_slots)))
     rng.shuffle(team_slots)
-    family_postcode = {code: rng.choice(live_postcodes).pcds
-                       for code in OTHER_TEAM_SIZES if code.startswith("FAM-")}
+    family_postcode = {
+        code: rng.choice(live_postcodes).pcds
+        for code in OTHER_TEAM_SIZES
+        if code.startswith("FAM-")
+    }
     terminated_given = False
     kinds = {t.code: t.kind for t in TEAMS}
     for idx, team in zip(chosen, team_slots, strict=True):
@@ -653,7 +847,7 @@ def render_yaml(definition: dict[str, Any]) -> str:
         "# Teams, cards and players are fictional.",
         "#",
         "# WARNING: the reader secrets below are fixed, public demo values (derived from",
-        "# sha256(\"demo:\" + reader id)) so that the demo's simulated boxes can sign their",
+        '# sha256("demo:" + reader id)) so that the demo\'s simulated boxes can sign their',
         "# uploads. A real game must NEVER ship or commit reader secrets: leave them out and",
         "# let `taptrail game load` generate and print them once.",
         "game:",
@@ -681,10 +875,21 @@ def render_imd_csv(lsoas: list[Lsoa]) -> str:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(IMD_HEADER)
     for lsoa in lsoas:
-        row: list[str] = [lsoa.code, lsoa.name, LAD_CODE, LAD_NAME, f"{lsoa.score:.3f}",
-                          _thousands(lsoa.rank), str(lsoa.decile)]
-        for dname in ("Income", "Employment", "Education, Skills and Training",
-                      "Health Deprivation and Disability"):
+        row: list[str] = [
+            lsoa.code,
+            lsoa.name,
+            LAD_CODE,
+            LAD_NAME,
+            f"{lsoa.score:.3f}",
+            _thousands(lsoa.rank),
+            str(lsoa.decile),
+        ]
+        for dname in (
+            "Income",
+            "Employment",
+            "Education, Skills and Training",
+            "Health Deprivation and Disability",
+        ):
             score, rank, decile = lsoa.domains[dname]
             row += [f"{score:.3f}", _thousands(rank), str(decile)]
         row += [_thousands(v) for v in lsoa.population]
@@ -709,17 +914,51 @@ def render_nspl_csv(postcodes: list[Postcode]) -> str:
         pcd = f"{outward:<4}{inward}"  # 7-character form
         pcd2 = f"{outward:<5}{inward}"  # 8-character form
         msoa_number = int(p.lsoa.name[-4:-1])
-        writer.writerow([
-            pcd, pcd2, p.pcds, p.dointr, p.doterm, "0", east, north, "1",
-            f"E00{128210 + i * 3:06d}", "E10000017", f"E5800{779 + msoa_number % 6:04d}",
-            LAD_CODE, next(s.ward for s in SECTORS if s.sector == p.lsoa.sector),
-            "E18000002", "E40000010", "E92000001", "E12000002", "E14000603", "E15000002",
-            "E24000019", "E30000170", "E16000041", "TLD45", "E99999999",
-            p.lsoa.code, p.lsoa.msoa_code, f"E33{16900 + i:06d}", "E38000050",
-            "E34004709", "E35001223", "C1", "7A2" if p.lsoa.decile <= 2 else "4B2",
-            p.lat, p.lon, "E37000022", "", "E23000003", p.lsoa.rank, "E56000033",
-            "E54000048",
-        ])
+        writer.writerow(
+            [
+                pcd,
+                pcd2,
+                p.pcds,
+                p.dointr,
+                p.doterm,
+                "0",
+                east,
+                north,
+                "1",
+                f"E00{128210 + i * 3:06d}",
+                "E10000017",
+                f"E5800{779 + msoa_number % 6:04d}",
+                LAD_CODE,
+                next(s.ward for s in SECTORS if s.sector == p.lsoa.sector),
+                "E18000002",
+                "E40000010",
+                "E92000001",
+                "E12000002",
+                "E14000603",
+                "E15000002",
+                "E24000019",
+                "E30000170",
+                "E16000041",
+                "TLD45",
+                "E99999999",
+                p.lsoa.code,
+                p.lsoa.msoa_code,
+                f"E33{16900 + i:06d}",
+                "E38000050",
+                "E34004709",
+                "E35001223",
+                "C1",
+                "7A2" if p.lsoa.decile <= 2 else "4B2",
+                p.lat,
+                p.lon,
+                "E37000022",
+                "",
+                "E23000003",
+                p.lsoa.rank,
+                "E56000033",
+                "E54000048",
+            ]
+        )
     return buf.getvalue()
 
 
@@ -748,13 +987,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the files in --out differ from what would be written")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if the files in --out differ from what would be written",
+    )
     args = parser.parse_args(argv)
     if args.check:
-        stale = [name for name, text in render_all(args.seed).items()
-                 if not (args.out / name).exists()
-                 or (args.out / name).read_bytes() != text.encode("utf-8")]
+        stale = [
+            name
+            for name, text in render_all(args.seed).items()
+            if not (args.out / name).exists()
+            or (args.out / name).read_bytes() != text.encode("utf-8")
+        ]
         for name in stale:
             print(f"stale: {args.out / name}", file=sys.stderr)
         return 1 if stale else 0
