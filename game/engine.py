@@ -571,7 +571,7 @@ def score_from(
         t = tap.tapped_at
         if not day_lo <= t < day_hi:
             day_lo, day_hi, local_day = day_span(t)
-        while next_change is not None and t > next_change:
+        while next_change is not None and t >= next_change:
             p_idx += 1
             team = periods[p_idx].team_id
             next_change = periods[p_idx + 1].valid_from if p_idx + 1 < n_periods else None
@@ -607,7 +607,7 @@ def score_from(
                     candidates = campaigns.get(code)
                     if candidates is not None:
                         for c_start, c_end, c_points, c_multiplier, c_code in candidates:
-                            if c_start <= t < c_end:
+                            if c_start <= t <= c_end:
                                 points = c_points
                                 multiplier = c_multiplier
                                 campaign_code = c_code

@@ -6,8 +6,8 @@ import httpx
 import yaml
 
 from taptrail.auth.tokens import create_token, hash_token
-from tests.helpers import auth
 from tests.factories import game_file
+from tests.helpers import auth
 
 
 async def _put(client: httpx.AsyncClient, headers: dict, slug: str) -> httpx.Response:

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from game.definition import DefinitionError, load_text
 from game.models import Campaign, Checkpoint, Game, Team
 from people.models import Card
-from tests.helpers import auth
 from tests.factories import game_file
+from tests.helpers import auth
 
 
 def test_three_errors_are_all_reported() -> None:

@@ -1,0 +1,273 @@
+// Live hall-screen board. Text goes into the DOM only through textContent.
+"use strict";
+
+(() => {
+  const body = document.body;
+  const SLUG = body.dataset.slug;
+  const API = body.dataset.api;
+  const BYS = ["total", "average", "distance", "players"];
+  const KINDS = ["school", "community", "workplace", "family", "other"];
+  const KIND_LABEL = {
+    school: "School", community: "Community", workplace: "Workplace",
+    family: "Family", other: "Other",
+  };
+  const TITLE = {
+    total: "Team points",
+    average: "Points per active member",
+    distance: "Distance travelled",
+    players: "Top players",
+  };
+  const params = new URLSearchParams(location.search);
+  const pick = (value, allowed, fallback) => (allowed.includes(value) ? value : fallback);
+  const clamp = (n, lo, hi) => Math.min(hi, Math.max(lo, n));
+
+  const state = {
+    by: pick(params.get("by"), BYS, "total"),
+    kind: pick(params.get("kind"), KINDS, ""),
+    rows: clamp(parseInt(params.get("rows"), 10) || 10, 3, 20),
+    rotate: clamp(parseInt(params.get("rotate"), 10) || 0, 0, 600),
+    boards: {}, // board name -> last message
+    seen: new Set(), // boards received on the current connection
+    previous: new Map(), // row key -> value shown, to flash changes
+    ws: null,
+    attempt: 0,
+    retryAt: 0,
+    retryTimer: null,
+    tick: null,
+    updatedAt: null,
+  };
+
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, cls, text) => {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  };
+  const fmt = (n, digits = 0) =>
+    Number(n).toLocaleString("en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+  const boardName = () => (state.by === "players" ? "players" : `teams-${state.by}`);
+
+  // ---- connection -------------------------------------------------------------------
+  function socketUrl() {
+    const q = new URLSearchParams({ boards: "teams-total,teams-average,teams-distance,players" });
+    if (state.kind) q.set("kind", state.kind);
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${proto}//${location.host}${API}/games/${encodeURIComponent(SLUG)}/live?${q}`;
+  }
+
+  function connect() {
+    clearTimeout(state.retryTimer);
+    state.seen = new Set();
+    let ws;
+    try {
+      ws = new WebSocket(socketUrl());
+    } catch (err) {
+      scheduleReconnect(0);
+      return;
+    }
+    state.ws = ws;
+    setStatus(state.attempt ? "reconnecting" : "connecting");
+    ws.onmessage = (event) => {
+      if (ws !== state.ws) return;
+      let msg;
+      try {
+        msg = JSON.parse(event.data);
+      } catch (err) {
+        return;
+      }
+      if (!msg || msg.type !== "leaderboard" || !Array.isArray(msg.entries)) return;
+      const current = state.boards[msg.board];
+      // The first message of a board on a connection is a full snapshot: take it even if
+      // its version is lower (the server may have restarted). After that, never go back.
+      if (state.seen.has(msg.board) && current && current.version > msg.version) return;
+      state.seen.add(msg.board);
+      state.boards[msg.board] = msg;
+      state.attempt = 0;
+      state.updatedAt = new Date();
+      setStatus("live");
+      if (msg.board === boardName()) render();
+    };
+    ws.onclose = (event) => {
+      if (ws !== state.ws) return; // replaced on purpose (kind changed)
+      state.ws = null;
+      scheduleReconnect(event.code);
+    };
+  }
+
+  function reconnectNow() {
+    const old = state.ws;
+    state.ws = null;
+    if (old) old.close(1000, "changing boards");
+    state.attempt = 0;
+    connect();
+  }
+
+  function scheduleReconnect(code) {
+    // 1 s, 2 s, 4 s ... up to 30 s, with jitter so a hall full of screens does not stampede.
+    const base = code === 4404 ? 30 : Math.min(30, 2 ** state.attempt);
+    const delay = base * (0.8 + Math.random() * 0.4);
+    state.attempt += 1;
+    state.retryAt = Date.now() + delay * 1000;
+    clearTimeout(state.retryTimer);
+    state.retryTimer = setTimeout(connect, delay * 1000);
+    setStatus(code === 4404 ? "missing" : "down");
+  }
+
+  function setStatus(kind) {
+    const live = kind === "live";
+    const status = $("status");
+    status.dataset.state = live ? "live" : kind === "connecting" ? "connecting" : "down";
+    body.dataset.connection = status.dataset.state;
+    $("status-text").textContent = live ? "Live" : kind === "connecting" ? "Connecting…" : "Offline";
+    body.classList.toggle("stale", !live && kind !== "connecting");
+    $("banner").hidden = live || kind === "connecting";
+    clearInterval(state.tick);
+    if (kind === "down" || kind === "missing" || kind === "reconnecting") {
+      const show = () => {
+        const left = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
+        const what = kind === "missing" ? "Game not found" : "Disconnected";
+        $("banner-text").textContent =
+          kind === "reconnecting" || left === 0
+            ? `${what} — reconnecting…`
+            : `${what} — reconnecting in ${left} s…`;
+      };
+      show();
+      state.tick = setInterval(show, 500);
+    }
+  }
+
+  // ---- rendering ----------------------------------------------------------------------
+  function rowParts(entry) {
+    if (state.by === "players") {
+      return {
+        key: `p:${entry.nickname}`,
+        name: entry.nickname,
+        sub: `${fmt(entry.distance_km, 1)} km`,
+        value: fmt(entry.points),
+        unit: "pts",
+      };
+    }
+    const kind = KIND_LABEL[entry.kind] || entry.kind;
+    const members = `${fmt(entry.active_members)} active member${entry.active_members === 1 ? "" : "s"}`;
+    if (state.by === "average") {
+      return {
+        key: `t:${entry.team}`,
+        name: entry.name,
+        sub: `${kind} · ${fmt(entry.points)} pts · ${members}${entry.eligible ? "" : " · not yet eligible"}`,
+        value: fmt(entry.average, 1),
+        unit: "per member",
+        faded: !entry.eligible,
+      };
+    }
+    if (state.by === "distance") {
+      return {
+        key: `t:${entry.team}`,
+        name: entry.name,
+        sub: `${kind} · ${fmt(entry.points)} pts`,
+        value: fmt(entry.distance_km, 1),
+        unit: "km",
+      };
+    }
+    return {
+      key: `t:${entry.team}`,
+      name: entry.name,
+      sub: `${kind} · ${members} · ${fmt(entry.distance_km, 1)} km`,
+      value: fmt(entry.points),
+      unit: "pts",
+    };
+  }
+
+  function render() {
+    const name = boardName();
+    const msg = state.boards[name];
+    const kindLabel = state.kind && state.by !== "players" ? ` — ${KIND_LABEL[state.kind]}s` : "";
+    $("board-title").textContent = TITLE[state.by] + kindLabel;
+    for (const b of document.querySelectorAll("#by-tabs button")) {
+      b.setAttribute("aria-selected", String(b.dataset.by === state.by));
+    }
+    for (const b of document.querySelectorAll("#kind-tabs button")) {
+      b.setAttribute("aria-selected", String(b.dataset.kind === state.kind));
+    }
+    $("kind-tabs").hidden = state.by === "players";
+
+    const list = $("board");
+    const frag = document.createDocumentFragment();
+    const entries = msg ? msg.entries.slice(0, state.rows) : [];
+    for (const entry of entries) {
+      const parts = rowParts(entry);
+      const li = el("li", "row");
+      li.dataset.rank = String(entry.rank);
+      li.dataset.key = parts.key;
+      if (parts.faded) li.classList.add("ineligible");
+      const prevKey = `${name}|${msg.kind}|${parts.key}`;
+      const before = state.previous.get(prevKey);
+      if (before !== undefined && before !== parts.value) li.classList.add("bump");
+      state.previous.set(prevKey, parts.value);
+      li.append(el("span", "rank", entry.rank));
+      const who = el("span", "who");
+      who.append(el("span", "name", parts.name), el("span", "sub", parts.sub));
+      li.append(who);
+      const value = el("span", "value", parts.value);
+      value.append(el("span", "unit", parts.unit));
+      li.append(value);
+      frag.append(li);
+    }
+    list.replaceChildren(frag);
+    $("empty").hidden = !msg || entries.length > 0;
+    $("note").textContent =
+      state.by === "average" ? "Faded teams need more active members before they can rank." : "";
+    $("updated").textContent = state.updatedAt
+      ? `Updated ${state.updatedAt.toLocaleTimeString("en-GB")}${msg ? ` · v${msg.version}` : ""}`
+      : "";
+    body.dataset.version = msg ? String(msg.version) : "";
+  }
+
+  // ---- controls -----------------------------------------------------------------------
+  function saveUrl() {
+    const q = new URLSearchParams(location.search);
+    q.set("by", state.by);
+    if (state.kind) q.set("kind", state.kind);
+    else q.delete("kind");
+    history.replaceState(null, "", `${location.pathname}?${q}`);
+  }
+
+  $("by-tabs").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-by]");
+    if (!button) return;
+    state.by = button.dataset.by;
+    saveUrl();
+    render();
+  });
+
+  $("kind-tabs").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-kind]");
+    if (!button || button.dataset.kind === state.kind) return;
+    state.kind = button.dataset.kind;
+    for (const key of Object.keys(state.boards)) if (key !== "players") delete state.boards[key];
+    saveUrl();
+    render();
+    reconnectNow();
+  });
+
+  if (state.rotate) {
+    setInterval(() => {
+      state.by = BYS[(BYS.indexOf(state.by) + 1) % BYS.length];
+      render();
+    }, state.rotate * 1000);
+  }
+
+  fetch(`${API}/games/${encodeURIComponent(SLUG)}`, { headers: { Accept: "application/json" } })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((game) => {
+      if (game && typeof game.name === "string") {
+        $("game-name").textContent = game.name;
+        document.title = `${game.name} — Leaderboard`;
+      }
+    })
+    .catch(() => {});
+
+  render();
+  connect();
+})();
