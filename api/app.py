@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
@@ -28,7 +29,12 @@ Errors are `{"error": "<code>", "detail": "<sentence>"}`.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    background: list[Callable[[FastAPI], Awaitable[None]]] | None = None,
+) -> FastAPI:
+    """The app. ``background``: tasks started after start-up and cancelled at shutdown."""
     settings = settings or get_settings()
     configure(settings.log_level, settings.log_json)
     runtime = Runtime(settings)
@@ -37,9 +43,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start(app)
         log.info("taptrail.started", database=runtime.database_kind, redis=bool(settings.redis_url))
+        tasks = [asyncio.create_task(task(app)) for task in background or ()]
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await runtime.stop(app)
 
     app = FastAPI(
@@ -70,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if module is not None:
             api_v1.include_router(module)
     app.include_router(health.router)
+    metrics_router = _optional_router("metrics")
+    if metrics_router is not None:
+        app.include_router(metrics_router)  # also at the root, where scrapers look
     app.include_router(api_v1)
     pages = _optional_router("pages")
     if pages is not None:

@@ -119,8 +119,11 @@ class QueuedTap:
     tapped_at: datetime  # as the reader's own clock recorded it
 
     def payload(self) -> dict[str, Any]:
-        return {"seq": self.seq, "card_uid": self.card_uid,
-                "tapped_at": format_time(self.tapped_at)}
+        return {
+            "seq": self.seq,
+            "card_uid": self.card_uid,
+            "tapped_at": format_time(self.tapped_at),
+        }
 
 
 @dataclass(frozen=True)
@@ -303,8 +306,11 @@ class SimulatedReader:
                 batch.append(item)
 
             def payload(boot: int = boot, batch: list[QueuedTap] = batch) -> dict[str, Any]:
-                return {"sent_at": format_time(self.clock()), "boot": boot,
-                        "taps": [t.payload() for t in batch]}
+                return {
+                    "sent_at": format_time(self.clock()),
+                    "boot": boot,
+                    "taps": [t.payload() for t in batch],
+                }
 
             response = await self._post(self._taps_path, payload, taps=len(batch))
             if response is None:
@@ -337,8 +343,12 @@ class SimulatedReader:
         depth = len(self._queue) if queue_depth is None else queue_depth
 
         def payload() -> dict[str, Any]:
-            return {"sent_at": format_time(self.clock()), "battery_pct": battery_pct,
-                    "firmware": firmware, "queue_depth": depth}
+            return {
+                "sent_at": format_time(self.clock()),
+                "battery_pct": battery_pct,
+                "firmware": firmware,
+                "queue_depth": depth,
+            }
 
         response = await self._post(self._heartbeat_path, payload, taps=0)
         if response is None:
@@ -377,8 +387,10 @@ class SimulatedReader:
         waited = 0.0
         for attempt in range(1, max(1, policy.max_attempts) + 1):
             body = json.dumps(payload(), separators=(",", ":")).encode("utf-8")
-            headers = {"Content-Type": "application/json",
-                       SIGNATURE_HEADER: sign(self.secret, body)}
+            headers = {
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: sign(self.secret, body),
+            }
             self.counters.requests += 1
             self.counters.sent += taps
             try:
@@ -551,10 +563,15 @@ class TownSimulation:
                 raise ValueError(f"no secret for readers {', '.join(missing)}")
             for i, rid in enumerate(reader_ids):
                 self.readers[rid] = SimulatedReader(
-                    rid, reader_secrets[rid], client,
+                    rid,
+                    reader_secrets[rid],
+                    client,
                     clock_skew=self.clock_skews.get(rid, timedelta(0)),
-                    retry=retry, sleep_fn=sleep_fn, now_fn=now_fn,
-                    rng=random.Random(f"reader:{seed}:{i}"), base_path=base_path,
+                    retry=retry,
+                    sleep_fn=sleep_fn,
+                    now_fn=now_fn,
+                    rng=random.Random(f"reader:{seed}:{i}"),
+                    base_path=base_path,
                 )
         self._live_rng = random.Random(f"live:{seed}")
         self._live_walkers: list[_Walker] | None = None
@@ -567,10 +584,9 @@ class TownSimulation:
         for code in self._tappable:
             a = self.checkpoints[code]
             dists = sorted(
-                (haversine_m(a.lat, a.lon, b.lat, b.lon), other)
-                for other in self._tappable
-                if other != code
-                for b in (self.checkpoints[other],)
+                (haversine_m(a.lat, a.lon, b.lat, b.lon), b.code)
+                for b in (self.checkpoints[other] for other in self._tappable)
+                if b.code != code
             )
             near = [(other, d) for d, other in dists if d <= radius_m]
             if len(near) < 2:
@@ -622,9 +638,7 @@ class TownSimulation:
         ]
         return rng.choices(options, weights=weights)[0]
 
-    def _next_step(
-        self, rng: random.Random, w: _Walker, here: str
-    ) -> tuple[str, float] | None:
+    def _next_step(self, rng: random.Random, w: _Walker, here: str) -> tuple[str, float] | None:
         """Where the walker taps next and how many seconds later (None: stays here)."""
         r = rng.random()
         if r < P_REPEAT:
@@ -637,8 +651,10 @@ class TownSimulation:
             pause = rng.uniform(61.0, 300.0) * 60.0
         else:
             pause = rng.uniform(10.0, 150.0)
-        speed = rng.uniform(30.0, 60.0) if rng.random() < P_LIFT else (
-            w.speed_kmh * rng.uniform(0.85, 1.15)
+        speed = (
+            rng.uniform(30.0, 60.0)
+            if rng.random() < P_LIFT
+            else (w.speed_kmh * rng.uniform(0.85, 1.15))
         )
         return code, pause + dist / (speed / 3.6)
 
@@ -673,7 +689,9 @@ class TownSimulation:
         while len(taps) < n_taps:
             attempts += 1
             uid = rng.choices(self._cards, cum_weights=self._cum_weights)[0]
-            w = walkers.get(uid) or walkers.setdefault(uid, self._walker(rng, uid))
+            w = walkers.get(uid)
+            if w is None:
+                w = walkers[uid] = self._walker(rng, uid)
             t0 = rng.uniform(0.0, span)
             journey = self._journey(rng, w, start, t0, span)
             if not journey:
@@ -809,7 +827,9 @@ class TownSimulation:
         walkers = self._live_walkers
         stats = SimulationStats()
         due: list[tuple[datetime, int, int]] = []  # (when, tie-breaker, walker index)
-        busy = {i for i, w in enumerate(walkers) if w.legs_left > 0}
+        for w in walkers:  # journeys of an earlier run() are over
+            w.legs_left = 0
+        busy: set[int] = set()
         counter = itertools.count()
         budget = 0.0
         burst = max(1.0, taps_per_s * tick_s * 3.0)
@@ -854,7 +874,9 @@ class TownSimulation:
                 active = self._active(now)
                 idle = [i for i in range(len(walkers)) if i not in busy]
                 while budget >= 1.0 and idle and active:
-                    i = idle.pop(rng.randrange(len(idle)))
+                    weights = [self._card_weights[j] for j in idle]
+                    i = rng.choices(idle, weights=weights)[0]
+                    idle.remove(i)
                     w = walkers[i]
                     w.at = w.previous = None
                     w.legs_left = self._journey_taps(rng)

@@ -29,6 +29,7 @@ __all__ = [
     "ProgressCallback",
     "Source",
     "display_column",
+    "first_record",
     "normalise_header",
     "open_binary",
     "parse_float",
@@ -173,6 +174,14 @@ class DecodedLines:
             yield text
         if self._progress is not None and pending:
             self._progress(pending)
+
+
+def first_record(reader: Iterator[list[str]]) -> list[str]:
+    """The header: the first record with any non-blank field (leading blank lines skipped)."""
+    for record in reader:
+        if any(cell.strip() for cell in record):
+            return record
+    raise ImportFileError("the file is empty", line=1)
 
 
 _INT = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?$")

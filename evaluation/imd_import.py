@@ -41,6 +41,7 @@ from evaluation.csv_source import (
     ProgressCallback,
     Source,
     display_column,
+    first_record,
     normalise_header,
     open_binary,
     parse_float,
@@ -282,10 +283,7 @@ class ImdReader:
         with open_binary(self._source, member=self._member) as binary:
             lines = DecodedLines(binary, progress=self._progress)
             reader = csv.reader(lines)
-            try:
-                raw_headers = next(reader)
-            except StopIteration:
-                raise ImportFileError("the file is empty", line=1) from None
+            raw_headers = first_record(reader)
             columns, labels = self._read_header(raw_headers)
             assert self.nation is not None and self.edition is not None
             nation, edition, total_areas = self.nation, self.edition, self.expected_rows

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from evaluation.csv_source import (
     DecodedLines,
     ImportFileError,
+    first_record,
     ProgressCallback,
     Source,
     normalise_header,
@@ -163,10 +164,7 @@ class PostcodeLookupReader:
         with open_binary(self._source, member=self._member) as binary:
             lines = DecodedLines(binary, progress=self._progress)
             reader = csv.reader(lines)
-            try:
-                raw_headers = next(reader)
-            except StopIteration:
-                raise ImportFileError("the file is empty", line=1) from None
+            raw_headers = first_record(reader)
             pc_i, lsoa_i, doterm_i = self._read_header(raw_headers)
             pc_label = self.columns["postcode"]
             needed = max(pc_i, lsoa_i, doterm_i if doterm_i is not None else 0)

@@ -607,7 +607,7 @@ def score_from(
                     candidates = campaigns.get(code)
                     if candidates is not None:
                         for c_start, c_end, c_points, c_multiplier, c_code in candidates:
-                            if c_start <= t <= c_end:
+                            if c_start <= t < c_end:
                                 points = c_points
                                 multiplier = c_multiplier
                                 campaign_code = c_code
@@ -617,7 +617,7 @@ def score_from(
                     used = 0
                 capped = False
                 if cap is not None and points > 0 and points > cap - used:
-                    points = cap - used  # cut to what is left of today's cap
+                    points = 0  # cut to what is left of today's cap
                     if points <= 0:
                         points = 0
                         capped = True

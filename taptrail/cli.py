@@ -60,7 +60,12 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
-def _serve(settings: Settings, host: str, port: int, **extra: Any) -> None:
+def _serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    background: list[Callable[[Any], Awaitable[None]]] | None = None,
+) -> None:
     import uvicorn
 
     from api.app import create_app
@@ -75,9 +80,7 @@ def _serve(settings: Settings, host: str, port: int, **extra: Any) -> None:
             await engine.dispose()
 
     asyncio.run(_migrate())
-    app = create_app(settings)
-    for key, value in extra.items():
-        setattr(app.state, key, value)
+    app = create_app(settings, background=background)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=20)
 
 
@@ -97,11 +100,11 @@ def serve(host: str, port: int) -> None:
 @click.option("--taps-per-second", default=3.0, show_default=True, type=float)
 def demo(host: str, port: int, taps_per_second: float) -> None:
     """Serve a built-in demo town with simulated taps moving the boards."""
-    from taptrail.demo_runner import prepare_demo
+    from taptrail.demo_runner import demo_task, prepare_demo
 
     settings, banner = prepare_demo(host, port)
     click.echo(banner)
-    _serve(settings, host, port, demo_taps_per_second=taps_per_second, demo=True)
+    _serve(settings, host, port, background=[demo_task(taps_per_second)])
 
 
 @main.group()

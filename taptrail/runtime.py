@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from taptrail.db import is_sqlite, make_engine, make_sessionmaker
+from taptrail.metrics import Metrics
 from taptrail.secrets_box import secret_box
 from taptrail.settings import Settings
 
@@ -27,6 +28,7 @@ class Runtime:
         self.leaderboard: Any = None
         # SQLite allows one writer: writers queue here instead of failing with "locked".
         self.write_lock: asyncio.Lock | None = None
+        self.metrics = Metrics()
 
     @property
     def database_kind(self) -> str:
@@ -43,6 +45,7 @@ class Runtime:
             self.redis = aioredis.from_url(self.settings.redis_url, decode_responses=True)
         state = app.state
         state.runtime = self
+        state.metrics = self.metrics
         state.engine = self.engine
         state.sessionmaker = self.sessionmaker
         state.secret_box = secret_box(self.settings)
@@ -95,6 +98,4 @@ class Runtime:
             await hook(game_id)
 
     def observe_request(self, method: str, path: str, status: int, seconds: float) -> None:
-        metrics = getattr(self, "metrics", None)
-        if metrics is not None:
-            metrics.observe_request(method, path, status, seconds)
+        self.metrics.observe_request(method, path, status, seconds)

@@ -1,0 +1,120 @@
+"""``taptrail demo``: the Burnley demo town on a fresh embedded database, with live taps.
+
+The demo file's dates are shifted so that the game is always running today; the past
+days are filled with simulated history and new taps keep arriving through the real
+reader upload endpoint (signed batches), so the boards move.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import FastAPI
+
+from taptrail.logging import log
+from taptrail.settings import Settings
+
+DEMO_FILE = Path(__file__).parent / "demo" / "burnley-demo.yaml"
+DEMO_DB = "taptrail-demo.db"
+HISTORY_TAPS = 4000
+
+
+def shifted_definition(today: date | None = None) -> dict[str, Any]:
+    """The demo definition with every date moved so the game started ten days ago."""
+    data: dict[str, Any] = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
+    start: datetime = _aware(data["game"]["starts_at"])
+    today = today or datetime.now(UTC).date()
+    target = datetime.combine(today - timedelta(days=10), datetime.min.time(), tzinfo=UTC)
+    shift = target - start.replace(hour=0, minute=0, second=0, microsecond=0)
+    return _shift(data, shift)
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _shift(node: Any, shift: timedelta) -> Any:
+    if isinstance(node, dict):
+        return {k: _shift(v, shift) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_shift(v, shift) for v in node]
+    if isinstance(node, datetime):
+        return (_aware(node) + shift).isoformat()
+    return node
+
+
+def prepare_demo(host: str, port: int) -> tuple[Settings, str]:
+    """A fresh database with the demo town loaded; returns settings and a banner."""
+    from taptrail.cli import run_with_session
+
+    if "TAPTRAIL_DATABASE_URL" not in os.environ:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(DEMO_DB + suffix)
+        os.environ["TAPTRAIL_DATABASE_URL"] = f"sqlite+aiosqlite:///./{DEMO_DB}"
+    from taptrail.settings import get_settings
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    data = shifted_definition()
+
+    async def _load(session: Any) -> str:
+        from game.definition import validate
+        from game.loading import apply_definition
+        from taptrail.auth.tokens import create_token
+        from taptrail.secrets_box import secret_box
+
+        await apply_definition(session, validate(data), box=secret_box(settings), actor="demo")
+        return await create_token(session, role="organiser", label="demo")
+
+    token = run_with_session(_load)
+    slug = data["game"]["slug"]
+    base = f"http://{host}:{port}"
+    banner = "\n".join(
+        [
+            "Taptrail demo: Burnley, with simulated families tapping boxes.",
+            f"  API docs:          {base}/docs",
+            f"  school-hall board: {base}/games/{slug}/board",
+            f"  map:               {base}/games/{slug}/map",
+            f"  team board (JSON): {base}/api/v1/games/{slug}/leaderboards/teams",
+            "  organiser token (for /docs 'Authorize'):",
+            f"  {token}",
+        ]
+    )
+    return settings, banner
+
+
+def demo_task(taps_per_second: float) -> Callable[[FastAPI], Awaitable[None]]:
+    """A background task for the demo server: history first, then live taps."""
+
+    async def run(app: FastAPI) -> None:
+        import httpx
+
+        from checkpoints.simulator import TownSimulation
+
+        data = shifted_definition()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
+            sim = TownSimulation(data, client, seed=7, flaky_fraction=0.1, skewed_fraction=0.05)
+            now = datetime.now(UTC)
+            start = _aware(data["game"]["starts_at"])
+            try:
+                history = sim.generate(HISTORY_TAPS, start, now - timedelta(minutes=5))
+                stats = await sim.deliver(history, upload_every=250)
+                log.info("demo.history", taps=stats.taps)
+                await sim.run(duration_s=10 * 365 * 24 * 3600, taps_per_s=taps_per_second)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the demo must keep serving even if it stops
+                log.exception("demo.simulation_stopped")
+
+    return run
