@@ -13,6 +13,7 @@ from api.middleware import RequestContextMiddleware, SizeLimitMiddleware
 from taptrail import __version__
 from taptrail.logging import configure, log
 from taptrail.runtime import Runtime
+from taptrail.scheduler import run_periodic
 from taptrail.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -43,7 +44,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start(app)
         log.info("taptrail.started", database=runtime.database_kind, redis=bool(settings.redis_url))
-        tasks = [asyncio.create_task(task(app)) for task in background or ()]
+        jobs = [run_periodic] if settings.periodic_jobs else []
+        jobs += background or []
+        tasks = [asyncio.create_task(job(app)) for job in jobs]
         try:
             yield
         finally:

@@ -103,6 +103,8 @@ class TotalsDelta:
     holders: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     holder_teams: dict[tuple[int, int, int], dict[str, Any]] = field(default_factory=dict)
     days: dict[tuple[int, int, date], dict[str, Any]] = field(default_factory=dict)
+    # Filled when applied: per team, including the change in active members.
+    teams: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     points_moved: int = 0
 
     def add(self, game_id: int, holder_id: int, old: Any, new: _Result | None) -> None:
@@ -324,6 +326,7 @@ async def apply_delta(session: AsyncSession, delta: TotalsDelta) -> None:
         session, HolderDay.__table__, ("game_id", "holder_id", "local_date"), delta.days
     )
     await repo.add_to(session, TeamTotal.__table__, ("game_id", "team_id"), team_delta)
+    delta.teams = team_delta
 
 
 async def rescore_holders(

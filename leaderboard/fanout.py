@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from leaderboard.bus import Bus
 from leaderboard.models import BOARD_NAMES, BoardPage, check_kind
@@ -45,7 +46,7 @@ class View:
             raise ValueError("the players board has no kind filter")
 
 
-def encode(view: View, page: BoardPage) -> str:  # type: ignore[type-arg]
+def encode(view: View, page: BoardPage[Any]) -> str:
     return json.dumps(
         {
             "type": "leaderboard",
@@ -108,7 +109,7 @@ class Subscription:
 @dataclass(slots=True)
 class _ViewState:
     last_sent: float = -math.inf
-    last_version: int = -1
+    last_entries: list[Any] | None = None
     timer: asyncio.Task[None] | None = None
 
 
@@ -222,9 +223,10 @@ class Broadcaster:
             if self._started:
                 self._schedule(view)
             return
-        if page.version == st.last_version:
+        # Notices are per board, not per kind or page: skip a send that would show nothing new.
+        if page.entries == st.last_entries:
             return
-        st.last_version = page.version
+        st.last_entries = page.entries
         message = encode(view, page)
         for sub in list(self._subs.get(view, ())):
             sub.put(view, page.version, message)

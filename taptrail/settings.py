@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(262_144, description="Largest accepted request body")
     db_pool_size: int = Field(10, description="PostgreSQL connection pool size per process")
+    periodic_jobs: bool = Field(
+        True, description="Run housekeeping (lucky draws, e-mail retention) in this process"
+    )
 
 
 @lru_cache

@@ -127,6 +127,7 @@ def settings(backend: str, database_url: str, tmp_path_factory: pytest.TempPathF
         redis_url=REDIS_URL if backend == "postgres" else None,
         secret_key=TEST_SECRET_KEY,
         secret_key_file=str(tmp_path_factory.mktemp("key") / "taptrail.key"),
+        periodic_jobs=False,
     )
 
 
