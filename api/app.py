@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -33,7 +34,7 @@ Errors are `{"error": "<code>", "detail": "<sentence>"}`.
 def create_app(
     settings: Settings | None = None,
     *,
-    background: list[Callable[[FastAPI], Awaitable[None]]] | None = None,
+    background: list[Callable[[FastAPI], Coroutine[Any, Any, None]]] | None = None,
 ) -> FastAPI:
     """The app. ``background``: tasks started after start-up and cancelled at shutdown."""
     settings = settings or get_settings()
@@ -44,7 +45,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start(app)
         log.info("taptrail.started", database=runtime.database_kind, redis=bool(settings.redis_url))
-        jobs = [run_periodic] if settings.periodic_jobs else []
+        jobs: list[Callable[[FastAPI], Coroutine[Any, Any, None]]] = []
+        if settings.periodic_jobs:
+            jobs.append(run_periodic)
         jobs += background or []
         tasks = [asyncio.create_task(job(app)) for job in jobs]
         try:

@@ -32,13 +32,13 @@ from dataclasses import dataclass
 from evaluation.csv_source import (
     DecodedLines,
     ImportFileError,
-    first_record,
     ProgressCallback,
     Source,
+    first_record,
     normalise_header,
     open_binary,
 )
-from evaluation.postcodes import is_plausible_postcode, normalise_postcode
+from evaluation.postcodes import PCDS_PATTERN, is_plausible_postcode, normalise_postcode
 
 __all__ = [
     "ImportFileError",
@@ -180,11 +180,14 @@ class PostcodeLookupReader:
                     )
                     continue
                 raw_pc = record[pc_i]
-                pcds = normalise_postcode(raw_pc) if raw_pc.strip() else ""
-                if not pcds:
+                if PCDS_PATTERN.fullmatch(raw_pc):  # fast path: already in pcds form
+                    pcds = raw_pc
+                elif not raw_pc.strip():
                     self._record(ImportFileError("is empty", line=reader.line_num, column=pc_label))
                     continue
-                if not is_plausible_postcode(pcds):
+                elif is_plausible_postcode(raw_pc):
+                    pcds = normalise_postcode(raw_pc)
+                else:
                     self._record(
                         ImportFileError(
                             "is not a postcode", line=reader.line_num, column=pc_label, value=raw_pc

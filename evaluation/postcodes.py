@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["compact_postcode", "is_plausible_postcode", "normalise_postcode", "outward_code"]
+__all__ = [
+    "PCDS_PATTERN",
+    "compact_postcode",
+    "is_plausible_postcode",
+    "normalise_postcode",
+    "outward_code",
+]
 
 _WHITESPACE = re.compile(r"\s+")
 
 # Shape of a UK postcode in pcds form: outward code (area letters, district digit, optional
 # digit or letter) + space + inward code (sector digit, two unit letters). "GIR 0AA" (Girobank)
 # is the one historic exception ONS still lists. This is a plausibility check, not a lookup:
-# only the ONS file says whether a postcode exists.
-_PLAUSIBLE = re.compile(r"^(?:[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}|GIR 0AA)$")
+# only the ONS file says whether a postcode exists. A string that fullmatches is already in pcds form.
+PCDS_PATTERN = re.compile(r"(?:[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}|GIR 0AA)")
 
 
 def compact_postcode(text: str) -> str:
@@ -41,7 +47,7 @@ def normalise_postcode(text: str) -> str:
 
 def is_plausible_postcode(text: str) -> bool:
     """Whether ``text`` (in any spacing or case) has the shape of a UK postcode."""
-    return bool(_PLAUSIBLE.match(normalise_postcode(text)))
+    return bool(PCDS_PATTERN.fullmatch(normalise_postcode(text)))
 
 
 def outward_code(text: str) -> str:

@@ -582,7 +582,7 @@ def score_from(
         if (
             not active_lo <= t < active_hi
             or (valid_from is not None and t < valid_from)
-            or (valid_until is not None and t >= valid_until)
+            or (valid_until is not None and t > valid_until)
         ):
             o: Any = new(tap.key, OUT_OF_GAME, 0, 0.0, _ONE, None, team, local_day, False)
             o.__class__ = outcome_type

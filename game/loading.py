@@ -289,17 +289,17 @@ async def _upsert_cards_and_players(
     _note_missing(cards, {d.number for d in gf.cards}, "card", result)
 
     registered = 0
-    for d in gf.players:
-        card = cards[d.card]
-        team_id = teams[d.team].id if d.team else None
-        dep = await derive(session, d.postcode)
+    for pd in gf.players:
+        card = cards[pd.card]
+        team_id = teams[pd.team].id if pd.team else None
+        dep = await derive(session, pd.postcode)
         values = {
-            "nickname": d.nickname,
-            "nickname_key": d.nickname.casefold(),
-            "age_band": d.age_band,
-            "gender": d.gender,
-            "public": d.public,
-            "email": d.email,
+            "nickname": pd.nickname,
+            "nickname_key": pd.nickname.casefold(),
+            "age_band": pd.age_band,
+            "gender": pd.gender,
+            "public": pd.public,
+            "email": pd.email,
             "lsoa_code": dep.lsoa_code,
             "imd_decile": dep.imd_decile,
             "imd_nation": dep.nation,
@@ -323,11 +323,11 @@ async def _upsert_cards_and_players(
             continue
         if player.erased_at is not None:
             continue
-        changed = _update(player, values, f"player on card {d.card}", result)
+        changed = _update(player, values, f"player on card {pd.card}", result)
         if "age_band" in changed:
             result.holders_to_rescore.add(card.holder_id)
         if player.team_id != team_id:
-            result.changes.append(f"player on card {d.card}: team changed from now on")
+            result.changes.append(f"player on card {pd.card}: team changed from now on")
             player.team_id = team_id
             session.add(
                 TeamMembership(

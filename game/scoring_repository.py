@@ -125,7 +125,7 @@ def _upsert(session: AsyncSession, table: Table) -> Any:
 
 async def add_to(
     session: AsyncSession,
-    table: Table,
+    table: Any,
     keys: Sequence[str],
     rows: Mapping[tuple[Any, ...], Mapping[str, int | float]],
 ) -> None:

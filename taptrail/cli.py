@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -64,7 +64,7 @@ def _serve(
     settings: Settings,
     host: str,
     port: int,
-    background: list[Callable[[Any], Awaitable[None]]] | None = None,
+    background: list[Callable[[Any], Coroutine[Any, Any, None]]] | None = None,
 ) -> None:
     import uvicorn
 

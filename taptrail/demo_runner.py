@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -93,7 +93,7 @@ def prepare_demo(host: str, port: int) -> tuple[Settings, str]:
     return settings, banner
 
 
-def demo_task(taps_per_second: float) -> Callable[[FastAPI], Awaitable[None]]:
+def demo_task(taps_per_second: float) -> Callable[[FastAPI], Coroutine[Any, Any, None]]:
     """A background task for the demo server: history first, then live taps."""
 
     async def run(app: FastAPI) -> None:

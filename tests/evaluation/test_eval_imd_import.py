@@ -88,9 +88,9 @@ def test_bad_lines_are_collected_and_good_rows_still_yield(tmp_path: Path) -> No
         + "W01000001,Anglesey,W06000001,Isle of Anglesey,1,1,1,1\r\n"
         + ",,,,,,,\r\n"
         + "E01000006,Barking 016A,E09000002,Barking and Dagenham,40.1,99999,2,\r\n"
-        + "E01000007,Barking 015A,E09000002,Barking and Dagenham,abc,3000,1,\"2,001\"\r\n"
-        + "E01000008,Barking 015B,E09000002,Barking and Dagenham,44.5,\"2,010\",1,\"1,23\"\r\n"
-        + "E01000009,Barking 016B,E09000002,Barking and Dagenham,44.5,2011,1,\"1,923\"\r\n"
+        + 'E01000007,Barking 015A,E09000002,Barking and Dagenham,abc,3000,1,"2,001"\r\n'
+        + 'E01000008,Barking 015B,E09000002,Barking and Dagenham,44.5,"2,010",1,"1,23"\r\n'
+        + 'E01000009,Barking 016B,E09000002,Barking and Dagenham,44.5,2011,1,"1,923"\r\n'
     )
     reader = ImdReader(_write(tmp_path, text))
     rows = list(reader)
@@ -201,7 +201,7 @@ def test_scotland_simd_loosely(tmp_path: Path) -> None:
         "SIMD2020v2_Rank,SIMD_2020v2_Percentile,SIMD2020v2_Vigintile,SIMD2020v2_Decile,"
         "SIMD2020v2_Quintile,SIMD2020v2_Income_Domain_Rank\r\n"
         "S01006506,Culter,Aberdeen City,894,536,4691,68,14,7,4,5225\r\n"
-        "S01010206,Glasgow Central,Glasgow City,\"1,016\",700,1,1,1,1,1,3\r\n"
+        'S01010206,Glasgow Central,Glasgow City,"1,016",700,1,1,1,1,1,3\r\n'
     )
     reader = ImdReader(_write(tmp_path, text, encoding="utf-8"))
     rows = list(reader)

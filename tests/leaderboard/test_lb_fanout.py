@@ -48,7 +48,6 @@ async def make(request: pytest.FixtureRequest) -> AsyncIterator[Factory]:
         made.append((store, bc))
         return store, bc
 
-    factory.backend = request.param  # type: ignore[attr-defined]
     yield factory
     for store, bc in made:
         await bc.stop()
@@ -56,8 +55,8 @@ async def make(request: pytest.FixtureRequest) -> AsyncIterator[Factory]:
             await store.close()
 
 
-async def next_message(sub: Subscription, timeout: float = 3.0) -> dict[str, Any]:
-    raw = await asyncio.wait_for(sub.get(), timeout)
+async def next_message(sub: Subscription, wait_s: float = 3.0) -> dict[str, Any]:
+    raw = await asyncio.wait_for(sub.get(), wait_s)
     assert raw is not None
     msg: dict[str, Any] = json.loads(raw)
     return msg
