@@ -131,8 +131,18 @@ class TapRejection(Base):
     reason: Mapped[str] = mapped_column(String(32))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     detail: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    # Reader taps: the identity "<reader_id>/<boot>/<seq>" and what was sent under it
+    # (normalised UID or the raw text, and the raw time). A replayed request finds its own
+    # rejections by these and adds nothing.
+    source_key: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    content_key: Mapped[str | None] = mapped_column(String(160), nullable=True)
 
-    __table_args__ = (Index("ix_tap_rejections_reader", "game_id", "reader_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_tap_rejections_reader", "game_id", "reader_id", "received_at"),
+        Index(
+            "uq_tap_rejections_identity", "game_id", "source_key", "content_key", unique=True
+        ),
+    )
 
 
 class ReaderHeartbeat(Base):
@@ -148,3 +158,18 @@ class ReaderHeartbeat(Base):
     queue_depth: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (Index("ix_reader_heartbeats_reader", "game_id", "reader_id", "received_at"),)
+
+
+class ReaderDay(Base):
+    """Accepted taps per reader and local day of the game: the boxes list's "taps today"."""
+
+    __tablename__ = "reader_days"
+
+    game_id: Mapped[int] = mapped_column(
+        ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
+    )
+    reader_id: Mapped[str] = mapped_column(
+        ForeignKey("readers.id", ondelete="CASCADE"), primary_key=True
+    )
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    taps: Mapped[int] = mapped_column(Integer, default=0)

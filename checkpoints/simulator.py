@@ -29,11 +29,12 @@ import itertools
 import json
 import math
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -109,7 +110,7 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 # ======================================================================================
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QueuedTap:
     """A tap as the reader stores it: its identity ``(boot, seq)`` and content."""
 
@@ -197,6 +198,9 @@ class SimulatedReader:
     as its own clock shows it (``tapped_at + clock_skew``), and ``sent_at`` is likewise
     ``now_fn() + clock_skew``. The server's correction (receive time - sent_at) then
     restores the true time.
+
+    ``history`` keeps every tap recorded (for checking that none was lost), or only the
+    last ``history_limit`` of them.
     """
 
     def __init__(
@@ -212,6 +216,7 @@ class SimulatedReader:
         now_fn: NowFn = utcnow,
         rng: random.Random | None = None,
         base_path: str = "/api/v1",
+        history_limit: int | None = None,
     ) -> None:
         self.reader_id = reader_id
         self.secret = secret
@@ -223,7 +228,7 @@ class SimulatedReader:
         self._seq = 0
         self._online = True
         self._queue: list[QueuedTap] = []
-        self._history: list[QueuedTap] = []
+        self._history: deque[QueuedTap] = deque(maxlen=history_limit)
         self._sleep = sleep_fn
         self._now = now_fn
         self._rng = rng or random.Random(reader_id)
@@ -257,7 +262,7 @@ class SimulatedReader:
 
     @property
     def history(self) -> tuple[QueuedTap, ...]:
-        """Every tap this reader ever recorded (for checking that none was lost)."""
+        """The taps this reader recorded, oldest first (all, or the last ``history_limit``)."""
         return tuple(self._history)
 
     def clock(self, true_time: datetime | None = None) -> datetime:
@@ -470,6 +475,14 @@ P_LIFT = 0.03  # get a lift: the leg is too fast to score
 P_CONTINUE = 0.72  # chance that a journey has one more step (geometric length)
 MAX_JOURNEY_TAPS = 10
 
+# How busy the streets are by local hour (1.0 = the school run), weekdays and weekends.
+# fmt: off
+WEEKDAY_ACTIVITY = (0.01, 0.01, 0.01, 0.01, 0.01, 0.02, 0.1, 0.45, 1.0, 0.6, 0.5, 0.55,
+                    0.7, 0.6, 0.55, 0.95, 0.9, 0.8, 0.7, 0.45, 0.25, 0.1, 0.03, 0.01)
+WEEKEND_ACTIVITY = (0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.03, 0.1, 0.35, 0.7, 0.9, 1.0,
+                    0.95, 0.9, 0.9, 0.85, 0.7, 0.55, 0.4, 0.3, 0.2, 0.1, 0.03, 0.01)
+# fmt: on
+
 
 def _as_optional_time(value: Any) -> datetime | None:
     if value is None or value == "":
@@ -486,6 +499,8 @@ class TownSimulation:
 
     A ``flaky`` reader goes offline now and then (its taps wait and arrive late) and is
     sometimes restarted with a new boot; a ``skewed`` reader's clock is off by minutes.
+    Each reader remembers its last ``history_limit`` taps (None: all of them; the live
+    demo runs for days, so the default is bounded).
     """
 
     def __init__(
@@ -504,12 +519,15 @@ class TownSimulation:
         base_path: str = "/api/v1",
         secrets: Mapping[str, str] | None = None,
         neighbour_radius_m: float = 1200.0,
+        history_limit: int | None = 20_000,
     ) -> None:
         self.seed = seed
         self.client = client
         self._sleep = sleep_fn
         self._now = now_fn
         rng = random.Random(f"town:{seed}")
+        game = definition.get("game") or {}
+        self.timezone = ZoneInfo(str(game.get("timezone") or "Europe/London"))
 
         self.checkpoints: dict[str, SimCheckpoint] = {}
         for item in definition.get("checkpoints") or ():
@@ -572,6 +590,7 @@ class TownSimulation:
                     now_fn=now_fn,
                     rng=random.Random(f"reader:{seed}:{i}"),
                     base_path=base_path,
+                    history_limit=history_limit,
                 )
         self._live_rng = random.Random(f"live:{seed}")
         self._live_walkers: list[_Walker] | None = None
@@ -667,13 +686,26 @@ class TownSimulation:
 
     # -- generate ------------------------------------------------------------------
 
+    def activity(self, when: datetime) -> float:
+        """How likely a journey starts at ``when`` (0-1), by local hour and weekday."""
+        local = when.astimezone(self.timezone)
+        profile = WEEKEND_ACTIVITY if local.weekday() >= 5 else WEEKDAY_ACTIVITY
+        return profile[local.hour]
+
     def generate(
-        self, n_taps: int, start: datetime, end: datetime, seed: int | None = None
+        self,
+        n_taps: int,
+        start: datetime,
+        end: datetime,
+        seed: int | None = None,
+        *,
+        diurnal: bool = True,
     ) -> list[SimTap]:
         """``n_taps`` realistic taps with true times in ``[start, end)``, sorted by time.
 
         Deterministic for a given definition and ``seed`` (default: the simulation's).
-        A card never makes two journeys at once.
+        Journeys start mostly in the day, peaking at the school run (``diurnal=False``:
+        at any hour alike). A card never makes two journeys at once.
         """
         start, end = parse_time(start), parse_time(end)
         if n_taps <= 0:
@@ -693,6 +725,8 @@ class TownSimulation:
             if w is None:
                 w = walkers[uid] = self._walker(rng, uid)
             t0 = rng.uniform(0.0, span)
+            if diurnal and rng.random() > self.activity(start + timedelta(seconds=t0)):
+                continue
             journey = self._journey(rng, w, start, t0, span)
             if not journey:
                 if attempts > 1000 * (len(taps) + 1):

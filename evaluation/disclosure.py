@@ -189,6 +189,9 @@ class ProtectedCounts:
     total: int | str
     primary: frozenset[int]
     secondary: frozenset[int]
+    #: hidden groups that the published total still gives away (only when there is a single
+    #: group, whose value *is* the total)
+    unprotected: frozenset[int] = frozenset()
 
     @property
     def suppressed(self) -> frozenset[int]:
@@ -209,7 +212,8 @@ def protect_counts(counts: Sequence[int], *, total_exact: bool = True) -> Protec
     total_published = published_total != SUPPRESSED
     hidden = complementary_suppression(counts, primary, total_published=total_published)
     values = tuple(SUPPRESSED if i in hidden else disclose_count(c) for i, c in enumerate(counts))
-    return ProtectedCounts(values, published_total, primary, hidden - primary)
+    unprotected = hidden if total_published and len(hidden) == 1 else frozenset()
+    return ProtectedCounts(values, published_total, primary, hidden - primary, unprotected)
 
 
 def protect_percentages(

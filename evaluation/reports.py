@@ -62,7 +62,6 @@ NATURE_MIN_ITEMS: Final = 4
 
 _PCT_DECIMALS: Final = 1
 _MEAN_DECIMALS: Final = 2
-_P_DECIMALS: Final = 4
 _SII_DECIMALS: Final = 3
 
 
@@ -132,6 +131,13 @@ def _round(value: float | None, decimals: int) -> float | None:
     return round(value, decimals)
 
 
+def _p(value: float | None) -> float | None:
+    """A p-value to 4 significant digits (so 1.2e-07 does not print as 0.0)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(f"{value:.4g}")
+
+
 class _Metrics:
     """Collects metric -> {group -> value} and turns it into group -> {metric -> value}."""
 
@@ -191,26 +197,29 @@ def _means(
     published, hidden = dc.protect_statistics(values, sizes, decimals=_MEAN_DECIMALS)
     m.put(prefix, published, dc.disclose_statistic(total.mean, total.n, decimals=_MEAN_DECIMALS))
 
-    def follow(attr: str, decimals: int) -> None:
+    def follow(attr: str, fmt: Callable[[float | None], float | None]) -> None:
         group_values = [
             None
             if getattr(e, attr) is None
             else dc.SUPPRESSED
             if i in hidden
-            else _round(getattr(e, attr), decimals)
+            else fmt(getattr(e, attr))
             for i, e in enumerate(per_group)
         ]
         m.put(
             f"{prefix}_{attr}",
             group_values,
-            dc.disclose_statistic(getattr(total, attr), total.n, decimals=decimals),
+            dc.disclose_statistic(fmt(getattr(total, attr)), total.n),
         )
 
+    def mean_fmt(value: float | None) -> float | None:
+        return _round(value, _MEAN_DECIMALS)
+
     if with_ci:
-        follow("ci_low", _MEAN_DECIMALS)
-        follow("ci_high", _MEAN_DECIMALS)
+        follow("ci_low", mean_fmt)
+        follow("ci_high", mean_fmt)
     if with_p:
-        follow("p_value", _P_DECIMALS)
+        follow("p_value", _p)
     return set(hidden)
 
 
@@ -228,10 +237,10 @@ def _mcnemar(
         elif n < dc.MIN_PEOPLE or i in hidden_counts:
             groups.append(dc.SUPPRESSED)
         else:
-            groups.append(_round(stats.mcnemar_exact(bi, ci).p_value, _P_DECIMALS))
+            groups.append(_p(stats.mcnemar_exact(bi, ci).p_value))
     n_total = sum(n_paired)
-    total_p = stats.mcnemar_exact(sum(b), sum(c)).p_value if n_total else None
-    m.put("mcnemar_p", groups, dc.disclose_statistic(total_p, n_total, decimals=_P_DECIMALS))
+    total_p = _p(stats.mcnemar_exact(sum(b), sum(c)).p_value) if n_total else None
+    m.put("mcnemar_p", groups, dc.disclose_statistic(total_p, n_total))
 
 
 @dataclass(frozen=True, slots=True)

@@ -582,13 +582,13 @@ def score_from(
         if (
             not active_lo <= t < active_hi
             or (valid_from is not None and t < valid_from)
-            or (valid_until is not None and t > valid_until)
+            or (valid_until is not None and t >= valid_until)
         ):
             o: Any = new(tap.key, OUT_OF_GAME, 0, 0.0, _ONE, None, team, local_day, False)
             o.__class__ = outcome_type
             append(o)
             continue  # not an anchor
-        if a_time is None or t - a_time > window:
+        if a_time is None or t - a_time >= window:
             o = new(tap.key, JOURNEY_START, 0, 0.0, _ONE, None, team, local_day, True)
         elif code == a_code:
             o = new(tap.key, REPEAT, 0, 0.0, _ONE, None, team, local_day, True)

@@ -1,13 +1,25 @@
-"""SQL for scoring: the inputs of the engine, and writing outcomes and totals back."""
+"""SQL for scoring: the inputs of the engine, and writing outcomes and totals back.
+
+Locking (PostgreSQL; see README "Scoring and concurrency"):
+
+* Incremental scoring takes a *shared* advisory lock on the game, then row locks on the
+  touched holders in id order (:func:`lock_holders`), before it inserts taps.
+* A full re-score takes the *exclusive* advisory lock on the game (:func:`lock_game`), so
+  it never interleaves with incremental scoring under different rules.
+
+SQLite has a single writer: the app serialises write transactions (``app.state.writing()``)
+and SQLite's own database lock serialises other processes; every lock here is a no-op there.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Integer, Table, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,26 +36,61 @@ from game.models import (
 )
 from people.models import Card, Holder, Player, TeamMembership
 
+# Namespace of the game-level advisory locks (pg_advisory_xact_lock(namespace, game_id)).
+GAME_LOCK_NAMESPACE = 0x7A5C  # "scoring"
+
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def lock_holders(session: AsyncSession, holder_ids: Iterable[int]) -> None:
-    """Serialises scoring per holder on PostgreSQL: row locks taken in id order.
+async def lock_game(session: AsyncSession, game_id: int, *, exclusive: bool = True) -> None:
+    """Transaction-scoped advisory lock on a game's scoring (PostgreSQL; no-op on SQLite).
 
-    Two uploads touching the same holder queue here; the second then reads the first's
-    committed taps and outcomes. SQLite has one writer at a time anyway.
+    Exclusive: a full re-score. Shared: incremental scoring (taken by :func:`lock_holders`).
     """
-    ids = sorted(set(holder_ids))
-    if ids and is_postgres(session):
+    if is_postgres(session):
+        fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
         await session.execute(
-            select(Holder.id).where(Holder.id.in_(ids)).order_by(Holder.id).with_for_update()
+            text(f"SELECT {fn}(:ns, :game_id)"), {"ns": GAME_LOCK_NAMESPACE, "game_id": game_id}
         )
 
 
+async def lock_holders(session: AsyncSession, holder_ids: Iterable[int]) -> None:
+    """Serialises scoring per holder on PostgreSQL: call once per transaction, BEFORE
+    inserting the holders' taps, with every holder the transaction will score.
+
+    1. A shared advisory lock on each holder's game (in game id order): waits while a full
+       re-score of that game is running, and keeps one from starting until we commit.
+    2. ``SELECT … FOR UPDATE`` on the holder rows, in id order (a global order, so two
+       uploads touching overlapping holders cannot deadlock): the second upload waits for
+       the first to commit, then reads its committed taps and outcomes, so it scores exactly
+       as if the two had run one after the other.
+
+    Stored totals shared between holders (team totals) are only changed by commutative
+    increments (``INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x``) in key order.
+    SQLite has one writer at a time: nothing to do.
+    """
+    ids = sorted(set(holder_ids))
+    if not ids or not is_postgres(session):
+        return
+    game_ids = (
+        await session.scalars(
+            select(Holder.game_id).where(Holder.id.in_(ids)).distinct().order_by(Holder.game_id)
+        )
+    ).all()
+    for game_id in game_ids:
+        await lock_game(session, game_id, exclusive=False)
+    await session.execute(
+        select(Holder.id).where(Holder.id.in_(ids)).order_by(Holder.id).with_for_update()
+    )
+
+
 async def game_row(session: AsyncSession, game_id: int) -> Game:
-    game = await session.get(Game, game_id)
+    """The game as committed (refreshes an object the session may hold from before a lock)."""
+    game = await session.scalar(
+        select(Game).where(Game.id == game_id).execution_options(populate_existing=True)
+    )
     if game is None:
         raise LookupError(f"no game {game_id}")
     return game
@@ -63,7 +110,7 @@ async def holder_inputs(
     """Age bands and team periods, for the given holders (None: all of the game's)."""
     age_q = select(Player.holder_id, Player.age_band).where(Player.game_id == game_id)
     team_q = select(TeamMembership.holder_id, TeamMembership.valid_from, TeamMembership.team_id)
-    team_q = team_q.where(TeamMembership.game_id == game_id)
+    team_q = team_q.where(TeamMembership.game_id == game_id).order_by(TeamMembership.id)
     if holder_ids is not None:
         age_q = age_q.where(Player.holder_id.in_(holder_ids))
         team_q = team_q.where(TeamMembership.holder_id.in_(holder_ids))
@@ -74,11 +121,25 @@ async def holder_inputs(
     return ages, periods
 
 
-TAP_COLUMNS = (
+async def card_validity(
+    session: AsyncSession, game_id: int
+) -> dict[int, tuple[datetime | None, datetime | None]]:
+    """``{card_id: (valid_from, valid_until)}`` for the game's cards with a validity limit."""
+    rows = await session.execute(
+        select(Card.id, Card.valid_from, Card.valid_until).where(
+            Card.game_id == game_id, (Card.valid_from.is_not(None)) | Card.valid_until.is_not(None)
+        )
+    )
+    return {r.id: (r.valid_from, r.valid_until) for r in rows}
+
+
+# A tap as scoring reads it; every reader below returns rows indexable in this order.
+TAP_TUPLE = (
     Tap.id,
     Tap.holder_id,
     Tap.source_key,
     Tap.checkpoint_id,
+    Tap.card_id,
     Tap.tapped_at,
     Tap.outcome,
     Tap.points,
@@ -87,12 +148,17 @@ TAP_COLUMNS = (
     Tap.campaign_id,
     Tap.team_id,
     Tap.local_date,
+)
+# Kept for callers of the first version of this module.
+TAP_COLUMNS = (
+    *TAP_TUPLE,
     Card.valid_from.label("card_valid_from"),
     Card.valid_until.label("card_valid_until"),
 )
 
 
 async def tap_rows(session: AsyncSession, game_id: int, holder_ids: Sequence[int]) -> list[Any]:
+    """Every tap of these holders (rows in :data:`TAP_TUPLE` order, then card validity)."""
     query = (
         select(*TAP_COLUMNS)
         .join(Card, Card.id == Tap.card_id)
@@ -113,10 +179,136 @@ async def stream_tap_rows(session: AsyncSession, game_id: int, chunk: int = 20_0
     return await session.stream(query)
 
 
+async def tap_count(session: AsyncSession, game_id: int) -> int:
+    return int(await session.scalar(select(func.count()).where(Tap.game_id == game_id)) or 0)
+
+
+async def holder_tap_counts(session: AsyncSession, game_id: int) -> list[tuple[int, int]]:
+    """``(holder_id, taps)`` of every holder with taps, in holder id order."""
+    rows = await session.execute(
+        select(Tap.holder_id, func.count())
+        .where(Tap.game_id == game_id)
+        .group_by(Tap.holder_id)
+        .order_by(Tap.holder_id)
+    )
+    return [(int(h), int(n)) for h, n in rows]
+
+
+OUTCOME_FIELDS = (
+    "id",
+    "outcome",
+    "points",
+    "distance_m",
+    "multiplier",
+    "campaign_id",
+    "team_id",
+    "local_date",
+)
+
+
 async def write_outcomes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Bulk update of changed taps by primary key (one executemany)."""
     if rows:
         await session.execute(update(Tap).execution_options(synchronize_session=False), rows)
+
+
+class OutcomeIO:
+    """Reads a game's taps by holder range and writes changed outcomes (portable version)."""
+
+    def __init__(self, session: AsyncSession, game_id: int) -> None:
+        self.session = session
+        self.game_id = game_id
+
+    async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
+        """Taps of holders ``lo..hi`` (inclusive), ordered by holder then time."""
+        rows = await self.session.execute(
+            select(*TAP_TUPLE)
+            .where(Tap.game_id == self.game_id, Tap.holder_id.between(lo, hi))
+            .order_by(Tap.holder_id, Tap.tapped_at)
+        )
+        return rows.all()
+
+    async def write(self, changes: list[tuple[Any, ...]]) -> None:
+        """Writes ``changes`` (tuples in :data:`OUTCOME_FIELDS` order)."""
+        if changes:
+            await write_outcomes(
+                self.session, [dict(zip(OUTCOME_FIELDS, c, strict=True)) for c in changes]
+            )
+
+    async def drain(self) -> None:
+        """Waits for writes still running in the background."""
+
+
+class PostgresOutcomeIO(OutcomeIO):
+    """The same on PostgreSQL through asyncpg: changed outcomes are COPYed (binary) into a
+    temporary table and applied with one ``UPDATE … FROM`` per batch. That UPDATE runs in
+    the background while the caller scores the next batch (it is awaited before the
+    connection is used again), so the server's work overlaps Python's."""
+
+    TEMP = "_tt_rescore"
+
+    def __init__(self, session: AsyncSession, game_id: int, conn: Any) -> None:
+        super().__init__(session, game_id)
+        self.conn = conn
+        self.pending: asyncio.Future[Any] | None = None
+        self.created = False
+
+    @classmethod
+    async def open(cls, session: AsyncSession, game_id: int) -> PostgresOutcomeIO:
+        await session.execute(text("SELECT 1"))  # the transaction is open on the connection
+        sa_conn = await session.connection()
+        raw = await sa_conn.get_raw_connection()
+        conn = raw.driver_connection
+        if conn is None or not conn.is_in_transaction():
+            raise RuntimeError("expected an asyncpg connection inside a transaction")
+        return cls(session, game_id, conn)
+
+    async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
+        await self.drain()
+        rows: Sequence[Sequence[Any]] = await self.conn.fetch(
+            "SELECT id, holder_id, source_key, checkpoint_id, card_id, tapped_at, outcome,"
+            " points, distance_m, multiplier, campaign_id, team_id, local_date FROM taps"
+            " WHERE game_id = $1 AND holder_id BETWEEN $2 AND $3"
+            " ORDER BY holder_id, tapped_at",
+            self.game_id,
+            lo,
+            hi,
+        )
+        return rows
+
+    async def write(self, changes: list[tuple[Any, ...]]) -> None:
+        await self.drain()
+        if not changes:
+            return
+        if not self.created:
+            await self.conn.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {self.TEMP} (id bigint, outcome varchar(16),"
+                " points integer, distance_m double precision, multiplier numeric(6,3),"
+                " campaign_id integer, team_id integer, local_date date) ON COMMIT DROP;"
+                f" TRUNCATE {self.TEMP}"
+            )
+            self.created = True
+        await self.conn.copy_records_to_table(self.TEMP, records=changes, columns=OUTCOME_FIELDS)
+        self.pending = asyncio.ensure_future(
+            self.conn.execute(
+                f"ANALYZE {self.TEMP}; UPDATE taps AS t SET outcome = r.outcome,"
+                " points = r.points, distance_m = r.distance_m, multiplier = r.multiplier,"
+                " campaign_id = r.campaign_id, team_id = r.team_id, local_date = r.local_date"
+                f" FROM {self.TEMP} AS r WHERE t.id = r.id; TRUNCATE {self.TEMP}"
+            )
+        )
+        await asyncio.sleep(0)  # let the task send the statement before the caller computes
+
+    async def drain(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            await pending
+
+
+async def outcome_io(session: AsyncSession, game_id: int) -> OutcomeIO:
+    if is_postgres(session):
+        return await PostgresOutcomeIO.open(session, game_id)
+    return OutcomeIO(session, game_id)
 
 
 def _upsert(session: AsyncSession, table: Table) -> Any:
@@ -125,15 +317,20 @@ def _upsert(session: AsyncSession, table: Table) -> Any:
 
 async def add_to(
     session: AsyncSession,
-    table: Any,
+    table: Table,
     keys: Sequence[str],
     rows: Mapping[tuple[Any, ...], Mapping[str, int | float]],
 ) -> None:
-    """Adds deltas to total rows, creating them at zero first (INSERT … ON CONFLICT)."""
+    """Adds deltas to total rows, creating them at zero first (INSERT … ON CONFLICT).
+
+    Rows are written in key order: concurrent transactions adding to shared rows (team
+    totals) then lock them in the same order and cannot deadlock.
+    """
     if not rows:
         return
-    values = [dict(zip(keys, key, strict=True)) | dict(delta) for key, delta in rows.items()]
-    columns = list(next(iter(rows.values())).keys())
+    ordered = sorted(rows.items(), key=lambda item: item[0])
+    values = [dict(zip(keys, key, strict=True)) | dict(delta) for key, delta in ordered]
+    columns = list(ordered[0][1].keys())
     stmt = _upsert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys),
@@ -160,137 +357,141 @@ async def holder_team_counts(
 TOTAL_TABLES: tuple[Any, ...] = (HolderTotal, HolderTeamTotal, TeamTotal, HolderDay)
 
 
+def _flag(condition: Any) -> Any:
+    return func.cast(condition, Integer())
+
+
+def _ledger_columns() -> dict[str, Any]:
+    """Aggregates of the ledger, by the names of the totals' columns."""
+    return {
+        "taps": func.count(Tap.outcome),
+        "counted_taps": func.coalesce(func.sum(_flag(Tap.outcome != "out_of_game")), 0),
+        "legs": func.coalesce(func.sum(_flag(Tap.outcome.in_(("leg", "capped")))), 0),
+        "points": func.coalesce(func.sum(Tap.points), 0),
+        "distance_m": func.coalesce(func.sum(Tap.distance_m), 0.0),
+    }
+
+
 async def rebuild_totals(session: AsyncSession, game_id: int) -> None:
-    """Recomputes every stored total of a game from its ledger (the taps' outcomes)."""
+    """Recomputes every stored total of a game from its ledger (the taps' outcomes).
+
+    The taps are aggregated once, per (holder, local day, team), into a temporary table; the
+    four total tables are sums of that much smaller aggregate.
+    """
     for model in TOTAL_TABLES:
         await session.execute(delete(model).where(model.game_id == game_id))
-    leg = func.sum(func.cast(Tap.outcome == "leg", _int())) + func.sum(
-        func.cast(Tap.outcome == "capped", _int())
-    )
-    counted = func.sum(func.cast(Tap.outcome != "out_of_game", _int()))
+    pg = is_postgres(session)
+    await session.execute(text("DROP TABLE IF EXISTS _tt_ledger"))
     await session.execute(
-        insert(HolderTotal).from_select(
-            ["game_id", "holder_id", "taps", "counted_taps", "legs", "points", "distance_m"],
-            select(
-                Tap.game_id,
-                Tap.holder_id,
-                func.count(),
-                counted,
-                leg,
-                func.sum(Tap.points),
-                func.sum(Tap.distance_m),
-            )
-            .where(Tap.game_id == game_id)
-            .group_by(Tap.game_id, Tap.holder_id),
-        )
+        text(
+            "CREATE TEMP TABLE _tt_ledger"
+            + (" ON COMMIT DROP" if pg else "")
+            + " AS SELECT holder_id, local_date, team_id, count(outcome) AS taps,"
+            " coalesce(sum(CAST(outcome <> 'out_of_game' AS INTEGER)), 0) AS counted_taps,"
+            " coalesce(sum(CAST(outcome IN ('leg', 'capped') AS INTEGER)), 0) AS legs,"
+            " coalesce(sum(points), 0) AS points,"
+            " coalesce(sum(distance_m), 0.0) AS distance_m"
+            " FROM taps WHERE game_id = :game_id AND outcome IS NOT NULL"
+            " GROUP BY holder_id, local_date, team_id"
+        ),
+        {"game_id": game_id},
     )
-    await session.execute(
-        insert(HolderDay).from_select(
-            [
-                "game_id",
-                "holder_id",
-                "local_date",
-                "taps",
-                "counted_taps",
-                "legs",
-                "points",
-                "distance_m",
-            ],
-            select(
-                Tap.game_id,
-                Tap.holder_id,
-                Tap.local_date,
-                func.count(),
-                counted,
-                leg,
-                func.sum(Tap.points),
-                func.sum(Tap.distance_m),
-            )
-            .where(Tap.game_id == game_id, Tap.local_date.is_not(None))
-            .group_by(Tap.game_id, Tap.holder_id, Tap.local_date),
-        )
+    sums = "sum(counted_taps), sum(legs), sum(points), sum(distance_m)"
+    statements = (
+        "INSERT INTO holder_totals (game_id, holder_id, taps, counted_taps, legs, points,"
+        f" distance_m) SELECT :game_id, holder_id, sum(taps), {sums} FROM _tt_ledger"
+        " GROUP BY holder_id",
+        "INSERT INTO holder_days (game_id, holder_id, local_date, taps, counted_taps, legs,"
+        f" points, distance_m) SELECT :game_id, holder_id, local_date, sum(taps), {sums}"
+        " FROM _tt_ledger WHERE local_date IS NOT NULL GROUP BY holder_id, local_date",
+        "INSERT INTO holder_team_totals (game_id, holder_id, team_id, counted_taps, legs,"
+        f" points, distance_m) SELECT :game_id, holder_id, team_id, {sums} FROM _tt_ledger"
+        " WHERE team_id IS NOT NULL GROUP BY holder_id, team_id",
+        "INSERT INTO team_totals (game_id, team_id, legs, points, distance_m, active_members)"
+        " SELECT :game_id, team_id, sum(legs), sum(points), sum(distance_m),"
+        " sum(CAST(counted_taps > 0 AS INTEGER)) FROM holder_team_totals"
+        " WHERE game_id = :game_id GROUP BY team_id",
+        "DROP TABLE _tt_ledger",
     )
-    await session.execute(
-        insert(HolderTeamTotal).from_select(
-            ["game_id", "holder_id", "team_id", "counted_taps", "legs", "points", "distance_m"],
-            select(
-                Tap.game_id,
-                Tap.holder_id,
-                Tap.team_id,
-                counted,
-                leg,
-                func.sum(Tap.points),
-                func.sum(Tap.distance_m),
-            )
-            .where(Tap.game_id == game_id, Tap.team_id.is_not(None))
-            .group_by(Tap.game_id, Tap.holder_id, Tap.team_id),
-        )
+    for statement in statements:
+        await session.execute(text(statement), {"game_id": game_id})
+
+
+async def points_total(session: AsyncSession, game_id: int) -> int:
+    value = await session.scalar(
+        select(func.coalesce(func.sum(HolderTotal.points), 0)).where(HolderTotal.game_id == game_id)
     )
-    active = func.sum(func.cast(HolderTeamTotal.counted_taps > 0, _int()))
-    await session.execute(
-        insert(TeamTotal).from_select(
-            ["game_id", "team_id", "legs", "points", "distance_m", "active_members"],
-            select(
-                HolderTeamTotal.game_id,
-                HolderTeamTotal.team_id,
-                func.sum(HolderTeamTotal.legs),
-                func.sum(HolderTeamTotal.points),
-                func.sum(HolderTeamTotal.distance_m),
-                active,
-            )
-            .where(HolderTeamTotal.game_id == game_id)
-            .group_by(HolderTeamTotal.game_id, HolderTeamTotal.team_id),
-        )
+    return int(value or 0)
+
+
+HOLDER_FIELDS = ("taps", "counted_taps", "legs", "points", "distance_m")
+TEAM_FIELDS = ("legs", "points", "distance_m", "active_members")
+
+
+def _vector(row: Any, fields: Sequence[str]) -> tuple[float, ...]:
+    return tuple(float(getattr(row, f) or 0) for f in fields)
+
+
+async def ledger_sums(
+    session: AsyncSession, game_id: int
+) -> dict[str, dict[Any, tuple[float, ...]]]:
+    """Every total computed from the ledger, keyed like the stored totals (see
+    :func:`stored_sums`); all-zero rows are left out."""
+    cols = _ledger_columns()
+    holder_fields = [cols[f].label(f) for f in HOLDER_FIELDS]
+    team_fields = [cols[f].label(f) for f in HOLDER_FIELDS[1:]]
+    scored = (Tap.game_id == game_id, Tap.outcome.is_not(None))
+    out: dict[str, dict[Any, tuple[float, ...]]] = {}
+    rows = await session.execute(
+        select(Tap.holder_id, *holder_fields).where(*scored).group_by(Tap.holder_id)
     )
+    out["holders"] = {r.holder_id: _vector(r, HOLDER_FIELDS) for r in rows}
+    rows = await session.execute(
+        select(Tap.holder_id, Tap.local_date, *holder_fields)
+        .where(*scored, Tap.local_date.is_not(None))
+        .group_by(Tap.holder_id, Tap.local_date)
+    )
+    out["days"] = {(r.holder_id, r.local_date): _vector(r, HOLDER_FIELDS) for r in rows}
+    rows = await session.execute(
+        select(Tap.holder_id, Tap.team_id, *team_fields)
+        .where(*scored, Tap.team_id.is_not(None))
+        .group_by(Tap.holder_id, Tap.team_id)
+    )
+    holder_teams = {(r.holder_id, r.team_id): _vector(r, HOLDER_FIELDS[1:]) for r in rows}
+    out["holder_teams"] = holder_teams
+    teams: dict[Any, list[float]] = {}
+    for (_, team_id), (counted, legs, points, distance) in holder_teams.items():
+        acc = teams.setdefault(team_id, [0.0, 0.0, 0.0, 0.0])
+        acc[0] += legs
+        acc[1] += points
+        acc[2] += distance
+        acc[3] += 1 if counted > 0 else 0
+    out["teams"] = {k: tuple(v) for k, v in teams.items()}
+    return {name: _nonzero(values) for name, values in out.items()}
 
 
-def _int() -> Any:
-    from sqlalchemy import Integer
-
-    return Integer()
-
-
-async def ledger_sums(session: AsyncSession, game_id: int) -> dict[str, Any]:
-    """Totals computed from the ledger, to compare with the stored ones."""
-    holder = {
-        r.holder_id: (int(r.points or 0), round(float(r.distance or 0), 3))
-        for r in await session.execute(
-            select(
-                Tap.holder_id,
-                func.sum(Tap.points).label("points"),
-                func.sum(Tap.distance_m).label("distance"),
-            )
-            .where(Tap.game_id == game_id)
-            .group_by(Tap.holder_id)
-        )
+async def stored_sums(
+    session: AsyncSession, game_id: int
+) -> dict[str, dict[Any, tuple[float, ...]]]:
+    """The stored totals: ``holders`` {holder: (taps, counted, legs, points, distance_m)},
+    ``days`` {(holder, local_date): same}, ``holder_teams`` {(holder, team): (counted, legs,
+    points, distance_m)}, ``teams`` {team: (legs, points, distance_m, active_members)}."""
+    out: dict[str, dict[Any, tuple[float, ...]]] = {}
+    rows = await session.execute(select(HolderTotal).where(HolderTotal.game_id == game_id))
+    out["holders"] = {r.holder_id: _vector(r, HOLDER_FIELDS) for r in rows.scalars()}
+    rows = await session.execute(select(HolderDay).where(HolderDay.game_id == game_id))
+    out["days"] = {(r.holder_id, r.local_date): _vector(r, HOLDER_FIELDS) for r in rows.scalars()}
+    rows = await session.execute(select(HolderTeamTotal).where(HolderTeamTotal.game_id == game_id))
+    out["holder_teams"] = {
+        (r.holder_id, r.team_id): _vector(r, HOLDER_FIELDS[1:]) for r in rows.scalars()
     }
-    team = {
-        r.team_id: int(r.points or 0)
-        for r in await session.execute(
-            select(Tap.team_id, func.sum(Tap.points).label("points"))
-            .where(Tap.game_id == game_id, Tap.team_id.is_not(None))
-            .group_by(Tap.team_id)
-        )
-    }
-    return {"holders": holder, "teams": team}
+    rows = await session.execute(select(TeamTotal).where(TeamTotal.game_id == game_id))
+    out["teams"] = {r.team_id: _vector(r, TEAM_FIELDS) for r in rows.scalars()}
+    return {name: _nonzero(values) for name, values in out.items()}
 
 
-async def stored_sums(session: AsyncSession, game_id: int) -> dict[str, Any]:
-    holder = {
-        r.holder_id: (r.points, round(r.distance_m, 3))
-        for r in await session.execute(
-            select(HolderTotal.holder_id, HolderTotal.points, HolderTotal.distance_m).where(
-                HolderTotal.game_id == game_id
-            )
-        )
-    }
-    team = {
-        r.team_id: r.points
-        for r in await session.execute(
-            select(TeamTotal.team_id, TeamTotal.points).where(TeamTotal.game_id == game_id)
-        )
-    }
-    return {"holders": holder, "teams": team}
+def _nonzero(values: dict[Any, tuple[float, ...]]) -> dict[Any, tuple[float, ...]]:
+    return {k: v for k, v in values.items() if any(abs(x) > 1e-9 for x in v)}
 
 
 def as_decimal(value: Decimal | None) -> Decimal:

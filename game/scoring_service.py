@@ -3,21 +3,26 @@
 - ``score_holders``: after new taps are inserted (outcome still null), re-derives each
   touched holder's outcomes from the earliest new tap onwards and adds exactly the
   difference to the stored totals.
+- ``rescore_holders``: re-derives every tap of some holders (registration, team, card
+  changes), again applying exact differences.
 - ``rescore_game``: after a rule or campaign change, re-scores every holder, writes the
   outcomes that changed and recomputes the totals from the ledger; leaves an audit record.
 
 Services never commit: the caller's transaction makes taps, outcomes and totals durable
 together. Callers publish leaderboard changes only after that commit.
+
+Concurrency (README "Scoring and concurrency"): incremental callers hold
+``scoring_repository.lock_holders`` (a shared game lock, then holder row locks in id order)
+from before they insert taps until commit; ``rescore_game`` takes the game's exclusive lock.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +32,9 @@ from game.models import Game, HolderDay, HolderTeamTotal, HolderTotal, TeamTotal
 from taptrail import audit
 
 _ONE = Decimal(1)
+_LEGS = frozenset((engine.LEG, engine.CAPPED))
+# A full re-score reads holders in batches of about this many taps.
+RESCORE_BATCH_TAPS = 50_000
 
 
 @dataclass(frozen=True)
@@ -34,13 +42,18 @@ class ScoringContext:
     game: engine.GameContext
     checkpoint_codes: dict[int, str]
     campaign_ids: dict[str, int]
+    campaign_codes: dict[int, str] = field(default_factory=dict)
 
 
 _context_cache: dict[tuple[int, int, datetime], ScoringContext] = {}
 
 
 async def scoring_context(session: AsyncSession, game: Game) -> ScoringContext:
-    """The engine's view of a game, cached per (game, scoring version, last update)."""
+    """The engine's view of a game, cached per (game, scoring version, last update).
+
+    Every change that alters scoring re-scores the game, which bumps ``scoring_version``;
+    a checkpoint added since caching is detected by the callers (see ``_ensure_checkpoints``).
+    """
     key = (game.id, game.scoring_version, game.updated_at)
     cached = _context_cache.get(key)
     if cached is not None:
@@ -84,6 +97,7 @@ async def scoring_context(session: AsyncSession, game: Game) -> ScoringContext:
         ),
         checkpoint_codes={c.id: c.code for c in cps},
         campaign_ids={c.code: c.id for c in camps},
+        campaign_codes={c.id: c.code for c in camps},
     )
     if len(_context_cache) > 256:
         _context_cache.clear()
@@ -96,6 +110,16 @@ def forget_context(game_id: int) -> None:
         del _context_cache[key]
 
 
+async def _ensure_checkpoints(
+    session: AsyncSession, game: Game, ctx: ScoringContext, checkpoint_ids: Iterable[int]
+) -> ScoringContext:
+    """A checkpoint added after the context was cached (adding one needs no re-score)."""
+    if all(cid in ctx.checkpoint_codes for cid in checkpoint_ids):
+        return ctx
+    forget_context(game.id)
+    return await scoring_context(session, game)
+
+
 @dataclass
 class TotalsDelta:
     """Differences to add to the stored totals, keyed like their tables."""
@@ -103,16 +127,18 @@ class TotalsDelta:
     holders: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     holder_teams: dict[tuple[int, int, int], dict[str, Any]] = field(default_factory=dict)
     days: dict[tuple[int, int, date], dict[str, Any]] = field(default_factory=dict)
-    # Filled when applied: per team, including the change in active members.
+    # Filled by apply_delta: the team totals' differences, active members included.
     teams: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     points_moved: int = 0
 
-    def add(self, game_id: int, holder_id: int, old: Any, new: _Result | None) -> None:
+    def add(self, game_id: int, holder_id: int, old: Any, new: Any) -> None:
+        """Adds ``new``'s contribution and removes ``old``'s (objects with the outcome
+        columns; None or an unscored one contributes nothing)."""
         for sign, side in ((-1, old), (1, new)):
             if side is None or side.outcome is None:
                 continue
             counted = int(side.outcome != engine.OUT_OF_GAME)
-            leg = int(side.outcome in ("leg", "capped"))
+            leg = int(side.outcome in _LEGS)
             values = {
                 "taps": sign,
                 "counted_taps": sign * counted,
@@ -127,7 +153,11 @@ class TotalsDelta:
                 team_values = {k: v for k, v in values.items() if k != "taps"}
                 _add(self.holder_teams, (game_id, holder_id, side.team_id), team_values)
         old_points = old.points if old is not None and old.outcome is not None else 0
-        self.points_moved += abs((new.points if new else 0) - old_points)
+        new_points = new.points if new is not None and new.outcome is not None else 0
+        self.points_moved += abs(new_points - old_points)
+
+    def is_empty(self) -> bool:
+        return not self.holders
 
 
 def _add(target: dict[Any, dict[str, Any]], key: Any, values: dict[str, Any]) -> None:
@@ -136,51 +166,126 @@ def _add(target: dict[Any, dict[str, Any]], key: Any, values: dict[str, Any]) ->
         row[name] = row.get(name, 0) + value
 
 
-@dataclass(frozen=True, slots=True)
-class _Result:
-    outcome: str | None
-    points: int
-    distance_m: float
-    multiplier: Decimal | None
-    campaign_id: int | None
-    team_id: int | None
-    local_date: date | None
+class _Row:
+    """One stored tap: what the engine reads of a tap (the attributes of ``engine.Tap``,
+    which the engine only reads) plus the outcome stored for it.
+
+    Scoring a large game builds one per tap, so this is a plain slotted class rather than an
+    ``engine.Tap`` plus the database row.
+    """
+
+    __slots__ = (
+        "id",
+        "key",
+        "checkpoint_code",
+        "tapped_at",
+        "card_valid_from",
+        "card_valid_until",
+        "outcome",
+        "points",
+        "distance_m",
+        "multiplier",
+        "campaign_id",
+        "team_id",
+        "local_date",
+    )
+
+    def __init__(
+        self,
+        r: Sequence[Any],
+        codes: dict[int, str],
+        validity: dict[int, tuple[datetime | None, datetime | None]],
+    ) -> None:
+        # r in scoring_repository.TAP_TUPLE order
+        self.id = r[0]
+        self.key = r[2]
+        self.checkpoint_code = codes.get(r[3], "")
+        self.tapped_at = r[5]
+        limits = validity.get(r[4])
+        if limits is None:
+            self.card_valid_from = self.card_valid_until = None
+        else:
+            self.card_valid_from, self.card_valid_until = limits
+        self.outcome = r[6]
+        self.points = r[7]
+        self.distance_m = r[8]
+        self.multiplier = r[9]
+        self.campaign_id = r[10]
+        self.team_id = r[11]
+        self.local_date = r[12]
 
 
-def _stored(row: Any) -> _Result:
-    return _Result(
-        row.outcome,
-        row.points,
-        row.distance_m,
-        row.multiplier,
-        row.campaign_id,
-        row.team_id,
-        row.local_date,
+_row_order = engine.sort_key
+
+
+def _stored_outcome(row: _Row, campaign_codes: dict[int, str]) -> engine.Outcome:
+    return engine.Outcome(
+        key=row.key,
+        outcome=cast(str, row.outcome),
+        points=row.points,
+        distance_m=row.distance_m,
+        multiplier=Decimal(row.multiplier) if row.multiplier is not None else _ONE,
+        campaign_code=campaign_codes.get(row.campaign_id) if row.campaign_id else None,
+        team_id=row.team_id,
+        local_date=cast(date, row.local_date),
+        counted=row.outcome != engine.OUT_OF_GAME,
     )
 
 
-def _result(out: engine.Outcome, ctx: ScoringContext) -> _Result:
-    return _Result(
-        out.outcome,
-        out.points,
-        out.distance_m,
-        out.multiplier,
-        ctx.campaign_ids.get(out.campaign_code) if out.campaign_code else None,
-        out.team_id,
-        out.local_date,
-    )
-
-
-def _same(a: _Result, b: _Result) -> bool:
-    return (
-        a.outcome == b.outcome
-        and a.points == b.points
-        and abs(a.distance_m - b.distance_m) < 1e-6
-        and (a.multiplier or _ONE) == (b.multiplier or _ONE)
-        and a.campaign_id == b.campaign_id
-        and a.team_id == b.team_id
-        and a.local_date == b.local_date
-    )
+def _score_rows(
+    rows: list[_Row],
+    holder: engine.Holder,
+    ctx: ScoringContext,
+    *,
+    from_first_unscored: bool,
+) -> list[tuple[_Row, tuple[Any, ...]]]:
+    """Re-derives a holder's taps (all, or from the earliest unscored one in scoring order)
+    and returns the rows whose outcome changed with their new outcome tuple
+    (``scoring_repository.OUTCOME_FIELDS`` order)."""
+    rows.sort(key=_row_order)  # type: ignore[arg-type]
+    start = 0
+    if from_first_unscored:
+        start = next((i for i, r in enumerate(rows) if r.outcome is None), len(rows))
+        if start == len(rows):
+            return []
+        prior = [(r, _stored_outcome(r, ctx.campaign_codes)) for r in rows[:start]]
+        state = engine.state_before(cast(list[tuple[engine.Tap, engine.Outcome]], prior))
+        todo = rows[start:]
+    else:
+        state = engine.INITIAL_STATE
+        todo = rows
+    outcomes, _ = engine.score_from(state, cast(list[engine.Tap], todo), holder, ctx.game)
+    campaign_ids = ctx.campaign_ids
+    changed: list[tuple[_Row, tuple[Any, ...]]] = []
+    for row, out in zip(todo, outcomes, strict=True):
+        code = out.campaign_code
+        campaign_id = campaign_ids.get(code) if code is not None else None
+        if (
+            row.outcome == out.outcome
+            and row.points == out.points
+            and row.campaign_id == campaign_id
+            and row.team_id == out.team_id
+            and row.local_date == out.local_date
+            and abs(row.distance_m - out.distance_m) < 1e-6
+            and (row.multiplier if row.multiplier is not None else _ONE) == out.multiplier
+        ):
+            continue
+        changed.append(
+            (
+                row,
+                (
+                    row.id,
+                    out.outcome,
+                    out.points,
+                    out.distance_m,
+                    out.multiplier,
+                    campaign_id,
+                    out.team_id,
+                    out.local_date,
+                ),
+            )
+        )
+    return changed
 
 
 def _holder(
@@ -195,70 +300,13 @@ def _holder(
     )
 
 
-def _tap(row: Any, ctx: ScoringContext) -> engine.Tap:
-    return engine.Tap(
-        key=row.source_key,
-        checkpoint_code=ctx.checkpoint_codes.get(row.checkpoint_id, ""),
-        tapped_at=row.tapped_at,
-        card_valid_from=row.card_valid_from,
-        card_valid_until=row.card_valid_until,
-    )
-
-
-def _outcome_of(row: Any, tap: engine.Tap, codes: dict[int, str]) -> engine.Outcome:
-    return engine.Outcome(
-        key=tap.key,
-        outcome=row.outcome,
-        points=row.points,
-        distance_m=row.distance_m,
-        multiplier=Decimal(row.multiplier) if row.multiplier is not None else _ONE,
-        campaign_code=codes.get(row.campaign_id) if row.campaign_id else None,
-        team_id=row.team_id,
-        local_date=row.local_date,
-        counted=row.outcome != engine.OUT_OF_GAME,
-    )
-
-
-def _rescore_rows(
-    rows: Sequence[Any],
-    holder: engine.Holder,
-    ctx: ScoringContext,
-    *,
-    from_first_unscored: bool,
-    game_id: int,
-    holder_id: int,
-    changed: list[dict[str, Any]],
-    delta: TotalsDelta,
-) -> None:
-    pairs = sorted(((_tap(r, ctx), r) for r in rows), key=lambda p: engine.sort_key(p[0]))
-    start = 0
-    if from_first_unscored:
-        start = next((i for i, (_, r) in enumerate(pairs) if r.outcome is None), len(pairs))
-        if start == len(pairs):
-            return
-    campaign_codes = {v: k for k, v in ctx.campaign_ids.items()}
-    state = engine.state_before(
-        [(tap, _outcome_of(row, tap, campaign_codes)) for tap, row in pairs[:start]]
-    )
-    outcomes = engine.resume(state, [tap for tap, _ in pairs[start:]], holder, ctx.game)
-    for (_, row), out in zip(pairs[start:], outcomes, strict=True):
-        old = _stored(row)
-        new = _result(out, ctx)
-        if old.outcome is not None and _same(old, new):
-            continue
-        changed.append(
-            {
-                "id": row.id,
-                "outcome": new.outcome,
-                "points": new.points,
-                "distance_m": new.distance_m,
-                "multiplier": new.multiplier,
-                "campaign_id": new.campaign_id,
-                "team_id": new.team_id,
-                "local_date": new.local_date,
-            }
-        )
-        delta.add(game_id, holder_id, old, new)
+@dataclass(frozen=True, slots=True)
+class _New:
+    outcome: str
+    points: int
+    distance_m: float
+    team_id: int | None
+    local_date: date
 
 
 async def score_holders(
@@ -266,51 +314,56 @@ async def score_holders(
 ) -> TotalsDelta:
     """Scores new (unscored) taps of these holders and applies the total differences.
 
-    The caller must hold the holders' locks (``scoring_repository.lock_holders``) when
-    other writers may touch them. ``full`` re-derives every tap instead of resuming.
+    The caller must hold the holders' locks (``scoring_repository.lock_holders``, taken
+    before inserting the taps) when other writers may touch them. ``full`` re-derives every
+    tap instead of resuming from the earliest new one.
     """
     ids = sorted(set(holder_ids))
     delta = TotalsDelta()
     if not ids:
         return delta
+    await session.flush()  # taps added to the session but not yet sent
     game = await repo.game_row(session, game_id)
     ctx = await scoring_context(session, game)
     ages, periods = await repo.holder_inputs(session, game_id, ids)
-    by_holder: dict[int, list[Any]] = defaultdict(list)
-    for row in await repo.tap_rows(session, game_id, ids):
-        by_holder[row.holder_id].append(row)
-    changed: list[dict[str, Any]] = []
+    raw = await repo.tap_rows(session, game_id, ids)
+    ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in raw})
+    validity = {r[4]: (r[13], r[14]) for r in raw if r[13] is not None or r[14] is not None}
+    by_holder: dict[int, list[_Row]] = {}
+    for r in raw:
+        by_holder.setdefault(r[1], []).append(_Row(r, ctx.checkpoint_codes, validity))
+    writes: list[tuple[Any, ...]] = []
     for holder_id in ids:
-        _rescore_rows(
+        changed = _score_rows(
             by_holder.get(holder_id, []),
             _holder(holder_id, ages, periods),
             ctx,
             from_first_unscored=not full,
-            game_id=game_id,
-            holder_id=holder_id,
-            changed=changed,
-            delta=delta,
         )
-    await repo.write_outcomes(session, changed)
+        for row, new in changed:
+            writes.append(new)
+            delta.add(game_id, holder_id, row, _New(new[1], new[2], new[3], new[6], new[7]))
+    await repo.OutcomeIO(session, game_id).write(writes)
     await apply_delta(session, delta)
     return delta
 
 
 async def apply_delta(session: AsyncSession, delta: TotalsDelta) -> None:
+    """Adds ``delta`` to the stored totals (the holders' locks must be held) and records
+    the team differences it implies in ``delta.teams``."""
     if not delta.holders:
         return
+    game_id = next(iter(delta.holders))[0]
     before = await repo.holder_team_counts(
-        session,
-        next(iter(delta.holders))[0],
-        [(h, t) for _, h, t in delta.holder_teams],
+        session, game_id, [(h, t) for _, h, t in delta.holder_teams]
     )
     team_delta: dict[tuple[int, int], dict[str, Any]] = {}
-    for (game_id, holder_id, team_id), values in delta.holder_teams.items():
+    for (g, holder_id, team_id), values in delta.holder_teams.items():
         was = before.get((holder_id, team_id), 0)
         now = was + values["counted_taps"]
         _add(
             team_delta,
-            (game_id, team_id),
+            (g, team_id),
             {
                 "legs": values["legs"],
                 "points": values["points"],
@@ -318,6 +371,7 @@ async def apply_delta(session: AsyncSession, delta: TotalsDelta) -> None:
                 "active_members": int(now > 0) - int(was > 0),
             },
         )
+    delta.teams = team_delta
     await repo.add_to(session, HolderTotal.__table__, ("game_id", "holder_id"), delta.holders)
     await repo.add_to(
         session, HolderTeamTotal.__table__, ("game_id", "holder_id", "team_id"), delta.holder_teams
@@ -326,7 +380,6 @@ async def apply_delta(session: AsyncSession, delta: TotalsDelta) -> None:
         session, HolderDay.__table__, ("game_id", "holder_id", "local_date"), delta.days
     )
     await repo.add_to(session, TeamTotal.__table__, ("game_id", "team_id"), team_delta)
-    delta.teams = team_delta
 
 
 async def rescore_holders(
@@ -344,6 +397,26 @@ class RescoreReport:
     changed: int = 0
     points_before: int = 0
     points_after: int = 0
+    points_moved: int = 0
+    audit_id: int | None = None
+
+
+def _batches(counts: list[tuple[int, int]], size: int) -> list[tuple[int, int, int]]:
+    """Holder id ranges ``(lo, hi, taps)`` of about ``size`` taps each (a holder is never
+    split)."""
+    out: list[tuple[int, int, int]] = []
+    lo: int | None = None
+    taps = 0
+    for holder_id, n in counts:
+        if lo is None:
+            lo = holder_id
+        taps += n
+        if taps >= size:
+            out.append((lo, holder_id, taps))
+            lo, taps = None, 0
+    if lo is not None:
+        out.append((lo, counts[-1][0], taps))
+    return out
 
 
 async def rescore_game(
@@ -352,74 +425,108 @@ async def rescore_game(
     *,
     actor: str,
     reason: str,
-    progress: Any = None,
+    progress: Callable[[int], Any] | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> RescoreReport:
-    """Re-scores a whole game in bounded memory; writes changed outcomes, rebuilds totals."""
+    """Re-scores a whole game: writes the outcomes that changed, rebuilds every total from
+    the ledger and records who did it, why, and how many points moved.
+
+    Holds the game's exclusive scoring lock until the caller commits. Memory is bounded:
+    holders are read in id ranges of about ``RESCORE_BATCH_TAPS`` taps. On PostgreSQL a
+    batch's changed outcomes are written while the next batch is scored. ``progress(n)`` is
+    called as taps are done (the total is ``scoring_repository.tap_count``).
+    """
+    await session.flush()
+    await repo.lock_game(session, game_id, exclusive=True)
     game = await repo.game_row(session, game_id)
     game.scoring_version += 1
     await session.flush()
     forget_context(game_id)
     ctx = await scoring_context(session, game)
     ages, periods = await repo.holder_inputs(session, game_id, None)
-    report = RescoreReport()
-    stored = await repo.stored_sums(session, game_id)
-    report.points_before = sum(p for p, _ in stored["holders"].values())
-    changed: list[dict[str, Any]] = []
-    delta = TotalsDelta()
-
-    async def flush_changes() -> None:
-        await repo.write_outcomes(session, changed)
-        report.changed += len(changed)
-        changed.clear()
-
-    current: int | None = None
-    rows: list[Any] = []
-
-    def score_current() -> None:
-        if current is not None:
-            _rescore_rows(
-                rows,
-                _holder(current, ages, periods),
-                ctx,
-                from_first_unscored=False,
-                game_id=game_id,
-                holder_id=current,
-                changed=changed,
-                delta=delta,
-            )
-
-    result = await repo.stream_tap_rows(session, game_id)
-    async for row in result:
-        report.taps += 1
-        if row.holder_id != current:
-            score_current()
-            current, rows = row.holder_id, []
-            if len(changed) >= 20_000:
-                await flush_changes()
-        rows.append(row)
+    validity = await repo.card_validity(session, game_id)
+    report = RescoreReport(points_before=await repo.points_total(session, game_id))
+    io = await repo.outcome_io(session, game_id)
+    batches = _batches(await repo.holder_tap_counts(session, game_id), RESCORE_BATCH_TAPS)
+    codes = ctx.checkpoint_codes
+    rows = await io.read(batches[0][0], batches[0][1]) if batches else []
+    for i in range(len(batches)):
+        if any(r[3] not in codes for r in rows):
+            ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in rows})
+            codes = ctx.checkpoint_codes
+        writes: list[tuple[Any, ...]] = []
+        current: list[_Row] = []
+        holder_id = None
+        for r in rows:
+            if r[1] != holder_id:
+                if current:
+                    _rescore_holder(current, holder_id, ages, periods, ctx, writes, report)
+                holder_id, current = r[1], []
+            current.append(_Row(r, codes, validity))
+        if current:
+            _rescore_holder(current, holder_id, ages, periods, ctx, writes, report)
+        report.taps += len(rows)
+        report.changed += len(writes)
+        next_rows = await io.read(batches[i + 1][0], batches[i + 1][1]) if i + 1 < len(batches) else []
+        await io.write(writes)
         if progress is not None:
-            progress(1)
-    score_current()
-    await flush_changes()
+            progress(len(rows))
+        rows = next_rows
+    await io.drain()
     await repo.rebuild_totals(session, game_id)
-    after = await repo.stored_sums(session, game_id)
-    report.points_after = sum(p for p, _ in after["holders"].values())
-    audit.record(
+    report.points_after = await repo.points_total(session, game_id)
+    entry = audit.record(
         session,
         actor=actor,
         action="game.rescore",
         game_id=game_id,
         reason=reason,
+        scoring_version=game.scoring_version,
         taps=report.taps,
         outcomes_changed=report.changed,
         points_before=report.points_before,
         points_after=report.points_after,
-        points_moved=delta.points_moved,
+        points_moved=report.points_moved,
+        **(detail or {}),
     )
+    await session.flush()
+    report.audit_id = entry.id
     return report
 
 
-async def totals_match_ledger(session: AsyncSession, game_id: int) -> bool:
+def _rescore_holder(
+    rows: list[_Row],
+    holder_id: Any,
+    ages: dict[int, str | None],
+    periods: dict[int, list[Any]],
+    ctx: ScoringContext,
+    writes: list[tuple[Any, ...]],
+    report: RescoreReport,
+) -> None:
+    changed = _score_rows(rows, _holder(holder_id, ages, periods), ctx, from_first_unscored=False)
+    moved = 0
+    for row, new in changed:
+        writes.append(new)
+        moved += abs(new[2] - (row.points if row.outcome is not None else 0))
+    report.points_moved += moved
+
+
+async def ledger_mismatches(session: AsyncSession, game_id: int) -> list[str]:
+    """Differences between the stored totals and the totals recomputed from the ledger
+    (empty when they agree); each names the table and key."""
     ledger = await repo.ledger_sums(session, game_id)
     stored = await repo.stored_sums(session, game_id)
-    return bool(ledger == stored)
+    problems: list[str] = []
+    for table, want in ledger.items():
+        have = stored.get(table, {})
+        for key in sorted(set(want) | set(have), key=repr):
+            a, b = want.get(key), have.get(key)
+            if a is None or b is None or any(abs(x - y) > 1e-3 for x, y in zip(a, b, strict=True)):
+                problems.append(f"{table} {key}: ledger {a} stored {b}")
+    return problems
+
+
+async def totals_match_ledger(session: AsyncSession, game_id: int) -> bool:
+    """Whether every stored total (holder, day, holder-team, team incl. active members)
+    equals its sum over the ledger."""
+    return not await ledger_mismatches(session, game_id)

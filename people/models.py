@@ -103,3 +103,25 @@ class TeamMembership(Base):
     valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_team_memberships_holder", "game_id", "holder_id"),)
+
+
+class RegistrationAttempt(Base):
+    """A failed card activation (unknown number or wrong code), kept briefly for rate limits.
+
+    Only the card number as typed and a SHA-256 digest of the client's address are kept (not
+    the address itself), and rows older than a day are purged by the people housekeeping.
+    """
+
+    __tablename__ = "registration_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
+    card_key: Mapped[str] = mapped_column(String(32))
+    client_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_registration_attempts_card", "game_id", "card_key", "created_at"),
+        Index("ix_registration_attempts_client", "game_id", "client_key", "created_at"),
+        Index("ix_registration_attempts_time", "created_at"),
+    )

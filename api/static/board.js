@@ -224,6 +224,14 @@
     body.dataset.version = msg ? String(msg.version) : "";
   }
 
+  // Size rows so exactly `rows` of them fill the screen below the tabs.
+  function fitRows() {
+    const main = document.querySelector("main");
+    const gap = parseFloat(getComputedStyle($("board")).rowGap) || 0;
+    const height = (main.clientHeight - gap * (state.rows - 1)) / state.rows;
+    document.documentElement.style.setProperty("--row", `${clamp(height, 36, 160)}px`);
+  }
+
   // ---- controls -----------------------------------------------------------------------
   function saveUrl() {
     const q = new URLSearchParams(location.search);
@@ -268,6 +276,9 @@
     })
     .catch(() => {});
 
+  // The banner, the footer and the window all change the room left for rows.
+  new ResizeObserver(fitRows).observe(document.querySelector("main"));
+  fitRows();
   render();
   connect();
 })();

@@ -81,6 +81,43 @@
     svg.append(layer);
   }
 
+  // Put each label right, left, above or below its point, whichever first overlaps no
+  // point and no label placed before it.
+  function placeLabels(pending, w, h) {
+    const boxes = pending.map(({ pt, r }) => ({ x: pt[0] - r, y: pt[1] - r, w: 2 * r, h: 2 * r }));
+    const hits = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+    for (const { label, pt, r } of pending) {
+      const spots = [
+        [pt[0] + r + 5, pt[1] + 4, "start"],
+        [pt[0] - r - 5, pt[1] + 4, "end"],
+        [pt[0], pt[1] - r - 6, "middle"],
+        [pt[0], pt[1] + r + 15, "middle"],
+      ];
+      let chosen = null;
+      for (const [x, y, anchor] of spots) {
+        label.setAttribute("x", x);
+        label.setAttribute("y", y);
+        label.setAttribute("text-anchor", anchor);
+        const bb = label.getBBox();
+        const box = { x: bb.x - 2, y: bb.y - 1, w: bb.width + 4, h: bb.height + 2 };
+        const inside = box.x >= 0 && box.y >= 0 && box.x + box.w <= w && box.y + box.h <= h;
+        if (inside && !boxes.some((b) => hits(b, box))) {
+          chosen = box;
+          break;
+        }
+      }
+      if (!chosen) {
+        const [x, y, anchor] = spots[pt[0] < w - 200 ? 0 : 1];
+        label.setAttribute("x", x);
+        label.setAttribute("y", y);
+        label.setAttribute("text-anchor", anchor);
+        const bb = label.getBBox();
+        chosen = { x: bb.x, y: bb.y, w: bb.width, h: bb.height };
+      }
+      boxes.push(chosen);
+    }
+  }
+
   function drawScale(view, lat) {
     const metresPerPixel = (EARTH_CIRCUMFERENCE_M * Math.cos((lat * Math.PI) / 180)) / (TILE * view.scale);
     const target = metresPerPixel * 120;
@@ -126,6 +163,7 @@
     const text = svgEl("g", {}, "labels");
     const order = cps.map((cp, i) => ({ cp, pt: view.project(pts[i]), hot: inCampaign(cp) }));
     order.sort((a, b) => Number(a.hot) - Number(b.hot)); // campaign checkpoints on top
+    const pending = [];
     for (const { cp, pt, hot } of order) {
       const park = (cp.tags || []).includes("park");
       const inactive = cp.active === false;
@@ -141,12 +179,7 @@
       g.append(svgEl("circle", { cx: pt[0], cy: pt[1], r: 9 }, `cp${park ? " park" : ""}${inactive ? " inactive" : ""}`));
       marks.append(g);
       if (labels !== "none") {
-        const right = pt[0] < w - 180;
-        const label = svgEl("text", {
-          x: pt[0] + (right ? 15 : -15),
-          y: pt[1] + 4,
-          "text-anchor": right ? "start" : "end",
-        }, "label");
+        const label = svgEl("text", {}, "label");
         const code = svgEl("tspan", {}, "code");
         code.textContent = cp.code;
         label.append(code);
@@ -156,8 +189,11 @@
           label.append(name);
         }
         text.append(label);
+        pending.push({ label, pt, r: hot ? 17 : 10 });
       }
     }
+    svg.append(marks, text);
+    placeLabels(pending, w, h);
     svg.append(marks, text);
     drawScale(view, (Math.min(...cps.map((c) => c.lat)) + Math.max(...cps.map((c) => c.lat))) / 2);
   }

@@ -60,7 +60,13 @@ class Scenario:
 
 
 def instants(lo: datetime, span_seconds: int) -> st.SearchStrategy[datetime]:
-    return st.integers(0, span_seconds).map(lambda s: lo + timedelta(seconds=s))
+    """Instants in [lo, lo + span]; often on a quarter-hour grid so that they coincide with
+    tap times (boundaries of periods are where off-by-one bugs live)."""
+    seconds = st.one_of(
+        st.integers(0, span_seconds),
+        st.integers(0, span_seconds // 900).map(lambda q: q * 900),
+    )
+    return seconds.map(lambda s: lo + timedelta(seconds=s))
 
 
 @st.composite
@@ -100,14 +106,14 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         )
 
     campaigns = []
-    for i in range(draw(st.integers(0, 4))):
+    for i in range(draw(st.integers(0, 5))):
         c_start = draw(instants(around, around_s))
         campaigns.append(
             Campaign(
                 f"camp{draw(st.integers(0, 3))}{i}",
                 Decimal(draw(st.sampled_from(["1", "1.5", "2", "3"]))),
                 c_start,
-                c_start + timedelta(minutes=draw(st.integers(1, 48 * 60))),
+                c_start + timedelta(minutes=15 * draw(st.integers(1, 4 * 72))),
                 draw(st.frozensets(st.sampled_from(codes), max_size=2)),
                 draw(st.frozensets(st.sampled_from(TAGS), max_size=1)),
                 draw(st.frozensets(st.sampled_from(AGE_BANDS), max_size=1)),
@@ -128,12 +134,12 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     n_taps = draw(st.integers(0, 25))
     keys = [f"k{i:02d}" for i in draw(st.permutations(range(n_taps)))]
     # start near the beginning of the game; some taps drift before or after it
-    when = starts_at + timedelta(seconds=draw(st.integers(-2 * 3600, around_s // 3)))
+    when = starts_at + timedelta(minutes=draw(st.integers(-120, around_s // 180)))
     gaps = st.one_of(
         st.just(0),
         st.integers(1, 300),
         st.integers(300, 90 * 60),
-        st.integers(600, 1800),
+        st.integers(1, 60).map(lambda m: m * 60),  # whole minutes keep taps on the grid
         st.integers(3500, 3700),
         st.integers(3600, 6 * 3600),
     )

@@ -8,12 +8,14 @@ with control endpoints under /_test to publish changes.
 from __future__ import annotations
 
 import os
+import struct
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api import leaderboard, pages
 from leaderboard.models import BoardChanges, BoardSnapshot, PlayerDelta, TeamDelta
@@ -167,8 +169,36 @@ def create_live_app() -> FastAPI:
         )
         return {"version": await runtime.publish_changes(slug, changes)}
 
+    @app.get("/_test/tiles/{z}/{x}/{y}.png")
+    async def tile(z: int, x: int, y: int) -> Response:
+        return Response(tile_png(x + y), media_type="image/png")
+
     @app.post("/_test/kick")
     async def kick() -> dict[str, int]:
         return {"closed": runtime.broadcaster.disconnect_all()}
 
     return app
+
+
+def tile_png(seed: int) -> bytes:
+    """A plain 256 px map-like tile (pale land, faint streets) made without any library."""
+    base = (233, 238, 226) if seed % 2 else (226, 233, 220)
+    rows = []
+    for py in range(256):
+        row = bytearray([0])
+        for px in range(256):
+            street = px % 64 in (0, 1) or py % 64 in (0, 1)
+            row += bytes((250, 250, 246) if street else base)
+        rows.append(bytes(row))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        body = tag + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 256, 256, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )

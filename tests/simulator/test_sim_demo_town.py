@@ -114,9 +114,7 @@ def test_neighbours_are_a_walk_apart(demo: dict[str, Any]) -> None:
     cps = demo["checkpoints"]
     nearest = []
     for a in cps:
-        d = min(
-            haversine_m(a["lat"], a["lon"], b["lat"], b["lon"]) for b in cps if b is not a
-        )
+        d = min(haversine_m(a["lat"], a["lon"], b["lat"], b["lon"]) for b in cps if b is not a)
         nearest.append(d)
         assert 100 <= d <= 1000, a["code"]
     nearest.sort()
@@ -237,7 +235,7 @@ def test_imd_sample_has_the_official_shape() -> None:
     assert '"' in raw.decode("utf-8-sig").splitlines()[1]  # quoted numbers with commas
     rows = imd_rows()
     assert 25 <= len(rows) <= 35
-    deciles = Counter()
+    deciles: Counter[int] = Counter()
     for r in rows:
         assert re.fullmatch(r"E01024\d{3}", r["LSOA code (2011)"])
         assert re.fullmatch(r"Burnley \d{3}[A-E]", r["LSOA name (2011)"])

@@ -341,7 +341,14 @@ async def test_restart_keeps_old_identities(
     assert (reader.boot, reader.seq) == (4, 0)
     for i in range(2):
         reader.tap("04A1B2C3D4E5F7", T0 + timedelta(minutes=10 + i))
-    assert [(t.boot, t.seq) for t in reader.queue] == [(3, 1), (3, 2), (3, 3), (3, 4), (4, 1), (4, 2)]
+    assert [(t.boot, t.seq) for t in reader.queue] == [
+        (3, 1),
+        (3, 2),
+        (3, 3),
+        (3, 4),
+        (4, 1),
+        (4, 2),
+    ]
     reader.come_online()
     result = await reader.upload()
     assert result.complete and result.batches == 2  # one boot per request
@@ -434,10 +441,24 @@ async def test_heartbeat(server_and_client: tuple[FakeServer, httpx.AsyncClient]
     assert await reader.heartbeat(81, "2.4.1") == T0
     assert await reader.heartbeat(80, "2.4.1", queue_depth=0) == T0
     assert server.heartbeats == [
-        ("R-2", {"sent_at": "2026-11-27T10:00:00Z", "battery_pct": 81, "firmware": "2.4.1",
-                 "queue_depth": 1}),
-        ("R-2", {"sent_at": "2026-11-27T10:00:00Z", "battery_pct": 80, "firmware": "2.4.1",
-                 "queue_depth": 0}),
+        (
+            "R-2",
+            {
+                "sent_at": "2026-11-27T10:00:00Z",
+                "battery_pct": 81,
+                "firmware": "2.4.1",
+                "queue_depth": 1,
+            },
+        ),
+        (
+            "R-2",
+            {
+                "sent_at": "2026-11-27T10:00:00Z",
+                "battery_pct": 80,
+                "firmware": "2.4.1",
+                "queue_depth": 0,
+            },
+        ),
     ]
     assert reader.counters.heartbeats == 2
 
@@ -494,6 +515,11 @@ def test_generate_is_deterministic_and_realistic(demo: dict[str, Any]) -> None:
         assert outcomes[outcome] > 0, outcomes
     assert outcomes["leg"] > 2 * (outcomes["too_fast"] + outcomes["repeat"])
     assert len({t.card_uid for t in taps}) > 100
+    night = sum(t.tapped_at.hour < 6 for t in taps)  # London is on UTC in November
+    assert night < 0.03 * len(taps)
+    assert sim.activity(T0.replace(hour=8)) > sim.activity(T0.replace(hour=3))
+    anytime = sim.generate(5000, start, end, seed=11, diurnal=False)
+    assert sum(t.tapped_at.hour < 6 for t in anytime) > 0.15 * len(anytime)
     assert sim.generate(0, start, end) == []
 
 
@@ -542,7 +568,8 @@ async def test_deliver_through_flaky_readers_loses_nothing(demo: dict[str, Any])
     # The server's clock correction recovers the true times of skewed readers' taps.
     truth = Counter((t.reader_id, t.card_uid, t.tapped_at) for t in taps)
     recovered = Counter(
-        (rid, s.card_uid, s.corrected.replace(microsecond=0)) for (rid, _b, _s), s in server.taps.items()
+        (rid, s.card_uid, s.corrected.replace(microsecond=0))
+        for (rid, _b, _s), s in server.taps.items()
     )
     mismatched = truth - recovered
     for rid, _uid, _when in mismatched:  # only a second of rounding on skewed boxes
@@ -596,10 +623,39 @@ async def test_town_needs_a_client_and_secrets(demo: dict[str, Any]) -> None:
     sim = TownSimulation(demo)
     with pytest.raises(RuntimeError):
         await sim.deliver([])
-    stripped = dict(demo, readers=[{k: v for k, v in r.items() if k != "secret"}
-                                   for r in demo["readers"]])
+    stripped = dict(
+        demo, readers=[{k: v for k, v in r.items() if k != "secret"} for r in demo["readers"]]
+    )
     async with httpx.AsyncClient(base_url="http://unused") as client:
         with pytest.raises(ValueError):
             TownSimulation(stripped, client)
         secrets = {r["id"]: "x" for r in demo["readers"]}
         assert len(TownSimulation(stripped, client, secrets=secrets).readers) == 40
+
+
+def test_string_timestamps_work_like_yaml_datetimes(demo: dict[str, Any]) -> None:
+    """A JSON definition (or a shifted copy) carries times as RFC 3339 strings."""
+
+    def stringify(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: stringify(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [stringify(v) for v in node]
+        return node.isoformat() if isinstance(node, datetime) else node
+
+    as_json = json.loads(json.dumps(stringify(demo)))
+    window = (T0 + timedelta(days=1), T0 + timedelta(days=1, hours=8))
+    assert TownSimulation(as_json).generate(500, *window) == TownSimulation(demo).generate(
+        500, *window
+    )
+
+
+async def test_history_can_be_bounded(
+    server_and_client: tuple[FakeServer, httpx.AsyncClient],
+) -> None:
+    _server, client = server_and_client
+    reader = SimulatedReader("R-1", "secret-one", client, history_limit=5)
+    for i in range(12):
+        reader.tap("04A1B2C3D4E5F6", T0 + timedelta(seconds=i))
+    assert [t.seq for t in reader.history] == [8, 9, 10, 11, 12]
+    assert reader.queue_depth == 12  # the queue itself is never trimmed

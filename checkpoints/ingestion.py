@@ -1,0 +1,461 @@
+"""Signed reader uploads (interfaces.md §1): checking, storing and scoring batches of taps.
+
+One upload is one transaction, run by the caller (the endpoint commits, then publishes):
+
+1. ``authenticate``: the reader exists, is enabled and signed the raw body (401 otherwise,
+   without saying which); ``parse_batch``: 413 over 500 taps, 422 for anything malformed.
+2. ``ingest``: lock the reader row (one upload of a reader at a time, so its identities
+   ``(reader, boot, seq)`` are checked and stored race-free), correct the clock, sort each
+   tap into duplicate / conflict / bad_card_uid / future_timestamp / unknown_card /
+   accepted, lock the touched holders in id order, store the accepted taps and the
+   rejections with one set-based statement each, score the holders, update box health.
+
+Holder locks are always taken after the reader lock and in id order, so concurrent
+uploads touching the same cards queue instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from checkpoints import repository as repo
+from checkpoints.models import Reader, ReaderHeartbeat
+from checkpoints.schemas import MAX_TAPS, Heartbeat, TapBatch
+from checkpoints.signing import verify
+from checkpoints.uids import normalise_uid
+from game.models import Game
+from game.scoring_repository import lock_holders
+from game.scoring_service import TotalsDelta, score_holders
+from taptrail.errors import Invalid, TaptrailError, Unauthorized
+from taptrail.secrets_box import SecretBox
+
+CLOCK_TOLERANCE = timedelta(seconds=120)
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+BAD_CARD_UID = "bad_card_uid"
+UNKNOWN_CARD = "unknown_card"
+FUTURE_TIMESTAMP = "future_timestamp"
+CONFLICT = "conflict"
+
+AUTH_FAILED = "the request is not signed by an enabled reader"
+# Unknown readers still cost one HMAC, so timing does not tell them from bad signatures.
+_DECOY_SECRET = "decoy-" + "x" * 43
+
+
+class PayloadTooLarge(TaptrailError):
+    status = 413
+    code = "payload_too_large"
+
+
+class Unavailable(TaptrailError):
+    status = 503
+    code = "unavailable"
+
+
+# ---------------------------------------------------------------- authentication
+
+# Decrypted secrets, per server key, keyed by the stored ciphertext: a rotated secret has
+# new ciphertext, and everything else about the reader is read fresh on every request.
+_secrets: weakref.WeakKeyDictionary[SecretBox, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def reader_secret(box: SecretBox, sealed: str) -> str:
+    cache = _secrets.setdefault(box, {})
+    secret = cache.get(sealed)
+    if secret is None:
+        secret = box.open(sealed)
+        if len(cache) >= 10_000:
+            cache.clear()
+        cache[sealed] = secret
+    return secret
+
+
+async def authenticate(
+    session: AsyncSession, reader_id: str, body: bytes, signature: str | None, box: SecretBox
+) -> Reader:
+    """The reader whose secret signed ``body``; 401 for any failure, saying not which."""
+    found = await repo.reader_with_game(session, reader_id)
+    if found is None:
+        verify(_DECOY_SECRET, body, signature)
+        raise Unauthorized(AUTH_FAILED)
+    reader = found[0]
+    signed = verify(reader_secret(box, reader.secret_encrypted), body, signature)
+    if not signed or reader.disabled:
+        raise Unauthorized(AUTH_FAILED)
+    return reader
+
+
+# ---------------------------------------------------------------- parsing
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parse(model: type[M], body: bytes) -> M:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        if any(e["type"] == "too_long" and tuple(e["loc"]) == ("taps",) for e in errors):
+            raise PayloadTooLarge(f"a batch holds at most {MAX_TAPS} taps") from None
+        fields = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+            for e in errors
+        ]
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+        raise Invalid(f"nothing was stored: {detail}", fields=fields) from None
+
+
+def parse_batch(body: bytes) -> TapBatch:
+    """413 for more than 500 taps; 422 (with the offending fields) for anything malformed."""
+    return _parse(TapBatch, body)
+
+
+def parse_heartbeat(body: bytes) -> Heartbeat:
+    return _parse(Heartbeat, body)
+
+
+# ---------------------------------------------------------------- identities
+
+
+def source_key(reader_id: str, boot: int, seq: int) -> str:
+    return f"{reader_id}/{boot}/{seq}"
+
+
+def content_key(uid: str | None, raw_uid: str, raw_time: datetime) -> str:
+    """What a tap said: its card (normalised when valid, else the raw text) and raw time."""
+    card = uid if uid is not None else "?" + raw_uid[:80]
+    return f"{card}|{raw_time.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}"
+
+
+def clock_offset(received_at: datetime, sent_at: datetime) -> tuple[float, timedelta]:
+    """The reader's clock error in seconds, and the shift to apply (none within 120 s)."""
+    offset = received_at - sent_at
+    return offset.total_seconds(), offset if abs(offset) > CLOCK_TOLERANCE else timedelta(0)
+
+
+def placement_at(placements: list[repo.Placement], when: datetime) -> repo.Placement:
+    """The assignment with the latest ``valid_from <= when`` (null = from the start)."""
+    chosen = placements[0]
+    for p in placements:
+        if p.valid_from is not None and p.valid_from > when:
+            break
+        chosen = p
+    return chosen
+
+
+# ---------------------------------------------------------------- ingestion
+
+NEW, ACCEPTED, DUPLICATE, REJECTED = "new", "accepted", "duplicate", "rejected"
+
+
+@dataclass(slots=True)
+class _Item:
+    seq: int
+    key: str
+    raw_uid: str
+    uid: str | None
+    raw: datetime
+    at: datetime
+    content: str
+    game_id: int
+    checkpoint_id: int
+    status: str = NEW
+    reason: str | None = None
+    detail: dict[str, Any] | None = None
+    card_id: int = 0
+    holder_id: int = 0
+
+    def reject(self, reason: str, detail: dict[str, Any] | None = None) -> None:
+        self.status, self.reason, self.detail = REJECTED, reason, detail
+
+
+@dataclass
+class BatchResult:
+    received: int
+    accepted: int
+    duplicates: int
+    rejected: list[tuple[int, str]]
+    ack_seq: int
+    deltas: dict[int, TotalsDelta] = field(default_factory=dict)
+
+
+def _stored_contents(rows: list[Any]) -> dict[str, str]:
+    return {
+        r.key: r.content if r.content is not None else content_key(r.uid, r.uid, r.raw)
+        for r in rows
+    }
+
+
+def _classify_identity(item: _Item, prior: str | None) -> bool:
+    """Duplicate or conflict when the identity is already taken; True if it was."""
+    if prior is None:
+        return False
+    if prior == item.content:
+        item.status = DUPLICATE
+    else:
+        item.reject(CONFLICT, {"stored": prior})
+    return True
+
+
+async def ingest(
+    session: AsyncSession, reader: Reader, batch: TapBatch, *, received_at: datetime
+) -> BatchResult:
+    """Stores and scores one authenticated batch in the caller's transaction."""
+    locked = await repo.lock_reader(session, reader.id)
+    if locked is None:  # deleted since authentication
+        raise Unauthorized(AUTH_FAILED)
+    placements = await repo.placements(session, reader.id) or [
+        repo.Placement(None, locked.game_id, locked.checkpoint_id)
+    ]
+    offset_s, shift = clock_offset(received_at, batch.sent_at)
+    items = _prepare(locked.id, batch, shift, placements)
+    game_ids = sorted({p.game_id for p in placements})
+
+    stored = _stored_contents(await repo.stored_under(session, game_ids, [i.key for i in items]))
+    horizon = received_at + FUTURE_TOLERANCE
+    first: dict[str, str] = {}
+    for item in items:
+        if _classify_identity(item, stored.get(item.key) or first.get(item.key)):
+            continue
+        first[item.key] = item.content
+        if item.uid is None:
+            item.reject(BAD_CARD_UID)
+        elif item.at > horizon:
+            item.reject(FUTURE_TIMESTAMP)
+    await _resolve_cards(session, items)
+
+    candidates = [i for i in items if i.status == ACCEPTED]
+    await lock_holders(session, {i.holder_id for i in candidates})
+    inserted = await repo.insert_taps(
+        session, [_tap_row(i, locked.id, batch.boot, received_at) for i in candidates]
+    )
+    if len(inserted) < len(candidates):
+        await _settle_not_inserted(session, candidates, inserted)
+    accepted = [i for i in items if i.status == ACCEPTED]
+    rejected = [i for i in items if i.status == REJECTED]
+    new_rejections = await repo.insert_rejections(
+        session, [_rejection_row(i, locked.id, batch.boot, received_at) for i in rejected]
+    )
+
+    games = {gid: await session.get(Game, gid) for gid in {i.game_id for i in accepted}}
+    holders: dict[int, set[int]] = defaultdict(set)
+    for item in accepted:
+        holders[item.game_id].add(item.holder_id)
+    deltas = {gid: await score_holders(session, gid, ids) for gid, ids in sorted(holders.items())}
+    await repo.add_reader_days(session, _day_counts(locked.id, accepted, games))
+
+    _update_health(locked, items, received_at, offset_s, new_rejections)
+    return BatchResult(
+        received=len(items),
+        accepted=len(accepted),
+        duplicates=sum(1 for i in items if i.status == DUPLICATE),
+        rejected=[(i.seq, i.reason or "") for i in rejected],
+        ack_seq=max(i.seq for i in items),
+        deltas=deltas,
+    )
+
+
+def _prepare(
+    reader_id: str, batch: TapBatch, shift: timedelta, placements: list[repo.Placement]
+) -> list[_Item]:
+    items = []
+    for tap in batch.taps:
+        raw = tap.tapped_at.astimezone(UTC)
+        try:
+            at = raw + shift
+        except OverflowError:
+            raise Invalid(
+                "nothing was stored: sent_at is so far off that corrected times are impossible",
+                fields=[{"field": "sent_at", "message": "implausible reader clock"}],
+            ) from None
+        uid = normalise_uid(tap.card_uid)
+        place = placement_at(placements, at)
+        items.append(
+            _Item(
+                seq=tap.seq,
+                key=source_key(reader_id, batch.boot, tap.seq),
+                raw_uid=tap.card_uid,
+                uid=uid,
+                raw=raw,
+                at=at,
+                content=content_key(uid, tap.card_uid, raw),
+                game_id=place.game_id,
+                checkpoint_id=place.checkpoint_id,
+            )
+        )
+    return items
+
+
+async def _resolve_cards(session: AsyncSession, items: list[_Item]) -> None:
+    by_game: dict[int, list[_Item]] = defaultdict(list)
+    for item in items:
+        if item.status == NEW:
+            by_game[item.game_id].append(item)
+    for game_id, group in by_game.items():
+        cards = await repo.cards_by_uid(session, game_id, [i.uid or "" for i in group])
+        for item in group:
+            card = cards.get(item.uid or "")
+            if card is None:
+                item.reject(UNKNOWN_CARD)
+            else:
+                item.status = ACCEPTED
+                item.card_id, item.holder_id = card
+
+
+async def _settle_not_inserted(
+    session: AsyncSession, candidates: list[_Item], inserted: set[tuple[int, str]]
+) -> None:
+    """Defensive: an identity stored meanwhile by someone else is a duplicate or conflict."""
+    missing = [i for i in candidates if (i.game_id, i.key) not in inserted]
+    rows = await repo.stored_under(
+        session, sorted({i.game_id for i in missing}), [i.key for i in missing]
+    )
+    stored = _stored_contents(rows)
+    for item in missing:
+        if not _classify_identity(item, stored.get(item.key)):
+            item.reject(CONFLICT, {"stored": None})
+
+
+def _tap_row(item: _Item, reader_id: str, boot: int, received_at: datetime) -> dict[str, Any]:
+    return {
+        "game_id": item.game_id,
+        "source": "reader",
+        "source_key": item.key,
+        "reader_id": reader_id,
+        "boot": boot,
+        "seq": item.seq,
+        "card_id": item.card_id,
+        "holder_id": item.holder_id,
+        "checkpoint_id": item.checkpoint_id,
+        "card_uid": item.uid,
+        "tapped_at_raw": item.raw,
+        "tapped_at": item.at,
+        "received_at": received_at,
+        "points": 0,
+        "distance_m": 0.0,
+    }
+
+
+def _rejection_row(
+    item: _Item, reader_id: str, boot: int, received_at: datetime
+) -> dict[str, Any]:
+    return {
+        "game_id": item.game_id,
+        "source": "reader",
+        "reader_id": reader_id,
+        "boot": boot,
+        "seq": item.seq,
+        "card_uid_raw": item.raw_uid[:80],
+        "tapped_at_raw": item.raw,
+        "tapped_at": item.at,
+        "reason": item.reason,
+        "received_at": received_at,
+        "detail": item.detail,
+        "source_key": item.key,
+        "content_key": item.content,
+    }
+
+
+def _day_counts(
+    reader_id: str, accepted: list[_Item], games: dict[int, Game | None]
+) -> Counter[tuple[int, str, date]]:
+    zones = {gid: ZoneInfo(g.timezone) for gid, g in games.items() if g is not None}
+    return Counter(
+        (i.game_id, reader_id, i.at.astimezone(zones[i.game_id]).date())
+        for i in accepted
+        if i.game_id in zones
+    )
+
+
+def _update_health(
+    reader: Reader,
+    items: list[_Item],
+    received_at: datetime,
+    offset_s: float,
+    new_rejections: list[str],
+) -> None:
+    reader.last_upload_at = received_at
+    reader.clock_offset_s = offset_s
+    # A box works when cards are tapped on it, whether or not they are in the game.
+    tapped = [
+        i.at for i in items if i.status == ACCEPTED or i.reason in (BAD_CARD_UID, UNKNOWN_CARD)
+    ]
+    if tapped:
+        latest = max(tapped)
+        if reader.last_tap_at is None or reader.last_tap_at < latest:
+            reader.last_tap_at = latest
+    conflicts = new_rejections.count(CONFLICT)
+    if conflicts:
+        reader.conflicts = (reader.conflicts or 0) + conflicts
+
+
+async def record_heartbeat(
+    session: AsyncSession, reader: Reader, heartbeat: Heartbeat, *, received_at: datetime
+) -> None:
+    locked = await repo.lock_reader(session, reader.id)
+    if locked is None:
+        raise Unauthorized(AUTH_FAILED)
+    session.add(
+        ReaderHeartbeat(
+            game_id=locked.game_id,
+            reader_id=locked.id,
+            received_at=received_at,
+            sent_at=heartbeat.sent_at,
+            battery_pct=heartbeat.battery_pct,
+            firmware=heartbeat.firmware,
+            queue_depth=heartbeat.queue_depth,
+        )
+    )
+    locked.last_heartbeat_at = received_at
+    locked.battery_pct = heartbeat.battery_pct
+    locked.firmware = heartbeat.firmware
+    locked.queue_depth = heartbeat.queue_depth
+    locked.clock_offset_s = clock_offset(received_at, heartbeat.sent_at)[0]
+
+
+# ---------------------------------------------------------------- database trouble
+
+_RETRYABLE_STATES = {"40001", "40P01"}  # serialization failure, deadlock
+_TRANSIENT_CLASSES = {"08", "40", "53", "57", "58"}
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    for candidate in (getattr(exc, "orig", None), getattr(getattr(exc, "orig", None), "__cause__", None)):
+        for name in ("sqlstate", "pgcode"):
+            value = getattr(candidate, name, None)
+            if isinstance(value, str):
+                return value
+    return None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: running the transaction again may succeed."""
+    return isinstance(exc, sa_exc.DBAPIError) and _sqlstate(exc) in _RETRYABLE_STATES
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot serve now (outage, lost connection, lock trouble): answer 503."""
+    if isinstance(
+        exc,
+        sa_exc.OperationalError
+        | sa_exc.InterfaceError
+        | sa_exc.TimeoutError
+        | ConnectionError
+        | asyncio.TimeoutError
+        | TimeoutError,
+    ):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        state = _sqlstate(exc)
+        return exc.connection_invalidated or (state is not None and state[:2] in _TRANSIENT_CLASSES)
+    return isinstance(exc, OSError)

@@ -1,0 +1,258 @@
+"""SQL of the checkpoints domain: readers, placements, taps, rejections, box health."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from checkpoints.models import Reader, ReaderAssignment, ReaderDay, Tap, TapRejection
+from game.models import Checkpoint, Game
+from game.scoring_repository import is_postgres
+from people.models import Card
+
+TAPS = Tap.__table__
+REJECTIONS = TapRejection.__table__
+READER_DAYS = ReaderDay.__table__
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    return (pg_insert if is_postgres(session) else sqlite_insert)(table)
+
+
+# ---------------------------------------------------------------- readers
+
+
+async def reader_with_game(session: AsyncSession, reader_id: str) -> tuple[Reader, Game] | None:
+    """The reader and its current game in one query (both then sit in the identity map)."""
+    row = (
+        await session.execute(
+            select(Reader, Game).join(Game, Game.id == Reader.game_id).where(Reader.id == reader_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def lock_reader(session: AsyncSession, reader_id: str) -> Reader | None:
+    """The reader row, fresh and (on PostgreSQL) locked until the transaction ends.
+
+    Every upload of a reader takes this lock first, so the identities ``(reader, boot,
+    seq)`` of one reader are checked and stored by one transaction at a time; holder
+    locks come after it, always in this order.
+    """
+    query = select(Reader).where(Reader.id == reader_id)
+    query = query.execution_options(populate_existing=True)
+    if is_postgres(session):
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    valid_from: datetime | None
+    game_id: int
+    checkpoint_id: int
+
+
+async def placements(session: AsyncSession, reader_id: str) -> list[Placement]:
+    """Where the reader stood, across games, earliest first (null = from the start)."""
+    rows = await session.execute(
+        select(
+            ReaderAssignment.valid_from,
+            ReaderAssignment.game_id,
+            ReaderAssignment.checkpoint_id,
+            ReaderAssignment.id,
+        ).where(ReaderAssignment.reader_id == reader_id)
+    )
+    ordered = sorted(rows, key=lambda r: (r.valid_from is not None, r.valid_from or 0, r.id))
+    return [Placement(r.valid_from, r.game_id, r.checkpoint_id) for r in ordered]
+
+
+async def assignments_in_game(
+    session: AsyncSession, game_id: int, reader_id: str
+) -> list[ReaderAssignment]:
+    rows = await session.scalars(
+        select(ReaderAssignment).where(
+            ReaderAssignment.game_id == game_id, ReaderAssignment.reader_id == reader_id
+        )
+    )
+    return sorted(rows, key=lambda a: (a.valid_from is not None, a.valid_from or 0, a.id))
+
+
+async def readers_of_game(session: AsyncSession, game_id: int) -> list[Any]:
+    """Readers now serving a game, with their checkpoint's code and name."""
+    rows = await session.execute(
+        select(Reader, Checkpoint.code, Checkpoint.name)
+        .join(Checkpoint, Checkpoint.id == Reader.checkpoint_id)
+        .where(Reader.game_id == game_id)
+        .order_by(Reader.id)
+    )
+    return list(rows)
+
+
+async def reader_in_game(session: AsyncSession, game_id: int, reader_id: str) -> Reader | None:
+    return await session.scalar(
+        select(Reader).where(Reader.id == reader_id, Reader.game_id == game_id)
+    )
+
+
+async def reader_exists(session: AsyncSession, reader_id: str) -> bool:
+    return (await session.scalar(select(Reader.id).where(Reader.id == reader_id))) is not None
+
+
+async def checkpoint_by_code(session: AsyncSession, game_id: int, code: str) -> Checkpoint | None:
+    return await session.scalar(
+        select(Checkpoint).where(Checkpoint.game_id == game_id, Checkpoint.code == code)
+    )
+
+
+async def checkpoint_codes(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Checkpoint.id, Checkpoint.code).where(Checkpoint.id.in_(wanted))
+    )
+    return {r.id: r.code for r in rows}
+
+
+# ---------------------------------------------------------------- uploads
+
+
+async def stored_under(
+    session: AsyncSession, game_ids: Sequence[int], keys: Sequence[str]
+) -> list[Any]:
+    """What is already stored under these identities, accepted or finally rejected.
+
+    Rows ``(key, uid, raw, content)``: an accepted tap has its card UID and raw time, a
+    rejection its content key. One query.
+    """
+    if not keys or not game_ids:
+        return []
+    accepted = select(
+        Tap.source_key.label("key"),
+        Tap.card_uid.label("uid"),
+        Tap.tapped_at_raw.label("raw"),
+        literal(None, TapRejection.content_key.type).label("content"),
+    ).where(Tap.game_id.in_(game_ids), Tap.source_key.in_(keys))
+    rejected = select(
+        TapRejection.source_key,
+        literal(None, Tap.card_uid.type),
+        literal(None, Tap.tapped_at_raw.type),
+        TapRejection.content_key,
+    ).where(
+        TapRejection.game_id.in_(game_ids),
+        TapRejection.source_key.in_(keys),
+        TapRejection.reason != "conflict",
+    )
+    return list(await session.execute(accepted.union_all(rejected)))
+
+
+async def cards_by_uid(
+    session: AsyncSession, game_id: int, uids: Iterable[str]
+) -> dict[str, tuple[int, int]]:
+    """Card id and holder id of the game's cards with these (normalised) UIDs."""
+    wanted = sorted(set(uids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Card.uid, Card.id, Card.holder_id).where(
+            Card.game_id == game_id, Card.uid.in_(wanted)
+        )
+    )
+    return {r.uid: (r.id, r.holder_id) for r in rows}
+
+
+async def insert_taps(session: AsyncSession, rows: list[dict[str, Any]]) -> set[tuple[int, str]]:
+    """One set-based INSERT … ON CONFLICT DO NOTHING; returns the (game, key) stored now."""
+    if not rows:
+        return set()
+    stmt = _insert(session, TAPS).on_conflict_do_nothing(index_elements=["game_id", "source_key"])
+    result = await session.execute(stmt.returning(TAPS.c.game_id, TAPS.c.source_key), rows)
+    return {(r.game_id, r.source_key) for r in result}
+
+
+async def insert_rejections(session: AsyncSession, rows: list[dict[str, Any]]) -> list[str]:
+    """Stores the rejections not stored before; returns the reasons of the new rows."""
+    if not rows:
+        return []
+    stmt = _insert(session, REJECTIONS).on_conflict_do_nothing(
+        index_elements=["game_id", "source_key", "content_key"]
+    )
+    result = await session.execute(stmt.returning(REJECTIONS.c.reason), rows)
+    return list(result.scalars())
+
+
+async def add_reader_days(
+    session: AsyncSession, counts: Mapping[tuple[int, str, date], int]
+) -> None:
+    if not counts:
+        return
+    stmt = _insert(session, READER_DAYS)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["game_id", "reader_id", "local_date"],
+        set_={"taps": READER_DAYS.c.taps + stmt.excluded.taps},
+    )
+    await session.execute(
+        stmt,
+        [
+            {"game_id": g, "reader_id": r, "local_date": d, "taps": n}
+            for (g, r, d), n in sorted(counts.items())
+        ],
+    )
+
+
+async def taps_on(session: AsyncSession, game_id: int, local_date: date) -> dict[str, int]:
+    rows = await session.execute(
+        select(ReaderDay.reader_id, ReaderDay.taps).where(
+            ReaderDay.game_id == game_id, ReaderDay.local_date == local_date
+        )
+    )
+    return {r.reader_id: r.taps for r in rows}
+
+
+# ---------------------------------------------------------------- moves
+
+
+async def reader_taps_since(
+    session: AsyncSession,
+    game_id: int,
+    reader_id: str,
+    checkpoint_ids: Sequence[int],
+    since: datetime,
+) -> list[Any]:
+    """The reader's stored taps from ``since`` (found through the checkpoint/time index)."""
+    if not checkpoint_ids:
+        return []
+    rows = await session.execute(
+        select(Tap.id, Tap.tapped_at, Tap.checkpoint_id, Tap.holder_id).where(
+            Tap.game_id == game_id,
+            Tap.checkpoint_id.in_(list(checkpoint_ids)),
+            Tap.tapped_at >= since,
+            Tap.reader_id == reader_id,
+        )
+    )
+    return list(rows)
+
+
+async def set_tap_checkpoints(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
+    """Bulk update by primary key: ``[{"id": …, "checkpoint_id": …}]``."""
+    if changes:
+        await session.execute(update(Tap).execution_options(synchronize_session=False), changes)
+
+
+async def count_rejections(session: AsyncSession, game_id: int, reader_id: str) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(TapRejection)
+            .where(TapRejection.game_id == game_id, TapRejection.reader_id == reader_id)
+        )
+        or 0
+    )

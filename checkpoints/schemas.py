@@ -1,0 +1,173 @@
+"""Request and answer bodies of the reader and box-health interfaces (interfaces.md §1)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+MAX_TAPS = 500
+MAX_BOOT = 2**31 - 1
+MAX_SEQ = 2**63 - 1
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    # pydantic also reads plain numbers and dates as datetimes; readers must send RFC 3339.
+    if isinstance(value, str) and not _RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 time with an offset, e.g. 2027-05-03T08:15:57Z")
+    return value
+
+
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+
+
+class TapIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    seq: int = Field(ge=0, le=MAX_SEQ, description="The reader's tap counter")
+    card_uid: str = Field(
+        description="Card UID: 8, 14 or 20 hex characters (separators and case are normalised)"
+    )
+    tapped_at: Rfc3339 = Field(description="When the card was tapped, by the reader's clock")
+
+
+class TapBatch(BaseModel):
+    model_config = ConfigDict(
+        strict=True,
+        json_schema_extra={
+            "example": {
+                "sent_at": "2027-05-03T08:16:02Z",
+                "boot": 7,
+                "taps": [
+                    {"seq": 1041, "card_uid": "04A1B2C3D4E5F6", "tapped_at": "2027-05-03T08:15:57Z"}
+                ],
+            }
+        },
+    )
+
+    sent_at: Rfc3339 = Field(description="When the reader sent the batch, by its own clock")
+    boot: int = Field(0, ge=0, le=MAX_BOOT, description="The reader's restart counter")
+    taps: list[TapIn] = Field(min_length=1, max_length=MAX_TAPS)
+
+
+class Rejected(BaseModel):
+    seq: int
+    reason: str = Field(description="bad_card_uid, unknown_card, future_timestamp or conflict")
+
+
+class TapsAnswer(BaseModel):
+    received: int
+    accepted: int
+    duplicates: int
+    rejected: list[Rejected]
+    ack_seq: int = Field(description="The reader may delete every tap with seq <= ack_seq")
+    server_time: datetime
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "received": 3,
+                "accepted": 1,
+                "duplicates": 1,
+                "rejected": [{"seq": 1043, "reason": "bad_card_uid"}],
+                "ack_seq": 1043,
+                "server_time": "2027-05-03T08:16:03Z",
+            }
+        }
+    )
+
+
+class Heartbeat(BaseModel):
+    model_config = ConfigDict(
+        strict=True,
+        json_schema_extra={
+            "example": {
+                "sent_at": "2027-05-03T08:16:02Z",
+                "battery_pct": 81,
+                "firmware": "2.4.1",
+                "queue_depth": 0,
+            }
+        },
+    )
+
+    sent_at: Rfc3339
+    battery_pct: int | None = Field(None, ge=0, le=100)
+    firmware: str | None = Field(None, max_length=32)
+    queue_depth: int | None = Field(None, ge=0, le=MAX_BOOT)
+
+
+class HeartbeatAnswer(BaseModel):
+    server_time: datetime
+
+
+class BoxStatus(BaseModel):
+    reader_id: str
+    checkpoint: str
+    checkpoint_name: str
+    statuses: list[str] = Field(
+        description="ok, or any of silent, low_battery, clock_skewed, counter_conflicts, disabled"
+    )
+    needs_visit: bool
+    last_contact_at: datetime | None
+    last_heartbeat_at: datetime | None
+    last_upload_at: datetime | None
+    last_tap_at: datetime | None
+    battery_pct: int | None
+    firmware: str | None
+    queue_depth: int | None
+    clock_offset_s: float | None
+    conflicts: int
+    taps_today: int
+
+
+class BoxesAnswer(BaseModel):
+    game: str
+    generated_at: datetime
+    local_date: str
+    boxes: list[BoxStatus]
+
+
+class ReaderCreate(BaseModel):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+    checkpoint: str = Field(min_length=1, max_length=32, description="Checkpoint code")
+
+
+class ReaderMove(BaseModel):
+    checkpoint: str = Field(min_length=1, max_length=32, description="Checkpoint code")
+    valid_from: AwareDatetime | None = Field(
+        None,
+        alias="from",
+        description="When the box stood at the new checkpoint (default: now). Taps from then "
+        "on, including ones already stored, count at the new checkpoint.",
+    )
+
+
+class Assignment(BaseModel):
+    checkpoint: str
+    valid_from: datetime | None
+
+
+class ReaderInfo(BaseModel):
+    id: str
+    checkpoint: str
+    disabled: bool
+    created_at: datetime
+    secret_rotated_at: datetime
+    assignments: list[Assignment]
+
+
+class ReaderSecret(BaseModel):
+    id: str
+    checkpoint: str
+    secret: str = Field(description="Shown once: program it into the box")
+
+
+class MoveAnswer(BaseModel):
+    reader: ReaderInfo
+    taps_moved: int = Field(description="Stored taps now counted at the new checkpoint")

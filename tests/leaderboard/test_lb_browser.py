@@ -1,0 +1,160 @@
+"""The board and map pages in headless Chromium (Debian's /usr/bin/chromium)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.leaderboard.lb_app import DEMO
+from tests.leaderboard.lb_server import LiveServer
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+BOARD_SHOT = Path("/tmp/taptrail-board.png")
+MAP_SHOT = Path("/tmp/taptrail-map.png")
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    s = LiveServer()
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def tiles_server() -> Iterator[LiveServer]:
+    s = LiveServer()
+    s.env["LB_TEST_TILES_URL"] = f"{s.url}/_test/tiles/{{z}}/{{x}}/{{y}}.png"
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert errors == []
+
+
+def publish(server: LiveServer, body: dict) -> None:
+    httpx.post(f"{server.url}/_test/apply/{DEMO}", json=body, timeout=5).raise_for_status()
+
+
+def test_board_updates_live_and_reconnects(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/games/{DEMO}/board")
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-state", "live")
+    rows = page.locator("#board .row")
+    expect(rows).to_have_count(10)
+    expect(page.locator("#game-name")).to_have_text("Burnley Beats")
+    expect(rows.first.locator(".name")).to_have_text("St Mary's Primary")
+    expect(rows.nth(2).locator(".rank")).to_have_text("3")
+    expect(rows.nth(3).locator(".rank")).to_have_text("3")  # tied with the row above
+    expect(page.locator("#banner")).to_be_hidden()
+
+    publish(server, {"teams": [{"code": "HOLY-TRIN", "points": 100}]})
+    expect(rows.first.locator(".name")).to_have_text("Holy Trinity C of E")
+    expect(rows.first.locator(".value")).to_contain_text("1,280")
+    page.screenshot(path=str(BOARD_SHOT))
+
+    server.stop()
+    expect(page.locator("#banner")).to_be_visible(timeout=5000)
+    expect(page.locator("#banner-text")).to_contain_text("reconnecting")
+    expect(status).to_have_attribute("data-state", "down")
+    page.screenshot(path="/tmp/taptrail-board-disconnected.png")
+
+    server.start()  # a fresh in-memory server: its snapshot is the seed again
+    expect(status).to_have_attribute("data-state", "live", timeout=15000)
+    expect(page.locator("#banner")).to_be_hidden()
+    expect(rows.first.locator(".name")).to_have_text("St Mary's Primary")
+    publish(server, {"teams": [{"code": "CASTERTON", "points": 1000}]})
+    expect(rows.first.locator(".name")).to_have_text("Casterton Primary Academy")
+
+
+def test_board_tabs_and_escaping(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/games/{DEMO}/board?by=average")
+    expect(page.locator("#status")).to_have_attribute("data-state", "live")
+    expect(page.locator("#board-title")).to_have_text("Points per active member")
+    expect(page.locator("#board .row.ineligible").first).to_be_visible()
+    page.get_by_role("button", name="Families").click()
+    expect(page.locator("#board .row .name")).to_have_text(["The Smiths <script>"])
+    assert "kind=family" in page.url
+    page.get_by_role("button", name="Players").click()
+    expect(page.locator("#kind-tabs")).to_be_hidden()
+    expect(page.locator("#board .row .name").first).to_have_text("Swift Fox")
+    expect(page.locator("#board")).not_to_contain_text("Secret Squirrel")
+
+
+def test_map_marks_parks_and_campaigns(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/games/{DEMO}/map")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    checkpoints = page.locator("svg g.checkpoint")
+    expect(checkpoints).to_have_count(8)
+    parks = page.locator('svg g.checkpoint[data-park="true"]')
+    expect(parks).to_have_count(3)
+    fill = parks.first.locator("circle.cp").evaluate("c => getComputedStyle(c).fill")
+    assert fill == "rgb(46, 157, 79)"
+    # PARKS-WEEK (tag park) is on now; the library campaign is not.
+    expect(page.locator('svg g.checkpoint[data-campaign="true"]')).to_have_count(3)
+    expect(page.locator('svg g.checkpoint[data-code="BB002"]')).to_have_attribute(
+        "data-campaign", "false"
+    )
+    expect(page.locator("svg g.checkpoint.inactive")).to_have_count(1)
+    expect(page.locator("svg .label").filter(has_text="Canal basin <Weavers'>")).to_have_count(1)
+    expect(page.locator(".legend")).to_contain_text("Checkpoint in a park")
+    expect(page.locator("#campaigns")).to_have_text(
+        ["×2Double points in the parksuntil 22 May, 01:00"]
+    )
+    expect(page.locator("#attribution")).to_be_hidden()
+    assert page.locator("svg image").count() == 0
+    page.screenshot(path=str(MAP_SHOT))
+
+
+def test_map_draws_tiles_when_configured(page: Page, tiles_server: LiveServer) -> None:
+    page.goto(f"{tiles_server.url}/games/{DEMO}/map")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    tiles = page.locator("svg g.tiles image")
+    assert tiles.count() >= 4
+    href = tiles.first.get_attribute("href") or ""
+    assert href.startswith(f"{tiles_server.url}/_test/tiles/")
+    page.wait_for_function(  # every tile fetched, so the screenshot shows them all
+        "() => performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('/_test/tiles/')).length >= "
+        "document.querySelectorAll('svg g.tiles image').length"
+    )
+    page.wait_for_timeout(300)
+    expect(page.locator("#attribution")).to_be_visible()
+    expect(page.locator("svg g.checkpoint")).to_have_count(8)
+    page.screenshot(path="/tmp/taptrail-map-tiles.png")
