@@ -14,7 +14,7 @@ from api.middleware import RequestContextMiddleware, SizeLimitMiddleware
 from taptrail import __version__
 from taptrail.logging import configure, log
 from taptrail.runtime import Runtime
-from taptrail.scheduler import run_periodic
+from taptrail.scheduler import repair_boards_forever, run_periodic
 from taptrail.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -45,7 +45,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start(app)
         log.info("taptrail.started", database=runtime.database_kind, redis=bool(settings.redis_url))
-        jobs: list[Callable[[FastAPI], Coroutine[Any, Any, None]]] = []
+        jobs: list[Callable[[FastAPI], Coroutine[Any, Any, None]]] = [repair_boards_forever]
         if settings.periodic_jobs:
             jobs.append(run_periodic)
         jobs += background or []

@@ -20,7 +20,6 @@ import os
 import random
 import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -44,10 +43,11 @@ from leaderboard.runtime import LeaderboardRuntime  # noqa: E402
 GAME = "bench-town"
 
 
-def create_app() -> FastAPI:
-    """uvicorn factory for the server subprocess (settings come from the environment)."""
+def create_app(redis_url: str | None = None, key_prefix: str | None = None) -> FastAPI:
+    """The API under test; uvicorn calls it without arguments (settings from the env)."""
     runtime = LeaderboardRuntime(
-        os.environ["BENCH_REDIS_URL"], key_prefix=os.environ["BENCH_KEY_PREFIX"]
+        redis_url or os.environ["BENCH_REDIS_URL"],
+        key_prefix=key_prefix or os.environ["BENCH_KEY_PREFIX"],
     )
 
     async def lifespan(app: FastAPI) -> Any:
@@ -143,7 +143,7 @@ async def run(args: argparse.Namespace) -> None:
         env = {**os.environ, "BENCH_REDIS_URL": args.redis_url, "BENCH_KEY_PREFIX": prefix}
         cmd = [sys.executable, "-m", "uvicorn", "bench.bench_leaderboard_reads:create_app"]
         cmd += ["--factory", "--port", str(port), "--log-level", "warning", "--no-access-log"]
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+        proc = await asyncio.create_subprocess_exec(*cmd, cwd=ROOT, env=env)
         client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}")
         for _ in range(100):
             try:
@@ -152,7 +152,7 @@ async def run(args: argparse.Namespace) -> None:
             except httpx.HTTPError:
                 await asyncio.sleep(0.1)
     else:
-        app = create_app()
+        app = create_app(args.redis_url, prefix)
         await app.state.leaderboard.start()
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
     redis = Redis.from_url(args.redis_url, decode_responses=True)
@@ -209,7 +209,7 @@ async def run(args: argparse.Namespace) -> None:
         await client.aclose()
         if proc is not None:
             proc.terminate()
-            proc.wait(10)
+            await proc.wait()
         else:
             await app.state.leaderboard.stop()
         await store.delete(GAME)

@@ -18,10 +18,15 @@ _RFC3339 = re.compile(
 
 
 def _rfc3339(value: Any) -> Any:
-    # pydantic also reads plain numbers and dates as datetimes; readers must send RFC 3339.
-    if isinstance(value, str) and not _RFC3339.match(value):
+    # pydantic alone would also read numbers and bare dates as times; readers send RFC 3339.
+    if not isinstance(value, str):
+        return value
+    if not _RFC3339.match(value):
         raise ValueError("must be an RFC 3339 time with an offset, e.g. 2027-05-03T08:15:57Z")
-    return value
+    try:
+        return datetime.fromisoformat(value.upper().replace(" ", "T"))
+    except ValueError:
+        raise ValueError("is not a valid date and time") from None
 
 
 Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]

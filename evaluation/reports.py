@@ -61,6 +61,7 @@ NATURE_ITEMS: Final = 6
 NATURE_MIN_ITEMS: Final = 4
 
 _PCT_DECIMALS: Final = 1
+_RATE_DECIMALS: Final = 2
 _MEAN_DECIMALS: Final = 2
 _SII_DECIMALS: Final = 3
 
@@ -163,9 +164,11 @@ def _counts(m: _Metrics, metric: str, counts: Sequence[int]) -> frozenset[int]:
     return protected.suppressed
 
 
-def _total_pct(num: int, den: int, scale: float = 100.0) -> float | str | None:
+def _total_pct(
+    num: int, den: int, scale: float = 100.0, decimals: int = _PCT_DECIMALS
+) -> float | str | None:
     return dc.disclose_percentage(
-        num, den, decimals=_PCT_DECIMALS, scale=scale, protect_small_counts=False
+        num, den, decimals=decimals, scale=scale, protect_small_counts=False
     )
 
 
@@ -439,11 +442,15 @@ def _uptake(
         in_area,
         [max(r, n) for r, n in zip(res, in_area, strict=True)],
         also_hidden=hidden_players,
-        decimals=2,
+        decimals=_RATE_DECIMALS,
         scale=1000.0,
     )
     rates = [None if r == 0 else v for r, v in zip(res, rates, strict=True)]
-    total_rate = _total_pct(known, total_res, scale=1000.0) if total_res >= known else None
+    total_rate = (
+        _total_pct(known, total_res, scale=1000.0, decimals=_RATE_DECIMALS)
+        if total_res >= known
+        else None
+    )
     m.put("rate_per_1000", [*rates, None], total_rate)
     shares = dc.protect_percentages(
         in_area, [known] * 5, also_hidden=hidden_players, decimals=_PCT_DECIMALS

@@ -571,7 +571,7 @@ def score_from(
         t = tap.tapped_at
         if not day_lo <= t < day_hi:
             day_lo, day_hi, local_day = day_span(t)
-        while next_change is not None and t >= next_change:
+        while next_change is not None and t > next_change:
             p_idx += 1
             team = periods[p_idx].team_id
             next_change = periods[p_idx + 1].valid_from if p_idx + 1 < n_periods else None
@@ -588,7 +588,7 @@ def score_from(
             o.__class__ = outcome_type
             append(o)
             continue  # not an anchor
-        if a_time is None or t - a_time >= window:
+        if a_time is None or t - a_time > window:
             o = new(tap.key, JOURNEY_START, 0, 0.0, _ONE, None, team, local_day, True)
         elif code == a_code:
             o = new(tap.key, REPEAT, 0, 0.0, _ONE, None, team, local_day, True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     Float,
@@ -180,3 +181,62 @@ class HolderDay(Base):
     legs: Mapped[int] = mapped_column(Integer, default=0)
     points: Mapped[int] = mapped_column(Integer, default=0)
     distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class LuckyDrawSchedule(Base):
+    """Daily lucky-tap draws an organiser scheduled: ``winners_per_day`` winners for every
+    local day in ``[from_date, to_date]`` (None = the game's first / last day)."""
+
+    __tablename__ = "lucky_draw_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"), index=True)
+    winners_per_day: Mapped[int] = mapped_column(Integer)
+    from_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    to_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("winners_per_day > 0", name="winners_positive"),
+        CheckConstraint(
+            "from_date IS NULL OR to_date IS NULL OR to_date >= from_date", name="dates"
+        ),
+    )
+
+
+class LuckyDraw(Base):
+    """One day's draw of a schedule, with everything needed to reproduce it:
+    winners = ``random.Random(seed).sample(sorted(candidate_ids), min(n, len(candidates)))``,
+    and ``candidates_sha256`` = SHA-256 of the sorted ids joined by commas."""
+
+    __tablename__ = "lucky_draws"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"), index=True)
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("lucky_draw_schedules.id", ondelete="CASCADE")
+    )
+    local_date: Mapped[date] = mapped_column(Date)
+    winners_requested: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    candidate_count: Mapped[int] = mapped_column(Integer)
+    candidates_sha256: Mapped[str] = mapped_column(String(64))
+    candidate_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    drawn_by: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (UniqueConstraint("schedule_id", "local_date"),)
+
+
+class LuckyDrawWinner(Base):
+    __tablename__ = "lucky_draw_winners"
+
+    draw_id: Mapped[int] = mapped_column(
+        ForeignKey("lucky_draws.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1 = drawn first
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"), index=True)
+    player_id: Mapped[int | None] = mapped_column(
+        ForeignKey("players.id", ondelete="SET NULL"), nullable=True
+    )

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from taptrail.db import is_sqlite, make_engine, make_sessionmaker
+from taptrail.logging import log
 from taptrail.metrics import Metrics
 from taptrail.secrets_box import secret_box
 from taptrail.settings import Settings
@@ -29,6 +30,7 @@ class Runtime:
         # SQLite allows one writer: writers queue here instead of failing with "locked".
         self.write_lock: asyncio.Lock | None = None
         self.metrics = Metrics()
+        self.stale_games: set[int] = set()
 
     @property
     def database_kind(self) -> str:
@@ -65,6 +67,73 @@ class Runtime:
         self.leaderboard = LeaderboardRuntime(self.settings.redis_url)
         await self.leaderboard.start()
         app.state.leaderboard = self.leaderboard
+        self._publish_scores = self._publish_to_boards
+        self._rebuild_boards = self.rebuild_boards
+        try:
+            await self.ensure_boards()
+        except Exception:  # noqa: BLE001 - Redis down at start: serve, rebuild later
+            log.exception("leaderboard.ensure_failed")
+
+    async def _game_slug(self, game_id: int) -> str | None:
+        from game.models import Game
+
+        assert self.sessionmaker is not None
+        async with self.sessionmaker() as session:
+            game = await session.get(Game, game_id)
+            return game.slug if game else None
+
+    async def _publish_to_boards(self, game_id: int, delta: Any) -> None:
+        from leaderboard.db_sync import changes_from_delta
+
+        assert self.sessionmaker is not None
+        try:
+            async with self.sessionmaker() as session:
+                changes = await changes_from_delta(session, game_id, delta)
+            slug = await self._game_slug(game_id)
+            if slug is not None and not changes.is_empty():
+                await self.leaderboard.publish_changes(slug, changes)
+        except Exception:  # noqa: BLE001 - the taps are committed; boards catch up later
+            self.metrics.redis_errors.inc()
+            self.stale_games.add(game_id)
+            log.warning("leaderboard.publish_failed", game_id=game_id, exc_info=True)
+
+    async def rebuild_boards(self, game_id: int) -> None:
+        """Rebuilds a game's boards from the database and swaps them in."""
+        from leaderboard.db_sync import load_snapshot
+
+        assert self.sessionmaker is not None
+        slug = await self._game_slug(game_id)
+        if slug is None or self.leaderboard is None:
+            return
+        async with self.sessionmaker() as session:
+            snapshot = await load_snapshot(session, game_id)
+        await self.leaderboard.publish_snapshot(slug, snapshot)
+        self.stale_games.discard(game_id)
+
+    async def ensure_boards(self) -> None:
+        """Builds the boards of every game that has none (a fresh or emptied Redis)."""
+        from sqlalchemy import select
+
+        from game.models import Game
+        from leaderboard.db_sync import load_snapshot
+
+        assert self.sessionmaker is not None
+        async with self.sessionmaker() as session:
+            games = (await session.execute(select(Game.id, Game.slug))).all()
+        for game_id, slug in games:
+
+            async def _load(game_id: int = game_id) -> Any:
+                assert self.sessionmaker is not None
+                async with self.sessionmaker() as session:
+                    return await load_snapshot(session, game_id)
+
+            await self.leaderboard.ensure_game(slug, _load)
+
+    async def repair_boards(self) -> None:
+        """Rebuilds boards that missed updates (Redis was down) or went missing."""
+        for game_id in sorted(self.stale_games):
+            await self.rebuild_boards(game_id)
+        await self.ensure_boards()
 
     async def stop(self, app: FastAPI) -> None:
         if self.leaderboard is not None:

@@ -43,6 +43,16 @@ def _resolve(target: str) -> Job | None:
     return fn
 
 
+async def repair_boards_forever(app: Any, every_s: float = 5.0) -> None:
+    """Boards that missed an update (Redis unreachable) are rebuilt once it is back."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await app.state.runtime.repair_boards()
+        except Exception:  # noqa: BLE001 - Redis still down: try again later
+            log.warning("scheduler.repair_boards_failed", exc_info=True)
+
+
 async def run_periodic(app: Any, jobs: tuple[Periodic, ...] = JOBS, tick_s: float = 30) -> None:
     resolved = [(job, fn) for job in jobs if (fn := _resolve(job.target)) is not None]
     last: dict[str, float] = {}

@@ -1,0 +1,117 @@
+"""Between the database (the truth) and the boards: snapshots and score deltas.
+
+Boards are keyed by game slug. Only registered, not erased players who allow public
+display appear on the players board, by nickname; hidden nicknames are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from game.models import Game, HolderTotal, Team, TeamTotal
+from leaderboard.models import (
+    BoardChanges,
+    BoardSnapshot,
+    PlayerDelta,
+    PlayerRecord,
+    TeamDelta,
+    TeamRecord,
+)
+from people.models import Player
+
+
+def _shown(player: Any) -> bool:
+    return bool(player.public) and not player.nickname_hidden and player.erased_at is None
+
+
+async def load_snapshot(session: AsyncSession, game_id: int) -> BoardSnapshot:
+    game = await session.get(Game, game_id)
+    assert game is not None
+    team_rows = await session.execute(
+        select(Team.id, Team.code, Team.name, Team.kind, TeamTotal)
+        .outerjoin(TeamTotal, (TeamTotal.team_id == Team.id) & (TeamTotal.game_id == game_id))
+        .where(Team.game_id == game_id)
+    )
+    codes: dict[int, str] = {}
+    teams = []
+    for team_id, code, name, kind, total in team_rows:
+        codes[team_id] = code
+        teams.append(
+            TeamRecord(
+                code=code,
+                name=name,
+                kind=kind,
+                points=total.points if total else 0,
+                distance_m=round(total.distance_m) if total else 0,
+                active_members=total.active_members if total else 0,
+            )
+        )
+    player_rows = await session.execute(
+        select(Player, HolderTotal.points, HolderTotal.distance_m)
+        .outerjoin(
+            HolderTotal,
+            (HolderTotal.holder_id == Player.holder_id) & (HolderTotal.game_id == game_id),
+        )
+        .where(Player.game_id == game_id)
+    )
+    players = [
+        PlayerRecord(
+            holder=str(p.holder_id),
+            nickname=p.nickname or "",
+            points=points or 0,
+            distance_m=round(distance or 0),
+            public=_shown(p),
+            team=codes.get(p.team_id) if p.team_id else None,
+        )
+        for p, points, distance in player_rows
+        if p.nickname
+    ]
+    return BoardSnapshot.of(teams, players, min_members_for_average=game.min_members_for_average)
+
+
+async def changes_from_delta(session: AsyncSession, game_id: int, delta: Any) -> BoardChanges:
+    """Board changes for a scoring delta (game.scoring_service.TotalsDelta)."""
+    team_ids = sorted({team_id for _, team_id in delta.teams})
+    teams: list[TeamDelta] = []
+    if team_ids:
+        rows = await session.execute(
+            select(Team.id, Team.code, Team.name, Team.kind).where(Team.id.in_(team_ids))
+        )
+        for team_id, code, name, kind in rows:
+            values = delta.teams[(game_id, team_id)]
+            teams.append(
+                TeamDelta(
+                    code=code,
+                    points=int(values["points"]),
+                    distance_m=round(values["distance_m"]),
+                    active_members=int(values["active_members"]),
+                    name=name,
+                    kind=kind,
+                )
+            )
+    holder_ids = sorted({holder_id for _, holder_id in delta.holders})
+    players: list[PlayerDelta] = []
+    if holder_ids:
+        rows = await session.execute(
+            select(Player, Team.code)
+            .outerjoin(Team, Team.id == Player.team_id)
+            .where(Player.game_id == game_id, Player.holder_id.in_(holder_ids))
+        )
+        for player, team_code in rows:
+            if not player.nickname:
+                continue
+            values = delta.holders[(game_id, player.holder_id)]
+            players.append(
+                PlayerDelta(
+                    holder=str(player.holder_id),
+                    points=int(values["points"]),
+                    distance_m=round(values["distance_m"]),
+                    nickname=player.nickname,
+                    public=_shown(player),
+                    team=team_code,
+                )
+            )
+    return BoardChanges(teams=teams, players=players)
