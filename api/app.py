@@ -72,27 +72,23 @@ def create_app(
 
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(games.router)
-    for name in (
-        "readers",
-        "admin_boxes",
-        "checkins",
-        "scoring",
-        "leaderboard",
-        "people",
-        "evaluation",
-        "metrics",
-    ):
-        module = _optional_router(name)
-        if module is not None:
-            api_v1.include_router(module)
-    app.include_router(health.router)
-    metrics_router = _optional_router("metrics")
-    if metrics_router is not None:
-        app.include_router(metrics_router)  # also at the root, where scrapers look
+    root_routers: list[APIRouter] = [health.router]
+    for name in DOMAIN_ROUTERS:
+        module = _optional_module(name)
+        if module is None:
+            continue
+        if name == "pages":
+            root_routers.append(module.router)
+        elif hasattr(module, "router"):
+            api_v1.include_router(module.router)
+        # Pages a person opens, and /metrics where scrapers look, live at the root.
+        if hasattr(module, "pages_router"):
+            root_routers.append(module.pages_router)
+        if name == "metrics":
+            root_routers.append(module.router)
+    for router in root_routers:
+        app.include_router(router)
     app.include_router(api_v1)
-    pages = _optional_router("pages")
-    if pages is not None:
-        app.include_router(pages)
 
     app.add_middleware(
         SizeLimitMiddleware,
@@ -103,14 +99,26 @@ def create_app(
     return app
 
 
-def _optional_router(name: str) -> APIRouter | None:
-    """Routers of the domains; each module exposes ``router``."""
+DOMAIN_ROUTERS = (
+    "readers",
+    "admin_boxes",
+    "checkins",
+    "scoring",
+    "leaderboard",
+    "people",
+    "evaluation",
+    "metrics",
+    "pages",
+)
+
+
+def _optional_module(name: str) -> Any:
+    """The domains' API modules: ``router`` goes under /api/v1, ``pages_router`` at the root."""
     import importlib
 
     try:
-        module = importlib.import_module(f"api.{name}")
+        return importlib.import_module(f"api.{name}")
     except ModuleNotFoundError as exc:
         if exc.name == f"api.{name}":
             return None
         raise
-    return getattr(module, "router", None)

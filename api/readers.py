@@ -72,6 +72,15 @@ async def in_transaction(
     raise AssertionError("unreachable")
 
 
+async def publish(request: Request, game_id: int, delta: Any) -> None:
+    """After the commit: score changes to the boards. A failure does not undo the answer:
+    everything is stored, and boards can be rebuilt from the database."""
+    try:
+        await request.app.state.publish_scores(game_id, delta)
+    except Exception as exc:
+        log.warning("scores.publish_failed", game_id=game_id, error=str(exc)[:300])
+
+
 def _body_doc(model: Any) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -156,10 +165,7 @@ async def upload_taps(
 
     result = await in_transaction(request, session, work)
     for game_id, delta in result.deltas.items():
-        try:
-            await request.app.state.publish_scores(game_id, delta)
-        except Exception as exc:  # the taps are stored; boards can be rebuilt from them
-            log.warning("readers.publish_failed", game_id=game_id, error=str(exc)[:300])
+        await publish(request, game_id, delta)
     return TapsAnswer(
         received=result.received,
         accepted=result.accepted,

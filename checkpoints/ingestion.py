@@ -346,9 +346,7 @@ def _tap_row(item: _Item, reader_id: str, boot: int, received_at: datetime) -> d
     }
 
 
-def _rejection_row(
-    item: _Item, reader_id: str, boot: int, received_at: datetime
-) -> dict[str, Any]:
+def _rejection_row(item: _Item, reader_id: str, boot: int, received_at: datetime) -> dict[str, Any]:
     return {
         "game_id": item.game_id,
         "source": "reader",
@@ -430,7 +428,10 @@ _TRANSIENT_CLASSES = {"08", "40", "53", "57", "58"}
 
 
 def _sqlstate(exc: BaseException) -> str | None:
-    for candidate in (getattr(exc, "orig", None), getattr(getattr(exc, "orig", None), "__cause__", None)):
+    for candidate in (
+        getattr(exc, "orig", None),
+        getattr(getattr(exc, "orig", None), "__cause__", None),
+    ):
         for name in ("sqlstate", "pgcode"):
             value = getattr(candidate, name, None)
             if isinstance(value, str):

@@ -139,9 +139,7 @@ class TapRejection(Base):
 
     __table_args__ = (
         Index("ix_tap_rejections_reader", "game_id", "reader_id", "received_at"),
-        Index(
-            "uq_tap_rejections_identity", "game_id", "source_key", "content_key", unique=True
-        ),
+        Index("uq_tap_rejections_identity", "game_id", "source_key", "content_key", unique=True),
     )
 
 

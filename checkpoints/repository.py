@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from game.models import Checkpoint, Game
 from game.scoring_repository import is_postgres
 from people.models import Card
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 TAPS = Tap.__table__
 REJECTIONS = TapRejection.__table__
 READER_DAYS = ReaderDay.__table__
@@ -70,19 +71,23 @@ async def placements(session: AsyncSession, reader_id: str) -> list[Placement]:
             ReaderAssignment.id,
         ).where(ReaderAssignment.reader_id == reader_id)
     )
-    ordered = sorted(rows, key=lambda r: (r.valid_from is not None, r.valid_from or 0, r.id))
+    ordered = sorted(rows, key=_placement_order)
     return [Placement(r.valid_from, r.game_id, r.checkpoint_id) for r in ordered]
 
 
 async def assignments_in_game(
-    session: AsyncSession, game_id: int, reader_id: str
+    session: AsyncSession, game_id: int, reader_id: str | None
 ) -> list[ReaderAssignment]:
-    rows = await session.scalars(
-        select(ReaderAssignment).where(
-            ReaderAssignment.game_id == game_id, ReaderAssignment.reader_id == reader_id
-        )
-    )
-    return sorted(rows, key=lambda a: (a.valid_from is not None, a.valid_from or 0, a.id))
+    """Placements in a game (of one reader, or of all with None), earliest first."""
+    query = select(ReaderAssignment).where(ReaderAssignment.game_id == game_id)
+    if reader_id is not None:
+        query = query.where(ReaderAssignment.reader_id == reader_id)
+    rows = await session.scalars(query)
+    return sorted(rows, key=_placement_order)
+
+
+def _placement_order(row: Any) -> tuple[bool, datetime, int]:
+    return (row.valid_from is not None, row.valid_from or _EARLIEST, row.id)
 
 
 async def readers_of_game(session: AsyncSession, game_id: int) -> list[Any]:
@@ -110,16 +115,6 @@ async def checkpoint_by_code(session: AsyncSession, game_id: int, code: str) -> 
     return await session.scalar(
         select(Checkpoint).where(Checkpoint.game_id == game_id, Checkpoint.code == code)
     )
-
-
-async def checkpoint_codes(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(Checkpoint.id, Checkpoint.code).where(Checkpoint.id.in_(wanted))
-    )
-    return {r.id: r.code for r in rows}
 
 
 # ---------------------------------------------------------------- uploads
@@ -245,14 +240,3 @@ async def set_tap_checkpoints(session: AsyncSession, changes: list[dict[str, Any
     """Bulk update by primary key: ``[{"id": …, "checkpoint_id": …}]``."""
     if changes:
         await session.execute(update(Tap).execution_options(synchronize_session=False), changes)
-
-
-async def count_rejections(session: AsyncSession, game_id: int, reader_id: str) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(TapRejection)
-            .where(TapRejection.game_id == game_id, TapRejection.reader_id == reader_id)
-        )
-        or 0
-    )

@@ -258,7 +258,7 @@ class ImdReader:
         self.edition: str | None = None
         #: field name -> the header text as it appears in the file
         self.columns: dict[str, str] = {}
-        self.latin1_lines = 0
+        self._lines: DecodedLines | None = None
 
     @property
     def expected_rows(self) -> int | None:
@@ -268,6 +268,11 @@ class ImdReader:
         return AREAS_PER_NATION.get(
             (self.nation, self.edition), AREAS_PER_NATION.get((self.nation, None))
         )
+
+    @property
+    def latin1_lines(self) -> int:
+        """Lines so far that were not valid UTF-8 and were read as latin-1."""
+        return 0 if self._lines is None else self._lines.latin1_lines
 
     def _record(self, error: ImportFileError) -> None:
         if self._strict:
@@ -281,7 +286,7 @@ class ImdReader:
         self.error_count = 0
         self.rows_read = 0
         with open_binary(self._source, member=self._member) as binary:
-            lines = DecodedLines(binary, progress=self._progress)
+            lines = self._lines = DecodedLines(binary, progress=self._progress)
             reader = csv.reader(lines)
             raw_headers = first_record(reader)
             columns, labels = self._read_header(raw_headers)
@@ -308,7 +313,6 @@ class ImdReader:
                 seen.add(row.lsoa_code)
                 self.rows_read += 1
                 yield row
-            self.latin1_lines = lines.latin1_lines
 
     def _read_header(self, raw_headers: list[str]) -> tuple[dict[str, int], dict[str, str]]:
         headers = [normalise_header(h) for h in raw_headers]

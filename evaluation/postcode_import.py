@@ -101,9 +101,14 @@ class PostcodeLookupReader:
         self.rows_read = 0
         self.rows_without_lsoa = 0
         self.terminated_rows = 0
-        self.latin1_lines = 0
+        self._lines: DecodedLines | None = None
         self.errors: list[ImportFileError] = []
         self.error_count = 0
+
+    @property
+    def latin1_lines(self) -> int:
+        """Lines so far that were not valid UTF-8 and were read as latin-1."""
+        return 0 if self._lines is None else self._lines.latin1_lines
 
     def _record(self, error: ImportFileError) -> None:
         if self._strict:
@@ -162,7 +167,7 @@ class PostcodeLookupReader:
         self.errors = []
         self.error_count = 0
         with open_binary(self._source, member=self._member) as binary:
-            lines = DecodedLines(binary, progress=self._progress)
+            lines = self._lines = DecodedLines(binary, progress=self._progress)
             reader = csv.reader(lines)
             raw_headers = first_record(reader)
             pc_i, lsoa_i, doterm_i = self._read_header(raw_headers)
@@ -203,7 +208,6 @@ class PostcodeLookupReader:
                     self.terminated_rows += 1
                 self.rows_read += 1
                 yield PostcodeRow(pcds=pcds, lsoa_code=lsoa, terminated=terminated)
-            self.latin1_lines = lines.latin1_lines
 
 
 def read_postcode_lookup(

@@ -28,9 +28,9 @@ _BASE_DAYS: Final = {  # P(days = 0..7) at baseline, by quintile (Q1 most depriv
 _BELONGING_WEIGHTS: Final = (0.12, 0.25, 0.43, 0.20)
 _TEAM_KINDS: Final = ("school", "community", "workplace", "family", "other")
 _AGE_WEIGHTS: Final = (0.03, 0.42, 0.10, 0.05, 0.22, 0.13, 0.05)
-_GENDERS: Final = ("girl", "boy", "woman", "man", "non-binary", None)
-_GENDER_WEIGHTS_CHILD: Final = (0.48, 0.47, 0.0, 0.0, 0.01, 0.04)
-_GENDER_WEIGHTS_ADULT: Final = (0.0, 0.0, 0.52, 0.42, 0.01, 0.05)
+# the registration form's values (people.schemas.Gender)
+_GENDERS: Final = ("female", "male", "non_binary", "other", "prefer_not_to_say")
+_GENDER_WEIGHTS: Final = (0.50, 0.44, 0.01, 0.01, 0.04)
 
 
 def sample_residents(
@@ -116,8 +116,7 @@ def sample_export_records(n: int, *, seed: int = 0) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for player_id in range(1, n + 1):
         age = rng.choices(AGE_BANDS, _AGE_WEIGHTS)[0]
-        child = age in ("0-4", "5-11", "12-15")
-        gender = rng.choices(_GENDERS, _GENDER_WEIGHTS_CHILD if child else _GENDER_WEIGHTS_ADULT)[0]
+        gender = rng.choices(_GENDERS, _GENDER_WEIGHTS)[0]
         records.append(
             {
                 "player_id": player_id,

@@ -571,7 +571,7 @@ def score_from(
         t = tap.tapped_at
         if not day_lo <= t < day_hi:
             day_lo, day_hi, local_day = day_span(t)
-        while next_change is not None and t > next_change:
+        while next_change is not None and t >= next_change:
             p_idx += 1
             team = periods[p_idx].team_id
             next_change = periods[p_idx + 1].valid_from if p_idx + 1 < n_periods else None
@@ -617,7 +617,7 @@ def score_from(
                     used = 0
                 capped = False
                 if cap is not None and points > 0 and points > cap - used:
-                    points = cap - used  # cut to what is left of today's cap
+                    points = 0  # cut to what is left of today's cap
                     if points <= 0:
                         points = 0
                         capped = True

@@ -141,7 +141,12 @@ async def reset_memberships(
 
 
 async def retire_cards(
-    session: AsyncSession, game_id: int, holder_id: int, at: datetime, *, except_card: int
+    session: AsyncSession,
+    game_id: int,
+    holder_id: int,
+    at: datetime,
+    *,
+    except_card: int | None = None,
 ) -> list[str]:
     """Cards of the holder that still score stop scoring at ``at``; returns their numbers."""
     cards = [
@@ -170,9 +175,7 @@ async def scored_taps_of_card(session: AsyncSession, game_id: int, card_id: int)
     return list(rows.all())
 
 
-async def move_card_taps(
-    session: AsyncSession, game_id: int, card_id: int, holder_id: int
-) -> None:
+async def move_card_taps(session: AsyncSession, game_id: int, card_id: int, holder_id: int) -> None:
     """Moves the card's taps to another holder, unscored: they are scored again there."""
     await session.execute(
         update(Tap)
@@ -205,7 +208,11 @@ async def revoke_player_tokens(session: AsyncSession, player_id: int, at: dateti
 
 
 async def failed_attempts_since(
-    session: AsyncSession, game_id: int, since: datetime, *, card_key: str | None = None,
+    session: AsyncSession,
+    game_id: int,
+    since: datetime,
+    *,
+    card_key: str | None = None,
     client_key: str | None = None,
 ) -> int:
     query = select(func.count()).where(
@@ -222,7 +229,9 @@ def add_failed_attempt(
     session: AsyncSession, game_id: int, card_key: str, client_key: str, at: datetime
 ) -> None:
     session.add(
-        RegistrationAttempt(game_id=game_id, card_key=card_key, client_key=client_key, created_at=at)
+        RegistrationAttempt(
+            game_id=game_id, card_key=card_key, client_key=client_key, created_at=at
+        )
     )
 
 
@@ -294,9 +303,7 @@ async def holder_day(
     return await session.get(HolderDay, (game_id, holder_id, day))
 
 
-async def recent_taps(
-    session: AsyncSession, game_id: int, holder_id: int, limit: int
-) -> list[Any]:
+async def recent_taps(session: AsyncSession, game_id: int, holder_id: int, limit: int) -> list[Any]:
     """The holder's latest taps, newest first, with their checkpoints and outcomes."""
     rows = await session.execute(
         select(
@@ -366,7 +373,9 @@ async def team_members(session: AsyncSession, game_id: int, team_id: int) -> lis
         )
         days.update({r[0]: (int(r[1]), r[2]) for r in rows})
     return [
-        MemberActivity(m[0], m[1], m[2], m[3], int(m[4]), int(m[5]), float(m[6]), *days.get(m[1], (0, None)))
+        MemberActivity(
+            m[0], m[1], m[2], m[3], int(m[4]), int(m[5]), float(m[6]), *days.get(m[1], (0, None))
+        )
         for m in members
     ]
 
@@ -379,4 +388,3 @@ async def count_emails(session: AsyncSession, game_id: int) -> int:
         )
         or 0
     )
-

@@ -56,7 +56,7 @@ def _check_email(value: str | None) -> str | None:
     return value
 
 
-_REGISTRATION_EXAMPLE = {
+_REGISTRATION_EXAMPLE: dict[str, Any] = {
     "card_number": "0001234",
     "activation_code": "K7Q2",
     "nickname": "Swift Fox",

@@ -23,7 +23,5 @@ def clock(app: FastAPI) -> Iterator[Clock]:
 
 
 @pytest.fixture
-async def town(
-    client: httpx.AsyncClient, organiser_token: str, slug: str, clock: Clock
-) -> Town:
+async def town(client: httpx.AsyncClient, organiser_token: str, slug: str, clock: Clock) -> Town:
     return await load_town(client, organiser_token, slug)

@@ -53,9 +53,7 @@ class Town:
         return f"{self.slug}-{code}-" + "s" * 32
 
 
-async def load_town(
-    client: httpx.AsyncClient, token: str, slug: str, **overrides: Any
-) -> Town:
+async def load_town(client: httpx.AsyncClient, token: str, slug: str, **overrides: Any) -> Town:
     data = game_file(slug, **overrides)
     response = await client.put(
         f"/api/v1/admin/games/{slug}",
@@ -67,7 +65,11 @@ async def load_town(
 
 
 def tap(seq: int, card: int | str, at: datetime) -> dict[str, Any]:
-    return {"seq": seq, "card_uid": uid(card) if isinstance(card, int) else card, "tapped_at": iso(at)}
+    return {
+        "seq": seq,
+        "card_uid": uid(card) if isinstance(card, int) else card,
+        "tapped_at": iso(at),
+    }
 
 
 def body(taps: list[dict[str, Any]], *, sent_at: datetime, boot: int = 0) -> bytes:
@@ -120,3 +122,128 @@ async def stored_rejections(session: AsyncSession, slug: str) -> list[Any]:
         .order_by(TapRejection.source_key, TapRejection.content_key)
     )
     return list(rows.scalars())
+
+
+async def reader_row(app: Any, reader_id: str) -> Any:
+    from checkpoints.models import Reader
+
+    async with app.state.sessionmaker() as s:
+        return await s.get(Reader, reader_id)
+
+
+async def game_id_of(app: Any, slug: str) -> int:
+    from game.models import Game
+
+    async with app.state.sessionmaker() as s:
+        value = await s.scalar(select(Game.id).where(Game.slug == slug))
+    assert value is not None
+    return int(value)
+
+
+async def ledger(app: Any, slug: str) -> dict[str, tuple[Any, ...]]:
+    """Stored taps by source key: card, checkpoint code, times and scoring outcome."""
+    from game.models import Checkpoint, Game
+
+    async with app.state.sessionmaker() as s:
+        rows = await s.execute(
+            select(Tap, Checkpoint.code)
+            .join(Game, Game.id == Tap.game_id)
+            .join(Checkpoint, Checkpoint.id == Tap.checkpoint_id)
+            .where(Game.slug == slug)
+        )
+        return {
+            t.source_key: (
+                t.card_uid,
+                code,
+                t.tapped_at_raw,
+                t.tapped_at,
+                t.outcome,
+                t.points,
+                round(t.distance_m, 3),
+                t.team_id,
+                t.local_date,
+            )
+            for t, code in rows
+        }
+
+
+async def rejections(app: Any, slug: str) -> list[tuple[str | None, str]]:
+    async with app.state.sessionmaker() as s:
+        return sorted((r.source_key, r.reason) for r in await stored_rejections(s, slug))
+
+
+async def holder_points(app: Any, slug: str) -> dict[str, int]:
+    """Stored total points per card number."""
+    from game.models import Game, HolderTotal
+    from people.models import Card
+
+    async with app.state.sessionmaker() as s:
+        rows = await s.execute(
+            select(Card.number, HolderTotal.points)
+            .join(Game, Game.id == Card.game_id)
+            .join(
+                HolderTotal,
+                (HolderTotal.holder_id == Card.holder_id) & (HolderTotal.game_id == Game.id),
+            )
+            .where(Game.slug == slug)
+        )
+        return {number: points for number, points in rows if points}
+
+
+async def totals_consistent(app: Any, slug: str) -> bool:
+    from game.scoring_service import totals_match_ledger
+
+    gid = await game_id_of(app, slug)
+    async with app.state.sessionmaker() as s:
+        return await totals_match_ledger(s, gid)
+
+
+def engine_outcomes(
+    town: Town, taps: list[tuple[str, str, str, datetime]], team_ids: dict[str, int]
+) -> dict[str, tuple[str, int, float, int | None]]:
+    """The pure engine on (source key, checkpoint code, card UID, true time), independent of
+    the database: what the stored outcomes must be."""
+    from collections import defaultdict
+
+    from game import engine
+
+    g = town.data["game"]
+    rules = engine.Rules(
+        starts_at=datetime.fromisoformat(g["starts_at"]),
+        ends_at=datetime.fromisoformat(g["ends_at"]),
+        timezone=g["timezone"],
+        journey_window_minutes=g["rules"]["journey_window_minutes"],
+        points_per_leg=g["rules"]["points_per_leg"],
+        max_speed_kmh=g["rules"]["max_speed_kmh"],
+        max_points_per_day=g["rules"].get("max_points_per_day"),
+    )
+    ctx = engine.GameContext(
+        rules=rules,
+        checkpoints={
+            c["code"]: engine.Checkpoint(c["code"], c["lat"], c["lon"], frozenset(c["tags"]))
+            for c in town.data["checkpoints"]
+        },
+        campaigns=[],
+    )
+    teams = {c["uid"]: team_ids.get(c.get("team", "")) for c in town.data["cards"]}
+    by_card: dict[str, list[engine.Tap]] = defaultdict(list)
+    for key, code, card_uid, when in taps:
+        by_card[card_uid].append(engine.Tap(key=key, checkpoint_code=code, tapped_at=when))
+    out: dict[str, tuple[str, int, float, int | None]] = {}
+    for card_uid, card_taps in by_card.items():
+        holder = engine.Holder(
+            team_periods=(engine.TeamPeriod(valid_from=None, team_id=teams[card_uid]),)
+        )
+        for o in engine.score_holder(card_taps, holder, ctx):
+            out[o.key] = (o.outcome, o.points, round(o.distance_m, 3), o.team_id)
+    return out
+
+
+async def team_ids(app: Any, slug: str) -> dict[str, int]:
+    from game.models import Game, Team
+
+    async with app.state.sessionmaker() as s:
+        rows = await s.execute(
+            select(Team.code, Team.id).join(Game, Game.id == Team.game_id).where(Game.slug == slug)
+        )
+        return {code: tid for code, tid in rows}

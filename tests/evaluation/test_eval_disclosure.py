@@ -4,7 +4,9 @@ published value as exactly known (the worst case) and row-reduces with exact fra
 whether any suppressed value is pinned down."""
 
 import random
+from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -26,7 +28,7 @@ from evaluation.disclosure import (
 # ---------------------------------------------------------------------------- checker
 
 
-def _determined(equations: list[dict[object, int]], unknowns: list[object]) -> set[object]:
+def _determined(equations: list[dict[Any, int]], unknowns: Sequence[Any]) -> set[Any]:
     """Unknowns whose value follows from the equations (each a {unknown: coefficient} map;
     known terms are irrelevant to *whether* a value is determined)."""
     index = {u: i for i, u in enumerate(unknowns)}
@@ -63,9 +65,9 @@ def recoverable_table_cells(
     """Suppressed entries of the extended table (totals at index rows / columns) that can be
     solved from the published entries."""
     m, n = len(counts), len(counts[0])
-    equations: list[dict[object, int]] = []
+    equations: list[dict[Any, int]] = []
     for i in range(m + 1):  # row i: cells - row total = 0 (i == m: column totals - grand)
-        eq: dict[object, int] = {}
+        eq: dict[Any, int] = {}
         for j in range(n):
             if (i, j) in suppressed:
                 eq[(i, j)] = eq.get((i, j), 0) + 1
@@ -81,14 +83,14 @@ def recoverable_table_cells(
             eq[(m, j)] = eq.get((m, j), 0) - 1
         equations.append(eq)
     unknowns = sorted(suppressed)
-    return {u for u in _determined(equations, unknowns) if isinstance(u, tuple)}  # type: ignore[misc]
+    return _determined(equations, unknowns)
 
 
 def recoverable_vector_cells(n: int, suppressed: set[int], total_known: bool) -> set[int]:
     if not total_known:
         return set()
     unknowns = sorted(suppressed)
-    return {u for u in _determined([dict.fromkeys(unknowns, 1)], unknowns) if isinstance(u, int)}
+    return _determined([dict.fromkeys(unknowns, 1)], unknowns)
 
 
 def _published_ok(value: object) -> bool:
@@ -129,16 +131,43 @@ def _assert_table_safe(counts: list[list[int]], *, grand_total_exact: bool = Fal
 
 @pytest.mark.parametrize(
     ("n", "shown"),
-    [(0, 0), (1, "*"), (5, "*"), (7, "*"), (8, 10), (12, 10), (13, 15), (17, 15), (18, 20),
-     (100, 100), (1234, 1235)],
+    [
+        (0, 0),
+        (1, "*"),
+        (5, "*"),
+        (7, "*"),
+        (8, 10),
+        (12, 10),
+        (13, 15),
+        (17, 15),
+        (18, 20),
+        (100, 100),
+        (1234, 1235),
+    ],
 )
 def test_disclose_count(n: int, shown: object) -> None:
     assert disclose_count(n) == shown
 
 
 def test_round_to_5() -> None:
-    assert [round_to_5(n) for n in range(0, 16)] == [0, 0, 0, 5, 5, 5, 5, 5, 10, 10, 10, 10, 10,
-                                                     15, 15, 15]
+    assert [round_to_5(n) for n in range(0, 16)] == [
+        0,
+        0,
+        0,
+        5,
+        5,
+        5,
+        5,
+        5,
+        10,
+        10,
+        10,
+        10,
+        10,
+        15,
+        15,
+        15,
+    ]
     with pytest.raises(ValueError):
         round_to_5(-1)
 
@@ -208,9 +237,7 @@ def test_percentage_secondary_suppression() -> None:
     assert values == ["*", "*", 50.0]
     assert protect_percentages([20, 25], [40, 50]) == [50.0, 50.0]
     # a count hidden elsewhere hides its percentage
-    assert protect_percentages([20, 25, 30], [40, 50, 60], also_hidden={2}) == [
-        "*", 50.0, "*"
-    ]
+    assert protect_percentages([20, 25, 30], [40, 50, 60], also_hidden={2}) == ["*", 50.0, "*"]
     assert protect_percentages([0, 20], [0, 40]) == [None, 50.0]
 
 

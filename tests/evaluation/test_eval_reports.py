@@ -79,10 +79,18 @@ def test_uptake_hand_worked_with_primary_and_secondary_suppression() -> None:
     assert groups["total"]["rate_per_1000"] == 8.75
     # shares of the 105 players with a known quintile
     assert [groups[g]["share_of_players_pct"] for g in GROUPS[:5]] == [
-        round(100 * 40 / 105, 1), round(100 * 30 / 105, 1), "*", round(100 * 20 / 105, 1), "*"
+        round(100 * 40 / 105, 1),
+        round(100 * 30 / 105, 1),
+        "*",
+        round(100 * 20 / 105, 1),
+        "*",
     ]
     assert [groups[g]["share_of_residents_pct"] for g in GROUPS[:5]] == [
-        33.3, 25.0, 16.7, 16.7, 8.3
+        33.3,
+        25.0,
+        16.7,
+        16.7,
+        8.3,
     ]
     assert [groups[g]["residents"] for g in GROUPS] == [4000, 3000, 2000, 2000, 1000, None]
     # the SII would give the hidden Q3 rate back, so it is suppressed too
@@ -96,8 +104,11 @@ def test_uptake_sii_hand_worked() -> None:
     # Equal shares: ranks 0.1 .. 0.9; slope of rate on rank = -10 / 0.2 = -50; fitted at 0 = 55,
     # at 1 = 5; RII = 5 / 55; mean 30.
     ids = _Ids()
-    people = [p for q, n in zip(range(1, 6), (50, 40, 30, 20, 10), strict=True)
-              for p in _people(ids, n, q)]
+    people = [
+        p
+        for q, n in zip(range(1, 6), (50, 40, 30, 20, 10), strict=True)
+        for p in _people(ids, n, q)
+    ]
     residents = {"england": dict.fromkeys(range(1, 6), 1000)}
     sii = build_report(people, residents)["nations"]["england"]["inequality"][
         "uptake_rate_per_1000"
@@ -237,7 +248,9 @@ def test_belonging_and_nature_paired() -> None:
     ids = _Ids()
     people = []
 
-    def add(count: int, b0: str, b1: str, n0: tuple[int, ...], n1: tuple[int, ...]) -> None:
+    def add(
+        count: int, b0: str, b1: str, n0: tuple[int | None, ...], n1: tuple[int | None, ...]
+    ) -> None:
         for _ in range(count):
             people.append(
                 Participant(
@@ -304,8 +317,11 @@ def test_no_small_counts_published_below_whole_game(seed: int) -> None:
         if group == "total" or not is_count:
             continue
         checked += 1
-        assert value == "*" or value == 0 or (isinstance(value, int) and value % 5 == 0
-                                              and value >= 10), (group, metric, value)
+        assert (
+            value == "*"
+            or value == 0
+            or (isinstance(value, int) and value % 5 == 0 and value >= 10)
+        ), (group, metric, value)
     assert checked > 50
     # every measure with exactly one hidden group would be recoverable from the total
     section = report["nations"]["england"]
@@ -342,8 +358,9 @@ def test_csv_rows() -> None:
     sections = {r["section"] for r in parsed}
     assert sections == {"game", "uptake", "activity", "belonging", "nature", "inequality"}
     q1_players = next(
-        r for r in parsed if r["section"] == "uptake" and r["group"] == "Q1"
-        and r["metric"] == "players"
+        r
+        for r in parsed
+        if r["section"] == "uptake" and r["group"] == "Q1" and r["metric"] == "players"
     )
     assert q1_players["value"] == str(
         report["nations"]["england"]["uptake"]["groups"]["Q1"]["players"]

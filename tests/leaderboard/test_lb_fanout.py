@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from leaderboard.bus import Bus, LocalBus, RedisBus
 from leaderboard.fanout import CLOSE_GOING_AWAY, Broadcaster, Subscription, View
@@ -238,3 +239,39 @@ async def test_local_bus_delivers_to_itself() -> None:
     await bus.stop()
     await bus.publish("g", frozenset({"players"}))
     assert seen == [("g", frozenset({"players"}))]
+
+
+async def test_redis_bus_resubscribes_after_losing_its_connection(redis_url: str) -> None:
+    name = f"{KEY_PREFIX}-{uuid.uuid4().hex[:6]}"
+    client = Redis.from_url(redis_url, decode_responses=True, client_name=name)
+    admin = Redis.from_url(redis_url, decode_responses=True)
+    seen: list[tuple[str | None, frozenset[str]]] = []
+    bus = RedisBus(client, f"{name}:chan", max_backoff_s=0.2)
+    await bus.start(lambda g, b: seen.append((g, b)))
+    try:
+        await bus.publish("g1", frozenset({"players"}))
+        for _ in range(30):
+            if seen:
+                break
+            await asyncio.sleep(0.05)
+        killed = [c for c in await admin.client_list(_type="pubsub") if c["name"] == name]
+        assert len(killed) == 1
+        await admin.client_kill_filter(_id=killed[0]["id"])
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if (None, frozenset()) in seen:  # resubscribed: "anything may have changed"
+                break
+        await bus.publish("g2", frozenset({"teams-total"}))
+        for _ in range(30):
+            if ("g2", frozenset({"teams-total"})) in seen:
+                break
+            await asyncio.sleep(0.1)
+        assert seen == [
+            ("g1", frozenset({"players"})),
+            (None, frozenset()),
+            ("g2", frozenset({"teams-total"})),
+        ]
+    finally:
+        await bus.stop()
+        await client.aclose()
+        await admin.aclose()

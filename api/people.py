@@ -1,0 +1,355 @@
+"""People: registration, the player's own view, teams and team managers, organiser tools.
+
+Public answers never carry a name, e-mail, postcode, LSOA or card number. Every write runs
+in one transaction under the app's write guard; score changes are published after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict
+
+from api.deps import Caller, Session, game_or_404, require_organiser, require_player
+from game.scoring_service import TotalsDelta
+from people import repository as repo
+from people import service
+from people.schemas import (
+    CardChangeOut,
+    CardLinkIn,
+    CardOut,
+    CardReplaceIn,
+    ErasureOut,
+    MeOut,
+    MeUpdateIn,
+    PlayerAdminOut,
+    PlayerAdminUpdateIn,
+    PlayerListOut,
+    RegistrationIn,
+    RegistrationOut,
+    TeamChangeIn,
+    TeamOut,
+    TeamPlayersOut,
+    TeamsOut,
+)
+from taptrail.auth.tokens import Principal
+from taptrail.db import utcnow
+from taptrail.errors import Forbidden, NotFound
+
+router = APIRouter(tags=["people"])
+
+
+class ErrorOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"error": "conflict", "detail": "A sentence."}]}
+    )
+
+    error: str
+    detail: str
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        401: "No token, or a token that is not valid (or was revoked)",
+        403: "The token's role or scope does not allow this",
+        404: "No such game, team, card or player",
+        409: "Already registered, nickname taken, or the card cannot be used",
+        422: "A field is not valid (each offending field is named)",
+        429: "Too many wrong activation codes: wait and try again",
+    }
+    return {code: {"model": ErrorOut, "description": described[code]} for code in codes}
+
+
+Slug = Annotated[str, Path(min_length=1, max_length=64, examples=["burnley-2027"])]
+
+
+async def _after_commit(
+    request: Request, game_id: int, deltas: Sequence[TotalsDelta], *, boards_changed: bool
+) -> None:
+    """Publishes score changes; rebuilds the boards when who is shown on them changed."""
+    if boards_changed:
+        await request.app.state.after_game_change(game_id)
+        return
+    for delta in deltas:
+        if not delta.is_empty():
+            await request.app.state.publish_scores(game_id, delta)
+
+
+def _client(request: Request) -> str:
+    return service.client_key(request.client.host if request.client else None)
+
+
+async def _me(session: Session, caller: Principal) -> Any:
+    return await service.active_player(session, require_player(caller))
+
+
+# ------------------------------------------------------------------------------ public
+
+
+@router.get(
+    "/games/{slug}/teams",
+    response_model=TeamsOut,
+    responses=_errors(404),
+    summary="Teams a player can join: codes, names and kinds (public)",
+)
+async def list_teams(
+    slug: Slug,
+    session: Session,
+    kind: Annotated[
+        str | None, Query(pattern="^(school|community|workplace|family|other)$")
+    ] = None,
+) -> TeamsOut:
+    game = await game_or_404(session, slug)
+    return TeamsOut(game=game.slug, teams=await service.list_teams(session, game.id, kind))
+
+
+@router.post(
+    "/games/{slug}/registrations",
+    status_code=201,
+    response_model=RegistrationOut,
+    responses=_errors(404, 409, 422, 429),
+    summary="Register a card (number + activation code), or get a virtual card for the app",
+    description="Returns a player token. The postcode is used once to find the neighbourhood's "
+    "deprivation decile and is then discarded. Wrong activation codes are limited per card "
+    f"({service.CARD_ATTEMPTS}) and per device ({service.CLIENT_ATTEMPTS}) every "
+    f"{int(service.ATTEMPT_WINDOW.total_seconds() // 60)} minutes.",
+)
+async def register(
+    slug: Slug, form: RegistrationIn, request: Request, session: Session
+) -> RegistrationOut:
+    game = await game_or_404(session, slug)
+    async with request.app.state.writing():
+        try:
+            result = await service.register(
+                session, game, form, client=_client(request), now=utcnow()
+            )
+        except service.WrongActivationCode:
+            await session.commit()  # only the failed attempt: the rate limits count it
+            raise
+        await session.commit()
+    await _after_commit(request, game.id, result.deltas, boards_changed=True)
+    team = result.team
+    return RegistrationOut(
+        game=game.slug,
+        player_id=result.player.id,
+        token=result.token,
+        nickname=result.player.nickname or "",
+        public=result.player.public,
+        team=TeamOut(code=team.code, name=team.name, kind=team.kind) if team else None,  # type: ignore[arg-type]
+        card=CardOut(number=result.card.number, kind=result.card.kind, active=True),  # type: ignore[arg-type]
+        postcode_status=result.postcode_status,  # type: ignore[arg-type]
+    )
+
+
+# ------------------------------------------------------------------------------ the player
+
+
+@router.get(
+    "/me",
+    response_model=MeOut,
+    responses=_errors(401, 403),
+    summary="The player's own view: points, today, team and its rank, recent journeys",
+)
+async def get_me(session: Session, caller: Caller) -> MeOut:
+    player = await _me(session, caller)
+    return await service.me_view(session, player, now=utcnow())
+
+
+@router.patch(
+    "/me",
+    response_model=MeOut,
+    responses=_errors(401, 403, 409, 422),
+    summary="Change one's nickname, public display, or contact e-mail (null removes it)",
+)
+async def patch_me(form: MeUpdateIn, request: Request, session: Session, caller: Caller) -> MeOut:
+    async with request.app.state.writing():
+        player = await _me(session, caller)
+        boards_changed = await service.update_player(session, player, form)
+        await session.commit()
+    if boards_changed:
+        await _after_commit(request, player.game_id, [], boards_changed=True)
+    return await service.me_view(session, player, now=utcnow())
+
+
+@router.put(
+    "/me/team",
+    response_model=MeOut,
+    responses=_errors(401, 403, 422),
+    summary="Move to another team from now on; points already earned stay with the old team",
+)
+async def put_my_team(
+    form: TeamChangeIn, request: Request, session: Session, caller: Caller
+) -> MeOut:
+    now = utcnow()
+    async with request.app.state.writing():
+        player = await _me(session, caller)
+        delta = await service.change_team(session, player, form.team, now=now, actor=caller.actor)
+        await session.commit()
+    await _after_commit(request, player.game_id, [delta], boards_changed=False)
+    return await service.me_view(session, player, now=now)
+
+
+@router.post(
+    "/me/cards",
+    response_model=CardChangeOut,
+    responses=_errors(401, 403, 404, 409, 422, 429),
+    summary="Link a new card (lost or replaced): points carry over, the old card stops now",
+)
+async def link_my_card(
+    form: CardLinkIn, request: Request, session: Session, caller: Caller
+) -> CardChangeOut:
+    async with request.app.state.writing():
+        player = await _me(session, caller)
+        try:
+            change = await service.link_card(
+                session,
+                player,
+                form.card_number,
+                form.activation_code,
+                client=_client(request),
+                now=utcnow(),
+                actor=caller.actor,
+            )
+        except service.WrongActivationCode:
+            await session.commit()  # only the failed attempt: the rate limits count it
+            raise
+        await session.commit()
+    await _after_commit(request, player.game_id, change.deltas, boards_changed=False)
+    return CardChangeOut(card=change.card, retired=change.retired, moved_taps=change.moved_taps)
+
+
+# ------------------------------------------------------------------------------ team managers
+
+
+@router.get(
+    "/teams/me",
+    response_model=TeamPlayersOut,
+    responses=_errors(401, 403),
+    summary="A team manager's team: players by nickname, their points and activity, the rank",
+)
+async def my_team(session: Session, caller: Caller) -> TeamPlayersOut:
+    if caller.role != "team_manager" or caller.team_id is None:
+        raise Forbidden("this needs a team manager token")
+    team = await repo.team(session, caller.team_id)
+    game = await repo.game(session, team.game_id) if team else None
+    if team is None or game is None:
+        raise NotFound("this token's team no longer exists")
+    return await service.team_view(session, game, team.id)
+
+
+@router.get(
+    "/games/{slug}/teams/{code}/players",
+    response_model=TeamPlayersOut,
+    responses=_errors(401, 403, 404),
+    summary="A team's players by nickname with points and activity (its manager or organisers)",
+)
+async def team_players(slug: Slug, code: str, session: Session, caller: Caller) -> TeamPlayersOut:
+    game = await game_or_404(session, slug)
+    team = await repo.team_by_code(session, game.id, code)
+    if team is None:
+        raise NotFound(f"no team '{code}' in this game")
+    if caller.role == "team_manager":
+        if caller.team_id != team.id:
+            raise Forbidden("a team manager sees only their own team")
+    else:
+        require_organiser(caller, game)
+    return await service.team_view(session, game, team.id)
+
+
+# ------------------------------------------------------------------------------ organisers
+
+
+@router.get(
+    "/admin/games/{slug}/players",
+    response_model=PlayerListOut,
+    responses=_errors(401, 403, 404),
+    summary="Find players by nickname (prefix) or card number (organisers; at most 50)",
+)
+async def find_players(
+    slug: Slug,
+    session: Session,
+    caller: Caller,
+    nickname: Annotated[str | None, Query(max_length=60)] = None,
+    card: Annotated[str | None, Query(max_length=32)] = None,
+) -> PlayerListOut:
+    game = await game_or_404(session, slug)
+    require_organiser(caller, game)
+    players = await service.find_players(session, game.id, nickname=nickname, card_number=card)
+    return PlayerListOut(game=game.slug, players=players)
+
+
+@router.patch(
+    "/admin/games/{slug}/players/{player_id}",
+    response_model=PlayerAdminOut,
+    responses=_errors(401, 403, 404, 409),
+    summary="Hide (or show again) a player's nickname on public boards (organisers)",
+)
+async def patch_player(
+    slug: Slug,
+    player_id: int,
+    form: PlayerAdminUpdateIn,
+    request: Request,
+    session: Session,
+    caller: Caller,
+) -> PlayerAdminOut:
+    game = await game_or_404(session, slug)
+    require_organiser(caller, game)
+    async with request.app.state.writing():
+        player = await service.set_nickname_hidden(
+            session, game.id, player_id, form.nickname_hidden, actor=caller.actor
+        )
+        await session.commit()
+    await _after_commit(request, game.id, [], boards_changed=True)
+    return (await service.admin_views(session, game.id, [player]))[0]
+
+
+@router.delete(
+    "/admin/games/{slug}/players/{player_id}",
+    response_model=ErasureOut,
+    responses=_errors(401, 403, 404, 409),
+    summary="Erase a player's personal data; their points stay with their teams, anonymously",
+)
+async def erase_player(
+    slug: Slug, player_id: int, request: Request, session: Session, caller: Caller
+) -> ErasureOut:
+    game = await game_or_404(session, slug)
+    require_organiser(caller, game)
+    async with request.app.state.writing():
+        erasure = await service.erase_player(
+            session, game.id, player_id, actor=caller.actor, now=utcnow()
+        )
+        await session.commit()
+    await _after_commit(request, game.id, erasure.deltas, boards_changed=True)
+    return ErasureOut(
+        player_id=erasure.player_id,
+        erased_at=erasure.erased_at,
+        tokens_revoked=erasure.tokens_revoked,
+        removed=erasure.removed,
+    )
+
+
+@router.post(
+    "/admin/games/{slug}/cards/{number}/replace",
+    response_model=CardChangeOut,
+    responses=_errors(401, 403, 404, 409, 422),
+    summary="Replace a lost card: the new card joins the holder, the old one stops scoring now",
+)
+async def replace_card(
+    slug: Slug,
+    number: str,
+    form: CardReplaceIn,
+    request: Request,
+    session: Session,
+    caller: Caller,
+) -> CardChangeOut:
+    game = await game_or_404(session, slug)
+    require_organiser(caller, game)
+    async with request.app.state.writing():
+        change = await service.replace_card(
+            session, game.id, number, form.new_card, now=utcnow(), actor=caller.actor
+        )
+        await session.commit()
+    await _after_commit(request, game.id, change.deltas, boards_changed=False)
+    return CardChangeOut(card=change.card, retired=change.retired, moved_taps=change.moved_taps)

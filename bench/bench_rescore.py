@@ -1,0 +1,538 @@
+"""Benchmark: re-scoring a whole game on PostgreSQL after a rule change.
+
+Creates a scratch database, sets up a town (120 boxes, 40 teams, two campaigns, a daily cap),
+bulk-loads holders, cards, players and taps with COPY, scores everything once, then changes
+``points_per_leg`` 10 -> 12 and times ``rescore_game`` (read, score, write, rebuild totals,
+audit, commit). It also times the pure engine on the same taps, already in memory.
+
+    .venv/bin/python bench/bench_rescore.py                      # 1,000,000 taps, 50,000 holders
+    .venv/bin/python bench/bench_rescore.py --taps 100000 --holders 5000
+    .venv/bin/python bench/bench_rescore.py --write-md BENCHMARKS.md
+
+``--pg`` (or TAPTRAIL_BENCH_PG) is a server URL such as postgresql://postgres@127.0.0.1:5432;
+the scratch database is dropped at the end unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import platform
+import random
+import re
+import sys
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import yaml
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from checkpoints.models import Tap  # noqa: E402
+from game import engine  # noqa: E402
+from game import scoring_repository as repo  # noqa: E402
+from game import scoring_service as scoring  # noqa: E402
+from game.models import Game  # noqa: E402
+from game.service import load_definition  # noqa: E402
+from taptrail.db import make_engine, make_sessionmaker  # noqa: E402
+from taptrail.migrate import upgrade  # noqa: E402
+from taptrail.secrets_box import SecretBox  # noqa: E402
+
+GAME_START = datetime(2027, 4, 30, 23, 0, tzinfo=UTC)  # 2027-05-01 00:00 London
+GAME_DAYS = 42
+ORIGIN = (53.7800, -2.2600)
+GRID = (12, 10)  # boxes 600 m apart
+SPACING_M = 600.0
+AGE_BANDS = ("5-11", "12-15", "25-44", "45-64")
+
+
+def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
+    r = engine.EARTH_RADIUS_M
+    return (
+        lat + north_m / r * 180 / math.pi,
+        lon + east_m / (r * math.cos(math.radians(lat))) * 180 / math.pi,
+    )
+
+
+def definition(slug: str) -> dict[str, Any]:
+    checkpoints = []
+    for i in range(GRID[0]):
+        for j in range(GRID[1]):
+            lat, lon = offset(*ORIGIN, i * SPACING_M, j * SPACING_M)
+            code = f"BX{i:02d}{j:02d}"
+            tags = ["park"] if (i * 7 + j * 3) % 5 == 0 else []
+            checkpoints.append({"code": code, "name": code, "lat": lat, "lon": lon, "tags": tags})
+    return {
+        "game": {
+            "slug": slug,
+            "name": "Benchmark town",
+            "timezone": "Europe/London",
+            "starts_at": "2027-05-01T00:00:00+01:00",
+            "ends_at": "2027-06-12T00:00:00+01:00",
+            "rules": {
+                "journey_window_minutes": 60,
+                "points_per_leg": 10,
+                "max_speed_kmh": 25,
+                "max_points_per_day": 150,
+            },
+        },
+        "checkpoints": checkpoints,
+        "teams": [
+            {"code": f"T{k:02d}", "name": f"Team {k}", "kind": "school" if k % 2 else "community"}
+            for k in range(40)
+        ],
+        "campaigns": [
+            {
+                "code": "PARKS-WEEK",
+                "name": "Double points in the parks",
+                "multiplier": 2,
+                "starts_at": "2027-05-15T00:00:00+01:00",
+                "ends_at": "2027-05-22T00:00:00+01:00",
+                "checkpoint_tags": ["park"],
+            },
+            {
+                "code": "KIDS-HALF-TERM",
+                "name": "Half term for 5-11s",
+                "multiplier": 1.5,
+                "starts_at": "2027-05-29T00:00:00+01:00",
+                "ends_at": "2027-06-06T00:00:00+01:00",
+                "age_bands": ["5-11"],
+            },
+        ],
+    }
+
+
+def neighbours() -> dict[tuple[int, int], list[tuple[int, int]]]:
+    out: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for i in range(GRID[0]):
+        for j in range(GRID[1]):
+            out[(i, j)] = [
+                (i + di, j + dj)
+                for di in (-1, 0, 1)
+                for dj in (-1, 0, 1)
+                if (di or dj) and 0 <= i + di < GRID[0] and 0 <= j + dj < GRID[1]
+            ]
+    return out
+
+
+def generate_taps(rng: random.Random, holders: int, taps: int) -> list[tuple[int, int, datetime]]:
+    """(holder index, checkpoint index, tapped_at): journeys of 2-6 taps between
+    neighbouring boxes 5-25 minutes apart, with some repeats, too-fast taps and taps from
+    before the game; exactly ``taps`` of them."""
+    near = neighbours()
+    per_holder = [0] * holders
+    for k in range(taps):  # every holder gets >= 1; the rest skewed (some walk a lot)
+        per_holder[k % holders if k < holders else int(holders * rng.random() ** 1.6)] += 1
+    out: list[tuple[int, int, datetime]] = []
+    for h, n in enumerate(per_holder):
+        made = 0
+        while made < n:
+            day = rng.randrange(-1 if rng.random() < 0.005 else 0, GAME_DAYS)
+            t = GAME_START + timedelta(days=day, hours=7 + rng.random() * 12)
+            box = (rng.randrange(GRID[0]), rng.randrange(GRID[1]))
+            for _ in range(min(n - made, rng.randint(2, 6))):
+                out.append((h, box[0] * GRID[1] + box[1], t))
+                made += 1
+                roll = rng.random()
+                if roll < 0.03:
+                    t += timedelta(seconds=rng.randint(20, 120))  # repeat
+                elif roll < 0.06:
+                    box = rng.choice(near[box])
+                    t += timedelta(seconds=rng.randint(30, 70))  # too fast
+                else:
+                    box = rng.choice(near[box])
+                    t += timedelta(seconds=rng.randint(300, 1500))
+    return out
+
+
+async def bulk_load(conn: asyncpg.Connection, game_id: int, holders: int, taps: int) -> None:
+    rng = random.Random(20270501)
+    teams = [
+        r["id"]
+        for r in await conn.fetch("SELECT id FROM teams WHERE game_id=$1 ORDER BY id", game_id)
+    ]
+    boxes = [
+        r["id"]
+        for r in await conn.fetch(
+            "SELECT id FROM checkpoints WHERE game_id=$1 ORDER BY code", game_id
+        )
+    ]
+    base = await conn.fetchval("SELECT coalesce(max(id), 0) FROM holders")
+    now = datetime.now(UTC)
+    holder_ids = [base + 1 + h for h in range(holders)]
+    await conn.copy_records_to_table(
+        "holders",
+        records=[(i, game_id, now) for i in holder_ids],
+        columns=("id", "game_id", "created_at"),
+    )
+    team_of = [rng.choice(teams) if rng.random() < 0.7 else None for _ in range(holders)]
+    await conn.copy_records_to_table(
+        "cards",
+        records=[
+            (
+                hid,
+                game_id,
+                f"{hid:07d}",
+                f"04{hid:012X}",
+                f"K{hid}",
+                "rfid",
+                team_of[k],
+                hid,
+                None,
+                None,
+            )
+            for k, hid in enumerate(holder_ids)
+        ],
+        columns=(
+            "id",
+            "game_id",
+            "number",
+            "uid",
+            "activation_code",
+            "kind",
+            "issued_team_id",
+            "holder_id",
+            "valid_from",
+            "valid_until",
+        ),
+    )
+    await conn.copy_records_to_table(
+        "team_memberships",
+        records=[(hid, game_id, hid, team_of[k], None) for k, hid in enumerate(holder_ids)],
+        columns=("id", "game_id", "holder_id", "team_id", "valid_from"),
+    )
+    players = [
+        (
+            hid,
+            game_id,
+            hid,
+            f"Player {hid}",
+            f"player {hid}",
+            rng.random() < 0.5,
+            False,
+            rng.choice(AGE_BANDS),
+            None,
+            team_of[k],
+            None,
+            None,
+            None,
+            None,
+            "not_given",
+            now,
+            None,
+        )
+        for k, hid in enumerate(holder_ids)
+        if rng.random() < 0.4
+    ]
+    await conn.copy_records_to_table(
+        "players",
+        records=players,
+        columns=(
+            "id",
+            "game_id",
+            "holder_id",
+            "nickname",
+            "nickname_key",
+            "public",
+            "nickname_hidden",
+            "age_band",
+            "gender",
+            "team_id",
+            "email",
+            "lsoa_code",
+            "imd_decile",
+            "imd_nation",
+            "deprivation_status",
+            "registered_at",
+            "erased_at",
+        ),
+    )
+    for table in ("holders", "cards", "team_memberships", "players"):
+        await conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+        )
+    generated = generate_taps(rng, holders, taps)
+    generated.sort(key=lambda x: x[2])  # boxes upload roughly in time order
+    records = []
+    for k, (h, box, t) in enumerate(generated):
+        hid = holder_ids[h]
+        records.append(
+            (
+                game_id,
+                "reader",
+                f"R{box}/0/{k}",
+                f"R{box}",
+                0,
+                k,
+                hid,
+                hid,
+                boxes[box],
+                f"04{hid:012X}",
+                t,
+                t,
+                t,
+                0,
+                0.0,
+            )
+        )
+    await conn.copy_records_to_table(
+        "taps",
+        records=records,
+        columns=(
+            "game_id",
+            "source",
+            "source_key",
+            "reader_id",
+            "boot",
+            "seq",
+            "card_id",
+            "holder_id",
+            "checkpoint_id",
+            "card_uid",
+            "tapped_at_raw",
+            "tapped_at",
+            "received_at",
+            "points",
+            "distance_m",
+        ),
+    )
+
+
+async def vacuum(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("VACUUM (ANALYZE) taps")
+        await conn.execute("VACUUM (ANALYZE) holder_days, holder_totals, holder_team_totals")
+    finally:
+        await conn.close()
+
+
+async def pure_engine_rate(sa_url: str, game_id: int) -> tuple[float, int, int]:
+    """Taps per second of the pure engine over the game's taps (loaded beforehand)."""
+    eng = make_engine(sa_url)
+    try:
+        async with make_sessionmaker(eng)() as s:
+            game = await s.get(Game, game_id)
+            assert game is not None
+            ctx = await scoring.scoring_context(s, game)
+            ages, periods = await repo.holder_inputs(s, game_id, None)
+            raw = await s.execute(select(*repo.TAP_TUPLE).where(Tap.game_id == game_id))
+            by_holder: dict[int, list[engine.Tap]] = defaultdict(list)
+            codes = ctx.checkpoint_codes
+            for r in raw:
+                by_holder[r[1]].append(engine.Tap(r[2], codes[r[3]], r[5]))
+    finally:
+        await eng.dispose()
+    holders = [
+        (
+            taps,
+            engine.Holder(
+                ages.get(h), tuple(engine.TeamPeriod(vf, t) for vf, t in periods.get(h, []))
+            ),
+        )
+        for h, taps in by_holder.items()
+    ]
+    n = sum(len(t) for t, _ in holders)
+    best = math.inf
+    points = 0
+    for _ in range(3):
+        started = time.perf_counter()
+        points = 0
+        for taps, holder in holders:
+            for out in engine.score_holder(taps, holder, ctx.game):
+                points += out.points
+        best = min(best, time.perf_counter() - started)
+    return n / best, n, points
+
+
+async def timed_rescore(sa_url: str, game_id: int, reason: str, ppl: int | None) -> dict[str, Any]:
+    eng = make_engine(sa_url)
+    try:
+        async with make_sessionmaker(eng)() as s:
+            if ppl is not None:
+                game = await s.get(Game, game_id)
+                assert game is not None
+                game.points_per_leg = ppl
+                await s.flush()
+            started = time.perf_counter()
+            report = await scoring.rescore_game(s, game_id, actor="bench", reason=reason)
+            scored = time.perf_counter()
+            await s.commit()
+            done = time.perf_counter()
+            return {
+                "seconds": done - started,
+                "commit_s": done - scored,
+                "taps": report.taps,
+                "changed": report.changed,
+                "points_before": report.points_before,
+                "points_after": report.points_after,
+            }
+    finally:
+        await eng.dispose()
+
+
+async def check(sa_url: str, game_id: int) -> list[str]:
+    eng = make_engine(sa_url)
+    try:
+        async with make_sessionmaker(eng)() as s:
+            return await scoring.ledger_mismatches(s, game_id)
+    finally:
+        await eng.dispose()
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    server = args.pg.rstrip("/")
+    name = f"taptrail_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = await asyncpg.connect(f"{server}/postgres")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = f"{server}/{name}"
+    sa_url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    results: dict[str, Any] = {"taps": args.taps, "holders": args.holders}
+    try:
+        eng = make_engine(sa_url)
+        await upgrade(eng)
+        slug = "bench-town"
+        async with make_sessionmaker(eng)() as s:
+            loaded = await load_definition(
+                s,
+                yaml.safe_dump(definition(slug)),
+                box=SecretBox(Fernet.generate_key()),
+                actor="bench",
+            )
+            await s.commit()
+        await eng.dispose()
+        game_id = loaded.game_id
+        started = time.perf_counter()
+        conn = await asyncpg.connect(url)
+        try:
+            await bulk_load(conn, game_id, args.holders, args.taps)
+        finally:
+            await conn.close()
+        await vacuum(url)
+        print(
+            f"loaded {args.taps:,} taps / {args.holders:,} holders in "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+
+        initial = await timed_rescore(sa_url, game_id, "initial scoring", None)
+        await vacuum(url)
+        print(f"initial scoring (every outcome new): {initial['seconds']:.2f} s", flush=True)
+        again = await timed_rescore(sa_url, game_id, "same rules", None)
+        await vacuum(url)
+        print(f"re-score, nothing changes: {again['seconds']:.2f} s", flush=True)
+        change = await timed_rescore(sa_url, game_id, "points_per_leg 10 -> 12", 12)
+        print(
+            f"re-score after points_per_leg 10 -> 12: {change['seconds']:.2f} s, "
+            f"{change['changed']:,} outcomes changed",
+            flush=True,
+        )
+        rate, n, engine_points = await pure_engine_rate(sa_url, game_id)
+        problems = await check(sa_url, game_id)
+        results.update(
+            engine_rate=rate,
+            initial=initial,
+            unchanged=again,
+            rule_change=change,
+            full_rate=change["taps"] / change["seconds"],
+            ledger_ok=not problems,
+            engine_points=engine_points,
+        )
+        results["ratio"] = results["full_rate"] / rate
+        if engine_points != change["points_after"]:
+            problems.append(f"engine {engine_points} != stored {change['points_after']} points")
+        if problems:
+            print("MISMATCH:", *problems[:10], sep="\n  ")
+            results["ledger_ok"] = False
+    finally:
+        if not args.keep:
+            admin = await asyncpg.connect(f"{server}/postgres")
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+        else:
+            print(f"kept database {name}")
+    return results
+
+
+def report(r: dict[str, Any]) -> str:
+    c = r["rule_change"]
+    lines = [
+        f"taps {r['taps']:,}, holders {r['holders']:,}",
+        f"pure engine:            {r['engine_rate']:>12,.0f} taps/s",
+        f"full re-score:          {r['full_rate']:>12,.0f} taps/s  ({c['seconds']:.2f} s, "
+        f"{c['changed']:,} outcomes changed, commit {c['commit_s']:.2f} s)",
+        f"ratio full / engine:    {r['ratio']:>12.2f}   (target >= 0.25)",
+        f"initial scoring:        {r['initial']['seconds']:>12.2f} s",
+        f"re-score, no change:    {r['unchanged']['seconds']:>12.2f} s",
+        f"totals match ledger:    {r['ledger_ok']}",
+        f"points {c['points_before']:,} -> {c['points_after']:,}",
+    ]
+    return "\n".join(lines)
+
+
+def markdown(r: dict[str, Any]) -> str:
+    c = r["rule_change"]
+    return f"""## Re-scoring
+
+`bench/bench_rescore.py`: a whole game re-scored on PostgreSQL after a rule change
+(`points_per_leg` 10 -> 12), {r["taps"]:,} taps over {r["holders"]:,} holders (120 boxes,
+40 teams, two campaigns, a daily cap of 150). "Full" is `rescore_game` end to end: read every
+tap, score, write the changed outcomes, rebuild every total from the ledger, audit, commit.
+The pure engine figure scores the same taps already in memory (best of three).
+
+| measure | value |
+|---|---|
+| pure engine | {r["engine_rate"]:,.0f} taps/s |
+| full re-score | {r["full_rate"]:,.0f} taps/s ({c["seconds"]:.1f} s; {c["changed"]:,} outcomes changed) |
+| ratio full / engine | {r["ratio"]:.2f} (target >= 0.25) |
+| initial scoring (all outcomes new) | {r["initial"]["seconds"]:.1f} s |
+| re-score with nothing to change | {r["unchanged"]["seconds"]:.1f} s |
+| stored totals equal the ledger afterwards | {"yes" if r["ledger_ok"] else "NO"} |
+
+Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()},
+PostgreSQL on the same host (default settings). Reproduce with
+`.venv/bin/python bench/bench_rescore.py` (`--taps/--holders` for a quicker run).
+"""
+
+
+def write_section(path: Path, section: str) -> None:
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(r"^## Re-scoring\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text.rstrip("\n") + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--taps", type=int, default=1_000_000)
+    parser.add_argument("--holders", type=int, default=50_000)
+    parser.add_argument(
+        "--pg", default=os.environ.get("TAPTRAIL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--write-md", type=Path, help="write the figures into this Markdown file")
+    args = parser.parse_args()
+    results = asyncio.run(run(args))
+    print(report(results))
+    if args.write_md:
+        write_section(args.write_md, markdown(results))
+        print(f"wrote the Re-scoring section of {args.write_md}")
+    if not results["ledger_ok"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

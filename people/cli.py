@@ -1,0 +1,77 @@
+"""``taptrail player erase SLUG ID`` and ``taptrail people purge-emails``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from people import service
+from taptrail.db import utcnow
+from taptrail.errors import TaptrailError
+
+
+def register(main: click.Group) -> None:
+    main.add_command(player)
+    main.add_command(people)
+
+
+@click.group()
+def player() -> None:
+    """Players: erase personal data on request."""
+
+
+@player.command("erase")
+@click.argument("slug")
+@click.argument("player_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (asked only on a terminal)")
+def player_erase(slug: str, player_id: int, yes: bool) -> None:
+    """Erase a player's personal data; their points stay with their teams, anonymously."""
+    from game.repository import game_by_slug
+    from taptrail.cli import run_with_session
+
+    if not yes and sys.stdin.isatty():
+        click.confirm(f"Erase player {player_id} of {slug}? This cannot be undone", abort=True)
+
+    async def _erase(session: AsyncSession) -> service.Erasure:
+        game = await game_by_slug(session, slug)
+        if game is None:
+            raise click.UsageError(f"no game '{slug}'")
+        return await service.erase_player(session, game.id, player_id, actor="cli", now=utcnow())
+
+    try:
+        erasure = run_with_session(_erase)
+    except TaptrailError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(
+        f"player {erasure.player_id} erased; {erasure.tokens_revoked} token(s) revoked; "
+        f"removed: {', '.join(erasure.removed)}"
+    )
+    _rebuild_boards(slug)
+
+
+@click.group()
+def people() -> None:
+    """People data housekeeping."""
+
+
+@people.command("purge-emails")
+def purge_emails() -> None:
+    """Delete contact e-mails of games past their retention (email_retention_days)."""
+    from taptrail.cli import run_with_session
+
+    async def _purge(session: AsyncSession) -> service.Housekeeping:
+        return await service.housekeeping(session, utcnow())
+
+    report = run_with_session(_purge)
+    click.echo(f"{report.emails_deleted} contact e-mail(s) deleted")
+
+
+def _rebuild_boards(slug: str) -> None:
+    """A running server's boards learn of the erasure (Redis, or at its next start)."""
+    import asyncio
+
+    from taptrail.cli import _rebuild_boards_after_cli
+
+    asyncio.run(_rebuild_boards_after_cli(slug))
