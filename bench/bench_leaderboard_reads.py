@@ -128,6 +128,20 @@ async def run(args: argparse.Namespace) -> None:
         f"loaded {args.teams} teams, {args.players} players "
         f"({sum(p.public for p in snap.players)} public) in {time.perf_counter() - t0:.1f}s"
     )
+    try:
+        await measure(args, prefix, store, snap, rng)
+    finally:
+        await store.delete(GAME)
+        await store.close()
+
+
+async def measure(
+    args: argparse.Namespace,
+    prefix: str,
+    store: RedisStore,
+    snap: BoardSnapshot,
+    rng: random.Random,
+) -> None:
     team_board_key = f"{prefix}:{{{GAME}}}:teams:total:all"
     avg_board_key = f"{prefix}:{{{GAME}}}:teams:avg:all"
     player_board_key = f"{prefix}:{{{GAME}}}:players"
@@ -135,7 +149,6 @@ async def run(args: argparse.Namespace) -> None:
     offsets = [rng.randrange(0, max(1, n_teams - 20)) for _ in range(args.requests)]
     p_offsets = [rng.randrange(0, max(1, n_public - 20)) for _ in range(args.requests)]
     codes = [f"T{rng.randrange(n_teams):05d}" for _ in range(args.requests)]
-
     proc = None
     client: httpx.AsyncClient
     if args.mode == "server":
@@ -212,8 +225,6 @@ async def run(args: argparse.Namespace) -> None:
             await proc.wait()
         else:
             await app.state.leaderboard.stop()
-        await store.delete(GAME)
-        await store.close()
         await redis.aclose()
 
 

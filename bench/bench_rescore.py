@@ -415,6 +415,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         conn = await asyncpg.connect(url)
         try:
+            if args.fillfactor:
+                await conn.execute(f"ALTER TABLE taps SET (fillfactor = {int(args.fillfactor)})")
             await bulk_load(conn, game_id, args.holders, args.taps)
         finally:
             await conn.close()
@@ -521,6 +523,9 @@ def main() -> None:
     parser.add_argument("--holders", type=int, default=50_000)
     parser.add_argument(
         "--pg", default=os.environ.get("TAPTRAIL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+    )
+    parser.add_argument(
+        "--fillfactor", type=int, help="set the taps table's fillfactor before loading"
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--write-md", type=Path, help="write the figures into this Markdown file")

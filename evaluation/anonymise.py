@@ -42,9 +42,11 @@ __all__ = [
     "DEFAULT_K",
     "QUASI_IDENTIFIERS",
     "WIDE_AGE_BANDS",
+    "KAnonymityPlan",
     "KAnonymityResult",
     "k_anonymise",
     "new_export_key",
+    "plan_k_anonymity",
     "pseudonym",
 ]
 
@@ -110,10 +112,113 @@ class KAnonymityResult:
     suppressed_indices: tuple[int, ...]
 
 
-def _small_class_members(rows: Sequence[dict[str, Any]], qis: Sequence[str], k: int) -> list[int]:
-    keys = [tuple(row.get(q) for q in qis) for row in rows]
-    sizes = Counter(keys)
-    return [i for i, key in enumerate(keys) if sizes[key] < k]
+@dataclass(frozen=True, slots=True)
+class KAnonymityPlan:
+    """The outcome of k-anonymisation decided from class sizes alone, applied record by record.
+
+    Deciding needs only how many records share each combination of quasi-identifier values
+    (a few hundred combinations at most), so an export can stream any number of records past
+    :meth:`apply` in constant memory.
+    """
+
+    k: int
+    quasi_identifiers: tuple[str, ...]
+    steps: tuple[_Step, ...]
+    kept_classes: frozenset[tuple[Any, ...]]
+    manifest: dict[str, Any]
+
+    def generalise_key(self, key: Sequence[Any]) -> tuple[Any, ...]:
+        """A raw quasi-identifier tuple after the generalisation steps."""
+        values = list(key)
+        for step in self.steps:
+            i = self.quasi_identifiers.index(step.field)
+            values[i] = step.recode(values[i])
+        return tuple(values)
+
+    def key_of(self, record: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(record.get(q) for q in self.quasi_identifiers)
+
+    def kept(self, key: Sequence[Any]) -> tuple[Any, ...] | None:
+        """The generalised key of a raw key, or ``None`` when such a record is suppressed."""
+        general = self.generalise_key(key)
+        return general if general in self.kept_classes else None
+
+    def apply(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A generalised copy of ``record``, or ``None`` when it is suppressed."""
+        general = self.kept(self.key_of(record))
+        if general is None:
+            return None
+        out = dict(record)
+        out.update(zip(self.quasi_identifiers, general, strict=True))
+        return out
+
+
+def _small(counts: Mapping[tuple[Any, ...], int], k: int) -> int:
+    return sum(n for n in counts.values() if n < k)
+
+
+def plan_k_anonymity(
+    class_counts: Mapping[tuple[Any, ...], int],
+    *,
+    k: int = DEFAULT_K,
+    quasi_identifiers: Sequence[str] = QUASI_IDENTIFIERS,
+    max_suppressed_fraction: float = 0.0,
+) -> KAnonymityPlan:
+    """Decide generalisation and suppression from ``class_counts`` (raw quasi-identifier
+    tuple, in ``quasi_identifiers`` order -> number of records). See the module docstring."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    if not 0.0 <= max_suppressed_fraction <= 1.0:
+        raise ValueError("max_suppressed_fraction must be between 0 and 1")
+    qis = tuple(quasi_identifiers)
+    if any(len(key) != len(qis) for key in class_counts):
+        raise ValueError("every class key needs one value per quasi-identifier")
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for key, n in class_counts.items():
+        if n < 0:
+            raise ValueError("class sizes are non-negative")
+        counts[tuple(key)] += n
+    total = sum(counts.values())
+    allowed = max_suppressed_fraction * total
+
+    applied: list[_Step] = []
+    described: list[dict[str, Any]] = []
+    small = _small(counts, k)
+    for step in _STEPS:
+        if small <= allowed or step.field not in qis:
+            continue
+        i = qis.index(step.field)
+        recoded: Counter[tuple[Any, ...]] = Counter()
+        for key, n in counts.items():
+            recoded[key[:i] + (step.recode(key[i]),) + key[i + 1 :]] += n
+        counts = recoded
+        before, small = small, _small(counts, k)
+        applied.append(step)
+        described.append(
+            {
+                "step": step.name,
+                "field": step.field,
+                "description": step.description,
+                "records_in_small_classes_before": before,
+                "records_in_small_classes_after": small,
+            }
+        )
+
+    kept = {key: n for key, n in counts.items() if n >= k and n > 0}
+    manifest: dict[str, Any] = {
+        "k": k,
+        "quasi_identifiers": list(qis),
+        "method": "global recoding (whole columns), then suppression of records left in "
+        "classes smaller than k",
+        "generalisations": described,
+        "max_suppressed_fraction": max_suppressed_fraction,
+        "records_in": total,
+        "records_out": sum(kept.values()),
+        "records_suppressed": small,
+        "equivalence_classes": len(kept),
+        "smallest_class": min(kept.values()) if kept else None,
+    }
+    return KAnonymityPlan(k, qis, tuple(applied), frozenset(kept), manifest)
 
 
 def k_anonymise(
@@ -125,48 +230,18 @@ def k_anonymise(
 ) -> KAnonymityResult:
     """Generalise (globally), then suppress, until every quasi-identifier combination among
     the kept records occurs at least ``k`` times. See the module docstring."""
-    if k < 1:
-        raise ValueError("k must be at least 1")
-    if not 0.0 <= max_suppressed_fraction <= 1.0:
-        raise ValueError("max_suppressed_fraction must be between 0 and 1")
-    rows = [dict(r) for r in records]
-    qis = list(quasi_identifiers)
-    total = len(rows)
-    allowed = max_suppressed_fraction * total
-
-    applied: list[dict[str, Any]] = []
-    small = _small_class_members(rows, qis, k)
-    for step in _STEPS:
-        if len(small) <= allowed or step.field not in qis:
-            continue
-        before = len(small)
-        for row in rows:
-            row[step.field] = step.recode(row.get(step.field))
-        small = _small_class_members(rows, qis, k)
-        applied.append(
-            {
-                "step": step.name,
-                "field": step.field,
-                "description": step.description,
-                "records_in_small_classes_before": before,
-                "records_in_small_classes_after": len(small),
-            }
-        )
-
-    drop = set(small)
-    kept = [row for i, row in enumerate(rows) if i not in drop]
-    class_sizes = Counter(tuple(row.get(q) for q in qis) for row in kept)
-    manifest: dict[str, Any] = {
-        "k": k,
-        "quasi_identifiers": qis,
-        "method": "global recoding (whole columns), then suppression of records left in "
-        "classes smaller than k",
-        "generalisations": applied,
-        "max_suppressed_fraction": max_suppressed_fraction,
-        "records_in": total,
-        "records_out": len(kept),
-        "records_suppressed": len(drop),
-        "equivalence_classes": len(class_sizes),
-        "smallest_class": min(class_sizes.values()) if class_sizes else None,
-    }
-    return KAnonymityResult(kept, manifest, tuple(sorted(drop)))
+    rows = list(records)
+    qis = tuple(quasi_identifiers)
+    counts = Counter(tuple(row.get(q) for q in qis) for row in rows)
+    plan = plan_k_anonymity(
+        counts, k=k, quasi_identifiers=qis, max_suppressed_fraction=max_suppressed_fraction
+    )
+    kept: list[dict[str, Any]] = []
+    dropped: list[int] = []
+    for i, row in enumerate(rows):
+        out = plan.apply(row)
+        if out is None:
+            dropped.append(i)
+        else:
+            kept.append(out)
+    return KAnonymityResult(kept, plan.manifest, tuple(dropped))

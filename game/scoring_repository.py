@@ -213,14 +213,30 @@ async def write_outcomes(session: AsyncSession, rows: list[dict[str, Any]]) -> N
 
 
 class OutcomeIO:
-    """Reads a game's taps by holder range and writes changed outcomes (portable version)."""
+    """A full re-score's database side: reads a game's taps by holder range, writes changed
+    outcomes and rebuilds the totals (portable version, used on SQLite)."""
 
     def __init__(self, session: AsyncSession, game_id: int) -> None:
         self.session = session
         self.game_id = game_id
 
+    async def holder_ranges(self, size: int) -> list[tuple[int, int]]:
+        """Consecutive holder id ranges ``(lo, hi)`` covering every holder of the game,
+        each with about ``size`` taps (from the stored totals: only the sizes depend on them).
+        """
+        rows = await self.session.execute(
+            select(Holder.id, func.coalesce(HolderTotal.taps, 0))
+            .outerjoin(
+                HolderTotal,
+                (HolderTotal.holder_id == Holder.id) & (HolderTotal.game_id == Holder.game_id),
+            )
+            .where(Holder.game_id == self.game_id)
+            .order_by(Holder.id)
+        )
+        return split_ranges([(int(h), int(n)) for h, n in rows], size)
+
     async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
-        """Taps of holders ``lo..hi`` (inclusive), ordered by holder then time."""
+        """Taps of holders ``lo..hi`` (inclusive) in :data:`TAP_TUPLE` order, by holder."""
         rows = await self.session.execute(
             select(*TAP_TUPLE)
             .where(Tap.game_id == self.game_id, Tap.holder_id.between(lo, hi))
@@ -228,8 +244,9 @@ class OutcomeIO:
         )
         return rows.all()
 
-    async def write(self, changes: list[tuple[Any, ...]]) -> None:
-        """Writes ``changes`` (tuples in :data:`OUTCOME_FIELDS` order)."""
+    async def write(self, changes: list[tuple[Any, ...]], lo: int, hi: int) -> None:
+        """Writes the changed outcomes of holders ``lo..hi`` (tuples in
+        :data:`OUTCOME_FIELDS` order)."""
         if changes:
             await write_outcomes(
                 self.session, [dict(zip(OUTCOME_FIELDS, c, strict=True)) for c in changes]
@@ -238,20 +255,47 @@ class OutcomeIO:
     async def drain(self) -> None:
         """Waits for writes still running in the background."""
 
+    async def rebuild_totals(self) -> None:
+        await rebuild_totals(self.session, self.game_id)
+
+
+def split_ranges(counts: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """Holder id ranges of about ``size`` taps; together they cover every id >= 0."""
+    out: list[tuple[int, int]] = []
+    lo, taps = 0, 0
+    for holder_id, n in counts:
+        taps += n
+        if taps >= size:
+            out.append((lo, holder_id))
+            lo, taps = holder_id + 1, 0
+    out.append((lo, 2**31 - 1))
+    return out
+
+
+_LEDGER_SQL = (
+    "SELECT holder_id, local_date, team_id, count(*) AS taps,"
+    " sum(CAST(outcome <> 'out_of_game' AS INTEGER)) AS counted_taps,"
+    " sum(CAST(outcome IN ('leg', 'capped') AS INTEGER)) AS legs,"
+    " sum(points) AS points, sum(distance_m) AS distance_m"
+    " FROM taps WHERE game_id = {game} AND outcome IS NOT NULL{extra}"
+    " GROUP BY holder_id, local_date, team_id"
+)
+
 
 class PostgresOutcomeIO(OutcomeIO):
-    """The same on PostgreSQL through asyncpg: changed outcomes are COPYed (binary) into a
-    temporary table and applied with one ``UPDATE … FROM`` per batch. That UPDATE runs in
-    the background while the caller scores the next batch (it is awaited before the
-    connection is used again), so the server's work overlaps Python's."""
+    """The same on PostgreSQL through asyncpg, overlapping the server's work with Python's.
 
-    TEMP = "_tt_rescore"
+    Per holder range: changed outcomes are COPYed (binary) into a temporary table; then, in
+    the background while the caller scores the next range, one ``UPDATE … FROM`` applies
+    them and the range's ledger is aggregated per (holder, local day, team) into a second
+    temporary table. The totals are finally merged from that aggregate with upserts that
+    touch only rows whose values changed (and deletes of rows no longer in the ledger).
+    """
 
     def __init__(self, session: AsyncSession, game_id: int, conn: Any) -> None:
         super().__init__(session, game_id)
         self.conn = conn
         self.pending: asyncio.Future[Any] | None = None
-        self.created = False
 
     @classmethod
     async def open(cls, session: AsyncSession, game_id: int) -> PostgresOutcomeIO:
@@ -261,6 +305,15 @@ class PostgresOutcomeIO(OutcomeIO):
         conn = raw.driver_connection
         if conn is None or not conn.is_in_transaction():
             raise RuntimeError("expected an asyncpg connection inside a transaction")
+        await conn.execute(
+            "DROP TABLE IF EXISTS _tt_changes, _tt_ledger;"
+            " CREATE TEMP TABLE _tt_changes (id bigint, outcome varchar(16), points integer,"
+            " distance_m double precision, multiplier numeric(6,3), campaign_id integer,"
+            " team_id integer, local_date date) ON COMMIT DROP;"
+            " CREATE TEMP TABLE _tt_ledger (holder_id integer, local_date date,"
+            " team_id integer, taps bigint, counted_taps bigint, legs bigint, points bigint,"
+            " distance_m double precision) ON COMMIT DROP"
+        )
         return cls(session, game_id, conn)
 
     async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
@@ -276,33 +329,92 @@ class PostgresOutcomeIO(OutcomeIO):
         )
         return rows
 
-    async def write(self, changes: list[tuple[Any, ...]]) -> None:
+    async def write(self, changes: list[tuple[Any, ...]], lo: int, hi: int) -> None:
         await self.drain()
-        if not changes:
-            return
-        if not self.created:
-            await self.conn.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {self.TEMP} (id bigint, outcome varchar(16),"
-                " points integer, distance_m double precision, multiplier numeric(6,3),"
-                " campaign_id integer, team_id integer, local_date date) ON COMMIT DROP;"
-                f" TRUNCATE {self.TEMP}"
+        work = []
+        if changes:
+            await self.conn.copy_records_to_table(
+                "_tt_changes", records=changes, columns=OUTCOME_FIELDS
             )
-            self.created = True
-        await self.conn.copy_records_to_table(self.TEMP, records=changes, columns=OUTCOME_FIELDS)
-        self.pending = asyncio.ensure_future(
-            self.conn.execute(
-                f"ANALYZE {self.TEMP}; UPDATE taps AS t SET outcome = r.outcome,"
-                " points = r.points, distance_m = r.distance_m, multiplier = r.multiplier,"
-                " campaign_id = r.campaign_id, team_id = r.team_id, local_date = r.local_date"
-                f" FROM {self.TEMP} AS r WHERE t.id = r.id; TRUNCATE {self.TEMP}"
+            work.append(
+                "ANALYZE _tt_changes; UPDATE taps AS t SET outcome = c.outcome,"
+                " points = c.points, distance_m = c.distance_m, multiplier = c.multiplier,"
+                " campaign_id = c.campaign_id, team_id = c.team_id, local_date = c.local_date"
+                " FROM _tt_changes AS c WHERE t.id = c.id; TRUNCATE _tt_changes"
             )
+        extra = f" AND holder_id BETWEEN {int(lo)} AND {int(hi)}"
+        work.append(
+            "INSERT INTO _tt_ledger " + _LEDGER_SQL.format(game=int(self.game_id), extra=extra)
         )
-        await asyncio.sleep(0)  # let the task send the statement before the caller computes
+        self.pending = asyncio.ensure_future(self.conn.execute("; ".join(work)))
+        await asyncio.sleep(0)  # let the task send the statements before the caller computes
 
     async def drain(self) -> None:
         if self.pending is not None:
             pending, self.pending = self.pending, None
             await pending
+
+    async def rebuild_totals(self) -> None:
+        await self.drain()
+        g = int(self.game_id)
+        sums = (
+            "sum(counted_taps) AS counted_taps, sum(legs) AS legs, sum(points) AS points,"
+            " sum(distance_m) AS distance_m"
+        )
+        head = f"SELECT {g} AS game_id, holder_id"
+        await self.conn.execute(
+            _merge(
+                "holder_totals",
+                ("holder_id",),
+                f"{head}, sum(taps) AS taps, {sums} FROM _tt_ledger GROUP BY holder_id",
+                HOLDER_FIELDS,
+                g,
+            )
+            + _merge(
+                "holder_days",
+                ("holder_id", "local_date"),
+                f"{head}, local_date, sum(taps) AS taps, {sums} FROM _tt_ledger"
+                " WHERE local_date IS NOT NULL GROUP BY holder_id, local_date",
+                HOLDER_FIELDS,
+                g,
+            )
+            + _merge(
+                "holder_team_totals",
+                ("holder_id", "team_id"),
+                f"{head}, team_id, {sums} FROM _tt_ledger"
+                " WHERE team_id IS NOT NULL GROUP BY holder_id, team_id",
+                HOLDER_FIELDS[1:],
+                g,
+            )
+            + f"DELETE FROM team_totals WHERE game_id = {g};"
+            " INSERT INTO team_totals (game_id, team_id, legs, points, distance_m,"
+            f" active_members) SELECT {g}, team_id, sum(legs), sum(points), sum(distance_m),"
+            " sum(CAST(counted_taps > 0 AS INTEGER)) FROM holder_team_totals"
+            f" WHERE game_id = {g} GROUP BY team_id; TRUNCATE _tt_ledger"
+        )
+
+
+def _merge(table: str, keys: tuple[str, ...], source: str, fields: Sequence[str], g: int) -> str:
+    """SQL making ``table``'s rows of game ``g`` equal to ``source`` (rows of game id, keys,
+    fields): upserts that write only rows whose values changed, then deletes of the rest.
+    Updating in place keeps the foreign-key checks of an insert off the common path."""
+    cols = ", ".join(("game_id", *keys, *fields))
+    changed = " OR ".join(
+        f"abs({table}.{f} - excluded.{f}) > 1e-6"
+        if f == "distance_m"
+        else f"{table}.{f} <> excluded.{f}"
+        for f in fields
+    )
+    match = " AND ".join(f"n.{k} = t.{k}" for k in keys)
+    return (
+        f"CREATE TEMP TABLE _tt_new ON COMMIT DROP AS {source};"
+        f" INSERT INTO {table} ({cols}) SELECT * FROM _tt_new"
+        f" ON CONFLICT (game_id, {', '.join(keys)}) DO UPDATE SET "
+        + ", ".join(f"{f} = excluded.{f}" for f in fields)
+        + f" WHERE {changed};"
+        f" DELETE FROM {table} AS t WHERE t.game_id = {g} AND NOT EXISTS"
+        f" (SELECT 1 FROM _tt_new AS n WHERE {match}); DROP TABLE _tt_new;"
+    )
 
 
 async def outcome_io(session: AsyncSession, game_id: int) -> OutcomeIO:

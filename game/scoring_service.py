@@ -343,7 +343,9 @@ async def score_holders(
         for row, new in changed:
             writes.append(new)
             delta.add(game_id, holder_id, row, _New(new[1], new[2], new[3], new[6], new[7]))
-    await repo.OutcomeIO(session, game_id).write(writes)
+    await repo.write_outcomes(
+        session, [dict(zip(repo.OUTCOME_FIELDS, w, strict=True)) for w in writes]
+    )
     await apply_delta(session, delta)
     return delta
 
@@ -401,24 +403,6 @@ class RescoreReport:
     audit_id: int | None = None
 
 
-def _batches(counts: list[tuple[int, int]], size: int) -> list[tuple[int, int, int]]:
-    """Holder id ranges ``(lo, hi, taps)`` of about ``size`` taps each (a holder is never
-    split)."""
-    out: list[tuple[int, int, int]] = []
-    lo: int | None = None
-    taps = 0
-    for holder_id, n in counts:
-        if lo is None:
-            lo = holder_id
-        taps += n
-        if taps >= size:
-            out.append((lo, holder_id, taps))
-            lo, taps = None, 0
-    if lo is not None:
-        out.append((lo, counts[-1][0], taps))
-    return out
-
-
 async def rescore_game(
     session: AsyncSession,
     game_id: int,
@@ -447,10 +431,10 @@ async def rescore_game(
     validity = await repo.card_validity(session, game_id)
     report = RescoreReport(points_before=await repo.points_total(session, game_id))
     io = await repo.outcome_io(session, game_id)
-    batches = _batches(await repo.holder_tap_counts(session, game_id), RESCORE_BATCH_TAPS)
+    ranges = await io.holder_ranges(RESCORE_BATCH_TAPS)
     codes = ctx.checkpoint_codes
-    rows = await io.read(batches[0][0], batches[0][1]) if batches else []
-    for i in range(len(batches)):
+    rows = await io.read(*ranges[0])
+    for i, (lo, hi) in enumerate(ranges):
         if any(r[3] not in codes for r in rows):
             ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in rows})
             codes = ctx.checkpoint_codes
@@ -467,13 +451,12 @@ async def rescore_game(
             _rescore_holder(current, holder_id, ages, periods, ctx, writes, report)
         report.taps += len(rows)
         report.changed += len(writes)
-        next_rows = await io.read(batches[i + 1][0], batches[i + 1][1]) if i + 1 < len(batches) else []
-        await io.write(writes)
+        next_rows = await io.read(*ranges[i + 1]) if i + 1 < len(ranges) else []
+        await io.write(writes, lo, hi)
         if progress is not None:
             progress(len(rows))
         rows = next_rows
-    await io.drain()
-    await repo.rebuild_totals(session, game_id)
+    await io.rebuild_totals()
     report.points_after = await repo.points_total(session, game_id)
     entry = audit.record(
         session,

@@ -95,12 +95,12 @@ async def changes_from_delta(session: AsyncSession, game_id: int, delta: Any) ->
     holder_ids = sorted({holder_id for _, holder_id in delta.holders})
     players: list[PlayerDelta] = []
     if holder_ids:
-        rows = await session.execute(
+        player_rows = await session.execute(
             select(Player, Team.code)
             .outerjoin(Team, Team.id == Player.team_id)
             .where(Player.game_id == game_id, Player.holder_id.in_(holder_ids))
         )
-        for player, team_code in rows:
+        for player, team_code in player_rows:
             if not player.nickname:
                 continue
             values = delta.holders[(game_id, player.holder_id)]

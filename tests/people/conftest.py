@@ -32,7 +32,5 @@ def lookup(monkeypatch: pytest.MonkeyPatch) -> FakeLookup:
 
 
 @pytest.fixture
-async def game(
-    client: httpx.AsyncClient, app: FastAPI, organiser_token: str, slug: str
-) -> PGame:
+async def game(client: httpx.AsyncClient, app: FastAPI, organiser_token: str, slug: str) -> PGame:
     return await load_game(client, app, organiser_token, slug)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from click.testing import CliRunner
 from fastapi import FastAPI
 from sqlalchemy import insert, select
 
@@ -22,6 +23,7 @@ from game.scoring_service import ledger_mismatches, score_holders
 from people.models import Card, Player
 from taptrail.auth.tokens import create_token
 from taptrail.db import utcnow
+from taptrail.settings import Settings, get_settings
 from tests.factories import game_file
 from tests.helpers import auth
 
@@ -190,9 +192,7 @@ async def token_for(
             team_id = await s.scalar(
                 select(Team.id).where(Team.game_id == game.id, Team.code == team)
             )
-        value = await create_token(
-            s, role=role, game_id=game.id if game else None, team_id=team_id
-        )
+        value = await create_token(s, role=role, game_id=game.id if game else None, team_id=team_id)
         await s.commit()
         return value
 
@@ -201,3 +201,16 @@ def client_at(app: FastAPI, host: str) -> httpx.AsyncClient:
     """A client whose requests come from ``host`` (what the rate limits count by)."""
     transport = httpx.ASGITransport(app=app, client=(host, 50000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+def run_cli(settings: Settings, *args: str) -> Any:
+    """Runs ``taptrail ARGS`` against the test database (call it in a thread)."""
+    from taptrail.cli import main
+
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(
+            main, list(args), env={"TAPTRAIL_DATABASE_URL": settings.database_url}
+        )
+    finally:
+        get_settings.cache_clear()

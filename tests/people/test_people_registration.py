@@ -39,9 +39,7 @@ async def _db_text_containing(app: FastAPI, game: PGame, needles: list[str]) -> 
     found = []
     async with app.state.sessionmaker() as s:
         for table in Base.metadata.sorted_tables:
-            columns = [
-                c for c in table.columns if isinstance(c.type, String | Text | JSON)
-            ]
+            columns = [c for c in table.columns if isinstance(c.type, String | Text | JSON)]
             if not columns:
                 continue
             query = select(*columns)

@@ -1,0 +1,306 @@
+"""Reader-upload throughput over HTTP against raw COPY, on PostgreSQL.
+
+    .venv/bin/python bench/bench_ingestion.py                 # 200,000 taps, 200 readers
+    .venv/bin/python bench/bench_ingestion.py --taps 20000    # a quick check
+
+1. Creates a scratch PostgreSQL database (dropped at the end unless ``--keep``), migrates
+   it and loads a town: ``--readers`` boxes on a grid of checkpoints 400 m apart and
+   ``--cards`` cards.
+2. Generates ``--taps`` realistic taps with the reader simulator over the last week.
+3. Starts the API in a subprocess (uvicorn, ``--workers`` processes) and uploads the taps
+   through 200 ``SimulatedReader``s in signed 500-tap batches, ``--concurrency`` requests
+   at a time: every tap is checked, stored and scored by the game engine.
+4. Copies the very same rows with asyncpg ``copy_records_to_table`` into a scratch copy of
+   the ``taps`` table (same columns and indexes) and prints both rates and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from checkpoints.simulator import RetryPolicy, TownSimulation, format_time  # noqa: E402
+from taptrail.db import utcnow  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--taps", type=int, default=200_000)
+    p.add_argument("--readers", type=int, default=200)
+    p.add_argument("--cards", type=int, default=20_000)
+    p.add_argument("--batch", type=int, default=500)
+    p.add_argument("--concurrency", type=int, default=8, help="requests in flight")
+    p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    p.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL")
+    p.add_argument("--redis-url", default=None, help="e.g. redis://127.0.0.1:6379/0")
+    p.add_argument("--port", type=int, default=0, help="default: a free port")
+    p.add_argument("--keep", action="store_true", help="keep the scratch database")
+    return p.parse_args()
+
+
+def town_definition(slug: str, readers: int, cards: int) -> dict[str, Any]:
+    now = utcnow()
+    side = math.ceil(math.sqrt(readers))
+    lat0, lon0, step_lat, step_lon = 53.78, -2.26, 0.0036, 0.0061  # about 400 m
+    checkpoints = [
+        {
+            "code": f"CP{i:04d}",
+            "name": f"Box {i}",
+            "lat": round(lat0 + (i // side) * step_lat, 6),
+            "lon": round(lon0 + (i % side) * step_lon, 6),
+            "tags": ["park"] if i % 7 == 0 else [],
+        }
+        for i in range(readers)
+    ]
+    return {
+        "game": {
+            "slug": slug,
+            "name": "Bench town",
+            "timezone": "Europe/London",
+            "starts_at": format_time(now - timedelta(days=8)),
+            "ends_at": format_time(now + timedelta(days=30)),
+            "rules": {"journey_window_minutes": 60, "points_per_leg": 10, "max_speed_kmh": 25},
+        },
+        "checkpoints": checkpoints,
+        "readers": [
+            {
+                "id": f"RB{i:04d}",
+                "checkpoint": c["code"],
+                "secret": f"bench-secret-{i:04d}-" + "s" * 32,
+            }
+            for i, c in enumerate(checkpoints)
+        ],
+        "teams": [{"code": f"T{i}", "name": f"Team {i}", "kind": "school"} for i in range(20)],
+        "campaigns": [],
+        "cards": [
+            {
+                "number": f"{i:07d}",
+                "uid": f"04{i:012X}",
+                "activation_code": f"K{i:05d}",
+                **({"team": f"T{i % 20}"} if i % 3 else {}),
+            }
+            for i in range(1, cards + 1)
+        ],
+        "players": [],
+    }
+
+
+async def create_database(pg: str, name: str) -> None:
+    conn = await asyncpg.connect(f"{pg}/postgres")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_database(pg: str, name: str) -> None:
+    conn = await asyncpg.connect(f"{pg}/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def load_town(url: str, key: str, definition: dict[str, Any]) -> None:
+    import yaml
+
+    from game.service import load_definition
+    from taptrail.db import make_engine, make_sessionmaker
+    from taptrail.migrate import upgrade
+    from taptrail.secrets_box import SecretBox
+
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+        async with make_sessionmaker(engine)() as session:
+            await load_definition(
+                session, yaml.safe_dump(definition), box=SecretBox(key), actor="bench"
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(url: str, key: str, port: int, workers: int, redis_url: str | None) -> Any:
+    env = {**os.environ, "TAPTRAIL_DATABASE_URL": url, "TAPTRAIL_SECRET_KEY": key}
+    env["TAPTRAIL_LOG_LEVEL"] = "WARNING"
+    env["TAPTRAIL_DB_POOL_SIZE"] = "10"
+    env.pop("TAPTRAIL_REDIS_URL", None)
+    if redis_url:
+        env["TAPTRAIL_REDIS_URL"] = redis_url
+    command = [
+        sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    return subprocess.Popen(command, cwd=ROOT, env=env)
+
+
+async def wait_ready(base: str, proc: Any) -> None:
+    async with httpx.AsyncClient(base_url=base) as client:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise SystemExit("the server exited during start-up")
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+async def upload(sim: TownSimulation, batch: int, concurrency: int) -> float:
+    """Every reader uploads its queue; a reader sends one request at a time, so at most
+    ``concurrency`` requests are in flight."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(reader: Any) -> None:
+        async with gate:
+            result = await reader.upload(max_batch=batch)
+        if not result.complete:
+            raise SystemExit(f"{reader.reader_id}: {result.error}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(r) for r in sim.readers.values()))
+    return time.perf_counter() - started
+
+
+def latency_hooks(latencies: list[float]) -> dict[str, list[Any]]:
+    async def on_request(request: httpx.Request) -> None:
+        request.extensions["started"] = time.perf_counter()
+
+    async def on_response(response: httpx.Response) -> None:
+        if response.request.url.path.endswith("/taps"):
+            latencies.append(time.perf_counter() - response.request.extensions["started"])
+
+    return {"request": [on_request], "response": [on_response]}
+
+
+async def copy_baseline(pg: str, name: str) -> tuple[int, float]:
+    conn = await asyncpg.connect(f"{pg}/{name}")
+    try:
+        await conn.execute(
+            "CREATE TABLE bench_taps_copy (LIKE taps INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+            "INCLUDING INDEXES)"
+        )
+        columns = [
+            r["column_name"]
+            for r in await conn.fetch(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'taps' ORDER BY ordinal_position"
+            )
+        ]
+        rows = [tuple(r) for r in await conn.fetch(f"SELECT {', '.join(columns)} FROM taps")]
+        started = time.perf_counter()
+        await conn.copy_records_to_table("bench_taps_copy", records=rows, columns=columns)
+        return len(rows), time.perf_counter() - started
+    finally:
+        await conn.close()
+
+
+async def stored_counts(pg: str, name: str) -> tuple[int, int, int]:
+    conn = await asyncpg.connect(f"{pg}/{name}")
+    try:
+        taps = await conn.fetchval("SELECT count(*) FROM taps")
+        unscored = await conn.fetchval("SELECT count(*) FROM taps WHERE outcome IS NULL")
+        rejected = await conn.fetchval("SELECT count(*) FROM tap_rejections")
+        return int(taps), int(unscored), int(rejected)
+    finally:
+        await conn.close()
+
+
+async def main() -> None:
+    args = parse_args()
+    name = f"taptrail_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = f"{args.pg.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    key = Fernet.generate_key().decode()
+    definition = town_definition("bench", args.readers, args.cards)
+    await create_database(args.pg, name)
+    proc = None
+    try:
+        t = time.perf_counter()
+        await load_town(url, key, definition)
+        print(
+            f"town loaded: {args.readers} readers, {args.cards} cards ({time.perf_counter() - t:.1f} s)"
+        )
+        t = time.perf_counter()
+        sim = TownSimulation(definition, None, seed=1)
+        now = utcnow()
+        taps = sim.generate(args.taps, now - timedelta(days=7), now - timedelta(minutes=1))
+        print(f"{len(taps)} taps generated ({time.perf_counter() - t:.1f} s)")
+
+        port = args.port or free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc = start_server(url, key, port, args.workers, args.redis_url)
+        await wait_ready(base, proc)
+        limits = httpx.Limits(max_connections=args.concurrency * 2)
+        latencies: list[float] = []
+        async with httpx.AsyncClient(
+            base_url=base, limits=limits, timeout=120, event_hooks=latency_hooks(latencies)
+        ) as client:
+            sim = TownSimulation(
+                definition,
+                client,
+                seed=1,
+                retry=RetryPolicy(max_attempts=20, max_total_delay_s=600),
+            )
+            for rid, uid, when in taps:
+                sim.readers[rid].tap(uid, when)
+            elapsed = await upload(sim, args.batch, args.concurrency)
+        stored, unscored, rejected = await stored_counts(args.pg, name)
+        if stored + rejected != len(taps) or unscored:
+            raise SystemExit(
+                f"stored {stored} + rejected {rejected} != {len(taps)}; unscored {unscored}"
+            )
+        http_rate = len(taps) / elapsed
+        copied, copy_s = await copy_baseline(args.pg, name)
+        copy_rate = copied / copy_s
+        latencies.sort()
+        p95 = latencies[int(0.95 * (len(latencies) - 1))]
+        print(
+            f"HTTP ingestion: {len(taps)} taps in {len(latencies)} batches in {elapsed:.2f} s "
+            f"= {http_rate:,.0f} taps/s (batch latency p50 {statistics.median(latencies) * 1000:.0f} ms, "
+            f"p95 {p95 * 1000:.0f} ms; {args.workers} worker(s), {args.concurrency} in flight)"
+        )
+        print(f"asyncpg COPY:   {copied} rows in {copy_s:.2f} s = {copy_rate:,.0f} rows/s")
+        print(f"ratio HTTP/COPY: {http_rate / copy_rate:.3f} (target >= 0.2)")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if args.keep:
+            print(f"kept database {name}")
+        else:
+            await drop_database(args.pg, name)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

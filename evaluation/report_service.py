@@ -1,0 +1,195 @@
+"""A game's evaluation report from the database (the statistics are in :mod:`evaluation.reports`).
+
+**The game area** (the uptake denominator) is a set of local authority districts (LADs), and
+its residents are the population denominators of every imported small area in them:
+
+* the districts an organiser set (``PUT /admin/games/{slug}/evaluation/area``), or else
+* automatically, the districts where at least 10% of the game's players with a known
+  neighbourhood live (always at least the most common one). A game runs in a town, so its
+  players cluster in one or two districts; the 10% threshold keeps a few players from
+  neighbouring districts from adding those districts' whole populations to the denominator.
+
+Players living elsewhere count in the ``other`` group for uptake (not in any quintile's rate).
+Checkpoint locations are not used: without area boundaries they cannot be placed in an LSOA.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evaluation import repository as repo
+from evaluation.imd_import import quintile_from_decile
+from evaluation.reports import CSV_COLUMNS, Participant, WaveAnswers, build_report
+from evaluation.reports import report_to_csv_rows as _csv_rows
+from evaluation.surveys import WAVES
+from game.models import Game
+from taptrail import __version__
+from taptrail.db import utcnow
+from taptrail.errors import Invalid
+
+__all__ = [
+    "AREA_MIN_SHARE",
+    "GameArea",
+    "build_game_report",
+    "game_area",
+    "report_csv",
+    "set_game_area",
+]
+
+AREA_MIN_SHARE: Final = 0.10
+
+
+@dataclass
+class GameArea:
+    lad_codes: list[str]
+    lad_names: dict[str, str | None]
+    method: str  # "organiser" | "automatic" | "none"
+    players_by_lad: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        if self.method == "organiser":
+            how = "the local authority districts the organiser set"
+        elif self.method == "automatic":
+            how = (
+                "the local authority districts where at least "
+                f"{AREA_MIN_SHARE:.0%} of players with a known neighbourhood live"
+            )
+        else:
+            how = "no area: no player has a neighbourhood in the imported deprivation data"
+        return {
+            "method": self.method,
+            "definition": how,
+            "districts": [
+                {"code": code, "name": self.lad_names.get(code)} for code in self.lad_codes
+            ],
+        }
+
+
+async def game_area(session: AsyncSession, game_id: int) -> GameArea:
+    chosen = await repo.area_lads_set(session, game_id)
+    per_lad = await repo.players_per_lad(session, game_id)
+    counts = {code: n for code, _name, n in per_lad}
+    if chosen:
+        names = await repo.known_lads(session, chosen)
+        return GameArea(chosen, names, "organiser", counts)
+    if not per_lad:
+        return GameArea([], {}, "none", counts)
+    known = sum(counts.values())
+    codes = [code for code, _n, n in per_lad if n >= AREA_MIN_SHARE * known] or [per_lad[0][0]]
+    names = {code: name for code, name, _n in per_lad}
+    return GameArea(sorted(codes), {c: names.get(c) for c in codes}, "automatic", counts)
+
+
+async def set_game_area(
+    session: AsyncSession, game: Game, lad_codes: list[str]
+) -> GameArea:
+    """Set (or with an empty list, clear) the districts of a game's area."""
+    codes = sorted({c.strip().upper() for c in lad_codes if c.strip()})
+    known = await repo.known_lads(session, codes)
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise Invalid(
+            "no imported deprivation data for district(s) " + ", ".join(unknown),
+            fields=[{"field": "lad_codes", "message": "unknown district code"}],
+        )
+    await repo.replace_area_lads(session, game.id, codes)
+    return await game_area(session, game.id)
+
+
+async def build_game_report(
+    session: AsyncSession, game: Game, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The disclosure-controlled evaluation report of a game (JSON-ready)."""
+    area = await game_area(session, game.id)
+    in_area_lads = set(area.lad_codes)
+
+    residents: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    areas = 0
+    without_population = 0
+    for nation, decile, people, count, missing in await repo.residents_by_decile(
+        session, area.lad_codes
+    ):
+        residents[nation][quintile_from_decile(decile)] += people
+        areas += count
+        without_population += missing
+
+    waves: dict[int, dict[int, WaveAnswers]] = defaultdict(dict)
+    for player_id, wave, activity, belonging, *nature in await repo.report_responses(
+        session, game.id
+    ):
+        waves[player_id][wave] = WaveAnswers(
+            activity_days=activity, belonging=belonging, nature=tuple(nature)
+        )
+
+    participants = [
+        Participant(
+            player_id=player_id,
+            imd_quintile=quintile_from_decile(decile) if decile is not None else None,
+            nation=nation if decile is not None else None,
+            waves=waves.get(player_id, {}),
+            in_area=lad is not None and lad in in_area_lads,
+        )
+        for player_id, decile, nation, lad in await repo.report_players(session, game.id)
+    ]
+    report = build_report(participants, {n: dict(q) for n, q in residents.items()})
+    responses = await repo.response_counts(session, game.id)
+    area_info = area.describe()
+    area_info["small_areas"] = areas
+    area_info["small_areas_without_population"] = without_population
+    report_head: dict[str, Any] = {
+        "game": {
+            "slug": game.slug,
+            "name": game.name,
+            "starts_at": game.starts_at.isoformat(),
+            "ends_at": game.ends_at.isoformat(),
+        },
+        "generated_at": (now or utcnow()).isoformat(timespec="seconds"),
+        "software_version": __version__,
+        "area": area_info,
+        "survey_responses": {
+            f"wave_{n}": {"title": WAVES[n].title, "responses": responses.get(n, 0)}
+            for n in WAVES
+        },
+    }
+    return {**report_head, **report}
+
+
+def report_csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    head = [
+        {
+            "nation": "",
+            "section": "game",
+            "comparison": "",
+            "group": "total",
+            "metric": key,
+            "value": value,
+        }
+        for key, value in (
+            ("slug", report["game"]["slug"]),
+            ("name", report["game"]["name"]),
+            ("generated_at", report["generated_at"]),
+            ("area", ";".join(d["code"] for d in report["area"]["districts"])),
+            *(
+                (f"responses_{wave}", block["responses"])
+                for wave, block in report["survey_responses"].items()
+            ),
+        )
+    ]
+    return head + _csv_rows(report)
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """The report as CSV text (``"*"`` = suppressed, empty = not applicable)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), lineterminator="\r\n")
+    writer.writeheader()
+    for row in report_csv_rows(report):
+        writer.writerow(row)
+    return buffer.getvalue()

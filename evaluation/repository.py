@@ -1,0 +1,423 @@
+"""SQL of the evaluation domain: reference-data upserts, lookups, surveys, report and export
+queries. Nothing here commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evaluation.models import (
+    EvaluationArea,
+    EvaluationProject,
+    LsoaArea,
+    PostcodeLookup,
+    SurveyResponse,
+    SurveyWave,
+)
+from game.models import HolderDay, HolderTotal, Team
+from people.models import Player
+
+#: Bind parameters per statement stay under both drivers' limit (asyncpg and SQLite: 32,767).
+MAX_PARAMETERS = 30_000
+
+
+def dialect_name(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def rows_per_statement(columns: int, wanted: int) -> int:
+    return max(1, min(wanted, MAX_PARAMETERS // max(columns, 1)))
+
+
+async def _upsert(
+    session: AsyncSession,
+    table: Any,
+    rows: Sequence[Mapping[str, Any]],
+    key: Sequence[str],
+    *,
+    per_statement: int,
+) -> None:
+    """INSERT ... ON CONFLICT (key) DO UPDATE every other column, in multi-row statements."""
+    if not rows:
+        return
+    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    columns = list(rows[0].keys())
+    step = rows_per_statement(len(columns), per_statement)
+    for start in range(0, len(rows), step):
+        stmt = insert(table).values(list(rows[start : start + step]))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(key),
+            set_={c: stmt.excluded[c] for c in columns if c not in key},
+        )
+        await session.execute(stmt)
+
+
+# ------------------------------------------------------------------------------ reference data
+
+
+async def upsert_lsoa_areas(
+    session: AsyncSession, rows: Sequence[Mapping[str, Any]], *, per_statement: int = 5000
+) -> None:
+    await _upsert(session, LsoaArea.__table__, rows, ["code"], per_statement=per_statement)
+
+
+async def upsert_postcodes(
+    session: AsyncSession, rows: Sequence[Mapping[str, Any]], *, per_statement: int = 5000
+) -> None:
+    await _upsert(session, PostcodeLookup.__table__, rows, ["pcds"], per_statement=per_statement)
+
+
+async def delete_other_editions(session: AsyncSession, nation: str, edition: str) -> int:
+    result = await session.execute(
+        delete(LsoaArea).where(LsoaArea.nation == nation, LsoaArea.edition != edition)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def imd_editions(session: AsyncSession) -> dict[str, str]:
+    """nation -> the edition of its imported deprivation data."""
+    rows = await session.execute(select(LsoaArea.nation, func.max(LsoaArea.edition)).group_by(
+        LsoaArea.nation
+    ))
+    return {nation: edition for nation, edition in rows}
+
+
+async def reference_counts(session: AsyncSession) -> dict[str, int]:
+    areas = await session.scalar(select(func.count()).select_from(LsoaArea))
+    postcodes = await session.scalar(select(func.count()).select_from(PostcodeLookup))
+    return {"lsoa_areas": int(areas or 0), "postcodes": int(postcodes or 0)}
+
+
+async def deprivation_of_postcode(
+    session: AsyncSession, pcds: str
+) -> tuple[str, int, str] | None:
+    """(LSOA code, IMD decile, nation) of a postcode in pcds form, terminated ones included."""
+    row = (
+        await session.execute(
+            select(LsoaArea.code, LsoaArea.imd_decile, LsoaArea.nation)
+            .join(PostcodeLookup, PostcodeLookup.lsoa_code == LsoaArea.code)
+            .where(PostcodeLookup.pcds == pcds)
+        )
+    ).first()
+    return None if row is None else (row[0], int(row[1]), row[2])
+
+
+# ------------------------------------------------------------------------------ surveys
+
+
+async def wave_states(session: AsyncSession, game_id: int) -> dict[int, SurveyWave]:
+    rows = await session.scalars(select(SurveyWave).where(SurveyWave.game_id == game_id))
+    return {w.wave: w for w in rows}
+
+
+async def wave_state(session: AsyncSession, game_id: int, wave: int) -> SurveyWave | None:
+    return await session.get(SurveyWave, (game_id, wave))
+
+
+async def wave_state_for_update(
+    session: AsyncSession, game_id: int, wave: int
+) -> SurveyWave | None:
+    return await session.scalar(
+        select(SurveyWave)
+        .where(SurveyWave.game_id == game_id, SurveyWave.wave == wave)
+        .with_for_update()
+    )
+
+
+async def response_counts(session: AsyncSession, game_id: int) -> dict[int, int]:
+    rows = await session.execute(
+        select(SurveyResponse.wave, func.count())
+        .where(SurveyResponse.game_id == game_id)
+        .group_by(SurveyResponse.wave)
+    )
+    return {int(w): int(n) for w, n in rows}
+
+
+async def response_of(
+    session: AsyncSession, game_id: int, player_id: int, wave: int
+) -> SurveyResponse | None:
+    return await session.scalar(
+        select(SurveyResponse).where(
+            SurveyResponse.game_id == game_id,
+            SurveyResponse.player_id == player_id,
+            SurveyResponse.wave == wave,
+        )
+    )
+
+
+async def upsert_response(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    """One answer set per player per wave: a resubmission replaces every item."""
+    await _upsert(
+        session,
+        SurveyResponse.__table__,
+        [values],
+        ["game_id", "player_id", "wave"],
+        per_statement=1,
+    )
+
+
+async def delete_responses_of_player(session: AsyncSession, player_id: int) -> int:
+    result = await session.execute(
+        delete(SurveyResponse).where(SurveyResponse.player_id == player_id)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def player(session: AsyncSession, player_id: int) -> Player | None:
+    return await session.get(Player, player_id)
+
+
+# ------------------------------------------------------------------------------ report inputs
+
+
+async def area_lads_set(session: AsyncSession, game_id: int) -> list[str]:
+    rows = await session.scalars(
+        select(EvaluationArea.lad_code)
+        .where(EvaluationArea.game_id == game_id)
+        .order_by(EvaluationArea.lad_code)
+    )
+    return list(rows)
+
+
+async def replace_area_lads(session: AsyncSession, game_id: int, lad_codes: Iterable[str]) -> None:
+    await session.execute(delete(EvaluationArea).where(EvaluationArea.game_id == game_id))
+    session.add_all(EvaluationArea(game_id=game_id, lad_code=code) for code in lad_codes)
+    await session.flush()
+
+
+async def known_lads(session: AsyncSession, lad_codes: Sequence[str]) -> dict[str, str | None]:
+    """The given district codes that have imported areas, with their names."""
+    if not lad_codes:
+        return {}
+    rows = await session.execute(
+        select(LsoaArea.lad_code, func.max(LsoaArea.lad_name))
+        .where(LsoaArea.lad_code.in_(list(lad_codes)))
+        .group_by(LsoaArea.lad_code)
+    )
+    return {code: name for code, name in rows}
+
+
+async def players_per_lad(session: AsyncSession, game_id: int) -> list[tuple[str, str | None, int]]:
+    """(district code, name, current players living there), most players first."""
+    rows = await session.execute(
+        select(LsoaArea.lad_code, func.max(LsoaArea.lad_name), func.count(Player.id))
+        .join(LsoaArea, LsoaArea.code == Player.lsoa_code)
+        .where(
+            Player.game_id == game_id,
+            Player.erased_at.is_(None),
+            LsoaArea.lad_code.is_not(None),
+        )
+        .group_by(LsoaArea.lad_code)
+        .order_by(func.count(Player.id).desc(), LsoaArea.lad_code)
+    )
+    return [(str(code), name, int(n)) for code, name, n in rows]
+
+
+async def residents_by_decile(
+    session: AsyncSession, lad_codes: Sequence[str]
+) -> list[tuple[str, int, int, int, int]]:
+    """(nation, decile, residents, areas, areas without a population) for the districts."""
+    if not lad_codes:
+        return []
+    rows = await session.execute(
+        select(
+            LsoaArea.nation,
+            LsoaArea.imd_decile,
+            func.coalesce(func.sum(LsoaArea.population), 0),
+            func.count(),
+            func.count() - func.count(LsoaArea.population),
+        )
+        .where(LsoaArea.lad_code.in_(list(lad_codes)))
+        .group_by(LsoaArea.nation, LsoaArea.imd_decile)
+    )
+    return [(n, int(d), int(r), int(a), int(m)) for n, d, r, a, m in rows]
+
+
+async def report_players(session: AsyncSession, game_id: int) -> list[tuple[Any, ...]]:
+    """(player id, decile, nation, district of their LSOA) of current players."""
+    rows = await session.execute(
+        select(Player.id, Player.imd_decile, Player.imd_nation, LsoaArea.lad_code)
+        .outerjoin(LsoaArea, LsoaArea.code == Player.lsoa_code)
+        .where(Player.game_id == game_id, Player.erased_at.is_(None))
+    )
+    return [tuple(r) for r in rows]
+
+
+RESPONSE_ITEMS = (
+    SurveyResponse.activity_days,
+    SurveyResponse.belonging,
+    SurveyResponse.nature_beauty,
+    SurveyResponse.nature_respect,
+    SurveyResponse.nature_happy,
+    SurveyResponse.nature_important,
+    SurveyResponse.nature_amazing,
+    SurveyResponse.nature_part,
+)
+
+
+async def report_responses(session: AsyncSession, game_id: int) -> list[tuple[Any, ...]]:
+    """(player id, wave, activity, belonging, six nature items) for the game."""
+    rows = await session.execute(
+        select(SurveyResponse.player_id, SurveyResponse.wave, *RESPONSE_ITEMS).where(
+            SurveyResponse.game_id == game_id
+        )
+    )
+    return [tuple(r) for r in rows]
+
+
+# ------------------------------------------------------------------------------ projects
+
+
+async def projects_of(session: AsyncSession, game_id: int) -> Sequence[EvaluationProject]:
+    return (
+        await session.scalars(
+            select(EvaluationProject)
+            .where(EvaluationProject.game_id == game_id)
+            .order_by(EvaluationProject.created_at, EvaluationProject.id)
+        )
+    ).all()
+
+
+async def project_by_name(
+    session: AsyncSession, game_id: int, name: str
+) -> EvaluationProject | None:
+    return await session.scalar(
+        select(EvaluationProject).where(
+            EvaluationProject.game_id == game_id, EvaluationProject.name == name
+        )
+    )
+
+
+async def set_project_k(session: AsyncSession, project_id: int, k: int) -> None:
+    await session.execute(
+        update(EvaluationProject).where(EvaluationProject.id == project_id).values(k=k)
+    )
+
+
+# ------------------------------------------------------------------------------ exports
+
+_TEAM_KIND = func.coalesce(Team.kind, "none").label("team_kind")
+
+
+def _current_players(game_id: int) -> ColumnElement[bool]:
+    return and_(Player.game_id == game_id, Player.erased_at.is_(None))
+
+
+async def quasi_identifier_counts(
+    session: AsyncSession, game_id: int
+) -> list[tuple[str | None, str | None, int | None, str | None, str, int]]:
+    """(age band, gender, decile, nation, team kind, players) over current players."""
+    rows = await session.execute(
+        select(
+            Player.age_band,
+            Player.gender,
+            Player.imd_decile,
+            Player.imd_nation,
+            _TEAM_KIND,
+            func.count(),
+        )
+        .outerjoin(Team, Team.id == Player.team_id)
+        .where(_current_players(game_id))
+        .group_by(Player.age_band, Player.gender, Player.imd_decile, Player.imd_nation, _TEAM_KIND)
+    )
+    return [(a, g, d, n, str(t), int(c)) for a, g, d, n, t, c in rows]
+
+
+def _qi_columns() -> tuple[Any, ...]:
+    return (Player.age_band, Player.gender, Player.imd_decile, Player.imd_nation, _TEAM_KIND)
+
+
+def export_players_query(game_id: int) -> Select[Any]:
+    active_days = (
+        select(func.count())
+        .where(
+            HolderDay.game_id == game_id,
+            HolderDay.holder_id == Player.holder_id,
+            HolderDay.taps > 0,
+        )
+        .correlate(Player)
+        .scalar_subquery()
+    )
+    waves = (
+        select(func.count())
+        .where(SurveyResponse.game_id == game_id, SurveyResponse.player_id == Player.id)
+        .correlate(Player)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Player.id,
+            *_qi_columns(),
+            func.coalesce(HolderTotal.taps, 0),
+            func.coalesce(HolderTotal.legs, 0),
+            func.coalesce(HolderTotal.points, 0),
+            func.coalesce(HolderTotal.distance_m, 0.0),
+            active_days,
+            waves,
+        )
+        .outerjoin(Team, Team.id == Player.team_id)
+        .outerjoin(
+            HolderTotal,
+            and_(HolderTotal.game_id == game_id, HolderTotal.holder_id == Player.holder_id),
+        )
+        .where(_current_players(game_id))
+        .order_by(Player.id)
+    )
+
+
+def export_daily_query(game_id: int) -> Select[Any]:
+    return (
+        select(
+            Player.id,
+            *_qi_columns(),
+            HolderDay.local_date,
+            HolderDay.taps,
+            HolderDay.legs,
+            HolderDay.points,
+            HolderDay.distance_m,
+        )
+        .join(Player, and_(Player.holder_id == HolderDay.holder_id, _current_players(game_id)))
+        .outerjoin(Team, Team.id == Player.team_id)
+        .where(HolderDay.game_id == game_id)
+        .order_by(HolderDay.holder_id, HolderDay.local_date)
+    )
+
+
+def export_surveys_query(game_id: int) -> Select[Any]:
+    return (
+        select(
+            Player.id,
+            *_qi_columns(),
+            SurveyResponse.wave,
+            SurveyResponse.answered_by,
+            SurveyResponse.answered_on,
+            *RESPONSE_ITEMS,
+            SurveyResponse.declined,
+        )
+        .join(Player, and_(Player.id == SurveyResponse.player_id, _current_players(game_id)))
+        .outerjoin(Team, Team.id == Player.team_id)
+        .where(SurveyResponse.game_id == game_id)
+        .order_by(SurveyResponse.player_id, SurveyResponse.wave)
+    )
+
+
+async def mark_wave(
+    session: AsyncSession, game_id: int, wave: int, *, is_open: bool, at: datetime
+) -> SurveyWave:
+    state = await wave_state_for_update(session, game_id, wave)
+    if state is None:
+        state = SurveyWave(game_id=game_id, wave=wave, is_open=False)
+        session.add(state)
+    state.is_open = is_open
+    if is_open:
+        state.opened_at = at
+        state.closed_at = None
+    else:
+        state.closed_at = at
+    await session.flush()
+    return state

@@ -1,0 +1,33 @@
+"""Rebuilding a game's boards from the database, from the command line or a server."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from game.models import Game
+from leaderboard.db_sync import load_snapshot
+from leaderboard.runtime import LeaderboardRuntime
+from taptrail.db import make_engine, make_sessionmaker
+from taptrail.settings import Settings
+
+
+async def rebuild_from_settings(settings: Settings, slug: str) -> int:
+    """Builds every board of ``slug`` into new keys and swaps them in; returns the version.
+
+    With the in-process default there is nothing shared to rebuild: a server rebuilds its
+    own boards when it starts.
+    """
+    if settings.redis_url is None:
+        return 0
+    engine = make_engine(settings.database_url)
+    runtime = LeaderboardRuntime(settings.redis_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            game_id = await session.scalar(select(Game.id).where(Game.slug == slug))
+            if game_id is None:
+                raise LookupError(f"no game '{slug}'")
+            snapshot = await load_snapshot(session, game_id)
+        return await runtime.publish_snapshot(slug, snapshot)
+    finally:
+        await runtime.stop()
+        await engine.dispose()
