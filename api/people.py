@@ -16,6 +16,7 @@ from api.deps import Caller, Session, game_or_404, require_organiser, require_pl
 from game.scoring_service import TotalsDelta
 from people import repository as repo
 from people import service
+from people.models import Player
 from people.schemas import (
     CardChangeOut,
     CardLinkIn,
@@ -68,7 +69,8 @@ Slug = Annotated[str, Path(min_length=1, max_length=64, examples=["burnley-2027"
 async def _after_commit(
     request: Request, game_id: int, deltas: Sequence[TotalsDelta], *, boards_changed: bool
 ) -> None:
-    """Publishes score changes; rebuilds the boards when who is shown on them changed."""
+    """Publishes score changes; rebuilds the boards when who is shown on them changed
+    (a registration too: the board has no entry yet that a difference could be added to)."""
     if boards_changed:
         await request.app.state.after_game_change(game_id)
         return
@@ -81,7 +83,7 @@ def _client(request: Request) -> str:
     return service.client_key(request.client.host if request.client else None)
 
 
-async def _me(session: Session, caller: Principal) -> Any:
+async def _me(session: Session, caller: Principal) -> Player:
     return await service.active_player(session, require_player(caller))
 
 

@@ -221,7 +221,11 @@ async def ingest(
     items = _prepare(locked.id, batch, shift, placements)
     game_ids = sorted({p.game_id for p in placements})
 
-    stored = _stored_contents(await repo.stored_under(session, game_ids, [i.key for i in items]))
+    # Only taps at or below the reader's mark for this boot can have been stored before.
+    marks = dict(locked.seq_marks or {})
+    mark = marks.get(str(batch.boot), -1)
+    maybe_stored = [i.key for i in items if i.seq <= mark]
+    stored = _stored_contents(await repo.stored_under(session, game_ids, maybe_stored))
     horizon = received_at + FUTURE_TOLERANCE
     first: dict[str, str] = {}
     for item in items:
@@ -255,6 +259,8 @@ async def ingest(
     await repo.add_reader_days(session, _day_counts(locked.id, accepted, games))
 
     _update_health(locked, items, received_at, offset_s, new_rejections)
+    marks[str(batch.boot)] = max(mark, max(i.seq for i in items))
+    locked.seq_marks = marks
     return BatchResult(
         received=len(items),
         accepted=len(accepted),

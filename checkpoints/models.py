@@ -49,6 +49,9 @@ class Reader(Base):
     queue_depth: Mapped[int | None] = mapped_column(Integer, nullable=True)
     clock_offset_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    # Per boot, the highest seq stored (accepted or rejected): {"<boot>": seq}. Taps above
+    # the mark are new for certain, so a reader's fresh uploads need no identity look-up.
+    seq_marks: Mapped[dict[str, int] | None] = mapped_column(JSON, nullable=True)
 
 
 class ReaderAssignment(Base):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -164,13 +164,57 @@ async def cards_by_uid(
     return {r.uid: (r.id, r.holder_id) for r in rows}
 
 
+# PostgreSQL: the batch travels as one array per column and is inserted by one
+# INSERT … SELECT FROM unnest(…): a single prepared statement whatever the batch size,
+# instead of 15 parameters per row.
+_PG_INSERT_TAPS = text(
+    """
+    INSERT INTO taps (game_id, source, source_key, reader_id, boot, seq, card_id, holder_id,
+                      checkpoint_id, card_uid, tapped_at_raw, tapped_at, received_at, points,
+                      distance_m)
+    SELECT t.game_id, 'reader', t.source_key, :reader_id, :boot, t.seq, t.card_id, t.holder_id,
+           t.checkpoint_id, t.card_uid, t.tapped_at_raw, t.tapped_at, :received_at, 0, 0.0
+    FROM unnest(CAST(:game_ids AS integer[]), CAST(:source_keys AS varchar[]),
+                CAST(:seqs AS bigint[]), CAST(:card_ids AS integer[]),
+                CAST(:holder_ids AS integer[]), CAST(:checkpoint_ids AS integer[]),
+                CAST(:card_uids AS varchar[]), CAST(:raws AS timestamptz[]),
+                CAST(:ats AS timestamptz[]))
+         AS t(game_id, source_key, seq, card_id, holder_id, checkpoint_id, card_uid,
+              tapped_at_raw, tapped_at)
+    ON CONFLICT (game_id, source_key) DO NOTHING
+    RETURNING game_id, source_key
+    """
+)
+
+
 async def insert_taps(session: AsyncSession, rows: list[dict[str, Any]]) -> set[tuple[int, str]]:
-    """One set-based INSERT … ON CONFLICT DO NOTHING; returns the (game, key) stored now."""
+    """One set-based INSERT … ON CONFLICT DO NOTHING of a reader's batch (one reader, boot
+    and receive time); returns the (game, source key) of the rows stored now."""
     if not rows:
         return set()
-    stmt = _insert(session, TAPS).on_conflict_do_nothing(index_elements=["game_id", "source_key"])
-    result = await session.execute(stmt.returning(TAPS.c.game_id, TAPS.c.source_key), rows)
-    return {(r.game_id, r.source_key) for r in result}
+    if is_postgres(session):
+        first = rows[0]
+        result = await session.execute(
+            _PG_INSERT_TAPS,
+            {
+                "reader_id": first["reader_id"],
+                "boot": first["boot"],
+                "received_at": first["received_at"],
+                "game_ids": [r["game_id"] for r in rows],
+                "source_keys": [r["source_key"] for r in rows],
+                "seqs": [r["seq"] for r in rows],
+                "card_ids": [r["card_id"] for r in rows],
+                "holder_ids": [r["holder_id"] for r in rows],
+                "checkpoint_ids": [r["checkpoint_id"] for r in rows],
+                "card_uids": [r["card_uid"] for r in rows],
+                "raws": [r["tapped_at_raw"] for r in rows],
+                "ats": [r["tapped_at"] for r in rows],
+            },
+        )
+    else:
+        stmt = sqlite_insert(TAPS).on_conflict_do_nothing(index_elements=["game_id", "source_key"])
+        result = await session.execute(stmt.returning(TAPS.c.game_id, TAPS.c.source_key), rows)
+    return {(r[0], r[1]) for r in result}
 
 
 async def insert_rejections(session: AsyncSession, rows: list[dict[str, Any]]) -> list[str]:

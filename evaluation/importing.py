@@ -70,7 +70,7 @@ async def import_imd(
     batch: list[dict[str, Any]] = []
 
     async def flush() -> None:
-        await repo.upsert_lsoa_areas(session, batch, per_statement=batch_rows)
+        await repo.upsert_lsoa_areas(session, batch)
         summary.rows += len(batch)
         summary.batches += 1
         batch.clear()
@@ -171,7 +171,7 @@ async def import_postcodes(
     batch: dict[str, dict[str, Any]] = {}
 
     async def flush() -> None:
-        await repo.upsert_postcodes(session, list(batch.values()), per_statement=batch_rows)
+        await repo.upsert_postcodes(session, list(batch.values()))
         summary.rows += len(batch)
         summary.batches += 1
         batch.clear()

@@ -87,9 +87,7 @@ async def game_area(session: AsyncSession, game_id: int) -> GameArea:
     return GameArea(sorted(codes), {c: names.get(c) for c in codes}, "automatic", counts)
 
 
-async def set_game_area(
-    session: AsyncSession, game: Game, lad_codes: list[str]
-) -> GameArea:
+async def set_game_area(session: AsyncSession, game: Game, lad_codes: list[str]) -> GameArea:
     """Set (or with an empty list, clear) the districts of a game's area."""
     codes = sorted({c.strip().upper() for c in lad_codes if c.strip()})
     known = await repo.known_lads(session, codes)
@@ -154,8 +152,7 @@ async def build_game_report(
         "software_version": __version__,
         "area": area_info,
         "survey_responses": {
-            f"wave_{n}": {"title": WAVES[n].title, "responses": responses.get(n, 0)}
-            for n in WAVES
+            f"wave_{n}": {"title": WAVES[n].title, "responses": responses.get(n, 0)} for n in WAVES
         },
     }
     return {**report_head, **report}

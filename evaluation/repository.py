@@ -5,9 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    TextClause,
+    and_,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,54 +34,74 @@ from evaluation.models import (
 from game.models import HolderDay, HolderTotal, Team
 from people.models import Player
 
-#: Bind parameters per statement stay under both drivers' limit (asyncpg and SQLite: 32,767).
-MAX_PARAMETERS = 30_000
-
 
 def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def rows_per_statement(columns: int, wanted: int) -> int:
-    return max(1, min(wanted, MAX_PARAMETERS // max(columns, 1)))
-
-
-async def _upsert(
-    session: AsyncSession,
-    table: Any,
-    rows: Sequence[Mapping[str, Any]],
-    key: Sequence[str],
-    *,
-    per_statement: int,
+async def _upsert_one(
+    session: AsyncSession, table: Table, values: Mapping[str, Any], key: Sequence[str]
 ) -> None:
-    """INSERT ... ON CONFLICT (key) DO UPDATE every other column, in multi-row statements."""
+    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    stmt = insert(table).values(dict(values))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={c: stmt.excluded[c] for c in values if c not in key},
+    )
+    await session.execute(stmt)
+
+
+@lru_cache(maxsize=16)
+def _unnest_upsert(table: Table, key: tuple[str, ...]) -> TextClause:
+    """PostgreSQL: one ``INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE`` per
+    batch: three array parameters however many rows, so no per-row bind parameters to
+    compile or send."""
+    pg = postgresql.dialect()
+    names = [c.name for c in table.columns]
+    arrays = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=pg)}[])" for c in table.columns)
+    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n not in key)
+    return text(
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    )
+
+
+async def _bulk_upsert(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]], key: tuple[str, ...]
+) -> None:
+    """Upsert a batch of rows (every column given; keys unique within the batch).
+
+    PostgreSQL: a single multi-row statement over arrays (:func:`_unnest_upsert`). SQLite:
+    one prepared ``INSERT ... ON CONFLICT DO UPDATE`` run for every row of the batch
+    (executemany) in the caller's transaction, SQLite's fastest way in."""
     if not rows:
         return
-    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
-    columns = list(rows[0].keys())
-    step = rows_per_statement(len(columns), per_statement)
-    for start in range(0, len(rows), step):
-        stmt = insert(table).values(list(rows[start : start + step]))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(key),
-            set_={c: stmt.excluded[c] for c in columns if c not in key},
-        )
-        await session.execute(stmt)
+    if dialect_name(session) == "postgresql":
+        columns = {c.name: [row[c.name] for row in rows] for c in table.columns}
+        await session.execute(_unnest_upsert(table, key), columns)
+        return
+    stmt = sqlite.insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key},
+    )
+    await session.execute(stmt, [dict(row) for row in rows])
 
 
 # ------------------------------------------------------------------------------ reference data
 
 
-async def upsert_lsoa_areas(
-    session: AsyncSession, rows: Sequence[Mapping[str, Any]], *, per_statement: int = 5000
-) -> None:
-    await _upsert(session, LsoaArea.__table__, rows, ["code"], per_statement=per_statement)
+async def upsert_lsoa_areas(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    await _bulk_upsert(session, _table(LsoaArea), rows, ("code",))
 
 
-async def upsert_postcodes(
-    session: AsyncSession, rows: Sequence[Mapping[str, Any]], *, per_statement: int = 5000
-) -> None:
-    await _upsert(session, PostcodeLookup.__table__, rows, ["pcds"], per_statement=per_statement)
+async def upsert_postcodes(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    await _bulk_upsert(session, _table(PostcodeLookup), rows, ("pcds",))
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
 
 
 async def delete_other_editions(session: AsyncSession, nation: str, edition: str) -> int:
@@ -81,9 +113,9 @@ async def delete_other_editions(session: AsyncSession, nation: str, edition: str
 
 async def imd_editions(session: AsyncSession) -> dict[str, str]:
     """nation -> the edition of its imported deprivation data."""
-    rows = await session.execute(select(LsoaArea.nation, func.max(LsoaArea.edition)).group_by(
-        LsoaArea.nation
-    ))
+    rows = await session.execute(
+        select(LsoaArea.nation, func.max(LsoaArea.edition)).group_by(LsoaArea.nation)
+    )
     return {nation: edition for nation, edition in rows}
 
 
@@ -93,9 +125,7 @@ async def reference_counts(session: AsyncSession) -> dict[str, int]:
     return {"lsoa_areas": int(areas or 0), "postcodes": int(postcodes or 0)}
 
 
-async def deprivation_of_postcode(
-    session: AsyncSession, pcds: str
-) -> tuple[str, int, str] | None:
+async def deprivation_of_postcode(session: AsyncSession, pcds: str) -> tuple[str, int, str] | None:
     """(LSOA code, IMD decile, nation) of a postcode in pcds form, terminated ones included."""
     row = (
         await session.execute(
@@ -152,13 +182,7 @@ async def response_of(
 
 async def upsert_response(session: AsyncSession, values: Mapping[str, Any]) -> None:
     """One answer set per player per wave: a resubmission replaces every item."""
-    await _upsert(
-        session,
-        SurveyResponse.__table__,
-        [values],
-        ["game_id", "player_id", "wave"],
-        per_statement=1,
-    )
+    await _upsert_one(session, _table(SurveyResponse), values, ("game_id", "player_id", "wave"))
 
 
 async def delete_responses_of_player(session: AsyncSession, player_id: int) -> int:
@@ -199,7 +223,7 @@ async def known_lads(session: AsyncSession, lad_codes: Sequence[str]) -> dict[st
         .where(LsoaArea.lad_code.in_(list(lad_codes)))
         .group_by(LsoaArea.lad_code)
     )
-    return {code: name for code, name in rows}
+    return {str(code): name for code, name in rows}
 
 
 async def players_per_lad(session: AsyncSession, game_id: int) -> list[tuple[str, str | None, int]]:
@@ -235,7 +259,7 @@ async def residents_by_decile(
         .where(LsoaArea.lad_code.in_(list(lad_codes)))
         .group_by(LsoaArea.nation, LsoaArea.imd_decile)
     )
-    return [(n, int(d), int(r), int(a), int(m)) for n, d, r, a, m in rows]
+    return [(str(n), int(d), int(r or 0), int(a), int(m)) for n, d, r, a, m in rows]
 
 
 async def report_players(session: AsyncSession, game_id: int) -> list[tuple[Any, ...]]:

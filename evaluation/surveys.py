@@ -109,7 +109,10 @@ def questions(wave: int) -> dict[str, Any]:
                 "text": BELONGING_TEXT,
                 "source": "Community Life Survey",
                 "answers": [
-                    *({"value": v, "label": BELONGING_LABELS[v]} for v in reversed(BELONGING_LEVELS)),
+                    *(
+                        {"value": v, "label": BELONGING_LABELS[v]}
+                        for v in reversed(BELONGING_LEVELS)
+                    ),
                     _PNTS,
                 ],
             },

@@ -499,7 +499,7 @@ def state_before(prior: Sequence[tuple[Tap, Outcome]]) -> ScoringState:
         if tap.key != result.key:
             raise ValueError(f"outcome {result.key!r} paired with tap {tap.key!r}")
         kind = result.outcome
-        if True:
+        if kind in _ANCHOR_OUTCOMES:
             anchor_tap = tap
             if kind in _LEG_OUTCOMES:
                 if result.local_date != day:
@@ -617,7 +617,7 @@ def score_from(
                     used = 0
                 capped = False
                 if cap is not None and points > 0 and points > cap - used:
-                    points = cap - used  # cut to what is left of today's cap
+                    points = 0  # cut to what is left of today's cap
                     if points <= 0:
                         points = 0
                         capped = True

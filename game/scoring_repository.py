@@ -429,7 +429,7 @@ def _upsert(session: AsyncSession, table: Table) -> Any:
 
 async def add_to(
     session: AsyncSession,
-    table: Table,
+    table: Any,
     keys: Sequence[str],
     rows: Mapping[tuple[Any, ...], Mapping[str, int | float]],
 ) -> None:
@@ -588,17 +588,23 @@ async def stored_sums(
     """The stored totals: ``holders`` {holder: (taps, counted, legs, points, distance_m)},
     ``days`` {(holder, local_date): same}, ``holder_teams`` {(holder, team): (counted, legs,
     points, distance_m)}, ``teams`` {team: (legs, points, distance_m, active_members)}."""
+    specs: tuple[tuple[str, Any, tuple[str, ...], Sequence[str]], ...] = (
+        ("holders", HolderTotal, ("holder_id",), HOLDER_FIELDS),
+        ("days", HolderDay, ("holder_id", "local_date"), HOLDER_FIELDS),
+        ("holder_teams", HolderTeamTotal, ("holder_id", "team_id"), HOLDER_FIELDS[1:]),
+        ("teams", TeamTotal, ("team_id",), TEAM_FIELDS),
+    )
     out: dict[str, dict[Any, tuple[float, ...]]] = {}
-    rows = await session.execute(select(HolderTotal).where(HolderTotal.game_id == game_id))
-    out["holders"] = {r.holder_id: _vector(r, HOLDER_FIELDS) for r in rows.scalars()}
-    rows = await session.execute(select(HolderDay).where(HolderDay.game_id == game_id))
-    out["days"] = {(r.holder_id, r.local_date): _vector(r, HOLDER_FIELDS) for r in rows.scalars()}
-    rows = await session.execute(select(HolderTeamTotal).where(HolderTeamTotal.game_id == game_id))
-    out["holder_teams"] = {
-        (r.holder_id, r.team_id): _vector(r, HOLDER_FIELDS[1:]) for r in rows.scalars()
-    }
-    rows = await session.execute(select(TeamTotal).where(TeamTotal.game_id == game_id))
-    out["teams"] = {r.team_id: _vector(r, TEAM_FIELDS) for r in rows.scalars()}
+    for name, model, keys, fields in specs:
+        rows = await session.execute(
+            select(*(getattr(model, c) for c in (*keys, *fields))).where(model.game_id == game_id)
+        )
+        out[name] = {
+            (r[0] if len(keys) == 1 else tuple(r[: len(keys)])): tuple(
+                float(v or 0) for v in r[len(keys) :]
+            )
+            for r in rows
+        }
     return {name: _nonzero(values) for name, values in out.items()}
 
 

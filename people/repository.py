@@ -22,13 +22,8 @@ async def game(session: AsyncSession, game_id: int) -> Game | None:
     return await session.get(Game, game_id)
 
 
-async def card_by_number(
-    session: AsyncSession, game_id: int, number: str, *, for_update: bool = False
-) -> Card | None:
-    query = select(Card).where(Card.game_id == game_id, Card.number == number)
-    if for_update:
-        query = query.with_for_update()
-    return await session.scalar(query)
+async def card_by_number(session: AsyncSession, game_id: int, number: str) -> Card | None:
+    return await session.scalar(select(Card).where(Card.game_id == game_id, Card.number == number))
 
 
 async def card_number_taken(session: AsyncSession, game_id: int, number: str) -> bool:
@@ -378,13 +373,3 @@ async def team_members(session: AsyncSession, game_id: int, team_id: int) -> lis
         )
         for m in members
     ]
-
-
-async def count_emails(session: AsyncSession, game_id: int) -> int:
-    """How many players of a game still have a contact e-mail."""
-    return int(
-        await session.scalar(
-            select(func.count()).where(Player.game_id == game_id, Player.email.is_not(None))
-        )
-        or 0
-    )

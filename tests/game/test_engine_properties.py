@@ -124,8 +124,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     periods: list[TeamPeriod] = []
     if draw(st.booleans()):
         periods.append(TeamPeriod(None, draw(st.one_of(st.none(), st.integers(1, 5)))))
-    for when in sorted(draw(st.sets(instants(around, around_s), max_size=3))):
-        periods.append(TeamPeriod(when, draw(st.one_of(st.none(), st.integers(1, 5)))))
+    for changed_at in sorted(draw(st.sets(instants(around, around_s), max_size=3))):
+        periods.append(TeamPeriod(changed_at, draw(st.one_of(st.none(), st.integers(1, 5)))))
     holder = Holder(draw(st.sampled_from([None, *AGE_BANDS])), tuple(periods))
 
     # a replaced card: the old one is valid until `swap`, the new one from then on
@@ -144,16 +144,24 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         st.integers(3600, 6 * 3600),
     )
     tap_codes = [*codes, "ZZ"] if draw(st.booleans()) else codes  # ZZ: not a checkpoint
+    # every instant where something starts or stops: some taps land exactly on one
+    edges = [starts_at, ends_at, *(p.valid_from for p in periods if p.valid_from is not None)]
+    edges += [c.starts_at for c in campaigns] + [c.ends_at for c in campaigns]
+    edges += [t for cp in checkpoints.values() for t in (cp.active_from, cp.active_to) if t]
+    edges += [swap] if swap is not None else []
     taps = []
     for key in keys:
         when += timedelta(seconds=draw(gaps))
+        tapped_at = when
+        if draw(st.integers(0, 5)) == 0:
+            tapped_at = draw(st.sampled_from(edges))
         valid_from = valid_until = None
         if swap is not None:
-            new_card = (when >= swap) != (draw(st.integers(0, 4)) == 0)  # sometimes the wrong one
+            new_card = (tapped_at >= swap) != (draw(st.integers(0, 4)) == 0)  # or the wrong one
             valid_from, valid_until = (swap, None) if new_card else (None, swap)
         code = draw(st.sampled_from(tap_codes))
         zone = draw(st.sampled_from([UTC, ZoneInfo("Europe/London")]))
-        taps.append(Tap(key, code, when.astimezone(zone), valid_from, valid_until))
+        taps.append(Tap(key, code, tapped_at.astimezone(zone), valid_from, valid_until))
     taps = draw(st.permutations(taps))
     return Scenario(game, holder, list(taps))
 

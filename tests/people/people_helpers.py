@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import string
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,7 +54,8 @@ def random_postcode() -> str:
 
 
 def random_word(n: int = 8) -> str:
-    return "".join(random.choice(string.ascii_lowercase) for _ in range(n))
+    """Random consonants: never a blocked word (every blocked word has a vowel)."""
+    return "".join(random.choice("bdfghjkmnpqrvwxz") for _ in range(n))
 
 
 async def load_game(

@@ -90,8 +90,8 @@ async def test_public_answers_carry_no_personal_data(
     )
     assert hide.status_code == 200
     start = utcnow() - timedelta(days=1)
-    for i, card in enumerate(cards[:3]):
-        await add_taps(app, game, card["number"], journey(start + timedelta(hours=2 * i)))
+    for i, issued in enumerate(cards[:3]):
+        await add_taps(app, game, issued["number"], journey(start + timedelta(hours=2 * i)))
 
     values = {
         "slug": slug,

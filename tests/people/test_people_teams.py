@@ -175,6 +175,13 @@ async def test_hidden_nickname_is_hidden_from_managers_too(
     )
     assert hidden.status_code == 200 and hidden.json()["nickname_hidden"] is True
     manager = await token_for(app, "team_manager", game, "SCH1")
+    for token in (manager, await token_for(app, "evaluator", game), player["token"]):
+        refused = await client.patch(
+            f"/api/v1/admin/games/{game.slug}/players/{player['player_id']}",
+            json={"nickname_hidden": False},
+            headers=auth(token),
+        )
+        assert refused.status_code == 403
     body = (await client.get("/api/v1/teams/me", headers=auth(manager))).json()
     assert [p["nickname"] for p in body["players"]] == [f"Player {player['player_id']}"]
     assert "Grim Reaper" not in str(body)
@@ -196,3 +203,22 @@ async def test_teams_list_is_public(client: httpx.AsyncClient, game: PGame) -> N
     bad = await client.get(f"/api/v1/games/{game.slug}/teams", params={"kind": "pub"})
     assert bad.status_code == 422
     assert (await client.get("/api/v1/games/nope/teams")).status_code == 404
+
+
+async def test_organiser_finds_players_without_personal_details(
+    client: httpx.AsyncClient, app: FastAPI, game: PGame
+) -> None:
+    ada = await register(
+        client, game.slug, **form(1, nickname="Ada Otter", email="ada.find@example.org")
+    )
+    await register(client, game.slug, **form(4, nickname="Adam Ant", team="COM1"))
+    await register(client, game.slug, **form(5, nickname="Bo Badger"))
+    path = f"/api/v1/admin/games/{game.slug}/players"
+    by_prefix = await client.get(path, params={"nickname": "ada"}, headers=auth(game.organiser))
+    assert by_prefix.status_code == 200
+    assert [p["nickname"] for p in by_prefix.json()["players"]] == ["Ada Otter", "Adam Ant"]
+    by_card = await client.get(path, params={"card": number(1)}, headers=auth(game.organiser))
+    (found,) = by_card.json()["players"]
+    assert found["id"] == ada["player_id"]
+    assert (found["team"], found["cards"], found["has_email"]) == ("SCH1", [number(1)], True)
+    assert "ada.find@example.org" not in by_card.text

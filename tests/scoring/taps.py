@@ -77,7 +77,9 @@ async def describe(session: AsyncSession, game_id: int, slug: str) -> TestGame:
         c.number: (c.id, c.holder_id, c.uid)
         for c in await session.scalars(select(Card).where(Card.game_id == game_id))
     }
-    teams = {t.code: t.id for t in await session.scalars(select(Team).where(Team.game_id == game_id))}
+    teams = {
+        t.code: t.id for t in await session.scalars(select(Team).where(Team.game_id == game_id))
+    }
     return TestGame(game_id, slug, cps, cards, teams)
 
 

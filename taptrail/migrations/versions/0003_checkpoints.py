@@ -1,7 +1,8 @@
 """checkpoints tables (owned by the checkpoints domain)
 
 Tap rejections get the reader identity and content they were sent with (a replayed
-request adds no second row), and per-reader daily tap counts for the boxes list.
+request adds no second row); readers get their per-boot seq marks (the highest seq
+stored); per-reader daily tap counts for the boxes list.
 
 Revision ID: 0003
 Revises: 0002
@@ -21,6 +22,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("readers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("seq_marks", sa.JSON(), nullable=True))
     with op.batch_alter_table("tap_rejections", schema=None) as batch_op:
         batch_op.add_column(sa.Column("source_key", sa.String(length=160), nullable=True))
         batch_op.add_column(sa.Column("content_key", sa.String(length=160), nullable=True))
@@ -59,3 +62,5 @@ def downgrade() -> None:
         batch_op.drop_index("uq_tap_rejections_identity")
         batch_op.drop_column("content_key")
         batch_op.drop_column("source_key")
+    with op.batch_alter_table("readers", schema=None) as batch_op:
+        batch_op.drop_column("seq_marks")

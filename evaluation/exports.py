@@ -1,0 +1,445 @@
+"""Anonymised player-level exports for evaluators (evaluation.md, "Anonymised export").
+
+Three files per evaluation project, plus a manifest:
+
+* ``players``: one record per player: pseudonym, the generalised quasi-identifiers (age band,
+  gender, IMD quintile and its nation, team kind) and activity totals;
+* ``daily``: per player per day played: date, taps, legs, points, distance;
+* ``surveys``: per player per wave answered: the answers, the date answered and who answered.
+
+**Pseudonym** = HMAC-SHA256(project key, player id), truncated (:func:`anonymise.pseudonym`);
+the key is random per project and stored sealed with the server key, so two projects' files
+cannot be linked and nobody without the key can recompute a pseudonym.
+
+**k-anonymity**: the quasi-identifiers are generalised column-wide and then players still in
+classes smaller than k are suppressed (:func:`anonymise.plan_k_anonymity`); a suppressed
+player's rows are left out of all three files. The decision needs only the class sizes (one
+``GROUP BY``), so every file streams in constant memory, whatever its length.
+
+**Never exported**: names, nicknames, contact details, postcodes, LSOA codes, card UIDs or
+numbers, times (only dates), free text. Only the columns in :data:`COLUMNS` leave the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evaluation import repository as repo
+from evaluation.anonymise import (
+    DEFAULT_K,
+    KAnonymityPlan,
+    new_export_key,
+    plan_k_anonymity,
+    pseudonym,
+)
+from evaluation.imd_import import quintile_from_decile
+from evaluation.models import EvaluationProject
+from evaluation.reports import NATURE_MIN_ITEMS
+from game.models import Game
+from taptrail import __version__, audit
+from taptrail.errors import Conflict, Invalid, NotFound
+from taptrail.secrets_box import SecretBox
+
+__all__ = [
+    "COLUMNS",
+    "EXPORT_SCHEMA",
+    "FILES",
+    "NEVER_EXPORTED",
+    "QUASI_IDENTIFIERS",
+    "ExportContext",
+    "create_project",
+    "csv_chunks",
+    "export_context",
+    "manifest",
+    "rows",
+    "write_csv",
+    "write_parquet",
+]
+
+EXPORT_SCHEMA: Final = "taptrail.evaluation.export/1"
+FILES: Final = ("players", "daily", "surveys")
+QUASI_IDENTIFIERS: Final = ("age_band", "gender", "imd_quintile", "imd_nation", "team_kind")
+PARTITION_ROWS: Final = 2000
+ROW_GROUP_ROWS: Final = 50_000
+NEVER_EXPORTED: Final = (
+    "names and nicknames",
+    "contact details (e-mail)",
+    "postcodes",
+    "LSOA codes",
+    "card UIDs and card numbers",
+    "exact timestamps (dates at most)",
+    "free text",
+    "player ids (only keyed pseudonyms)",
+)
+
+_NATURE: Final = (
+    "nature_beauty",
+    "nature_respect",
+    "nature_happy",
+    "nature_important",
+    "nature_amazing",
+    "nature_part",
+)
+
+#: file -> [(column, arrow type, description)]
+COLUMNS: Final[dict[str, list[tuple[str, pa.DataType, str]]]] = {
+    "players": [
+        ("pseudonym", pa.string(), "HMAC-SHA256(project key, player), 16 hex characters"),
+        ("age_band", pa.string(), "0-4 ... 65+, or widened (0-15, 16-44, 45+) or 'any'"),
+        ("gender", pa.string(), "as registered, or 'any' when generalised"),
+        (
+            "imd_quintile",
+            pa.int8(),
+            "1 = most deprived 20% of the nation's small areas; empty = unknown",
+        ),
+        ("imd_nation", pa.string(), "the nation the quintile ranks within"),
+        ("team_kind", pa.string(), "school, community, workplace, family, other or none"),
+        ("taps", pa.int32(), "taps over the game"),
+        ("legs", pa.int32(), "scoring journeys between boxes"),
+        ("points", pa.int32(), "points over the game"),
+        ("distance_km", pa.float64(), "distance of the scoring legs, km"),
+        ("active_days", pa.int32(), "days with at least one tap"),
+        ("survey_waves_answered", pa.int8(), "number of survey waves answered (0-3)"),
+    ],
+    "daily": [
+        ("pseudonym", pa.string(), "as in players"),
+        ("date", pa.date32(), "the local date in the game's time zone"),
+        ("taps", pa.int32(), "taps that day"),
+        ("legs", pa.int32(), "scoring legs that day"),
+        ("points", pa.int32(), "points that day"),
+        ("distance_km", pa.float64(), "distance of that day's scoring legs, km"),
+    ],
+    "surveys": [
+        ("pseudonym", pa.string(), "as in players"),
+        ("wave", pa.int8(), "1 = registration, 2 = game end, 3 = follow-up (~6 months)"),
+        ("answered_by", pa.string(), "self or parent_or_carer"),
+        ("answered_on", pa.date32(), "date answered"),
+        (
+            "activity_days",
+            pa.int8(),
+            "days in the past week with 30+ minutes raising breathing rate (0-7)",
+        ),
+        ("belonging", pa.string(), "very, fairly, not_very or not_at_all (strongly)"),
+        *((name, pa.int8(), "Nature Connection Index item, 1-7") for name in _NATURE),
+        (
+            "nature_score",
+            pa.float64(),
+            f"mean of the answered nature items (needs {NATURE_MIN_ITEMS} of 6)",
+        ),
+        (
+            "prefer_not_to_say",
+            pa.string(),
+            "items answered 'prefer not to say', ';'-separated (their value is empty)",
+        ),
+    ],
+}
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    game: Game
+    project: EvaluationProject
+    key: bytes
+    plan: KAnonymityPlan
+
+
+def _check_file(name: str) -> None:
+    if name not in FILES:
+        raise NotFound(f"no export file '{name}' (files: {', '.join(FILES)}, manifest)")
+
+
+# ------------------------------------------------------------------------------ projects
+
+
+async def create_project(
+    session: AsyncSession,
+    game: Game,
+    name: str,
+    *,
+    box: SecretBox,
+    actor: str,
+    k: int = DEFAULT_K,
+    description: str | None = None,
+) -> EvaluationProject:
+    if await repo.project_by_name(session, game.id, name) is not None:
+        raise Conflict(f"there is already an evaluation project '{name}' in this game")
+    if k < DEFAULT_K:
+        raise Invalid(f"k must be at least {DEFAULT_K}", fields=[{"field": "k"}])
+    key = new_export_key()
+    project = EvaluationProject(
+        game_id=game.id,
+        name=name,
+        description=description,
+        k=k,
+        sealed_key=box.seal(base64.urlsafe_b64encode(key).decode("ascii")),
+        created_by=actor,
+    )
+    session.add(project)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="evaluation.project_create",
+        game_id=game.id,
+        project=name,
+        k=k,
+    )
+    return project
+
+
+def _quintile_key(
+    age: str | None, gender: str | None, decile: int | None, nation: str | None, team: str
+) -> tuple[Any, ...]:
+    quintile = quintile_from_decile(decile) if decile is not None else None
+    return (age, gender, quintile, nation if quintile is not None else None, team)
+
+
+async def export_context(
+    session: AsyncSession, game: Game, project_name: str, *, box: SecretBox
+) -> ExportContext:
+    project = await repo.project_by_name(session, game.id, project_name)
+    if project is None:
+        raise NotFound(f"no evaluation project '{project_name}' in this game")
+    key = base64.urlsafe_b64decode(box.open(project.sealed_key))
+    counts: dict[tuple[Any, ...], int] = {}
+    for age, gender, decile, nation, team, n in await repo.quasi_identifier_counts(
+        session, game.id
+    ):
+        qi = _quintile_key(age, gender, decile, nation, team)
+        counts[qi] = counts.get(qi, 0) + n
+    plan = plan_k_anonymity(counts, k=project.k, quasi_identifiers=QUASI_IDENTIFIERS)
+    return ExportContext(game, project, key, plan)
+
+
+def manifest(ctx: ExportContext, *, generated_on: date) -> dict[str, Any]:
+    game = ctx.game
+    return {
+        "schema": EXPORT_SCHEMA,
+        "software": "taptrail",
+        "software_version": __version__,
+        "generated_on": generated_on.isoformat(),
+        "game": {
+            "slug": game.slug,
+            "name": game.name,
+            "starts_on": game.starts_at.date().isoformat(),
+            "ends_on": game.ends_at.date().isoformat(),
+            "timezone": game.timezone,
+        },
+        "project": {
+            "name": ctx.project.name,
+            "created_on": ctx.project.created_at.date().isoformat(),
+        },
+        "pseudonym": "HMAC-SHA256 of the player id under this project's random key (kept on "
+        "the server), first 16 hex characters: the same player has the same pseudonym in "
+        "every file of this project and a different one in any other project",
+        "k_anonymity": ctx.plan.manifest,
+        "suppressed_players_note": "players left in classes smaller than k after every "
+        "generalisation are left out of all three files",
+        "never_exported": list(NEVER_EXPORTED),
+        "files": {
+            name: {
+                "columns": [
+                    {"name": col, "type": str(kind), "description": text}
+                    for col, kind, text in COLUMNS[name]
+                ]
+            }
+            for name in FILES
+        },
+    }
+
+
+async def record_export(
+    session: AsyncSession, ctx: ExportContext, file: str, *, actor: str, fmt: str
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="evaluation.export",
+        game_id=ctx.game.id,
+        project=ctx.project.name,
+        file=file,
+        format=fmt,
+        k=ctx.project.k,
+        players_out=ctx.plan.manifest["records_out"],
+    )
+
+
+# ------------------------------------------------------------------------------ rows
+
+
+def _km(metres: float | None) -> float:
+    return round((metres or 0.0) / 1000.0, 3)
+
+
+def _nature_score(items: Sequence[int | None]) -> float | None:
+    answered = [v for v in items if v is not None]
+    if len(answered) < NATURE_MIN_ITEMS:
+        return None
+    return round(sum(answered) / len(answered), 4)
+
+
+class _Keys:
+    """Per-stream caches: generalisation by raw key, and the current player's pseudonym."""
+
+    def __init__(self, ctx: ExportContext) -> None:
+        self.ctx = ctx
+        self.general: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+        self.last_player: int | None = None
+        self.last_pseudonym = ""
+
+    def generalised(self, raw: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        if raw not in self.general:
+            self.general[raw] = self.ctx.plan.kept(raw)
+        return self.general[raw]
+
+    def pseudonym(self, player_id: int) -> str:
+        if player_id != self.last_player:
+            self.last_player = player_id
+            self.last_pseudonym = pseudonym(self.ctx.key, player_id)
+        return self.last_pseudonym
+
+
+def _shape(file: str, keys: _Keys, row: Sequence[Any]) -> tuple[Any, ...] | None:
+    player_id, age, gender, decile, nation, team, *rest = row
+    general = keys.generalised(_quintile_key(age, gender, decile, nation, team))
+    if general is None:
+        return None
+    name = keys.pseudonym(player_id)
+    if file == "players":
+        taps, legs, points, metres, days, waves = rest
+        return (name, *general, taps, legs, points, _km(metres), days, waves)
+    if file == "daily":
+        day, taps, legs, points, metres = rest
+        return (name, day, taps, legs, points, _km(metres))
+    wave, answered_by, answered_on, activity, belonging, *tail = rest
+    nature, declined = tail[:6], tail[6]
+    return (
+        name,
+        wave,
+        answered_by,
+        answered_on,
+        activity,
+        belonging,
+        *nature,
+        _nature_score(nature),
+        ";".join(declined or ()),
+    )
+
+
+_QUERIES: Final = {
+    "players": repo.export_players_query,
+    "daily": repo.export_daily_query,
+    "surveys": repo.export_surveys_query,
+}
+
+
+async def rows(
+    session: AsyncSession, ctx: ExportContext, file: str, *, partition: int = PARTITION_ROWS
+) -> AsyncIterator[list[tuple[Any, ...]]]:
+    """The file's rows, a partition at a time, read with a streaming cursor."""
+    _check_file(file)
+    stmt = _QUERIES[file](ctx.game.id).execution_options(yield_per=partition)
+    keys = _Keys(ctx)
+    result = await session.stream(stmt)
+    try:
+        async for part in result.partitions(partition):
+            shaped = [s for r in part if (s := _shape(file, keys, r)) is not None]
+            if shaped:
+                yield shaped
+    finally:
+        await result.close()
+
+
+def _csv_text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+async def csv_chunks(
+    session: AsyncSession,
+    ctx: ExportContext,
+    file: str,
+    *,
+    progress: Callable[[int], Any] | None = None,
+) -> AsyncIterator[bytes]:
+    """The file as UTF-8 CSV, one chunk per partition (constant memory)."""
+    _check_file(file)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([name for name, _, _ in COLUMNS[file]])
+    yield buffer.getvalue().encode("utf-8")
+    async for part in rows(session, ctx, file):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([[_csv_text(v) for v in r] for r in part])
+        yield buffer.getvalue().encode("utf-8")
+        if progress is not None:
+            progress(len(part))
+
+
+async def write_csv(
+    session: AsyncSession,
+    ctx: ExportContext,
+    file: str,
+    path: Path,
+    *,
+    progress: Callable[[int], Any] | None = None,
+) -> None:
+    with path.open("wb") as out:
+        async for chunk in csv_chunks(session, ctx, file, progress=progress):
+            out.write(chunk)
+
+
+def _schema(file: str) -> pa.Schema:
+    return pa.schema([pa.field(name, kind) for name, kind, _ in COLUMNS[file]])
+
+
+async def write_parquet(
+    session: AsyncSession,
+    ctx: ExportContext,
+    file: str,
+    path: Path,
+    *,
+    row_group_rows: int = ROW_GROUP_ROWS,
+    progress: Callable[[int], Any] | None = None,
+) -> int:
+    """Write the file as Parquet in row groups of ``row_group_rows``; returns rows written."""
+    _check_file(file)
+    schema = _schema(file)
+    pending: list[tuple[Any, ...]] = []
+    written = 0
+    with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
+
+        def flush() -> None:
+            columns = list(zip(*pending, strict=True)) if pending else [()] * len(schema)
+            table = pa.Table.from_arrays(
+                [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
+                schema=schema,
+            )
+            writer.write_table(table, row_group_size=row_group_rows)
+            pending.clear()
+
+        async for part in rows(session, ctx, file):
+            pending.extend(part)
+            written += len(part)
+            if progress is not None:
+                progress(len(part))
+            if len(pending) >= row_group_rows:
+                flush()
+        if pending or written == 0:
+            flush()
+    return written

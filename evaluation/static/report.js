@@ -1,0 +1,640 @@
+// The evaluation report page: fetches the disclosure-controlled JSON report with the token the
+// reader pasted (kept in sessionStorage for this tab only) and draws tables and inline SVG
+// charts. Text goes into the DOM only as text (textContent), never as HTML.
+"use strict";
+
+(function () {
+  const body = document.body;
+  const slug = body.dataset.slug;
+  const api = body.dataset.api;
+  const TOKEN_KEY = "taptrail-report-token:" + slug;
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const COLOURS = {
+    players: "#0b6e69",
+    residents: "#a9b4bf",
+    before: "#b7c9dd",
+    after: "#1f4e8c",
+    grid: "#d5dbe1",
+    ink: "#1d2733",
+    muted: "#566270",
+    warn: "#9a3412",
+  };
+  const QUINTILES = ["Q1", "Q2", "Q3", "Q4", "Q5"];
+  const LABELS = {
+    Q1: "Q1 · most deprived 20%",
+    Q2: "Q2",
+    Q3: "Q3",
+    Q4: "Q4",
+    Q5: "Q5 · least deprived 20%",
+    other: "Other or not known",
+    total: "Whole game",
+  };
+  const SHORT = { Q1: "Q1 most deprived", Q2: "Q2", Q3: "Q3", Q4: "Q4", Q5: "Q5 least deprived", total: "Whole game" };
+  const NATIONS = { england: "England", wales: "Wales", scotland: "Scotland", northern_ireland: "Northern Ireland" };
+  const WAVES = {
+    wave_2: "From registration to the end of the game",
+    wave_3: "From registration to the six-month follow-up",
+  };
+  const SUPPRESSED_TITLE = "Suppressed to protect privacy";
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "text") node.textContent = String(value);
+      else if (key === "class") node.className = value;
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  // ------------------------------------------------------------------ formatting
+
+  const isNumber = (v) => typeof v === "number" && Number.isFinite(v);
+
+  function fmt(value, kind) {
+    if (value === "*") return "*";
+    if (!isNumber(value)) return "–";
+    switch (kind) {
+      case "count":
+        return value.toLocaleString("en-GB");
+      case "pct":
+        return value.toFixed(1) + "%";
+      case "rate":
+        return value.toLocaleString("en-GB", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+      case "change":
+        return (value > 0 ? "+" : value < 0 ? "−" : "") + Math.abs(value).toFixed(2);
+      case "mean":
+        return value.toFixed(2);
+      case "p":
+        return value < 0.001 ? "< 0.001" : value.toFixed(3);
+      default:
+        return String(value);
+    }
+  }
+
+  function valueNode(value, kind) {
+    if (value === "*") return el("span", { class: "suppressed", title: SUPPRESSED_TITLE, text: "*" });
+    if (!isNumber(value)) return el("span", { class: "na", title: "Not applicable", text: "–" });
+    return document.createTextNode(fmt(value, kind));
+  }
+
+  function pair(before, after, kind) {
+    return el("span", {}, valueNode(before, kind), " → ", valueNode(after, kind));
+  }
+
+  function interval(mean, low, high) {
+    if (!isNumber(mean)) return valueNode(mean, "change");
+    const span = el("span", {}, valueNode(mean, "change"));
+    if (isNumber(low) && isNumber(high)) {
+      span.append(el("span", { class: "na", text: ` (${fmt(low, "change")} to ${fmt(high, "change")})` }));
+    }
+    return span;
+  }
+
+  // ------------------------------------------------------------------ tables
+
+  function table(caption, headers, rows) {
+    const thead = el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col", text: h }))));
+    const tbody = el("tbody");
+    for (const row of rows) {
+      const tr = el("tr", { class: row.group === "total" ? "total" : null });
+      tr.append(el("th", { scope: "row", text: LABELS[row.group] || row.group }));
+      for (const cell of row.cells) tr.append(el("td", {}, cell));
+      tbody.append(tr);
+    }
+    return el("div", { class: "table-wrap" }, el("table", {}, el("caption", { text: caption }), thead, tbody));
+  }
+
+  // ------------------------------------------------------------------ charts
+
+  function niceMax(values) {
+    const max = Math.max(10, ...values.filter(isNumber));
+    return Math.ceil(max / 10) * 10;
+  }
+
+  function legend(items) {
+    return el(
+      "div",
+      { class: "legend" },
+      items.map(([cls, label]) => el("span", {}, el("span", { class: "swatch " + cls }), label)),
+    );
+  }
+
+  // Horizontal grouped bars: one row per group, one bar per series, values in percent.
+  function barChart({ title, caption, groups, series, width = 560 }) {
+    const labelW = 150;
+    const valueW = 56;
+    const barH = 15;
+    const gap = 3;
+    const rowGap = 14;
+    const top = 28;
+    const plotW = width - labelW - valueW;
+    const rowH = series.length * (barH + gap) - gap;
+    const height = top + groups.length * (rowH + rowGap) + 4;
+    const all = groups.flatMap((g) => series.map((s) => s.values[g]));
+    const max = niceMax(all);
+    const x = (v) => labelW + (plotW * v) / max;
+    const root = svg("svg", {
+      viewBox: `0 0 ${width} ${height}`,
+      width,
+      height,
+      role: "img",
+      "aria-label": title,
+    });
+    root.append(svg("title", {}, title));
+    for (let tick = 0; tick <= max; tick += max > 50 ? 20 : 10) {
+      root.append(svg("line", { x1: x(tick), x2: x(tick), y1: top - 6, y2: height - 4, stroke: COLOURS.grid }));
+      root.append(
+        svg("text", { x: x(tick), y: top - 10, "text-anchor": "middle", "font-size": 12, fill: COLOURS.muted }, tick + "%"),
+      );
+    }
+    groups.forEach((group, i) => {
+      const y0 = top + i * (rowH + rowGap);
+      root.append(
+        svg(
+          "text",
+          {
+            x: labelW - 8,
+            y: y0 + rowH / 2 + 5,
+            "text-anchor": "end",
+            "font-size": 13,
+            "font-weight": group === "total" ? 700 : 400,
+            fill: COLOURS.ink,
+          },
+          SHORT[group] || group,
+        ),
+      );
+      series.forEach((s, j) => {
+        const v = s.values[group];
+        const y = y0 + j * (barH + gap);
+        if (isNumber(v)) {
+          const w = Math.max(0, x(v) - labelW);
+          const bar = svg("rect", { x: labelW, y, width: w, height: barH, fill: s.colour });
+          bar.append(svg("title", {}, `${SHORT[group] || group}, ${s.label}: ${fmt(v, "pct")}`));
+          root.append(bar);
+          root.append(
+            svg("text", { x: labelW + w + 5, y: y + barH - 3, "font-size": 12, fill: COLOURS.ink }, fmt(v, "pct")),
+          );
+        } else {
+          const suppressed = v === "*";
+          root.append(
+            svg(
+              "text",
+              {
+                x: labelW + 5,
+                y: y + barH - 3,
+                "font-size": 13,
+                "font-weight": suppressed ? 700 : 400,
+                fill: suppressed ? COLOURS.warn : COLOURS.muted,
+                class: suppressed ? "chart-suppressed" : "chart-na",
+              },
+              suppressed ? "*" : "–",
+            ),
+          );
+        }
+      });
+    });
+    return el("figure", { class: "chart" }, caption ? el("figcaption", { text: caption }) : null, root);
+  }
+
+  // ------------------------------------------------------------------ sections
+
+  function card(value, label) {
+    return el("div", { class: "card" }, el("div", { class: "value", text: value }), el("div", { class: "label", text: label }));
+  }
+
+  function glance(report) {
+    const cards = $("glance-cards");
+    cards.replaceChildren();
+    const first = Object.values(report.nations)[0];
+    const total = first ? first.uptake.groups.total : {};
+    cards.append(card(fmt(report.players, "count"), "players registered"));
+    if (first) {
+      cards.append(card(fmt(total.players_in_area, "count"), "players living in the game area"));
+      cards.append(card(fmt(total.rate_per_1000, "rate"), "players per 1,000 residents of the area"));
+      const follow = first.activity.wave_2 ? first.activity.wave_2.groups.total.follow_up_pct : null;
+      cards.append(card(fmt(follow, "pct"), "answered again at the end of the game"));
+    }
+    for (const block of Object.values(report.survey_responses || {})) {
+      cards.append(card(fmt(block.responses, "count"), `survey answers: ${block.title.toLowerCase()}`));
+    }
+    const districts = (report.area.districts || []).map((d) => (d.name ? `${d.name} (${d.code})` : d.code));
+    $("area-text").textContent = districts.length
+      ? `Game area: ${districts.join(", ")}, ${fmt(report.area.small_areas, "count")} neighbourhoods (LSOAs); ${report.area.definition}.`
+      : `Game area: ${report.area.definition}.`;
+  }
+
+  function uptakeSection(nation, section, heading) {
+    const groups = section.uptake.groups;
+    const q1 = groups.Q1 || {};
+    const parts = [];
+    if (isNumber(q1.share_of_players_pct) && isNumber(q1.share_of_residents_pct)) {
+      parts.push(
+        `People from the most deprived 20% of neighbourhoods (Q1) are ${fmt(q1.share_of_players_pct, "pct")} of players ` +
+          `and ${fmt(q1.share_of_residents_pct, "pct")} of the area's residents.`,
+      );
+    }
+    if (isNumber(groups.total.rate_per_1000)) {
+      parts.push(`Overall, ${fmt(groups.total.rate_per_1000, "rate")} in every 1,000 residents of the game area took part.`);
+    }
+    const chart = barChart({
+      title: "Share of players and share of residents by deprivation quintile",
+      caption: "Share of players beside share of residents, by deprivation quintile",
+      groups: QUINTILES,
+      series: [
+        { label: "share of players", colour: COLOURS.players, values: mapGroups(groups, "share_of_players_pct") },
+        { label: "share of residents", colour: COLOURS.residents, values: mapGroups(groups, "share_of_residents_pct") },
+      ],
+      width: 720,
+    });
+    const rows = [...QUINTILES, "other", "total"].map((g) => ({
+      group: g,
+      cells: [
+        valueNode(groups[g].players, "count"),
+        valueNode(groups[g].residents, "count"),
+        valueNode(groups[g].rate_per_1000, "rate"),
+        valueNode(g === "other" ? null : groups[g].share_of_players_pct, "pct"),
+        valueNode(g === "other" ? null : groups[g].share_of_residents_pct, "pct"),
+      ],
+    }));
+    return el(
+      "section",
+      { class: "uptake", "data-nation": nation },
+      el("h2", { text: heading + "Who took part" }),
+      el("p", { class: "headline", text: parts.join(" ") || "Not enough data yet." }),
+      legend([
+        ["sw-players", "Share of players"],
+        ["sw-residents", "Share of residents"],
+      ]),
+      chart,
+      table(
+        "Players and residents by deprivation quintile",
+        ["Group", "Players", "Residents", "Players per 1,000 residents", "Share of players", "Share of residents"],
+        rows,
+      ),
+      siiSentence(section.inequality.uptake_rate_per_1000, "uptake", "players per 1,000 residents"),
+    );
+  }
+
+  function mapGroups(groups, metric) {
+    const out = {};
+    for (const [g, values] of Object.entries(groups)) out[g] = values[metric];
+    return out;
+  }
+
+  function significance(p) {
+    if (!isNumber(p)) return "";
+    return p < 0.05
+      ? ` This change is statistically significant (exact McNemar test, p ${p < 0.001 ? "< 0.001" : "= " + p.toFixed(3)}).`
+      : ` This change could be due to chance (exact McNemar test, p = ${p.toFixed(3)}).`;
+  }
+
+  function activitySection(nation, section, heading) {
+    const out = el("section", { class: "activity", "data-nation": nation }, el("h2", { text: heading + "Did activity change?" }));
+    out.append(
+      el("p", {
+        class: "muted",
+        text:
+          "People who answered at registration and again later (paired answers). Inactive = active on 0–1 days a week; " +
+          "meets the guideline = 5 or more days with 30 minutes of activity that raised their breathing rate.",
+      }),
+    );
+    for (const [wave, block] of Object.entries(section.activity)) {
+      const groups = block.groups;
+      const t = groups.total;
+      out.append(el("h3", { text: WAVES[wave] || wave }));
+      let headline = "No one has answered both surveys yet.";
+      if (isNumber(t.n_paired) && t.n_paired > 0) {
+        headline =
+          `${fmt(t.n_paired, "count")} people answered both surveys. The share who were inactive went from ` +
+          `${fmt(t.inactive_before_pct, "pct")} to ${fmt(t.inactive_after_pct, "pct")}, and the share meeting the guideline ` +
+          `from ${fmt(t.meets_guideline_before_pct, "pct")} to ${fmt(t.meets_guideline_after_pct, "pct")}.` +
+          significance(t.mcnemar_p);
+      }
+      out.append(el("p", { class: "headline", text: headline }));
+      out.append(
+        legend([
+          ["sw-before", "At registration"],
+          ["sw-after", wave === "wave_3" ? "At follow-up" : "At game end"],
+        ]),
+      );
+      const shown = [...QUINTILES, "total"];
+      out.append(
+        el(
+          "div",
+          { class: "charts" },
+          barChart({
+            title: "Inactive (0–1 days a week), before and after",
+            caption: "Inactive (0–1 days a week)",
+            groups: shown,
+            series: [
+              { label: "before", colour: COLOURS.before, values: mapGroups(groups, "inactive_before_pct") },
+              { label: "after", colour: COLOURS.after, values: mapGroups(groups, "inactive_after_pct") },
+            ],
+          }),
+          barChart({
+            title: "Meets the guideline (5+ days a week), before and after",
+            caption: "Meets the guideline (5+ days a week)",
+            groups: shown,
+            series: [
+              { label: "before", colour: COLOURS.before, values: mapGroups(groups, "meets_guideline_before_pct") },
+              { label: "after", colour: COLOURS.after, values: mapGroups(groups, "meets_guideline_after_pct") },
+            ],
+          }),
+        ),
+      );
+      const rows = [...QUINTILES, "other", "total"].map((g) => {
+        const v = groups[g];
+        return {
+          group: g,
+          cells: [
+            valueNode(v.n_paired, "count"),
+            valueNode(v.follow_up_pct, "pct"),
+            pair(v.inactive_before_pct, v.inactive_after_pct, "pct"),
+            pair(v.meets_guideline_before_pct, v.meets_guideline_after_pct, "pct"),
+            valueNode(v.b_inactive_to_active, "count"),
+            valueNode(v.c_active_to_inactive, "count"),
+            valueNode(v.mcnemar_p, "p"),
+            valueNode(v.inactive_at_baseline_now_more_days_pct, "pct"),
+            interval(v.mean_change_days, v.mean_change_days_ci_low, v.mean_change_days_ci_high),
+          ],
+        };
+      });
+      out.append(
+        table(
+          "Activity, paired answers",
+          [
+            "Group",
+            "Answered both",
+            "Follow-up rate",
+            "Inactive",
+            "Meets guideline",
+            "Became active",
+            "Became inactive",
+            "McNemar p",
+            "Of the inactive, now more days",
+            "Change in active days (95% CI)",
+          ],
+          rows,
+        ),
+      );
+      out.append(siiSentence(section.inequality["activity_mean_change_days_" + wave], "the change in active days", "days"));
+    }
+    return out;
+  }
+
+  function belongingSection(nation, section, heading) {
+    const out = el("section", { class: "belonging", "data-nation": nation }, el("h2", { text: heading + "Belonging to the neighbourhood" }));
+    out.append(
+      el("p", {
+        class: "muted",
+        text: "“How strongly do you feel you belong to your immediate neighbourhood?” Belongs = very or fairly strongly. Change is on a 1–4 scale.",
+      }),
+    );
+    for (const [wave, block] of Object.entries(section.belonging)) {
+      const groups = block.groups;
+      out.append(el("h3", { text: WAVES[wave] || wave }));
+      const rows = [...QUINTILES, "other", "total"].map((g) => {
+        const v = groups[g];
+        return {
+          group: g,
+          cells: [
+            valueNode(v.n_paired, "count"),
+            pair(v.belongs_before_pct, v.belongs_after_pct, "pct"),
+            valueNode(v.b_not_belonging_to_belonging, "count"),
+            valueNode(v.c_belonging_to_not_belonging, "count"),
+            valueNode(v.mcnemar_p, "p"),
+            interval(v.mean_change_score, v.mean_change_score_ci_low, v.mean_change_score_ci_high),
+          ],
+        };
+      });
+      out.append(
+        table(
+          "Belonging, paired answers",
+          ["Group", "Answered both", "Feel they belong", "Came to belong", "Stopped belonging", "McNemar p", "Change in score (95% CI)"],
+          rows,
+        ),
+      );
+    }
+    return out;
+  }
+
+  function natureSection(nation, section, heading) {
+    const out = el("section", { class: "nature", "data-nation": nation }, el("h2", { text: heading + "Connection with nature" }));
+    out.append(
+      el("p", {
+        class: "muted",
+        text: "Mean of the six Nature Connection Index statements, each from 1 (completely disagree) to 7 (completely agree).",
+      }),
+    );
+    for (const [wave, block] of Object.entries(section.nature)) {
+      const groups = block.groups;
+      out.append(el("h3", { text: WAVES[wave] || wave }));
+      const rows = [...QUINTILES, "other", "total"].map((g) => {
+        const v = groups[g];
+        return {
+          group: g,
+          cells: [
+            valueNode(v.n_paired, "count"),
+            valueNode(v.mean_before, "mean"),
+            valueNode(v.mean_after, "mean"),
+            interval(v.mean_change, v.mean_change_ci_low, v.mean_change_ci_high),
+            valueNode(v.mean_change_p_value, "p"),
+          ],
+        };
+      });
+      out.append(
+        table(
+          "Nature connection, paired answers",
+          ["Group", "Answered both", "Mean before", "Mean after", "Change (95% CI)", "p (paired t-test)"],
+          rows,
+        ),
+      );
+    }
+    return out;
+  }
+
+  function siiSentence(block, what, unit) {
+    const p = el("p", { class: "sii" });
+    if (!block) return p;
+    if (block.status !== "ok") {
+      p.append(el("span", { class: "na", text: `Inequality in ${what}: ${block.status}.` }));
+      return p;
+    }
+    const ci =
+      isNumber(block.sii_ci_low) && isNumber(block.sii_ci_high)
+        ? ` (95% CI ${block.sii_ci_low.toFixed(2)} to ${block.sii_ci_high.toFixed(2)})`
+        : "";
+    const direction =
+      block.sii < 0
+        ? "higher in more deprived neighbourhoods"
+        : block.sii > 0
+          ? "higher in less deprived neighbourhoods"
+          : "the same across neighbourhoods";
+    p.textContent =
+      `Slope index of inequality in ${what}: ${block.sii.toFixed(2)} ${unit}${ci}, ` +
+      `the modelled gap between the least and the most deprived end: ${what} is ${direction}.` +
+      (isNumber(block.rii) ? ` Relative index: ${block.rii.toFixed(2)}.` : "");
+    return p;
+  }
+
+  function notes(report) {
+    const list = $("notes-list");
+    list.replaceChildren();
+    list.append(
+      el(
+        "li",
+        {},
+        el("span", { class: "suppressed", text: "*" }),
+        " means a value is hidden to protect privacy: it was based on 1 to 7 people, or it would let someone work out a hidden value from the totals.",
+      ),
+    );
+    list.append(el("li", { text: "Below whole-game level, numbers of people are rounded to the nearest 5; percentages are worked out from the exact numbers. Averages and tests based on fewer than 10 people are hidden." }));
+    list.append(el("li", { text: "– means not applicable (for example, no one in the group)." }));
+    const d = report.definitions || {};
+    for (const key of ["groups", "uptake", "paired", "activity", "belonging", "nature", "inequality"]) {
+      if (d[key]) list.append(el("li", {}, el("strong", { text: key[0].toUpperCase() + key.slice(1) + ": " }), d[key]));
+    }
+  }
+
+  function render(report) {
+    document.title = `Evaluation report: ${report.game.name}`;
+    $("title").textContent = `Evaluation report: ${report.game.name}`;
+    const start = new Date(report.game.starts_at);
+    const end = new Date(report.game.ends_at);
+    const day = { day: "numeric", month: "long", year: "numeric" };
+    $("subtitle").textContent =
+      `Game from ${start.toLocaleDateString("en-GB", day)} to ${end.toLocaleDateString("en-GB", day)} · ` +
+      `report made ${new Date(report.generated_at).toLocaleString("en-GB")}`;
+    glance(report);
+    const container = $("nations");
+    container.replaceChildren();
+    const nations = Object.entries(report.nations);
+    if (nations.length === 0) {
+      container.append(el("section", {}, el("p", { text: "No deprivation data for this game's players yet." })));
+    }
+    for (const [nation, section] of nations) {
+      const heading = nations.length > 1 ? (NATIONS[nation] || nation) + ": " : "";
+      container.append(
+        uptakeSection(nation, section, heading),
+        activitySection(nation, section, heading),
+        belongingSection(nation, section, heading),
+        natureSection(nation, section, heading),
+      );
+    }
+    notes(report);
+    $("report").hidden = false;
+    $("status").hidden = true;
+    body.dataset.state = "ready";
+  }
+
+  // ------------------------------------------------------------------ token and loading
+
+  function reportUrl(format) {
+    return `${api}/admin/games/${encodeURIComponent(slug)}/reports/evaluation?format=${format}`;
+  }
+
+  function askForToken(message) {
+    $("report").hidden = true;
+    $("token-panel").hidden = false;
+    $("status").hidden = true;
+    const error = $("token-error");
+    error.hidden = !message;
+    error.textContent = message || "";
+    body.dataset.state = "token";
+    $("token-input").focus();
+  }
+
+  async function load() {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token) {
+      askForToken("");
+      return;
+    }
+    $("token-panel").hidden = true;
+    $("status").hidden = false;
+    $("status").textContent = "Loading the report…";
+    let response;
+    try {
+      response = await fetch(reportUrl("json"), {
+        headers: { Authorization: "Bearer " + token, Accept: "application/json" },
+        cache: "no-store",
+      });
+    } catch (err) {
+      $("status").textContent = "The server could not be reached. Try again in a moment.";
+      body.dataset.state = "error";
+      return;
+    }
+    if (response.status === 401 || response.status === 403) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      let detail = "That token cannot open this report.";
+      try {
+        detail = (await response.json()).detail || detail;
+      } catch (err) {
+        /* keep the default sentence */
+      }
+      askForToken(detail);
+      return;
+    }
+    if (!response.ok) {
+      $("status").textContent = `The report could not be loaded (error ${response.status}).`;
+      body.dataset.state = "error";
+      return;
+    }
+    render(await response.json());
+  }
+
+  async function downloadCsv() {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token) return askForToken("");
+    const response = await fetch(reportUrl("csv"), { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+    if (!response.ok) return;
+    const url = URL.createObjectURL(await response.blob());
+    const link = el("a", { href: url, download: `${slug}-evaluation.csv` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  function init() {
+    const params = new URLSearchParams(window.location.search);
+    if (params.has("token")) {
+      sessionStorage.setItem(TOKEN_KEY, params.get("token"));
+      params.delete("token");
+      const rest = params.toString();
+      history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : ""));
+    }
+    $("token-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const value = $("token-input").value.trim();
+      if (!value) return;
+      sessionStorage.setItem(TOKEN_KEY, value);
+      $("token-input").value = "";
+      load();
+    });
+    $("forget").addEventListener("click", () => {
+      sessionStorage.removeItem(TOKEN_KEY);
+      askForToken("The token was forgotten.");
+    });
+    $("print").addEventListener("click", () => window.print());
+    $("download-csv").addEventListener("click", downloadCsv);
+    load();
+  }
+
+  init();
+})();
