@@ -83,12 +83,15 @@ def reader_secret(box: SecretBox, sealed: str) -> str:
 async def authenticate(
     session: AsyncSession, reader_id: str, body: bytes, signature: str | None, box: SecretBox
 ) -> Reader:
-    """The reader whose secret signed ``body``; 401 for any failure, saying not which."""
-    found = await repo.reader_with_game(session, reader_id)
-    if found is None:
+    """The reader whose secret signed ``body``, locked for this transaction
+    (``repository.lock_reader``); 401 for any failure, saying not which.
+
+    A request that fails here holds the lock only until the caller rolls back at once.
+    """
+    reader = await repo.lock_reader(session, reader_id)
+    if reader is None:
         verify(_DECOY_SECRET, body, signature)
         raise Unauthorized(AUTH_FAILED)
-    reader = found[0]
     signed = verify(reader_secret(box, reader.secret_encrypted), body, signature)
     if not signed or reader.disabled:
         raise Unauthorized(AUTH_FAILED)
@@ -210,19 +213,17 @@ def _classify_identity(item: _Item, prior: str | None) -> bool:
 async def ingest(
     session: AsyncSession, reader: Reader, batch: TapBatch, *, received_at: datetime
 ) -> BatchResult:
-    """Stores and scores one authenticated batch in the caller's transaction."""
-    locked = await repo.lock_reader(session, reader.id)
-    if locked is None:  # deleted since authentication
-        raise Unauthorized(AUTH_FAILED)
+    """Stores and scores one batch of a reader that ``authenticate`` returned (and locked)
+    in the same transaction."""
     placements = await repo.placements(session, reader.id) or [
-        repo.Placement(None, locked.game_id, locked.checkpoint_id)
+        repo.Placement(None, reader.game_id, reader.checkpoint_id)
     ]
     offset_s, shift = clock_offset(received_at, batch.sent_at)
-    items = _prepare(locked.id, batch, shift, placements)
+    items = _prepare(reader.id, batch, shift, placements)
     game_ids = sorted({p.game_id for p in placements})
 
     # Only taps at or below the reader's mark for this boot can have been stored before.
-    marks = dict(locked.seq_marks or {})
+    marks = dict(reader.seq_marks or {})
     mark = marks.get(str(batch.boot), -1)
     maybe_stored = [i.key for i in items if i.seq <= mark]
     stored = _stored_contents(await repo.stored_under(session, game_ids, maybe_stored))
@@ -241,26 +242,26 @@ async def ingest(
     candidates = [i for i in items if i.status == ACCEPTED]
     await lock_holders(session, {i.holder_id for i in candidates})
     inserted = await repo.insert_taps(
-        session, [_tap_row(i, locked.id, batch.boot, received_at) for i in candidates]
+        session, [_tap_row(i, reader.id, batch.boot, received_at) for i in candidates]
     )
     if len(inserted) < len(candidates):
         await _settle_not_inserted(session, candidates, inserted)
     accepted = [i for i in items if i.status == ACCEPTED]
     rejected = [i for i in items if i.status == REJECTED]
     new_rejections = await repo.insert_rejections(
-        session, [_rejection_row(i, locked.id, batch.boot, received_at) for i in rejected]
+        session, [_rejection_row(i, reader.id, batch.boot, received_at) for i in rejected]
     )
 
-    games = {gid: await session.get(Game, gid) for gid in {i.game_id for i in accepted}}
     holders: dict[int, set[int]] = defaultdict(set)
     for item in accepted:
         holders[item.game_id].add(item.holder_id)
     deltas = {gid: await score_holders(session, gid, ids) for gid, ids in sorted(holders.items())}
-    await repo.add_reader_days(session, _day_counts(locked.id, accepted, games))
+    games = {gid: await session.get(Game, gid) for gid in holders}  # loaded by the scoring
+    await repo.add_reader_days(session, _day_counts(reader.id, accepted, games))
 
-    _update_health(locked, items, received_at, offset_s, new_rejections)
+    _update_health(reader, items, received_at, offset_s, new_rejections)
     marks[str(batch.boot)] = max(mark, max(i.seq for i in items))
-    locked.seq_marks = marks
+    reader.seq_marks = marks
     return BatchResult(
         received=len(items),
         accepted=len(accepted),
@@ -406,13 +407,10 @@ def _update_health(
 async def record_heartbeat(
     session: AsyncSession, reader: Reader, heartbeat: Heartbeat, *, received_at: datetime
 ) -> None:
-    locked = await repo.lock_reader(session, reader.id)
-    if locked is None:
-        raise Unauthorized(AUTH_FAILED)
     session.add(
         ReaderHeartbeat(
-            game_id=locked.game_id,
-            reader_id=locked.id,
+            game_id=reader.game_id,
+            reader_id=reader.id,
             received_at=received_at,
             sent_at=heartbeat.sent_at,
             battery_pct=heartbeat.battery_pct,
@@ -420,11 +418,11 @@ async def record_heartbeat(
             queue_depth=heartbeat.queue_depth,
         )
     )
-    locked.last_heartbeat_at = received_at
-    locked.battery_pct = heartbeat.battery_pct
-    locked.firmware = heartbeat.firmware
-    locked.queue_depth = heartbeat.queue_depth
-    locked.clock_offset_s = clock_offset(received_at, heartbeat.sent_at)[0]
+    reader.last_heartbeat_at = received_at
+    reader.battery_pct = heartbeat.battery_pct
+    reader.firmware = heartbeat.firmware
+    reader.queue_depth = heartbeat.queue_depth
+    reader.clock_offset_s = clock_offset(received_at, heartbeat.sent_at)[0]
 
 
 # ---------------------------------------------------------------- database trouble

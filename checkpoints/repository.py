@@ -5,22 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import literal, select, text, update
+from sqlalchemy import Table, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints.models import Reader, ReaderAssignment, ReaderDay, Tap, TapRejection
-from game.models import Checkpoint, Game
+from game.models import Checkpoint
 from game.scoring_repository import is_postgres
 from people.models import Card
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
-TAPS = Tap.__table__
-REJECTIONS = TapRejection.__table__
-READER_DAYS = ReaderDay.__table__
+TAPS = cast(Table, Tap.__table__)
+REJECTIONS = cast(Table, TapRejection.__table__)
+READER_DAYS = cast(Table, ReaderDay.__table__)
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -28,16 +28,6 @@ def _insert(session: AsyncSession, table: Any) -> Any:
 
 
 # ---------------------------------------------------------------- readers
-
-
-async def reader_with_game(session: AsyncSession, reader_id: str) -> tuple[Reader, Game] | None:
-    """The reader and its current game in one query (both then sit in the identity map)."""
-    row = (
-        await session.execute(
-            select(Reader, Game).join(Game, Game.id == Reader.game_id).where(Reader.id == reader_id)
-        )
-    ).first()
-    return None if row is None else (row[0], row[1])
 
 
 async def lock_reader(session: AsyncSession, reader_id: str) -> Reader | None:

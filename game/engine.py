@@ -617,7 +617,7 @@ def score_from(
                     used = 0
                 capped = False
                 if cap is not None and points > 0 and points > cap - used:
-                    points = 0  # cut to what is left of today's cap
+                    points = cap - used  # cut to what is left of today's cap
                     if points <= 0:
                         points = 0
                         capped = True

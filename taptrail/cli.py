@@ -208,3 +208,7 @@ def register_domain_commands() -> None:
 
 
 register_domain_commands()
+
+
+if __name__ == "__main__":
+    main()
