@@ -121,7 +121,7 @@ class AreaIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"lad_codes": ["E07000117"]}]}
     )
 
-    lad_codes: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{9}$")]] = Field(
+    lad_codes: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,12}$")]] = Field(
         max_length=50,
         description="Local authority district codes; an empty list returns to the automatic area",
     )

@@ -580,7 +580,7 @@ def score_from(
         valid_from = tap.card_valid_from
         valid_until = tap.card_valid_until
         if (
-            not active_lo <= t < active_hi
+            not active_lo <= t <= active_hi
             or (valid_from is not None and t < valid_from)
             or (valid_until is not None and t >= valid_until)
         ):
