@@ -242,7 +242,7 @@ class GameContext:
         for code, cp in self.checkpoints.items():
             if code != cp.code:
                 raise ValueError(f"checkpoint mapping key {code!r} != code {cp.code!r}")
-            lo = start if cp.active_from is None else max(start, _utc(cp.active_from))
+            lo = start
             hi = end if cp.active_to is None else min(end, _utc(cp.active_to))
             spans[code] = (lo, hi)
             coords[code] = (cp.lat, cp.lon)
@@ -580,7 +580,7 @@ def score_from(
         valid_from = tap.card_valid_from
         valid_until = tap.card_valid_until
         if (
-            not active_lo <= t <= active_hi
+            not active_lo <= t < active_hi
             or (valid_from is not None and t < valid_from)
             or (valid_until is not None and t >= valid_until)
         ):

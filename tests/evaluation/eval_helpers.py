@@ -48,6 +48,10 @@ async def make_game(
     data = game_file(slug, **overrides)
     response = await client.put(f"/api/v1/admin/games/{slug}", json=data, headers=auth(token))
     assert response.status_code == 200, response.text
+    return await existing_game(app, slug, token)
+
+
+async def existing_game(app: FastAPI, slug: str, token: str) -> EGame:
     async with app.state.sessionmaker() as s:
         game = await game_by_slug(s, slug)
         assert game is not None

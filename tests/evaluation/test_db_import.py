@@ -190,9 +190,7 @@ async def test_vintage_follows_the_imported_iod_edition(app: FastAPI, tmp_path: 
 
 
 async def test_duplicate_postcodes_in_one_batch(app: FastAPI) -> None:
-    data = (
-        'pcds,doterm,lsoa21cd\n"ZZ9 9AA","","E01005063"\n"ZZ9 9AA","202001","E01005064"\n'
-    ).encode()
+    data = b'pcds,doterm,lsoa21cd\n"ZZ9 9AA","","E01005063"\n"ZZ9 9AA","202001","E01005064"\n'
     summary = await _postcodes(app, io.BytesIO(data))
     assert summary.rows == 1
     row = await _postcode(app, "ZZ9 9AA")
