@@ -2,16 +2,19 @@
 
 One upload is one transaction, run by the caller (the endpoint commits, then publishes):
 
-1. ``authenticate``: the reader exists, is enabled and signed the raw body (401 otherwise,
-   without saying which); ``parse_batch``: 413 over 500 taps, 422 for anything malformed.
-2. ``ingest``: lock the reader row (one upload of a reader at a time, so its identities
-   ``(reader, boot, seq)`` are checked and stored race-free), correct the clock, sort each
-   tap into duplicate / conflict / bad_card_uid / future_timestamp / unknown_card /
-   accepted, lock the touched holders in id order, store the accepted taps and the
-   rejections with one set-based statement each, score the holders, update box health.
+1. ``authenticate`` locks the reader row and checks that the reader exists, is enabled
+   and signed the raw body (401 otherwise, without saying which). The lock makes a
+   reader's uploads run one at a time, so its identities ``(reader, boot, seq)`` are
+   checked and stored race-free.
+2. ``parse_batch``: 413 over 500 taps, 422 for anything malformed.
+3. ``ingest`` corrects the clock, sorts each tap into duplicate / conflict / bad_card_uid /
+   future_timestamp / unknown_card / accepted, locks the touched holders, stores the
+   accepted taps and the rejections with one set-based statement each, scores the
+   holders and updates the box's health.
 
-Holder locks are always taken after the reader lock and in id order, so concurrent
-uploads touching the same cards queue instead of deadlocking.
+Locks are always taken in the same order, reader first, then holders in id order
+(``scoring_repository.lock_holders``, before inserting), so concurrent uploads touching
+the same cards queue instead of deadlocking.
 """
 
 from __future__ import annotations

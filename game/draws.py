@@ -189,14 +189,19 @@ def _covers(schedule: LuckyDrawSchedule, game: Game, day: date) -> bool:
 
 
 async def run_due_draws(
-    session: AsyncSession, now: datetime, *, delay: timedelta = DRAW_DELAY, actor: str = "system"
+    session: AsyncSession,
+    now: datetime,
+    *,
+    delay: timedelta = DRAW_DELAY,
+    actor: str = "system",
+    game_id: int | None = None,
 ) -> list[LuckyDraw]:
     """Draws every scheduled day (of every game) that ended at least ``delay`` before ``now``
     and has not been drawn. Safe to call often and from several processes at once: on
     PostgreSQL each schedule is row-locked while drawn (others skip it) and a day is drawn
     once per schedule (unique constraint). The caller commits (on SQLite inside
-    ``app.state.writing()``)."""
-    schedules = await repo.lock_schedules(session, None, skip_locked=True)
+    ``app.state.writing()``). ``game_id`` limits it to one game."""
+    schedules = await repo.lock_schedules(session, game_id, skip_locked=True)
     if not schedules:
         return []
     games = await repo.games_by_id(session, sorted({s.game_id for s in schedules}))

@@ -21,9 +21,9 @@ Conventions:
 * Speed is ``distance_m / seconds * 3.6`` km/h (see :func:`speed_kmh`); a tap is ``too_fast``
   when that is strictly greater than ``max_speed_kmh``, or when no time has passed.
 * Points are ``points_per_leg × multiplier`` rounded half up (:func:`round_half_up`).
-* The daily cap is kept per local day of the game timezone. Local dates are assumed not to go
-  backwards as time goes forwards, which holds for every zone whose clock changes do not
-  cross local midnight backwards (Europe/London changes at 01:00 UTC).
+* The daily cap is kept per local day of the game timezone. A clock change that goes back
+  across midnight (local date 7, 6, then 7 again) is handled: the state remembers the
+  previous local day's points as well as the current one's.
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ class GameContext:
         for code, cp in self.checkpoints.items():
             if code != cp.code:
                 raise ValueError(f"checkpoint mapping key {code!r} != code {cp.code!r}")
-            lo = start
+            lo = start if cp.active_from is None else max(start, _utc(cp.active_from))
             hi = end if cp.active_to is None else min(end, _utc(cp.active_to))
             spans[code] = (lo, hi)
             coords[code] = (cp.lat, cp.lon)
@@ -318,24 +318,34 @@ class GameContext:
         day = at.astimezone(self.tz).date()
         span = self._days.get(day)
         if span is None:
-            tz = self.tz
-            lo = datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
-            hi = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).astimezone(UTC)
-            if (
-                lo < hi
-                and lo.astimezone(tz).date() == day
-                and (lo - _EPSILON).astimezone(tz).date() != day
-                and (hi - _EPSILON).astimezone(tz).date() == day
-                and hi.astimezone(tz).date() != day
-            ):
-                span = (lo, hi)
-            else:
-                span = (_NO_SPAN_LO, _NO_SPAN_HI)
-            self._days[day] = span
+            span = self._days[day] = self._day_bounds(day)
         lo, hi = span
         if lo <= at < hi:
             return lo, hi, day
         return _NO_SPAN_LO, _NO_SPAN_HI, day
+
+    def _day_bounds(self, day: date) -> tuple[datetime, datetime]:
+        """The UTC instants where local ``day`` starts and ends, when the UTC offset is the same
+        all day; otherwise (a day with a clock change) an empty span, so that each tap's date
+        is computed on its own. Only spans we can trust are cached: a clock change can make a
+        local date non-contiguous (e.g. going back from 00:01 to 23:01)."""
+        tz = self.tz
+        try:
+            lo = datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+            hi = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).astimezone(UTC)
+            last = hi - _EPSILON
+            offset = lo.astimezone(tz).utcoffset()
+            if (
+                lo < hi
+                and lo.astimezone(tz).date() == day
+                and last.astimezone(tz).date() == day
+                and last.astimezone(tz).utcoffset() == offset
+                and (lo + (hi - lo) / 2).astimezone(tz).utcoffset() == offset
+            ):
+                return lo, hi
+        except OverflowError:  # the first or last representable days
+            pass
+        return _NEVER
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,15 +464,19 @@ class Anchor:
 
 @dataclass(frozen=True, slots=True)
 class ScoringState:
-    """Where a walk over a holder's taps stands: the anchor and the current local day's points.
+    """Where a walk over a holder's taps stands: the anchor and the daily-cap counters.
 
     ``day`` is the local date of the last ``leg``/``capped`` outcome and ``day_points`` the
-    points scored on that day (what the daily cap compares against).
+    points scored on that day (what the daily cap compares against). ``previous_day`` and
+    ``previous_day_points`` are the same for the local day before that one, needed only when
+    a clock change takes the local date back to it.
     """
 
     anchor: Anchor | None = None
     day: date | None = None
     day_points: int = 0
+    previous_day: date | None = None
+    previous_day_points: int = 0
 
 
 INITIAL_STATE = ScoringState()
@@ -495,6 +509,8 @@ def state_before(prior: Sequence[tuple[Tap, Outcome]]) -> ScoringState:
     anchor_tap: Tap | None = None
     day: date | None = None
     day_points = 0
+    previous_day: date | None = None
+    previous_points = 0
     for tap, result in sorted(prior, key=lambda pair: _sort_key(pair[0])):
         if tap.key != result.key:
             raise ValueError(f"outcome {result.key!r} paired with tap {tap.key!r}")
@@ -502,16 +518,20 @@ def state_before(prior: Sequence[tuple[Tap, Outcome]]) -> ScoringState:
         if kind in _ANCHOR_OUTCOMES:
             anchor_tap = tap
             if kind in _LEG_OUTCOMES:
-                if result.local_date != day:
-                    day = result.local_date
-                    day_points = 0
+                if result.local_date != day:  # the same bookkeeping as score_from
+                    if result.local_date == previous_day:
+                        day, previous_day = previous_day, day
+                        day_points, previous_points = previous_points, day_points
+                    else:
+                        previous_day, previous_points = day, day_points
+                        day, day_points = result.local_date, 0
                 day_points += result.points
         elif kind != OUT_OF_GAME:
             raise ValueError(f"unknown outcome {kind!r}")
     anchor = None
     if anchor_tap is not None:
         anchor = Anchor(anchor_tap.checkpoint_code, anchor_tap.tapped_at)
-    return ScoringState(anchor, day, day_points)
+    return ScoringState(anchor, day, day_points, previous_day, previous_points)
 
 
 def score_from(
@@ -551,6 +571,8 @@ def score_from(
             raise ValueError("taps to resume must not precede the state's anchor")
     cur_day = state.day
     used = state.day_points
+    prev_day = state.previous_day
+    prev_used = state.previous_day_points
 
     periods = _sorted_periods(holder.team_periods)
     n_periods = len(periods)
@@ -613,8 +635,12 @@ def score_from(
                                 campaign_code = c_code
                                 break
                 if local_day != cur_day:
-                    cur_day = local_day
-                    used = 0
+                    if local_day == prev_day:  # a clock change went back across midnight
+                        cur_day, prev_day = prev_day, cur_day
+                        used, prev_used = prev_used, used
+                    else:
+                        prev_day, prev_used = cur_day, used
+                        cur_day, used = local_day, 0
                 capped = False
                 if cap is not None and points > 0 and points > cap - used:
                     points = cap - used  # cut to what is left of today's cap
@@ -637,4 +663,4 @@ def score_from(
 
     if a_time is not None:
         anchor = Anchor(a_code, a_time)
-    return out, ScoringState(anchor, cur_day, used)
+    return out, ScoringState(anchor, cur_day, used, prev_day, prev_used)

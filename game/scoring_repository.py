@@ -62,10 +62,13 @@ async def lock_holders(session: AsyncSession, holder_ids: Iterable[int]) -> None
 
     1. A shared advisory lock on each holder's game (in game id order): waits while a full
        re-score of that game is running, and keeps one from starting until we commit.
-    2. ``SELECT … FOR UPDATE`` on the holder rows, in id order (a global order, so two
-       uploads touching overlapping holders cannot deadlock): the second upload waits for
-       the first to commit, then reads its committed taps and outcomes, so it scores exactly
-       as if the two had run one after the other.
+    2. ``SELECT … FOR NO KEY UPDATE`` on the holder rows, in id order (a global order, so
+       two uploads touching overlapping holders cannot deadlock): the second upload waits
+       for the first to commit, then reads its committed taps and outcomes (READ COMMITTED:
+       every statement sees the latest commits), so it scores exactly as if the two had run
+       one after the other. ``NO KEY UPDATE`` (not ``UPDATE``) does not conflict with the
+       ``KEY SHARE`` locks that foreign-key checks take on a holder when rows referencing it
+       are inserted (taps, cards), so such inserts never wait for, or deadlock with, a scorer.
 
     Stored totals shared between holders (team totals) are only changed by commutative
     increments (``INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x``) in key order.
@@ -82,7 +85,10 @@ async def lock_holders(session: AsyncSession, holder_ids: Iterable[int]) -> None
     for game_id in game_ids:
         await lock_game(session, game_id, exclusive=False)
     await session.execute(
-        select(Holder.id).where(Holder.id.in_(ids)).order_by(Holder.id).with_for_update()
+        select(Holder.id)
+        .where(Holder.id.in_(ids))
+        .order_by(Holder.id)
+        .with_for_update(key_share=True)
     )
 
 

@@ -69,9 +69,18 @@ def purge_emails() -> None:
 
 
 def _rebuild_boards(slug: str) -> None:
-    """A running server's boards learn of the erasure (Redis, or at its next start)."""
+    """Shared (Redis) boards drop the erased nickname now; in-process boards belong to the
+    server process, which rebuilds them when it starts."""
     import asyncio
 
-    from taptrail.cli import _rebuild_boards_after_cli
+    from leaderboard.rebuild import rebuild_from_settings
+    from taptrail.settings import get_settings
 
-    asyncio.run(_rebuild_boards_after_cli(slug))
+    try:
+        asyncio.run(rebuild_from_settings(get_settings(), slug))
+    except Exception as exc:  # noqa: BLE001 - the erasure is committed either way
+        click.echo(
+            f"warning: the boards were not rebuilt ({exc}); run `taptrail leaderboard rebuild "
+            f"{slug}`",
+            err=True,
+        )

@@ -79,6 +79,8 @@
         return (value > 0 ? "+" : value < 0 ? "−" : "") + Math.abs(value).toFixed(2);
       case "mean":
         return value.toFixed(2);
+      case "signed":
+        return (value < 0 ? "−" : "") + Math.abs(value).toFixed(2);
       case "p":
         return value < 0.001 ? "< 0.001" : value.toFixed(3);
       default:
@@ -93,14 +95,14 @@
   }
 
   function pair(before, after, kind) {
-    return el("span", {}, valueNode(before, kind), " → ", valueNode(after, kind));
+    return el("span", { class: "pair" }, valueNode(before, kind), " → ", valueNode(after, kind));
   }
 
   function interval(mean, low, high) {
     if (!isNumber(mean)) return valueNode(mean, "change");
-    const span = el("span", {}, valueNode(mean, "change"));
+    const span = el("span", {}, el("span", { class: "value-main" }, valueNode(mean, "change")));
     if (isNumber(low) && isNumber(high)) {
-      span.append(el("span", { class: "na", text: ` (${fmt(low, "change")} to ${fmt(high, "change")})` }));
+      span.append(el("span", { class: "ci", text: `${fmt(low, "change")} to ${fmt(high, "change")}` }));
     }
     return span;
   }
@@ -131,6 +133,7 @@
       "div",
       { class: "legend" },
       items.map(([cls, label]) => el("span", {}, el("span", { class: "swatch " + cls }), label)),
+      el("span", {}, el("span", { class: "suppressed", text: "*" }), " hidden to protect privacy"),
     );
   }
 
@@ -229,8 +232,13 @@
       const follow = first.activity.wave_2 ? first.activity.wave_2.groups.total.follow_up_pct : null;
       cards.append(card(fmt(follow, "pct"), "answered again at the end of the game"));
     }
-    for (const block of Object.values(report.survey_responses || {})) {
-      cards.append(card(fmt(block.responses, "count"), `survey answers: ${block.title.toLowerCase()}`));
+    const labels = {
+      wave_1: "survey answers at registration",
+      wave_2: "survey answers at the end of the game",
+      wave_3: "survey answers at the six-month follow-up",
+    };
+    for (const [wave, block] of Object.entries(report.survey_responses || {})) {
+      cards.append(card(fmt(block.responses, "count"), labels[wave] || block.title));
     }
     const districts = (report.area.districts || []).map((d) => (d.name ? `${d.name} (${d.code})` : d.code));
     $("area-text").textContent = districts.length
@@ -468,47 +476,55 @@
     return out;
   }
 
+  const SII_STATUS = [
+    ["suppressed", "not shown, because it would reveal a value hidden to protect privacy"],
+    ["not enough quintiles", "not enough quintiles have residents to work it out"],
+    ["no value for every quintile", "not every quintile has a value yet"],
+  ];
+
   function siiSentence(block, what, unit) {
     const p = el("p", { class: "sii" });
     if (!block) return p;
     if (block.status !== "ok") {
-      p.append(el("span", { class: "na", text: `Inequality in ${what}: ${block.status}.` }));
+      const found = SII_STATUS.find(([start]) => block.status.startsWith(start));
+      p.append(el("span", { class: "na", text: `Inequality in ${what}: ${found ? found[1] : block.status}.` }));
       return p;
     }
     const ci =
       isNumber(block.sii_ci_low) && isNumber(block.sii_ci_high)
-        ? ` (95% CI ${block.sii_ci_low.toFixed(2)} to ${block.sii_ci_high.toFixed(2)})`
+        ? ` (95% CI ${fmt(block.sii_ci_low, "signed")} to ${fmt(block.sii_ci_high, "signed")})`
         : "";
     const direction =
       block.sii < 0
-        ? "higher in more deprived neighbourhoods"
-        : block.sii > 0
-          ? "higher in less deprived neighbourhoods"
-          : "the same across neighbourhoods";
-    p.textContent =
-      `Slope index of inequality in ${what}: ${block.sii.toFixed(2)} ${unit}${ci}, ` +
-      `the modelled gap between the least and the most deprived end: ${what} is ${direction}.` +
-      (isNumber(block.rii) ? ` Relative index: ${block.rii.toFixed(2)}.` : "");
+        ? `a negative value means ${what} is higher in more deprived neighbourhoods`
+        : `a positive value means ${what} is higher in less deprived neighbourhoods`;
+    p.append(
+      el("strong", { text: `Slope index of inequality in ${what}: ${fmt(block.sii, "signed")} ${unit}` }),
+      `${ci}. This is the modelled difference between the least and the most deprived ends of the area; ${direction}.`,
+      isNumber(block.rii) ? ` Relative index: ${block.rii.toFixed(2)}.` : "",
+    );
     return p;
   }
 
   function notes(report) {
     const list = $("notes-list");
     list.replaceChildren();
-    list.append(
-      el(
-        "li",
-        {},
-        el("span", { class: "suppressed", text: "*" }),
-        " means a value is hidden to protect privacy: it was based on 1 to 7 people, or it would let someone work out a hidden value from the totals.",
-      ),
-    );
-    list.append(el("li", { text: "Below whole-game level, numbers of people are rounded to the nearest 5; percentages are worked out from the exact numbers. Averages and tests based on fewer than 10 people are hidden." }));
-    list.append(el("li", { text: "– means not applicable (for example, no one in the group)." }));
+    const plain = [
+      [el("span", { class: "suppressed", text: "*" }), " means a value is hidden to protect privacy: it was based on 1 to 7 people, or it would let someone work out a hidden value from the totals."],
+      ["Below whole-game level, numbers of people are rounded to the nearest 5; percentages are worked out from the exact numbers. Averages and tests based on fewer than 10 people are hidden."],
+      ["– means not applicable (for example, no one in the group)."],
+      ["Quintiles: every neighbourhood (LSOA) in the nation is ranked by the Index of Multiple Deprivation; Q1 is the most deprived 20% of neighbourhoods nationally, Q5 the least deprived 20%. Players are placed by the postcode they registered with; the postcode itself is not kept."],
+      ["Paired answers: only people who answered at registration and again later are compared, so changes are within the same people."],
+      ["A result is called statistically significant when a change that large would happen by chance less than 1 time in 20 (p < 0.05). Small groups rarely reach that."],
+    ];
+    for (const parts of plain) list.append(el("li", {}, ...parts));
     const d = report.definitions || {};
+    const technical = el("dl", { class: "technical" });
     for (const key of ["groups", "uptake", "paired", "activity", "belonging", "nature", "inequality"]) {
-      if (d[key]) list.append(el("li", {}, el("strong", { text: key[0].toUpperCase() + key.slice(1) + ": " }), d[key]));
+      if (d[key]) technical.append(el("dt", { text: key[0].toUpperCase() + key.slice(1) }), el("dd", { text: d[key] }));
     }
+    const details = $("technical");
+    details.replaceChildren(el("summary", { text: "Technical definitions (for analysts)" }), technical);
   }
 
   function render(report) {

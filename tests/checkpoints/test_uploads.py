@@ -272,6 +272,14 @@ async def test_boot_defaults_to_zero_and_restarts_keep_both_counters(
         f"{town.reader('A')}/0/1",
         f"{town.reader('A')}/1/1",
     }
+    # The reader's marks: per boot, the highest seq stored.
+    r = await upload(client, town, "A", [tap(9, 3, at(6)), tap(4, "BAD", at(6))], sent_at=NOW)
+    assert r.json()["ack_seq"] == 9
+    assert (await reader_row(app, town.reader("A"))).seq_marks == {"0": 9, "1": 1}
+    # Below the mark: seq 5 was never stored, seq 4 was (rejected).
+    r = await upload(client, town, "A", [tap(5, 3, at(7)), tap(4, "BAD", at(6))], sent_at=NOW)
+    assert (r.json()["accepted"], r.json()["duplicates"]) == (1, 1)
+    assert (await reader_row(app, town.reader("A"))).seq_marks == {"0": 9, "1": 1}
 
 
 # ---------------------------------------------------------------- identity
@@ -573,3 +581,49 @@ async def test_heartbeats_are_signed_and_update_box_health(
     r = await post_signed(client, path, bad, town.secret("P"))
     assert r.status_code == 422
     assert r.json()["fields"][0]["field"] == "battery_pct"
+
+
+async def test_scores_are_published_only_after_the_commit(
+    app: FastAPI, client: httpx.AsyncClient, town: Town, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[int, int, int]] = []
+    real = app.state.publish_scores
+
+    async def publish(game_id: int, delta: object) -> None:
+        # Another connection must already see the taps this delta comes from.
+        seen.append((game_id, len(await ledger(app, town.slug)), delta.points_moved))  # type: ignore[attr-defined]
+        await real(game_id, delta)
+
+    monkeypatch.setattr(app.state, "publish_scores", publish)
+    await upload(client, town, "A", [tap(1, 1, at(0))], sent_at=NOW)
+    await upload(client, town, "B", [tap(1, 1, at(15))], sent_at=NOW)
+    gid = seen[0][0]
+    assert seen == [(gid, 1, 0), (gid, 2, 10)]
+
+
+async def test_an_unreachable_database_is_503(backend: str) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from api.app import create_app
+    from taptrail.settings import Settings
+
+    url = (
+        "sqlite+aiosqlite:////nonexistent-dir/taptrail.db"
+        if backend == "sqlite"
+        else "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
+    )
+    settings = Settings(database_url=url, secret_key=app_key(), redis_url=None)
+    broken = create_app(settings)
+    async with LifespanManager(broken):
+        transport = httpx.ASGITransport(app=broken)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            raw = body([tap(1, 1, at(0))], sent_at=NOW)
+            r = await post_signed(c, "/api/v1/readers/R-X/taps", raw, "s" * 43)
+    assert r.status_code == 503
+    assert r.json()["error"] == "unavailable"
+
+
+def app_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()

@@ -594,6 +594,68 @@ def test_local_dates_across_the_clock_changes() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("zone", "change_at"),
+    [
+        ("America/Santiago", datetime(2025, 9, 7, 4, tzinfo=UTC)),  # midnight does not exist
+        # 00:00 to 00:01 on 7 November, then back to 23:01 on 6 November
+        ("America/Goose_Bay", datetime(2010, 11, 7, 3, tzinfo=UTC)),
+        ("Europe/London", datetime(2025, 10, 26, 1, tzinfo=UTC)),
+        ("Australia/Lord_Howe", datetime(2025, 4, 5, 15, tzinfo=UTC)),  # half-hour change
+    ],
+)
+def test_local_dates_around_unusual_clock_changes(zone: str, change_at: datetime) -> None:
+    game = GameContext(
+        Rules(
+            starts_at=change_at - timedelta(days=2),
+            ends_at=change_at + timedelta(days=2),
+            timezone=zone,
+        ),
+        TOWN,
+        (),
+    )
+    seconds = {*range(-26 * 3600, 26 * 3600, 7 * 60), -1, 0, 30, 59, 60, 61, 3599, 3600}
+    times = [change_at + timedelta(seconds=s) for s in sorted(seconds)]
+    taps = [Tap(f"{i:04d}", "A", t) for i, t in enumerate(times)]
+    result = score_holder(taps, NOBODY, game)
+    assert [o.local_date for o in result] == [t.astimezone(ZoneInfo(zone)).date() for t in times]
+
+
+def test_daily_cap_when_the_clocks_go_back_across_midnight() -> None:
+    # Goose Bay, 7 November 2010: at 00:01 ADT the clocks went back to 23:01 AST on 6 November
+    zone = "America/Goose_Bay"
+    change_at = datetime(2010, 11, 7, 3, 1, tzinfo=UTC)
+    game = GameContext(
+        Rules(
+            starts_at=change_at - timedelta(days=2),
+            ends_at=change_at + timedelta(days=2),
+            timezone=zone,
+            max_points_per_day=10,
+        ),
+        TOWN,
+        (),
+    )
+    taps = [
+        Tap("1", "A", datetime(2010, 11, 7, 2, 0, tzinfo=UTC)),  # 23:00 ADT, 6 Nov
+        Tap("2", "B", datetime(2010, 11, 7, 2, 30, tzinfo=UTC)),  # 23:30 ADT, 6 Nov: leg
+        Tap("3", "C", datetime(2010, 11, 7, 3, 0, 30, tzinfo=UTC)),  # 00:00:30 ADT, 7 Nov: leg
+        Tap("4", "A", datetime(2010, 11, 7, 3, 30, tzinfo=UTC)),  # 23:30 AST, 6 Nov: capped
+        Tap("5", "B", datetime(2010, 11, 7, 4, 10, tzinfo=UTC)),  # 00:10 AST, 7 Nov: capped
+        Tap("6", "C", datetime(2010, 11, 8, 4, 10, tzinfo=UTC)),  # 00:10 AST, 8 Nov: start
+        Tap("7", "A", datetime(2010, 11, 8, 4, 30, tzinfo=UTC)),  # leg
+    ]
+    nov6, nov7, nov8 = date(2010, 11, 6), date(2010, 11, 7), date(2010, 11, 8)
+    result = score_holder(taps, NOBODY, game)
+    assert [o.local_date for o in result] == [nov6, nov6, nov7, nov6, nov7, nov8, nov8]
+    assert kinds(result) == [JOURNEY_START, LEG, LEG, CAPPED, CAPPED, JOURNEY_START, LEG]
+    for k in range(len(taps) + 1):
+        state = state_before(list(zip(taps[:k], result[:k], strict=True)))
+        assert resume(state, taps[k:], NOBODY, game) == result[k:]
+    assert state_before(list(zip(taps[:4], result[:4], strict=True))) == ScoringState(
+        Anchor("A", taps[3].tapped_at), nov6, 10, nov7, 10
+    )
+
+
 # --------------------------------------------------------------------------- out of game
 
 
@@ -714,11 +776,11 @@ def test_resume_continues_from_the_state() -> None:
     full = score_holder(taps, NOBODY, game)
     assert kinds(full) == [JOURNEY_START, LEG, OUT_OF_GAME, LEG, LEG, CAPPED]
     state = state_before(list(zip(taps[:3], full[:3], strict=True)))
-    assert state == ScoringState(Anchor("B", at(8, 15)), DAY, 10)
+    assert state == ScoringState(Anchor("B", at(8, 15)), DAY, 10, None, 0)
     assert resume(state, taps[3:], NOBODY, game) == full[3:]
     outcomes, final = score_from(state, taps[3:], NOBODY, game)
     assert outcomes == full[3:]
-    assert final == ScoringState(Anchor("B", at(9, 0)), DAY, 25)
+    assert final == ScoringState(Anchor("B", at(9, 0)), DAY, 25, None, 0)
     assert final == state_before(list(zip(taps, full, strict=True)))
 
 

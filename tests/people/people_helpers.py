@@ -207,10 +207,11 @@ def run_cli(settings: Settings, *args: str) -> Any:
     """Runs ``taptrail ARGS`` against the test database (call it in a thread)."""
     from taptrail.cli import main
 
+    env = {"TAPTRAIL_DATABASE_URL": settings.database_url}
+    if settings.redis_url:
+        env["TAPTRAIL_REDIS_URL"] = settings.redis_url
     get_settings.cache_clear()
     try:
-        return CliRunner().invoke(
-            main, list(args), env={"TAPTRAIL_DATABASE_URL": settings.database_url}
-        )
+        return CliRunner().invoke(main, list(args), env=env)
     finally:
         get_settings.cache_clear()

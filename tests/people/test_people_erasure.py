@@ -86,6 +86,8 @@ async def test_erasure_removes_personal_data_and_keeps_points(
     pid = player["player_id"]
     before_teams = await team_points(app, game)
     assert before_teams == {"SCH1": 0, "COM1": 20}
+    board = f"/api/v1/games/{game.slug}/leaderboards/players"
+    assert "Erase Me" in (await client.get(board)).text
 
     response = await client.delete(
         f"/api/v1/admin/games/{game.slug}/players/{pid}", headers=auth(game.organiser)
@@ -124,6 +126,9 @@ async def test_erasure_removes_personal_data_and_keeps_points(
         assert audit.actor.startswith("token:") and audit.detail["player_id"] == pid
         assert "Erase Me" not in str(audit.detail) and "erase.me" not in str(audit.detail)
     await assert_ledger(app, game)
+    assert "Erase Me" not in (await client.get(board)).text
+    teams_board = (await client.get(f"/api/v1/games/{game.slug}/leaderboards/teams")).json()
+    assert {e["team"]: e["points"] for e in teams_board["entries"]}["COM1"] == 20
 
     # The token no longer works; the nickname is free again; erasing twice is a conflict.
     assert (await client.get("/api/v1/me", headers=auth(player["token"]))).status_code == 401
@@ -170,6 +175,8 @@ async def test_cli_erase(
 ) -> None:
     player = await _registered_with_points(client, app, game, lookup)
     pid = player["player_id"]
+    board = f"/api/v1/games/{game.slug}/leaderboards/players"
+    assert player["nickname"] in (await client.get(board)).text
     result = await asyncio.to_thread(run_cli, settings, "player", "erase", game.slug, str(pid))
     assert result.exit_code == 0, result.output
     assert f"player {pid} erased" in result.output
@@ -183,6 +190,8 @@ async def test_cli_erase(
             )
         )
         assert audit is not None and audit.actor == "cli"
+    if settings.redis_url:  # shared boards are rebuilt by the command at once
+        assert player["nickname"] not in (await client.get(board)).text
     again = await asyncio.to_thread(run_cli, settings, "player", "erase", game.slug, str(pid))
     assert again.exit_code != 0 and "already erased" in again.output
     missing = await asyncio.to_thread(run_cli, settings, "player", "erase", "no-such-game", "1")

@@ -1,0 +1,581 @@
+"""Benchmark: the evaluation report and anonymised exports on PostgreSQL.
+
+Creates a scratch database and bulk-loads (COPY) two games of 100,000 players each, in 400
+neighbourhoods of two districts, with three survey waves (sample_data: ~95% answer at
+registration, ~55% at game end, ~25% at follow-up):
+
+* ``big``: 1,000,000 rows of daily activity (10 days per player);
+* ``small``: 250,000 rows (2.5 days per player): the same players, a quarter of the rows.
+
+Then it times ``build_game_report`` on ``big`` (median of 3), and exports the daily-activity
+file of each game as CSV and as Parquet, each in a fresh subprocess that reports its
+tracemalloc peak and its peak RSS (ru_maxrss), so the memory of one export is measured alone:
+the same figure at 250k and 1M rows shows memory independent of the row count. Optionally
+(``--postcodes N``) it times ``taptrail import postcodes`` logic on a synthetic ONS lookup of
+N rows (the full UK file has about 2.7 million), also in a subprocess.
+
+    .venv/bin/python bench/bench_evaluation.py
+    .venv/bin/python bench/bench_evaluation.py --players 20000 --postcodes 0
+    .venv/bin/python bench/bench_evaluation.py --write-md BENCHMARKS.md
+
+``--pg`` (or TAPTRAIL_BENCH_PG) is a server URL such as postgresql://postgres@127.0.0.1:5432;
+the scratch database is dropped at the end unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from evaluation import exports  # noqa: E402
+from evaluation.report_service import build_game_report  # noqa: E402
+from evaluation.sample_data import sample_participants  # noqa: E402
+from game.models import Game  # noqa: E402
+from game.service import load_definition  # noqa: E402
+from taptrail.db import make_engine, make_sessionmaker  # noqa: E402
+from taptrail.migrate import upgrade  # noqa: E402
+from taptrail.secrets_box import SecretBox  # noqa: E402
+
+NATURE_COLUMNS = (
+    "nature_beauty",
+    "nature_respect",
+    "nature_happy",
+    "nature_important",
+    "nature_amazing",
+    "nature_part",
+)
+GAME_START = date(2027, 5, 1)
+GAME_DAYS = 42
+AREAS = 400
+AGES = ("0-4", "5-11", "12-15", "16-24", "25-44", "45-64", "65+")
+AGE_WEIGHTS = (0.03, 0.42, 0.10, 0.05, 0.22, 0.13, 0.05)
+GENDERS = ("female", "male", "non_binary", "prefer_not_to_say")
+GENDER_WEIGHTS = (0.5, 0.45, 0.01, 0.04)
+
+
+def definition(slug: str) -> str:
+    teams = [
+        {"code": f"T{k:02d}", "name": f"Team {k}", "kind": ("school", "community", "family")[k % 3]}
+        for k in range(30)
+    ]
+    return json.dumps(
+        {
+            "game": {
+                "slug": slug,
+                "name": f"Benchmark town {slug}",
+                "timezone": "Europe/London",
+                "starts_at": "2027-05-01T00:00:00+01:00",
+                "ends_at": "2027-06-12T00:00:00+01:00",
+            },
+            "checkpoints": [
+                {"code": "A", "name": "A", "lat": 53.79, "lon": -2.24, "tags": []},
+            ],
+            "teams": teams,
+        }
+    )
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+async def load_areas(conn: asyncpg.Connection, tag: str) -> list[tuple[str, int]]:
+    rng = random.Random(1)
+    rows = []
+    for i in range(AREAS):
+        decile = min(10, 1 + int(10 * rng.random() ** 1.6))  # skewed to the deprived end
+        rows.append(
+            (
+                f"E01B{tag}{i:04d}",
+                f"Bench {i:03d}",
+                f"E07B{tag}{i % 2}",
+                f"District {i % 2}",
+                "england",
+                "2025",
+                10.0,
+                1000 + i,
+                decile,
+                rng.randint(1200, 2000),
+            )
+        )
+    await conn.copy_records_to_table(
+        "lsoa_areas",
+        records=rows,
+        columns=(
+            "code",
+            "name",
+            "lad_code",
+            "lad_name",
+            "nation",
+            "edition",
+            "imd_score",
+            "imd_rank",
+            "imd_decile",
+            "population",
+        ),
+    )
+    return [(r[0], r[8]) for r in rows]
+
+
+async def load_game(
+    conn: asyncpg.Connection,
+    game_id: int,
+    areas: list[tuple[str, int]],
+    players: int,
+    daily_rows: int,
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    teams = [r["id"] for r in await conn.fetch("SELECT id FROM teams WHERE game_id=$1", game_id)]
+    now = datetime.now(UTC)
+    hbase = await conn.fetchval("SELECT coalesce(max(id), 0) FROM holders")
+    pbase = await conn.fetchval("SELECT coalesce(max(id), 0) FROM players")
+    holder_ids = [hbase + 1 + k for k in range(players)]
+    player_ids = [pbase + 1 + k for k in range(players)]
+    await conn.copy_records_to_table(
+        "holders",
+        records=[(h, game_id, now) for h in holder_ids],
+        columns=("id", "game_id", "created_at"),
+    )
+    by_quintile: dict[int, list[tuple[str, int]]] = {}
+    for code, decile in areas:
+        by_quintile.setdefault((decile + 1) // 2, []).append((code, decile))
+    people = sample_participants(players, seed=seed)
+    player_rows = []
+    for k, person in enumerate(people):
+        if person.imd_quintile is not None and by_quintile.get(person.imd_quintile):
+            code, decile = rng.choice(by_quintile[person.imd_quintile])
+        else:
+            code, decile = None, None
+        player_rows.append(
+            (
+                player_ids[k],
+                game_id,
+                holder_ids[k],
+                False,
+                False,
+                rng.choices(AGES, AGE_WEIGHTS)[0],
+                rng.choices(GENDERS, GENDER_WEIGHTS)[0],
+                rng.choice(teams) if rng.random() < 0.7 else None,
+                code,
+                decile,
+                "england" if decile else None,
+                "found" if decile else "not_given",
+                now,
+            )
+        )
+    await conn.copy_records_to_table(
+        "players",
+        records=player_rows,
+        columns=(
+            "id",
+            "game_id",
+            "holder_id",
+            "public",
+            "nickname_hidden",
+            "age_band",
+            "gender",
+            "team_id",
+            "lsoa_code",
+            "imd_decile",
+            "imd_nation",
+            "deprivation_status",
+            "registered_at",
+        ),
+    )
+    rbase = await conn.fetchval("SELECT coalesce(max(id), 0) FROM survey_responses")
+    responses = []
+    for k, person in enumerate(people):
+        for wave, a in person.waves.items():
+            rbase += 1
+            responses.append(
+                (
+                    rbase,
+                    game_id,
+                    player_ids[k],
+                    wave,
+                    "self",
+                    a.activity_days,
+                    a.belonging,
+                    *a.nature,
+                    "[]",
+                    GAME_START,
+                    now,
+                )
+            )
+    await conn.copy_records_to_table(
+        "survey_responses",
+        records=responses,
+        columns=(
+            "id",
+            "game_id",
+            "player_id",
+            "wave",
+            "answered_by",
+            "activity_days",
+            "belonging",
+            *NATURE_COLUMNS,
+            "declined",
+            "answered_on",
+            "submitted_at",
+        ),
+    )
+
+    # daily activity: exactly ``daily_rows`` (holder, day) rows, spread over the players
+    per_player = [daily_rows // players] * players
+    for k in range(daily_rows - sum(per_player)):
+        per_player[k] += 1
+    days_rows = []
+    for k, n in enumerate(per_player):
+        for day in sorted(rng.sample(range(GAME_DAYS), min(n, GAME_DAYS))):
+            taps = rng.randint(1, 12)
+            legs = max(0, taps - 1)
+            days_rows.append(
+                (
+                    game_id,
+                    holder_ids[k],
+                    GAME_START + timedelta(days=day),
+                    taps,
+                    taps,
+                    legs,
+                    10 * legs,
+                    650.0 * legs,
+                )
+            )
+        if len(days_rows) >= 200_000:
+            await _copy_days(conn, days_rows)
+            days_rows = []
+    await _copy_days(conn, days_rows)
+    await conn.execute(
+        "INSERT INTO holder_totals (game_id, holder_id, taps, counted_taps, legs, points, "
+        "distance_m) SELECT game_id, holder_id, sum(taps), sum(counted_taps), sum(legs), "
+        "sum(points), sum(distance_m) FROM holder_days WHERE game_id=$1 GROUP BY game_id, "
+        "holder_id",
+        game_id,
+    )
+    await conn.execute("ANALYZE")
+
+
+async def _copy_days(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        await conn.copy_records_to_table(
+            "holder_days",
+            records=rows,
+            columns=(
+                "game_id",
+                "holder_id",
+                "local_date",
+                "taps",
+                "counted_taps",
+                "legs",
+                "points",
+                "distance_m",
+            ),
+        )
+
+
+# ------------------------------------------------------------------------------ children
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _child_export(url: str, slug: str, fmt: str, key: str) -> dict[str, Any]:
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    box = SecretBox(key)
+    try:
+        async with sessions() as s:
+            game = await s.scalar(select(Game).where(Game.slug == slug))
+            assert game is not None
+            ctx = await exports.export_context(s, game, "bench", box=box)
+            await s.commit()
+        rss_before = _rss_mb()
+        tracemalloc.start()
+        started = time.perf_counter()
+        rows = 0
+        size = 0
+        async with sessions() as s:
+            if fmt == "csv":
+                with open(os.devnull, "wb") as sink:
+                    async for chunk in exports.csv_chunks(s, ctx, "daily"):
+                        size += len(chunk)
+                        rows += chunk.count(b"\n")
+                        sink.write(chunk)
+                rows -= 1  # the header
+            else:
+                with tempfile.TemporaryDirectory() as folder:
+                    path = Path(folder) / "daily.parquet"
+                    rows = await exports.write_parquet(s, ctx, "daily", path)
+                    size = path.stat().st_size
+        seconds = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return {
+            "format": fmt,
+            "seconds": seconds,
+            "bytes": size,
+            "rows": rows,
+            "tracemalloc_peak_mb": peak / 1e6,
+            "rss_before_mb": rss_before,
+            "rss_peak_mb": _rss_mb(),
+        }
+    finally:
+        await engine.dispose()
+
+
+async def _child_postcodes(url: str, path: str) -> dict[str, Any]:
+    from evaluation.importing import import_postcodes
+
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    rss_before = _rss_mb()
+    started = time.perf_counter()
+    try:
+        async with sessions() as s:
+
+            async def commit(_rows: int) -> None:
+                await s.commit()
+
+            summary = await import_postcodes(s, path, after_batch=commit)
+            await s.commit()
+    finally:
+        await engine.dispose()
+    return {
+        "rows": summary.rows,
+        "batches": summary.batches,
+        "seconds": time.perf_counter() - started,
+        "rss_before_mb": rss_before,
+        "rss_peak_mb": _rss_mb(),
+    }
+
+
+def run_child(*args: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def write_postcode_file(path: Path, rows: int) -> None:
+    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    with path.open("w", encoding="latin-1") as out:
+        out.write("pcd7,pcd8,pcds,dointr,doterm,usertype,oa21cd,lsoa21cd,msoa21cd,ladcd\n")
+        for i in range(rows):
+            area, unit = divmod(i, 4000)
+            sector, rest = divmod(unit, 400)
+            pc = f"Z{letters[area % 20]}{area // 20 % 100} {sector}{letters[rest // 20]}{letters[rest % 20]}"
+            doterm = "201506" if i % 9 == 0 else ""
+            out.write(
+                f'"{pc}","{pc}","{pc}","198001","{doterm}","0","E00000001",'
+                f'"E01B{i % 400:04d}","E02000001","E07000117"\n'
+            )
+
+
+# ------------------------------------------------------------------------------ main
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    server = args.pg or os.environ.get("TAPTRAIL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+    name = f"taptrail_bench_eval_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(f"{server}/postgres")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = f"{server.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    key = Fernet.generate_key().decode()
+    results: dict[str, Any] = {"players": args.players}
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        box = SecretBox(key)
+        ids = {}
+        for slug in ("big", "small"):
+            async with sessions() as s:
+                await load_definition(s, definition(slug), box=box, actor="bench")
+                await s.commit()
+                game = await s.scalar(select(Game).where(Game.slug == slug))
+                assert game is not None
+                ids[slug] = game.id
+                await exports.create_project(s, game, "bench", box=box, actor="bench")
+                await s.commit()
+        started = time.perf_counter()
+        conn = await asyncpg.connect(f"{server}/{name}")
+        try:
+            areas = await load_areas(conn, "B")
+            await load_game(conn, ids["big"], areas, args.players, args.daily_big, seed=1)
+            await load_game(conn, ids["small"], areas, args.players, args.daily_small, seed=2)
+            results["responses"] = await conn.fetchval(
+                "SELECT count(*) FROM survey_responses WHERE game_id=$1", ids["big"]
+            )
+            results["daily_rows"] = {
+                slug: await conn.fetchval(
+                    "SELECT count(*) FROM holder_days WHERE game_id=$1", ids[slug]
+                )
+                for slug in ids
+            }
+        finally:
+            await conn.close()
+        results["load_seconds"] = time.perf_counter() - started
+        print(f"loaded in {results['load_seconds']:.1f} s: {results}", file=sys.stderr)
+
+        times = []
+        for _ in range(3):
+            async with sessions() as s:
+                game = await s.get(Game, ids["big"])
+                assert game is not None
+                t0 = time.perf_counter()
+                report = await build_game_report(s, game)
+                times.append(time.perf_counter() - t0)
+        results["report_seconds"] = times
+        results["report_players"] = report["players"]
+        results["report_bytes"] = len(json.dumps(report))
+        print(f"report: {[f'{t:.2f}' for t in times]} s", file=sys.stderr)
+
+        results["exports"] = []
+        for slug in ("small", "big"):
+            for fmt in ("csv", "parquet"):
+                measured = run_child("export", url, slug, fmt, key)
+                measured["game"] = slug
+                measured["daily_rows"] = results["daily_rows"][slug]
+                results["exports"].append(measured)
+                print(f"export {slug} {fmt}: {measured}", file=sys.stderr)
+
+        if args.postcodes:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "postcodes.csv"
+                write_postcode_file(path, args.postcodes)
+                results["postcode_file_mb"] = path.stat().st_size / 1e6
+                results["postcodes"] = run_child("postcodes", url, str(path))
+                print(f"postcodes: {results['postcodes']}", file=sys.stderr)
+    finally:
+        await engine.dispose()
+        if not args.keep:
+            admin = await asyncpg.connect(f"{server}/postgres")
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+    return results
+
+
+def markdown(results: dict[str, Any]) -> str:
+    pg_version = results.get("pg_version", "")
+    lines = [
+        "## Evaluation",
+        "",
+        f"`bench/bench_evaluation.py` on PostgreSQL {pg_version} (asyncpg), Python "
+        f"{platform.python_version()}, {os.cpu_count()} CPUs; a game of "
+        f"{results['players']:,} players in 400 neighbourhoods, {results['responses']:,} survey "
+        "answers over three waves.",
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+        f"| evaluation report (`build_game_report`: queries, statistics, disclosure control), "
+        f"median of 3 | {statistics.median(results['report_seconds']):.2f} s | under 5 s |",
+    ]
+    for e in results["exports"]:
+        lines.append(
+            f"| daily-activity export, {e['format'].upper()}, {e['daily_rows']:,} rows "
+            f"({e['bytes'] / 1e6:.0f} MB) | {e['seconds']:.1f} s; peak RSS "
+            f"{e['rss_peak_mb']:.0f} MB (process at start {e['rss_before_mb']:.0f} MB); "
+            f"Python allocations peak {e['tracemalloc_peak_mb']:.1f} MB | under 200 MB, "
+            "independent of rows |"
+        )
+    if "postcodes" in results:
+        p = results["postcodes"]
+        lines.append(
+            f"| `import postcodes`, synthetic ONS lookup of {p['rows']:,} rows "
+            f"({results['postcode_file_mb']:.0f} MB), batches of 5,000 | {p['seconds']:.0f} s "
+            f"({p['rows'] / p['seconds']:,.0f} rows/s); peak RSS {p['rss_peak_mb']:.0f} MB | "
+            "bounded memory |"
+        )
+    lines += [
+        "",
+        "Each export runs alone in a fresh process (peak RSS = `ru_maxrss`, which includes the "
+        "interpreter, SQLAlchemy, pyarrow and scipy). The same memory at 250k and 1M rows "
+        "shows that it does not grow with the file: CSV is written a partition (2,000 rows) "
+        "at a time from a server-side cursor, Parquet a row group (50,000 rows) at a time, and "
+        "k-anonymity is decided from class sizes (one GROUP BY), not from the players in memory.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(path: Path, section: str) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(r"^## Evaluation\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(section + "\n", text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def cli() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        kind = sys.argv[2]
+        if kind == "export":
+            _, _, _, url, slug, fmt, key = sys.argv
+            result = asyncio.run(_child_export(url, slug, fmt, key))
+        else:
+            _, _, _, url, path = sys.argv
+            result = asyncio.run(_child_postcodes(url, path))
+        print(json.dumps(result))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pg", help="PostgreSQL server URL (postgresql://user@host:port)")
+    parser.add_argument("--players", type=int, default=100_000)
+    parser.add_argument("--daily-big", type=int, default=1_000_000)
+    parser.add_argument("--daily-small", type=int, default=250_000)
+    parser.add_argument("--postcodes", type=int, default=2_700_000, help="0 to skip")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--write-md", type=Path, help="update the Evaluation section of this file")
+    args = parser.parse_args()
+    results = asyncio.run(main(args))
+
+    async def pg_version() -> str:
+        server = args.pg or os.environ.get(
+            "TAPTRAIL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"
+        )
+        conn = await asyncpg.connect(f"{server}/postgres")
+        try:
+            return str(await conn.fetchval("SHOW server_version")).split()[0]
+        finally:
+            await conn.close()
+
+    results["pg_version"] = asyncio.run(pg_version())
+    section = markdown(results)
+    print(section)
+    if args.write_md:
+        write_section(args.write_md, section)
+
+
+if __name__ == "__main__":
+    cli()

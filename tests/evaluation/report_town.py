@@ -1,0 +1,127 @@
+"""A prepared SQLite database for the report page: the Burnley demo town with its
+(illustrative) deprivation and postcode files imported, 800 more players, three survey waves,
+and an organiser token. Used by the browser test and handy for looking at the page:
+
+    .venv/bin/python -m tests.evaluation.report_town /tmp/report.db   # prints the token
+    TAPTRAIL_DATABASE_URL=sqlite+aiosqlite:////tmp/report.db .venv/bin/taptrail serve
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evaluation.importing import import_imd, import_postcodes
+from evaluation.models import LsoaArea, SurveyResponse, SurveyWave
+from evaluation.sample_data import sample_participants
+from game.definition import validate
+from game.loading import apply_definition
+from game.models import Game, Team
+from people.models import Holder, Player
+from taptrail.auth.tokens import create_token
+from taptrail.db import make_engine, make_sessionmaker, utcnow
+from taptrail.demo import DEMO_IMD_FILE, DEMO_POSTCODES_FILE, load_demo_definition
+from taptrail.migrate import upgrade
+from taptrail.secrets_box import SecretBox
+
+SLUG = "burnley-demo"
+EXTRA_PLAYERS = 800
+NATURE = (
+    "nature_beauty",
+    "nature_respect",
+    "nature_happy",
+    "nature_important",
+    "nature_amazing",
+    "nature_part",
+)
+
+
+async def prepare(path: Path, secret_key: str) -> str:
+    """Create the database at ``path``; returns an organiser token."""
+    url = f"sqlite+aiosqlite:///{path}"
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        async with sessions() as s:
+            await import_imd(s, DEMO_IMD_FILE)
+            await import_postcodes(s, DEMO_POSTCODES_FILE)
+            await s.commit()
+        async with sessions() as s:
+            await apply_definition(
+                s, validate(load_demo_definition()), box=SecretBox(secret_key), actor="test"
+            )
+            await s.commit()
+        async with sessions() as s:
+            return await _players_and_answers(s)
+    finally:
+        await engine.dispose()
+
+
+async def _players_and_answers(s: AsyncSession) -> str:
+    rng = random.Random(2027)
+    game = await s.scalar(select(Game).where(Game.slug == SLUG))
+    assert game is not None
+    areas = list(await s.execute(select(LsoaArea.code, LsoaArea.imd_decile)))
+    teams = list(await s.scalars(select(Team).where(Team.game_id == game.id)))
+    weights = [3.0 if d <= 2 else 2.0 if d <= 4 else 1.0 for _, d in areas]
+    holders = [Holder(game_id=game.id) for _ in range(EXTRA_PLAYERS)]
+    s.add_all(holders)
+    await s.flush()
+    ages = ("5-11", "5-11", "5-11", "12-15", "25-44", "25-44", "45-64", "65+")
+    for holder in holders:
+        code, decile = rng.choices(areas, weights)[0]
+        s.add(
+            Player(
+                game_id=game.id,
+                holder_id=holder.id,
+                age_band=rng.choice(ages),
+                gender=rng.choice(("female", "male")),
+                team_id=rng.choice(teams).id if rng.random() < 0.7 else None,
+                lsoa_code=code,
+                imd_decile=decile,
+                imd_nation="england",
+                deprivation_status="found",
+            )
+        )
+    await s.flush()
+    players = list(
+        await s.scalars(select(Player.id).where(Player.game_id == game.id).order_by(Player.id))
+    )
+    people = sample_participants(len(players), seed=7, follow_up_rates=(0.55, 0.12))
+    rows = []
+    for player_id, person in zip(players, people, strict=True):
+        for wave, a in person.waves.items():
+            rows.append(
+                {
+                    "game_id": game.id,
+                    "player_id": player_id,
+                    "wave": wave,
+                    "answered_by": "parent_or_carer" if rng.random() < 0.4 else "self",
+                    "activity_days": a.activity_days,
+                    "belonging": a.belonging,
+                    **dict(zip(NATURE, a.nature, strict=True)),
+                    "declined": [],
+                    "answered_on": game.starts_at.date(),
+                }
+            )
+    await s.execute(insert(SurveyResponse), rows)
+    for wave in (1, 2, 3):
+        s.add(SurveyWave(game_id=game.id, wave=wave, is_open=wave == 3, opened_at=utcnow()))
+    token = await create_token(s, role="organiser", label="report page")
+    await s.commit()
+    return token
+
+
+if __name__ == "__main__":  # pragma: no cover - a helper for people
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/taptrail-report.db")
+    target.unlink(missing_ok=True)
+    key = Fernet.generate_key().decode()
+    print("TAPTRAIL_SECRET_KEY=" + key)
+    print(asyncio.run(prepare(target, key)))

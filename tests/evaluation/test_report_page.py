@@ -1,0 +1,193 @@
+"""The evaluation report page in headless Chromium (Debian's /usr/bin/chromium), served by a
+real uvicorn process on a prepared SQLite database (the Burnley demo town)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from tests.evaluation.report_town import SLUG, prepare
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SHOT = Path("/tmp/taptrail-report.png")
+ROOT = Path(__file__).resolve().parents[2]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
+
+
+@dataclass
+class Server:
+    url: str
+    token: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("report")
+    key = Fernet.generate_key().decode()
+    # in a thread of its own: the test session's event loop may be running here
+    with ThreadPoolExecutor(1) as pool:
+        token = pool.submit(asyncio.run, prepare(folder / "report.db", key)).result()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "TAPTRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'report.db'}",
+        "TAPTRAIL_SECRET_KEY": key,
+        "TAPTRAIL_PERIODIC_JOBS": "false",
+        "TAPTRAIL_REDIS_URL": "",
+    }
+    env.pop("TAPTRAIL_REDIS_URL")
+    log = (folder / "server.log").open("wb")
+    cmd = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError((folder / "server.log").read_text()[-2000:])
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.1)
+        yield Server(url, token)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("pageerror", lambda exc: problems.append(str(exc)))
+
+    def on_console(message: ConsoleMessage) -> None:
+        # the wrong-token test provokes a 401 on purpose; anything else is a problem
+        if message.type == "error" and "401" not in message.text:
+            problems.append(message.text)
+
+    pg.on("console", on_console)
+    yield pg
+    context.close()
+    assert problems == []
+
+
+def test_token_is_asked_for_and_a_wrong_one_refused(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/games/{SLUG}/report")
+    expect(page.locator("#token-panel")).to_be_visible()
+    expect(page.locator("#report")).to_be_hidden()
+    page.fill("#token-input", "tt_not-a-real-token")
+    page.click("#token-form button[type=submit]")
+    expect(page.locator("#token-error")).to_contain_text("not valid")
+    expect(page.locator("#report")).to_be_hidden()
+    assert page.evaluate(f"sessionStorage.getItem('taptrail-report-token:{SLUG}')") is None
+
+
+def test_report_renders_charts_tables_and_suppression(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/games/{SLUG}/report")
+    page.fill("#token-input", server.token)
+    page.click("#token-form button[type=submit]")
+    expect(page.locator("body")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#title")).to_contain_text("Burnley Beat the Street (demo)")
+    expect(page.locator("#area-text")).to_contain_text("Burnley (E07000117)")
+
+    uptake = page.locator("section.uptake")
+    expect(uptake.locator("svg rect")).to_have_count(10)  # 5 quintiles x (players, residents)
+    expect(uptake.locator("table tbody tr")).to_have_count(7)
+    expect(uptake.locator(".headline")).to_contain_text("most deprived 20%")
+    expect(uptake.locator("p.sii")).to_contain_text("Slope index of inequality")
+
+    activity = page.locator("section.activity")
+    expect(activity.locator("h3")).to_have_count(2)
+    expect(activity.locator("figure svg")).to_have_count(4)
+    expect(activity.locator(".headline").first).to_contain_text("people answered both surveys")
+    # the six-month follow-up has few answers: suppressed cells are shown as * with a note
+    suppressed = page.locator("td .suppressed")
+    assert suppressed.count() > 0
+    expect(suppressed.first).to_have_text("*")
+    expect(suppressed.first).to_have_attribute("title", "Suppressed to protect privacy")
+    expect(page.locator("#notes-list")).to_contain_text("hidden to protect privacy")
+    # nothing between 1 and 7 people is shown below whole-game level in the tables
+    for cell in page.locator(
+        "section.uptake tbody tr:not(.total) td:nth-child(2)"
+    ).all_inner_texts():
+        assert cell == "*" or cell == "0" or int(cell.replace(",", "")) >= 10, cell
+
+    # the token stays in this tab only, and a reload keeps the report
+    assert page.evaluate(f"sessionStorage.getItem('taptrail-report-token:{SLUG}')") == server.token
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-state", "ready")
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(SHOT), full_page=True)
+    page.screenshot(path="/tmp/taptrail-report-top.png")
+
+    with page.expect_download() as download:
+        page.click("#download-csv")
+    assert download.value.suggested_filename == f"{SLUG}-evaluation.csv"
+
+    page.click("#forget")
+    expect(page.locator("#token-panel")).to_be_visible()
+    assert page.evaluate(f"sessionStorage.getItem('taptrail-report-token:{SLUG}')") is None
+
+
+def test_token_in_the_address_is_taken_and_removed(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/games/{SLUG}/report?token={server.token}")
+    expect(page.locator("body")).to_have_attribute("data-state", "ready")
+    assert "token" not in page.url
+    response = httpx.get(f"{server.url}/games/{SLUG}/report", timeout=5)
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert httpx.get(f"{server.url}/games/no-such-town/report", timeout=5).status_code == 404

@@ -1,0 +1,195 @@
+"""Re-scoring a whole game: after a rule change, from the API and the command line; the
+ledger check; registration moving earlier points to the player's team."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import pytest
+import yaml
+from click.testing import CliRunner
+from fastapi import FastAPI
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from game.models import Game, HolderTotal
+from taptrail.auth.models import AuditRecord
+from taptrail.cli import main
+from taptrail.db import make_engine, make_sessionmaker
+from taptrail.settings import get_settings
+from tests.factories import game_file
+from tests.helpers import auth
+from tests.scoring.taps import (
+    T,
+    TestGame,
+    describe,
+    holder_total,
+    insert_taps,
+    local,
+    make_game,
+    team_total,
+)
+
+T_ = TypeVar("T_")
+
+WALK = [
+    T("0000001", "A", local(3, 8, 0)),
+    T("0000001", "B", local(3, 8, 15)),
+    T("0000001", "C", local(3, 8, 40)),
+    T("0000004", "P", local(3, 9, 0)),
+    T("0000004", "A", local(3, 9, 20)),
+]
+
+
+async def _game_with_walks(app: FastAPI, slug: str) -> TestGame:
+    game = await make_game(app, slug)
+    async with app.state.writing(), app.state.sessionmaker() as s:
+        await insert_taps(s, game, WALK)
+        await s.commit()
+    return game
+
+
+async def test_rule_change_in_the_game_file_rescores(
+    app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str
+) -> None:
+    game = await _game_with_walks(app, slug)
+    data = game_file(slug)
+    data["game"]["rules"]["points_per_leg"] = 12
+    response = await client.put(
+        f"/api/v1/admin/games/{slug}",
+        content=yaml.safe_dump(data),
+        headers={**auth(organiser_token), "content-type": "application/yaml"},
+    )
+    assert response.status_code == 200, response.text
+    async with app.state.sessionmaker() as s:
+        total = await holder_total(s, game, "0000001")
+        assert total is not None and total.points == 24
+        team = await team_total(s, game, "SCH1")
+        assert team is not None and team.points == 24
+        record = await s.scalar(
+            select(AuditRecord).where(
+                AuditRecord.game_id == game.game_id, AuditRecord.action == "game.rescore"
+            )
+        )
+        assert record is not None
+        assert record.detail["reason"] == "game file changed"
+        assert record.detail["points_before"] == 30 and record.detail["points_after"] == 36
+        assert record.detail["points_moved"] == 6
+    check = await client.get(
+        f"/api/v1/admin/games/{slug}/ledger-check", headers=auth(organiser_token)
+    )
+    assert check.json() == {"game": slug, "ok": True, "mismatches": []}
+
+
+async def test_rescore_endpoint_repairs_drifted_totals(
+    app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str
+) -> None:
+    game = await _game_with_walks(app, slug)
+    async with app.state.sessionmaker() as s:
+        await s.execute(
+            update(HolderTotal)
+            .where(HolderTotal.holder_id == game.holder("0000001"))
+            .values(points=999)
+        )
+        await s.commit()
+    headers = auth(organiser_token)
+    check = (await client.get(f"/api/v1/admin/games/{slug}/ledger-check", headers=headers)).json()
+    assert check["ok"] is False
+    assert check["mismatches"][0].startswith(f"holders {game.holder('0000001')}:")
+    fixed = await client.post(
+        f"/api/v1/admin/games/{slug}/rescore", json={"reason": "repair"}, headers=headers
+    )
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["outcomes_changed"] == 0 and fixed.json()["taps"] == 5
+    assert fixed.json()["points_before"] == 999 + 10 and fixed.json()["points_after"] == 30
+    check = (await client.get(f"/api/v1/admin/games/{slug}/ledger-check", headers=headers)).json()
+    assert check["ok"] is True
+    async with app.state.sessionmaker() as s:
+        version = await s.scalar(select(Game.scoring_version).where(Game.id == game.game_id))
+        assert version is not None and version >= 2
+
+
+async def test_registration_moves_earlier_points_to_the_players_team(
+    app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str
+) -> None:
+    game = await _game_with_walks(app, slug)
+    data = game_file(slug)
+    data["players"] = [{"card": "0000004", "nickname": "Late Joiner", "team": "COM1"}]
+    response = await client.put(
+        f"/api/v1/admin/games/{slug}",
+        content=yaml.safe_dump(data),
+        headers={**auth(organiser_token), "content-type": "application/yaml"},
+    )
+    assert response.status_code == 200, response.text
+    async with app.state.sessionmaker() as s:
+        team = await team_total(s, game, "COM1")
+        assert team is not None
+        assert (team.points, team.active_members) == (10, 1)
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("TAPTRAIL_DATABASE_URL", database_url)
+    monkeypatch.setenv("TAPTRAIL_SECRET_KEY_FILE", str(tmp_path / "key"))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def _in_own_loop(database_url: str, work: Callable[[AsyncSession], Awaitable[T_]]) -> T_:
+    """Runs ``work`` in one committed transaction on a private engine (the command line
+    runs its own event loop, so these tests are synchronous)."""
+
+    async def _main() -> T_:
+        engine = make_engine(database_url)
+        try:
+            async with make_sessionmaker(engine)() as s:
+                value = await work(s)
+                await s.commit()
+                return value
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_main())
+
+
+def test_cli_rescore_check_and_card(
+    database_url: str, slug: str, cli: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "game.yaml"
+    path.write_text(yaml.safe_dump(game_file(slug)))
+    assert cli.invoke(main, ["game", "load", str(path)]).exit_code == 0
+
+    async def walk(s: AsyncSession) -> TestGame:
+        game_id = await s.scalar(select(Game.id).where(Game.slug == slug))
+        assert game_id is not None
+        game = await describe(s, game_id, slug)
+        await insert_taps(s, game, WALK)
+        await s.execute(update(Game).where(Game.id == game_id).values(points_per_leg=15))
+        return game
+
+    game = _in_own_loop(database_url, walk)
+    result = cli.invoke(main, ["game", "rescore", slug, "--reason", "points 15"])
+    assert result.exit_code == 0, result.output
+    assert f"{slug}: 5 taps re-scored, 3 outcomes changed, points 30 → 45" in result.output
+    assert "5/5" in result.output  # the progress bar (stderr is mixed into the output)
+    ok = cli.invoke(main, ["game", "check-totals", slug])
+    assert ok.exit_code == 0 and "matches the ledger" in ok.output
+
+    async def drift(s: AsyncSession) -> None:
+        await s.execute(
+            update(HolderTotal).where(HolderTotal.game_id == game.game_id).values(legs=7)
+        )
+
+    _in_own_loop(database_url, drift)
+    bad = cli.invoke(main, ["game", "check-totals", slug])
+    assert bad.exit_code == 1 and "differ from the ledger" in bad.output
+    card = cli.invoke(main, ["game", "card", slug, "0000001"])
+    assert card.exit_code == 0, card.output
+    assert "30 points, 1.6 km" in card.output and "leg of 800 m from A" in card.output
+    missing = cli.invoke(main, ["game", "rescore", slug + "-nope"])
+    assert missing.exit_code != 0 and "no game" in missing.output
