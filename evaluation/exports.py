@@ -290,7 +290,8 @@ def _nature_score(items: Sequence[int | None]) -> float | None:
 
 
 class _Keys:
-    """Per-stream caches: generalisation by raw key, and the current player's pseudonym."""
+    """Per-stream caches: the generalised quasi-identifiers of each raw combination (a few
+    hundred at most), and the pseudonym of the current player (rows come grouped by player)."""
 
     def __init__(self, ctx: ExportContext) -> None:
         self.ctx = ctx
@@ -299,9 +300,12 @@ class _Keys:
         self.last_pseudonym = ""
 
     def generalised(self, raw: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        if raw not in self.general:
-            self.general[raw] = self.ctx.plan.kept(raw)
-        return self.general[raw]
+        try:
+            return self.general[raw]
+        except KeyError:
+            general = self.ctx.plan.kept(_quintile_key(*raw))
+            self.general[raw] = general
+            return general
 
     def pseudonym(self, player_id: int) -> str:
         if player_id != self.last_player:
@@ -310,31 +314,45 @@ class _Keys:
         return self.last_pseudonym
 
 
-def _shape(file: str, keys: _Keys, row: Sequence[Any]) -> tuple[Any, ...] | None:
-    player_id, age, gender, decile, nation, team, *rest = row
-    general = keys.generalised(_quintile_key(age, gender, decile, nation, team))
-    if general is None:
-        return None
-    name = keys.pseudonym(player_id)
-    if file == "players":
-        taps, legs, points, metres, days, waves = rest
-        return (name, *general, taps, legs, points, _km(metres), days, waves)
-    if file == "daily":
-        day, taps, legs, points, metres = rest
-        return (name, day, taps, legs, points, _km(metres))
-    wave, answered_by, answered_on, activity, belonging, *tail = rest
-    nature, declined = tail[:6], tail[6]
-    return (
-        name,
-        wave,
-        answered_by,
-        answered_on,
-        activity,
-        belonging,
-        *nature,
-        _nature_score(nature),
-        ";".join(declined or ()),
-    )
+Shape = Callable[[Sequence[Any]], "tuple[Any, ...] | None"]
+
+
+def _shaper(file: str, keys: _Keys) -> Shape:
+    """Turns a query row (player id, five raw quasi-identifiers, the file's columns) into an
+    output row, or None when k-anonymity suppresses the player."""
+
+    def players(row: Sequence[Any]) -> tuple[Any, ...] | None:
+        general = keys.generalised(tuple(row[1:6]))
+        if general is None:
+            return None
+        taps, legs, points, metres, days, waves = row[6:]
+        return (keys.pseudonym(row[0]), *general, taps, legs, points, _km(metres), days, waves)
+
+    def daily(row: Sequence[Any]) -> tuple[Any, ...] | None:
+        if keys.generalised(tuple(row[1:6])) is None:
+            return None
+        _, _, _, _, _, _, day, taps, legs, points, metres = row
+        return (keys.pseudonym(row[0]), day, taps, legs, points, round(metres / 1000.0, 3))
+
+    def surveys(row: Sequence[Any]) -> tuple[Any, ...] | None:
+        if keys.generalised(tuple(row[1:6])) is None:
+            return None
+        wave, answered_by, answered_on, activity, belonging, *tail = row[6:]
+        nature, declined = tail[:6], tail[6]
+        return (
+            keys.pseudonym(row[0]),
+            wave,
+            answered_by,
+            answered_on,
+            activity,
+            belonging,
+            *nature,
+            _nature_score(nature),
+            ";".join(declined or ()),
+        )
+
+    shapers: dict[str, Shape] = {"players": players, "daily": daily, "surveys": surveys}
+    return shapers[file]
 
 
 _QUERIES: Final = {
@@ -350,23 +368,17 @@ async def rows(
     """The file's rows, a partition at a time, read with a streaming cursor."""
     _check_file(file)
     stmt = _QUERIES[file](ctx.game.id).execution_options(yield_per=partition)
-    keys = _Keys(ctx)
-    result = await session.stream(stmt)
+    shape = _shaper(file, _Keys(ctx))
+    # Core-level streaming (a server-side cursor on PostgreSQL): no ORM row processing
+    connection = await session.connection()
+    result = await connection.stream(stmt)
     try:
         async for part in result.partitions(partition):
-            shaped = [s for r in part if (s := _shape(file, keys, r)) is not None]
+            shaped = [s for r in part if (s := shape(r)) is not None]
             if shaped:
                 yield shaped
     finally:
         await result.close()
-
-
-def _csv_text(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 async def csv_chunks(
@@ -385,7 +397,7 @@ async def csv_chunks(
     async for part in rows(session, ctx, file):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([[_csv_text(v) for v in r] for r in part])
+        writer.writerows(part)  # None -> empty, dates -> ISO 8601 (str)
         yield buffer.getvalue().encode("utf-8")
         if progress is not None:
             progress(len(part))

@@ -20,7 +20,10 @@ from game import repository as repo
 from game.definition import GameFile
 from game.models import Campaign, Checkpoint, Game, Team
 from people.deprivation import derive
-from people.models import Card, Holder, Player, TeamMembership
+from people.models import Card, Holder, TeamMembership
+from people.nicknames import nickname_key
+from people.schemas import normalise_gender
+from people.service import attach_player
 from taptrail import audit
 from taptrail.db import utcnow
 from taptrail.secrets_box import SecretBox
@@ -66,14 +69,32 @@ def _same(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
-def _update(obj: Any, values: dict[str, Any], label: str, result: LoadResult) -> set[str]:
+# Reported as changed without their values: change reports land in the audit log and on
+# screens, where erasure cannot reach them.
+PERSONAL_FIELDS = frozenset(
+    {"nickname", "nickname_key", "email", "gender", "lsoa_code", "imd_decile", "imd_nation"}
+)
+
+
+def _update(
+    obj: Any,
+    values: dict[str, Any],
+    label: str,
+    result: LoadResult,
+    *,
+    personal: frozenset[str] = frozenset(),
+) -> set[str]:
     changed: set[str] = set()
     for name, new in values.items():
         old = getattr(obj, name)
         if not _same(old, new):
             setattr(obj, name, new)
             changed.add(name)
-            result.changes.append(f"{label}: {name} {_fmt(old)} → {_fmt(new)}")
+            if name in personal:
+                if name != "nickname_key":
+                    result.changes.append(f"{label}: {name} changed")
+            else:
+                result.changes.append(f"{label}: {name} {_fmt(old)} → {_fmt(new)}")
     return changed
 
 
@@ -295,9 +316,9 @@ async def _upsert_cards_and_players(
         dep = await derive(session, pd.postcode)
         values = {
             "nickname": pd.nickname,
-            "nickname_key": pd.nickname.casefold(),
+            "nickname_key": nickname_key(pd.nickname),
             "age_band": pd.age_band,
-            "gender": pd.gender,
+            "gender": normalise_gender(pd.gender),
             "public": pd.public,
             "email": pd.email,
             "lsoa_code": dep.lsoa_code,
@@ -307,23 +328,18 @@ async def _upsert_cards_and_players(
         }
         player = players.get(card.holder_id)
         if player is None:
-            player = Player(game_id=game.id, holder_id=card.holder_id, team_id=team_id, **values)
-            session.add(player)
-            players[card.holder_id] = player
-            # Registration moves the card's earlier points to the player's team.
-            for m in memberships.get(card.holder_id, []):
-                await session.delete(m)
-            session.add(
-                TeamMembership(
-                    game_id=game.id, holder_id=card.holder_id, team_id=team_id, valid_from=None
-                )
+            # The same rule as a registration: earlier points move to the player's team.
+            players[card.holder_id] = await attach_player(
+                session, game.id, card.holder_id, team_id, **values
             )
             result.holders_to_rescore.add(card.holder_id)
             registered += 1
             continue
         if player.erased_at is not None:
             continue
-        changed = _update(player, values, f"player on card {pd.card}", result)
+        changed = _update(
+            player, values, f"player on card {pd.card}", result, personal=PERSONAL_FIELDS
+        )
         if "age_band" in changed:
             result.holders_to_rescore.add(card.holder_id)
         if player.team_id != team_id:

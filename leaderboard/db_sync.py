@@ -23,8 +23,10 @@ from leaderboard.models import (
 from people.models import Player
 
 
-def _shown(player: Any) -> bool:
-    return bool(player.public) and not player.nickname_hidden and player.erased_at is None
+def _board_name(player: Any) -> str | None:
+    from people.service import public_name
+
+    return public_name(player)
 
 
 async def load_snapshot(session: AsyncSession, game_id: int) -> BoardSnapshot:
@@ -60,10 +62,10 @@ async def load_snapshot(session: AsyncSession, game_id: int) -> BoardSnapshot:
     players = [
         PlayerRecord(
             holder=str(p.holder_id),
-            nickname=p.nickname or "",
+            nickname=_board_name(p) or "",
             points=points or 0,
             distance_m=round(distance or 0),
-            public=_shown(p),
+            public=_board_name(p) is not None,
             team=codes.get(p.team_id) if p.team_id else None,
         )
         for p, points, distance in player_rows
@@ -109,8 +111,8 @@ async def changes_from_delta(session: AsyncSession, game_id: int, delta: Any) ->
                     holder=str(player.holder_id),
                     points=int(values["points"]),
                     distance_m=round(values["distance_m"]),
-                    nickname=player.nickname,
-                    public=_shown(player),
+                    nickname=_board_name(player) or "",
+                    public=_board_name(player) is not None,
                     team=team_code,
                 )
             )

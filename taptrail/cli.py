@@ -81,7 +81,15 @@ def _serve(
 
     asyncio.run(_migrate())
     app = create_app(settings, background=background)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=20)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=20,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 @main.command()

@@ -29,7 +29,7 @@ class Periodic:
 
 JOBS = (
     Periodic("lucky draws", "game.draws:run_due_draws", 300),
-    Periodic("e-mail retention", "people.service:purge_expired_emails", 3600),
+    Periodic("people housekeeping", "people.service:housekeeping", 3600),
 )
 
 

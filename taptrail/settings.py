@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(262_144, description="Largest accepted request body")
     db_pool_size: int = Field(10, description="PostgreSQL connection pool size per process")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description=(
+            "Proxies trusted to set X-Forwarded-For (comma-separated, or *): behind a load "
+            "balancer, per-client rate limits need the real client address"
+        ),
+    )
     periodic_jobs: bool = Field(
         True, description="Run housekeeping (lucky draws, e-mail retention) in this process"
     )

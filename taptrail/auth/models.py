@@ -27,7 +27,7 @@ class ApiToken(Base):
         ForeignKey("teams.id", ondelete="CASCADE"), nullable=True
     )
     player_id: Mapped[int | None] = mapped_column(
-        ForeignKey("players.id", ondelete="CASCADE"), nullable=True
+        ForeignKey("players.id", ondelete="CASCADE"), nullable=True, index=True
     )
     label: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
