@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints import repository as repo
@@ -65,7 +66,10 @@ async def create_reader(
 ) -> tuple[Reader, str]:
     """A new reader at a checkpoint from the start; returns it and its secret (shown once)."""
     if reader_id.lower() in RESERVED_IDS:
-        raise Invalid(f"'{reader_id}' cannot be a reader id", fields=[{"field": "id"}])
+        raise Invalid(
+            f"'{reader_id}' cannot be a reader id",
+            fields=[{"field": "id", "message": "is reserved"}],
+        )
     checkpoint_id = await _checkpoint_id(session, game, checkpoint_code)
     if await repo.reader_exists(session, reader_id):
         raise Conflict(f"reader '{reader_id}' already exists (move it instead)")
@@ -79,7 +83,10 @@ async def create_reader(
         conflicts=0,
     )
     session.add(reader)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:  # created at the same moment by someone else
+        raise Conflict(f"reader '{reader_id}' already exists (move it instead)") from None
     session.add(
         ReaderAssignment(
             game_id=game.id, reader_id=reader_id, checkpoint_id=checkpoint_id, valid_from=None

@@ -31,8 +31,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation import repository as repo
@@ -92,54 +90,54 @@ _NATURE: Final = (
     "nature_part",
 )
 
-#: file -> [(column, arrow type, description)]
-COLUMNS: Final[dict[str, list[tuple[str, pa.DataType, str]]]] = {
+#: file -> [(column, Arrow type name, description)]
+COLUMNS: Final[dict[str, list[tuple[str, str, str]]]] = {
     "players": [
-        ("pseudonym", pa.string(), "HMAC-SHA256(project key, player), 16 hex characters"),
-        ("age_band", pa.string(), "0-4 ... 65+, or widened (0-15, 16-44, 45+) or 'any'"),
-        ("gender", pa.string(), "as registered, or 'any' when generalised"),
+        ("pseudonym", "string", "HMAC-SHA256(project key, player), 16 hex characters"),
+        ("age_band", "string", "0-4 ... 65+, or widened (0-15, 16-44, 45+) or 'any'"),
+        ("gender", "string", "as registered, or 'any' when generalised"),
         (
             "imd_quintile",
-            pa.int8(),
+            "int8",
             "1 = most deprived 20% of the nation's small areas; empty = unknown",
         ),
-        ("imd_nation", pa.string(), "the nation the quintile ranks within"),
-        ("team_kind", pa.string(), "school, community, workplace, family, other or none"),
-        ("taps", pa.int32(), "taps over the game"),
-        ("legs", pa.int32(), "scoring journeys between boxes"),
-        ("points", pa.int32(), "points over the game"),
-        ("distance_km", pa.float64(), "distance of the scoring legs, km"),
-        ("active_days", pa.int32(), "days with at least one tap"),
-        ("survey_waves_answered", pa.int8(), "number of survey waves answered (0-3)"),
+        ("imd_nation", "string", "the nation the quintile ranks within"),
+        ("team_kind", "string", "school, community, workplace, family, other or none"),
+        ("taps", "int32", "taps over the game"),
+        ("legs", "int32", "scoring journeys between boxes"),
+        ("points", "int32", "points over the game"),
+        ("distance_km", "float64", "distance of the scoring legs, km"),
+        ("active_days", "int32", "days with at least one tap"),
+        ("survey_waves_answered", "int8", "number of survey waves answered (0-3)"),
     ],
     "daily": [
-        ("pseudonym", pa.string(), "as in players"),
-        ("date", pa.date32(), "the local date in the game's time zone"),
-        ("taps", pa.int32(), "taps that day"),
-        ("legs", pa.int32(), "scoring legs that day"),
-        ("points", pa.int32(), "points that day"),
-        ("distance_km", pa.float64(), "distance of that day's scoring legs, km"),
+        ("pseudonym", "string", "as in players"),
+        ("date", "date32", "the local date in the game's time zone"),
+        ("taps", "int32", "taps that day"),
+        ("legs", "int32", "scoring legs that day"),
+        ("points", "int32", "points that day"),
+        ("distance_km", "float64", "distance of that day's scoring legs, km"),
     ],
     "surveys": [
-        ("pseudonym", pa.string(), "as in players"),
-        ("wave", pa.int8(), "1 = registration, 2 = game end, 3 = follow-up (~6 months)"),
-        ("answered_by", pa.string(), "self or parent_or_carer"),
-        ("answered_on", pa.date32(), "date answered"),
+        ("pseudonym", "string", "as in players"),
+        ("wave", "int8", "1 = registration, 2 = game end, 3 = follow-up (~6 months)"),
+        ("answered_by", "string", "self or parent_or_carer"),
+        ("answered_on", "date32", "date answered"),
         (
             "activity_days",
-            pa.int8(),
+            "int8",
             "days in the past week with 30+ minutes raising breathing rate (0-7)",
         ),
-        ("belonging", pa.string(), "very, fairly, not_very or not_at_all (strongly)"),
-        *((name, pa.int8(), "Nature Connection Index item, 1-7") for name in _NATURE),
+        ("belonging", "string", "very, fairly, not_very or not_at_all (strongly)"),
+        *((name, "int8", "Nature Connection Index item, 1-7") for name in _NATURE),
         (
             "nature_score",
-            pa.float64(),
+            "float64",
             f"mean of the answered nature items (needs {NATURE_MIN_ITEMS} of 6)",
         ),
         (
             "prefer_not_to_say",
-            pa.string(),
+            "string",
             "items answered 'prefer not to say', ';'-separated (their value is empty)",
         ),
     ],
@@ -416,8 +414,10 @@ async def write_csv(
             out.write(chunk)
 
 
-def _schema(file: str) -> pa.Schema:
-    return pa.schema([pa.field(name, kind) for name, kind, _ in COLUMNS[file]])
+def _schema(file: str) -> Any:
+    import pyarrow as pa  # on first use: about 40 MB that CSV exports do not need
+
+    return pa.schema([pa.field(name, getattr(pa, kind)()) for name, kind, _ in COLUMNS[file]])
 
 
 async def write_parquet(
@@ -430,6 +430,9 @@ async def write_parquet(
     progress: Callable[[int], Any] | None = None,
 ) -> int:
     """Write the file as Parquet in row groups of ``row_group_rows``; returns rows written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     _check_file(file)
     schema = _schema(file)
     pending: list[tuple[Any, ...]] = []

@@ -11,10 +11,12 @@ its residents are the population denominators of every imported small area in th
 
 Players living elsewhere count in the ``other`` group for uptake (not in any quintile's rate).
 Checkpoint locations are not used: without area boundaries they cannot be placed in an LSOA.
+Erased players are left out (their answers are deleted; their neighbourhood is cleared).
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections import defaultdict
@@ -118,25 +120,12 @@ async def build_game_report(
         areas += count
         without_population += missing
 
-    waves: dict[int, dict[int, WaveAnswers]] = defaultdict(dict)
-    for player_id, wave, activity, belonging, *nature in await repo.report_responses(
-        session, game.id
-    ):
-        waves[player_id][wave] = WaveAnswers(
-            activity_days=activity, belonging=belonging, nature=tuple(nature)
-        )
-
-    participants = [
-        Participant(
-            player_id=player_id,
-            imd_quintile=quintile_from_decile(decile) if decile is not None else None,
-            nation=nation if decile is not None else None,
-            waves=waves.get(player_id, {}),
-            in_area=lad is not None and lad in in_area_lads,
-        )
-        for player_id, decile, nation, lad in await repo.report_players(session, game.id)
-    ]
-    report = build_report(participants, {n: dict(q) for n, q in residents.items()})
+    answers = await repo.report_responses(session, game.id)
+    players = await repo.report_players(session, game.id)
+    # The statistics take a second or two for a big game: off the event loop.
+    report = await asyncio.to_thread(
+        _compute, players, answers, {n: dict(q) for n, q in residents.items()}, in_area_lads
+    )
     responses = await repo.response_counts(session, game.id)
     area_info = area.describe()
     area_info["small_areas"] = areas
@@ -156,6 +145,30 @@ async def build_game_report(
         },
     }
     return {**report_head, **report}
+
+
+def _compute(
+    players: list[tuple[Any, ...]],
+    answers: list[tuple[Any, ...]],
+    residents: dict[str, dict[int, int]],
+    in_area_lads: set[str],
+) -> dict[str, Any]:
+    waves: dict[int, dict[int, WaveAnswers]] = defaultdict(dict)
+    for player_id, wave, activity, belonging, *nature in answers:
+        waves[player_id][wave] = WaveAnswers(
+            activity_days=activity, belonging=belonging, nature=tuple(nature)
+        )
+    participants = [
+        Participant(
+            player_id=player_id,
+            imd_quintile=quintile_from_decile(decile) if decile is not None else None,
+            nation=nation if decile is not None else None,
+            waves=waves.get(player_id, {}),
+            in_area=lad is not None and lad in in_area_lads,
+        )
+        for player_id, decile, nation, lad in players
+    ]
+    return build_report(participants, residents)
 
 
 def report_csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

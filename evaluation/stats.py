@@ -35,9 +35,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
 __all__ = [
     "McNemarResult",
@@ -51,6 +52,22 @@ __all__ = [
     "relative_ranks",
     "slope_index_of_inequality",
 ]
+
+
+def _scipy_stats() -> ModuleType:
+    """scipy.stats, imported on first use: it weighs about 50 MB, and processes that never
+    compute a report (exports, imports, the readers' API) need not carry it."""
+    from scipy import stats
+
+    return stats
+
+
+class _LazyStats:
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_scipy_stats(), name)
+
+
+sps: Any = _LazyStats()
 
 
 def _z(confidence: float) -> float:

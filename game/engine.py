@@ -610,12 +610,12 @@ def score_from(
             o.__class__ = outcome_type
             append(o)
             continue  # not an anchor
-        if a_time is None or t - a_time > window:
+        if a_time is None or (gap := t - a_time) > window:
             o = new(tap.key, JOURNEY_START, 0, 0.0, _ONE, None, team, local_day, True)
         elif code == a_code:
             o = new(tap.key, REPEAT, 0, 0.0, _ONE, None, team, local_day, True)
         else:
-            seconds = (t - a_time).total_seconds()
+            seconds = gap.total_seconds()
             dist = distances.get((a_code, code))
             if dist is None:
                 dist = distance_m(a_code, code)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -43,6 +43,8 @@ class ScoringContext:
     checkpoint_codes: dict[int, str]
     campaign_ids: dict[str, int]
     campaign_codes: dict[int, str] = field(default_factory=dict)
+    # campaign code (None: no campaign) -> (campaign id, multiplier in thousandths)
+    campaign_keys: dict[str | None, tuple[int | None, int]] = field(default_factory=dict)
 
 
 _context_cache: dict[tuple[int, int, datetime], ScoringContext] = {}
@@ -98,6 +100,10 @@ async def scoring_context(session: AsyncSession, game: Game) -> ScoringContext:
         checkpoint_codes={c.id: c.code for c in cps},
         campaign_ids={c.code: c.id for c in camps},
         campaign_codes={c.id: c.code for c in camps},
+        campaign_keys={
+            None: (None, 1000),
+            **{c.code: (c.id, int(Decimal(c.multiplier) * 1000)) for c in camps},
+        },
     )
     if len(_context_cache) > 256:
         _context_cache.clear()
@@ -215,6 +221,53 @@ class _Row:
         self.local_date = r[12]
 
 
+class _LeanRow:
+    """Like :class:`_Row`, from a ``scoring_repository.LEAN_TUPLE`` row: the stored
+    multiplier is in thousandths (``mult``) and the stored local date an ordinal (``day``)."""
+
+    __slots__ = (
+        "id",
+        "key",
+        "checkpoint_code",
+        "tapped_at",
+        "card_valid_from",
+        "card_valid_until",
+        "outcome",
+        "points",
+        "distance_m",
+        "mult",
+        "campaign_id",
+        "team_id",
+        "day",
+    )
+
+    def __init__(
+        self,
+        r: Sequence[Any],
+        codes: dict[int, str],
+        validity: dict[int, tuple[datetime | None, datetime | None]],
+    ) -> None:
+        self.id = r[0]
+        self.key = r[2]
+        self.checkpoint_code = codes.get(r[3], "")
+        seconds, micros = divmod(r[5], 1_000_000)
+        at = _fromtimestamp(seconds, UTC)
+        self.tapped_at = at.replace(microsecond=micros) if micros else at
+        limits = validity.get(r[4])
+        if limits is None:
+            self.card_valid_from = self.card_valid_until = None
+        else:
+            self.card_valid_from, self.card_valid_until = limits
+        self.outcome = r[6]
+        self.points = r[7]
+        self.distance_m = r[8]
+        self.mult = r[9] if r[9] is not None else 1000
+        self.campaign_id = r[10]
+        self.team_id = r[11]
+        self.day = r[12]
+
+
+_fromtimestamp = datetime.fromtimestamp
 _row_order = engine.sort_key
 
 
@@ -433,20 +486,21 @@ async def rescore_game(
     io = await repo.outcome_io(session, game_id)
     ranges = await io.holder_ranges(RESCORE_BATCH_TAPS)
     codes = ctx.checkpoint_codes
+    make_row: Any = _LeanRow if io.lean else _Row
     rows = await io.read(*ranges[0])
     for i, (lo, hi) in enumerate(ranges):
         if any(r[3] not in codes for r in rows):
             ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in rows})
             codes = ctx.checkpoint_codes
         writes: list[tuple[Any, ...]] = []
-        current: list[_Row] = []
+        current: list[Any] = []
         holder_id = None
         for r in rows:
             if r[1] != holder_id:
                 if current:
                     _rescore_holder(current, holder_id, ages, periods, ctx, writes, report)
                 holder_id, current = r[1], []
-            current.append(_Row(r, codes, validity))
+            current.append(make_row(r, codes, validity))
         if current:
             _rescore_holder(current, holder_id, ages, periods, ctx, writes, report)
         report.taps += len(rows)
@@ -478,7 +532,7 @@ async def rescore_game(
 
 
 def _rescore_holder(
-    rows: list[_Row],
+    rows: list[Any],
     holder_id: Any,
     ages: dict[int, str | None],
     periods: dict[int, list[Any]],
@@ -486,11 +540,44 @@ def _rescore_holder(
     writes: list[tuple[Any, ...]],
     report: RescoreReport,
 ) -> None:
-    changed = _score_rows(rows, _holder(holder_id, ages, periods), ctx, from_first_unscored=False)
+    """Re-derives one holder from scratch, appending changed outcomes to ``writes``."""
+    holder = _holder(holder_id, ages, periods)
+    if rows and type(rows[0]) is not _LeanRow:
+        changed = _score_rows(rows, holder, ctx, from_first_unscored=False)
+        for row, new in changed:
+            writes.append(new)
+            report.points_moved += abs(new[2] - (row.points if row.outcome is not None else 0))
+        return
+    # The hot loop of a large re-score: compare in the lean row's units.
+    rows.sort(key=_row_order)
+    outcomes, _ = engine.score_from(engine.INITIAL_STATE, rows, holder, ctx.game)
+    keys = ctx.campaign_keys
     moved = 0
-    for row, new in changed:
-        writes.append(new)
-        moved += abs(new[2] - (row.points if row.outcome is not None else 0))
+    for row, out in zip(rows, outcomes, strict=True):
+        campaign_id, mult = keys[out.campaign_code]
+        if (
+            row.outcome == out.outcome
+            and row.points == out.points
+            and row.campaign_id == campaign_id
+            and row.team_id == out.team_id
+            and row.mult == mult
+            and row.day == out.local_date.toordinal()
+            and -1e-6 < row.distance_m - out.distance_m < 1e-6
+        ):
+            continue
+        writes.append(
+            (
+                row.id,
+                out.outcome,
+                out.points,
+                out.distance_m,
+                out.multiplier,
+                campaign_id,
+                out.team_id,
+                out.local_date,
+            )
+        )
+        moved += abs(out.points - (row.points if row.outcome is not None else 0))
     report.points_moved += moved
 
 

@@ -21,8 +21,8 @@ from tests.helpers import auth
 LONDON = ZoneInfo("Europe/London")
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -37,16 +37,16 @@ START = NOW - timedelta(hours=4)
 
 
 async def _check_against_engine(
-    app: FastAPI, town: Town, taps: list[tuple[str, str, str, object]]
+    app: FastAPI, town: Town, taps: list[tuple[str, str, str, datetime]]
 ) -> None:
-    expected = engine_outcomes(town, taps, await team_ids(app, town.slug))  # type: ignore[arg-type]
+    expected = engine_outcomes(town, taps, await team_ids(app, town.slug))
     stored = await ledger(app, town.slug)
     assert set(stored) == set(expected)
     assert {k: (v[4], v[5], v[6], v[7]) for k, v in stored.items()} == expected
     assert await totals_consistent(app, town.slug)
     points: dict[str, int] = defaultdict(int)
     number = {c["uid"]: c["number"] for c in town.data["cards"]}
-    for key, code, card, _ in taps:
+    for key, _code, card, _ in taps:
         points[number[card]] += expected[key][1]
     assert await holder_points(app, town.slug) == {n: p for n, p in points.items() if p}
 
@@ -57,7 +57,7 @@ async def test_two_clients_uploading_the_same_cards_at_once(
     rng = random.Random(7)
     per_reader: dict[str, list[dict]] = {c: [] for c in "ABCP"}
     truth = []
-    for i in range(400):
+    for _ in range(400):
         code = rng.choice("ABCP")
         card = rng.randint(1, 6)
         when = START + timedelta(seconds=rng.randint(0, 4 * 3600))
