@@ -412,7 +412,7 @@ def write_postcode_file(path: Path, rows: int) -> None:
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     server = args.pg or os.environ.get("TAPTRAIL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
-    name = f"taptrail_bench_eval_{uuid.uuid4().hex[:8]}"
+    name = f"evalbench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(f"{server}/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
@@ -532,7 +532,7 @@ def markdown(results: dict[str, Any]) -> str:
         "has them), timed without tracemalloc; the Python allocation peak comes from a "
         "second run under tracemalloc (it does not see pyarrow's own buffers). The same memory at 250k and 1M rows "
         "shows that it does not grow with the file: CSV is written a partition (2,000 rows) "
-        "at a time from a server-side cursor, Parquet a row group (50,000 rows) at a time, and "
+        "at a time from a server-side cursor, Parquet a row group (32,000 rows) at a time, and "
         "k-anonymity is decided from class sizes (one GROUP BY), not from the players in memory.",
         "",
     ]

@@ -146,7 +146,7 @@ def content_key(uid: str | None, raw_uid: str, raw_time: datetime) -> str:
 def clock_offset(received_at: datetime, sent_at: datetime) -> tuple[float, timedelta]:
     """The reader's clock error in seconds, and the shift to apply (none within 120 s)."""
     offset = received_at - sent_at
-    return offset.total_seconds(), offset if abs(offset) > CLOCK_TOLERANCE * 2 else timedelta(0)
+    return offset.total_seconds(), offset if abs(offset) > CLOCK_TOLERANCE else timedelta(0)
 
 
 def placement_at(placements: list[repo.Placement], when: datetime) -> repo.Placement:

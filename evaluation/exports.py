@@ -69,7 +69,7 @@ EXPORT_SCHEMA: Final = "taptrail.evaluation.export/1"
 FILES: Final = ("players", "daily", "surveys")
 QUASI_IDENTIFIERS: Final = ("age_band", "gender", "imd_quintile", "imd_nation", "team_kind")
 PARTITION_ROWS: Final = 2000
-ROW_GROUP_ROWS: Final = 50_000
+ROW_GROUP_ROWS: Final = 32_000
 NEVER_EXPORTED: Final = (
     "names and nicknames",
     "contact details (e-mail)",
@@ -435,26 +435,28 @@ async def write_parquet(
 
     _check_file(file)
     schema = _schema(file)
-    pending: list[tuple[Any, ...]] = []
+    columns: list[list[Any]] = [[] for _ in schema]
+    pending = 0
     written = 0
     with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
 
         def flush() -> None:
-            columns = list(zip(*pending, strict=True)) if pending else [()] * len(schema)
-            table = pa.Table.from_arrays(
-                [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
-                schema=schema,
-            )
-            writer.write_table(table, row_group_size=row_group_rows)
-            pending.clear()
+            arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
+            for col in columns:
+                col.clear()
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
 
         async for part in rows(session, ctx, file):
-            pending.extend(part)
+            for row in part:  # straight into columns: no second copy of the rows
+                for col, value in zip(columns, row, strict=True):
+                    col.append(value)
+            pending += len(part)
             written += len(part)
             if progress is not None:
                 progress(len(part))
-            if len(pending) >= row_group_rows:
+            if pending >= row_group_rows:
                 flush()
+                pending = 0
         if pending or written == 0:
             flush()
     return written

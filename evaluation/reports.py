@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import numpy as np
+
 from evaluation import disclosure as dc
 from evaluation import stats
 
@@ -118,12 +120,6 @@ class Participant:
 
 # --------------------------------------------------------------------------------------------
 # helpers
-
-
-def _group_of(p: Participant, nation: str) -> int:
-    if p.nation == nation and p.imd_quintile is not None:
-        return p.imd_quintile - 1
-    return len(GROUPS) - 1
 
 
 def _round(value: float | None, decimals: int) -> float | None:
@@ -246,69 +242,113 @@ def _mcnemar(
     m.put("mcnemar_p", groups, dc.disclose_statistic(total_p, n_total))
 
 
-@dataclass(frozen=True, slots=True)
-class _Pair:
-    before: float
-    after: float
+# Paired analyses run on numpy arrays: one row per participant, NaN = no usable answer. The
+# scores are computed once per report (:class:`_Scores`), so a game of 100,000 players with
+# three waves takes a fraction of a second; every statistic still gets the same Python floats.
+
+_MEASURES: Final = ("activity", "belonging", "nature")
 
 
-def _pairs(
-    people: Sequence[Participant],
-    nation: str,
-    wave: int,
-    score: Callable[[WaveAnswers], float | None],
-) -> tuple[list[int], list[list[_Pair]]]:
-    """Baseline respondents per group, and the (before, after) pairs per group."""
-    n_baseline = [0] * len(GROUPS)
-    pairs: list[list[_Pair]] = [[] for _ in GROUPS]
-    for p in people:
-        base = p.answers(BASELINE_WAVE)
-        before = score(base) if base is not None else None
-        if before is None:
-            continue
-        g = _group_of(p, nation)
-        n_baseline[g] += 1
-        follow = p.answers(wave)
-        after = score(follow) if follow is not None else None
-        if after is not None:
-            pairs[g].append(_Pair(before, after))
-    return n_baseline, pairs
+def _measure_scores(a: WaveAnswers) -> tuple[float, float, float]:
+    nan = math.nan
+    nature = a.nature_score
+    belonging = a.belonging_score
+    return (
+        nan if a.activity_days is None else float(a.activity_days),
+        nan if belonging is None else float(belonging),
+        nan if nature is None else nature,
+    )
 
 
-def _count_pairs(pairs: list[list[_Pair]], test: Callable[[_Pair], bool]) -> list[int]:
-    return [sum(1 for pair in group if test(pair)) for group in pairs]
+class _Scores:
+    """Per participant: nation, quintile, in-area flag, and each measure's score per wave."""
+
+    def __init__(self, people: Sequence[Participant], waves: Sequence[int]) -> None:
+        n = len(people)
+        columns: dict[tuple[str, int], list[float]] = {
+            (m, w): [math.nan] * n for m in _MEASURES for w in waves
+        }
+        wanted = set(waves)
+        quintiles = [0] * n
+        nations: list[str | None] = [None] * n
+        in_area = [True] * n
+        for i, p in enumerate(people):
+            quintiles[i] = p.imd_quintile or 0
+            nations[i] = p.nation
+            in_area[i] = p.in_area
+            for wave, answers in p.waves.items():
+                if wave not in wanted:
+                    continue
+                act, bel, nat = _measure_scores(answers)
+                columns[("activity", wave)][i] = act
+                columns[("belonging", wave)][i] = bel
+                columns[("nature", wave)][i] = nat
+        self.values = {key: np.array(col, dtype=float) for key, col in columns.items()}
+        self.quintile = np.array(quintiles, dtype=np.int64)
+        self.nation = np.array(nations, dtype=object)
+        self.in_area = np.array(in_area, dtype=bool)
+
+    def groups(self, nation: str) -> np.ndarray:
+        """Group index (0-4 = Q1-Q5 of ``nation``, 5 = other) of every participant."""
+        mine = (self.nation == nation) & (self.quintile > 0)
+        return np.where(mine, self.quintile - 1, len(GROUPS) - 1)
 
 
-def _count_state(
-    pairs: list[list[_Pair]], state: Callable[[float], bool], *, after: bool
-) -> list[int]:
-    return [sum(1 for p in group if state(p.after if after else p.before)) for group in pairs]
+def _bincount(groups: np.ndarray) -> list[int]:
+    return [int(v) for v in np.bincount(groups, minlength=len(GROUPS))]
 
 
-def _change(pairs: Sequence[_Pair]) -> stats.MeanEstimate:
-    return stats.mean_with_ci([p.after - p.before for p in pairs])
+@dataclass(frozen=True)
+class _Paired:
+    """Baseline respondents per group, and the (before, after) pairs with their groups."""
+
+    n_baseline: list[int]
+    group: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+
+    @property
+    def n_paired(self) -> list[int]:
+        return _bincount(self.group)
+
+    def count(self, mask: np.ndarray) -> list[int]:
+        return _bincount(self.group[mask])
+
+    def split(self, values: np.ndarray) -> list[list[float]]:
+        return [values[self.group == g].tolist() for g in range(len(GROUPS))]
+
+
+def _pairs(scores: _Scores, groups: np.ndarray, measure: str, wave: int) -> _Paired:
+    before = scores.values[(measure, BASELINE_WAVE)]
+    after = scores.values[(measure, wave)]
+    answered = ~np.isnan(before)
+    paired = answered & ~np.isnan(after)
+    return _Paired(_bincount(groups[answered]), groups[paired], before[paired], after[paired])
+
+
+def _changes(paired: _Paired) -> tuple[list[stats.MeanEstimate], stats.MeanEstimate]:
+    diff = paired.after - paired.before
+    per_group = [stats.mean_with_ci(values) for values in paired.split(diff)]
+    return per_group, stats.mean_with_ci(diff.tolist())
 
 
 def _paired_binary(
-    people: Sequence[Participant],
-    nation: str,
-    wave: int,
+    paired: _Paired,
     *,
-    score: Callable[[WaveAnswers], float | None],
-    target: Callable[[float], bool],
+    target: Callable[[np.ndarray], np.ndarray],
     target_name: str,
     leave_name: str,
     enter_name: str,
     improved_name: str,
-    extra_states: Mapping[str, Callable[[float], bool]],
+    extra_states: Mapping[str, Callable[[np.ndarray], np.ndarray]],
     change_name: str,
 ) -> dict[str, Any]:
     """Shared paired analysis for a binary state (inactive; not belonging).
 
     b = left the target state (target -> not), c = entered it (not -> target)."""
     m = _Metrics()
-    n_baseline, pairs = _pairs(people, nation, wave, score)
-    n_paired = [len(g) for g in pairs]
+    n_baseline = paired.n_baseline
+    n_paired = paired.n_paired
     hidden_base = _counts(m, "n_baseline", n_baseline)
     hidden_paired = _counts(m, "n_paired", n_paired)
     _pcts(m, "follow_up_pct", n_paired, n_baseline, hidden_base | hidden_paired)
@@ -317,47 +357,32 @@ def _paired_binary(
     hidden_target_before: set[int] = set()
     for name, test in states.items():
         hidden = _pcts(
-            m,
-            f"{name}_before_pct",
-            _count_state(pairs, test, after=False),
-            n_paired,
-            hidden_paired,
+            m, f"{name}_before_pct", paired.count(test(paired.before)), n_paired, hidden_paired
         )
         if name == target_name:
             hidden_target_before = hidden
-        _pcts(
-            m,
-            f"{name}_after_pct",
-            _count_state(pairs, test, after=True),
-            n_paired,
-            hidden_paired,
-        )
+        _pcts(m, f"{name}_after_pct", paired.count(test(paired.after)), n_paired, hidden_paired)
 
-    b = _count_pairs(pairs, lambda p: target(p.before) and not target(p.after))
-    c = _count_pairs(pairs, lambda p: not target(p.before) and target(p.after))
+    was = target(paired.before)
+    now = target(paired.after)
+    b = paired.count(was & ~now)
+    c = paired.count(~was & now)
     hidden_b = _counts(m, leave_name, b)
     hidden_c = _counts(m, enter_name, c)
     _mcnemar(m, b, c, n_paired, hidden_b | hidden_c)
 
-    in_target = _count_pairs(pairs, lambda p: target(p.before))
-    improved = _count_pairs(pairs, lambda p: target(p.before) and p.after > p.before)
+    in_target = paired.count(was)
+    improved = paired.count(was & (paired.after > paired.before))
     _pcts(m, improved_name, improved, in_target, hidden_paired | hidden_target_before)
 
-    per_group = [_change(g) for g in pairs]
-    total = _change([p for g in pairs for p in g])
+    per_group, total = _changes(paired)
     _means(m, change_name, per_group, total)
     return {"groups": m.groups(), "_changes": per_group}
 
 
-def _activity(people: Sequence[Participant], nation: str, wave: int) -> dict[str, Any]:
-    def days(a: WaveAnswers) -> float | None:
-        return None if a.activity_days is None else float(a.activity_days)
-
+def _activity(paired: _Paired) -> dict[str, Any]:
     return _paired_binary(
-        people,
-        nation,
-        wave,
-        score=days,
+        paired,
         target=lambda d: d <= INACTIVE_MAX_DAYS,
         target_name="inactive",
         leave_name="b_inactive_to_active",
@@ -368,17 +393,10 @@ def _activity(people: Sequence[Participant], nation: str, wave: int) -> dict[str
     )
 
 
-def _belonging(people: Sequence[Participant], nation: str, wave: int) -> dict[str, Any]:
-    def level(a: WaveAnswers) -> float | None:
-        s = a.belonging_score
-        return None if s is None else float(s)
-
+def _belonging(paired: _Paired) -> dict[str, Any]:
     belongs_min = BELONGING_LEVELS.index("fairly") + 1
-    result = _paired_binary(
-        people,
-        nation,
-        wave,
-        score=level,
+    return _paired_binary(
+        paired,
         target=lambda s: s < belongs_min,
         target_name="not_belonging",
         leave_name="b_not_belonging_to_belonging",
@@ -387,47 +405,41 @@ def _belonging(people: Sequence[Participant], nation: str, wave: int) -> dict[st
         extra_states={"belongs": lambda s: s >= belongs_min},
         change_name="mean_change_score",
     )
-    return result
 
 
-def _nature(people: Sequence[Participant], nation: str, wave: int) -> dict[str, Any]:
+def _nature(paired: _Paired) -> dict[str, Any]:
     m = _Metrics()
-    n_baseline, pairs = _pairs(people, nation, wave, lambda a: a.nature_score)
-    n_paired = [len(g) for g in pairs]
+    n_baseline = paired.n_baseline
+    n_paired = paired.n_paired
     hidden_base = _counts(m, "n_baseline", n_baseline)
     hidden_paired = _counts(m, "n_paired", n_paired)
     _pcts(m, "follow_up_pct", n_paired, n_baseline, hidden_base | hidden_paired)
-    everyone = [p for g in pairs for p in g]
     _means(
         m,
         "mean_before",
-        [stats.mean_with_ci([p.before for p in g]) for g in pairs],
-        stats.mean_with_ci([p.before for p in everyone]),
+        [stats.mean_with_ci(v) for v in paired.split(paired.before)],
+        stats.mean_with_ci(paired.before.tolist()),
         with_ci=False,
     )
     _means(
         m,
         "mean_after",
-        [stats.mean_with_ci([p.after for p in g]) for g in pairs],
-        stats.mean_with_ci([p.after for p in everyone]),
+        [stats.mean_with_ci(v) for v in paired.split(paired.after)],
+        stats.mean_with_ci(paired.after.tolist()),
         with_ci=False,
     )
-    per_group = [_change(g) for g in pairs]
-    _means(m, "mean_change", per_group, _change(everyone), with_p=True)
+    per_group, total = _changes(paired)
+    _means(m, "mean_change", per_group, total, with_p=True)
     return {"groups": m.groups(), "_changes": per_group}
 
 
 def _uptake(
-    people: Sequence[Participant], nation: str, residents: Mapping[int, int]
+    scores: _Scores, groups: np.ndarray, residents: Mapping[int, int]
 ) -> tuple[dict[str, Any], list[int], list[int], list[float | str | None]]:
     """Uptake groups, plus residents, in-area players and published rates for Q1-Q5."""
     m = _Metrics()
-    players = [0] * len(GROUPS)
-    for p in people:
-        g = _group_of(p, nation)
-        if g < 5 and not p.in_area:
-            g = 5
-        players[g] += 1
+    other = len(GROUPS) - 1
+    players = _bincount(np.where((groups < other) & ~scores.in_area, other, groups))
     res = [int(residents.get(q, 0)) for q in QUINTILES]
     if any(r < 0 for r in res):
         raise ValueError("residents must be non-negative")
@@ -461,9 +473,9 @@ def _uptake(
         [round(100 * r / total_res, _PCT_DECIMALS) if total_res else None for r in res] + [None],
         100.0 if total_res else None,
     )
-    groups = m.groups()
-    groups[TOTAL]["players_in_area"] = known
-    return {"groups": groups}, res, in_area, rates
+    published = m.groups()
+    published[TOTAL]["players_in_area"] = known
+    return {"groups": published}, res, in_area, rates
 
 
 # --------------------------------------------------------------------------------------------
@@ -606,13 +618,15 @@ def build_report(
             p.nation for p in people if p.nation is not None and p.imd_quintile is not None
         }
         nations = sorted(found)
+    scores = _Scores(people, (BASELINE_WAVE, *follow_up_waves))
     sections: dict[str, Any] = {}
     for nation in nations:
         nation_residents = residents.get(nation, {})
         bad = set(nation_residents) - set(QUINTILES)
         if bad:
             raise ValueError(f"residents for {nation}: quintiles must be 1-5, not {sorted(bad)}")
-        uptake, res, players, rates = _uptake(people, nation, nation_residents)
+        groups = scores.groups(nation)
+        uptake, res, players, rates = _uptake(scores, groups, nation_residents)
         section: dict[str, Any] = {"uptake": uptake}
         inequality: dict[str, Any] = {
             "convention": _SII_CONVENTION,
@@ -625,7 +639,7 @@ def build_report(
         ):
             by_wave: dict[str, Any] = {}
             for wave in follow_up_waves:
-                built = builder(people, nation, wave)
+                built = builder(_pairs(scores, groups, name, wave))
                 inequality[f"{name}_{metric}_wave_{wave}"] = _change_sii(built, metric, res)
                 by_wave[f"wave_{wave}"] = {"groups": built["groups"]}
             section[name] = by_wave
