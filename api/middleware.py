@@ -88,6 +88,16 @@ class SizeLimitMiddleware:
                 await _send_json(send, 413, too_large)
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route as a template (``/api/v1/games/{slug}``), for low-cardinality
+    metric labels: path parameter values are put back as their names."""
+    if scope.get("route") is None:
+        return "unmatched"
+    params = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
+    parts = scope["path"].split("/")
+    return "/".join(f"{{{params[p]}}}" if p in params else p for p in parts)
+
+
 class RequestContextMiddleware:
     """Binds a request id (from X-Request-ID or new) to every log line of the request."""
 
@@ -117,7 +127,6 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http":
-                route = scope.get("route")
-                path = getattr(route, "path", None) or "unmatched"
+                path = route_template(scope)
                 self.on_done(scope.get("method", ""), path, status, time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("request_id")

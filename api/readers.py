@@ -64,12 +64,26 @@ async def in_transaction(
                 log.info("readers.retry", attempt=attempt, error=type(exc).__name__)
                 continue
             if is_unavailable(exc) or is_retryable(exc):
+                request.app.state.metrics.db_errors.inc()
                 log.warning("readers.unavailable", error=str(exc)[:300])
                 raise Unavailable(
                     "the database is unavailable: nothing was stored; retry with backoff"
                 ) from None
             raise
     raise AssertionError("unreachable")
+
+
+def _count(request: Request, result: Any, batch: Any, received_at: Any) -> None:
+    metrics = request.app.state.metrics
+    metrics.taps_received.labels("reader").inc(result.received)
+    metrics.taps_accepted.labels("reader").inc(result.accepted)
+    metrics.taps_duplicate.labels("reader").inc(result.duplicates)
+    for _, reason in result.rejected:
+        metrics.taps_rejected.labels(reason).inc()
+    if result.accepted:
+        # How late taps reach scoring (a box offline for a day shows up here).
+        for tap in batch.taps:
+            metrics.scoring_lag.observe(max(0.0, (received_at - tap.tapped_at).total_seconds()))
 
 
 async def publish(request: Request, game_id: int, delta: Any) -> None:
@@ -161,9 +175,10 @@ async def upload_taps(
     async def work() -> Any:
         reader = await authenticate(session, reader_id, body, signature, box)
         batch = parse_batch(body)
-        return await ingest(session, reader, batch, received_at=received_at)
+        return await ingest(session, reader, batch, received_at=received_at), batch
 
-    result = await in_transaction(request, session, work)
+    result, batch = await in_transaction(request, session, work)
+    _count(request, result, batch, received_at)
     for game_id, delta in result.deltas.items():
         await publish(request, game_id, delta)
     return TapsAnswer(

@@ -391,7 +391,7 @@ async def check(sa_url: str, game_id: int) -> list[str]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     server = args.pg.rstrip("/")
-    name = f"taptrail_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = f"scoring_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = await asyncpg.connect(f"{server}/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()

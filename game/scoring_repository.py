@@ -284,25 +284,20 @@ def split_ranges(counts: list[tuple[int, int]], size: int) -> list[tuple[int, in
     return out
 
 
-_LEDGER_SQL = (
-    "SELECT holder_id, local_date, team_id, count(*) AS taps,"
-    " sum(CAST(outcome <> 'out_of_game' AS INTEGER)) AS counted_taps,"
-    " sum(CAST(outcome IN ('leg', 'capped') AS INTEGER)) AS legs,"
-    " sum(points) AS points, sum(distance_m) AS distance_m"
-    " FROM taps WHERE game_id = {game} AND outcome IS NOT NULL{extra}"
-    " GROUP BY holder_id, local_date, team_id"
-)
-
-
 class PostgresOutcomeIO(OutcomeIO):
     """The same on PostgreSQL through asyncpg, overlapping the server's work with Python's.
 
-    Per holder range: changed outcomes are COPYed (binary) into a temporary table; then, in
-    the background while the caller scores the next range, one ``UPDATE … FROM`` applies
-    them and the range's ledger is aggregated per (holder, local day, team) into a second
-    temporary table. The totals are finally merged from that aggregate with upserts that
-    touch only rows whose values changed (and deletes of rows no longer in the ledger).
+    Per holder range, the changed outcomes are COPYed (binary) into a temporary table; then,
+    in the background while the caller scores the next range, the server applies them with
+    one ``UPDATE … FROM``, aggregates the range's ledger per (holder, local day, team) and
+    merges that into the holder, day and holder-team totals: upserts that write only rows
+    whose values changed (in-place updates skip the foreign-key checks of inserts), and
+    deletes of the range's rows no longer in the ledger. Team totals are merged at the end.
     """
+
+    # Rows come in LEAN_TUPLE form: decoding timestamps, dates and numerics is most of the
+    # cost of reading a tap in Python, so they travel as integers.
+    lean = True
 
     def __init__(self, session: AsyncSession, game_id: int, conn: Any) -> None:
         super().__init__(session, game_id)
@@ -328,10 +323,6 @@ class PostgresOutcomeIO(OutcomeIO):
         )
         return cls(session, game_id, conn)
 
-    # Rows come in LEAN_TUPLE form: decoding timestamps, dates and numerics is most of the
-    # cost of reading a tap in Python, so they travel as integers.
-    lean = True
-
     async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
         await self.drain()
         rows: Sequence[Sequence[Any]] = await self.conn.fetch(
@@ -349,6 +340,7 @@ class PostgresOutcomeIO(OutcomeIO):
 
     async def write(self, changes: list[tuple[Any, ...]], lo: int, hi: int) -> None:
         await self.drain()
+        g, lo, hi = int(self.game_id), int(lo), int(hi)
         work = []
         if changes:
             await self.conn.copy_records_to_table(
@@ -358,13 +350,10 @@ class PostgresOutcomeIO(OutcomeIO):
                 "ANALYZE _tt_changes; UPDATE taps AS t SET outcome = c.outcome,"
                 " points = c.points, distance_m = c.distance_m, multiplier = c.multiplier,"
                 " campaign_id = c.campaign_id, team_id = c.team_id, local_date = c.local_date"
-                f" FROM _tt_changes AS c WHERE t.id = c.id AND t.game_id = {int(self.game_id)}"
-                f" AND t.holder_id BETWEEN {int(lo)} AND {int(hi)}; TRUNCATE _tt_changes"
+                f" FROM _tt_changes AS c WHERE t.id = c.id AND t.game_id = {g}"
+                f" AND t.holder_id BETWEEN {lo} AND {hi}; TRUNCATE _tt_changes"
             )
-        extra = f" AND holder_id BETWEEN {int(lo)} AND {int(hi)}"
-        work.append(
-            "INSERT INTO _tt_ledger " + _LEDGER_SQL.format(game=int(self.game_id), extra=extra)
-        )
+        work.append(_range_totals_sql(g, lo, hi))
         self.pending = asyncio.ensure_future(self.conn.execute("; ".join(work)))
         await asyncio.sleep(0)  # let the task send the statements before the caller computes
 
@@ -376,48 +365,74 @@ class PostgresOutcomeIO(OutcomeIO):
     async def rebuild_totals(self) -> None:
         await self.drain()
         g = int(self.game_id)
-        sums = (
-            "sum(counted_taps) AS counted_taps, sum(legs) AS legs, sum(points) AS points,"
-            " sum(distance_m) AS distance_m"
-        )
-        head = f"SELECT {g} AS game_id, holder_id"
         await self.conn.execute(
-            _merge(
+            _merge_sql(
+                "team_totals",
+                ("team_id",),
+                TEAM_FIELDS,
+                f"SELECT {g}, team_id, sum(legs), sum(points), sum(distance_m),"
+                " sum(CAST(counted_taps > 0 AS INTEGER)) FROM holder_team_totals"
+                f" WHERE game_id = {g} GROUP BY team_id",
+                f"holder_team_totals AS n WHERE n.game_id = {g} AND",
+                f"t.game_id = {g}",
+            )
+        )
+
+
+def _range_totals_sql(g: int, lo: int, hi: int) -> str:
+    """SQL that makes the holder, day and holder-team totals of holders ``lo..hi`` of game
+    ``g`` equal to their ledger."""
+    sums = "sum(counted_taps), sum(legs), sum(points), sum(distance_m)"
+    scope = f"t.game_id = {g} AND t.holder_id BETWEEN {lo} AND {hi}"
+    return "; ".join(
+        (
+            "INSERT INTO _tt_ledger SELECT holder_id, local_date, team_id, count(*),"
+            " sum(CAST(outcome <> 'out_of_game' AS INTEGER)),"
+            " sum(CAST(outcome IN ('leg', 'capped') AS INTEGER)), sum(points), sum(distance_m)"
+            f" FROM taps WHERE game_id = {g} AND holder_id BETWEEN {lo} AND {hi}"
+            " AND outcome IS NOT NULL GROUP BY holder_id, local_date, team_id",
+            _merge_sql(
                 "holder_totals",
                 ("holder_id",),
-                f"{head}, sum(taps) AS taps, {sums} FROM _tt_ledger GROUP BY holder_id",
                 HOLDER_FIELDS,
-                g,
-            )
-            + _merge(
+                f"SELECT {g}, holder_id, sum(taps), {sums} FROM _tt_ledger GROUP BY holder_id",
+                "_tt_ledger AS n WHERE",
+                scope,
+            ),
+            _merge_sql(
                 "holder_days",
                 ("holder_id", "local_date"),
-                f"{head}, local_date, sum(taps) AS taps, {sums} FROM _tt_ledger"
-                " WHERE local_date IS NOT NULL GROUP BY holder_id, local_date",
                 HOLDER_FIELDS,
-                g,
-            )
-            + _merge(
+                f"SELECT {g}, holder_id, local_date, sum(taps), {sums} FROM _tt_ledger"
+                " WHERE local_date IS NOT NULL GROUP BY holder_id, local_date",
+                "_tt_ledger AS n WHERE",
+                scope,
+            ),
+            _merge_sql(
                 "holder_team_totals",
                 ("holder_id", "team_id"),
-                f"{head}, team_id, {sums} FROM _tt_ledger"
-                " WHERE team_id IS NOT NULL GROUP BY holder_id, team_id",
                 HOLDER_FIELDS[1:],
-                g,
-            )
-            + f"DELETE FROM team_totals WHERE game_id = {g};"
-            " INSERT INTO team_totals (game_id, team_id, legs, points, distance_m,"
-            f" active_members) SELECT {g}, team_id, sum(legs), sum(points), sum(distance_m),"
-            " sum(CAST(counted_taps > 0 AS INTEGER)) FROM holder_team_totals"
-            f" WHERE game_id = {g} GROUP BY team_id; TRUNCATE _tt_ledger"
+                f"SELECT {g}, holder_id, team_id, {sums} FROM _tt_ledger"
+                " WHERE team_id IS NOT NULL GROUP BY holder_id, team_id",
+                "_tt_ledger AS n WHERE",
+                scope,
+            ),
+            "TRUNCATE _tt_ledger",
         )
+    )
 
 
-def _merge(table: str, keys: tuple[str, ...], source: str, fields: Sequence[str], g: int) -> str:
-    """SQL making ``table``'s rows of game ``g`` equal to ``source`` (rows of game id, keys,
-    fields): upserts that write only rows whose values changed, then deletes of the rest.
-    Updating in place keeps the foreign-key checks of an insert off the common path."""
-    cols = ", ".join(("game_id", *keys, *fields))
+def _merge_sql(
+    table: str,
+    keys: tuple[str, ...],
+    fields: Sequence[str],
+    source: str,
+    exists_in: str,
+    scope: str,
+) -> str:
+    """SQL making ``table``'s rows in ``scope`` (alias ``t``) equal to ``source`` (rows of
+    game id, keys, fields): an upsert that writes only rows whose values changed, then a
+    delete of the rows in scope without a match in ``exists_in`` (alias ``n``)."""
     changed = " OR ".join(
         f"abs({table}.{f} - excluded.{f}) > 1e-6"
         if f == "distance_m"
@@ -426,13 +441,12 @@ def _merge(table: str, keys: tuple[str, ...], source: str, fields: Sequence[str]
     )
     match = " AND ".join(f"n.{k} = t.{k}" for k in keys)
     return (
-        f"CREATE TEMP TABLE _tt_new ON COMMIT DROP AS {source};"
-        f" INSERT INTO {table} ({cols}) SELECT * FROM _tt_new"
+        f"INSERT INTO {table} (game_id, {', '.join(keys)}, {', '.join(fields)}) {source}"
         f" ON CONFLICT (game_id, {', '.join(keys)}) DO UPDATE SET "
         + ", ".join(f"{f} = excluded.{f}" for f in fields)
         + f" WHERE {changed};"
-        f" DELETE FROM {table} AS t WHERE t.game_id = {g} AND NOT EXISTS"
-        f" (SELECT 1 FROM _tt_new AS n WHERE {match}); DROP TABLE _tt_new;"
+        f" DELETE FROM {table} AS t WHERE {scope} AND NOT EXISTS"
+        f" (SELECT 1 FROM {exists_in} {match})"
     )
 
 
