@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -92,12 +93,19 @@ def create_app(
 
     app.add_middleware(
         SizeLimitMiddleware,
-        default=1024 * 1024,
-        limits=[("/api/v1/readers/", settings.max_body_bytes), ("/api/v1/admin/games/", 64 << 20)],
+        default=DEFAULT_BODY_LIMIT,
+        limits=[
+            ("/api/v1/readers/", settings.max_body_bytes),
+            # Only the game definition itself (PUT /admin/games/{slug}), not its sub-resources.
+            (re.compile(r"/api/v1/admin/games/[^/]+"), GAME_FILE_LIMIT),
+        ],
     )
     app.add_middleware(RequestContextMiddleware, on_done=runtime.observe_request)
     return app
 
+
+DEFAULT_BODY_LIMIT = 1 << 20  # every other request body: 1 MiB
+GAME_FILE_LIMIT = 64 << 20  # a game definition file with a town's printed card stock
 
 DOMAIN_ROUTERS = (
     "readers",

@@ -46,7 +46,10 @@ def _field_list(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(TaptrailError)
     async def _domain(_: Request, exc: TaptrailError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
         return JSONResponse(
             error_body(exc.code, exc.detail, exc.fields), status_code=exc.status, headers=headers
         )

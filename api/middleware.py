@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -33,18 +34,32 @@ async def _send_json(send: Send, status: int, body: Mapping[str, object]) -> Non
 
 
 class SizeLimitMiddleware:
-    """Refuses bodies over a limit with 413, before the endpoint sees them.
+    """Refuses bodies over a limit with 413 JSON, before or while the endpoint reads them.
 
-    Limits are matched by path prefix, longest first; the default applies elsewhere.
+    ``limits`` are ``(path, limit)`` pairs: a string is a path prefix, a compiled pattern
+    must match the whole path; the first that matches applies (strings are tried longest
+    first, after the patterns), else the default.
+
+    A body without a Content-Length (chunked) is counted as it arrives: once over the
+    limit, the 413 is sent at once and whatever the endpoint makes of the cut-off body
+    (FastAPI turns a failed read into a 400) is dropped.
     """
 
-    def __init__(self, app: ASGIApp, *, default: int, limits: Sequence[tuple[str, int]]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, default: int, limits: Sequence[tuple[str | re.Pattern[str], int]]
+    ) -> None:
         self.app = app
         self.default = default
-        self.limits = sorted(limits, key=lambda item: -len(item[0]))
+        patterns = [(p, n) for p, n in limits if isinstance(p, re.Pattern)]
+        prefixes = [(p, n) for p, n in limits if isinstance(p, str)]
+        self.patterns = patterns
+        self.prefixes = sorted(prefixes, key=lambda item: -len(item[0]))
 
-    def _limit_for(self, path: str) -> int:
-        for prefix, limit in self.limits:
+    def limit_for(self, path: str) -> int:
+        for pattern, limit in self.patterns:
+            if pattern.fullmatch(path):
+                return limit
+        for prefix, limit in self.prefixes:
             if path.startswith(prefix):
                 return limit
         return self.default
@@ -53,7 +68,7 @@ class SizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit_for(scope["path"])
+        limit = self.limit_for(scope["path"])
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         too_large = {
@@ -65,27 +80,33 @@ class SizeLimitMiddleware:
             return
         received = 0
         started = False
+        rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    if not started and not rejected:
+                        rejected = True
+                        await _send_json(send, 413, too_large)
                     raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return  # the 413 has been sent
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _send_json(send, 413, too_large)
+        except Exception:
+            if not rejected:
+                raise
 
 
 def route_template(scope: Scope) -> str:

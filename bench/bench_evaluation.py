@@ -50,13 +50,11 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# Only what an export child needs is imported here; the parent imports the rest in main(),
+# so each measured export process carries what a server's export does, no more.
 from evaluation import exports  # noqa: E402
-from evaluation.report_service import build_game_report  # noqa: E402
-from evaluation.sample_data import sample_participants  # noqa: E402
 from game.models import Game  # noqa: E402
-from game.service import load_definition  # noqa: E402
 from taptrail.db import make_engine, make_sessionmaker  # noqa: E402
-from taptrail.migrate import upgrade  # noqa: E402
 from taptrail.secrets_box import SecretBox  # noqa: E402
 
 NATURE_COLUMNS = (
@@ -147,6 +145,8 @@ async def load_game(
     daily_rows: int,
     seed: int,
 ) -> None:
+    from evaluation.sample_data import sample_participants
+
     rng = random.Random(seed)
     teams = [r["id"] for r in await conn.fetch("SELECT id FROM teams WHERE game_id=$1", game_id)]
     now = datetime.now(UTC)
@@ -326,11 +326,9 @@ async def _child_export(url: str, slug: str, fmt: str, key: str, trace: bool) ->
         size = 0
         async with sessions() as s:
             if fmt == "csv":
-                with open(os.devnull, "wb") as sink:
-                    async for chunk in exports.csv_chunks(s, ctx, "daily"):
-                        size += len(chunk)
-                        rows += chunk.count(b"\n")
-                        sink.write(chunk)
+                async for chunk in exports.csv_chunks(s, ctx, "daily"):
+                    size += len(chunk)  # what a response body would send
+                    rows += chunk.count(b"\n")
                 rows -= 1  # the header
             else:
                 with tempfile.TemporaryDirectory() as folder:
@@ -411,6 +409,10 @@ def write_postcode_file(path: Path, rows: int) -> None:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
+    from evaluation.report_service import build_game_report
+    from game.service import load_definition
+    from taptrail.migrate import upgrade
+
     server = args.pg or os.environ.get("TAPTRAIL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
     name = f"evalbench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(f"{server}/postgres")

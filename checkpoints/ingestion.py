@@ -409,7 +409,14 @@ def _update_health(
 
 async def record_heartbeat(
     session: AsyncSession, reader: Reader, heartbeat: Heartbeat, *, received_at: datetime
-) -> None:
+) -> bool:
+    """Records a heartbeat; False (and nothing changes) when its ``sent_at`` is not later
+    than the last recorded one's. Heartbeats carry no sequence number, so this is what
+    stops a captured heartbeat, sent again, from making a dead box look alive. A box whose
+    clock went back is heard again once it sets its clock from the answer's server_time."""
+    last = await repo.last_heartbeat_sent_at(session, reader.game_id, reader.id)
+    if last is not None and heartbeat.sent_at <= last:
+        return False
     session.add(
         ReaderHeartbeat(
             game_id=reader.game_id,
@@ -426,6 +433,7 @@ async def record_heartbeat(
     reader.firmware = heartbeat.firmware
     reader.queue_depth = heartbeat.queue_depth
     reader.clock_offset_s = clock_offset(received_at, heartbeat.sent_at)[0]
+    return True
 
 
 # ---------------------------------------------------------------- database trouble

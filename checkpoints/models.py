@@ -174,3 +174,31 @@ class ReaderDay(Base):
     )
     local_date: Mapped[date] = mapped_column(Date, primary_key=True)
     taps: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Checkin(Base):
+    """A phone app check-in: the tap it made, and how the position was checked.
+
+    The phone's coordinates are not kept: only how far from the checkpoint it said it was,
+    and how accurate it said that was (for diagnosing "my check-in did not count").
+    """
+
+    __tablename__ = "checkins"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id", ondelete="CASCADE"))
+    # The app's idempotency key (a UUID it generated): the same key again is the same check-in.
+    client_id: Mapped[str] = mapped_column(String(36))
+    tap_id: Mapped[int] = mapped_column(BigId, ForeignKey("taps.id", ondelete="CASCADE"))
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"))
+    distance_m: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float] = mapped_column(Float)
+    # Whether the app said when (offline check-ins sent later) or the server's clock did.
+    at_from_client: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("game_id", "player_id", "client_id"),
+        Index("ix_checkins_player_time", "game_id", "player_id", "received_at"),
+    )

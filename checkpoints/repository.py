@@ -7,13 +7,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, literal, select, text, update
+from sqlalchemy import Table, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from checkpoints.models import Reader, ReaderAssignment, ReaderDay, Tap, TapRejection
-from game.models import Checkpoint
+from checkpoints.models import (
+    Checkin,
+    Reader,
+    ReaderAssignment,
+    ReaderDay,
+    ReaderHeartbeat,
+    Tap,
+    TapRejection,
+)
+from game.models import Checkpoint, HolderTotal
 from game.scoring_repository import is_postgres
 from people.models import Card
 
@@ -274,3 +282,65 @@ async def set_tap_checkpoints(session: AsyncSession, changes: list[dict[str, Any
     """Bulk update by primary key: ``[{"id": …, "checkpoint_id": …}]``."""
     if changes:
         await session.execute(update(Tap).execution_options(synchronize_session=False), changes)
+
+
+async def last_heartbeat_sent_at(
+    session: AsyncSession, game_id: int, reader_id: str
+) -> datetime | None:
+    """The reader's clock reading in its latest recorded heartbeat (in this game)."""
+    value: datetime | None = await session.scalar(
+        select(ReaderHeartbeat.sent_at)
+        .where(ReaderHeartbeat.game_id == game_id, ReaderHeartbeat.reader_id == reader_id)
+        .order_by(ReaderHeartbeat.received_at.desc(), ReaderHeartbeat.id.desc())
+        .limit(1)
+    )
+    return value
+
+
+# ---------------------------------------------------------------- app check-ins
+
+
+async def checkin_answer(
+    session: AsyncSession, game_id: int, player_id: int, client_id: str
+) -> Any | None:
+    """A stored check-in with its tap's outcome and checkpoint, or None."""
+    row = await session.execute(
+        select(
+            Checkin.checkpoint_id,
+            Checkin.at_from_client,
+            Tap.tapped_at,
+            Tap.outcome,
+            Tap.points,
+            Tap.distance_m,
+            Tap.multiplier,
+            Tap.holder_id,
+            Checkpoint.code,
+            Checkpoint.name,
+        )
+        .join(Tap, Tap.id == Checkin.tap_id)
+        .join(Checkpoint, Checkpoint.id == Checkin.checkpoint_id)
+        .where(
+            Checkin.game_id == game_id,
+            Checkin.player_id == player_id,
+            Checkin.client_id == client_id,
+        )
+    )
+    return row.first()
+
+
+async def last_checkin_at(session: AsyncSession, game_id: int, player_id: int) -> datetime | None:
+    value: datetime | None = await session.scalar(
+        select(func.max(Checkin.received_at)).where(
+            Checkin.game_id == game_id, Checkin.player_id == player_id
+        )
+    )
+    return value
+
+
+async def holder_points(session: AsyncSession, game_id: int, holder_id: int) -> int:
+    points = await session.scalar(
+        select(HolderTotal.points).where(
+            HolderTotal.game_id == game_id, HolderTotal.holder_id == holder_id
+        )
+    )
+    return int(points or 0)

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 MAX_TAPS = 500
 MAX_BOOT = 2**31 - 1
@@ -101,7 +109,10 @@ class Heartbeat(BaseModel):
         },
     )
 
-    sent_at: Rfc3339
+    sent_at: Rfc3339 = Field(
+        description="When the reader sent it, by its own clock. A heartbeat not later than "
+        "the last one recorded (a replay) is answered but changes nothing."
+    )
     battery_pct: int | None = Field(None, ge=0, le=100)
     firmware: str | None = Field(None, max_length=32)
     queue_depth: int | None = Field(None, ge=0, le=MAX_BOOT)
@@ -176,3 +187,78 @@ class ReaderSecret(BaseModel):
 class MoveAnswer(BaseModel):
     reader: ReaderInfo
     taps_moved: int = Field(description="Stored taps now counted at the new checkpoint")
+
+
+# ---------------------------------------------------------------- phone app check-ins
+
+CheckinOutcome = Literal["out_of_game", "journey_start", "repeat", "too_fast", "leg", "capped"]
+
+_CHECKIN_EXAMPLE: dict[str, Any] = {
+    "client_id": "6f1c2b4e-8a0d-4e7b-9a53-2b7c1d9e0f11",
+    "checkpoint": "BB001",
+    "lat": 53.78931,
+    "lon": -2.23684,
+    "accuracy_m": 12.0,
+    "at": "2027-05-03T08:15:57+01:00",
+}
+
+
+class CheckinIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [_CHECKIN_EXAMPLE]}
+    )
+
+    client_id: UUID = Field(
+        description="A UUID the app makes for this check-in: sending it again (a retry) gives "
+        "the same answer and never a second tap"
+    )
+    checkpoint: str = Field(min_length=1, max_length=32, description="The checkpoint's code")
+    lat: float = Field(ge=-90, le=90, description="The phone's latitude (WGS84)")
+    lon: float = Field(ge=-180, le=180, description="The phone's longitude (WGS84)")
+    accuracy_m: float = Field(
+        ge=0, le=100_000, description="The position's reported accuracy in metres (50 or better)"
+    )
+    at: Rfc3339 | None = Field(
+        None,
+        description="When the player was there (RFC 3339 with an offset), for check-ins sent "
+        "later; default: now. At most 5 minutes ahead of the server's clock.",
+    )
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at_is_text(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, str):
+            raise ValueError("must be an RFC 3339 time with an offset, e.g. 2027-05-03T08:15:57Z")
+        return value
+
+
+class CheckinOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "client_id": "6f1c2b4e-8a0d-4e7b-9a53-2b7c1d9e0f11",
+                    "game": "burnley-2027",
+                    "checkpoint": "BB001",
+                    "checkpoint_name": "Queen's Park gates",
+                    "at": "2027-05-03T07:15:57Z",
+                    "outcome": "leg",
+                    "points": 10,
+                    "distance_m": 742.5,
+                    "multiplier": 1.0,
+                    "total_points": 130,
+                }
+            ]
+        }
+    )
+
+    client_id: UUID
+    game: str
+    checkpoint: str
+    checkpoint_name: str
+    at: datetime = Field(description="The tap's time")
+    outcome: CheckinOutcome = Field(description="How the tap scored (game-rules.md)")
+    points: int
+    distance_m: float = Field(description="The leg's length (0 unless the outcome is a leg)")
+    multiplier: float | None = Field(description="The campaign multiplier (1 without one)")
+    total_points: int = Field(description="The player's points in the game so far")

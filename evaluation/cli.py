@@ -8,14 +8,16 @@ import sys
 import zipfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 from tqdm import tqdm
 
 from evaluation.csv_source import ImportFileError
-from evaluation.importing import ImportSummary
+
+if TYPE_CHECKING:  # the command line starts faster without the database modules
+    from evaluation.importing import ImportSummary
 
 T = TypeVar("T")
 SHOWN_ERRORS = 20

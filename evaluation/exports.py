@@ -27,9 +27,10 @@ import csv
 import io
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -220,6 +221,13 @@ async def export_context(
     return ExportContext(game, project, key, plan)
 
 
+def _local_day(moment: datetime, timezone: str) -> str:
+    try:
+        return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
+    except (KeyError, ValueError):
+        return moment.date().isoformat()
+
+
 def manifest(ctx: ExportContext, *, generated_on: date) -> dict[str, Any]:
     game = ctx.game
     return {
@@ -230,8 +238,8 @@ def manifest(ctx: ExportContext, *, generated_on: date) -> dict[str, Any]:
         "game": {
             "slug": game.slug,
             "name": game.name,
-            "starts_on": game.starts_at.date().isoformat(),
-            "ends_on": game.ends_at.date().isoformat(),
+            "starts_on": _local_day(game.starts_at, game.timezone),
+            "ends_on": _local_day(game.ends_at, game.timezone),
             "timezone": game.timezone,
         },
         "project": {
@@ -444,7 +452,8 @@ async def write_parquet(
             arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
             for col in columns:
                 col.clear()
-            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            table = pa.Table.from_arrays(arrays, schema=schema)
+            writer.write_table(table, row_group_size=row_group_rows)
 
         async for part in rows(session, ctx, file):
             for row in part:  # straight into columns: no second copy of the rows

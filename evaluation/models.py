@@ -77,6 +77,16 @@ class SurveyWave(Base):
     __table_args__ = (CheckConstraint("wave BETWEEN 1 AND 3", name="wave_range"),)
 
 
+NATURE_ITEMS = (
+    "nature_beauty",
+    "nature_respect",
+    "nature_happy",
+    "nature_important",
+    "nature_amazing",
+    "nature_part",
+)
+
+
 class SurveyResponse(Base):
     """One player's answers at one wave (a resubmission replaces them).
 
@@ -114,6 +124,10 @@ class SurveyResponse(Base):
         CheckConstraint(
             "belonging IS NULL OR belonging IN ('very','fairly','not_very','not_at_all')",
             name="belonging_values",
+        ),
+        *(
+            CheckConstraint(f"{item} IS NULL OR {item} BETWEEN 1 AND 7", name=f"{item}_range")
+            for item in NATURE_ITEMS
         ),
     )
 

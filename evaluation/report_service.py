@@ -19,16 +19,27 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation import repository as repo
 from evaluation.imd_import import quintile_from_decile
-from evaluation.reports import CSV_COLUMNS, Participant, WaveAnswers, build_report
+from evaluation.reports import (
+    BASELINE_WAVE,
+    BELONGING_LEVELS,
+    CSV_COLUMNS,
+    FOLLOW_UP_WAVES,
+    NATURE_MIN_ITEMS,
+    ScoreColumns,
+    build_report_from_columns,
+)
 from evaluation.reports import report_to_csv_rows as _csv_rows
 from evaluation.surveys import WAVES
 from game.models import Game
@@ -120,11 +131,11 @@ async def build_game_report(
         areas += count
         without_population += missing
 
-    answers = await repo.report_responses(session, game.id)
-    players = await repo.report_players(session, game.id)
-    # The statistics take a second or two for a big game: off the event loop.
+    waves = (BASELINE_WAVE, *FOLLOW_UP_WAVES)
+    rows = await repo.report_rows(session, game.id, waves, BELONGING_LEVELS)
+    # The statistics take a moment for a big game: off the event loop.
     report = await asyncio.to_thread(
-        _compute, players, answers, {n: dict(q) for n, q in residents.items()}, in_area_lads
+        _compute, rows, waves, {n: dict(q) for n, q in residents.items()}, in_area_lads
     )
     responses = await repo.response_counts(session, game.id)
     area_info = area.describe()
@@ -147,28 +158,45 @@ async def build_game_report(
     return {**report_head, **report}
 
 
+def _floats(values: Sequence[Any]) -> np.ndarray:
+    return np.array([math.nan if v is None else v for v in values], dtype=float)
+
+
+def score_columns_of_rows(
+    rows: Sequence[tuple[Any, ...]], waves: Sequence[int], in_area_lads: set[str]
+) -> ScoreColumns:
+    """:class:`ScoreColumns` from :func:`repository.report_rows` (scores as
+    :class:`WaveAnswers` computes them: nature = mean of the answered items, 4 of 6 needed)."""
+    width = 4 + 4 * len(waves)
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * width
+    decile = np.array([0 if d is None else d for d in columns[1]], dtype=np.int64)
+    known = decile > 0
+    values: dict[tuple[str, int], np.ndarray] = {}
+    for k, wave in enumerate(waves):
+        first = 4 + 4 * k
+        values[("activity", wave)] = _floats(columns[first])
+        values[("belonging", wave)] = _floats(columns[first + 1])
+        total, count = _floats(columns[first + 2]), _floats(columns[first + 3])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values[("nature", wave)] = np.where(count >= NATURE_MIN_ITEMS, total / count, np.nan)
+    return ScoreColumns(
+        quintile=np.where(known, (decile + 1) // 2, 0),
+        nation=np.array(
+            [n if k else None for n, k in zip(columns[2], known, strict=True)], dtype=object
+        ),
+        in_area=np.array([lad in in_area_lads for lad in columns[3]], dtype=bool),
+        values=values,
+    )
+
+
 def _compute(
-    players: list[tuple[Any, ...]],
-    answers: list[tuple[Any, ...]],
+    rows: list[tuple[Any, ...]],
+    waves: Sequence[int],
     residents: dict[str, dict[int, int]],
     in_area_lads: set[str],
 ) -> dict[str, Any]:
-    waves: dict[int, dict[int, WaveAnswers]] = defaultdict(dict)
-    for player_id, wave, activity, belonging, *nature in answers:
-        waves[player_id][wave] = WaveAnswers(
-            activity_days=activity, belonging=belonging, nature=tuple(nature)
-        )
-    participants = [
-        Participant(
-            player_id=player_id,
-            imd_quintile=quintile_from_decile(decile) if decile is not None else None,
-            nation=nation if decile is not None else None,
-            waves=waves.get(player_id, {}),
-            in_area=lad is not None and lad in in_area_lads,
-        )
-        for player_id, decile, nation, lad in players
-    ]
-    return build_report(participants, residents)
+    scores = score_columns_of_rows(rows, waves, in_area_lads)
+    return build_report_from_columns(scores, residents, follow_up_waves=waves[1:])
 
 
 def report_csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

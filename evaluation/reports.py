@@ -42,9 +42,12 @@ __all__ = [
     "NATURE_MIN_ITEMS",
     "REPORT_SCHEMA",
     "Participant",
+    "ScoreColumns",
     "WaveAnswers",
     "build_report",
+    "build_report_from_columns",
     "report_to_csv_rows",
+    "score_columns",
 ]
 
 REPORT_SCHEMA: Final = "taptrail.evaluation.report/1"
@@ -243,7 +246,7 @@ def _mcnemar(
 
 
 # Paired analyses run on numpy arrays: one row per participant, NaN = no usable answer. The
-# scores are computed once per report (:class:`_Scores`), so a game of 100,000 players with
+# scores are computed once per report (:class:`ScoreColumns`), so a game of 100,000 players with
 # three waves takes a fraction of a second; every statistic still gets the same Python floats.
 
 _MEASURES: Final = ("activity", "belonging", "nature")
@@ -260,38 +263,70 @@ def _measure_scores(a: WaveAnswers) -> tuple[float, float, float]:
     )
 
 
-class _Scores:
-    """Per participant: nation, quintile, in-area flag, and each measure's score per wave."""
+@dataclass(frozen=True)
+class ScoreColumns:
+    """The report's input in columns, one entry per participant (the fast path for big games;
+    :func:`score_columns` makes it from :class:`Participant` records).
 
-    def __init__(self, people: Sequence[Participant], waves: Sequence[int]) -> None:
-        n = len(people)
-        columns: dict[tuple[str, int], list[float]] = {
-            (m, w): [math.nan] * n for m in _MEASURES for w in waves
-        }
-        wanted = set(waves)
-        quintiles = [0] * n
-        nations: list[str | None] = [None] * n
-        in_area = [True] * n
-        for i, p in enumerate(people):
-            quintiles[i] = p.imd_quintile or 0
-            nations[i] = p.nation
-            in_area[i] = p.in_area
-            for wave, answers in p.waves.items():
-                if wave not in wanted:
-                    continue
-                act, bel, nat = _measure_scores(answers)
-                columns[("activity", wave)][i] = act
-                columns[("belonging", wave)][i] = bel
-                columns[("nature", wave)][i] = nat
-        self.values = {key: np.array(col, dtype=float) for key, col in columns.items()}
-        self.quintile = np.array(quintiles, dtype=np.int64)
-        self.nation = np.array(nations, dtype=object)
-        self.in_area = np.array(in_area, dtype=bool)
+    ``quintile``: 1-5, 0 = unknown; ``nation``: the nation the quintile is within (object
+    array, None = unknown); ``in_area``: lives in the game area; ``values``: for each
+    (measure, wave), measure in ``activity`` (days), ``belonging`` (score 1-4) and ``nature``
+    (mean item score, needs 4 of 6 items), the participant's score or NaN (no usable answer).
+    """
+
+    quintile: np.ndarray
+    nation: np.ndarray
+    in_area: np.ndarray
+    values: Mapping[tuple[str, int], np.ndarray]
+
+    def __post_init__(self) -> None:
+        n = len(self.quintile)
+        if len(self.nation) != n or len(self.in_area) != n:
+            raise ValueError("one quintile, nation and in_area per participant")
+        if any(len(v) != n for v in self.values.values()):
+            raise ValueError("one score per participant in every column")
+        if n and (self.quintile.min() < 0 or self.quintile.max() > 5):
+            raise ValueError("quintiles are 1-5 (0 = unknown)")
+
+    def __len__(self) -> int:
+        return len(self.quintile)
 
     def groups(self, nation: str) -> np.ndarray:
         """Group index (0-4 = Q1-Q5 of ``nation``, 5 = other) of every participant."""
         mine = (self.nation == nation) & (self.quintile > 0)
         return np.where(mine, self.quintile - 1, len(GROUPS) - 1)
+
+    def nations(self) -> set[str]:
+        return {str(n) for n in self.nation[self.quintile > 0] if n is not None}
+
+
+def score_columns(people: Sequence[Participant], waves: Sequence[int]) -> ScoreColumns:
+    """:class:`ScoreColumns` of participant records for the given waves."""
+    n = len(people)
+    columns: dict[tuple[str, int], list[float]] = {
+        (m, w): [math.nan] * n for m in _MEASURES for w in waves
+    }
+    wanted = set(waves)
+    quintiles = [0] * n
+    nations: list[str | None] = [None] * n
+    in_area = [True] * n
+    for i, p in enumerate(people):
+        quintiles[i] = p.imd_quintile or 0
+        nations[i] = p.nation
+        in_area[i] = p.in_area
+        for wave, answers in p.waves.items():
+            if wave not in wanted:
+                continue
+            act, bel, nat = _measure_scores(answers)
+            columns[("activity", wave)][i] = act
+            columns[("belonging", wave)][i] = bel
+            columns[("nature", wave)][i] = nat
+    return ScoreColumns(
+        quintile=np.array(quintiles, dtype=np.int64),
+        nation=np.array(nations, dtype=object),
+        in_area=np.array(in_area, dtype=bool),
+        values={key: np.array(col, dtype=float) for key, col in columns.items()},
+    )
 
 
 def _bincount(groups: np.ndarray) -> list[int]:
@@ -318,7 +353,7 @@ class _Paired:
         return [values[self.group == g].tolist() for g in range(len(GROUPS))]
 
 
-def _pairs(scores: _Scores, groups: np.ndarray, measure: str, wave: int) -> _Paired:
+def _pairs(scores: ScoreColumns, groups: np.ndarray, measure: str, wave: int) -> _Paired:
     before = scores.values[(measure, BASELINE_WAVE)]
     after = scores.values[(measure, wave)]
     answered = ~np.isnan(before)
@@ -434,7 +469,7 @@ def _nature(paired: _Paired) -> dict[str, Any]:
 
 
 def _uptake(
-    scores: _Scores, groups: np.ndarray, residents: Mapping[int, int]
+    scores: ScoreColumns, groups: np.ndarray, residents: Mapping[int, int]
 ) -> tuple[dict[str, Any], list[int], list[int], list[float | str | None]]:
     """Uptake groups, plus residents, in-area players and published rates for Q1-Q5."""
     m = _Metrics()
@@ -613,12 +648,30 @@ def build_report(
     with a known quintile.
     """
     people = list(participants)
+    scores = score_columns(people, (BASELINE_WAVE, *follow_up_waves))
+    return build_report_from_columns(
+        scores, residents, nations=nations, follow_up_waves=follow_up_waves
+    )
+
+
+def build_report_from_columns(
+    scores: ScoreColumns,
+    residents: Mapping[str, Mapping[int, int]],
+    *,
+    nations: Sequence[str] | None = None,
+    follow_up_waves: Sequence[int] = FOLLOW_UP_WAVES,
+) -> dict[str, Any]:
+    """:func:`build_report` from :class:`ScoreColumns` (same report, no per-person objects)."""
+    missing = [
+        w
+        for w in (BASELINE_WAVE, *follow_up_waves)
+        for m in _MEASURES
+        if (m, w) not in scores.values
+    ]
+    if missing:
+        raise ValueError(f"no scores for wave(s) {sorted(set(missing))}")
     if nations is None:
-        found = set(residents) | {
-            p.nation for p in people if p.nation is not None and p.imd_quintile is not None
-        }
-        nations = sorted(found)
-    scores = _Scores(people, (BASELINE_WAVE, *follow_up_waves))
+        nations = sorted(set(residents) | scores.nations())
     sections: dict[str, Any] = {}
     for nation in nations:
         nation_residents = residents.get(nation, {})
@@ -647,7 +700,7 @@ def build_report(
         sections[nation] = section
     return {
         "schema": REPORT_SCHEMA,
-        "players": len(people),
+        "players": len(scores),
         "definitions": _definitions(),
         "disclosure": _disclosure_notes(),
         "nations": sections,

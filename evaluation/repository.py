@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     TextClause,
     and_,
+    case,
     delete,
     func,
     select,
@@ -24,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.models import (
+    NATURE_ITEMS,
     EvaluationArea,
     EvaluationProject,
     LsoaArea,
@@ -262,16 +264,54 @@ async def residents_by_decile(
     return [(str(n), int(d), int(r or 0), int(a), int(m)) for n, d, r, a, m in rows]
 
 
-async def report_players(session: AsyncSession, game_id: int) -> list[tuple[Any, ...]]:
-    """(player id, decile, nation, district of their LSOA) of current players."""
-    rows = await session.execute(
-        select(Player.id, Player.imd_decile, Player.imd_nation, LsoaArea.lad_code)
+async def report_rows(
+    session: AsyncSession, game_id: int, waves: Sequence[int], belonging_levels: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """One row per current player: (id, decile, nation, district of their LSOA), then for each
+    wave (activity days, belonging score, sum and count of the nature items answered), NULL
+    where the wave was not answered. ``belonging_levels`` are scored 1, 2, ... in order.
+
+    The answers are pivoted in SQL so that a game of 100,000 players is one query."""
+    r = SurveyResponse
+    nature = [getattr(r, name) for name in NATURE_COLUMNS]
+    belonging = case({level: i + 1 for i, level in enumerate(belonging_levels)}, value=r.belonging)
+    nature_sum = sum((func.coalesce(c, 0) for c in nature[1:]), func.coalesce(nature[0], 0))
+    nature_n = sum(
+        (case((c.is_(None), 0), else_=1) for c in nature[1:]),
+        case((nature[0].is_(None), 0), else_=1),
+    )
+    pivoted = []
+    for wave in waves:
+        answered = r.wave == wave
+        pivoted += [
+            func.max(r.activity_days).filter(answered).label(f"activity_{wave}"),
+            func.max(belonging).filter(answered).label(f"belonging_{wave}"),
+            func.max(nature_sum).filter(answered).label(f"nature_sum_{wave}"),
+            func.max(nature_n).filter(answered).label(f"nature_n_{wave}"),
+        ]
+    answers = (
+        select(r.player_id, *pivoted)
+        .where(r.game_id == game_id, r.wave.in_(list(waves)))
+        .group_by(r.player_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            Player.id,
+            Player.imd_decile,
+            Player.imd_nation,
+            LsoaArea.lad_code,
+            *[c for c in answers.c if c.key != "player_id"],
+        )
         .outerjoin(LsoaArea, LsoaArea.code == Player.lsoa_code)
+        .outerjoin(answers, answers.c.player_id == Player.id)
         .where(Player.game_id == game_id, Player.erased_at.is_(None))
     )
-    return [tuple(r) for r in rows]
+    connection = await session.connection()  # Core rows: no ORM processing for 100k rows
+    return [tuple(row) for row in await connection.execute(stmt)]
 
 
+NATURE_COLUMNS = NATURE_ITEMS
 RESPONSE_ITEMS = (
     SurveyResponse.activity_days,
     SurveyResponse.belonging,
@@ -282,16 +322,6 @@ RESPONSE_ITEMS = (
     SurveyResponse.nature_amazing,
     SurveyResponse.nature_part,
 )
-
-
-async def report_responses(session: AsyncSession, game_id: int) -> list[tuple[Any, ...]]:
-    """(player id, wave, activity, belonging, six nature items) for the game."""
-    rows = await session.execute(
-        select(SurveyResponse.player_id, SurveyResponse.wave, *RESPONSE_ITEMS).where(
-            SurveyResponse.game_id == game_id
-        )
-    )
-    return [tuple(r) for r in rows]
 
 
 # ------------------------------------------------------------------------------ projects

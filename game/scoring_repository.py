@@ -391,6 +391,7 @@ def _range_totals_sql(g: int, lo: int, hi: int) -> str:
             " sum(CAST(outcome IN ('leg', 'capped') AS INTEGER)), sum(points), sum(distance_m)"
             f" FROM taps WHERE game_id = {g} AND holder_id BETWEEN {lo} AND {hi}"
             " AND outcome IS NOT NULL GROUP BY holder_id, local_date, team_id",
+            "ANALYZE _tt_ledger",  # plans the anti-joins below as hash joins
             _merge_sql(
                 "holder_totals",
                 ("holder_id",),

@@ -106,7 +106,8 @@ class TeamMembership(Base):
 
 
 class RegistrationAttempt(Base):
-    """A failed card activation (unknown number or wrong code), kept briefly for rate limits.
+    """A failed card activation (unknown number or wrong code), or a registration without a
+    card (card_key "app registration"), kept briefly for rate limits.
 
     Only the card number as typed and a SHA-256 digest of the client's address are kept (not
     the address itself), and rows older than a day are purged by the people housekeeping.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints.models import Tap
@@ -202,6 +202,11 @@ async def revoke_player_tokens(session: AsyncSession, player_id: int, at: dateti
 # ------------------------------------------------------------------------------ rate limits
 
 
+# Rows with this card key record a registration without a card (for its own limit), not a
+# failed activation. Typed card numbers never contain a space, so they cannot collide.
+APP_REGISTRATION = "app registration"
+
+
 async def failed_attempts_since(
     session: AsyncSession,
     game_id: int,
@@ -211,7 +216,9 @@ async def failed_attempts_since(
     client_key: str | None = None,
 ) -> int:
     query = select(func.count()).where(
-        RegistrationAttempt.game_id == game_id, RegistrationAttempt.created_at >= since
+        RegistrationAttempt.game_id == game_id,
+        RegistrationAttempt.created_at >= since,
+        RegistrationAttempt.card_key != APP_REGISTRATION,
     )
     if card_key is not None:
         query = query.where(RegistrationAttempt.card_key == card_key)
@@ -228,6 +235,34 @@ def add_failed_attempt(
             game_id=game_id, card_key=card_key, client_key=client_key, created_at=at
         )
     )
+
+
+async def app_registrations_since(
+    session: AsyncSession, game_id: int, client_key: str, since: datetime
+) -> int:
+    count = await session.scalar(
+        select(func.count()).where(
+            RegistrationAttempt.game_id == game_id,
+            RegistrationAttempt.client_key == client_key,
+            RegistrationAttempt.created_at >= since,
+            RegistrationAttempt.card_key == APP_REGISTRATION,
+        )
+    )
+    return int(count or 0)
+
+
+def add_app_registration(session: AsyncSession, game_id: int, client_key: str, at: datetime) -> None:
+    add_failed_attempt(session, game_id, APP_REGISTRATION, client_key, at)
+
+
+async def lock_client(session: AsyncSession, game_id: int, client_key: str) -> None:
+    """Serialises one client's rate-limited writes in a game until commit (PostgreSQL; SQLite
+    has one writer), so concurrent requests cannot all pass a limit they share."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"taptrail-client:{game_id}:{client_key}"},
+        )
 
 
 async def purge_attempts_before(session: AsyncSession, before: datetime) -> int:

@@ -60,6 +60,9 @@ CARD_ATTEMPTS = 5
 CLIENT_ATTEMPTS = 20
 ATTEMPT_WINDOW = timedelta(minutes=15)
 ATTEMPT_RETENTION = timedelta(days=1)
+# Registrations without a card (each makes a virtual card and a player) per client address.
+APP_REGISTRATIONS = 10
+APP_REGISTRATION_WINDOW = timedelta(hours=1)
 RECENT_TAPS = 100
 RECENT_JOURNEYS = 20
 
@@ -187,8 +190,30 @@ async def check_activation(
     return card
 
 
-async def _new_virtual_card(session: AsyncSession, game_id: int) -> Card:
-    holder = await repo.add_holder(session, game_id)
+async def _limit_app_registrations(
+    session: AsyncSession, game_id: int, *, client: str, now: datetime
+) -> None:
+    """At most APP_REGISTRATIONS registrations without a card per client address and
+    window, counted in the database (so across server processes); records this one."""
+    await repo.lock_client(session, game_id, client)
+    since = now - APP_REGISTRATION_WINDOW
+    if await repo.app_registrations_since(session, game_id, client, since) >= APP_REGISTRATIONS:
+        minutes = int(APP_REGISTRATION_WINDOW.total_seconds() // 60)
+        raise TooMany(
+            f"too many registrations without a card from this address: at most "
+            f"{APP_REGISTRATIONS} every {minutes} minutes; try again later"
+        )
+    repo.add_app_registration(session, game_id, client, now)
+
+
+async def new_virtual_card(
+    session: AsyncSession, game_id: int, holder_id: int | None = None
+) -> Card:
+    """A phone app's card: random 20-hex UID, number "V" + 9 digits. Without ``holder_id``
+    it gets a new holder (an app registration); with one, it joins that holder (a player's
+    first app check-in)."""
+    if holder_id is None:
+        holder_id = (await repo.add_holder(session, game_id)).id
     for _ in range(20):
         uid = secrets.token_hex(10).upper()
         number = "V" + "".join(secrets.choice(string.digits) for _ in range(9))
@@ -204,7 +229,7 @@ async def _new_virtual_card(session: AsyncSession, game_id: int) -> Card:
         uid=uid,
         activation_code=secrets.token_hex(8).upper(),
         kind="virtual",
-        holder_id=holder.id,
+        holder_id=holder_id,
     )
     session.add(card)
     await session.flush()
@@ -247,7 +272,8 @@ async def register(
         if team is None and card.issued_team_id is not None:
             team = await repo.team(session, card.issued_team_id)
     else:
-        card = await _new_virtual_card(session, game.id)
+        await _limit_app_registrations(session, game.id, client=client, now=now)
+        card = await new_virtual_card(session, game.id)
     key = await _ensure_nickname_free(session, game.id, nickname)
     found = await deprivation.derive(session, postcode)
     del postcode  # from here on only the LSOA and decile exist

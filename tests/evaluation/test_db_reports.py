@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar
 
+from evaluation.reports import Participant, WaveAnswers, build_report
 from tests.evaluation.eval_helpers import (
     NATURE,
     P,
@@ -433,3 +434,30 @@ async def test_who_may_read_the_report(
     empty = (await client.get(url, headers=auth(evaluator))).json()
     assert empty["players"] == 1
     assert empty["area"]["method"] == "none"
+
+
+async def test_database_report_equals_the_pure_report_of_the_same_people(
+    client: httpx.AsyncClient, app: FastAPI, organiser_token: str, slug: str
+) -> None:
+    """The columnar path (answers pivoted in SQL) gives exactly the pure builder's report."""
+    world = await build_world(client, app, organiser_token, slug)
+    report = await get_report(client, slug, organiser_token)
+    participants = [
+        Participant(
+            player_id=p.player_id,
+            imd_quintile=None if p.group == "other" else int(p.group[1]),
+            nation=None if p.group == "other" else "england",
+            waves={
+                wave: WaveAnswers(
+                    activity_days=a["activity"], belonging=a["belonging"], nature=tuple(a["nature"])
+                )
+                for wave, a in p.waves.items()
+            },
+            in_area=p.in_area,
+        )
+        for p in world.people
+    ]
+    residents = {"england": {int(g[1]): n for g, n in world.residents.items()}}
+    pure = build_report(participants, residents)
+    assert report["nations"] == pure["nations"]
+    assert report["players"] == pure["players"]

@@ -189,7 +189,7 @@ class PrivatePostgres:
     def _ctl(self, action: str, *extra: str) -> None:
         options = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-c full_page_writes=off -c max_connections=200"
         )
         cmd = [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w"]
         self._run([*cmd, "-t", "60", *extra, "-o", options, action], timeout=90)

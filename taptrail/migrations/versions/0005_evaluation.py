@@ -17,6 +17,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+NATURE_ITEMS = (
+    "nature_beauty",
+    "nature_respect",
+    "nature_happy",
+    "nature_important",
+    "nature_amazing",
+    "nature_part",
+)
+
+
 def _game_fk(table: str) -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
         ["game_id"], ["games.id"], name=op.f(f"fk_{table}_game_id_games"), ondelete="CASCADE"
@@ -95,6 +105,13 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "belonging IS NULL OR belonging IN ('very','fairly','not_very','not_at_all')",
             name=op.f("ck_survey_responses_belonging_values"),
+        ),
+        *(
+            sa.CheckConstraint(
+                f"{item} IS NULL OR {item} BETWEEN 1 AND 7",
+                name=op.f(f"ck_survey_responses_{item}_range"),
+            )
+            for item in NATURE_ITEMS
         ),
         _game_fk("survey_responses"),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,338 @@
+"""Who may call what: one access rule for EVERY route of the app, with a valid request.
+
+``test_access.py`` fails when a route has no rule here (or a rule has no route), so a new
+endpoint cannot be added without deciding who may call it. Each rule's request is valid
+for the principals it allows (they must get a 2xx); everyone else gets 401 without a
+(valid) token and 403 with a token of the wrong role or game. Reader endpoints take no
+token at all: their credential is the body's signature (401 for every token).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from taptrail.db import utcnow
+from tests.factories import A
+from tests.security.world import HOME, PRINCIPALS, World
+
+ALLOWED: dict[str, frozenset[str]] = {
+    "public": frozenset(PRINCIPALS),
+    "reader_signature": frozenset(),
+    "player": frozenset({"player", "player_other"}),
+    "player_of_game": frozenset({"player"}),
+    "team_manager": frozenset({"team_manager", "team_manager_other"}),
+    "team_manager_of_team_or_organiser_of_game": frozenset(
+        {"team_manager", "organiser", "organiser_game"}
+    ),
+    "organiser_of_game": frozenset({"organiser", "organiser_game"}),
+    "organiser_or_evaluator_of_game": frozenset({"organiser", "organiser_game", "evaluator"}),
+    "evaluator_of_game": frozenset({"evaluator"}),
+}
+
+
+def expected(access: str, principal: str) -> int | None:
+    """None: a 2xx; else the status code."""
+    if principal in ALLOWED[access]:
+        return None
+    if access == "reader_signature" or principal in ("anonymous", "bad_token"):
+        return 401
+    return 403
+
+
+@dataclass
+class Call:
+    method: str
+    url: str
+    json: Any = None
+    content: bytes | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Factory = Callable[[World, str], Awaitable[Call]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    access: str
+    call: Factory
+
+
+def fixed(method: str, url: str, **kwargs: Any) -> Factory:
+    """The same request for everyone; ``{G}`` is the game's slug."""
+
+    async def make(w: World, principal: str) -> Call:
+        return Call(method, url.replace("{G}", w.slug), **kwargs)
+
+    return make
+
+
+def _admin(w: World) -> str:
+    return f"/api/v1/admin/games/{w.slug}"
+
+
+def _n(w: World) -> int:
+    return next(w.serial)
+
+
+async def _new_reader(w: World, principal: str) -> Call:
+    return Call("POST", f"{_admin(w)}/readers", {"id": f"R-{w.slug}-N{_n(w)}", "checkpoint": "A"})
+
+
+async def _move_reader(w: World, principal: str) -> Call:
+    reader = f"R-{w.slug}-M{_n(w)}"
+    await w.as_organiser("POST", f"{_admin(w)}/readers", json={"id": reader, "checkpoint": "A"})
+    return Call("POST", f"{_admin(w)}/readers/{reader}/move", {"checkpoint": "B"})
+
+
+def _campaign(w: World, hours: float = 24) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "code": f"C{_n(w)}",
+        "name": "Access week",
+        "multiplier": 2,
+        "starts_at": (now - timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=hours)).isoformat(),
+    }
+
+
+async def _new_campaign(w: World, principal: str) -> Call:
+    return Call("POST", f"{_admin(w)}/campaigns", _campaign(w))
+
+
+async def _patch_campaign(w: World, principal: str) -> Call:
+    body = _campaign(w)
+    await w.as_organiser("POST", f"{_admin(w)}/campaigns", json=body)
+    return Call("PATCH", f"{_admin(w)}/campaigns/{body['code']}", {"name": "Renamed week"})
+
+
+async def _end_campaign(w: World, principal: str) -> Call:
+    body = _campaign(w)
+    await w.as_organiser("POST", f"{_admin(w)}/campaigns", json=body)
+    return Call("POST", f"{_admin(w)}/campaigns/{body['code']}/end")
+
+
+async def _run_draws(w: World, principal: str) -> Call:
+    from tests.security.world import _today
+
+    return Call("POST", f"{_admin(w)}/draws/run", params={"date": _today({})})
+
+
+async def _draw(w: World, principal: str) -> Call:
+    return Call("GET", f"{_admin(w)}/draws/{w.draw_id}")
+
+
+async def _checkin(w: World, principal: str) -> Call:
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "checkpoint": "A",
+        "lat": A[0],
+        "lon": A[1],
+        "accuracy_m": 8,
+    }
+    return Call("POST", "/api/v1/app/checkins", body)
+
+
+async def _registration(w: World, principal: str) -> Call:
+    from tests.security.world import nickname
+
+    body = {"nickname": nickname(), "age_band": "12-15", "gender": "prefer_not_to_say"}
+    return Call("POST", f"/api/v1/games/{w.slug}/registrations", body)
+
+
+async def _link_card(w: World, principal: str) -> Call:
+    number = w.next_card(HOME.get(principal, "G"))
+    body = {"card_number": number, "activation_code": f"K{int(number):03d}"}
+    return Call("POST", "/api/v1/me/cards", body)
+
+
+async def _hide_player(w: World, principal: str) -> Call:
+    player = w.player_ids["player"]
+    return Call("PATCH", f"{_admin(w)}/players/{player}", {"nickname_hidden": True})
+
+
+async def _erase_player(w: World, principal: str) -> Call:
+    player = (await w.register("G"))["player_id"]
+    return Call("DELETE", f"{_admin(w)}/players/{player}")
+
+
+async def _replace_card(w: World, principal: str) -> Call:
+    old, new = w.next_card("G"), w.next_card("G")
+    return Call("POST", f"{_admin(w)}/cards/{old}/replace", {"new_card": new})
+
+
+async def _new_project(w: World, principal: str) -> Call:
+    return Call("POST", f"{_admin(w)}/evaluation-projects", {"name": f"p{_n(w)}"})
+
+
+async def _put_game(w: World, principal: str) -> Call:
+    return Call("PUT", _admin(w), w.definitions["G"])
+
+
+def _unsigned(kind: str) -> Factory:
+    async def make(w: World, principal: str) -> Call:
+        body = (
+            {"sent_at": utcnow().isoformat(), "taps": [{"seq": 1, "card_uid": "04" + "0" * 12,
+                                                        "tapped_at": utcnow().isoformat()}]}
+            if kind == "taps"
+            else {"sent_at": utcnow().isoformat(), "battery_pct": 50}
+        )
+        return Call("POST", f"/api/v1/readers/R-{w.slug}-A/{kind}", body)
+
+    return make
+
+
+ADMIN = "/api/v1/admin/games/{slug}"
+GAME = "/api/v1/games/{slug}"
+
+RULES: dict[tuple[str, str], Rule] = {
+    # ---------------------------------------------------------------- documentation, probes
+    ("GET", "/openapi.json"): Rule("public", fixed("GET", "/openapi.json")),
+    ("GET", "/docs"): Rule("public", fixed("GET", "/docs")),
+    ("GET", "/docs/oauth2-redirect"): Rule("public", fixed("GET", "/docs/oauth2-redirect")),
+    ("GET", "/redoc"): Rule("public", fixed("GET", "/redoc")),
+    ("GET", "/healthz"): Rule("public", fixed("GET", "/healthz")),
+    ("GET", "/metrics"): Rule("public", fixed("GET", "/metrics")),
+    ("GET", "/api/v1/metrics"): Rule("public", fixed("GET", "/api/v1/metrics")),
+    # ---------------------------------------------------------------- pages
+    ("GET", "/games/{slug}/board"): Rule("public", fixed("GET", "/games/{G}/board")),
+    ("GET", "/games/{slug}/map"): Rule("public", fixed("GET", "/games/{G}/map")),
+    ("GET", "/games/{slug}/report"): Rule("public", fixed("GET", "/games/{G}/report")),
+    ("GET", "/static/leaderboard/{name}"): Rule(
+        "public", fixed("GET", "/static/leaderboard/board.js")
+    ),
+    ("GET", "/static/evaluation/{name}"): Rule(
+        "public", fixed("GET", "/static/evaluation/report.js")
+    ),
+    # ---------------------------------------------------------------- games
+    ("PUT", ADMIN): Rule("organiser_of_game", _put_game),
+    ("GET", "/api/v1/games"): Rule("public", fixed("GET", "/api/v1/games")),
+    ("GET", GAME): Rule("public", fixed("GET", "/api/v1/games/{G}")),
+    # ---------------------------------------------------------------- readers (signed)
+    ("POST", "/api/v1/readers/{reader_id}/taps"): Rule("reader_signature", _unsigned("taps")),
+    ("POST", "/api/v1/readers/{reader_id}/heartbeat"): Rule(
+        "reader_signature", _unsigned("heartbeat")
+    ),
+    # ---------------------------------------------------------------- boxes
+    ("GET", f"{ADMIN}/boxes"): Rule("organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/boxes")),
+    ("GET", f"{ADMIN}/readers"): Rule(
+        "organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/readers")
+    ),
+    ("GET", f"{ADMIN}/readers/{{reader_id}}"): Rule(
+        "organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/readers/R-{G}-A")
+    ),
+    ("POST", f"{ADMIN}/readers"): Rule("organiser_of_game", _new_reader),
+    ("POST", f"{ADMIN}/readers/{{reader_id}}/secret"): Rule(
+        "organiser_of_game", fixed("POST", "/api/v1/admin/games/{G}/readers/R-{G}-C/secret")
+    ),
+    ("POST", f"{ADMIN}/readers/{{reader_id}}/disable"): Rule(
+        "organiser_of_game", fixed("POST", "/api/v1/admin/games/{G}/readers/R-{G}-P/disable")
+    ),
+    ("POST", f"{ADMIN}/readers/{{reader_id}}/enable"): Rule(
+        "organiser_of_game", fixed("POST", "/api/v1/admin/games/{G}/readers/R-{G}-P/enable")
+    ),
+    ("POST", f"{ADMIN}/readers/{{reader_id}}/move"): Rule("organiser_of_game", _move_reader),
+    # ---------------------------------------------------------------- app check-ins
+    ("POST", "/api/v1/app/checkins"): Rule("player", _checkin),
+    # ---------------------------------------------------------------- scoring administration
+    ("GET", f"{ADMIN}/campaigns"): Rule(
+        "organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/campaigns")
+    ),
+    ("POST", f"{ADMIN}/campaigns"): Rule("organiser_of_game", _new_campaign),
+    ("PATCH", f"{ADMIN}/campaigns/{{code}}"): Rule("organiser_of_game", _patch_campaign),
+    ("POST", f"{ADMIN}/campaigns/{{code}}/end"): Rule("organiser_of_game", _end_campaign),
+    ("POST", f"{ADMIN}/rescore"): Rule(
+        "organiser_of_game",
+        fixed("POST", "/api/v1/admin/games/{G}/rescore", json={"reason": "access test"}),
+    ),
+    ("GET", f"{ADMIN}/ledger-check"): Rule(
+        "organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/ledger-check")
+    ),
+    ("POST", f"{ADMIN}/draws"): Rule(
+        "organiser_of_game",
+        fixed("POST", "/api/v1/admin/games/{G}/draws", json={"winners_per_day": 2}),
+    ),
+    ("POST", f"{ADMIN}/draws/run"): Rule("organiser_of_game", _run_draws),
+    ("GET", f"{ADMIN}/draws"): Rule(
+        "organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/draws")
+    ),
+    ("GET", f"{ADMIN}/draws/{{draw_id}}"): Rule("organiser_of_game", _draw),
+    ("GET", f"{ADMIN}/cards/{{number}}"): Rule(
+        "organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/cards/0000001")
+    ),
+    # ---------------------------------------------------------------- leaderboards
+    ("GET", f"{GAME}/leaderboards/teams"): Rule(
+        "public", fixed("GET", "/api/v1/games/{G}/leaderboards/teams")
+    ),
+    ("GET", f"{GAME}/leaderboards/players"): Rule(
+        "public", fixed("GET", "/api/v1/games/{G}/leaderboards/players")
+    ),
+    ("GET", f"{GAME}/leaderboards/teams/{{code}}/around"): Rule(
+        "public", fixed("GET", "/api/v1/games/{G}/leaderboards/teams/SCH1/around")
+    ),
+    ("WS", f"{GAME}/live"): Rule("public", fixed("WS", "/api/v1/games/{G}/live")),
+    # ---------------------------------------------------------------- people
+    ("GET", f"{GAME}/teams"): Rule("public", fixed("GET", "/api/v1/games/{G}/teams")),
+    ("POST", f"{GAME}/registrations"): Rule("public", _registration),
+    ("GET", "/api/v1/me"): Rule("player", fixed("GET", "/api/v1/me")),
+    ("PATCH", "/api/v1/me"): Rule("player", fixed("PATCH", "/api/v1/me", json={"public": True})),
+    ("PUT", "/api/v1/me/team"): Rule(
+        "player", fixed("PUT", "/api/v1/me/team", json={"team": "COM1"})
+    ),
+    ("POST", "/api/v1/me/cards"): Rule("player", _link_card),
+    ("GET", "/api/v1/teams/me"): Rule("team_manager", fixed("GET", "/api/v1/teams/me")),
+    ("GET", f"{GAME}/teams/{{code}}/players"): Rule(
+        "team_manager_of_team_or_organiser_of_game",
+        fixed("GET", "/api/v1/games/{G}/teams/SCH1/players"),
+    ),
+    ("GET", f"{ADMIN}/players"): Rule(
+        "organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/players")
+    ),
+    ("PATCH", f"{ADMIN}/players/{{player_id}}"): Rule("organiser_of_game", _hide_player),
+    ("DELETE", f"{ADMIN}/players/{{player_id}}"): Rule("organiser_of_game", _erase_player),
+    ("POST", f"{ADMIN}/cards/{{number}}/replace"): Rule("organiser_of_game", _replace_card),
+    # ---------------------------------------------------------------- evaluation
+    ("GET", f"{GAME}/surveys"): Rule("public", fixed("GET", "/api/v1/games/{G}/surveys")),
+    ("GET", f"{GAME}/surveys/{{wave}}/questions"): Rule(
+        "public", fixed("GET", "/api/v1/games/{G}/surveys/1/questions")
+    ),
+    ("POST", f"{GAME}/surveys/{{wave}}"): Rule(
+        "player_of_game",
+        fixed("POST", "/api/v1/games/{G}/surveys/1", json={"activity_days": 4}),
+    ),
+    ("GET", f"{GAME}/surveys/{{wave}}/answers"): Rule(
+        "player_of_game", fixed("GET", "/api/v1/games/{G}/surveys/1/answers")
+    ),
+    ("POST", f"{ADMIN}/surveys/{{wave}}/open"): Rule(
+        "organiser_of_game", fixed("POST", "/api/v1/admin/games/{G}/surveys/2/open")
+    ),
+    ("POST", f"{ADMIN}/surveys/{{wave}}/close"): Rule(
+        "organiser_of_game", fixed("POST", "/api/v1/admin/games/{G}/surveys/3/close")
+    ),
+    ("GET", f"{ADMIN}/evaluation/area"): Rule(
+        "organiser_or_evaluator_of_game", fixed("GET", "/api/v1/admin/games/{G}/evaluation/area")
+    ),
+    ("PUT", f"{ADMIN}/evaluation/area"): Rule(
+        "organiser_of_game",
+        fixed("PUT", "/api/v1/admin/games/{G}/evaluation/area", json={"lad_codes": []}),
+    ),
+    ("GET", f"{ADMIN}/reports/evaluation"): Rule(
+        "organiser_or_evaluator_of_game",
+        fixed("GET", "/api/v1/admin/games/{G}/reports/evaluation"),
+    ),
+    ("POST", f"{ADMIN}/evaluation-projects"): Rule("organiser_of_game", _new_project),
+    ("GET", f"{ADMIN}/evaluation-projects"): Rule(
+        "organiser_or_evaluator_of_game",
+        fixed("GET", "/api/v1/admin/games/{G}/evaluation-projects"),
+    ),
+    ("GET", f"{GAME}/exports/{{project}}/manifest"): Rule(
+        "evaluator_of_game", fixed("GET", "/api/v1/games/{G}/exports/access/manifest")
+    ),
+    ("GET", f"{GAME}/exports/{{project}}/{{file}}"): Rule(
+        "evaluator_of_game", fixed("GET", "/api/v1/games/{G}/exports/access/players")
+    ),
+}
