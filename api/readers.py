@@ -25,6 +25,7 @@ from checkpoints.signing import SIGNATURE_HEADER
 from taptrail.db import utcnow
 from taptrail.errors import TaptrailError
 from taptrail.logging import log
+from taptrail.runtime import committed_transaction, transaction_id
 
 router = APIRouter(tags=["readers"])
 
@@ -175,12 +176,15 @@ async def upload_taps(
     async def work() -> Any:
         reader = await authenticate(session, reader_id, body, signature, box)
         batch = parse_batch(body)
-        return await ingest(session, reader, batch, received_at=received_at), batch
+        result = await ingest(session, reader, batch, received_at=received_at)
+        # Read before the commit: the boards count this transaction's changes once.
+        return result, batch, await transaction_id(session) if result.deltas else None
 
-    result, batch = await in_transaction(request, session, work)
+    result, batch, xid = await in_transaction(request, session, work)
     _count(request, result, batch, received_at)
-    for game_id, delta in result.deltas.items():
-        await publish(request, game_id, delta)
+    with committed_transaction(xid):
+        for game_id, delta in result.deltas.items():
+            await publish(request, game_id, delta)
     return TapsAnswer(
         received=result.received,
         accepted=result.accepted,

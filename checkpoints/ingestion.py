@@ -262,7 +262,10 @@ async def ingest(
     games = {gid: await session.get(Game, gid) for gid in holders}  # loaded by the scoring
     await repo.add_reader_days(session, _day_counts(reader.id, accepted, games))
 
-    _update_health(reader, items, received_at, offset_s, new_rejections)
+    if accepted or new_rejections:
+        # Only news counts as contact: a captured upload sent again changes nothing, not
+        # even the box's health (it must not make a dead or stolen box look alive).
+        _update_health(reader, items, received_at, offset_s, new_rejections)
     marks[str(batch.boot)] = max(mark, max(i.seq for i in items))
     reader.seq_marks = marks
     return BatchResult(

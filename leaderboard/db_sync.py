@@ -6,9 +6,10 @@ display appear on the players board, by nickname; hidden nicknames are left out.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from game.models import Game, HolderTotal, Team, TeamTotal
@@ -30,6 +31,13 @@ def _board_name(player: Any) -> str | None:
 
 
 async def load_snapshot(session: AsyncSession, game_id: int) -> BoardSnapshot:
+    """The game's boards from the stored totals. Given a session that has not begun a
+    transaction, on PostgreSQL it reads them in one REPEATABLE READ snapshot and records
+    it (``BoardSnapshot.xact_snapshot``), so the swap counts concurrent uploads once."""
+    xact_snapshot = None
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        xact_snapshot = await session.scalar(text("SELECT pg_current_snapshot()::text"))
     game = await session.get(Game, game_id)
     assert game is not None
     team_rows = await session.execute(
@@ -71,7 +79,10 @@ async def load_snapshot(session: AsyncSession, game_id: int) -> BoardSnapshot:
         for p, points, distance in player_rows
         if p.nickname
     ]
-    return BoardSnapshot.of(teams, players, min_members_for_average=game.min_members_for_average)
+    return replace(
+        BoardSnapshot.of(teams, players, min_members_for_average=game.min_members_for_average),
+        xact_snapshot=xact_snapshot,
+    )
 
 
 async def changes_from_delta(session: AsyncSession, game_id: int, delta: Any) -> BoardChanges:

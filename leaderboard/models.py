@@ -61,8 +61,13 @@ class PlayerDelta:
 
 @dataclass(frozen=True, slots=True)
 class BoardChanges:
+    """``xid``: the PostgreSQL transaction (``pg_current_xact_id()``) whose committed score
+    changes these are, when known. With it the Redis store applies each transaction's
+    changes exactly once across a concurrent rebuild (see ``BoardSnapshot.xact_snapshot``)."""
+
     teams: Sequence[TeamDelta] = ()
     players: Sequence[PlayerDelta] = ()
+    xid: str | None = None
 
     def boards(self) -> frozenset[str]:
         """The boards whose content these changes can alter."""
@@ -107,11 +112,17 @@ class PlayerRecord:
 
 @dataclass(frozen=True, slots=True)
 class BoardSnapshot:
-    """Absolute state of one game's boards, as rebuilt from the database."""
+    """Absolute state of one game's boards, as rebuilt from the database.
+
+    ``xact_snapshot``: the PostgreSQL snapshot (``pg_current_snapshot()``, "xmin:xmax:xips")
+    the state was read in, when known. Swapping it in, the Redis store re-applies the
+    changes of transactions that snapshot did not see, and later skips those it did.
+    """
 
     teams: Sequence[TeamRecord] = ()
     players: Sequence[PlayerRecord] = ()
     min_members_for_average: int = DEFAULT_MIN_MEMBERS
+    xact_snapshot: str | None = None
 
     @classmethod
     def of(

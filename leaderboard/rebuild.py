@@ -22,10 +22,12 @@ async def rebuild_from_settings(settings: Settings, slug: str) -> int:
     engine = make_engine(settings.database_url)
     runtime = LeaderboardRuntime(settings.redis_url)
     try:
-        async with make_sessionmaker(engine)() as session:
+        sessions = make_sessionmaker(engine)
+        async with sessions() as session:
             game_id = await session.scalar(select(Game.id).where(Game.slug == slug))
             if game_id is None:
                 raise LookupError(f"no game '{slug}'")
+        async with sessions() as session:  # a fresh transaction: one consistent snapshot
             snapshot = await load_snapshot(session, game_id)
         return await runtime.publish_snapshot(slug, snapshot)
     finally:

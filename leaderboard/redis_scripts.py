@@ -34,53 +34,97 @@ local function player_score(r)
 end
 """
 
-# KEYS: meta, data:teams, data:players, every board key.
-# ARGV: prefix, changes JSON, default min_members. Returns the new version.
+_APPLY_CHANGES = r"""
+local function apply_changes(ch, mm, TEAMS, PLAYERS)
+  for _, t in ipairs(ch.teams) do
+    local raw = redis.call('HGET', TEAMS, t.c)
+    local r
+    if raw then
+      r = cjson.decode(raw)
+      for _, pl in ipairs(team_places(r, mm)) do redis.call('ZREM', pl[1], r.s) end
+    else
+      r = {n = t.c, k = 'other', p = 0, d = 0, m = 0, s = t.ds}
+    end
+    r.p = r.p + t.p
+    r.d = r.d + t.d
+    r.m = r.m + t.m
+    if t.n then r.n = t.n; r.s = t.s end
+    if t.k then r.k = t.k end
+    for _, pl in ipairs(team_places(r, mm)) do redis.call('ZADD', pl[1], pl[2], r.s) end
+    redis.call('HSET', TEAMS, t.c, cjson.encode(r))
+  end
+  local BOARD = P .. 'players'
+  for _, u in ipairs(ch.players) do
+    local raw = redis.call('HGET', PLAYERS, u.h)
+    local r
+    if raw then
+      r = cjson.decode(raw)
+      if r.pub then redis.call('ZREM', BOARD, r.s) end
+    else
+      r = {n = u.h, p = 0, d = 0, pub = false, s = u.ds}
+    end
+    r.p = r.p + u.p
+    r.d = r.d + u.d
+    if u.n then r.n = u.n; r.s = u.s end
+    if u.pub ~= nil then r.pub = u.pub end
+    if u.t then r.t = u.t end
+    if r.pub then redis.call('ZADD', BOARD, player_score(r), r.s) end
+    redis.call('HSET', PLAYERS, u.h, cjson.encode(r))
+  end
+end
+"""
+
+# Exactly once across rebuilds (PostgreSQL). Changes that carry their transaction id are
+# also appended to a bounded journal, and a rebuild records the snapshot it read the
+# database in. A transaction that snapshot saw is already in the rebuilt boards: its
+# changes are skipped when they arrive after the swap. The changes of one it did not see
+# are re-applied from the journal at the swap if they arrived before it, and applied as
+# usual if they arrive after it.
+_JOURNAL = r"""
+local JOURNAL_MAX = 20000
+local function visible(xid, snap)
+  if not snap or snap == '' or not xid or xid == '' then return false end
+  local xmin, xmax, xip = string.match(snap, '^(%d+):(%d+):(.*)$')
+  if not xmin then return false end
+  local x = tonumber(xid)
+  if x < tonumber(xmin) then return true end
+  if x >= tonumber(xmax) then return false end
+  for v in string.gmatch(xip, '%d+') do
+    if tonumber(v) == x then return false end
+  end
+  return true
+end
+"""
+
+# KEYS: meta, data:teams, data:players, every board key, journal.
+# ARGV: prefix, changes JSON, default min_members, xid ('' when unknown).
+# Returns the new version; -1 when changes with an xid find no boards (they are journaled
+# for a rebuild in progress; the caller should rebuild), -2 when already in the boards.
 APPLY = (
     _COMMON
     + _TEAM_PLACES
+    + _APPLY_CHANGES
+    + _JOURNAL
     + r"""
-local meta, TEAMS, PLAYERS = KEYS[1], KEYS[2], KEYS[3]
-local ch = cjson.decode(ARGV[2])
+local meta, TEAMS, PLAYERS, JOURNAL = KEYS[1], KEYS[2], KEYS[3], KEYS[#KEYS]
+local xid = ARGV[4]
+if xid ~= '' then
+  if redis.call('EXISTS', meta) == 0 then
+    redis.call('RPUSH', JOURNAL, xid .. '|' .. ARGV[2])
+    redis.call('LTRIM', JOURNAL, -JOURNAL_MAX, -1)
+    return -1
+  end
+  if visible(xid, redis.call('HGET', meta, 'snap')) then return -2 end
+end
 local mm = tonumber(redis.call('HGET', meta, 'min_members'))
 if not mm then
   mm = tonumber(ARGV[3])
   redis.call('HSET', meta, 'min_members', ARGV[3])
 end
-for _, t in ipairs(ch.teams) do
-  local raw = redis.call('HGET', TEAMS, t.c)
-  local r
-  if raw then
-    r = cjson.decode(raw)
-    for _, pl in ipairs(team_places(r, mm)) do redis.call('ZREM', pl[1], r.s) end
-  else
-    r = {n = t.c, k = 'other', p = 0, d = 0, m = 0, s = t.ds}
-  end
-  r.p = r.p + t.p
-  r.d = r.d + t.d
-  r.m = r.m + t.m
-  if t.n then r.n = t.n; r.s = t.s end
-  if t.k then r.k = t.k end
-  for _, pl in ipairs(team_places(r, mm)) do redis.call('ZADD', pl[1], pl[2], r.s) end
-  redis.call('HSET', TEAMS, t.c, cjson.encode(r))
-end
-local BOARD = P .. 'players'
-for _, u in ipairs(ch.players) do
-  local raw = redis.call('HGET', PLAYERS, u.h)
-  local r
-  if raw then
-    r = cjson.decode(raw)
-    if r.pub then redis.call('ZREM', BOARD, r.s) end
-  else
-    r = {n = u.h, p = 0, d = 0, pub = false, s = u.ds}
-  end
-  r.p = r.p + u.p
-  r.d = r.d + u.d
-  if u.n then r.n = u.n; r.s = u.s end
-  if u.pub ~= nil then r.pub = u.pub end
-  if u.t then r.t = u.t end
-  if r.pub then redis.call('ZADD', BOARD, player_score(r), r.s) end
-  redis.call('HSET', PLAYERS, u.h, cjson.encode(r))
+apply_changes(cjson.decode(ARGV[2]), mm, TEAMS, PLAYERS)
+if xid ~= '' then
+  redis.call('RPUSH', JOURNAL, xid .. '|' .. ARGV[2])
+  redis.call('LTRIM', JOURNAL, -JOURNAL_MAX, -1)
 end
 return redis.call('HINCRBY', meta, 'version', 1)
 """
@@ -150,11 +194,15 @@ return {version, total, mm, ranks, keys, records}
 """
 )
 
-# KEYS: meta, then (live, temp) pairs. ARGV: prefix, min_members. Returns the new version.
+# KEYS: meta, then (live, temp) pairs, then the journal.
+# ARGV: prefix, min_members, snapshot ('' when unknown). Returns the new version.
 SWAP = (
     _COMMON
+    + _TEAM_PLACES
+    + _APPLY_CHANGES
+    + _JOURNAL
     + r"""
-for i = 2, #KEYS, 2 do
+for i = 2, #KEYS - 1, 2 do
   local live, tmp = KEYS[i], KEYS[i + 1]
   if redis.call('EXISTS', tmp) == 1 then
     redis.call('RENAME', tmp, live)
@@ -163,7 +211,19 @@ for i = 2, #KEYS, 2 do
     redis.call('DEL', live)
   end
 end
+local mm = tonumber(ARGV[2])
 redis.call('HSET', KEYS[1], 'min_members', ARGV[2])
+local snap = ARGV[3]
+if snap ~= '' then
+  redis.call('HSET', KEYS[1], 'snap', snap)
+  local TEAMS, PLAYERS = P .. 'data:teams', P .. 'data:players'
+  for _, entry in ipairs(redis.call('LRANGE', KEYS[#KEYS], 0, -1)) do
+    local bar = string.find(entry, '|', 1, true)
+    if not visible(string.sub(entry, 1, bar - 1), snap) then
+      apply_changes(cjson.decode(string.sub(entry, bar + 1)), mm, TEAMS, PLAYERS)
+    end
+  end
+end
 return redis.call('HINCRBY', KEYS[1], 'version', 1)
 """
 )

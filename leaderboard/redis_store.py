@@ -153,7 +153,8 @@ class RedisStore(LeaderboardStore):
 
     def _keys(self, game: str) -> list[str]:
         p = self.game_prefix(game)
-        return [p + "meta", p + "data:teams", p + "data:players"] + [p + b for b in _BOARDS]
+        boards = [p + b for b in _BOARDS]
+        return [p + "meta", p + "data:teams", p + "data:players", *boards, p + "journal"]
 
     async def close(self) -> None:
         if self._owns:
@@ -166,6 +167,7 @@ class RedisStore(LeaderboardStore):
             self.game_prefix(game),
             _changes_json(changes),
             DEFAULT_MIN_MEMBERS,
+            changes.xid or "",
         ]
         return int(await self._apply(keys=self._keys(game), args=args))
 
@@ -180,7 +182,12 @@ class RedisStore(LeaderboardStore):
             keys = [p + "meta"]
             for name in names:
                 keys += [p + name, tmp + name]
-            args: list[str | int] = [p, snapshot.min_members_for_average]
+            keys.append(p + "journal")
+            args: list[str | int] = [
+                p,
+                snapshot.min_members_for_average,
+                snapshot.xact_snapshot or "",
+            ]
             return int(await self._swap(keys=keys, args=args))
         finally:
             await self._r.delete(*(tmp + name for name in names))

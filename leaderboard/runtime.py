@@ -54,11 +54,15 @@ class LeaderboardRuntime:
             await self.redis.aclose()
 
     async def publish_changes(self, game: str, changes: BoardChanges) -> int:
-        """Apply score deltas, then tell every process. Call only after the DB commit."""
+        """Apply score deltas, then tell every process. Call only after the DB commit.
+
+        Negative when nothing was applied: -1, the game has no boards (rebuild them);
+        -2, a rebuild already counted these changes (see ``BoardChanges.xid``)."""
         if changes.is_empty():
             return await self.store.version(game)
         version = await self.store.apply(game, changes)
-        await self._notify(game, changes.boards())
+        if version >= 0:
+            await self._notify(game, changes.boards())
         return version
 
     async def publish_snapshot(self, game: str, snapshot: BoardSnapshot) -> int:

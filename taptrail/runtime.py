@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from taptrail.db import is_sqlite, make_engine, make_sessionmaker
@@ -18,6 +21,27 @@ from taptrail.logging import log
 from taptrail.metrics import Metrics
 from taptrail.secrets_box import secret_box
 from taptrail.settings import Settings
+
+_committed_xid: ContextVar[str | None] = ContextVar("committed_xid", default=None)
+
+
+async def transaction_id(session: AsyncSession) -> str | None:
+    """The PostgreSQL id of the session's transaction (None on SQLite). Read it before the
+    commit and publish within ``committed_transaction(xid)``: the Redis boards then count
+    its score changes exactly once even while a rebuild runs (leaderboard.redis_scripts)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return str(await session.scalar(text("SELECT pg_current_xact_id()::text")))
+
+
+@contextlib.contextmanager
+def committed_transaction(xid: str | None) -> Iterator[None]:
+    """Score changes published inside come from the committed transaction ``xid``."""
+    token = _committed_xid.set(xid)
+    try:
+        yield
+    finally:
+        _committed_xid.reset(token)
 
 
 class Runtime:
@@ -83,19 +107,27 @@ class Runtime:
             return game.slug if game else None
 
     async def _publish_to_boards(self, game_id: int, delta: Any) -> None:
+        import dataclasses
+
         from leaderboard.db_sync import changes_from_delta
 
         assert self.sessionmaker is not None
+        xid = _committed_xid.get()
         try:
             async with self.sessionmaker() as session:
                 changes = await changes_from_delta(session, game_id, delta)
             slug = await self._game_slug(game_id)
             if slug is not None and not changes.is_empty():
-                await self.leaderboard.publish_changes(slug, changes)
-        except Exception:  # noqa: BLE001 - the taps are committed; boards catch up later
+                if xid is not None:
+                    changes = dataclasses.replace(changes, xid=xid)
+                if await self.leaderboard.publish_changes(slug, changes) == -1:
+                    self.stale_games.add(game_id)  # Redis lost the boards: rebuild them
+        except Exception as exc:  # noqa: BLE001 - the taps are committed; boards catch up later
             self.metrics.redis_errors.inc()
             self.stale_games.add(game_id)
-            log.warning("leaderboard.publish_failed", game_id=game_id, exc_info=True)
+            # No traceback: while Redis is down this runs on every upload, and rendering one
+            # (with locals) blocks the event loop for seconds on a busy machine.
+            log.warning("leaderboard.publish_failed", game_id=game_id, error=_describe(exc))
 
     async def rebuild_boards(self, game_id: int) -> None:
         """Rebuilds a game's boards from the database and swaps them in."""
@@ -168,3 +200,7 @@ class Runtime:
 
     def observe_request(self, method: str, path: str, status: int, seconds: float) -> None:
         self.metrics.observe_request(method, path, status, seconds)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]

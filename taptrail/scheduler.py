@@ -49,8 +49,11 @@ async def repair_boards_forever(app: Any, every_s: float = 5.0) -> None:
         await asyncio.sleep(every_s)
         try:
             await app.state.runtime.repair_boards()
-        except Exception:  # noqa: BLE001 - Redis still down: try again later
-            log.warning("scheduler.repair_boards_failed", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - Redis still down: try again later
+            # No traceback (see Runtime._publish_to_boards): this repeats every few seconds.
+            log.warning(
+                "scheduler.repair_boards_failed", error=f"{type(exc).__name__}: {exc}"[:300]
+            )
 
 
 async def run_periodic(app: Any, jobs: tuple[Periodic, ...] = JOBS, tick_s: float = 30) -> None:

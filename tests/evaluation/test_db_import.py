@@ -8,6 +8,7 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -16,8 +17,12 @@ from evaluation.csv_source import ImportFileError
 from evaluation.importing import import_imd, import_postcodes
 from evaluation.lookup import lookup_deprivation
 from evaluation.models import LsoaArea, PostcodeLookup
+from game.repository import game_by_slug
 from people.deprivation import Deprivation, derive
+from people.models import Player
 from tests.evaluation.eval_helpers import DATA
+from tests.factories import game_file
+from tests.helpers import auth
 
 IOD2019 = DATA / "iod2019_file7_excerpt.csv"
 IOD2025 = DATA / "iod2025_file7_excerpt.csv"
@@ -253,3 +258,61 @@ async def test_large_file_streams_in_bounded_memory(app: FastAPI, tmp_path: Path
             select(func.count()).select_from(PostcodeLookup).where(PostcodeLookup.pcds.like("ZY%"))
         )
     assert count == 80_000
+
+
+async def test_registration_derives_the_decile_and_drops_the_postcode(
+    client: httpx.AsyncClient, app: FastAPI, organiser_token: str, slug: str
+) -> None:
+    await _imd(app, IOD2025)
+    await _postcodes(app, PCD_LOOKUP)
+    data = game_file(slug)
+    data["players"] = [
+        {
+            "card": "0000001",
+            "nickname": f"Wren {slug}",
+            "postcode": "bb11 3df",
+            "age_band": "5-11",
+            "gender": "female",
+            "team": "SCH1",
+            "public": True,
+        },
+        {
+            "card": "0000002",
+            "nickname": f"Hare {slug}",
+            "postcode": "BB114BX",
+            "age_band": "25-44",
+            "gender": "male",
+            "public": False,
+        },
+        {
+            "card": "0000003",
+            "nickname": f"Moth {slug}",
+            "postcode": "ZZ99 9ZZ",
+            "age_band": "65+",
+            "gender": "female",
+            "public": False,
+        },
+    ]
+    response = await client.put(
+        f"/api/v1/admin/games/{slug}", json=data, headers=auth(organiser_token)
+    )
+    assert response.status_code == 200, response.text
+    async with app.state.sessionmaker() as s:
+        game = await game_by_slug(s, slug)
+        assert game is not None
+        players = {
+            p.nickname: p for p in await s.scalars(select(Player).where(Player.game_id == game.id))
+        }
+        burnley = await s.get(LsoaArea, "E01005064")
+    wren, hare, moth = (players[f"{n} {slug}"] for n in ("Wren", "Hare", "Moth"))
+    assert (wren.lsoa_code, wren.imd_decile, wren.imd_nation, wren.deprivation_status) == (
+        "E01005063",
+        1,
+        "england",
+        "found",
+    )
+    assert burnley is not None
+    assert (hare.lsoa_code, hare.imd_decile) == ("E01005064", burnley.imd_decile)  # terminated
+    assert (moth.lsoa_code, moth.imd_decile, moth.deprivation_status) == (None, None, "not_found")
+    columns = {c.name for c in Player.__table__.columns}
+    assert not {"postcode", "pcds"} & columns  # the postcode itself is never stored

@@ -38,20 +38,25 @@ async def wait_for_boards(env: FaultEnv, slug: str, timeout_s: float) -> list[st
         if not problems or time.monotonic() > deadline:
             return problems
         await asyncio.sleep(0.5)
-        print("T", round(time.monotonic()-T0,1), 'await asyncio.sleep(0.5)', flush=True)
 
 
-async def upload_all(readers: dict[str, RecordingReader], taps: list[SimTap]) -> None:
+async def upload_all(readers: dict[str, RecordingReader], taps: list[SimTap]) -> float:
+    """Every reader records its share of ``taps`` and uploads; the slowest upload's time."""
     for tap in taps:
         readers[tap.reader_id].tap(tap.card_uid, tap.tapped_at)
-    results = await asyncio.gather(*(r.upload() for r in readers.values() if r.queue_depth))
-    assert all(r.complete for r in results), results
+
+    async def one(reader: RecordingReader) -> float:
+        started = time.perf_counter()
+        result = await reader.upload()
+        assert result.complete, result
+        return time.perf_counter() - started
+
+    return max(await asyncio.gather(*(one(r) for r in readers.values() if r.queue_depth)))
 
 
 async def test_uploads_are_scored_while_redis_is_down_and_boards_catch_up(
     fault_env: FaultEnv, servers: Callable[[int], list[ServerProcess]]
 ) -> None:
-    T0 = time.monotonic()
     slug = f"redis-{uuid.uuid4().hex[:8]}"
     now = utcnow()
     data = town_definition(slug, checkpoints=16, cards=80, teams=8, players=24, now=now)
@@ -60,55 +65,45 @@ async def test_uploads_are_scored_while_redis_is_down_and_boards_catch_up(
     )
     before, during, after = taps[:600], taps[600:1500], taps[1500:]
     one, two = servers(2)
-    print("T", round(time.monotonic()-T0,1), 'one, two = servers(2)', flush=True)
     async with (
         httpx.AsyncClient(base_url=one.url, timeout=60) as c1,
         httpx.AsyncClient(base_url=two.url, timeout=60) as c2,
     ):
         await load(c1, fault_env.token, data)
-        print("T", round(time.monotonic()-T0,1), 'await load(c1, fault_env.token, data)', flush=True)
         readers = {
             r["id"]: RecordingReader(r["id"], r["secret"], (c1, c2)[i % 2], retry=RETRY)
             for i, r in enumerate(data["readers"])
         }
 
-        await upload_all(readers, before)
-        print("T", round(time.monotonic()-T0,1), 'await upload_all(readers, before)', flush=True)
+        normal = await upload_all(readers, before)
         assert await wait_for_boards(fault_env, slug, 15) == []
-        print("T", round(time.monotonic()-T0,1), 'assert await wait_for_boards(fault_env, ', flush=True)
 
         fault_env.redis.stop()
-        print("T", round(time.monotonic()-T0,1), 'fault_env.redis.stop()', flush=True)
-        await upload_all(readers, during)
-        print("T", round(time.monotonic()-T0,1), 'await upload_all(readers, during)', flush=True)
-        # Acknowledged without a single 503: stored and scored in the database.
+        outage = await upload_all(readers, during)
+        # Acknowledged without a single 503, and about as fast as with Redis (a failed
+        # publish must not stall the server: it once cost ~2 s of rendering a traceback).
         assert sum(r.counters.unavailable for r in readers.values()) == 0
+        assert outage < 3 * normal + 5, (outage, normal)
         assert await tap_counts(fault_env.db, slug) == (len(before) + len(during), 0)
-        print("T", round(time.monotonic()-T0,1), 'assert await tap_counts(fault_env.db, sl', flush=True)
         recorded = [(rid, t) for rid, r in readers.items() for t in r.history]
-        assert differences(
-            expected_points(data, recorded), await stored_points(fault_env.db, slug)
-        ) == {}
+        assert (
+            differences(expected_points(data, recorded), await stored_points(fault_env.db, slug))
+            == {}
+        )
         assert (await c2.get("/healthz")).status_code == 503  # Redis really is gone
 
         fault_env.redis.start()  # empty: no persistence
-        print("T", round(time.monotonic()-T0,1), 'fault_env.redis.start()  # empty: no per', flush=True)
         # Uploads keep coming while the repair loops (every 5 s) rebuild the boards.
         for part in range(6):
             await upload_all(readers, after[part::6])
-            print("T", round(time.monotonic()-T0,1), 'await upload_all(readers, after[part::6]', flush=True)
             await asyncio.sleep(1.5)
-            print("T", round(time.monotonic()-T0,1), 'await asyncio.sleep(1.5)', flush=True)
 
         assert await wait_for_boards(fault_env, slug, 30) == []
-        print("T", round(time.monotonic()-T0,1), 'assert await wait_for_boards(fault_env, ', flush=True)
     recorded = [(rid, t) for rid, r in readers.items() for t in r.history]
     assert len(recorded) == len(taps)
     assert all(not r.rejected_taps for r in readers.values())
     assert await tap_counts(fault_env.db, slug) == (len(taps), 0)
-    print("T", round(time.monotonic()-T0,1), 'assert await tap_counts(fault_env.db, sl', flush=True)
     expected = expected_points(data, recorded)
     assert sum(expected.values()) > 1000
     assert differences(expected, await stored_points(fault_env.db, slug)) == {}
     assert await ledger_problems(fault_env.db, slug) == []
-    print("T", round(time.monotonic()-T0,1), 'assert await ledger_problems(fault_env.d', flush=True)

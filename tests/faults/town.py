@@ -92,7 +92,11 @@ def town_definition(
         },
         "checkpoints": cps,
         "readers": [
-            {"id": f"R-{slug}-{i:04d}", "checkpoint": c["code"], "secret": f"{slug}-{i}-" + "s" * 32}
+            {
+                "id": f"R-{slug}-{i:04d}",
+                "checkpoint": c["code"],
+                "secret": f"{slug}-{i}-" + "s" * 32,
+            }
             for i, c in enumerate(cps)
         ],
         "teams": team_defs,
@@ -169,7 +173,9 @@ def expected_points(
     points = {c["uid"]: 0 for c in definition["cards"]}
     for uid, card_taps in by_card.items():
         if uid in points:
-            points[uid] = sum(o.points for o in engine.score_holder(card_taps, engine.Holder(), ctx))
+            points[uid] = sum(
+                o.points for o in engine.score_holder(card_taps, engine.Holder(), ctx)
+            )
     return points
 
 
@@ -275,15 +281,15 @@ async def board_differences(db: AsyncEngine, redis_url: str, slug: str) -> list[
 
 
 def _entry_diff(live: list[Any], rebuilt: list[Any]) -> str:
-    """The first few board rows that differ, field by field (live != rebuilt)."""
+    """Rows that differ, by team code or nickname, field by field (live, rebuilt)."""
+    a = {e.as_dict().get("team") or e.as_dict()["nickname"]: e.as_dict() for e in live}
+    b = {e.as_dict().get("team") or e.as_dict()["nickname"]: e.as_dict() for e in rebuilt}
     out = []
-    for x, y in zip(live, rebuilt, strict=False):
-        if x != y:
-            a, b = x.as_dict(), y.as_dict()
-            fields = {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)}
-            if IGNORE_DISTANCE and set(fields) <= {"distance_km"}:
-                continue
-            out.append(f"{a.get('team') or a.get('nickname')}: {fields}")
-    if len(live) != len(rebuilt):
-        out.append(f"{len(live)} rows live, {len(rebuilt)} rebuilt")
-    return "; ".join(out[:4])
+    for key in sorted(set(a) | set(b)):
+        x, y = a.get(key, {}), b.get(key, {})
+        fields = {k: (x.get(k), y.get(k)) for k in set(x) | set(y) if x.get(k) != y.get(k)}
+        if IGNORE_DISTANCE:
+            fields.pop("distance_km", None)
+        if fields:
+            out.append(f"{key}: {fields}")
+    return "; ".join(out[:6])
