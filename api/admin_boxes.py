@@ -11,6 +11,7 @@ from api.deps import Caller, Session, game_or_404, require_organiser
 from api.readers import in_transaction, publish, server_now
 from checkpoints import health, service
 from checkpoints.schemas import (
+    ErrorOut,
     BoxesAnswer,
     MoveAnswer,
     ReaderCreate,
@@ -20,7 +21,12 @@ from checkpoints.schemas import (
 )
 from game.models import Game
 
-router = APIRouter(tags=["boxes"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "No token, or a token that is not valid"},
+    403: {"model": ErrorOut, "description": "Not an organiser token for this game"},
+    404: {"model": ErrorOut, "description": "No such game, reader or checkpoint"},
+}
+router = APIRouter(tags=["boxes"], responses=ERRORS)
 
 BOXES_CSV_EXAMPLE = (
     "reader_id,checkpoint,checkpoint_name,statuses,needs_visit,last_contact_at,...\r\n"

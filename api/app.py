@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -40,6 +41,7 @@ def create_app(
     """The app. ``background``: tasks started after start-up and cancelled at shutdown."""
     settings = settings or get_settings()
     configure(settings.log_level, settings.log_json)
+    quiet_statement_loggers()
     runtime = Runtime(settings)
 
     @asynccontextmanager
@@ -102,6 +104,16 @@ def create_app(
     )
     app.add_middleware(RequestContextMiddleware, on_done=runtime.observe_request)
     return app
+
+
+# These log every SQL statement WITH its parameters (e-mail addresses, nicknames) at DEBUG
+# or INFO, whatever the root logger's level: personal data must never reach the logs.
+STATEMENT_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
+
+
+def quiet_statement_loggers() -> None:
+    for name in STATEMENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 DEFAULT_BODY_LIMIT = 1 << 20  # every other request body: 1 MiB

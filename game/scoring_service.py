@@ -469,8 +469,9 @@ async def rescore_game(
     the ledger and records who did it, why, and how many points moved.
 
     Holds the game's exclusive scoring lock until the caller commits. Memory is bounded:
-    holders are read in id ranges of about ``RESCORE_BATCH_TAPS`` taps. On PostgreSQL a
-    batch's changed outcomes are written while the next batch is scored. ``progress(n)`` is
+    holders are read in consecutive id ranges of about ``RESCORE_BATCH_TAPS`` taps. On
+    PostgreSQL a batch's changed outcomes and totals are written while the next batch is
+    scored. ``progress(n)`` is
     called as taps are done (the total is ``scoring_repository.tap_count``).
     """
     await session.flush()
@@ -484,11 +485,11 @@ async def rescore_game(
     validity = await repo.card_validity(session, game_id)
     report = RescoreReport(points_before=await repo.points_total(session, game_id))
     io = await repo.outcome_io(session, game_id)
-    ranges = await io.holder_ranges(RESCORE_BATCH_TAPS)
     codes = ctx.checkpoint_codes
     make_row: Any = _LeanRow if io.lean else _Row
-    rows = await io.read(*ranges[0])
-    for i, (lo, hi) in enumerate(ranges):
+    lo = 0
+    rows, hi = await io.read_from(lo, RESCORE_BATCH_TAPS)
+    while True:
         if any(r[3] not in codes for r in rows):
             ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in rows})
             codes = ctx.checkpoint_codes
@@ -505,11 +506,15 @@ async def rescore_game(
             _rescore_holder(current, holder_id, ages, periods, ctx, writes, report)
         report.taps += len(rows)
         report.changed += len(writes)
-        next_rows = await io.read(*ranges[i + 1]) if i + 1 < len(ranges) else []
+        last = hi >= repo.MAX_HOLDER_ID
+        if not last:  # read the next batch before this one's writes occupy the connection
+            next_rows, next_hi = await io.read_from(hi + 1, RESCORE_BATCH_TAPS)
         await io.write(writes, lo, hi)
         if progress is not None:
             progress(len(rows))
-        rows = next_rows
+        if last:
+            break
+        lo, rows, hi = hi + 1, next_rows, next_hi
     await io.rebuild_totals()
     report.points_after = await repo.points_total(session, game_id)
     entry = audit.record(

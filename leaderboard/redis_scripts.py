@@ -81,7 +81,7 @@ end
 # are re-applied from the journal at the swap if they arrived before it, and applied as
 # usual if they arrive after it.
 _JOURNAL = r"""
-local JOURNAL_MAX = 20000
+local JOURNAL_MAX = 10000
 local function visible(xid, snap)
   if not snap or snap == '' or not xid or xid == '' then return false end
   local xmin, xmax, xip = string.match(snap, '^(%d+):(%d+):(.*)$')

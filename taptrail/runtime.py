@@ -137,10 +137,16 @@ class Runtime:
         slug = await self._game_slug(game_id)
         if slug is None or self.leaderboard is None:
             return
-        async with self.sessionmaker() as session:
-            snapshot = await load_snapshot(session, game_id)
-        await self.leaderboard.publish_snapshot(slug, snapshot)
+        # Clean from here: a publish failing while we rebuild marks the game again (its
+        # changes may have committed after our snapshot and not reached the journal).
         self.stale_games.discard(game_id)
+        try:
+            async with self.sessionmaker() as session:
+                snapshot = await load_snapshot(session, game_id)
+            await self.leaderboard.publish_snapshot(slug, snapshot)
+        except BaseException:
+            self.stale_games.add(game_id)
+            raise
 
     async def ensure_boards(self) -> None:
         """Builds the boards of every game that has none (a fresh or emptied Redis)."""

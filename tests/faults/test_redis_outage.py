@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import httpx
 
-from checkpoints.simulator import RetryPolicy, SimTap, TownSimulation
+from checkpoints.simulator import RetryPolicy, TownSimulation
 from taptrail.db import utcnow
 from tests.faults.conftest import FaultEnv
 from tests.faults.town import (
@@ -20,9 +20,11 @@ from tests.faults.town import (
     differences,
     expected_points,
     ledger_problems,
+    recorded_taps,
     stored_points,
     tap_counts,
     town_definition,
+    upload_all,
 )
 from tests.integration.live_town import load
 from tests.integration.servers import ServerProcess
@@ -38,20 +40,6 @@ async def wait_for_boards(env: FaultEnv, slug: str, timeout_s: float) -> list[st
         if not problems or time.monotonic() > deadline:
             return problems
         await asyncio.sleep(0.5)
-
-
-async def upload_all(readers: dict[str, RecordingReader], taps: list[SimTap]) -> float:
-    """Every reader records its share of ``taps`` and uploads; the slowest upload's time."""
-    for tap in taps:
-        readers[tap.reader_id].tap(tap.card_uid, tap.tapped_at)
-
-    async def one(reader: RecordingReader) -> float:
-        started = time.perf_counter()
-        result = await reader.upload()
-        assert result.complete, result
-        return time.perf_counter() - started
-
-    return max(await asyncio.gather(*(one(r) for r in readers.values() if r.queue_depth)))
 
 
 async def test_uploads_are_scored_while_redis_is_down_and_boards_catch_up(
@@ -99,7 +87,7 @@ async def test_uploads_are_scored_while_redis_is_down_and_boards_catch_up(
             await asyncio.sleep(1.5)
 
         assert await wait_for_boards(fault_env, slug, 30) == []
-    recorded = [(rid, t) for rid, r in readers.items() for t in r.history]
+    recorded = recorded_taps(readers)
     assert len(recorded) == len(taps)
     assert all(not r.rejected_taps for r in readers.values())
     assert await tap_counts(fault_env.db, slug) == (len(taps), 0)

@@ -15,7 +15,9 @@ Shared by the fault tests and ``bench/soak.py``:
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -24,7 +26,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from checkpoints.simulator import QueuedTap, SimulatedReader, format_time, parse_time
+from checkpoints.simulator import QueuedTap, SimTap, SimulatedReader, format_time, parse_time
 from game import engine
 
 IGNORE_DISTANCE = True
@@ -122,6 +124,31 @@ class RecordingReader(SimulatedReader):
         for rejection in answer.get("rejected") or ():
             self.rejected_taps[(boot, int(rejection["seq"]))] = str(rejection.get("reason"))
         return super()._apply_answer(boot, answer)
+
+
+def record(readers: Mapping[str, SimulatedReader], taps: Iterable[SimTap]) -> None:
+    """Each tap happens at its reader (true time; the readers' clocks are right)."""
+    for tap in taps:
+        readers[tap.reader_id].tap(tap.card_uid, tap.tapped_at)
+
+
+async def upload_all(readers: Mapping[str, SimulatedReader], taps: Iterable[SimTap] = ()) -> float:
+    """Records ``taps``, then every reader uploads its queue, all at once; every upload must
+    empty its queue. Returns the slowest upload's duration in seconds."""
+    record(readers, taps)
+
+    async def one(reader: SimulatedReader) -> float:
+        started = time.perf_counter()
+        result = await reader.upload()
+        assert result.complete, (reader.reader_id, result)
+        return time.perf_counter() - started
+
+    durations = await asyncio.gather(*(one(r) for r in readers.values() if r.queue_depth))
+    return max(durations, default=0.0)
+
+
+def recorded_taps(readers: Mapping[str, SimulatedReader]) -> list[tuple[str, QueuedTap]]:
+    return [(rid, t) for rid, r in readers.items() for t in r.history]
 
 
 def game_context(definition: Mapping[str, Any]) -> engine.GameContext:

@@ -193,3 +193,34 @@ def test_cli_rescore_check_and_card(
     assert "30 points, 1.6 km" in card.output and "leg of 800 m from A" in card.output
     missing = cli.invoke(main, ["game", "rescore", slug + "-nope"])
     assert missing.exit_code != 0 and "no game" in missing.output
+
+
+async def test_small_batches_cover_every_holder(
+    app: FastAPI, slug: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches split between holders (a holder larger than a batch is read whole), and
+    totals of holders without taps are removed."""
+    from game import scoring_service
+
+    monkeypatch.setattr(scoring_service, "RESCORE_BATCH_TAPS", 3)
+    game = await _game_with_walks(app, slug)
+    async with app.state.writing(), app.state.sessionmaker() as s:
+        await insert_taps(
+            s,
+            game,
+            [T("0000002", code, local(5, 9, 10 * i)) for i, code in enumerate("ABCABC")]
+            + [T("0000010", "A", local(6, 9, 0)), T("0000010", "B", local(6, 9, 15))],
+        )
+        # A stale total for a holder without taps must disappear.
+        s.add(HolderTotal(game_id=game.game_id, holder_id=game.holder("0000009"), points=5))
+        await s.execute(update(Game).where(Game.id == game.game_id).values(points_per_leg=11))
+        await s.commit()
+        report = await scoring_service.rescore_game(s, game.game_id, actor="test", reason="x")
+        await s.commit()
+        assert report.taps == 5 + 8
+        assert report.points_after == 11 * (3 + 5 + 1)
+        assert await holder_total(s, game, "0000009") is None
+        assert await scoring_service.ledger_mismatches(s, game.game_id) == []
+        again = await scoring_service.rescore_game(s, game.game_id, actor="test", reason="y")
+        assert again.changed == 0
+        await s.rollback()

@@ -20,6 +20,7 @@ from people import service
 from people.models import RegistrationAttempt
 from people.repository import APP_REGISTRATION
 from api.app import create_app
+from taptrail.db import utcnow
 from taptrail.settings import Settings
 from tests.factories import A
 from tests.helpers import auth
@@ -82,7 +83,7 @@ async def test_registrations_without_a_card_are_limited_per_address(
         await s.execute(
             update(RegistrationAttempt)
             .where(RegistrationAttempt.game_id == gid)
-            .values(created_at=RegistrationAttempt.created_at - timedelta(minutes=61))
+            .values(created_at=utcnow() - timedelta(minutes=61))
         )
         await s.commit()
     async with client_at(app, host) as c:
