@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from taptrail.errors import TaptrailError
@@ -79,6 +80,20 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+# PostgreSQL: character_not_in_repertoire (a NUL in text), untranslatable_character.
+TEXT_REJECTED = frozenset({"22021", "22P05"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        for name in ("sqlstate", "pgcode"):
+            value = getattr(candidate, name, None)
+            if isinstance(value, str):
+                return value
+    return None
+
+
 def _body_field(message: str) -> dict[str, Any]:
     return {"field": "body", "message": message}
 
@@ -106,6 +121,17 @@ def install(app: FastAPI) -> None:
         fields = _field_list(exc)
         detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
         return JSONResponse(error_body("validation_error", detail, fields), status_code=422)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        if _sqlstate(exc) not in TEXT_REJECTED:
+            raise exc
+        # PostgreSQL stores no NUL character (SQLite does): say so instead of failing.
+        message = "text must not contain NUL (\\u0000) characters"
+        return JSONResponse(
+            error_body("validation_error", message, [{"field": "request", "message": message}]),
+            status_code=422,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -145,6 +145,17 @@ def route_template(scope: Scope) -> str:
     return "/".join(f"{{{params[p]}}}" if p in params else p for p in parts)
 
 
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
+
+
+def request_id_from(header: bytes | None) -> str:
+    """The caller's X-Request-ID if it is a plain token (it goes into every log line and
+    back in the answer), else a new one: never undecodable bytes or control characters."""
+    if header is not None and _REQUEST_ID.fullmatch(header):
+        return header.decode("ascii")
+    return uuid.uuid4().hex
+
+
 class RequestContextMiddleware:
     """Binds a request id (from X-Request-ID or new) to every log line of the request."""
 
@@ -157,7 +168,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        request_id = request_id_from(headers.get(b"x-request-id"))
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500

@@ -250,10 +250,9 @@ class _LeanRow:
         self.id = r[0]
         self.key = r[2]
         self.checkpoint_code = codes.get(r[3], "")
-        seconds, micros = divmod(r[5], 1_000_000)
-        at = _fromtimestamp(seconds, UTC)
-        self.tapped_at = at.replace(microsecond=micros) if micros else at
-        limits = validity.get(r[4])
+        # Exact: below 2**32 s a double resolves a microsecond count to better than 0.5 µs.
+        self.tapped_at = _fromtimestamp(r[5] / 1e6, UTC)
+        limits = validity.get(r[4]) if validity else None
         if limits is None:
             self.card_valid_from = self.card_valid_until = None
         else:

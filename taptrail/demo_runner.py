@@ -68,8 +68,14 @@ def prepare_demo(host: str, port: int) -> tuple[Settings, str]:
     data = shifted_definition()
 
     async def _load(session: Any) -> str:
+        from evaluation.importing import import_imd, import_postcodes
         from game.definition import validate
         from game.loading import apply_definition
+        from taptrail.demo import DEMO_IMD_FILE, DEMO_POSTCODES_FILE
+
+        # Illustrative deprivation lookups, so demo players get IMD deciles.
+        await import_imd(session, DEMO_IMD_FILE)
+        await import_postcodes(session, DEMO_POSTCODES_FILE)
         from taptrail.auth.tokens import create_token
         from taptrail.secrets_box import secret_box
 
@@ -85,6 +91,7 @@ def prepare_demo(host: str, port: int) -> tuple[Settings, str]:
             f"  API docs:          {base}/docs",
             f"  school-hall board: {base}/games/{slug}/board",
             f"  map:               {base}/games/{slug}/map",
+            f"  evaluation report: {base}/games/{slug}/report  (paste the token below)",
             f"  team board (JSON): {base}/api/v1/games/{slug}/leaderboards/teams",
             "  organiser token (for /docs 'Authorize'):",
             f"  {token}",

@@ -29,7 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from checkpoints.simulator import QueuedTap, SimTap, SimulatedReader, format_time, parse_time
 from game import engine
 
-IGNORE_DISTANCE = True
+# Live boards add each upload's distance rounded to whole metres while a rebuild rounds
+# the total once, so live distances drift by up to 0.5 m an update (reported as a known
+# leaderboard issue). A lost or doubled leg is hundreds of metres: tolerate the drift only.
+DISTANCE_TOLERANCE_KM = 0.05
 TEAM_KINDS = ("school", "community", "workplace", "family", "other")
 
 
@@ -315,7 +318,8 @@ def _entry_diff(live: list[Any], rebuilt: list[Any]) -> str:
     for key in sorted(set(a) | set(b)):
         x, y = a.get(key, {}), b.get(key, {})
         fields = {k: (x.get(k), y.get(k)) for k in set(x) | set(y) if x.get(k) != y.get(k)}
-        if IGNORE_DISTANCE:
+        live_km, rebuilt_km = fields.get("distance_km", (0.0, 0.0))
+        if abs((live_km or 0.0) - (rebuilt_km or 0.0)) <= DISTANCE_TOLERANCE_KM:
             fields.pop("distance_km", None)
         if fields:
             out.append(f"{key}: {fields}")

@@ -100,9 +100,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("draw_id", "position", name=op.f("pk_lucky_draw_winners")),
     )
     op.create_index(op.f("ix_lucky_draw_winners_game_id"), "lucky_draw_winners", ["game_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        # Scoring rewrites the ledger columns of taps (right after an upload inserts them, and
+        # again on every re-score) and the totals rows in place. Free space in each page lets
+        # PostgreSQL make those HOT updates: no new index entries, far less WAL.
+        for table, fill in FILLFACTORS.items():
+            op.execute(f"ALTER TABLE {table} SET (fillfactor = {fill})")
+
+
+FILLFACTORS = {
+    "taps": 70,
+    "holder_totals": 80,
+    "holder_days": 80,
+    "holder_team_totals": 80,
+    "team_totals": 50,
+}
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in FILLFACTORS:
+            op.execute(f"ALTER TABLE {table} RESET (fillfactor)")
     op.drop_index(op.f("ix_lucky_draw_winners_game_id"), table_name="lucky_draw_winners")
     op.drop_table("lucky_draw_winners")
     op.drop_index(op.f("ix_lucky_draws_game_id"), table_name="lucky_draws")
