@@ -11,8 +11,8 @@ from api.deps import Caller, Session, game_or_404, require_organiser
 from api.readers import in_transaction, publish, server_now
 from checkpoints import health, service
 from checkpoints.schemas import (
-    ErrorOut,
     BoxesAnswer,
+    ErrorOut,
     MoveAnswer,
     ReaderCreate,
     ReaderInfo,

@@ -42,7 +42,9 @@ def _field_list(exc: RequestValidationError) -> list[dict[str, Any]]:
         if err.get("type") == "json_invalid":  # loc is ("body", <character position>)
             where = err.get("loc", ("body", "?"))[-1]
             reason = (err.get("ctx") or {}).get("error", "JSON decode error")
-            out.append({"field": "body", "message": f"not valid JSON: {reason} (at {where})"})
+            out.append(
+                {"field": "body", "message": f"not valid JSON: {reason} (at character {where})"}
+            )
             continue
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
         out.append({"field": ".".join(loc) or "body", "message": str(err.get("msg"))})

@@ -75,7 +75,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--cards", type=int, default=60_000)
     p.add_argument("--boxes", type=int, default=370)
     p.add_argument("--teams", type=int, default=120)
-    p.add_argument("--players", type=int, default=6_000, help="registered, public cards")
+    p.add_argument(
+        "--players",
+        type=int,
+        default=600,
+        help="registered, public cards (loading registrations is slow: ~0.1 s each at 60k cards)",
+    )
     p.add_argument("--servers", type=int, default=2)
     p.add_argument("--rate", type=float, default=25.0, help="taps a second")
     p.add_argument("--upload-every", type=float, default=30.0, help="seconds between uploads")
@@ -423,6 +428,8 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 async def main() -> int:
     args = parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the private PostgreSQL and Redis are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"load average before: {os.getloadavg()}", flush=True)
     with PrivatePostgres() as pg, PrivateRedis() as redis:
         url, key, definition = await prepare(args, pg)

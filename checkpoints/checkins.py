@@ -132,7 +132,9 @@ async def check_in(
         raise TooFar(
             f"you are {distance:.0f} m from checkpoint {checkpoint.code} ({checkpoint.name}); "
             f"check in within {radius:.0f} m of it",
-            fields=_field("position", f"{distance:.0f} m from the checkpoint (limit {radius:.0f} m)"),
+            fields=_field(
+                "position", f"{distance:.0f} m from the checkpoint (limit {radius:.0f} m)"
+            ),
         )
     last = await repo.last_checkin_at(session, game.id, player.id)
     if last is not None and now - last < MIN_INTERVAL:

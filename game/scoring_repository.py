@@ -14,10 +14,11 @@ and SQLite's own database lock serialises other processes; every lock here is a 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Integer, Table, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -36,6 +37,7 @@ from game.models import (
 )
 from people.models import Card, Holder, Player, TeamMembership
 
+T = TypeVar("T")
 MAX_HOLDER_ID = 2**31 - 1
 # Namespace of the game-level advisory locks (pg_advisory_xact_lock(namespace, game_id)).
 GAME_LOCK_NAMESPACE = 0x7A5C  # "scoring"
@@ -228,73 +230,116 @@ class OutcomeIO:
 
     # False: rows in TAP_TUPLE form. True: LEAN_TUPLE form (see PostgresOutcomeIO).
     lean = False
+    # True: write() takes per-(holder, local day, team) ledger sums and merges the totals.
+    wants_ledger = False
 
     def __init__(self, session: AsyncSession, game_id: int) -> None:
         self.session = session
         self.game_id = game_id
 
-    async def read_from(self, lo: int, limit: int) -> tuple[Sequence[Sequence[Any]], int]:
-        """Every tap of the holders with ids ``lo..hi``, about ``limit`` of them, by holder
-        then time; returns ``(rows, hi)``. ``hi`` is :data:`MAX_HOLDER_ID` for the last
-        batch, so consecutive batches cover every id from ``lo`` on (ids without taps too).
-        """
-        rows = await self._fetch(lo, None, limit)
-        if len(rows) < limit:
-            return rows, MAX_HOLDER_ID
-        last = rows[-1][1]
-        if rows[0][1] == last:  # one holder with at least `limit` taps: take them all
-            return await self._fetch(last, last, None), last
-        cut = len(rows)
-        while rows[cut - 1][1] == last:  # that holder may have more: next batch
-            cut -= 1
-        return rows[:cut], last - 1
+    async def ranges(self, size: int) -> list[tuple[int, int]]:
+        """Consecutive holder id ranges ``(lo, hi)`` covering every id from 0 up, each with
+        about ``size`` taps. Sizes come from the stored totals (only the sizes depend on
+        them); holders without totals count as the game's average."""
+        rows = (
+            await self.session.execute(
+                select(Holder.id, HolderTotal.taps)
+                .outerjoin(
+                    HolderTotal,
+                    (HolderTotal.holder_id == Holder.id) & (HolderTotal.game_id == self.game_id),
+                )
+                .where(Holder.game_id == self.game_id)
+                .order_by(Holder.id)
+            )
+        ).all()
+        known = [int(n) for _, n in rows if n is not None]
+        unknown = len(rows) - len(known)
+        average = 1.0
+        if unknown:
+            total = await tap_count(self.session, self.game_id)
+            average = max(1.0, (total - sum(known)) / unknown)
+        out: list[tuple[int, int]] = []
+        lo, taps = 0, 0.0
+        for holder_id, n in rows:
+            taps += average if n is None else int(n)
+            if taps >= size:
+                out.append((lo, int(holder_id)))
+                lo, taps = int(holder_id) + 1, 0.0
+        out.append((lo, MAX_HOLDER_ID))
+        return out
 
-    async def _fetch(self, lo: int, hi: int | None, limit: int | None) -> list[Any]:
-        query = (
-            select(*TAP_TUPLE)
-            .where(Tap.game_id == self.game_id, Tap.holder_id >= lo)
-            .order_by(Tap.holder_id, Tap.tapped_at)
+    async def start_read(self, lo: int, hi: int) -> Awaitable[Sequence[Sequence[Any]]]:
+        """Starts reading the taps of holders ``lo..hi``; await the result when needed.
+        (Here: reads at once.)"""
+        future: asyncio.Future[Sequence[Sequence[Any]]]
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(await self.read(lo, hi))
+        return future
+
+    async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
+        """The taps of holders ``lo..hi`` (in no particular order)."""
+        query = select(*TAP_TUPLE).where(
+            Tap.game_id == self.game_id, Tap.holder_id >= lo, Tap.holder_id <= hi
         )
-        if hi is not None:
-            query = query.where(Tap.holder_id <= hi)
-        if limit is not None:
-            query = query.limit(limit)
         return list((await self.session.execute(query)).all())
 
-    async def write(self, changes: list[tuple[Any, ...]], lo: int, hi: int) -> None:
+    async def write(
+        self, changes: list[tuple[Any, ...]], ledger: list[tuple[Any, ...]], lo: int, hi: int
+    ) -> None:
         """Writes the changed outcomes of holders ``lo..hi`` (tuples in
-        :data:`OUTCOME_FIELDS` order)."""
+        :data:`OUTCOME_FIELDS` order); ``ledger`` is ignored here (see ``wants_ledger``)."""
         if changes:
             await write_outcomes(
                 self.session, [dict(zip(OUTCOME_FIELDS, c, strict=True)) for c in changes]
             )
 
     async def drain(self) -> None:
-        """Waits for writes still running in the background."""
+        """Waits for the work still running in the background."""
 
-    async def rebuild_totals(self) -> None:
+    async def settle(self) -> None:
+        """Like :meth:`drain`, ignoring failures (the caller is already failing)."""
+
+    async def finish_totals(self) -> None:
+        """Makes every total of the game equal to the ledger."""
         await rebuild_totals(self.session, self.game_id)
 
 
-class PostgresOutcomeIO(OutcomeIO):
-    """The same on PostgreSQL through asyncpg, overlapping the server's work with Python's.
+# Columns of the per-(holder, local day, team) ledger sums a re-score hands to write().
+LEDGER_FIELDS = (
+    "holder_id",
+    "local_date",
+    "team_id",
+    "taps",
+    "counted_taps",
+    "legs",
+    "points",
+    "distance_m",
+)
 
-    Per holder range, the changed outcomes are COPYed (binary) into a temporary table; then,
-    in the background while the caller scores the next range, the server applies them with
-    one ``UPDATE … FROM``, aggregates the range's ledger per (holder, local day, team) and
-    merges that into the holder, day and holder-team totals: upserts that write only rows
-    whose values changed (in-place updates skip the foreign-key checks of inserts), and
-    deletes of the range's rows no longer in the ledger. Team totals are merged at the end.
+
+class PostgresOutcomeIO(OutcomeIO):
+    """The same on PostgreSQL through asyncpg, keeping the server busy while Python scores.
+
+    All database work is queued on one chain of tasks (one connection, one transaction, in
+    order): the caller starts reading the next holder range before scoring the current one,
+    then queues the current one's writes. Per range, the changed outcomes are COPYed
+    (binary) into a temporary table and applied with one ``UPDATE … FROM``; the range's
+    ledger sums (per holder, local day and team, computed by the caller from the outcomes
+    it just wrote or left unchanged) are COPYed too and merged into the holder, day and
+    holder-team totals, touching only rows whose values differ (updates in place, inserts
+    of missing rows, deletes of rows no longer in the ledger). Team totals are merged at the
+    end. The caller must not use the session while work is queued (:meth:`drain` first).
     """
 
-    # Rows come in LEAN_TUPLE form: decoding timestamps, dates and numerics is most of the
+    # Rows come in LEAN_TUPLE form: decoding timestamps, dates and numerics is much of the
     # cost of reading a tap in Python, so they travel as integers.
     lean = True
+    wants_ledger = True
 
     def __init__(self, session: AsyncSession, game_id: int, conn: Any) -> None:
         super().__init__(session, game_id)
         self.conn = conn
-        self.pending: asyncio.Future[Any] | None = None
+        self.tail: asyncio.Task[Any] | None = None
 
     @classmethod
     async def open(cls, session: AsyncSession, game_id: int) -> PostgresOutcomeIO:
@@ -310,108 +355,136 @@ class PostgresOutcomeIO(OutcomeIO):
             " distance_m double precision, multiplier numeric(6,3), campaign_id integer,"
             " team_id integer, local_date date) ON COMMIT DROP;"
             " CREATE TEMP TABLE _tt_ledger (holder_id integer, local_date date,"
-            " team_id integer, taps bigint, counted_taps bigint, legs bigint, points bigint,"
-            " distance_m double precision) ON COMMIT DROP"
+            " team_id integer, taps integer, counted_taps integer, legs integer,"
+            " points integer, distance_m double precision) ON COMMIT DROP"
         )
         return cls(session, game_id, conn)
 
-    async def _fetch(self, lo: int, hi: int | None, limit: int | None) -> list[Any]:
-        await self.drain()
-        rows: list[Any] = await self.conn.fetch(
+    def _chain(self, make: Callable[[], Awaitable[T]]) -> asyncio.Task[T]:
+        """Runs ``make()`` after everything queued before it."""
+        previous = self.tail
+
+        async def run() -> T:
+            if previous is not None:
+                await previous
+            return await make()
+
+        task = asyncio.ensure_future(run())
+        self.tail = task
+        return task
+
+    async def start_read(self, lo: int, hi: int) -> Awaitable[Sequence[Sequence[Any]]]:
+        task = self._chain(lambda: self.read(lo, hi))
+        await asyncio.sleep(0)  # let it send the query before the caller computes
+        return task
+
+    async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
+        rows: Sequence[Sequence[Any]] = await self.conn.fetch(
             "SELECT id, holder_id, source_key, checkpoint_id, card_id,"
             " (extract(epoch FROM tapped_at) * 1000000)::int8, outcome, points, distance_m,"
             " (multiplier * 1000)::int4, campaign_id, team_id,"
             " local_date - DATE '0001-01-01' + 1 FROM taps"
-            " WHERE game_id = $1 AND holder_id >= $2 AND holder_id <= $3"
-            " ORDER BY holder_id, tapped_at LIMIT $4",
+            " WHERE game_id = $1 AND holder_id >= $2 AND holder_id <= $3",
             self.game_id,
             lo,
-            MAX_HOLDER_ID if hi is None else hi,
-            limit,
+            hi,
         )
         return rows
 
-    async def write(self, changes: list[tuple[Any, ...]], lo: int, hi: int) -> None:
-        await self.drain()
-        g, lo, hi = int(self.game_id), int(lo), int(hi)
-        work = []
+    async def write(
+        self, changes: list[tuple[Any, ...]], ledger: list[tuple[Any, ...]], lo: int, hi: int
+    ) -> None:
+        self._chain(lambda: self._write(changes, ledger, int(lo), int(hi)))
+        await asyncio.sleep(0)
+
+    async def _write(
+        self, changes: list[tuple[Any, ...]], ledger: list[tuple[Any, ...]], lo: int, hi: int
+    ) -> None:
+        g = int(self.game_id)
         if changes:
             await self.conn.copy_records_to_table(
                 "_tt_changes", records=changes, columns=OUTCOME_FIELDS
             )
-            work.append(
+            await self.conn.execute(
                 "ANALYZE _tt_changes; UPDATE taps AS t SET outcome = c.outcome,"
                 " points = c.points, distance_m = c.distance_m, multiplier = c.multiplier,"
                 " campaign_id = c.campaign_id, team_id = c.team_id, local_date = c.local_date"
                 f" FROM _tt_changes AS c WHERE t.id = c.id AND t.game_id = {g}"
                 f" AND t.holder_id BETWEEN {lo} AND {hi}; TRUNCATE _tt_changes"
             )
-        work.append(_range_totals_sql(g, lo, hi))
-        self.pending = asyncio.ensure_future(self.conn.execute("; ".join(work)))
-        await asyncio.sleep(0)  # let the task send the statements before the caller computes
+        if ledger:
+            await self.conn.copy_records_to_table(
+                "_tt_ledger", records=ledger, columns=LEDGER_FIELDS
+            )
+        await self.conn.execute(_range_totals_sql(g, lo, hi))
 
     async def drain(self) -> None:
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            await pending
+        if self.tail is not None:
+            tail, self.tail = self.tail, None
+            await tail
 
-    async def rebuild_totals(self) -> None:
+    async def settle(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.drain()
+
+    async def finish_totals(self) -> None:
         await self.drain()
         g = int(self.game_id)
         await self.conn.execute(
-            _merge_sql(
+            "SET LOCAL enable_nestloop = off; "
+            + _merge_sql(
                 "team_totals",
                 ("team_id",),
                 TEAM_FIELDS,
-                f"SELECT {g}, team_id, sum(legs), sum(points), sum(distance_m),"
-                " sum(CAST(counted_taps > 0 AS INTEGER)) FROM holder_team_totals"
-                f" WHERE game_id = {g} GROUP BY team_id",
-                f"holder_team_totals AS n WHERE n.game_id = {g} AND",
-                f"t.game_id = {g}",
+                "SELECT team_id, sum(legs) AS legs, sum(points) AS points,"
+                " sum(distance_m) AS distance_m,"
+                " sum(CAST(counted_taps > 0 AS INTEGER)) AS active_members"
+                f" FROM holder_team_totals WHERE game_id = {g} GROUP BY team_id",
+                g,
+                "",
             )
+            + "; SET LOCAL enable_nestloop TO DEFAULT"
         )
 
 
 def _range_totals_sql(g: int, lo: int, hi: int) -> str:
     """SQL that makes the holder, day and holder-team totals of holders ``lo..hi`` of game
-    ``g`` equal to their ledger."""
-    sums = "sum(counted_taps), sum(legs), sum(points), sum(distance_m)"
-    scope = f"t.game_id = {g} AND t.holder_id BETWEEN {lo} AND {hi}"
+    ``g`` equal to the ledger sums in ``_tt_ledger``."""
+    sums = (
+        "sum(counted_taps) AS counted_taps, sum(legs) AS legs, sum(points) AS points,"
+        " sum(distance_m) AS distance_m"
+    )
+    scope = f" AND t.holder_id BETWEEN {lo} AND {hi}"
     return "; ".join(
         (
             # Statistics of the totals tables may be stale (empty when last analysed): keep
-            # the planner off nested loops, which turn the anti-joins below quadratic.
+            # the planner off nested loops, which can turn these joins quadratic.
+            "ANALYZE _tt_ledger",
             "SET LOCAL enable_nestloop = off",
-            "INSERT INTO _tt_ledger SELECT holder_id, local_date, team_id, count(*),"
-            " sum(CAST(outcome <> 'out_of_game' AS INTEGER)),"
-            " sum(CAST(outcome IN ('leg', 'capped') AS INTEGER)), sum(points), sum(distance_m)"
-            f" FROM taps WHERE game_id = {g} AND holder_id BETWEEN {lo} AND {hi}"
-            " AND outcome IS NOT NULL GROUP BY holder_id, local_date, team_id",
-            "ANALYZE _tt_ledger",  # plans the anti-joins below as hash joins
             _merge_sql(
                 "holder_totals",
                 ("holder_id",),
                 HOLDER_FIELDS,
-                f"SELECT {g}, holder_id, sum(taps), {sums} FROM _tt_ledger GROUP BY holder_id",
-                "_tt_ledger AS n WHERE",
+                f"SELECT holder_id, sum(taps) AS taps, {sums} FROM _tt_ledger GROUP BY holder_id",
+                g,
                 scope,
             ),
             _merge_sql(
                 "holder_days",
                 ("holder_id", "local_date"),
                 HOLDER_FIELDS,
-                f"SELECT {g}, holder_id, local_date, sum(taps), {sums} FROM _tt_ledger"
+                f"SELECT holder_id, local_date, sum(taps) AS taps, {sums} FROM _tt_ledger"
                 " WHERE local_date IS NOT NULL GROUP BY holder_id, local_date",
-                "_tt_ledger AS n WHERE",
+                g,
                 scope,
             ),
             _merge_sql(
                 "holder_team_totals",
                 ("holder_id", "team_id"),
                 HOLDER_FIELDS[1:],
-                f"SELECT {g}, holder_id, team_id, {sums} FROM _tt_ledger"
+                f"SELECT holder_id, team_id, {sums} FROM _tt_ledger"
                 " WHERE team_id IS NOT NULL GROUP BY holder_id, team_id",
-                "_tt_ledger AS n WHERE",
+                g,
                 scope,
             ),
             "TRUNCATE _tt_ledger",
@@ -421,30 +494,28 @@ def _range_totals_sql(g: int, lo: int, hi: int) -> str:
 
 
 def _merge_sql(
-    table: str,
-    keys: tuple[str, ...],
-    fields: Sequence[str],
-    source: str,
-    exists_in: str,
-    scope: str,
+    table: str, keys: tuple[str, ...], fields: Sequence[str], source: str, g: int, scope: str
 ) -> str:
-    """SQL making ``table``'s rows in ``scope`` (alias ``t``) equal to ``source`` (rows of
-    game id, keys, fields): an upsert that writes only rows whose values changed, then a
-    delete of the rows in scope without a match in ``exists_in`` (alias ``n``)."""
-    changed = " OR ".join(
-        f"abs({table}.{f} - excluded.{f}) > 1e-6"
-        if f == "distance_m"
-        else f"{table}.{f} <> excluded.{f}"
-        for f in fields
+    """SQL making ``table``'s rows of game ``g`` (restricted by ``scope``, on alias ``t``)
+    equal to ``source`` (rows of keys and fields, by name): updates of the rows whose values
+    differ, inserts of missing rows, deletes of rows ``source`` does not have. Unchanged
+    rows are not touched (not even locked)."""
+    on = " AND ".join(f"t.{k} = n.{k}" for k in keys)
+    differs = " OR ".join(
+        f"abs(t.{f} - n.{f}) > 1e-6" if f == "distance_m" else f"t.{f} <> n.{f}" for f in fields
     )
-    match = " AND ".join(f"n.{k} = t.{k}" for k in keys)
-    return (
-        f"INSERT INTO {table} (game_id, {', '.join(keys)}, {', '.join(fields)}) {source}"
-        f" ON CONFLICT (game_id, {', '.join(keys)}) DO UPDATE SET "
-        + ", ".join(f"{f} = excluded.{f}" for f in fields)
-        + f" WHERE {changed};"
-        f" DELETE FROM {table} AS t WHERE {scope} AND NOT EXISTS"
-        f" (SELECT 1 FROM {exists_in} {match})"
+    cols = ", ".join((*keys, *fields))
+    return "; ".join(
+        (
+            f"UPDATE {table} AS t SET "
+            + ", ".join(f"{f} = n.{f}" for f in fields)
+            + f" FROM ({source}) AS n WHERE t.game_id = {g}{scope} AND {on} AND ({differs})",
+            f"INSERT INTO {table} (game_id, {cols}) SELECT {g}, {cols} FROM ({source}) AS n"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE t.game_id = {g}{scope}"
+            f" AND {on})",
+            f"DELETE FROM {table} AS t WHERE t.game_id = {g}{scope} AND NOT EXISTS"
+            f" (SELECT 1 FROM ({source}) AS n WHERE {on})",
+        )
     )
 
 

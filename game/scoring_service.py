@@ -18,6 +18,7 @@ from before they insert taps until commit; ``rescore_game`` takes the game's exc
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -469,9 +470,9 @@ async def rescore_game(
 
     Holds the game's exclusive scoring lock until the caller commits. Memory is bounded:
     holders are read in consecutive id ranges of about ``RESCORE_BATCH_TAPS`` taps. On
-    PostgreSQL a batch's changed outcomes and totals are written while the next batch is
-    scored. ``progress(n)`` is
-    called as taps are done (the total is ``scoring_repository.tap_count``).
+    PostgreSQL the server reads the next range and writes the previous one's changed
+    outcomes and totals while Python scores. ``progress(n)`` is called as taps are done
+    (the total is ``scoring_repository.tap_count``).
     """
     await session.flush()
     await repo.lock_game(session, game_id, exclusive=True)
@@ -484,37 +485,32 @@ async def rescore_game(
     validity = await repo.card_validity(session, game_id)
     report = RescoreReport(points_before=await repo.points_total(session, game_id))
     io = await repo.outcome_io(session, game_id)
-    codes = ctx.checkpoint_codes
     make_row: Any = _LeanRow if io.lean else _Row
-    lo = 0
-    rows, hi = await io.read_from(lo, RESCORE_BATCH_TAPS)
-    while True:
-        if any(r[3] not in codes for r in rows):
-            ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in rows})
-            codes = ctx.checkpoint_codes
-        writes: list[tuple[Any, ...]] = []
-        current: list[Any] = []
-        holder_id = None
-        for r in rows:
-            if r[1] != holder_id:
-                if current:
-                    _rescore_holder(current, holder_id, ages, periods, ctx, writes, report)
-                holder_id, current = r[1], []
-            current.append(make_row(r, codes, validity))
-        if current:
-            _rescore_holder(current, holder_id, ages, periods, ctx, writes, report)
-        report.taps += len(rows)
-        report.changed += len(writes)
-        last = hi >= repo.MAX_HOLDER_ID
-        if not last:  # read the next batch before this one's writes occupy the connection
-            next_rows, next_hi = await io.read_from(hi + 1, RESCORE_BATCH_TAPS)
-        await io.write(writes, lo, hi)
-        if progress is not None:
-            progress(len(rows))
-        if last:
-            break
-        lo, rows, hi = hi + 1, next_rows, next_hi
-    await io.rebuild_totals()
+    ledger: list[tuple[Any, ...]] | None = [] if io.wants_ledger else None
+    try:
+        ranges = await io.ranges(RESCORE_BATCH_TAPS)
+        reading = await io.start_read(*ranges[0])
+        for i, (lo, hi) in enumerate(ranges):
+            rows = await reading
+            if any(r[3] not in ctx.checkpoint_codes for r in rows):
+                await io.drain()  # the session is needed: nothing may run on it meanwhile
+                ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in rows})
+            if i + 1 < len(ranges):  # the server reads the next range while this one is scored
+                reading = await io.start_read(*ranges[i + 1])
+            writes: list[tuple[Any, ...]] = []
+            if ledger is not None:
+                ledger = []
+            await _rescore_batch(
+                rows, make_row, validity, ages, periods, ctx, writes, ledger, report
+            )
+            report.taps += len(rows)
+            report.changed += len(writes)
+            await io.write(writes, ledger or [], lo, hi)
+            if progress is not None:
+                progress(len(rows))
+        await io.finish_totals()
+    finally:
+        await io.settle()
     report.points_after = await repo.points_total(session, game_id)
     entry = audit.record(
         session,
@@ -535,16 +531,44 @@ async def rescore_game(
     return report
 
 
-def _rescore_holder(
-    rows: list[Any],
-    holder_id: Any,
+async def _rescore_batch(
+    rows: Sequence[Sequence[Any]],
+    make_row: Any,
+    validity: dict[int, tuple[datetime | None, datetime | None]],
     ages: dict[int, str | None],
     periods: dict[int, list[Any]],
     ctx: ScoringContext,
     writes: list[tuple[Any, ...]],
+    ledger: list[tuple[Any, ...]] | None,
     report: RescoreReport,
 ) -> None:
-    """Re-derives one holder from scratch, appending changed outcomes to ``writes``."""
+    """Scores a batch of rows (any order), holder by holder, yielding to the event loop now
+    and then so that queued database work keeps flowing."""
+    codes = ctx.checkpoint_codes
+    by_holder: dict[int, list[Any]] = {}
+    for r in rows:
+        holder_rows = by_holder.get(r[1])
+        if holder_rows is None:
+            by_holder[r[1]] = holder_rows = []
+        holder_rows.append(make_row(r, codes, validity))
+    for done, (holder_id, holder_rows) in enumerate(by_holder.items(), start=1):
+        _rescore_holder(holder_rows, holder_id, ages, periods, ctx, writes, ledger, report)
+        if done % 256 == 0:
+            await asyncio.sleep(0)
+
+
+def _rescore_holder(
+    rows: list[Any],
+    holder_id: int,
+    ages: dict[int, str | None],
+    periods: dict[int, list[Any]],
+    ctx: ScoringContext,
+    writes: list[tuple[Any, ...]],
+    ledger: list[tuple[Any, ...]] | None,
+    report: RescoreReport,
+) -> None:
+    """Re-derives one holder from scratch, appending changed outcomes to ``writes`` and,
+    when ``ledger`` is given, the holder's ledger sums per (local day, team) to it."""
     holder = _holder(holder_id, ages, periods)
     if rows and type(rows[0]) is not _LeanRow:
         changed = _score_rows(rows, holder, ctx, from_first_unscored=False)
@@ -557,7 +581,20 @@ def _rescore_holder(
     outcomes, _ = engine.score_from(engine.INITIAL_STATE, rows, holder, ctx.game)
     keys = ctx.campaign_keys
     moved = 0
+    sums: dict[tuple[date, int | None], list[Any]] = {}
     for row, out in zip(rows, outcomes, strict=True):
+        if ledger is not None:
+            key = (out.local_date, out.team_id)
+            acc = sums.get(key)
+            if acc is None:
+                sums[key] = acc = [0, 0, 0, 0, 0.0]
+            acc[0] += 1
+            if out.counted:
+                acc[1] += 1
+                if out.outcome in _LEGS:
+                    acc[2] += 1
+                    acc[3] += out.points
+                    acc[4] += out.distance_m
         campaign_id, mult = keys[out.campaign_code]
         if (
             row.outcome == out.outcome
@@ -583,6 +620,9 @@ def _rescore_holder(
         )
         moved += abs(out.points - (row.points if row.outcome is not None else 0))
     report.points_moved += moved
+    if ledger is not None:
+        for (day, team_id), acc in sums.items():
+            ledger.append((holder_id, day, team_id, *acc))
 
 
 async def ledger_mismatches(session: AsyncSession, game_id: int) -> list[str]:

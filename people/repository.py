@@ -251,7 +251,9 @@ async def app_registrations_since(
     return int(count or 0)
 
 
-def add_app_registration(session: AsyncSession, game_id: int, client_key: str, at: datetime) -> None:
+def add_app_registration(
+    session: AsyncSession, game_id: int, client_key: str, at: datetime
+) -> None:
     add_failed_attempt(session, game_id, APP_REGISTRATION, client_key, at)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from taptrail.db import utcnow
 from tests.factories import A
-from tests.security.world import HOME, PRINCIPALS, World
+from tests.security.world import HOME, PRINCIPALS, World, nickname, today
 
 ALLOWED: dict[str, frozenset[str]] = {
     "public": frozenset(PRINCIPALS),
@@ -117,9 +117,7 @@ async def _end_campaign(w: World, principal: str) -> Call:
 
 
 async def _run_draws(w: World, principal: str) -> Call:
-    from tests.security.world import _today
-
-    return Call("POST", f"{_admin(w)}/draws/run", params={"date": _today({})})
+    return Call("POST", f"{_admin(w)}/draws/run", params={"date": today()})
 
 
 async def _draw(w: World, principal: str) -> Call:
@@ -138,8 +136,6 @@ async def _checkin(w: World, principal: str) -> Call:
 
 
 async def _registration(w: World, principal: str) -> Call:
-    from tests.security.world import nickname
-
     body = {"nickname": nickname(), "age_band": "12-15", "gender": "prefer_not_to_say"}
     return Call("POST", f"/api/v1/games/{w.slug}/registrations", body)
 
@@ -176,8 +172,12 @@ async def _put_game(w: World, principal: str) -> Call:
 def _unsigned(kind: str) -> Factory:
     async def make(w: World, principal: str) -> Call:
         body = (
-            {"sent_at": utcnow().isoformat(), "taps": [{"seq": 1, "card_uid": "04" + "0" * 12,
-                                                        "tapped_at": utcnow().isoformat()}]}
+            {
+                "sent_at": utcnow().isoformat(),
+                "taps": [
+                    {"seq": 1, "card_uid": "04" + "0" * 12, "tapped_at": utcnow().isoformat()}
+                ],
+            }
             if kind == "taps"
             else {"sent_at": utcnow().isoformat(), "battery_pct": 50}
         )
@@ -218,7 +218,9 @@ RULES: dict[tuple[str, str], Rule] = {
         "reader_signature", _unsigned("heartbeat")
     ),
     # ---------------------------------------------------------------- boxes
-    ("GET", f"{ADMIN}/boxes"): Rule("organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/boxes")),
+    ("GET", f"{ADMIN}/boxes"): Rule(
+        "organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/boxes")
+    ),
     ("GET", f"{ADMIN}/readers"): Rule(
         "organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/readers")
     ),

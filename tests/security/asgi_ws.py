@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,8 @@ async def open_socket(
     app: FastAPI, path: str, headers: dict[str, str] | None = None, query: str = ""
 ) -> SocketResult:
     """Connects, waits for the accept and the first message (or a close), then hangs up."""
-    to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    to_app: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
+    from_app: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
     scope = {
         "type": "websocket",
         "asgi": {"version": "3.0"},

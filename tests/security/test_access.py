@@ -38,7 +38,9 @@ async def test_every_route_has_an_access_rule(app: FastAPI) -> None:
     routes = app_routes(app)
     missing = sorted(routes - set(RULES))
     stale = sorted(set(RULES) - routes)
-    assert not missing, f"routes without an access rule in tests/security/access_table.py: {missing}"
+    assert not missing, (
+        f"routes without an access rule in tests/security/access_table.py: {missing}"
+    )
     assert not stale, f"access rules for routes that no longer exist: {stale}"
     # The enumeration sees everything the OpenAPI document describes.
     documented = {

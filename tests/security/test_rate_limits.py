@@ -15,11 +15,11 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
+from api.app import create_app
 from game.models import Game
 from people import service
 from people.models import RegistrationAttempt
 from people.repository import APP_REGISTRATION
-from api.app import create_app
 from taptrail.db import utcnow
 from taptrail.settings import Settings
 from tests.factories import A
@@ -65,9 +65,7 @@ async def test_registrations_without_a_card_are_limited_per_address(
         assert limited.json()["error"] == "rate_limited"
         assert "without a card" in limited.json()["detail"]
         # A card registration from the same address is another matter.
-        card = await _register(
-            c, town, **cardless(card_number="0000011", activation_code="K011")
-        )
+        card = await _register(c, town, **cardless(card_number="0000011", activation_code="K011"))
         assert card.status_code == 201, card.text
     async with client_at(app, random_host()) as other:
         assert (await _register(other, town)).status_code == 201

@@ -30,7 +30,10 @@ def secret(slug: str, code: str) -> str:
 
 def signed(slug: str, code: str, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     raw = json.dumps(payload).encode()
-    return raw, {"content-type": "application/json", SIGNATURE_HEADER: sign(secret(slug, code), raw)}
+    return raw, {
+        "content-type": "application/json",
+        SIGNATURE_HEADER: sign(secret(slug, code), raw),
+    }
 
 
 async def snapshot(app: FastAPI, slug: str) -> dict[str, Any]:
@@ -52,7 +55,9 @@ async def snapshot(app: FastAPI, slug: str) -> dict[str, Any]:
             "holders": await rows(
                 HolderTotal.holder_id, HolderTotal.points, where=HolderTotal.game_id == gid
             ),
-            "teams": await rows(TeamTotal.team_id, TeamTotal.points, where=TeamTotal.game_id == gid),
+            "teams": await rows(
+                TeamTotal.team_id, TeamTotal.points, where=TeamTotal.game_id == gid
+            ),
             "days": await rows(ReaderDay.reader_id, ReaderDay.taps, where=ReaderDay.game_id == gid),
             "readers": await rows(
                 Reader.id,

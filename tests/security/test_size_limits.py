@@ -85,9 +85,7 @@ async def test_the_game_file_may_be_large(
     assert streamed.status_code == 200, streamed.text[:300]
     assert_413(await client.put(url, content=b"#" * (GAME_FILE_LIMIT + 1), headers=headers), url)
     # The game's other admin endpoints keep the ordinary limit.
-    campaigns = await client.post(
-        f"{url}/campaigns", content=b" " * (MIB + 1), headers=headers
-    )
+    campaigns = await client.post(f"{url}/campaigns", content=b" " * (MIB + 1), headers=headers)
     assert_413(campaigns, "campaigns")
 
 
@@ -111,9 +109,7 @@ def padded_upload(slug: str, size: int) -> tuple[bytes, dict[str, str]]:
     return raw, {"content-type": "application/json", SIGNATURE_HEADER: sign(secret, raw)}
 
 
-async def test_reader_uploads_are_limited_to_256_kib(
-    client: httpx.AsyncClient, town: str
-) -> None:
+async def test_reader_uploads_are_limited_to_256_kib(client: httpx.AsyncClient, town: str) -> None:
     url = f"/api/v1/readers/R-{town}-A/taps"
     too_big, headers = padded_upload(town, READER_LIMIT + 1)
     assert_413(await client.post(url, content=too_big, headers=headers), url)
