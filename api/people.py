@@ -58,7 +58,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "No such game, team, card or player",
         409: "Already registered, nickname taken, or the card cannot be used",
         422: "A field is not valid (each offending field is named)",
-        429: "Too many wrong activation codes: wait and try again",
+        429: "Too many wrong activation codes, or registrations without a card: wait",
     }
     return {code: {"model": ErrorOut, "description": described[code]} for code in codes}
 
@@ -116,7 +116,8 @@ async def list_teams(
     description="Returns a player token. The postcode is used once to find the neighbourhood's "
     "deprivation decile and is then discarded. Wrong activation codes are limited per card "
     f"({service.CARD_ATTEMPTS}) and per device ({service.CLIENT_ATTEMPTS}) every "
-    f"{int(service.ATTEMPT_WINDOW.total_seconds() // 60)} minutes.",
+    f"{int(service.ATTEMPT_WINDOW.total_seconds() // 60)} minutes; registrations without a "
+    f"card to {service.APP_REGISTRATIONS} per device an hour.",
 )
 async def register(
     slug: Slug, form: RegistrationIn, request: Request, session: Session

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -230,8 +231,8 @@ class OutcomeIO:
 
     # False: rows in TAP_TUPLE form. True: LEAN_TUPLE form (see PostgresOutcomeIO).
     lean = False
-    # True: write() takes per-(holder, local day, team) ledger sums and merges the totals.
-    wants_ledger = False
+    # True: the caller keeps the holder-level totals (start_read_totals, write(totals=)).
+    keeps_totals = False
 
     def __init__(self, session: AsyncSession, game_id: int) -> None:
         self.session = session
@@ -283,11 +284,18 @@ class OutcomeIO:
         )
         return list((await self.session.execute(query)).all())
 
+    async def start_read_totals(self, lo: int, hi: int) -> Awaitable[StoredTotals]:
+        raise NotImplementedError  # only when keeps_totals
+
     async def write(
-        self, changes: list[tuple[Any, ...]], ledger: list[tuple[Any, ...]], lo: int, hi: int
+        self,
+        changes: list[tuple[Any, ...]],
+        lo: int,
+        hi: int,
+        totals: dict[str, TotalsDiff] | None = None,
     ) -> None:
         """Writes the changed outcomes of holders ``lo..hi`` (tuples in
-        :data:`OUTCOME_FIELDS` order); ``ledger`` is ignored here (see ``wants_ledger``)."""
+        :data:`OUTCOME_FIELDS` order) and, when ``keeps_totals``, the totals' differences."""
         if changes:
             await write_outcomes(
                 self.session, [dict(zip(OUTCOME_FIELDS, c, strict=True)) for c in changes]
@@ -304,37 +312,56 @@ class OutcomeIO:
         await rebuild_totals(self.session, self.game_id)
 
 
-# Columns of the per-(holder, local day, team) ledger sums a re-score hands to write().
-LEDGER_FIELDS = (
-    "holder_id",
-    "local_date",
-    "team_id",
-    "taps",
-    "counted_taps",
-    "legs",
-    "points",
-    "distance_m",
-)
+# The holder-level totals tables a re-score keeps: name -> (key columns, value columns).
+HOLDER_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "holder_totals": (("holder_id",), ("taps", "counted_taps", "legs", "points", "distance_m")),
+    "holder_days": (
+        ("holder_id", "local_date"),
+        ("taps", "counted_taps", "legs", "points", "distance_m"),
+    ),
+    "holder_team_totals": (
+        ("holder_id", "team_id"),
+        ("counted_taps", "legs", "points", "distance_m"),
+    ),
+}
+
+
+# Stored holder-level totals of a holder range: {table: {holder id: {second key: values}}}
+# (second key: None for holder_totals, the local day or the team id for the others).
+StoredTotals = dict[str, dict[int, dict[Any, tuple[Any, ...]]]]
+
+
+@dataclass
+class TotalsDiff:
+    """Changes to one holder-level totals table: rows to update and insert (keys then
+    values, in HOLDER_TABLES order) and keys to delete."""
+
+    update: list[tuple[Any, ...]] = field(default_factory=list)
+    insert: list[tuple[Any, ...]] = field(default_factory=list)
+    delete: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.update or self.insert or self.delete)
 
 
 class PostgresOutcomeIO(OutcomeIO):
     """The same on PostgreSQL through asyncpg, keeping the server busy while Python scores.
 
     All database work is queued on one chain of tasks (one connection, one transaction, in
-    order): the caller starts reading the next holder range before scoring the current one,
-    then queues the current one's writes. Per range, the changed outcomes are COPYed
-    (binary) into a temporary table and applied with one ``UPDATE … FROM``; the range's
-    ledger sums (per holder, local day and team, computed by the caller from the outcomes
-    it just wrote or left unchanged) are COPYed too and merged into the holder, day and
-    holder-team totals, touching only rows whose values differ (updates in place, inserts
-    of missing rows, deletes of rows no longer in the ledger). Team totals are merged at the
-    end. The caller must not use the session while work is queued (:meth:`drain` first).
+    order): the caller starts reading the next holder range (its taps and its stored holder
+    totals) before scoring the current one, then queues the current one's writes. Changed
+    outcomes are COPYed (binary) into a temporary table and applied with one
+    ``UPDATE … FROM``. The caller compares the totals its outcomes add up to with the stored
+    ones and hands over only the differences, applied the same way (so totals that did not
+    change are not touched, and in-place updates skip the foreign-key checks of inserts).
+    Team totals are merged at the end. The caller must not use the session while work is
+    queued (:meth:`drain` first).
     """
 
     # Rows come in LEAN_TUPLE form: decoding timestamps, dates and numerics is much of the
     # cost of reading a tap in Python, so they travel as integers.
     lean = True
-    wants_ledger = True
+    keeps_totals = True
 
     def __init__(self, session: AsyncSession, game_id: int, conn: Any) -> None:
         super().__init__(session, game_id)
@@ -349,14 +376,23 @@ class PostgresOutcomeIO(OutcomeIO):
         conn = raw.driver_connection
         if conn is None or not conn.is_in_transaction():
             raise RuntimeError("expected an asyncpg connection inside a transaction")
+        types = {"holder_id": "integer", "local_date": "date", "team_id": "integer"}
+        temps = [
+            f"_tt_set_{table} ("
+            + ", ".join(
+                f"{c} {types.get(c, 'double precision' if c == 'distance_m' else 'integer')}"
+                for c in (*keys, *values)
+            )
+            + ")"
+            for table, (keys, values) in HOLDER_TABLES.items()
+        ]
         await conn.execute(
-            "DROP TABLE IF EXISTS _tt_changes, _tt_ledger;"
-            " CREATE TEMP TABLE _tt_changes (id bigint, outcome varchar(16), points integer,"
-            " distance_m double precision, multiplier numeric(6,3), campaign_id integer,"
-            " team_id integer, local_date date) ON COMMIT DROP;"
-            " CREATE TEMP TABLE _tt_ledger (holder_id integer, local_date date,"
-            " team_id integer, taps integer, counted_taps integer, legs integer,"
-            " points integer, distance_m double precision) ON COMMIT DROP"
+            "DROP TABLE IF EXISTS _tt_changes, "
+            + ", ".join(f"_tt_set_{t}" for t in HOLDER_TABLES)
+            + "; CREATE TEMP TABLE _tt_changes (id bigint, outcome varchar(16),"
+            " points integer, distance_m double precision, multiplier numeric(6,3),"
+            " campaign_id integer, team_id integer, local_date date) ON COMMIT DROP; "
+            + "; ".join(f"CREATE TEMP TABLE {t} ON COMMIT DROP" for t in temps)
         )
         return cls(session, game_id, conn)
 
@@ -391,32 +427,84 @@ class PostgresOutcomeIO(OutcomeIO):
         )
         return rows
 
+    async def start_read_totals(self, lo: int, hi: int) -> Awaitable[StoredTotals]:
+        """Starts reading the stored holder-level totals of holders ``lo..hi``."""
+        return self._chain(lambda: self._read_totals(lo, hi))
+
+    async def _read_totals(self, lo: int, hi: int) -> StoredTotals:
+        out: StoredTotals = {}
+        for table, (keys, values) in HOLDER_TABLES.items():
+            rows = await self.conn.fetch(
+                f"SELECT {', '.join((*keys, *values))} FROM {table}"
+                " WHERE game_id = $1 AND holder_id >= $2 AND holder_id <= $3",
+                self.game_id,
+                lo,
+                hi,
+            )
+            by_holder: dict[int, dict[Any, tuple[Any, ...]]] = {}
+            if len(keys) == 1:
+                for r in rows:
+                    by_holder[r[0]] = {None: tuple(r[1:])}
+            else:
+                for r in rows:
+                    inner = by_holder.get(r[0])
+                    if inner is None:
+                        by_holder[r[0]] = inner = {}
+                    inner[r[1]] = tuple(r[2:])
+            out[table] = by_holder
+        return out
+
     async def write(
-        self, changes: list[tuple[Any, ...]], ledger: list[tuple[Any, ...]], lo: int, hi: int
+        self,
+        changes: list[tuple[Any, ...]],
+        lo: int,
+        hi: int,
+        totals: dict[str, TotalsDiff] | None = None,
     ) -> None:
-        self._chain(lambda: self._write(changes, ledger, int(lo), int(hi)))
+        self._chain(lambda: self._write(changes, int(lo), int(hi), totals or {}))
         await asyncio.sleep(0)
 
     async def _write(
-        self, changes: list[tuple[Any, ...]], ledger: list[tuple[Any, ...]], lo: int, hi: int
+        self, changes: list[tuple[Any, ...]], lo: int, hi: int, totals: dict[str, TotalsDiff]
     ) -> None:
         g = int(self.game_id)
+        conn = self.conn
         if changes:
-            await self.conn.copy_records_to_table(
-                "_tt_changes", records=changes, columns=OUTCOME_FIELDS
-            )
-            await self.conn.execute(
+            await conn.copy_records_to_table("_tt_changes", records=changes, columns=OUTCOME_FIELDS)
+            await conn.execute(
                 "ANALYZE _tt_changes; UPDATE taps AS t SET outcome = c.outcome,"
                 " points = c.points, distance_m = c.distance_m, multiplier = c.multiplier,"
                 " campaign_id = c.campaign_id, team_id = c.team_id, local_date = c.local_date"
                 f" FROM _tt_changes AS c WHERE t.id = c.id AND t.game_id = {g}"
                 f" AND t.holder_id BETWEEN {lo} AND {hi}; TRUNCATE _tt_changes"
             )
-        if ledger:
-            await self.conn.copy_records_to_table(
-                "_tt_ledger", records=ledger, columns=LEDGER_FIELDS
-            )
-        await self.conn.execute(_range_totals_sql(g, lo, hi))
+        for table, diff in totals.items():
+            if not diff:
+                continue
+            keys, values = HOLDER_TABLES[table]
+            on = " AND ".join(f"t.{k} = n.{k}" for k in keys)
+            temp = f"_tt_set_{table}"
+            if diff.delete:
+                await conn.copy_records_to_table(temp, records=diff.delete, columns=keys)
+                await conn.execute(
+                    f"DELETE FROM {table} AS t USING {temp} AS n WHERE t.game_id = {g}"
+                    f" AND {on}; TRUNCATE {temp}"
+                )
+            if diff.update:
+                await conn.copy_records_to_table(
+                    temp, records=diff.update, columns=(*keys, *values)
+                )
+                await conn.execute(
+                    f"ANALYZE {temp}; UPDATE {table} AS t SET "
+                    + ", ".join(f"{v} = n.{v}" for v in values)
+                    + f" FROM {temp} AS n WHERE t.game_id = {g} AND {on}; TRUNCATE {temp}"
+                )
+            if diff.insert:
+                await conn.copy_records_to_table(
+                    table,
+                    records=[(g, *r) for r in diff.insert],
+                    columns=("game_id", *keys, *values),
+                )
 
     async def drain(self) -> None:
         if self.tail is not None:
@@ -445,52 +533,6 @@ class PostgresOutcomeIO(OutcomeIO):
             )
             + "; SET LOCAL enable_nestloop TO DEFAULT"
         )
-
-
-def _range_totals_sql(g: int, lo: int, hi: int) -> str:
-    """SQL that makes the holder, day and holder-team totals of holders ``lo..hi`` of game
-    ``g`` equal to the ledger sums in ``_tt_ledger``."""
-    sums = (
-        "sum(counted_taps) AS counted_taps, sum(legs) AS legs, sum(points) AS points,"
-        " sum(distance_m) AS distance_m"
-    )
-    scope = f" AND t.holder_id BETWEEN {lo} AND {hi}"
-    return "; ".join(
-        (
-            # Statistics of the totals tables may be stale (empty when last analysed): keep
-            # the planner off nested loops, which can turn these joins quadratic.
-            "ANALYZE _tt_ledger",
-            "SET LOCAL enable_nestloop = off",
-            _merge_sql(
-                "holder_totals",
-                ("holder_id",),
-                HOLDER_FIELDS,
-                f"SELECT holder_id, sum(taps) AS taps, {sums} FROM _tt_ledger GROUP BY holder_id",
-                g,
-                scope,
-            ),
-            _merge_sql(
-                "holder_days",
-                ("holder_id", "local_date"),
-                HOLDER_FIELDS,
-                f"SELECT holder_id, local_date, sum(taps) AS taps, {sums} FROM _tt_ledger"
-                " WHERE local_date IS NOT NULL GROUP BY holder_id, local_date",
-                g,
-                scope,
-            ),
-            _merge_sql(
-                "holder_team_totals",
-                ("holder_id", "team_id"),
-                HOLDER_FIELDS[1:],
-                f"SELECT holder_id, team_id, {sums} FROM _tt_ledger"
-                " WHERE team_id IS NOT NULL GROUP BY holder_id, team_id",
-                g,
-                scope,
-            ),
-            "TRUNCATE _tt_ledger",
-            "SET LOCAL enable_nestloop TO DEFAULT",
-        )
-    )
 
 
 def _merge_sql(

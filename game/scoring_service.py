@@ -248,23 +248,30 @@ class _LeanRow:
         codes: dict[int, str],
         validity: dict[int, tuple[datetime | None, datetime | None]],
     ) -> None:
-        self.id = r[0]
-        self.key = r[2]
-        self.checkpoint_code = codes.get(r[3], "")
+        (
+            self.id,
+            _,
+            self.key,
+            checkpoint_id,
+            card_id,
+            micros,
+            self.outcome,
+            self.points,
+            self.distance_m,
+            mult,
+            self.campaign_id,
+            self.team_id,
+            self.day,
+        ) = r
+        self.checkpoint_code = codes.get(checkpoint_id, "")
         # Exact: below 2**32 s a double resolves a microsecond count to better than 0.5 µs.
-        self.tapped_at = _fromtimestamp(r[5] / 1e6, UTC)
-        limits = validity.get(r[4]) if validity else None
+        self.tapped_at = _fromtimestamp(micros / 1e6, UTC)
+        limits = validity.get(card_id) if validity else None
         if limits is None:
             self.card_valid_from = self.card_valid_until = None
         else:
             self.card_valid_from, self.card_valid_until = limits
-        self.outcome = r[6]
-        self.points = r[7]
-        self.distance_m = r[8]
-        self.mult = r[9] if r[9] is not None else 1000
-        self.campaign_id = r[10]
-        self.team_id = r[11]
-        self.day = r[12]
+        self.mult = 1000 if mult is None else mult
 
 
 _fromtimestamp = datetime.fromtimestamp
@@ -486,26 +493,26 @@ async def rescore_game(
     report = RescoreReport(points_before=await repo.points_total(session, game_id))
     io = await repo.outcome_io(session, game_id)
     make_row: Any = _LeanRow if io.lean else _Row
-    ledger: list[tuple[Any, ...]] | None = [] if io.wants_ledger else None
+    keeps = io.keeps_totals
     try:
         ranges = await io.ranges(RESCORE_BATCH_TAPS)
         reading = await io.start_read(*ranges[0])
+        stored = await io.start_read_totals(*ranges[0]) if keeps else None
         for i, (lo, hi) in enumerate(ranges):
             rows = await reading
+            old_totals = await stored if stored is not None else None
             if any(r[3] not in ctx.checkpoint_codes for r in rows):
                 await io.drain()  # the session is needed: nothing may run on it meanwhile
                 ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in rows})
             if i + 1 < len(ranges):  # the server reads the next range while this one is scored
                 reading = await io.start_read(*ranges[i + 1])
+                stored = await io.start_read_totals(*ranges[i + 1]) if keeps else None
             writes: list[tuple[Any, ...]] = []
-            if ledger is not None:
-                ledger = []
-            await _rescore_batch(
-                rows, make_row, validity, ages, periods, ctx, writes, ledger, report
-            )
+            diff = _TotalsKeeper(old_totals) if old_totals is not None else None
+            await _rescore_batch(rows, make_row, validity, ages, periods, ctx, writes, diff, report)
             report.taps += len(rows)
             report.changed += len(writes)
-            await io.write(writes, ledger or [], lo, hi)
+            await io.write(writes, lo, hi, diff.finish() if diff is not None else None)
             if progress is not None:
                 progress(len(rows))
         await io.finish_totals()
@@ -539,7 +546,7 @@ async def _rescore_batch(
     periods: dict[int, list[Any]],
     ctx: ScoringContext,
     writes: list[tuple[Any, ...]],
-    ledger: list[tuple[Any, ...]] | None,
+    totals: _TotalsKeeper | None,
     report: RescoreReport,
 ) -> None:
     """Scores a batch of rows (any order), holder by holder, yielding to the event loop now
@@ -552,7 +559,7 @@ async def _rescore_batch(
             by_holder[r[1]] = holder_rows = []
         holder_rows.append(make_row(r, codes, validity))
     for done, (holder_id, holder_rows) in enumerate(by_holder.items(), start=1):
-        _rescore_holder(holder_rows, holder_id, ages, periods, ctx, writes, ledger, report)
+        _rescore_holder(holder_rows, holder_id, ages, periods, ctx, writes, totals, report)
         if done % 256 == 0:
             await asyncio.sleep(0)
 
@@ -564,11 +571,11 @@ def _rescore_holder(
     periods: dict[int, list[Any]],
     ctx: ScoringContext,
     writes: list[tuple[Any, ...]],
-    ledger: list[tuple[Any, ...]] | None,
+    totals: _TotalsKeeper | None,
     report: RescoreReport,
 ) -> None:
     """Re-derives one holder from scratch, appending changed outcomes to ``writes`` and,
-    when ``ledger`` is given, the holder's ledger sums per (local day, team) to it."""
+    with ``totals``, comparing the holder's totals with the stored ones."""
     holder = _holder(holder_id, ages, periods)
     if rows and type(rows[0]) is not _LeanRow:
         changed = _score_rows(rows, holder, ctx, from_first_unscored=False)
@@ -576,25 +583,38 @@ def _rescore_holder(
             writes.append(new)
             report.points_moved += abs(new[2] - (row.points if row.outcome is not None else 0))
         return
-    # The hot loop of a large re-score: compare in the lean row's units.
+    # The hot loop of a large re-score: compare in the lean row's units, and sum the
+    # totals per local day and team (outcomes come in time order: days come in runs).
     rows.sort(key=_row_order)
     outcomes, _ = engine.score_from(engine.INITIAL_STATE, rows, holder, ctx.game)
     keys = ctx.campaign_keys
     moved = 0
-    sums: dict[tuple[date, int | None], list[Any]] = {}
+    days: dict[date, list[Any]] = {}
+    teams: dict[int, list[Any]] = {}
+    day: date | None = None
+    team: Any = _NO_TEAM
+    d_acc: list[Any] = []
+    t_acc: list[Any] | None = None
     for row, out in zip(rows, outcomes, strict=True):
-        if ledger is not None:
-            key = (out.local_date, out.team_id)
-            acc = sums.get(key)
-            if acc is None:
-                sums[key] = acc = [0, 0, 0, 0, 0.0]
-            acc[0] += 1
-            if out.counted:
-                acc[1] += 1
-                if out.outcome in _LEGS:
-                    acc[2] += 1
-                    acc[3] += out.points
-                    acc[4] += out.distance_m
+        if out.local_date != day:
+            day = out.local_date
+            d_acc = days.get(day) or days.setdefault(day, [0, 0, 0, 0, 0.0])
+        if out.team_id != team:
+            team = out.team_id
+            t_acc = None if team is None else teams.setdefault(team, [0, 0, 0, 0.0])
+        d_acc[0] += 1
+        if out.counted:
+            d_acc[1] += 1
+            if t_acc is not None:
+                t_acc[0] += 1
+            if out.outcome in _LEGS:
+                d_acc[2] += 1
+                d_acc[3] += out.points
+                d_acc[4] += out.distance_m
+                if t_acc is not None:
+                    t_acc[1] += 1
+                    t_acc[2] += out.points
+                    t_acc[3] += out.distance_m
         campaign_id, mult = keys[out.campaign_code]
         if (
             row.outcome == out.outcome
@@ -602,7 +622,7 @@ def _rescore_holder(
             and row.campaign_id == campaign_id
             and row.team_id == out.team_id
             and row.mult == mult
-            and row.day == out.local_date.toordinal()
+            and row.day == day.toordinal()
             and -1e-6 < row.distance_m - out.distance_m < 1e-6
         ):
             continue
@@ -620,9 +640,55 @@ def _rescore_holder(
         )
         moved += abs(out.points - (row.points if row.outcome is not None else 0))
     report.points_moved += moved
-    if ledger is not None:
-        for (day, team_id), acc in sums.items():
-            ledger.append((holder_id, day, team_id, *acc))
+    if totals is not None:
+        totals.holder(holder_id, days, teams)
+
+
+_NO_TEAM = object()
+
+
+class _TotalsKeeper:
+    """Compares the holder-level totals a batch's outcomes add up to with the stored ones
+    and collects the differences (``scoring_repository.TotalsDiff`` per table)."""
+
+    def __init__(self, stored: repo.StoredTotals) -> None:
+        self.stored = stored
+        self.seen: set[int] = set()
+        self.diffs = {table: repo.TotalsDiff() for table in repo.HOLDER_TABLES}
+
+    def holder(
+        self, holder_id: int, days: dict[date, list[Any]], teams: dict[int, list[Any]]
+    ) -> None:
+        self.seen.add(holder_id)
+        total = [sum(v[i] for v in days.values()) for i in range(5)]
+        self._compare("holder_totals", holder_id, {None: total})
+        self._compare("holder_days", holder_id, days)
+        self._compare("holder_team_totals", holder_id, teams)
+
+    def _compare(self, table: str, holder_id: int, new: dict[Any, list[Any]]) -> None:
+        old = self.stored[table].get(holder_id, {})
+        diff = self.diffs[table]
+        for key, values in new.items():
+            row = (holder_id,) if key is None else (holder_id, key)
+            have = old.get(key)
+            if have is None:
+                diff.insert.append((*row, *values))
+            elif any(
+                abs(a - b) > 1e-6 if isinstance(b, float) else a != b
+                for a, b in zip(have, values, strict=True)
+            ):
+                diff.update.append((*row, *values))
+        for key in old.keys() - new.keys():
+            diff.delete.append((holder_id,) if key is None else (holder_id, key))
+
+    def finish(self) -> dict[str, repo.TotalsDiff]:
+        """The differences, including totals of holders with no taps left."""
+        for table, by_holder in self.stored.items():
+            for holder_id in by_holder.keys() - self.seen:
+                for key in by_holder[holder_id]:
+                    row = (holder_id,) if key is None else (holder_id, key)
+                    self.diffs[table].delete.append(row)
+        return self.diffs
 
 
 async def ledger_mismatches(session: AsyncSession, game_id: int) -> list[str]:
