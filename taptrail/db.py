@@ -60,7 +60,9 @@ def is_sqlite(url: str) -> bool:
 
 def make_engine(url: str, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -73,7 +75,13 @@ def make_engine(url: str, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
 
         return engine
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **kwargs
+        url,
+        # SQL parameters (e-mails) never reach error text or logs.
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        **kwargs,
     )
 
 

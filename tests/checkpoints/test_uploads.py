@@ -594,9 +594,13 @@ async def test_scores_are_published_only_after_the_commit(
         seen.append((game_id, len(await ledger(app, town.slug)), delta.points_moved))  # type: ignore[attr-defined]
         await real(game_id, delta)
 
-    monkeypatch.setattr(app.state, "publish_scores", publish)
-    await upload(client, town, "A", [tap(1, 1, at(0))], sent_at=NOW)
-    await upload(client, town, "B", [tap(1, 1, at(15))], sent_at=NOW)
+    # Starlette's State drops the attribute when monkeypatch undoes it: restore by hand.
+    app.state.publish_scores = publish
+    try:
+        await upload(client, town, "A", [tap(1, 1, at(0))], sent_at=NOW)
+        await upload(client, town, "B", [tap(1, 1, at(15))], sent_at=NOW)
+    finally:
+        app.state.publish_scores = real
     gid = seen[0][0]
     assert seen == [(gid, 1, 0), (gid, 2, 10)]
 
