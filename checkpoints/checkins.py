@@ -42,6 +42,9 @@ from taptrail.errors import Conflict, Invalid, TooMany
 MAX_ACCURACY_M = 50.0
 MIN_INTERVAL = timedelta(seconds=30)
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# An offline phone may send a check-in late, but not back-date it freely: a claimed
+# earlier time could fit a slow walk into the journey window.
+PAST_TOLERANCE = timedelta(hours=24)
 
 
 class UnknownCheckpoint(Invalid):
@@ -58,6 +61,10 @@ class TooFar(Invalid):
 
 class FutureTime(Invalid):
     code = "future_timestamp"
+
+
+class StaleTime(Invalid):
+    code = "stale_timestamp"
 
 
 class TooSoon(TooMany):
@@ -119,6 +126,12 @@ async def check_in(
             "at is more than 5 minutes ahead of the server's clock "
             f"({now.replace(microsecond=0).isoformat()}): check the phone's clock",
             fields=_field("at", "more than 5 minutes in the future"),
+        )
+    if at is not None and at < now - PAST_TOLERANCE:
+        raise StaleTime(
+            "at is more than 24 hours before the server's clock: a check-in must be sent "
+            "within a day of being made",
+            fields=_field("at", "more than 24 hours in the past"),
         )
     if form.accuracy_m > MAX_ACCURACY_M:
         raise PoorAccuracy(

@@ -229,6 +229,11 @@ async def test_rejected_checkins_say_why_and_store_nothing(
     assert future.status_code == 422
     assert future.json()["error"] == "future_timestamp"
 
+    stale = await check_in(client, player, "A", at=NOW - timedelta(hours=24, seconds=1))
+    assert stale.status_code == 422
+    assert stale.json()["error"] == "stale_timestamp"
+    assert stale.json()["fields"][0]["field"] == "at"
+
     for bad in (
         {"at": "2027-05-03T08:00:00"},  # no offset
         {"at": 1809331200},

@@ -109,7 +109,7 @@ def upgrade() -> None:
 
 
 FILLFACTORS = {
-    "taps": 70,
+    "taps": 50,
     "holder_totals": 80,
     "holder_days": 80,
     "holder_team_totals": 80,
