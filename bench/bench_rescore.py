@@ -22,6 +22,7 @@ import os
 import platform
 import random
 import re
+import statistics
 import sys
 import time
 import uuid
@@ -397,7 +398,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await admin.close()
     url = f"{server}/{name}"
     sa_url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
-    results: dict[str, Any] = {"taps": args.taps, "holders": args.holders}
+    results: dict[str, Any] = {
+        "taps": args.taps,
+        "holders": args.holders,
+        "load_before": os.getloadavg()[0],
+    }
     try:
         eng = make_engine(sa_url)
         await upgrade(eng)
@@ -433,12 +438,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         again = await timed_rescore(sa_url, game_id, "same rules", None)
         await vacuum(url)
         print(f"re-score, nothing changes: {again['seconds']:.2f} s", flush=True)
-        change = await timed_rescore(sa_url, game_id, "points_per_leg 10 -> 12", 12)
-        print(
-            f"re-score after points_per_leg 10 -> 12: {change['seconds']:.2f} s, "
-            f"{change['changed']:,} outcomes changed",
-            flush=True,
-        )
+        changes = []
+        for i in range(args.repeat):
+            ppl = 12 if i % 2 == 0 else 10
+            if i:
+                await vacuum(url)
+            run_ = await timed_rescore(sa_url, game_id, f"points_per_leg -> {ppl}", ppl)
+            changes.append(run_)
+            print(
+                f"re-score after points_per_leg {22 - ppl} -> {ppl}: {run_['seconds']:.2f} s, "
+                f"{run_['changed']:,} outcomes changed",
+                flush=True,
+            )
+        change = min(changes, key=lambda c: c["seconds"])
+        change["median_s"] = statistics.median(c["seconds"] for c in changes)
+        change["runs"] = len(changes)
+        change["points_after"] = changes[-1]["points_after"]
         rate, n, engine_points = await pure_engine_rate(sa_url, game_id)
         problems = await check(sa_url, game_id)
         results.update(
@@ -451,6 +466,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             engine_points=engine_points,
         )
         results["ratio"] = results["full_rate"] / rate
+        results["load_after"] = os.getloadavg()[0]
         if engine_points != change["points_after"]:
             problems.append(f"engine {engine_points} != stored {change['points_after']} points")
         if problems:
@@ -471,13 +487,15 @@ def report(r: dict[str, Any]) -> str:
     lines = [
         f"taps {r['taps']:,}, holders {r['holders']:,}",
         f"pure engine:            {r['engine_rate']:>12,.0f} taps/s",
-        f"full re-score:          {r['full_rate']:>12,.0f} taps/s  ({c['seconds']:.2f} s, "
-        f"{c['changed']:,} outcomes changed, commit {c['commit_s']:.2f} s)",
+        f"full re-score:          {r['full_rate']:>12,.0f} taps/s  (best of {c['runs']}: "
+        f"{c['seconds']:.2f} s, median {c['median_s']:.2f} s; {c['changed']:,} outcomes "
+        f"changed)",
         f"ratio full / engine:    {r['ratio']:>12.2f}   (target >= 0.25)",
         f"initial scoring:        {r['initial']['seconds']:>12.2f} s",
         f"re-score, no change:    {r['unchanged']['seconds']:>12.2f} s",
         f"totals match ledger:    {r['ledger_ok']}",
-        f"points {c['points_before']:,} -> {c['points_after']:,}",
+        f"load average before/after: {r['load_before']:.1f} / {r['load_after']:.1f}"
+        f" on {os.cpu_count()} CPUs",
     ]
     return "\n".join(lines)
 
@@ -487,22 +505,24 @@ def markdown(r: dict[str, Any]) -> str:
     return f"""## Re-scoring
 
 `bench/bench_rescore.py`: a whole game re-scored on PostgreSQL after a rule change
-(`points_per_leg` 10 -> 12), {r["taps"]:,} taps over {r["holders"]:,} holders (120 boxes,
-40 teams, two campaigns, a daily cap of 150). "Full" is `rescore_game` end to end: read every
-tap, score, write the changed outcomes, rebuild every total from the ledger, audit, commit.
-The pure engine figure scores the same taps already in memory (best of three).
+(`points_per_leg` 10 -> 12 and back), {r["taps"]:,} taps over {r["holders"]:,} holders
+(120 boxes, 40 teams, two campaigns, a daily cap of 150; taps bulk-loaded with COPY). "Full"
+is `rescore_game` end to end: read every tap, score, write the changed outcomes, bring every
+total in line with the ledger, audit, commit. The pure engine scores the same taps already
+in memory (best of three).
 
 | measure | value |
 |---|---|
 | pure engine | {r["engine_rate"]:,.0f} taps/s |
-| full re-score | {r["full_rate"]:,.0f} taps/s ({c["seconds"]:.1f} s; {c["changed"]:,} outcomes changed) |
+| full re-score | {r["full_rate"]:,.0f} taps/s: {c["seconds"]:.1f} s (best of {c["runs"]}; median {c["median_s"]:.1f} s), {c["changed"]:,} outcomes changed |
 | ratio full / engine | {r["ratio"]:.2f} (target >= 0.25) |
-| initial scoring (all outcomes new) | {r["initial"]["seconds"]:.1f} s |
-| re-score with nothing to change | {r["unchanged"]["seconds"]:.1f} s |
+| initial scoring (every outcome new) | {r["initial"]["seconds"]:.1f} s |
+| re-score with nothing to change | {r["unchanged"]["seconds"]:.1f} s ({r["taps"] / r["unchanged"]["seconds"]:,.0f} taps/s) |
 | stored totals equal the ledger afterwards | {"yes" if r["ledger_ok"] else "NO"} |
 
-Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()},
-PostgreSQL on the same host (default settings). Reproduce with
+Machine: {platform.machine()}, {os.cpu_count()} CPUs shared with other work (load average
+{r["load_before"]:.1f} before, {r["load_after"]:.1f} after), Python {platform.python_version()},
+PostgreSQL on the same host with default settings (128 MB shared buffers). Reproduce with
 `.venv/bin/python bench/bench_rescore.py` (`--taps/--holders` for a quicker run).
 """
 
@@ -526,6 +546,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--fillfactor", type=int, help="set the taps table's fillfactor before loading"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rule-change re-scores to time (best is kept)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--write-md", type=Path, help="write the figures into this Markdown file")

@@ -2,7 +2,8 @@
 
 Every change that can alter points re-scores the game (``rescore_game``) in the caller's
 transaction and leaves an audit record of who changed what and how many points moved.
-(Campaigns can also come from the game definition file: ``game/loading.py``.)
+Campaigns can also come from the game definition file (``game/loading.py``): loading a file
+again sets the campaigns it lists back to the file's values (and re-scores).
 """
 
 from __future__ import annotations

@@ -159,9 +159,9 @@ TAP_TUPLE = (
     Tap.team_id,
     Tap.local_date,
 )
-# The same with tapped_at as integer microseconds since 1970 (UTC), multiplier as an integer
-# in thousandths (None = 1) and local_date as a proleptic Gregorian ordinal (date.toordinal).
-LEAN_TUPLE = TAP_TUPLE
+# LEAN form (PostgresOutcomeIO.read): the same columns, but tapped_at as integer
+# microseconds since 1970 (UTC), multiplier as an integer in thousandths (None = 1) and
+# local_date as a proleptic Gregorian ordinal (date.toordinal).
 # Kept for callers of the first version of this module.
 TAP_COLUMNS = (
     *TAP_TUPLE,
@@ -170,14 +170,34 @@ TAP_COLUMNS = (
 )
 
 
-async def tap_rows(session: AsyncSession, game_id: int, holder_ids: Sequence[int]) -> list[Any]:
-    """Every tap of these holders (rows in :data:`TAP_TUPLE` order, then card validity)."""
+async def tap_rows(
+    session: AsyncSession,
+    game_id: int,
+    holder_ids: Sequence[int],
+    since: datetime | None = None,
+) -> list[Any]:
+    """The taps of these holders (rows in :data:`TAP_TUPLE` order, then card validity);
+    with ``since``, only those tapped at or after it."""
     query = (
         select(*TAP_COLUMNS)
         .join(Card, Card.id == Tap.card_id)
         .where(Tap.game_id == game_id, Tap.holder_id.in_(holder_ids))
     )
+    if since is not None:
+        query = query.where(Tap.tapped_at >= since)
     return list((await session.execute(query)).all())
+
+
+async def first_unscored(
+    session: AsyncSession, game_id: int, holder_ids: Sequence[int]
+) -> datetime | None:
+    """The earliest time of these holders' unscored taps (None: they have none)."""
+    value: datetime | None = await session.scalar(
+        select(func.min(Tap.tapped_at)).where(
+            Tap.game_id == game_id, Tap.holder_id.in_(holder_ids), Tap.outcome.is_(None)
+        )
+    )
+    return value
 
 
 async def stream_tap_rows(session: AsyncSession, game_id: int, chunk: int = 20_000) -> Any:
@@ -194,17 +214,6 @@ async def stream_tap_rows(session: AsyncSession, game_id: int, chunk: int = 20_0
 
 async def tap_count(session: AsyncSession, game_id: int) -> int:
     return int(await session.scalar(select(func.count()).where(Tap.game_id == game_id)) or 0)
-
-
-async def holder_tap_counts(session: AsyncSession, game_id: int) -> list[tuple[int, int]]:
-    """``(holder_id, taps)`` of every holder with taps, in holder id order."""
-    rows = await session.execute(
-        select(Tap.holder_id, func.count())
-        .where(Tap.game_id == game_id)
-        .group_by(Tap.holder_id)
-        .order_by(Tap.holder_id)
-    )
-    return [(int(h), int(n)) for h, n in rows]
 
 
 OUTCOME_FIELDS = (
@@ -229,7 +238,7 @@ class OutcomeIO:
     """A full re-score's database side: reads a game's taps by holder range, writes changed
     outcomes and rebuilds the totals (portable version, used on SQLite)."""
 
-    # False: rows in TAP_TUPLE form. True: LEAN_TUPLE form (see PostgresOutcomeIO).
+    # False: rows in TAP_TUPLE form. True: in its LEAN form (see PostgresOutcomeIO).
     lean = False
     # True: the caller keeps the holder-level totals (start_read_totals, write(totals=)).
     keeps_totals = False
@@ -358,7 +367,7 @@ class PostgresOutcomeIO(OutcomeIO):
     queued (:meth:`drain` first).
     """
 
-    # Rows come in LEAN_TUPLE form: decoding timestamps, dates and numerics is much of the
+    # Rows come in the LEAN form: decoding timestamps, dates and numerics is much of the
     # cost of reading a tap in Python, so they travel as integers.
     lean = True
     keeps_totals = True

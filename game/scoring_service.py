@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -36,6 +36,9 @@ _ONE = Decimal(1)
 _LEGS = frozenset((engine.LEG, engine.CAPPED))
 # A full re-score reads holders in batches of about this many taps.
 RESCORE_BATCH_TAPS = 50_000
+# How far before a new tap incremental scoring reads (at least): more than the longest local
+# day (25 h, a clock change); more than the journey window when that is longer.
+HISTORY_NEEDED = timedelta(hours=26)
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,7 @@ class _Row:
 
 
 class _LeanRow:
-    """Like :class:`_Row`, from a ``scoring_repository.LEAN_TUPLE`` row: the stored
+    """Like :class:`_Row`, from a row in ``scoring_repository``'s LEAN form: the stored
     multiplier is in thousandths (``mult``) and the stored local date an ordinal (``day``)."""
 
     __slots__ = (
@@ -383,10 +386,21 @@ async def score_holders(
     if not ids:
         return delta
     await session.flush()  # taps added to the session but not yet sent
+    since: datetime | None = None
+    first: datetime | None = None
+    if not full:
+        first = await repo.first_unscored(session, game_id, ids)
+        if first is None:
+            return delta
     game = await repo.game_row(session, game_id)
+    if first is not None:
+        # Only taps from here on can matter: an earlier anchor is outside the journey
+        # window, and the daily cap only counts the new tap's local day.
+        window = timedelta(minutes=game.journey_window_minutes + 1)
+        since = first - max(HISTORY_NEEDED, window)
     ctx = await scoring_context(session, game)
     ages, periods = await repo.holder_inputs(session, game_id, ids)
-    raw = await repo.tap_rows(session, game_id, ids)
+    raw = await repo.tap_rows(session, game_id, ids, since)
     ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in raw})
     validity = {r[4]: (r[13], r[14]) for r in raw if r[13] is not None or r[14] is not None}
     by_holder: dict[int, list[_Row]] = {}

@@ -60,6 +60,7 @@ async def test_a_killed_server_stores_batches_whole_and_scores_taps_once(
 
     async def on_response(response: httpx.Response) -> None:
         if response.request.url.path.endswith("/taps") and response.status_code == 200:
+            await response.aread()  # this answer reaches its reader, whatever comes next
             body = json.loads(response.request.content)
             reader_id = response.request.url.path.split("/")[-2]
             answered.append((reader_id, body["boot"], body["taps"][0]["seq"]))
