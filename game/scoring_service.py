@@ -35,7 +35,7 @@ from taptrail import audit
 _ONE = Decimal(1)
 _LEGS = frozenset((engine.LEG, engine.CAPPED))
 # A full re-score reads holders in batches of about this many taps.
-RESCORE_BATCH_TAPS = 50_000
+RESCORE_BATCH_TAPS = 100_000
 # How far before a new tap incremental scoring reads (at least): more than the longest local
 # day (25 h, a clock change); more than the journey window when that is longer.
 HISTORY_NEEDED = timedelta(hours=26)
@@ -574,7 +574,7 @@ async def _rescore_batch(
         holder_rows.append(make_row(r, codes, validity))
     for done, (holder_id, holder_rows) in enumerate(by_holder.items(), start=1):
         _rescore_holder(holder_rows, holder_id, ages, periods, ctx, writes, totals, report)
-        if done % 256 == 0:
+        if done % 16 == 0:  # keeps the queued database work flowing (a few ms apart)
             await asyncio.sleep(0)
 
 
@@ -640,16 +640,16 @@ def _rescore_holder(
             and -1e-6 < row.distance_m - out.distance_m < 1e-6
         ):
             continue
-        writes.append(
+        writes.append(  # in the LEAN form PostgresOutcomeIO.write takes
             (
                 row.id,
                 out.outcome,
                 out.points,
                 out.distance_m,
-                out.multiplier,
+                mult,
                 campaign_id,
                 out.team_id,
-                out.local_date,
+                day.toordinal(),
             )
         )
         moved += abs(out.points - (row.points if row.outcome is not None else 0))

@@ -62,7 +62,7 @@ async def test_readers_ride_out_a_postgres_restart_and_cut(
             for n in range(rounds):
                 record(readers, taps[n::rounds])
                 await asyncio.gather(*(r.upload() for r in readers.values() if r.queue_depth))
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(0.4)  # the rounds outlast the faults
             stop.set()
 
         uploading = asyncio.create_task(boxes())
