@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import Caller, Session, game_or_404, require_organiser
+from api.errors import ErrorOut
 from api.readers import in_transaction, publish, server_now
 from checkpoints import health, service
 from checkpoints.schemas import (
     BoxesAnswer,
-    ErrorOut,
     MoveAnswer,
     ReaderCreate,
     ReaderInfo,

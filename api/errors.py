@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,6 +26,23 @@ _HTTP_CODES = {
     429: "rate_limited",
     503: "unavailable",
 }
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a code, a sentence, and for validation the offending fields."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"error": "not_found", "detail": "no game 'x'"}]}
+    )
+
+    error: str
+    detail: str
+    fields: list[dict[str, str]] | None = None
+
+
+def error_responses(described: dict[int, str], *codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these status codes, each with its description."""
+    return {code: {"model": ErrorOut, "description": described[code]} for code in codes}
 
 
 def error_body(

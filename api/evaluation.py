@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict
 from starlette.background import BackgroundTask
 
 from api.deps import (
@@ -27,6 +26,7 @@ from api.deps import (
     require_organiser,
     require_player,
 )
+from api.errors import error_responses
 from evaluation import exports, surveys
 from evaluation import repository as repo
 from evaluation.disclosure import disclose_count
@@ -59,24 +59,17 @@ _MEDIA = {".js": "text/javascript", ".css": "text/css"}
 _ASSETS = {p.name: p for p in STATIC_DIR.glob("*") if p.suffix in _MEDIA}
 
 
-class ErrorOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"error": "conflict", "detail": "A sentence."}]}
-    )
-
-    error: str
-    detail: str
+_DESCRIBED = {
+    401: "No token, or a token that is not valid",
+    403: "The token's role or game does not allow this",
+    404: "No such game, wave, project or file",
+    409: "The survey wave is closed, or the name is taken",
+    422: "A field is not valid (each offending field is named)",
+}
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        401: "No token, or a token that is not valid",
-        403: "The token's role or game does not allow this",
-        404: "No such game, wave, project or file",
-        409: "The survey wave is closed, or the name is taken",
-        422: "A field is not valid (each offending field is named)",
-    }
-    return {code: {"model": ErrorOut, "description": described[code]} for code in codes}
+    return error_responses(_DESCRIBED, *codes)
 
 
 Slug = Annotated[str, Path(min_length=1, max_length=64, examples=["burnley-2027"])]

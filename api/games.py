@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import Caller, Session, game_or_404, require_organiser
-from checkpoints.schemas import ErrorOut
+from api.errors import ErrorOut
 from game import repository as repo
 from game.definition import DefinitionError
 from game.models import Game

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import State
 from starlette.websockets import WebSocketDisconnect
 
+from api.errors import ErrorOut
 from leaderboard.fanout import Subscription
 from leaderboard.models import BOARD_NAMES, TEAM_KINDS, BoardPage
 from leaderboard.runtime import LeaderboardRuntime
@@ -113,15 +114,6 @@ class PlayerBoardOut(BaseModel):
     game: str
     total: int = Field(description="Public players on the board")
     entries: list[PlayerEntryOut]
-
-
-class ErrorOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"error": "not_found", "detail": "No game 'x'."}]}
-    )
-
-    error: str
-    detail: str
 
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}}

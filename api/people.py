@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict
 
 from api.deps import Caller, Session, game_or_404, require_organiser, require_player
+from api.errors import error_responses
 from game.scoring_service import TotalsDelta
 from people import repository as repo
 from people import service
@@ -42,25 +42,18 @@ from taptrail.errors import Forbidden, NotFound
 router = APIRouter(tags=["people"])
 
 
-class ErrorOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"error": "conflict", "detail": "A sentence."}]}
-    )
-
-    error: str
-    detail: str
+_DESCRIBED = {
+    401: "No token, or a token that is not valid (or was revoked)",
+    403: "The token's role or scope does not allow this",
+    404: "No such game, team, card or player",
+    409: "Already registered, nickname taken, or the card cannot be used",
+    422: "A field is not valid (each offending field is named)",
+    429: "Too many wrong activation codes, or registrations without a card: wait",
+}
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        401: "No token, or a token that is not valid (or was revoked)",
-        403: "The token's role or scope does not allow this",
-        404: "No such game, team, card or player",
-        409: "Already registered, nickname taken, or the card cannot be used",
-        422: "A field is not valid (each offending field is named)",
-        429: "Too many wrong activation codes, or registrations without a card: wait",
-    }
-    return {code: {"model": ErrorOut, "description": described[code]} for code in codes}
+    return error_responses(_DESCRIBED, *codes)
 
 
 Slug = Annotated[str, Path(min_length=1, max_length=64, examples=["burnley-2027"])]

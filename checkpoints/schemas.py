@@ -69,18 +69,6 @@ class TapBatch(BaseModel):
     taps: list[TapIn] = Field(min_length=1, max_length=MAX_TAPS)
 
 
-class ErrorOut(BaseModel):
-    """Every error answer: a code, a sentence, and for validation the offending fields."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"error": "not_found", "detail": "no game 'x'"}]}
-    )
-
-    error: str
-    detail: str
-    fields: list[dict[str, str]] | None = None
-
-
 class Rejected(BaseModel):
     seq: int
     reason: str = Field(description="bad_card_uid, unknown_card, future_timestamp or conflict")

@@ -159,8 +159,8 @@ TAP_TUPLE = (
     Tap.team_id,
     Tap.local_date,
 )
-# LEAN form (PostgresOutcomeIO.read): the same columns, but tapped_at as integer
-# microseconds since 1970 (UTC), multiplier as an integer in thousandths (None = 1) and
+# LEAN form (PostgresOutcomeIO.read): the same columns, but tapped_at as float seconds since
+# 1970 (UTC; exact to the microsecond, see scoring_service._LeanRow), multiplier as an integer in thousandths (None = 1) and
 # local_date as a proleptic Gregorian ordinal (date.toordinal).
 # Kept for callers of the first version of this module.
 TAP_COLUMNS = (
@@ -426,7 +426,7 @@ class PostgresOutcomeIO(OutcomeIO):
     async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
         rows: Sequence[Sequence[Any]] = await self.conn.fetch(
             "SELECT id, holder_id, source_key, checkpoint_id, card_id,"
-            " (extract(epoch FROM tapped_at) * 1000000)::int8, outcome, points, distance_m,"
+            " date_part('epoch', tapped_at), outcome, points, distance_m,"
             " (multiplier * 1000)::int4, campaign_id, team_id,"
             " local_date - DATE '0001-01-01' + 1 FROM taps"
             " WHERE game_id = $1 AND holder_id >= $2 AND holder_id <= $3",

@@ -257,7 +257,7 @@ class _LeanRow:
             self.key,
             checkpoint_id,
             card_id,
-            micros,
+            seconds,
             self.outcome,
             self.points,
             self.distance_m,
@@ -267,8 +267,9 @@ class _LeanRow:
             self.day,
         ) = r
         self.checkpoint_code = codes.get(checkpoint_id, "")
-        # Exact: below 2**32 s a double resolves a microsecond count to better than 0.5 µs.
-        self.tapped_at = _fromtimestamp(micros / 1e6, UTC)
+        # Exact: PostgreSQL computes the float from the integer microseconds with at most two
+        # roundings, each under 0.12 µs before 2106, and fromtimestamp rounds to the µs.
+        self.tapped_at = _fromtimestamp(seconds, UTC)
         limits = validity.get(card_id) if validity else None
         if limits is None:
             self.card_valid_from = self.card_valid_until = None

@@ -224,3 +224,28 @@ async def test_small_batches_cover_every_holder(
         again = await scoring_service.rescore_game(s, game.game_id, actor="test", reason="y")
         assert again.changed == 0
         await s.rollback()
+
+
+async def test_rescore_keeps_microseconds(app: FastAPI, slug: str) -> None:
+    """A leg exactly one window after its anchor, to the microsecond, stays a leg through a
+    full re-score (which reads times in a compact form on PostgreSQL)."""
+    from datetime import timedelta
+
+    from game.scoring_service import rescore_game
+
+    game = await make_game(app, slug)
+    start = local(3, 8, 0) + timedelta(microseconds=123_457)
+    async with app.state.writing(), app.state.sessionmaker() as s:
+        await insert_taps(
+            s,
+            game,
+            [
+                T("0000006", "A", start),
+                T("0000006", "B", start + timedelta(minutes=60)),
+                T("0000006", "C", start + timedelta(minutes=120, microseconds=1)),
+            ],
+        )
+        await s.commit()
+        report = await rescore_game(s, game.game_id, actor="test", reason="µs")
+        assert report.changed == 0 and report.points_after == 10
+        await s.rollback()
