@@ -34,7 +34,7 @@ from typing import Any
 import asyncpg
 import yaml
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -355,6 +355,15 @@ async def pure_engine_rate(sa_url: str, game_id: int) -> tuple[float, int, int]:
     return n / best, n, points
 
 
+def backend_cpu(pid: int | None) -> float:
+    """CPU seconds used so far by a PostgreSQL backend (NaN unless on this host)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return math.nan
+
+
 async def timed_rescore(sa_url: str, game_id: int, reason: str, ppl: int | None) -> dict[str, Any]:
     eng = make_engine(sa_url)
     try:
@@ -364,6 +373,9 @@ async def timed_rescore(sa_url: str, game_id: int, reason: str, ppl: int | None)
                 assert game is not None
                 game.points_per_leg = ppl
                 await s.flush()
+            backend = await s.scalar(text("SELECT pg_backend_pid()"))
+            server_cpu = backend_cpu(backend)
+            python_cpu = time.process_time()
             started = time.perf_counter()
             report = await scoring.rescore_game(s, game_id, actor="bench", reason=reason)
             scored = time.perf_counter()
@@ -372,6 +384,8 @@ async def timed_rescore(sa_url: str, game_id: int, reason: str, ppl: int | None)
             return {
                 "seconds": done - started,
                 "commit_s": done - scored,
+                "python_cpu_s": time.process_time() - python_cpu,
+                "server_cpu_s": backend_cpu(backend) - server_cpu,
                 "taps": report.taps,
                 "changed": report.changed,
                 "points_before": report.points_before,
@@ -491,6 +505,8 @@ def report(r: dict[str, Any]) -> str:
         f"{c['seconds']:.2f} s, median {c['median_s']:.2f} s; {c['changed']:,} outcomes "
         f"changed)",
         f"ratio full / engine:    {r['ratio']:>12.2f}   (target >= 0.25)",
+        f"CPU in that re-score:   Python {c['python_cpu_s']:.1f} s, PostgreSQL backend "
+        f"{c['server_cpu_s']:.1f} s",
         f"initial scoring:        {r['initial']['seconds']:>12.2f} s",
         f"re-score, no change:    {r['unchanged']['seconds']:>12.2f} s",
         f"totals match ledger:    {r['ledger_ok']}",
