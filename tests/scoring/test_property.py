@@ -25,7 +25,7 @@ from sqlalchemy import select
 from checkpoints.models import Tap
 from game import engine
 from game.models import HolderTotal, TeamTotal
-from game.scoring_service import ledger_mismatches, rescore_game
+from game.scoring_service import ledger_mismatches, rescore_game, totals_match_ledger
 from game.service import load_definition
 from tests import factories
 from tests.scoring.taps import T, describe, insert_taps, local
@@ -195,6 +195,7 @@ async def test_incremental_in_any_order_equals_scoring_at_once(app: FastAPI, sc:
                 if out.counted:
                     members[out.team_id].add(holder_of[row.source_key])
         assert await ledger_mismatches(s, game.game_id) == []
+        assert await totals_match_ledger(s, game.game_id)
         stored = {
             r.holder_id: (r.points, r.distance_m)
             for r in (
