@@ -71,22 +71,24 @@ async def put_game(slug: str, request: Request, session: Session, caller: Caller
     except UnicodeDecodeError:
         raise Invalid("the file must be UTF-8 text") from None
     is_json = "json" in request.headers.get("content-type", "")
-    try:
-        result = await load_definition(
-            session,
-            text,
-            box=request.app.state.secret_box,
-            actor=caller.actor,
-            filename="upload.json" if is_json else "upload.yaml",
-            expected_slug=slug,
-        )
-    except DefinitionError as exc:
-        await session.rollback()
-        raise Invalid(
-            f"{len(exc.errors)} problem(s) in the game definition; nothing was changed",
-            fields=[{"field": e.split(":", 1)[0], "message": e} for e in exc.errors],
-        ) from None
-    await session.commit()
+    # Loading can re-score the game: one writer at a time on SQLite.
+    async with request.app.state.writing():
+        try:
+            result = await load_definition(
+                session,
+                text,
+                box=request.app.state.secret_box,
+                actor=caller.actor,
+                filename="upload.json" if is_json else "upload.yaml",
+                expected_slug=slug,
+            )
+        except DefinitionError as exc:
+            await session.rollback()
+            raise Invalid(
+                f"{len(exc.errors)} problem(s) in the game definition; nothing was changed",
+                fields=[{"field": e.split(":", 1)[0], "message": e} for e in exc.errors],
+            ) from None
+        await session.commit()
     await request.app.state.after_game_change(result.game_id)
     return LoadAnswer(
         game=slug,
