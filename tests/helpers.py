@@ -2,6 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def start_server(
+    cmd: list[str], *, cwd: Any, env: dict[str, str], log_path: Any, health_url: str, wait_s: float
+) -> Any:
+    """Starts a server subprocess (output to ``log_path``) and waits until ``health_url``
+    answers 200; raises with the log's tail if it exits or does not come up."""
+    import subprocess
+    import time
+
+    import httpx
+
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(health_url, timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait(5)
+    raise RuntimeError(f"server did not start: {log_path.read_text()[-3000:]}")

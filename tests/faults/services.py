@@ -25,16 +25,11 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from tests.helpers import free_port
+
 
 class ServiceUnavailable(RuntimeError):
     """The binaries needed to run a private instance are not on this machine."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _listening(port: int) -> bool:

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
+from tests.helpers import free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class ServerProcess:
@@ -39,20 +30,14 @@ class ServerProcess:
 
     def start(self, wait_s: float = 30.0) -> None:
         cmd = [sys.executable, "-m", "taptrail.cli", "serve", "--port", str(self.port)]
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"server did not start: {self.log_path.read_text()[-3000:]}")
+        self.proc = start_server(
+            cmd,
+            cwd=ROOT,
+            env=self.env,
+            log_path=self.log_path,
+            health_url=f"{self.url}/healthz",
+            wait_s=wait_s,
+        )
 
     def stop(self, sig: int = signal.SIGTERM, wait_s: float = 20.0) -> int | None:
         if self.proc is None:
