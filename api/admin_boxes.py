@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import Caller, Session, game_or_404, require_organiser
-from api.errors import ErrorOut
+from api.errors import error_responses
 from api.readers import in_transaction, publish, server_now
 from checkpoints import health, service
 from checkpoints.schemas import (
@@ -21,11 +21,13 @@ from checkpoints.schemas import (
 )
 from game.models import Game
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "No token, or a token that is not valid"},
-    403: {"model": ErrorOut, "description": "Not an organiser token for this game"},
-    404: {"model": ErrorOut, "description": "No such game, reader or checkpoint"},
-}
+ERRORS = error_responses(
+    {
+        401: "No token, or a token that is not valid",
+        403: "Not an organiser token for this game",
+        404: "No such game, reader or checkpoint",
+    }
+)
 router = APIRouter(tags=["boxes"], responses=ERRORS)
 
 BOXES_CSV_EXAMPLE = (
@@ -104,7 +106,7 @@ async def get_reader(slug: str, reader_id: str, session: Session, caller: Caller
     response_model=ReaderSecret,
     status_code=201,
     summary="Add a reader at a checkpoint; its secret is shown once",
-    responses={409: {"description": "A reader with this id exists (move it instead)"}},
+    responses=error_responses({409: "A reader with this id exists (move it instead)"}),
 )
 async def create_reader(
     slug: str, body: ReaderCreate, request: Request, session: Session, caller: Caller

@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 
 from api import errors
 from api.middleware import RequestContextMiddleware, SizeLimitMiddleware
+from game.scorer import sweep_forever
 from taptrail import __version__
 from taptrail.logging import configure, log
 from taptrail.runtime import Runtime
@@ -48,7 +49,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start(app)
         log.info("taptrail.started", database=runtime.database_kind, redis=bool(settings.redis_url))
-        jobs: list[Callable[[FastAPI], Coroutine[Any, Any, None]]] = [repair_boards_forever]
+        jobs: list[Callable[[FastAPI], Coroutine[Any, Any, None]]] = [
+            repair_boards_forever,
+            sweep_forever,
+        ]
         if settings.periodic_jobs:
             jobs.append(run_periodic)
         jobs += background or []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -40,11 +41,6 @@ class ErrorOut(BaseModel):
     fields: list[dict[str, str]] | None = None
 
 
-def error_responses(described: dict[int, str], *codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for these status codes, each with its description."""
-    return {code: {"model": ErrorOut, "description": described[code]} for code in codes}
-
-
 def error_body(
     code: str, detail: str, fields: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -52,6 +48,31 @@ def error_body(
     if fields is not None:
         body["fields"] = fields
     return body
+
+
+def error_response(
+    description: str,
+    code: str | None = None,
+    detail: str = "",
+    fields: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """One documented error answer; with ``code``, an example body ``error_body(code, ...)``."""
+    response: dict[str, Any] = {"model": ErrorOut, "description": description}
+    if code is not None:
+        example = error_body(code, detail, fields)
+        response["content"] = {"application/json": {"example": example}}
+    return response
+
+
+def error_responses(
+    described: Mapping[int, str | dict[str, Any]], *codes: int
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these status codes (all of ``described`` when none are named).
+    Each is described by its sentence, or by a whole ``error_response`` (with an example)."""
+    picked = {code: described[code] for code in codes or described}
+    return {
+        code: error_response(doc) if isinstance(doc, str) else doc for code, doc in picked.items()
+    }
 
 
 def _field_list(exc: RequestValidationError) -> list[dict[str, Any]]:

@@ -6,10 +6,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, BackgroundTasks, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Session
+from api.errors import error_response, error_responses
 from checkpoints.ingestion import (
     Unavailable,
     authenticate,
@@ -25,7 +26,6 @@ from checkpoints.signing import SIGNATURE_HEADER
 from taptrail.db import utcnow
 from taptrail.errors import TaptrailError
 from taptrail.logging import log
-from taptrail.runtime import committed_transaction, transaction_id
 
 router = APIRouter(tags=["readers"])
 
@@ -82,7 +82,7 @@ def _count(request: Request, result: Any, batch: Any, received_at: Any) -> None:
     for _, reason in result.rejected:
         metrics.taps_rejected.labels(reason).inc()
     if result.accepted:
-        # How late taps reach scoring (a box offline for a day shows up here).
+        # How late taps reach the server (a box offline for a day shows up here).
         for tap in batch.taps:
             metrics.scoring_lag.observe(max(0.0, (received_at - tap.tapped_at).total_seconds()))
 
@@ -114,39 +114,30 @@ def _body_doc(model: Any) -> dict[str, Any]:
     }
 
 
-def _error(code: str, detail: str) -> dict[str, Any]:
-    return {"content": {"application/json": {"example": {"error": code, "detail": detail}}}}
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {
-        "description": "Missing or wrong signature, unknown or disabled reader (not said which)",
-        **_error("unauthorized", "the request is not signed by an enabled reader"),
-    },
-    413: {
-        "description": "More than 500 taps, or a body over 256 KiB; nothing stored",
-        **_error("payload_too_large", "a batch holds at most 500 taps"),
-    },
-    422: {
-        "description": "Malformed JSON, missing fields or wrong types; nothing stored",
-        "content": {
-            "application/json": {
-                "example": {
-                    "error": "validation_error",
-                    "detail": "nothing was stored: taps.0.tapped_at: Input should have "
-                    "timezone info",
-                    "fields": [
-                        {"field": "taps.0.tapped_at", "message": "Input should have timezone info"}
-                    ],
-                }
-            }
-        },
-    },
-    503: {
-        "description": "The database is unavailable: nothing was stored; retry with backoff",
-        **_error("unavailable", "the database is unavailable: nothing was stored"),
-    },
+_DESCRIBED = {
+    401: error_response(
+        "Missing or wrong signature, unknown or disabled reader (not said which)",
+        "unauthorized",
+        "the request is not signed by an enabled reader",
+    ),
+    413: error_response(
+        "More than 500 taps, or a body over 256 KiB; nothing stored",
+        "payload_too_large",
+        "a batch holds at most 500 taps",
+    ),
+    422: error_response(
+        "Malformed JSON, missing fields or wrong types; nothing stored",
+        "validation_error",
+        "nothing was stored: taps.0.tapped_at: Input should have timezone info",
+        [{"field": "taps.0.tapped_at", "message": "Input should have timezone info"}],
+    ),
+    503: error_response(
+        "The database is unavailable: nothing was stored; retry with backoff",
+        "unavailable",
+        "the database is unavailable: nothing was stored",
+    ),
 }
+ERRORS = error_responses(_DESCRIBED)
 
 Signature = Annotated[str | None, Header(alias=SIGNATURE_HEADER, include_in_schema=False)]
 
@@ -161,13 +152,19 @@ Signature = Annotated[str | None, Header(alias=SIGNATURE_HEADER, include_in_sche
         "(`bad_card_uid`, `unknown_card`, `future_timestamp`, `conflict`) are kept for "
         "diagnosis; the rest of the batch still counts. If `sent_at` is more than 120 s "
         "from the server's clock, every `tapped_at` is shifted by the difference. The "
-        "answer comes after everything is stored: delete every tap with seq <= `ack_seq`."
+        "answer comes after everything is stored: delete every tap with seq <= `ack_seq`. "
+        "Accepted taps are scored right after the answer (typically well within a second; "
+        "`taptrail_scoring_delay_seconds` in /metrics)."
     ),
     responses=ERRORS,
     openapi_extra=_body_doc(TapBatch),
 )
 async def upload_taps(
-    reader_id: str, request: Request, session: Session, signature: Signature = None
+    reader_id: str,
+    request: Request,
+    session: Session,
+    after_answer: BackgroundTasks,
+    signature: Signature = None,
 ) -> TapsAnswer:
     body = await request.body()
     received_at = server_now(request)
@@ -176,15 +173,13 @@ async def upload_taps(
     async def work() -> Any:
         reader = await authenticate(session, reader_id, body, signature, box)
         batch = parse_batch(body)
-        result = await ingest(session, reader, batch, received_at=received_at)
-        # Read before the commit: the boards count this transaction's changes once.
-        return result, batch, await transaction_id(session) if result.deltas else None
+        return await ingest(session, reader, batch, received_at=received_at), batch
 
-    result, batch, xid = await in_transaction(request, session, work)
+    result, batch = await in_transaction(request, session, work)
     _count(request, result, batch, received_at)
-    with committed_transaction(xid):
-        for game_id, delta in result.deltas.items():
-            await publish(request, game_id, delta)
+    if result.games:
+        # Runs after the answer is sent (in tests over ASGITransport: before it returns).
+        after_answer.add_task(request.app.state.scorer.settle, result.games)
     return TapsAnswer(
         received=result.received,
         accepted=result.accepted,
@@ -199,7 +194,7 @@ async def upload_taps(
     "/readers/{reader_id}/heartbeat",
     response_model=HeartbeatAnswer,
     summary="Report a box's battery, firmware and queue (signed like uploads)",
-    responses={k: v for k, v in ERRORS.items() if k != 413},
+    responses=error_responses(_DESCRIBED, 401, 422, 503),
     openapi_extra=_body_doc(Heartbeat),
 )
 async def heartbeat(

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi import APIRouter, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Caller, Session, game_or_404, require_organiser
+from api.errors import error_responses
 from game import admin_repository, campaigns, draws, helpdesk
 from game.models import Game
 from game.schemas import (
@@ -34,15 +35,18 @@ from taptrail.auth.tokens import Principal
 from taptrail.db import utcnow
 from taptrail.errors import NotFound
 
-router = APIRouter(prefix="/admin/games/{slug}", tags=["scoring administration"])
+_DESCRIBED = {
+    401: "No or bad bearer token",
+    403: "Not an organiser token for this game",
+    404: "No such game (or campaign, card, draw)",
+}
+router = APIRouter(
+    prefix="/admin/games/{slug}",
+    tags=["scoring administration"],
+    responses=error_responses(_DESCRIBED),
+)
 
 T = TypeVar("T")
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad bearer token"},
-    403: {"description": "Not an organiser token for this game"},
-    404: {"description": "No such game (or campaign, card, draw)"},
-}
 
 
 async def _organiser_game(session: AsyncSession, slug: str, caller: Principal) -> Game:
@@ -78,7 +82,6 @@ async def _write(
     "/campaigns",
     response_model=CampaignList,
     summary="List a game's campaigns, with the legs and points each applied to",
-    responses=_ERRORS,
 )
 async def list_campaigns(slug: str, session: Session, caller: Caller) -> CampaignList:
     game = await _organiser_game(session, slug, caller)
@@ -103,7 +106,7 @@ async def _change_out(session: AsyncSession, change: campaigns.CampaignChange) -
     response_model=CampaignChangeOut,
     status_code=status.HTTP_201_CREATED,
     summary="Create a campaign (a points multiplier); the game is re-scored",
-    responses={**_ERRORS, 409: {"description": "A campaign with this code exists"}},
+    responses=error_responses({409: "A campaign with this code exists"}),
 )
 async def create_campaign(
     slug: str, body: CampaignIn, request: Request, session: Session, caller: Caller
@@ -119,7 +122,6 @@ async def create_campaign(
     "/campaigns/{code}",
     response_model=CampaignChangeOut,
     summary="Change a campaign's fields; the game is re-scored if points can change",
-    responses=_ERRORS,
 )
 async def update_campaign(
     slug: str, code: str, body: CampaignPatch, request: Request, session: Session, caller: Caller
@@ -135,7 +137,7 @@ async def update_campaign(
     "/campaigns/{code}/end",
     response_model=CampaignChangeOut,
     summary="End a running campaign now (ends_at = now); the game is re-scored",
-    responses={**_ERRORS, 409: {"description": "Already ended, or not started yet"}},
+    responses=error_responses({409: "Already ended, or not started yet"}),
 )
 async def end_campaign(
     slug: str, code: str, request: Request, session: Session, caller: Caller
@@ -154,7 +156,6 @@ async def end_campaign(
     "/rescore",
     response_model=RescoreOut,
     summary="Re-score every tap of the game and rebuild its totals from the ledger",
-    responses=_ERRORS,
 )
 async def rescore(
     slug: str, request: Request, session: Session, caller: Caller, body: RescoreIn | None = None
@@ -174,7 +175,6 @@ async def rescore(
     "/ledger-check",
     response_model=LedgerCheckOut,
     summary="Check that every stored total equals its sum over the points ledger",
-    responses=_ERRORS,
 )
 async def ledger_check(slug: str, session: Session, caller: Caller) -> LedgerCheckOut:
     game = await _organiser_game(session, slug, caller)
@@ -190,7 +190,6 @@ async def ledger_check(slug: str, session: Session, caller: Caller) -> LedgerChe
     response_model=DrawScheduleOut,
     status_code=status.HTTP_201_CREATED,
     summary="Schedule daily lucky-tap draws: N winners per local day",
-    responses=_ERRORS,
 )
 async def schedule_draws(
     slug: str, body: DrawScheduleIn, request: Request, session: Session, caller: Caller
@@ -206,7 +205,7 @@ async def schedule_draws(
     "/draws/run",
     response_model=DrawRunOut,
     summary="Run the draws scheduled for one local day (each day is drawn once)",
-    responses={**_ERRORS, 409: {"description": "No draw is scheduled for that day"}},
+    responses=error_responses({409: "No draw is scheduled for that day"}),
 )
 async def run_draws(
     slug: str,
@@ -233,7 +232,6 @@ async def run_draws(
     "/draws",
     response_model=DrawList,
     summary="Draw schedules and every draw made, with the winners' player ids and nicknames",
-    responses=_ERRORS,
 )
 async def list_draws(slug: str, session: Session, caller: Caller) -> DrawList:
     game = await _organiser_game(session, slug, caller)
@@ -250,7 +248,6 @@ async def list_draws(slug: str, session: Session, caller: Caller) -> DrawList:
     "/draws/{draw_id}",
     response_model=DrawDetail,
     summary="One draw with its candidates, and a check that its record reproduces it",
-    responses=_ERRORS,
 )
 async def get_draw(slug: str, draw_id: int, session: Session, caller: Caller) -> DrawDetail:
     game = await _organiser_game(session, slug, caller)
@@ -267,7 +264,6 @@ async def get_draw(slug: str, draw_id: int, session: Session, caller: Caller) ->
     "/cards/{number}",
     response_model=HelpdeskView,
     summary="Help desk: a card's holder, team, points and every tap with why it counted or not",
-    responses=_ERRORS,
 )
 async def card_view(slug: str, number: str, session: Session, caller: Caller) -> HelpdeskView:
     game = await _organiser_game(session, slug, caller)

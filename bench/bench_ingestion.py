@@ -9,7 +9,9 @@
 2. Generates ``--taps`` realistic taps with the reader simulator over the last week.
 3. Starts the API in a subprocess (uvicorn, ``--workers`` processes) and uploads the taps
    through 200 ``SimulatedReader``s in signed 500-tap batches, ``--concurrency`` requests
-   at a time: every tap is checked, stored and scored by the game engine.
+   at a time: every tap is checked and stored before its answer (the acknowledged rate),
+   and scored by the game engine right after it; the script also waits until no tap is
+   left unscored and prints that rate too, and checks the totals against the ledger.
 4. Copies the very same rows with asyncpg ``copy_records_to_table`` into a scratch copy of
    the ``taps`` table (same columns and indexes) and prints both rates and their ratio.
 """
@@ -223,6 +225,22 @@ async def copy_baseline(pg: str, name: str) -> tuple[int, float]:
         await conn.close()
 
 
+async def wait_scored(pg: str, name: str, timeout_s: float = 600) -> None:
+    conn = await asyncpg.connect(f"{pg}/{name}")
+    try:
+        deadline = time.perf_counter() + timeout_s
+        while await conn.fetchval("SELECT count(*) FROM taps WHERE outcome IS NULL"):
+            if time.perf_counter() > deadline:
+                raise SystemExit("taps were still unscored after the timeout")
+            await asyncio.sleep(0.05)
+        ledger = await conn.fetchval("SELECT coalesce(sum(points), 0) FROM taps")
+        totals = await conn.fetchval("SELECT coalesce(sum(points), 0) FROM holder_totals")
+        if ledger != totals:
+            raise SystemExit(f"totals {totals} != ledger {ledger}")
+    finally:
+        await conn.close()
+
+
 async def stored_counts(pg: str, name: str) -> tuple[int, int, int]:
     conn = await asyncpg.connect(f"{pg}/{name}")
     try:
@@ -271,7 +289,10 @@ async def main() -> None:
             )
             for rid, uid, when in taps:
                 sim.readers[rid].tap(uid, when)
+            started = time.perf_counter()
             elapsed = await upload(sim, args.batch, args.concurrency)
+        await wait_scored(args.pg, name)
+        scored_elapsed = time.perf_counter() - started
         stored, unscored, rejected = await stored_counts(args.pg, name)
         if stored + rejected != len(taps) or unscored:
             raise SystemExit(
@@ -286,6 +307,10 @@ async def main() -> None:
             f"HTTP ingestion: {len(taps)} taps in {len(latencies)} batches in {elapsed:.2f} s "
             f"= {http_rate:,.0f} taps/s (batch latency p50 {statistics.median(latencies) * 1000:.0f} ms, "
             f"p95 {p95 * 1000:.0f} ms; {args.workers} worker(s), {args.concurrency} in flight)"
+        )
+        print(
+            f"all scored:     {scored_elapsed:.2f} s after the first upload = "
+            f"{len(taps) / scored_elapsed:,.0f} taps/s (totals equal the ledger)"
         )
         print(f"asyncpg COPY:   {copied} rows in {copy_s:.2f} s = {copy_rate:,.0f} rows/s")
         print(f"ratio HTTP/COPY: {http_rate / copy_rate:.3f} (target >= 0.2)")

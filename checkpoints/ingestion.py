@@ -8,13 +8,14 @@ One upload is one transaction, run by the caller (the endpoint commits, then pub
    checked and stored race-free.
 2. ``parse_batch``: 413 over 500 taps, 422 for anything malformed.
 3. ``ingest`` corrects the clock, sorts each tap into duplicate / conflict / bad_card_uid /
-   future_timestamp / unknown_card / accepted, locks the touched holders, stores the
-   accepted taps and the rejections with one set-based statement each, scores the
-   holders and updates the box's health.
+   future_timestamp / unknown_card / accepted, stores the accepted taps (outcome still
+   null) and the rejections with one set-based statement each, and updates the box's
+   health.
 
-Locks are always taken in the same order, reader first, then holders in id order
-(``scoring_repository.lock_holders``, before inserting), so concurrent uploads touching
-the same cards queue instead of deadlocking.
+The answer does not wait for scoring: after the commit the endpoint hands the games to the
+process's scorer (``game.scorer``), which scores pending taps in coalesced rounds. An
+upload takes no lock but its reader's, so uploads of different boxes never queue behind
+each other or behind scoring.
 """
 
 from __future__ import annotations
@@ -36,9 +37,6 @@ from checkpoints.models import Reader, ReaderHeartbeat
 from checkpoints.schemas import MAX_TAPS, Heartbeat, TapBatch
 from checkpoints.signing import verify
 from checkpoints.uids import normalise_uid
-from game.models import Game
-from game.scoring_repository import lock_holders
-from game.scoring_service import TotalsDelta, score_holders
 from taptrail.errors import Invalid, TaptrailError, Unauthorized
 from taptrail.secrets_box import SecretBox
 
@@ -192,7 +190,8 @@ class BatchResult:
     duplicates: int
     rejected: list[tuple[int, str]]
     ack_seq: int
-    deltas: dict[int, TotalsDelta] = field(default_factory=dict)
+    # Games whose taps were stored now: they have taps for the scorer.
+    games: list[int] = field(default_factory=list)
 
 
 def _stored_contents(rows: list[Any]) -> dict[str, str]:
@@ -216,8 +215,8 @@ def _classify_identity(item: _Item, prior: str | None) -> bool:
 async def ingest(
     session: AsyncSession, reader: Reader, batch: TapBatch, *, received_at: datetime
 ) -> BatchResult:
-    """Stores and scores one batch of a reader that ``authenticate`` returned (and locked)
-    in the same transaction."""
+    """Stores one batch of a reader that ``authenticate`` returned (and locked) in the same
+    transaction; the accepted taps are scored after the commit (``game.scorer``)."""
     placements = await repo.placements(session, reader.id) or [
         repo.Placement(None, reader.game_id, reader.checkpoint_id)
     ]
@@ -243,7 +242,6 @@ async def ingest(
     await _resolve_cards(session, items)
 
     candidates = [i for i in items if i.status == ACCEPTED]
-    await lock_holders(session, {i.holder_id for i in candidates})
     inserted = await repo.insert_taps(
         session, [_tap_row(i, reader.id, batch.boot, received_at) for i in candidates]
     )
@@ -255,12 +253,9 @@ async def ingest(
         session, [_rejection_row(i, reader.id, batch.boot, received_at) for i in rejected]
     )
 
-    holders: dict[int, set[int]] = defaultdict(set)
-    for item in accepted:
-        holders[item.game_id].add(item.holder_id)
-    deltas = {gid: await score_holders(session, gid, ids) for gid, ids in sorted(holders.items())}
-    games = {gid: await session.get(Game, gid) for gid in holders}  # loaded by the scoring
-    await repo.add_reader_days(session, _day_counts(reader.id, accepted, games))
+    game_ids = sorted({i.game_id for i in accepted})
+    zones = {gid: await repo.game_timezone(session, gid) for gid in game_ids}
+    await repo.add_reader_days(session, _day_counts(reader.id, accepted, zones))
 
     if accepted or new_rejections:
         # Only news counts as contact: a captured upload sent again changes nothing, not
@@ -274,7 +269,7 @@ async def ingest(
         duplicates=sum(1 for i in items if i.status == DUPLICATE),
         rejected=[(i.seq, i.reason or "") for i in rejected],
         ack_seq=max(i.seq for i in items),
-        deltas=deltas,
+        games=game_ids,
     )
 
 
@@ -378,9 +373,9 @@ def _rejection_row(item: _Item, reader_id: str, boot: int, received_at: datetime
 
 
 def _day_counts(
-    reader_id: str, accepted: list[_Item], games: dict[int, Game | None]
+    reader_id: str, accepted: list[_Item], timezones: dict[int, str | None]
 ) -> Counter[tuple[int, str, date]]:
-    zones = {gid: ZoneInfo(g.timezone) for gid, g in games.items() if g is not None}
+    zones = {gid: ZoneInfo(tz) for gid, tz in timezones.items() if tz is not None}
     return Counter(
         (i.game_id, reader_id, i.at.astimezone(zones[i.game_id]).date())
         for i in accepted

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -109,6 +110,15 @@ class Tap(Base):
         Index("ix_taps_holder_time", "game_id", "holder_id", "tapped_at"),
         Index("ix_taps_card", "game_id", "card_id"),
         Index("ix_taps_checkpoint_time", "game_id", "checkpoint_id", "tapped_at"),
+        # The scorer's queue: accepted taps still waiting for their outcome.
+        Index(
+            "ix_taps_pending",
+            "game_id",
+            "holder_id",
+            "id",
+            postgresql_where=text("outcome IS NULL"),
+            sqlite_where=text("outcome IS NULL"),
+        ),
         CheckConstraint(
             "outcome IS NULL OR outcome IN "
             "('out_of_game','journey_start','repeat','too_fast','leg','capped')",

@@ -21,9 +21,10 @@ from checkpoints.models import (
     Tap,
     TapRejection,
 )
-from game.models import Checkpoint, HolderTotal
+from game.models import Checkpoint, Game, HolderTotal
 from game.scoring_repository import is_postgres
 from people.models import Card
+from taptrail.db import one_of
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 TAPS = cast(Table, Tap.__table__)
@@ -133,7 +134,7 @@ async def stored_under(
         Tap.card_uid.label("uid"),
         Tap.tapped_at_raw.label("raw"),
         literal(None, TapRejection.content_key.type).label("content"),
-    ).where(Tap.game_id.in_(game_ids), Tap.source_key.in_(keys))
+    ).where(Tap.game_id.in_(game_ids), one_of(session, Tap.source_key, keys))
     rejected = select(
         TapRejection.source_key,
         literal(None, Tap.card_uid.type),
@@ -141,10 +142,15 @@ async def stored_under(
         TapRejection.content_key,
     ).where(
         TapRejection.game_id.in_(game_ids),
-        TapRejection.source_key.in_(keys),
+        one_of(session, TapRejection.source_key, keys),
         TapRejection.reason != "conflict",
     )
     return list(await session.execute(accepted.union_all(rejected)))
+
+
+async def game_timezone(session: AsyncSession, game_id: int) -> str | None:
+    tz: str | None = await session.scalar(select(Game.timezone).where(Game.id == game_id))
+    return tz
 
 
 async def cards_by_uid(
@@ -156,7 +162,7 @@ async def cards_by_uid(
         return {}
     rows = await session.execute(
         select(Card.uid, Card.id, Card.holder_id).where(
-            Card.game_id == game_id, Card.uid.in_(wanted)
+            Card.game_id == game_id, one_of(session, Card.uid, wanted)
         )
     )
     return {r.uid: (r.id, r.holder_id) for r in rows}

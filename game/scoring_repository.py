@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Integer, Table, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -37,6 +38,7 @@ from game.models import (
     TeamTotal,
 )
 from people.models import Card, Holder, Player, TeamMembership
+from taptrail.db import one_of
 
 T = TypeVar("T")
 MAX_HOLDER_ID = 2**31 - 1
@@ -83,17 +85,81 @@ async def lock_holders(session: AsyncSession, holder_ids: Iterable[int]) -> None
         return
     game_ids = (
         await session.scalars(
-            select(Holder.game_id).where(Holder.id.in_(ids)).distinct().order_by(Holder.game_id)
+            select(Holder.game_id)
+            .where(one_of(session, Holder.id, ids))
+            .distinct()
+            .order_by(Holder.game_id)
         )
     ).all()
     for game_id in game_ids:
         await lock_game(session, game_id, exclusive=False)
     await session.execute(
         select(Holder.id)
-        .where(Holder.id.in_(ids))
+        .where(one_of(session, Holder.id, ids))
         .order_by(Holder.id)
         .with_for_update(key_share=True)
     )
+
+
+# ---------------------------------------------------------------- the scorer's queue
+
+# Namespace of the per-game scorer locks (pg_advisory_xact_lock(namespace, game_id)).
+SCORER_LOCK_NAMESPACE = 0x7A5D
+
+
+async def lock_scorer(session: AsyncSession, game_id: int) -> None:
+    """Makes scoring rounds of one game run one at a time across server processes
+    (PostgreSQL; SQLite has one writer). Taken before :func:`lock_holders`, by the scorer
+    only, so it cannot take part in a lock cycle."""
+    if is_postgres(session):
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, :game_id)"),
+            {"ns": SCORER_LOCK_NAMESPACE, "game_id": game_id},
+        )
+
+
+async def pending_games(session: AsyncSession) -> list[int]:
+    """Games with taps waiting for their outcome (read through ``ix_taps_pending``)."""
+    rows = await session.scalars(select(Tap.game_id).where(Tap.outcome.is_(None)).distinct())
+    return sorted(rows.all())
+
+
+async def pending_holders(session: AsyncSession, game_id: int, limit: int) -> list[int]:
+    """Up to ``limit`` holders with unscored taps, those waiting longest first."""
+    rows = await session.scalars(
+        select(Tap.holder_id)
+        .where(Tap.game_id == game_id, Tap.outcome.is_(None))
+        .group_by(Tap.holder_id)
+        .order_by(func.min(Tap.id))
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def pending_summary(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many taps wait for their outcome, and when the oldest of them was received."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(Tap.received_at)).where(Tap.outcome.is_(None))
+        )
+    ).one()
+    return int(row[0] or 0), row[1]
+
+
+async def first_unscored_by_holder(
+    session: AsyncSession, game_id: int, holder_ids: Sequence[int]
+) -> dict[int, datetime]:
+    """The earliest time of each holder's unscored taps (holders without any: absent)."""
+    rows = await session.execute(
+        select(Tap.holder_id, func.min(Tap.tapped_at))
+        .where(
+            Tap.game_id == game_id,
+            one_of(session, Tap.holder_id, holder_ids),
+            Tap.outcome.is_(None),
+        )
+        .group_by(Tap.holder_id)
+    )
+    return {int(h): t for h, t in rows.all()}
 
 
 async def game_row(session: AsyncSession, game_id: int) -> Game:
@@ -122,8 +188,8 @@ async def holder_inputs(
     team_q = select(TeamMembership.holder_id, TeamMembership.valid_from, TeamMembership.team_id)
     team_q = team_q.where(TeamMembership.game_id == game_id).order_by(TeamMembership.id)
     if holder_ids is not None:
-        age_q = age_q.where(Player.holder_id.in_(holder_ids))
-        team_q = team_q.where(TeamMembership.holder_id.in_(holder_ids))
+        age_q = age_q.where(one_of(session, Player.holder_id, holder_ids))
+        team_q = team_q.where(one_of(session, TeamMembership.holder_id, holder_ids))
     ages = {row.holder_id: row.age_band for row in await session.execute(age_q)}
     periods: dict[int, list[tuple[datetime | None, int | None]]] = {}
     for row in await session.execute(team_q):
@@ -159,9 +225,6 @@ TAP_TUPLE = (
     Tap.team_id,
     Tap.local_date,
 )
-# LEAN form (PostgresOutcomeIO.read): the same columns, but tapped_at as float seconds since
-# 1970 (UTC; exact to the microsecond, see scoring_service._LeanRow), multiplier as an integer in thousandths (None = 1) and
-# local_date as a proleptic Gregorian ordinal (date.toordinal).
 # Kept for callers of the first version of this module.
 TAP_COLUMNS = (
     *TAP_TUPLE,
@@ -181,7 +244,7 @@ async def tap_rows(
     query = (
         select(*TAP_COLUMNS)
         .join(Card, Card.id == Tap.card_id)
-        .where(Tap.game_id == game_id, Tap.holder_id.in_(holder_ids))
+        .where(Tap.game_id == game_id, one_of(session, Tap.holder_id, holder_ids))
     )
     if since is not None:
         query = query.where(Tap.tapped_at >= since)
@@ -234,18 +297,98 @@ async def write_outcomes(session: AsyncSession, rows: list[dict[str, Any]]) -> N
         await session.execute(update(Tap).execution_options(synchronize_session=False), rows)
 
 
+_PG_WRITE_OUTCOMES = text(
+    """
+    UPDATE taps AS t
+    SET outcome = v.outcome, points = v.points, distance_m = v.distance_m,
+        multiplier = v.multiplier, campaign_id = v.campaign_id, team_id = v.team_id,
+        local_date = v.local_date
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:outcomes AS varchar[]),
+                CAST(:points AS integer[]), CAST(:distances AS float8[]),
+                CAST(:multipliers AS numeric[]), CAST(:campaign_ids AS integer[]),
+                CAST(:team_ids AS integer[]), CAST(:local_dates AS date[]))
+         AS v(id, outcome, points, distance_m, multiplier, campaign_id, team_id, local_date)
+    WHERE t.game_id = :game_id AND t.id = v.id
+    """
+)
+
+
+async def write_changed_outcomes(
+    session: AsyncSession, game_id: int, changes: Sequence[Sequence[Any]]
+) -> None:
+    """Writes outcome tuples (:data:`OUTCOME_FIELDS` order) of one game's taps: one
+    set-based UPDATE on PostgreSQL, an executemany elsewhere."""
+    if not changes:
+        return
+    if not is_postgres(session):
+        await write_outcomes(session, [dict(zip(OUTCOME_FIELDS, c, strict=True)) for c in changes])
+        return
+    columns = list(zip(*changes, strict=True))
+    await session.execute(
+        _PG_WRITE_OUTCOMES,
+        {
+            "game_id": game_id,
+            "ids": list(columns[0]),
+            "outcomes": list(columns[1]),
+            "points": list(columns[2]),
+            "distances": list(columns[3]),
+            "multipliers": list(columns[4]),
+            "campaign_ids": list(columns[5]),
+            "team_ids": list(columns[6]),
+            "local_dates": list(columns[7]),
+        },
+    )
+
+
+class StoredTap(NamedTuple):
+    """A tap as a full re-score reads it on PostgreSQL: the attributes of ``engine.Tap`` (which
+    the engine only reads), then the outcome stored for it in compact form.
+
+    Rows are built by asyncpg and retyped without any per-row Python code (``tuple.__new__``),
+    so everything is computed by the server: the checkpoint's code ('' when it is not one of
+    the game's), the card's validity, and ``campaign`` = campaign id (0: none) * 1,000,000 +
+    multiplier in thousandths (see :func:`campaign_key`).
+    """
+
+    key: str
+    checkpoint_code: str
+    tapped_at: datetime
+    card_valid_from: datetime | None
+    card_valid_until: datetime | None
+    holder_id: int
+    id: int
+    outcome: str | None
+    points: int
+    distance_m: float
+    campaign: int
+    team_id: int | None
+    day: int | None  # local_date as a proleptic Gregorian ordinal (date.toordinal)
+
+
+def campaign_key(campaign_id: int | None, multiplier_thousandths: int) -> int:
+    """:attr:`StoredTap.campaign` of an outcome with this campaign and multiplier."""
+    return (campaign_id or 0) * 1_000_000 + multiplier_thousandths
+
+
 class OutcomeIO:
     """A full re-score's database side: reads a game's taps by holder range, writes changed
     outcomes and rebuilds the totals (portable version, used on SQLite)."""
 
-    # False: rows in TAP_TUPLE form. True: in its LEAN form (see PostgresOutcomeIO).
-    lean = False
+    # False: rows in TAP_TUPLE form. True: StoredTap rows, sorted by holder then in the
+    # engine's order (see PostgresOutcomeIO.read), and changes written in the LEAN form.
+    stored_taps = False
     # True: the caller keeps the holder-level totals (start_read_totals, write(totals=)).
     keeps_totals = False
 
-    def __init__(self, session: AsyncSession, game_id: int) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        game_id: int,
+        validity: Mapping[int, tuple[datetime | None, datetime | None]] | None = None,
+    ) -> None:
         self.session = session
         self.game_id = game_id
+        self.validity = dict(validity or {})
 
     async def ranges(self, size: int) -> list[tuple[int, int]]:
         """Consecutive holder id ranges ``(lo, hi)`` covering every id from 0 up, each with
@@ -365,20 +508,35 @@ class PostgresOutcomeIO(OutcomeIO):
     change are not touched, and in-place updates skip the foreign-key checks of inserts).
     Team totals are merged at the end. The caller must not use the session while work is
     queued (:meth:`drain` first).
+
+    Writes join their temporary table to the target by primary key in a nested loop: a range
+    of holders has taps on nearly every page of ``taps`` (taps are stored in arrival order),
+    so a hash join would read the whole table once per range.
     """
 
-    # Rows come in the LEAN form: decoding timestamps, dates and numerics is much of the
-    # cost of reading a tap in Python, so they travel as integers.
-    lean = True
+    # Rows are StoredTap, built by asyncpg alone (every conversion is done by the server).
+    stored_taps = True
     keeps_totals = True
 
-    def __init__(self, session: AsyncSession, game_id: int, conn: Any) -> None:
-        super().__init__(session, game_id)
+    def __init__(
+        self,
+        session: AsyncSession,
+        game_id: int,
+        conn: Any,
+        validity: Mapping[int, tuple[datetime | None, datetime | None]] | None = None,
+    ) -> None:
+        super().__init__(session, game_id, validity)
         self.conn = conn
         self.tail: asyncio.Task[Any] | None = None
+        self._make = functools.partial(tuple.__new__, StoredTap)
 
     @classmethod
-    async def open(cls, session: AsyncSession, game_id: int) -> PostgresOutcomeIO:
+    async def open(
+        cls,
+        session: AsyncSession,
+        game_id: int,
+        validity: Mapping[int, tuple[datetime | None, datetime | None]] | None = None,
+    ) -> PostgresOutcomeIO:
         await session.execute(text("SELECT 1"))  # the transaction is open on the connection
         sa_conn = await session.connection()
         raw = await sa_conn.get_raw_connection()
@@ -402,8 +560,10 @@ class PostgresOutcomeIO(OutcomeIO):
             " points integer, distance_m double precision, multiplier integer,"
             " campaign_id integer, team_id integer, local_date integer) ON COMMIT DROP; "
             + "; ".join(f"CREATE TEMP TABLE {t} ON COMMIT DROP" for t in temps)
+            # JIT compiling the large reads costs more than it saves.
+            + "; SET LOCAL jit = off"
         )
-        return cls(session, game_id, conn)
+        return cls(session, game_id, conn, validity)
 
     def _chain(self, make: Callable[[], Awaitable[T]]) -> asyncio.Task[T]:
         """Runs ``make()`` after everything queued before it."""
@@ -424,17 +584,32 @@ class PostgresOutcomeIO(OutcomeIO):
         return task
 
     async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
-        rows: Sequence[Sequence[Any]] = await self.conn.fetch(
-            "SELECT id, holder_id, source_key, checkpoint_id, card_id,"
-            " date_part('epoch', tapped_at), outcome, points, distance_m,"
-            " (multiplier * 1000)::int4, campaign_id, team_id,"
-            " local_date - DATE '0001-01-01' + 1 FROM taps"
-            " WHERE game_id = $1 AND holder_id >= $2 AND holder_id <= $3",
-            self.game_id,
-            lo,
-            hi,
+        """StoredTap rows of holders ``lo..hi``, sorted by holder then in the engine's order
+        (``engine.sort_key``: the "C" collation compares UTF-8 text as Python compares str)."""
+        args: list[Any] = [self.game_id, lo, hi]
+        limits = "NULL::timestamptz, NULL::timestamptz"
+        join = ""
+        if self.validity:
+            limits = "k.valid_from, k.valid_until"
+            join = (
+                " LEFT JOIN unnest($4::int8[], $5::timestamptz[], $6::timestamptz[])"
+                " AS k(card_id, valid_from, valid_until) ON k.card_id = t.card_id"
+            )
+            args += [list(self.validity), *map(list, zip(*self.validity.values(), strict=True))]
+        records = await self.conn.fetch(
+            f"SELECT t.source_key, coalesce(c.code, ''), t.tapped_at, {limits}, t.holder_id,"
+            " t.id, t.outcome, t.points, t.distance_m,"
+            " coalesce(t.campaign_id, 0)::int8 * 1000000"
+            " + coalesce((t.multiplier * 1000)::int8, 1000), t.team_id,"
+            " t.local_date - DATE '0001-01-01' + 1"
+            " FROM taps AS t LEFT JOIN checkpoints AS c"
+            f" ON c.id = t.checkpoint_id AND c.game_id = t.game_id{join}"
+            " WHERE t.game_id = $1 AND t.holder_id >= $2 AND t.holder_id <= $3"
+            " ORDER BY t.holder_id, t.tapped_at, coalesce(c.code, '') COLLATE \"C\","
+            ' t.source_key COLLATE "C"',
+            *args,
         )
-        return rows
+        return list(map(self._make, records))
 
     async def start_read_totals(self, lo: int, hi: int) -> Awaitable[StoredTotals]:
         """Starts reading the stored holder-level totals of holders ``lo..hi``."""
@@ -483,12 +658,14 @@ class PostgresOutcomeIO(OutcomeIO):
         if changes:
             await conn.copy_records_to_table("_tt_changes", records=changes, columns=OUTCOME_FIELDS)
             await conn.execute(
-                "ANALYZE _tt_changes; UPDATE taps AS t SET outcome = c.outcome,"
+                _NESTED_LOOP_ONLY + "UPDATE taps AS t SET outcome = c.outcome,"
                 " points = c.points, distance_m = c.distance_m,"
                 " multiplier = c.multiplier / 1000.0, campaign_id = c.campaign_id,"
                 " team_id = c.team_id, local_date = DATE '0001-01-01' + (c.local_date - 1)"
-                f" FROM _tt_changes AS c WHERE t.id = c.id AND t.game_id = {g}"
-                f" AND t.holder_id BETWEEN {lo} AND {hi}; TRUNCATE _tt_changes"
+                " FROM (SELECT * FROM _tt_changes ORDER BY id) AS c"
+                f" WHERE t.id = c.id AND t.game_id = {g} AND t.holder_id BETWEEN {lo} AND {hi}; "
+                + _ANY_JOIN
+                + "TRUNCATE _tt_changes"
             )
         for table, diff in totals.items():
             if not diff:
@@ -499,17 +676,18 @@ class PostgresOutcomeIO(OutcomeIO):
             if diff.delete:
                 await conn.copy_records_to_table(temp, records=diff.delete, columns=keys)
                 await conn.execute(
-                    f"DELETE FROM {table} AS t USING {temp} AS n WHERE t.game_id = {g}"
-                    f" AND {on}; TRUNCATE {temp}"
+                    f"{_NESTED_LOOP_ONLY}DELETE FROM {table} AS t USING {temp} AS n"
+                    f" WHERE t.game_id = {g} AND {on}; {_ANY_JOIN}TRUNCATE {temp}"
                 )
             if diff.update:
                 await conn.copy_records_to_table(
                     temp, records=diff.update, columns=(*keys, *values)
                 )
                 await conn.execute(
-                    f"ANALYZE {temp}; UPDATE {table} AS t SET "
+                    f"{_NESTED_LOOP_ONLY}UPDATE {table} AS t SET "
                     + ", ".join(f"{v} = n.{v}" for v in values)
-                    + f" FROM {temp} AS n WHERE t.game_id = {g} AND {on}; TRUNCATE {temp}"
+                    + f" FROM {temp} AS n WHERE t.game_id = {g} AND {on}; {_ANY_JOIN}"
+                    f"TRUNCATE {temp}"
                 )
             if diff.insert:
                 await conn.copy_records_to_table(
@@ -543,8 +721,13 @@ class PostgresOutcomeIO(OutcomeIO):
                 g,
                 "",
             )
-            + "; SET LOCAL enable_nestloop TO DEFAULT"
+            + "; SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL jit TO DEFAULT"
         )
+
+
+# Around an UPDATE/DELETE joining a temporary table of keys: look each row up by key.
+_NESTED_LOOP_ONLY = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+_ANY_JOIN = "SET LOCAL enable_hashjoin TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT; "
 
 
 def _merge_sql(
@@ -573,10 +756,15 @@ def _merge_sql(
     )
 
 
-async def outcome_io(session: AsyncSession, game_id: int) -> OutcomeIO:
+async def outcome_io(
+    session: AsyncSession,
+    game_id: int,
+    validity: Mapping[int, tuple[datetime | None, datetime | None]] | None = None,
+) -> OutcomeIO:
+    """The re-score IO for this session's database; ``validity``: :func:`card_validity`."""
     if is_postgres(session):
-        return await PostgresOutcomeIO.open(session, game_id)
-    return OutcomeIO(session, game_id)
+        return await PostgresOutcomeIO.open(session, game_id, validity)
+    return OutcomeIO(session, game_id, validity)
 
 
 def _upsert(session: AsyncSession, table: Table) -> Any:
@@ -597,14 +785,46 @@ async def add_to(
     if not rows:
         return
     ordered = sorted(rows.items(), key=lambda item: item[0])
-    values = [dict(zip(keys, key, strict=True)) | dict(delta) for key, delta in ordered]
     columns = list(ordered[0][1].keys())
+    if is_postgres(session):
+        await _pg_add_to(session, table, keys, columns, ordered)
+        return
+    values = [dict(zip(keys, key, strict=True)) | dict(delta) for key, delta in ordered]
     stmt = _upsert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys),
         set_={c: table.c[c] + stmt.excluded[c] for c in columns},
     )
     await session.execute(stmt, values)
+
+
+_PG_ARRAY_TYPES = {"local_date": "date", "distance_m": "float8"}
+
+
+async def _pg_add_to(
+    session: AsyncSession,
+    table: Any,
+    keys: Sequence[str],
+    columns: Sequence[str],
+    ordered: Sequence[tuple[tuple[Any, ...], Mapping[str, int | float]]],
+) -> None:
+    """``add_to`` as one statement over arrays: rows still go in key order."""
+    names = [*keys, *columns]
+    arrays = ", ".join(f"CAST(:{n} AS {_PG_ARRAY_TYPES.get(n, 'bigint')}[])" for n in names)
+    listed = ", ".join(names)
+    updates = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in columns)
+    sql = (
+        f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM unnest({arrays})"
+        f" AS v({listed}) ORDER BY {', '.join(keys)}"
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+    params: dict[str, list[Any]] = {n: [] for n in names}
+    for key, delta in ordered:
+        for name, value in zip(keys, key, strict=True):
+            params[name].append(value)
+        for name in columns:
+            params[name].append(delta.get(name, 0))
+    await session.execute(text(sql), params)
 
 
 async def holder_team_counts(
@@ -617,7 +837,10 @@ async def holder_team_counts(
     rows = await session.execute(
         select(
             HolderTeamTotal.holder_id, HolderTeamTotal.team_id, HolderTeamTotal.counted_taps
-        ).where(HolderTeamTotal.game_id == game_id, HolderTeamTotal.holder_id.in_(holder_ids))
+        ).where(
+            HolderTeamTotal.game_id == game_id,
+            one_of(session, HolderTeamTotal.holder_id, holder_ids),
+        )
     )
     return {(r.holder_id, r.team_id): r.counted_taps for r in rows}
 

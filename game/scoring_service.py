@@ -19,9 +19,13 @@ from before they insert taps until commit; ``rescore_game`` takes the game's exc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+import gc
+import itertools
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -225,60 +229,6 @@ class _Row:
         self.local_date = r[12]
 
 
-class _LeanRow:
-    """Like :class:`_Row`, from a row in ``scoring_repository``'s LEAN form: the stored
-    multiplier is in thousandths (``mult``) and the stored local date an ordinal (``day``)."""
-
-    __slots__ = (
-        "id",
-        "key",
-        "checkpoint_code",
-        "tapped_at",
-        "card_valid_from",
-        "card_valid_until",
-        "outcome",
-        "points",
-        "distance_m",
-        "mult",
-        "campaign_id",
-        "team_id",
-        "day",
-    )
-
-    def __init__(
-        self,
-        r: Sequence[Any],
-        codes: dict[int, str],
-        validity: dict[int, tuple[datetime | None, datetime | None]],
-    ) -> None:
-        (
-            self.id,
-            _,
-            self.key,
-            checkpoint_id,
-            card_id,
-            seconds,
-            self.outcome,
-            self.points,
-            self.distance_m,
-            mult,
-            self.campaign_id,
-            self.team_id,
-            self.day,
-        ) = r
-        self.checkpoint_code = codes.get(checkpoint_id, "")
-        # Exact: PostgreSQL computes the float from the integer microseconds with at most two
-        # roundings, each under 0.12 µs before 2106, and fromtimestamp rounds to the µs.
-        self.tapped_at = _fromtimestamp(seconds, UTC)
-        limits = validity.get(card_id) if validity else None
-        if limits is None:
-            self.card_valid_from = self.card_valid_until = None
-        else:
-            self.card_valid_from, self.card_valid_until = limits
-        self.mult = 1000 if mult is None else mult
-
-
-_fromtimestamp = datetime.fromtimestamp
 _row_order = engine.sort_key
 
 
@@ -387,21 +337,16 @@ async def score_holders(
     if not ids:
         return delta
     await session.flush()  # taps added to the session but not yet sent
-    since: datetime | None = None
-    first: datetime | None = None
+    firsts: dict[int, datetime] = {}
     if not full:
-        first = await repo.first_unscored(session, game_id, ids)
-        if first is None:
+        firsts = await repo.first_unscored_by_holder(session, game_id, ids)
+        ids = sorted(firsts)
+        if not ids:
             return delta
     game = await repo.game_row(session, game_id)
-    if first is not None:
-        # Only taps from here on can matter: an earlier anchor is outside the journey
-        # window, and the daily cap only counts the new tap's local day.
-        window = timedelta(minutes=game.journey_window_minutes + 1)
-        since = first - max(HISTORY_NEEDED, window)
     ctx = await scoring_context(session, game)
     ages, periods = await repo.holder_inputs(session, game_id, ids)
-    raw = await repo.tap_rows(session, game_id, ids, since)
+    raw = await _tap_rows(session, game, ids, firsts)
     ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in raw})
     validity = {r[4]: (r[13], r[14]) for r in raw if r[13] is not None or r[14] is not None}
     by_holder: dict[int, list[_Row]] = {}
@@ -418,11 +363,52 @@ async def score_holders(
         for row, new in changed:
             writes.append(new)
             delta.add(game_id, holder_id, row, _New(new[1], new[2], new[3], new[6], new[7]))
-    await repo.write_outcomes(
-        session, [dict(zip(repo.OUTCOME_FIELDS, w, strict=True)) for w in writes]
-    )
+    await repo.write_changed_outcomes(session, game_id, writes)
     await apply_delta(session, delta)
     return delta
+
+
+# Holders whose first new taps lie within this span of each other are read with one query.
+_READ_SPAN = timedelta(hours=6)
+
+
+async def _tap_rows(
+    session: AsyncSession, game: Game, ids: list[int], firsts: dict[int, datetime]
+) -> list[Any]:
+    """The taps scoring needs: all of them (no ``firsts``: a full re-derive) or, per holder,
+    those from shortly before its first new tap on. An earlier anchor is outside the
+    journey window, and the daily cap only counts the new tap's local day. Holders are read
+    in groups of similar first times, so one box uploading yesterday's taps late does not
+    make every other holder's history be read too."""
+    if not firsts:
+        return await repo.tap_rows(session, game.id, ids)
+    back = max(HISTORY_NEEDED, timedelta(minutes=game.journey_window_minutes + 1))
+    by_time = sorted(ids, key=lambda h: firsts[h])
+    rows: list[Any] = []
+    start = 0
+    while start < len(by_time):
+        earliest = firsts[by_time[start]]
+        end = start
+        while end < len(by_time) and firsts[by_time[end]] - earliest <= _READ_SPAN:
+            end += 1
+        group = by_time[start:end]
+        rows.extend(await repo.tap_rows(session, game.id, sorted(group), earliest - back))
+        start = end
+    return rows
+
+
+async def score_pending(
+    session: AsyncSession, game_id: int, max_holders: int
+) -> tuple[TotalsDelta | None, int]:
+    """One scoring round of a game's pending taps (``game.scorer``): up to ``max_holders``
+    holders, those waiting longest first. Returns the total differences (None: nothing was
+    pending) and how many holders were scored."""
+    await repo.lock_scorer(session, game_id)
+    holders = await repo.pending_holders(session, game_id, max_holders)
+    if not holders:
+        return None, 0
+    await repo.lock_holders(session, holders)
+    return await score_holders(session, game_id, holders), len(holders)
 
 
 async def apply_delta(session: AsyncSession, delta: TotalsDelta) -> None:
@@ -506,31 +492,43 @@ async def rescore_game(
     ages, periods = await repo.holder_inputs(session, game_id, None)
     validity = await repo.card_validity(session, game_id)
     report = RescoreReport(points_before=await repo.points_total(session, game_id))
-    io = await repo.outcome_io(session, game_id)
-    make_row: Any = _LeanRow if io.lean else _Row
+    io = await repo.outcome_io(session, game_id, validity)
     keeps = io.keeps_totals
     try:
-        ranges = await io.ranges(RESCORE_BATCH_TAPS)
-        reading = await io.start_read(*ranges[0])
-        stored = await io.start_read_totals(*ranges[0]) if keeps else None
-        for i, (lo, hi) in enumerate(ranges):
-            rows = await reading
-            old_totals = await stored if stored is not None else None
-            if any(r[3] not in ctx.checkpoint_codes for r in rows):
-                await io.drain()  # the session is needed: nothing may run on it meanwhile
-                ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in rows})
-            if i + 1 < len(ranges):  # the server reads the next range while this one is scored
-                reading = await io.start_read(*ranges[i + 1])
-                stored = await io.start_read_totals(*ranges[i + 1]) if keeps else None
-            writes: list[tuple[Any, ...]] = []
-            diff = _TotalsKeeper(old_totals) if old_totals is not None else None
-            await _rescore_batch(rows, make_row, validity, ages, periods, ctx, writes, diff, report)
-            report.taps += len(rows)
-            report.changed += len(writes)
-            await io.write(writes, lo, hi, diff.finish() if diff is not None else None)
-            if progress is not None:
-                progress(len(rows))
-        await io.finish_totals()
+        with _no_cyclic_gc():
+            ranges = await io.ranges(RESCORE_BATCH_TAPS)
+            reading = await io.start_read(*ranges[0])
+            stored = await io.start_read_totals(*ranges[0]) if keeps else None
+            for i, (lo, hi) in enumerate(ranges):
+                rows = await reading
+                old_totals = await stored if stored is not None else None
+                if io.stored_taps:
+                    codes = set(map(_code_of, rows))
+                    codes.discard("")  # not a checkpoint of this game
+                    if not codes <= ctx.game.checkpoints.keys():
+                        await io.drain()  # the session is needed: nothing may run on it
+                        forget_context(game.id)
+                        ctx = await scoring_context(session, game)
+                elif any(r[3] not in ctx.checkpoint_codes for r in rows):
+                    await io.drain()  # the session is needed: nothing may run on it meanwhile
+                    ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in rows})
+                if i + 1 < len(ranges):  # the server reads the next range while this one is scored
+                    reading = await io.start_read(*ranges[i + 1])
+                    stored = await io.start_read_totals(*ranges[i + 1]) if keeps else None
+                writes: list[tuple[Any, ...]] = []
+                diff = _TotalsKeeper(old_totals) if old_totals is not None else None
+                if io.stored_taps:
+                    stored_taps = cast(Sequence[repo.StoredTap], rows)
+                    await _rescore_stored(stored_taps, ages, periods, ctx, writes, diff, report)
+                else:
+                    await _rescore_batch(rows, _Row, validity, ages, periods, ctx, writes, report)
+                done = len(rows)
+                report.taps += done
+                report.changed += len(writes)
+                await io.write(writes, lo, hi, diff.finish() if diff is not None else None)
+                if progress is not None:
+                    progress(done)
+            await io.finish_totals()
     finally:
         await io.settle()
     report.points_after = await repo.points_total(session, game_id)
@@ -561,11 +559,10 @@ async def _rescore_batch(
     periods: dict[int, list[Any]],
     ctx: ScoringContext,
     writes: list[tuple[Any, ...]],
-    totals: _TotalsKeeper | None,
     report: RescoreReport,
 ) -> None:
-    """Scores a batch of rows (any order), holder by holder, yielding to the event loop now
-    and then so that queued database work keeps flowing."""
+    """Scores a batch of rows in TAP_TUPLE form (any order), holder by holder (the portable
+    path: the totals are rebuilt from the ledger afterwards)."""
     codes = ctx.checkpoint_codes
     by_holder: dict[int, list[Any]] = {}
     for r in rows:
@@ -574,14 +571,43 @@ async def _rescore_batch(
             by_holder[r[1]] = holder_rows = []
         holder_rows.append(make_row(r, codes, validity))
     for done, (holder_id, holder_rows) in enumerate(by_holder.items(), start=1):
-        _rescore_holder(holder_rows, holder_id, ages, periods, ctx, writes, totals, report)
-        if done % 16 == 0:  # keeps the queued database work flowing (a few ms apart)
+        changed = _score_rows(
+            holder_rows, _holder(holder_id, ages, periods), ctx, from_first_unscored=False
+        )
+        for row, new in changed:
+            writes.append(new)
+            report.points_moved += abs(new[2] - (row.points if row.outcome is not None else 0))
+        if done % 16 == 0:
             await asyncio.sleep(0)
 
 
-def _rescore_holder(
-    rows: list[Any],
-    holder_id: int,
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pauses the cyclic garbage collector: a re-score allocates millions of short-lived,
+    acyclic objects (rows, outcomes), and the collections they trigger would otherwise
+    traverse every live row again and again. Reference counting still frees them."""
+    global _gc_pauses
+    if _gc_pauses == 0:
+        _gc_was_enabled[0] = gc.isenabled()
+        gc.disable()
+    _gc_pauses += 1
+    try:
+        yield
+    finally:
+        _gc_pauses -= 1
+        if _gc_pauses == 0 and _gc_was_enabled[0]:
+            gc.enable()
+
+
+_gc_pauses = 0
+_gc_was_enabled = [True]
+_code_of = operator.attrgetter("checkpoint_code")
+_key_of = operator.attrgetter("key")
+_engine_order = operator.attrgetter("tapped_at", "checkpoint_code", "key")
+
+
+async def _rescore_stored(
+    rows: Sequence[repo.StoredTap],
     ages: dict[int, str | None],
     periods: dict[int, list[Any]],
     ctx: ScoringContext,
@@ -589,74 +615,126 @@ def _rescore_holder(
     totals: _TotalsKeeper | None,
     report: RescoreReport,
 ) -> None:
-    """Re-derives one holder from scratch, appending changed outcomes to ``writes`` and,
-    with ``totals``, comparing the holder's totals with the stored ones."""
-    holder = _holder(holder_id, ages, periods)
-    if rows and type(rows[0]) is not _LeanRow:
-        changed = _score_rows(rows, holder, ctx, from_first_unscored=False)
-        for row, new in changed:
-            writes.append(new)
-            report.points_moved += abs(new[2] - (row.points if row.outcome is not None else 0))
-        return
-    # The hot loop of a large re-score: compare in the lean row's units, and sum the
-    # totals per local day and team (outcomes come in time order: days come in runs).
-    rows.sort(key=_row_order)
-    outcomes, _ = engine.score_from(engine.INITIAL_STATE, rows, holder, ctx.game)
-    keys = ctx.campaign_keys
+    """Re-derives the holders of a batch of StoredTap rows (sorted by holder, then in the
+    engine's order), appending changed outcomes to ``writes`` in the LEAN form that
+    ``PostgresOutcomeIO.write`` takes and, with ``totals``, comparing each holder's totals
+    with the stored ones. The hot loop of a large re-score: per tap, only the engine and one
+    pass comparing and summing its outcome."""
+    game = ctx.game
+    score = engine.score_from
+    initial = engine.INITIAL_STATE
+    counted_legs = _LEGS
+    by_code = ctx.campaign_keys  # campaign code -> (campaign id, multiplier in thousandths)
+    packed = {code: repo.campaign_key(cid, mult) for code, (cid, mult) in by_code.items()}
+    holders: dict[Any, engine.Holder] = {}
     moved = 0
-    days: dict[date, list[Any]] = {}
-    teams: dict[int, list[Any]] = {}
-    day: date | None = None
-    team: Any = _NO_TEAM
-    d_acc: list[Any] = []
-    t_acc: list[Any] | None = None
-    for row, out in zip(rows, outcomes, strict=True):
-        if out.local_date != day:
-            day = out.local_date
-            d_acc = days.get(day) or days.setdefault(day, [0, 0, 0, 0, 0.0])
-        if out.team_id != team:
-            team = out.team_id
-            t_acc = None if team is None else teams.setdefault(team, [0, 0, 0, 0.0])
-        d_acc[0] += 1
-        if out.counted:
-            d_acc[1] += 1
-            if t_acc is not None:
-                t_acc[0] += 1
-            if out.outcome in _LEGS:
-                d_acc[2] += 1
-                d_acc[3] += out.points
-                d_acc[4] += out.distance_m
-                if t_acc is not None:
-                    t_acc[1] += 1
-                    t_acc[2] += out.points
-                    t_acc[3] += out.distance_m
-        campaign_id, mult = keys[out.campaign_code]
-        if (
-            row.outcome == out.outcome
-            and row.points == out.points
-            and row.campaign_id == campaign_id
-            and row.team_id == out.team_id
-            and row.mult == mult
-            and row.day == day.toordinal()
-            and -1e-6 < row.distance_m - out.distance_m < 1e-6
-        ):
-            continue
-        writes.append(  # in the LEAN form PostgresOutcomeIO.write takes
-            (
-                row.id,
-                out.outcome,
-                out.points,
-                out.distance_m,
-                mult,
-                campaign_id,
-                out.team_id,
-                day.toordinal(),
-            )
-        )
-        moved += abs(out.points - (row.points if row.outcome is not None else 0))
+    for done, (holder_id, group) in enumerate(itertools.groupby(rows, _holder_of), start=1):
+        taps = list(group)
+        holder = _cached_holder(holder_id, ages, periods, holders)
+        outcomes = score(initial, cast(list[engine.Tap], taps), holder, game)[0]
+        if list(map(_key_of, outcomes)) != list(map(_key_of, taps)):
+            # Not in the engine's order after all (it sorted them): the same order here.
+            taps.sort(key=_engine_order)
+        days: dict[date, list[Any]] = {}
+        teams: dict[int, list[Any]] = {}
+        # Sums over a run of taps with the same local day and team (taps come in time order,
+        # so days and teams come in runs), added to days/teams when the run ends.
+        day: date | None = None
+        team: Any = _NO_TEAM
+        ordinal = 0
+        n = counted = legs = points = 0
+        distance = 0.0
+        for row, out in zip(taps, outcomes, strict=True):
+            local = out.local_date
+            team_id = out.team_id
+            if local != day or team_id != team:
+                if n:
+                    _add_run(days, teams, day, team, n, counted, legs, points, distance)
+                    n = counted = legs = points = 0
+                    distance = 0.0
+                if local != day:
+                    day = local
+                    ordinal = local.toordinal()
+                team = team_id
+            kind = out.outcome
+            pts = out.points
+            dist = out.distance_m
+            n += 1
+            if out.counted:
+                counted += 1
+                if kind in counted_legs:
+                    legs += 1
+                    points += pts
+                    distance += dist
+            code = out.campaign_code
+            if (
+                pts == row.points
+                and kind == row.outcome
+                and team_id == row.team_id
+                and ordinal == row.day
+                and packed[code] == row.campaign
+                and -1e-6 < row.distance_m - dist < 1e-6
+            ):
+                continue
+            campaign_id, mult = by_code[code]
+            writes.append((row.id, kind, pts, dist, mult, campaign_id, team_id, ordinal))
+            moved += abs(pts - (row.points if row.outcome is not None else 0))
+        if n:
+            _add_run(days, teams, day, team, n, counted, legs, points, distance)
+        if totals is not None:
+            totals.holder(holder_id, days, teams)
+        if done % 16 == 0:  # keeps the queued database work flowing (a few ms apart)
+            await asyncio.sleep(0)
     report.points_moved += moved
-    if totals is not None:
-        totals.holder(holder_id, days, teams)
+
+
+_holder_of = operator.attrgetter("holder_id")
+
+
+def _add_run(
+    days: dict[date, list[Any]],
+    teams: dict[int, list[Any]],
+    day: Any,
+    team: Any,
+    n: int,
+    counted: int,
+    legs: int,
+    points: int,
+    distance: float,
+) -> None:
+    acc = days.get(day)
+    if acc is None:
+        days[day] = [n, counted, legs, points, distance]
+    else:
+        acc[0] += n
+        acc[1] += counted
+        acc[2] += legs
+        acc[3] += points
+        acc[4] += distance
+    if team is not None:
+        acc = teams.get(team)
+        if acc is None:
+            teams[team] = [counted, legs, points, distance]
+        else:
+            acc[0] += counted
+            acc[1] += legs
+            acc[2] += points
+            acc[3] += distance
+
+
+def _cached_holder(
+    holder_id: int,
+    ages: dict[int, str | None],
+    periods: dict[int, list[Any]],
+    cache: dict[Any, engine.Holder],
+) -> engine.Holder:
+    """``_holder``, sharing one Holder between holders with the same inputs."""
+    spans = periods.get(holder_id)
+    key = (ages.get(holder_id), tuple(spans) if spans else ())
+    holder = cache.get(key)
+    if holder is None:
+        holder = cache[key] = _holder(holder_id, ages, periods)
+    return holder
 
 
 _NO_TEAM = object()
@@ -667,43 +745,55 @@ class _TotalsKeeper:
     and collects the differences (``scoring_repository.TotalsDiff`` per table)."""
 
     def __init__(self, stored: repo.StoredTotals) -> None:
+        # Consumed holder by holder: what is left at the end has no taps any more.
         self.stored = stored
-        self.seen: set[int] = set()
         self.diffs = {table: repo.TotalsDiff() for table in repo.HOLDER_TABLES}
+        self._holder_totals = (stored["holder_totals"], self.diffs["holder_totals"])
+        self._days = (stored["holder_days"], self.diffs["holder_days"])
+        self._teams = (stored["holder_team_totals"], self.diffs["holder_team_totals"])
 
     def holder(
         self, holder_id: int, days: dict[date, list[Any]], teams: dict[int, list[Any]]
     ) -> None:
-        self.seen.add(holder_id)
-        total = [sum(v[i] for v in days.values()) for i in range(5)]
-        self._compare("holder_totals", holder_id, {None: total})
-        self._compare("holder_days", holder_id, days)
-        self._compare("holder_team_totals", holder_id, teams)
-
-    def _compare(self, table: str, holder_id: int, new: dict[Any, list[Any]]) -> None:
-        old = self.stored[table].get(holder_id, {})
-        diff = self.diffs[table]
-        for key, values in new.items():
-            row = (holder_id,) if key is None else (holder_id, key)
-            have = old.get(key)
-            if have is None:
-                diff.insert.append((*row, *values))
-            elif any(
-                abs(a - b) > 1e-6 if isinstance(b, float) else a != b
-                for a, b in zip(have, values, strict=True)
-            ):
-                diff.update.append((*row, *values))
-        for key in old.keys() - new.keys():
-            diff.delete.append((holder_id,) if key is None else (holder_id, key))
+        if len(days) == 1:
+            total = list(next(iter(days.values())))
+        else:
+            total = [sum(v[i] for v in days.values()) for i in range(5)]
+        _compare(*self._holder_totals, holder_id, {None: total})
+        _compare(*self._days, holder_id, days)
+        _compare(*self._teams, holder_id, teams)
 
     def finish(self) -> dict[str, repo.TotalsDiff]:
         """The differences, including totals of holders with no taps left."""
         for table, by_holder in self.stored.items():
-            for holder_id in by_holder.keys() - self.seen:
-                for key in by_holder[holder_id]:
-                    row = (holder_id,) if key is None else (holder_id, key)
-                    self.diffs[table].delete.append(row)
+            delete = self.diffs[table].delete
+            for holder_id, old in by_holder.items():
+                for key in old:
+                    delete.append((holder_id,) if key is None else (holder_id, key))
         return self.diffs
+
+
+def _compare(
+    stored: dict[int, dict[Any, tuple[Any, ...]]],
+    diff: repo.TotalsDiff,
+    holder_id: int,
+    new: dict[Any, list[Any]],
+) -> None:
+    """Adds to ``diff`` what makes a holder's stored rows of one table (taken out of
+    ``stored``) equal to ``new`` ({second key or None: values})."""
+    old = stored.pop(holder_id, None) or {}
+    for key, values in new.items():
+        row = (holder_id,) if key is None else (holder_id, key)
+        have = old.pop(key, None)
+        if have is None:
+            diff.insert.append((*row, *values))
+        elif have != tuple(values) and any(
+            abs(a - b) > 1e-6 if isinstance(b, float) else a != b
+            for a, b in zip(have, values, strict=True)
+        ):
+            diff.update.append((*row, *values))
+    for key in old:
+        diff.delete.append((holder_id,) if key is None else (holder_id, key))
 
 
 async def ledger_mismatches(session: AsyncSession, game_id: int) -> list[str]:

@@ -1,5 +1,9 @@
 """Between the database (the truth) and the boards: snapshots and score deltas.
 
+Distances pass through unrounded: a snapshot carries the stored totals and a delta the
+exact differences that were added to them, so the boards' sums are the database's sums
+(rounding each delta instead would drift by up to half a metre per upload).
+
 Boards are keyed by game slug. Only registered, not erased players who allow public
 display appear on the players board, by nickname; hidden nicknames are left out.
 """
@@ -55,7 +59,7 @@ async def load_snapshot(session: AsyncSession, game_id: int) -> BoardSnapshot:
                 name=name,
                 kind=kind,
                 points=total.points if total else 0,
-                distance_m=round(total.distance_m) if total else 0,
+                distance_m=total.distance_m if total else 0.0,
                 active_members=total.active_members if total else 0,
             )
         )
@@ -72,7 +76,7 @@ async def load_snapshot(session: AsyncSession, game_id: int) -> BoardSnapshot:
             holder=str(p.holder_id),
             nickname=_board_name(p) or "",
             points=points or 0,
-            distance_m=round(distance or 0),
+            distance_m=distance or 0.0,
             public=_board_name(p) is not None,
             team=codes.get(p.team_id) if p.team_id else None,
         )
@@ -99,7 +103,7 @@ async def changes_from_delta(session: AsyncSession, game_id: int, delta: Any) ->
                 TeamDelta(
                     code=code,
                     points=int(values["points"]),
-                    distance_m=round(values["distance_m"]),
+                    distance_m=float(values["distance_m"]),
                     active_members=int(values["active_members"]),
                     name=name,
                     kind=kind,
@@ -121,7 +125,7 @@ async def changes_from_delta(session: AsyncSession, game_id: int, delta: Any) ->
                 PlayerDelta(
                     holder=str(player.holder_id),
                     points=int(values["points"]),
-                    distance_m=round(values["distance_m"]),
+                    distance_m=float(values["distance_m"]),
                     nickname=_board_name(player) or "",
                     public=_board_name(player) is not None,
                     team=team_code,

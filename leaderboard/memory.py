@@ -63,7 +63,7 @@ class _Team:
     name: str
     kind: str
     points: int = 0
-    distance_m: int = 0
+    distance_m: float = 0.0
     active_members: int = 0
     member: str = ""
 
@@ -73,7 +73,7 @@ class _Player:
     holder: str
     nickname: str
     points: int = 0
-    distance_m: int = 0
+    distance_m: float = 0.0
     public: bool = False
     team: str | None = None
     member: str = ""

@@ -1,7 +1,8 @@
 """Value types shared by the leaderboard stores, the fan-out and the API.
 
-Distances are whole metres everywhere in this package (callers round leg lengths);
-the boards show them in km.
+Distances are metres exactly as the database's totals hold them (doubles, never rounded
+on the way in): the stores add deltas in full precision, so live boards equal a rebuild
+from the stored totals. Boards rank and show whole metres (``ranking.whole_metres``), in km.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class TeamDelta:
 
     code: str
     points: int = 0
-    distance_m: int = 0
+    distance_m: float = 0.0
     active_members: int = 0
     name: str | None = None
     kind: str | None = None
@@ -53,7 +54,7 @@ class PlayerDelta:
 
     holder: str
     points: int = 0
-    distance_m: int = 0
+    distance_m: float = 0.0
     nickname: str | None = None
     public: bool | None = None
     team: str | None = None
@@ -96,7 +97,7 @@ class TeamRecord:
     name: str
     kind: str = "other"
     points: int = 0
-    distance_m: int = 0
+    distance_m: float = 0.0
     active_members: int = 0
 
 
@@ -105,7 +106,7 @@ class PlayerRecord:
     holder: str
     nickname: str
     points: int = 0
-    distance_m: int = 0
+    distance_m: float = 0.0
     public: bool = False
     team: str | None = None
 

@@ -8,6 +8,7 @@ and in Redis (byte order of UTF-8, which is the same order).
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
@@ -16,8 +17,8 @@ T = TypeVar("T")
 
 SEP = "\x00"
 # Players are ordered by points then distance with one exact double per player:
-# score = points * PLAYER_DISTANCE_SCALE + distance_m. Exact while |score| < 2**53, so
-# 0 <= distance_m < 10**8 (100,000 km; larger is clamped) and |points| <= 90,071,991.
+# score = points * PLAYER_DISTANCE_SCALE + whole metres. Exact while |score| < 2**53, so
+# 0 <= whole metres < 10**8 (100,000 km; larger is clamped) and |points| <= 90,071,991.
 PLAYER_DISTANCE_SCALE = 100_000_000
 MAX_PLAYER_POINTS = (2**53 - 1) // PLAYER_DISTANCE_SCALE - 1
 
@@ -35,12 +36,21 @@ def member_key(value: str) -> str:
     return value.split(SEP, 1)[1]
 
 
+def whole_metres(distance_m: float) -> int:
+    """A stored distance (metres, unrounded) as the boards rank and show it: to the nearest
+    metre, halves up (``x - floor(x)`` is exact for x >= 0, so unlike ``floor(x + 0.5)``
+    this never rounds 0.49999999999999994 up). The Lua scripts do the same double
+    operations, so both stores agree on every value."""
+    whole = math.floor(distance_m)
+    return whole + 1 if distance_m - whole >= 0.5 else whole
+
+
 def total_score(points: int) -> float:
     return float(-points) + 0.0
 
 
-def distance_score(distance_m: int) -> float:
-    return float(-distance_m) + 0.0
+def distance_score(distance_m: float) -> float:
+    return float(-whole_metres(distance_m)) + 0.0
 
 
 def average(points: int, active_members: int) -> float:
@@ -52,8 +62,8 @@ def average_score(points: int, active_members: int) -> float:
     return -average(points, active_members) + 0.0
 
 
-def player_score(points: int, distance_m: int) -> float:
-    d = min(max(distance_m, 0), PLAYER_DISTANCE_SCALE - 1)
+def player_score(points: int, distance_m: float) -> float:
+    d = min(max(whole_metres(distance_m), 0), PLAYER_DISTANCE_SCALE - 1)
     return float(-(points * PLAYER_DISTANCE_SCALE + d)) + 0.0
 
 

@@ -4,6 +4,8 @@ Every script is passed all the keys it may touch in KEYS (one game's keys share 
 so they sit in one cluster slot) and builds the same names from the game's key prefix.
 Scores are written with %.17g so doubles round-trip exactly; "+ 0" turns -0 into 0.
 The board layout and sort scores mirror leaderboard/store.py and leaderboard/ranking.py.
+A record's distance ``d`` is the unrounded sum, stored as a %.17g string (cjson would write
+a number with 14 digits only); boards rank by ``whole(d)``, as ``ranking.whole_metres``.
 """
 
 _COMMON = r"""
@@ -11,6 +13,11 @@ local P = ARGV[1]
 local SCALE = 100000000
 local function fmt(x) return string.format('%.17g', x + 0) end
 local function key_of(m) return string.sub(m, string.find(m, '\0', 1, true) + 1) end
+local function whole(x)
+  local f = math.floor(x)
+  if x - f >= 0.5 then return f + 1 end
+  return f
+end
 """
 
 _TEAM_PLACES = r"""
@@ -22,25 +29,37 @@ local function team_places(r, mm)
   local out = {}
   for _, k in ipairs({'all', r.k}) do
     out[#out + 1] = {P .. 'teams:total:' .. k, fmt(-r.p)}
-    out[#out + 1] = {P .. 'teams:distance:' .. k, fmt(-r.d)}
+    out[#out + 1] = {P .. 'teams:distance:' .. k, fmt(-whole(r.d))}
     out[#out + 1] = {P .. 'teams:' .. seg .. ':' .. k, fmt(-avg)}
   end
   return out
 end
 local function player_score(r)
-  local d = r.d
+  local d = whole(r.d)
   if d < 0 then d = 0 elseif d > SCALE - 1 then d = SCALE - 1 end
   return fmt(-(r.p * SCALE + d))
 end
 """
 
 _APPLY_CHANGES = r"""
+local function decode(raw)
+  local r = cjson.decode(raw)
+  r.d = tonumber(r.d)
+  return r
+end
+local function encode(r)
+  local d = r.d
+  r.d = fmt(d)
+  local raw = cjson.encode(r)
+  r.d = d
+  return raw
+end
 local function apply_changes(ch, mm, TEAMS, PLAYERS)
   for _, t in ipairs(ch.teams) do
     local raw = redis.call('HGET', TEAMS, t.c)
     local r
     if raw then
-      r = cjson.decode(raw)
+      r = decode(raw)
       for _, pl in ipairs(team_places(r, mm)) do redis.call('ZREM', pl[1], r.s) end
     else
       r = {n = t.c, k = 'other', p = 0, d = 0, m = 0, s = t.ds}
@@ -51,14 +70,14 @@ local function apply_changes(ch, mm, TEAMS, PLAYERS)
     if t.n then r.n = t.n; r.s = t.s end
     if t.k then r.k = t.k end
     for _, pl in ipairs(team_places(r, mm)) do redis.call('ZADD', pl[1], pl[2], r.s) end
-    redis.call('HSET', TEAMS, t.c, cjson.encode(r))
+    redis.call('HSET', TEAMS, t.c, encode(r))
   end
   local BOARD = P .. 'players'
   for _, u in ipairs(ch.players) do
     local raw = redis.call('HGET', PLAYERS, u.h)
     local r
     if raw then
-      r = cjson.decode(raw)
+      r = decode(raw)
       if r.pub then redis.call('ZREM', BOARD, r.s) end
     else
       r = {n = u.h, p = 0, d = 0, pub = false, s = u.ds}
@@ -69,7 +88,7 @@ local function apply_changes(ch, mm, TEAMS, PLAYERS)
     if u.pub ~= nil then r.pub = u.pub end
     if u.t then r.t = u.t end
     if r.pub then redis.call('ZADD', BOARD, player_score(r), r.s) end
-    redis.call('HSET', PLAYERS, u.h, cjson.encode(r))
+    redis.call('HSET', PLAYERS, u.h, encode(r))
   end
 end
 """

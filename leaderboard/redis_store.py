@@ -6,6 +6,9 @@ Keys of a game share the hash tag ``{slug}`` (a cluster keeps a town in one slot
 ``...:teams:avg:school``, ``...:players``...). Members are ``name_key(name) \\0 code`` with
 the negated board value as score, so ZRANGE lists best first with ties by name and a rank is
 1 + ZCOUNT of strictly lower scores. Every read is one Lua call: O(log N + page).
+
+A record's distance ``d`` is the unrounded double, kept as a string of 17 significant
+digits: Redis's cjson writes numbers with only 14, which would round the sums.
 """
 
 from __future__ import annotations
@@ -57,13 +60,18 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
+def _exact(x: float) -> str:
+    """A double as a string that parses back to the same double (in Python and Lua)."""
+    return repr(float(x) + 0.0)
+
+
 def _team_json(t: TeamRecord) -> str:
     return _dumps(
         {
             "n": t.name,
             "k": t.kind,
             "p": t.points,
-            "d": t.distance_m,
+            "d": _exact(t.distance_m),
             "m": t.active_members,
             "s": member(t.name, t.code),
         }
@@ -74,7 +82,7 @@ def _player_json(p: PlayerRecord) -> str:
     rec: dict[str, Any] = {
         "n": p.nickname,
         "p": p.points,
-        "d": p.distance_m,
+        "d": _exact(p.distance_m),
         "pub": p.public,
         "s": member(p.nickname, p.holder),
     }
@@ -257,7 +265,7 @@ class RedisStore(LeaderboardStore):
             return None
         version, total, mm, rows = got
         entries = [
-            team_entry(rank, code, r["n"], r["k"], int(r["p"]), int(r["d"]), int(r["m"]), mm)
+            team_entry(rank, code, r["n"], r["k"], int(r["p"]), float(r["d"]), int(r["m"]), mm)
             for rank, code, r in rows
         ]
         return BoardPage(entries, total, version)
@@ -269,7 +277,7 @@ class RedisStore(LeaderboardStore):
         if got is None:
             return None
         version, total, _, rows = got
-        entries = [player_entry(rank, r["n"], int(r["p"]), int(r["d"])) for rank, _, r in rows]
+        entries = [player_entry(rank, r["n"], int(r["p"]), float(r["d"])) for rank, _, r in rows]
         return BoardPage(entries, total, version)
 
     async def teams(

@@ -22,7 +22,7 @@ from leaderboard.models import (
     check_by,
     check_kind,
 )
-from leaderboard.ranking import average
+from leaderboard.ranking import average, whole_metres
 
 # Stores accept bigger pages than the API (which caps at 100) for exports and the fan-out.
 MAX_READ = 1000
@@ -52,7 +52,7 @@ def team_entry(
     name: str,
     kind: str,
     points: int,
-    distance_m: int,
+    distance_m: float,
     active_members: int,
     min_members: int,
 ) -> TeamEntry:
@@ -64,15 +64,18 @@ def team_entry(
         points=points,
         active_members=active_members,
         average=round(average(points, active_members), 2),
-        distance_km=round(distance_m / 1000, 3),
+        distance_km=km(distance_m),
         eligible=active_members >= min_members,
     )
 
 
-def player_entry(rank: int, nickname: str, points: int, distance_m: int) -> PlayerEntry:
-    return PlayerEntry(
-        rank=rank, nickname=nickname, points=points, distance_km=round(distance_m / 1000, 3)
-    )
+def km(distance_m: float) -> float:
+    """A stored distance as shown: the whole metres it ranks by, in km."""
+    return round(whole_metres(distance_m) / 1000, 3)
+
+
+def player_entry(rank: int, nickname: str, points: int, distance_m: float) -> PlayerEntry:
+    return PlayerEntry(rank=rank, nickname=nickname, points=points, distance_km=km(distance_m))
 
 
 def check_page(limit: int, offset: int) -> None:

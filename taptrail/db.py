@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -96,3 +97,13 @@ async def transaction(
     """One unit of work: commit on success, roll back on error."""
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+def one_of(session: AsyncSession, column: Any, values: Iterable[Any]) -> Any:
+    """``column IN values`` for a list of any length. On PostgreSQL it is ``= ANY($1)``
+    with one array parameter, so the statement's text (and its prepared form) is the same
+    whatever the number of values; elsewhere an ordinary ``IN``."""
+    listed = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, listed, type_=ARRAY(column.type)))
+    return column.in_(listed)

@@ -32,6 +32,20 @@ class Metrics:
             buckets=LAG_BUCKETS,
             registry=r,
         )
+        self.scoring_delay = Histogram(
+            "taptrail_scoring_delay_seconds",
+            "From an upload's commit until its taps are scored and on the boards",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.scoring_pending = Gauge(
+            "taptrail_scoring_pending_taps", "Stored taps waiting for their outcome", registry=r
+        )
+        self.scoring_oldest_pending = Gauge(
+            "taptrail_scoring_oldest_pending_seconds",
+            "How long the oldest tap waiting for its outcome has waited",
+            registry=r,
+        )
         self.db_errors = Counter(
             "taptrail_database_errors", "Database operations that failed", registry=r
         )

@@ -55,6 +55,7 @@ class Runtime:
         self.write_lock: asyncio.Lock | None = None
         self.metrics = Metrics()
         self.stale_games: set[int] = set()
+        self.scorer: Any = None
 
     @property
     def database_kind(self) -> str:
@@ -81,6 +82,11 @@ class Runtime:
         state.game_exists = self.game_exists
         state.writing = self.writing
         state.publish_scores = self.publish_scores
+        from game.scorer import Scorer
+
+        # Looked up on every round, so tests can watch what is published.
+        self.scorer = Scorer(self, lambda game_id, delta: app.state.publish_scores(game_id, delta))
+        state.scorer = self.scorer
         await self._start_leaderboard(app)
 
     async def _start_leaderboard(self, app: FastAPI) -> None:
@@ -174,6 +180,8 @@ class Runtime:
         await self.ensure_boards()
 
     async def stop(self, app: FastAPI) -> None:
+        if self.scorer is not None:
+            await self.scorer.stop()
         if self.leaderboard is not None:
             await self.leaderboard.stop()
         if self.redis is not None:

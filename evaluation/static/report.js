@@ -109,6 +109,13 @@
 
   // ------------------------------------------------------------------ tables
 
+  const TABLE_GROUPS = [...QUINTILES, "other", "total"];
+
+  // Table rows for every group (quintiles, other, whole game): cells(values, group) gives a row's cells.
+  function groupRows(groups, cells) {
+    return TABLE_GROUPS.map((g) => ({ group: g, cells: cells(groups[g], g) }));
+  }
+
   function table(caption, headers, rows) {
     const thead = el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col", text: h }))));
     const tbody = el("tbody");
@@ -214,6 +221,26 @@
     return el("figure", { class: "chart" }, caption ? el("figcaption", { text: caption }) : null, root);
   }
 
+  // One bar series: a metric of every group.
+  function series(label, colour, groups, metric) {
+    const values = {};
+    for (const [g, metrics] of Object.entries(groups)) values[g] = metrics[metric];
+    return { label, colour, values };
+  }
+
+  // A paired percentage (metric_before_pct, metric_after_pct) by quintile and for the whole game.
+  function beforeAfterChart(groups, metric, caption) {
+    return barChart({
+      title: caption + ", before and after",
+      caption,
+      groups: [...QUINTILES, "total"],
+      series: [
+        series("before", COLOURS.before, groups, metric + "_before_pct"),
+        series("after", COLOURS.after, groups, metric + "_after_pct"),
+      ],
+    });
+  }
+
   // ------------------------------------------------------------------ sections
 
   function card(value, label) {
@@ -264,21 +291,18 @@
       caption: "Share of players beside share of residents, by deprivation quintile",
       groups: QUINTILES,
       series: [
-        { label: "share of players", colour: COLOURS.players, values: mapGroups(groups, "share_of_players_pct") },
-        { label: "share of residents", colour: COLOURS.residents, values: mapGroups(groups, "share_of_residents_pct") },
+        series("share of players", COLOURS.players, groups, "share_of_players_pct"),
+        series("share of residents", COLOURS.residents, groups, "share_of_residents_pct"),
       ],
       width: 720,
     });
-    const rows = [...QUINTILES, "other", "total"].map((g) => ({
-      group: g,
-      cells: [
-        valueNode(groups[g].players, "count"),
-        valueNode(groups[g].residents, "count"),
-        valueNode(groups[g].rate_per_1000, "rate"),
-        valueNode(g === "other" ? null : groups[g].share_of_players_pct, "pct"),
-        valueNode(g === "other" ? null : groups[g].share_of_residents_pct, "pct"),
-      ],
-    }));
+    const rows = groupRows(groups, (v, g) => [
+      valueNode(v.players, "count"),
+      valueNode(v.residents, "count"),
+      valueNode(v.rate_per_1000, "rate"),
+      valueNode(g === "other" ? null : v.share_of_players_pct, "pct"),
+      valueNode(g === "other" ? null : v.share_of_residents_pct, "pct"),
+    ]);
     return el(
       "section",
       { class: "uptake", "data-nation": nation },
@@ -298,12 +322,6 @@
     );
   }
 
-  function mapGroups(groups, metric) {
-    const out = {};
-    for (const [g, values] of Object.entries(groups)) out[g] = values[metric];
-    return out;
-  }
-
   function significance(p) {
     if (!isNumber(p)) return "";
     return p < 0.05
@@ -311,169 +329,125 @@
       : ` This change could be due to chance (exact McNemar test, p = ${p.toFixed(3)}).`;
   }
 
-  function activitySection(nation, section, heading) {
-    const out = el("section", { class: "activity", "data-nation": nation }, el("h2", { text: heading + "Did activity change?" }));
-    out.append(
-      el("p", {
-        class: "muted",
-        text:
-          "People who answered at registration and again later (paired answers). Inactive = active on 0–1 days a week; " +
-          "meets the guideline = 5 or more days with 30 minutes of activity that raised their breathing rate.",
-      }),
+  // A section of paired answers (section[kind]): its heading and note, then for each survey
+  // wave a heading and what waveBlock(wave, groups) gives.
+  function pairedSection(nation, section, heading, { kind, title, intro, waveBlock }) {
+    const out = el(
+      "section",
+      { class: kind, "data-nation": nation },
+      el("h2", { text: heading + title }),
+      el("p", { class: "muted", text: intro }),
     );
-    for (const [wave, block] of Object.entries(section.activity)) {
-      const groups = block.groups;
-      const t = groups.total;
-      out.append(el("h3", { text: WAVES[wave] || wave }));
-      let headline = "No one has answered both surveys yet.";
-      if (isNumber(t.n_paired) && t.n_paired > 0) {
-        headline =
-          `${fmt(t.n_paired, "count")} people answered both surveys. The share who were inactive went from ` +
-          `${fmt(t.inactive_before_pct, "pct")} to ${fmt(t.inactive_after_pct, "pct")}, and the share meeting the guideline ` +
-          `from ${fmt(t.meets_guideline_before_pct, "pct")} to ${fmt(t.meets_guideline_after_pct, "pct")}.` +
-          significance(t.mcnemar_p);
-      }
-      out.append(el("p", { class: "headline", text: headline }));
-      out.append(
-        legend([
-          ["sw-before", "At registration"],
-          ["sw-after", wave === "wave_3" ? "At follow-up" : "At game end"],
-        ]),
-      );
-      const shown = [...QUINTILES, "total"];
-      out.append(
-        el(
-          "div",
-          { class: "charts" },
-          barChart({
-            title: "Inactive (0–1 days a week), before and after",
-            caption: "Inactive (0–1 days a week)",
-            groups: shown,
-            series: [
-              { label: "before", colour: COLOURS.before, values: mapGroups(groups, "inactive_before_pct") },
-              { label: "after", colour: COLOURS.after, values: mapGroups(groups, "inactive_after_pct") },
-            ],
-          }),
-          barChart({
-            title: "Meets the guideline (5+ days a week), before and after",
-            caption: "Meets the guideline (5+ days a week)",
-            groups: shown,
-            series: [
-              { label: "before", colour: COLOURS.before, values: mapGroups(groups, "meets_guideline_before_pct") },
-              { label: "after", colour: COLOURS.after, values: mapGroups(groups, "meets_guideline_after_pct") },
-            ],
-          }),
-        ),
-      );
-      const rows = [...QUINTILES, "other", "total"].map((g) => {
-        const v = groups[g];
-        return {
-          group: g,
-          cells: [
-            valueNode(v.n_paired, "count"),
-            valueNode(v.follow_up_pct, "pct"),
-            pair(v.inactive_before_pct, v.inactive_after_pct, "pct"),
-            pair(v.meets_guideline_before_pct, v.meets_guideline_after_pct, "pct"),
-            valueNode(v.b_inactive_to_active, "count"),
-            valueNode(v.c_active_to_inactive, "count"),
-            valueNode(v.mcnemar_p, "p"),
-            valueNode(v.inactive_at_baseline_now_more_days_pct, "pct"),
-            interval(v.mean_change_days, v.mean_change_days_ci_low, v.mean_change_days_ci_high),
-          ],
-        };
-      });
-      out.append(
-        table(
-          "Activity, paired answers",
-          [
-            "Group",
-            "Answered both",
-            "Follow-up rate",
-            "Inactive",
-            "Meets guideline",
-            "Became active",
-            "Became inactive",
-            "McNemar p",
-            "Of the inactive, now more days",
-            "Change in active days (95% CI)",
-          ],
-          rows,
-        ),
-      );
-      out.append(siiSentence(section.inequality["activity_mean_change_days_" + wave], "the change in active days", "days"));
+    for (const [wave, block] of Object.entries(section[kind])) {
+      out.append(el("h3", { text: WAVES[wave] || wave }), ...waveBlock(wave, block.groups));
     }
     return out;
   }
 
+  function activitySection(nation, section, heading) {
+    return pairedSection(nation, section, heading, {
+      kind: "activity",
+      title: "Did activity change?",
+      intro:
+        "People who answered at registration and again later (paired answers). Inactive = active on 0–1 days a week; " +
+        "meets the guideline = 5 or more days with 30 minutes of activity that raised their breathing rate.",
+      waveBlock: (wave, groups) => {
+        const t = groups.total;
+        let headline = "No one has answered both surveys yet.";
+        if (isNumber(t.n_paired) && t.n_paired > 0) {
+          headline =
+            `${fmt(t.n_paired, "count")} people answered both surveys. The share who were inactive went from ` +
+            `${fmt(t.inactive_before_pct, "pct")} to ${fmt(t.inactive_after_pct, "pct")}, and the share meeting the guideline ` +
+            `from ${fmt(t.meets_guideline_before_pct, "pct")} to ${fmt(t.meets_guideline_after_pct, "pct")}.` +
+            significance(t.mcnemar_p);
+        }
+        const rows = groupRows(groups, (v) => [
+          valueNode(v.n_paired, "count"),
+          valueNode(v.follow_up_pct, "pct"),
+          pair(v.inactive_before_pct, v.inactive_after_pct, "pct"),
+          pair(v.meets_guideline_before_pct, v.meets_guideline_after_pct, "pct"),
+          valueNode(v.b_inactive_to_active, "count"),
+          valueNode(v.c_active_to_inactive, "count"),
+          valueNode(v.mcnemar_p, "p"),
+          valueNode(v.inactive_at_baseline_now_more_days_pct, "pct"),
+          interval(v.mean_change_days, v.mean_change_days_ci_low, v.mean_change_days_ci_high),
+        ]);
+        return [
+          el("p", { class: "headline", text: headline }),
+          legend([
+            ["sw-before", "At registration"],
+            ["sw-after", wave === "wave_3" ? "At follow-up" : "At game end"],
+          ]),
+          el(
+            "div",
+            { class: "charts" },
+            beforeAfterChart(groups, "inactive", "Inactive (0–1 days a week)"),
+            beforeAfterChart(groups, "meets_guideline", "Meets the guideline (5+ days a week)"),
+          ),
+          table(
+            "Activity, paired answers",
+            [
+              "Group",
+              "Answered both",
+              "Follow-up rate",
+              "Inactive",
+              "Meets guideline",
+              "Became active",
+              "Became inactive",
+              "McNemar p",
+              "Of the inactive, now more days",
+              "Change in active days (95% CI)",
+            ],
+            rows,
+          ),
+          siiSentence(section.inequality["activity_mean_change_days_" + wave], "the change in active days", "days"),
+        ];
+      },
+    });
+  }
+
   function belongingSection(nation, section, heading) {
-    const out = el("section", { class: "belonging", "data-nation": nation }, el("h2", { text: heading + "Belonging to the neighbourhood" }));
-    out.append(
-      el("p", {
-        class: "muted",
-        text: "“How strongly do you feel you belong to your immediate neighbourhood?” Belongs = very or fairly strongly. Change is on a 1–4 scale.",
-      }),
-    );
-    for (const [wave, block] of Object.entries(section.belonging)) {
-      const groups = block.groups;
-      out.append(el("h3", { text: WAVES[wave] || wave }));
-      const rows = [...QUINTILES, "other", "total"].map((g) => {
-        const v = groups[g];
-        return {
-          group: g,
-          cells: [
+    return pairedSection(nation, section, heading, {
+      kind: "belonging",
+      title: "Belonging to the neighbourhood",
+      intro:
+        "“How strongly do you feel you belong to your immediate neighbourhood?” Belongs = very or fairly strongly. Change is on a 1–4 scale.",
+      waveBlock: (wave, groups) => [
+        table(
+          "Belonging, paired answers",
+          ["Group", "Answered both", "Feel they belong", "Came to belong", "Stopped belonging", "McNemar p", "Change in score (95% CI)"],
+          groupRows(groups, (v) => [
             valueNode(v.n_paired, "count"),
             pair(v.belongs_before_pct, v.belongs_after_pct, "pct"),
             valueNode(v.b_not_belonging_to_belonging, "count"),
             valueNode(v.c_belonging_to_not_belonging, "count"),
             valueNode(v.mcnemar_p, "p"),
             interval(v.mean_change_score, v.mean_change_score_ci_low, v.mean_change_score_ci_high),
-          ],
-        };
-      });
-      out.append(
-        table(
-          "Belonging, paired answers",
-          ["Group", "Answered both", "Feel they belong", "Came to belong", "Stopped belonging", "McNemar p", "Change in score (95% CI)"],
-          rows,
+          ]),
         ),
-      );
-    }
-    return out;
+      ],
+    });
   }
 
   function natureSection(nation, section, heading) {
-    const out = el("section", { class: "nature", "data-nation": nation }, el("h2", { text: heading + "Connection with nature" }));
-    out.append(
-      el("p", {
-        class: "muted",
-        text: "Mean of the six Nature Connection Index statements, each from 1 (completely disagree) to 7 (completely agree).",
-      }),
-    );
-    for (const [wave, block] of Object.entries(section.nature)) {
-      const groups = block.groups;
-      out.append(el("h3", { text: WAVES[wave] || wave }));
-      const rows = [...QUINTILES, "other", "total"].map((g) => {
-        const v = groups[g];
-        return {
-          group: g,
-          cells: [
+    return pairedSection(nation, section, heading, {
+      kind: "nature",
+      title: "Connection with nature",
+      intro: "Mean of the six Nature Connection Index statements, each from 1 (completely disagree) to 7 (completely agree).",
+      waveBlock: (wave, groups) => [
+        table(
+          "Nature connection, paired answers",
+          ["Group", "Answered both", "Mean before", "Mean after", "Change (95% CI)", "p (paired t-test)"],
+          groupRows(groups, (v) => [
             valueNode(v.n_paired, "count"),
             valueNode(v.mean_before, "mean"),
             valueNode(v.mean_after, "mean"),
             interval(v.mean_change, v.mean_change_ci_low, v.mean_change_ci_high),
             valueNode(v.mean_change_p_value, "p"),
-          ],
-        };
-      });
-      out.append(
-        table(
-          "Nature connection, paired answers",
-          ["Group", "Answered both", "Mean before", "Mean after", "Change (95% CI)", "p (paired t-test)"],
-          rows,
+          ]),
         ),
-      );
-    }
-    return out;
+      ],
+    });
   }
 
   const SII_STATUS = [

@@ -515,7 +515,8 @@ async def test_a_database_outage_is_503_with_nothing_stored(
     async def broken(*args: object, **kwargs: object) -> None:
         raise OperationalError("SELECT 1", {}, ConnectionResetError("server closed the connection"))
 
-    monkeypatch.setattr(ingestion, "score_holders", broken)
+    # Fails after the taps were inserted, in the same transaction.
+    monkeypatch.setattr(ingestion.repo, "add_reader_days", broken)
     taps = [tap(1, 1, at(0)), tap(2, "BAD", at(1))]
     r = await upload(client, town, "A", taps, sent_at=NOW)
     assert r.status_code == 503
@@ -535,7 +536,7 @@ async def test_a_deadlock_is_retried_transparently(
 
     import checkpoints.ingestion as ingestion
 
-    real = ingestion.score_holders
+    real = ingestion.repo.add_reader_days
     calls = {"n": 0}
 
     class Deadlock(Exception):
@@ -547,7 +548,7 @@ async def test_a_deadlock_is_retried_transparently(
             raise DBAPIError("UPDATE holder_totals", {}, Deadlock("deadlock detected"))
         return await real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ingestion, "score_holders", flaky)
+    monkeypatch.setattr(ingestion.repo, "add_reader_days", flaky)
     r = await upload(client, town, "A", [tap(1, 1, at(0))], sent_at=NOW)
     assert r.status_code == 200 and r.json()["accepted"] == 1
     assert calls["n"] == 2

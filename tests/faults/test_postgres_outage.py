@@ -21,8 +21,8 @@ from tests.faults.town import (
     ledger_problems,
     record,
     recorded_taps,
+    settled_tap_counts,
     stored_points,
-    tap_counts,
     town_definition,
     upload_all,
 )
@@ -88,7 +88,7 @@ async def test_readers_ride_out_a_postgres_restart_and_cut(
     assert len(recorded) == len(taps)
     assert all(not r.rejected_taps for r in readers.values())
     # Stored once each, every one scored; each holder as the engine scores the same taps.
-    assert await tap_counts(fault_env.db, slug) == (len(taps), 0)
+    assert await settled_tap_counts(fault_env.db, slug) == (len(taps), 0)
     assert sum(c.accepted for c in counters) <= len(taps)
     expected = expected_points(data, recorded)
     assert sum(expected.values()) > 1000

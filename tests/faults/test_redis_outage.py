@@ -29,8 +29,8 @@ from tests.faults.town import (
     expected_points,
     ledger_problems,
     recorded_taps,
+    settled_tap_counts,
     stored_points,
-    tap_counts,
     town_definition,
     upload_all,
 )
@@ -80,7 +80,7 @@ async def test_uploads_are_scored_while_redis_is_down_and_boards_catch_up(
         # publish must not stall the server: it once cost ~2 s of rendering a traceback).
         assert sum(r.counters.unavailable for r in readers.values()) == 0
         assert outage < 3 * normal + 5, (outage, normal)
-        assert await tap_counts(fault_env.db, slug) == (len(before) + len(during), 0)
+        assert await settled_tap_counts(fault_env.db, slug) == (len(before) + len(during), 0)
         expected_so_far = expected_points(data, recorded_taps(readers))
         assert differences(expected_so_far, await stored_points(fault_env.db, slug)) == {}
         assert (await c2.get("/healthz")).status_code == 503  # Redis really is gone
@@ -95,7 +95,7 @@ async def test_uploads_are_scored_while_redis_is_down_and_boards_catch_up(
     recorded = recorded_taps(readers)
     assert len(recorded) == len(taps)
     assert all(not r.rejected_taps for r in readers.values())
-    assert await tap_counts(fault_env.db, slug) == (len(taps), 0)
+    assert await settled_tap_counts(fault_env.db, slug) == (len(taps), 0)
     expected = expected_points(data, recorded)
     assert sum(expected.values()) > 1000
     assert differences(expected, await stored_points(fault_env.db, slug)) == {}

@@ -29,10 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from checkpoints.simulator import QueuedTap, SimTap, SimulatedReader, format_time, parse_time
 from game import engine
 
-# Live boards add each upload's distance rounded to whole metres while a rebuild rounds
-# the total once, so live distances drift by up to 0.5 m an update (reported as a known
-# leaderboard issue). A lost or doubled leg is hundreds of metres: tolerate the drift only.
-DISTANCE_TOLERANCE_KM = 0.05
+# Live boards keep distances as the database sums them and round only for display, so a
+# live board equals a rebuilt one exactly.
+DISTANCE_TOLERANCE_KM = 0.0
 TEAM_KINDS = ("school", "community", "workplace", "family", "other")
 
 
@@ -237,6 +236,17 @@ async def tap_counts(db: AsyncEngine, slug: str) -> tuple[int, int]:
             )
         ).one()
         return int(row[0]), int(row[1])
+
+
+async def settled_tap_counts(db: AsyncEngine, slug: str, timeout_s: float = 60) -> tuple[int, int]:
+    """``tap_counts`` once no tap waits for the scorer (uploads are answered before their
+    taps are scored), or as they are after ``timeout_s``."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        counts = await tap_counts(db, slug)
+        if counts[1] == 0 or asyncio.get_running_loop().time() > deadline:
+            return counts
+        await asyncio.sleep(0.1)
 
 
 async def stored_keys(db: AsyncEngine, slug: str, keys: list[str]) -> set[str]:
