@@ -1,50 +1,60 @@
 """Tap-to-screen latency: from a box's upload to the message on the hall screens' sockets.
 
-    flock /tmp/bench.lock .venv/bin/python bench/bench_tap_to_screen.py   # 2,000 taps/s, 1,000 clients
-    flock /tmp/bench.lock .venv/bin/python bench/bench_tap_to_screen.py --rate 300 --clients 200 --seconds 30
+    flock /tmp/bench.lock .venv/bin/python bench/bench_tap_to_screen.py    # 2,000 taps/s, 1,000 clients
+    flock /tmp/bench.lock .venv/bin/python bench/bench_tap_to_screen.py --rate 300 --clients 200
 
-Set-up (PostgreSQL and Redis, two server processes as behind a load balancer):
+Set-up (PostgreSQL and Redis, server processes as behind a load balancer):
 
 1. Creates a scratch PostgreSQL database (dropped at the end unless ``--keep``) and loads a
    town: ``--boxes`` checkpoints 400 m apart with one reader each, ``--cards`` cards (two
-   thirds issued to ``--teams`` teams, mostly schools), and the probes (below).
+   thirds issued to ``--teams`` teams, most of them schools) and the probes (below).
 2. Starts ``--servers`` ``taptrail serve`` processes on their own ports, sharing the
-   database and Redis (``--redis-url``; boards under the game's own keys, deleted at the
-   end): live updates between them go through Redis. Box ``i`` uploads to server
-   ``i mod n``, WebSocket client ``j`` connects to server ``j mod n``.
-3. Opens ``--clients`` WebSocket clients in a separate process, each subscribed like the
-   hall-screen page (``api/static/board.js``): all four boards, 80 % of them with
-   ``kind=school``. Every client reads every message for the whole run.
+   database and Redis (``--redis-url``; the game's boards, under its own slug, are deleted
+   at the end), so live updates between them go through Redis. Box ``i`` uploads to
+   server ``i mod n`` and WebSocket client ``j`` connects to server ``j mod n``.
+3. Opens ``--clients`` WebSocket clients in a separate process, subscribed like the
+   hall-screen page (``api/static/board.js``): all four boards, ``--school-share`` of them
+   with ``kind=school``, permessage-deflate as browsers offer it. Every client reads every
+   message for the whole run.
 4. Offers ``--rate`` taps a second, open loop, for ``--warmup`` + ``--seconds`` seconds:
-   the schedule is fixed before the run and does not wait for the server. The taps come
-   from walkers between nearby boxes (``TownSimulation.generate``), spread over a virtual
-   window ``--compress`` times longer than the run so that journeys are whole (most taps
-   are scoring legs, as at a steady peak); each box keeps the taps made since its last
-   upload and uploads them every ``--upload-every`` seconds through a ``SimulatedReader``
-   (signed, retried with backoff, one request at a time per box: a box whose upload is
-   still waiting sends what piled up meanwhile in its next request).
+   the schedule is fixed before the run and does not wait for the server. Taps come from
+   walkers between nearby boxes (``TownSimulation.generate``) in a virtual window of at
+   least 90 minutes, each walking card tapping every ``--card-minutes`` on average, so
+   journeys are whole and most taps are scoring legs as at a steady peak (a real town
+   cannot make 2,000 taps/s in real time; the tap times do not change the server's work).
+   Each box keeps the taps made since its previous upload and uploads them every
+   ``--upload-every`` seconds through a ``SimulatedReader`` (signed, retried with backoff,
+   one request at a time: a box still waiting for an answer sends what piled up meanwhile
+   in its next request, up to 500 taps a request). The boxes of a server share one HTTP
+   connection pool, like a load balancer's keep-alive connections to a back end.
 
-Why ~50-tap batches by default: at a morning peak a busy box sees a tap every few seconds
-and uploads on a timer; 2,000 taps/s from 400 boxes uploading every 10 s is 50 taps a
-request. 500 is the most a request may hold, what a box sends when it catches up after
+Why ~50-tap batches by default: boxes upload on a timer, and at a morning peak a busy box
+sees a tap every few seconds; 2,000 taps/s from 400 boxes uploading every 10 s is 50 taps
+a request. 500 is the most a request may hold: what a box sends when it catches up after
 being offline, not the steady state (``--upload-every 100`` gives 500-tap batches).
 
 Measurement: ``--probe-teams`` probe teams (school teams), each with one registered probe
-card (age band 65+). A campaign multiplies legs by 100 for that age band only, so a probe
-leg is worth 1,000 points and the probe teams stay in the top 20 that every team board
-sends. At random times (``--probe-rate`` a second) a probe card taps the box whose upload
-is due next: a leg from its previous box, so its team's points rise by exactly 1,000, and
-its team's n-th probe makes ``points == n * 1000`` appear. The tap rides in that box's
-ordinary batch (tapped_at is in the past, spaced so the leg is never too fast and never
-starts a new journey). Latency, for every (probe, client) pair: when the client received
-the first ``teams-total`` message showing the team at ``>= n * 1000`` minus when the
-request carrying the probe was first sent (httpx request hook; retries count against
-it). Probes of the warm-up are not counted. A client that never shows a probe by the end
-(``--settle`` seconds after the last upload was answered) counts as missing.
+card (age band 65+). A campaign multiplies legs by 100 for that age band only (no other
+card is registered), so a probe leg is worth 1,000 points and the probe teams stay in the
+top 20 that every team board sends. At random times (``--probe-rate`` a second) a probe
+card taps at the box whose upload is due next; the tap rides in that box's ordinary batch
+and is a leg from the card's previous box (its time is in the past, spaced so the leg is
+never too fast and never starts a new journey), so the team's n-th probe makes
+``points == n * 1000`` appear. Latency, for every (probe, client) pair: when the client
+got the first ``teams-total`` message showing the team at ``>= n * 1000``, minus when the
+request carrying the team's n-th probe to be sent was first sent (httpx request hook:
+waiting and retries count). Probes of the warm-up are left out. Should a team's probes be
+scored out of order (only under a backlog), the pairing stays on the safe side: a count of
+n needs n probes scored, so it is never paired with a later send; the report says how
+many probes were answered out of order. After the run the script waits until the
+boards show every answered probe (scoring may lag the answers), then ``--settle`` seconds;
+a client that still shows a probe missing counts as missing.
 
 PASS needs: tap-to-screen p99 under ``--target`` seconds, the offered rate sustained
-(acknowledged taps in the measured window at least 95 % of offered), every client
-connected for the whole run, no probe missing, and no upload errors.
+(acknowledged taps in the measured window at least 95 % of the rate), every client
+connected throughout, no probe missing or miscounted, no upload errors. Exit status 1
+otherwise. Everything runs on this machine: the CPU line shows what the clients and the
+uploader took from the servers.
 """
 
 from __future__ import annotations
@@ -106,8 +116,12 @@ GAME_DAYS_BACK = 30
 TARGET_S = 1.5
 
 
+class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    pass
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=_Help)
     p.add_argument("--rate", type=float, default=2000.0, help="taps a second offered")
     p.add_argument("--clients", type=int, default=1000, help="WebSocket clients")
     p.add_argument("--seconds", type=float, default=60.0, help="measured duration")
@@ -439,13 +453,9 @@ async def delete_boards(redis_url: str, slug: str) -> None:
         await store.close()
 
 
-async def outcome_mix(pg: str, name: str) -> dict[str, int]:
-    conn = await asyncpg.connect(f"{pg}/{name}")
-    try:
-        rows = await conn.fetch("SELECT outcome, count(*) AS n FROM taps GROUP BY outcome")
-        return {str(r["outcome"]): int(r["n"]) for r in rows}
-    finally:
-        await conn.close()
+async def outcome_mix(db: asyncpg.Connection) -> dict[str, int]:
+    rows = await db.fetch("SELECT outcome, count(*) AS n FROM taps GROUP BY outcome")
+    return {str(r["outcome"] or "not scored"): int(r["n"]) for r in rows}
 
 
 def free_port() -> int:
@@ -524,20 +534,26 @@ def process_cpu(pid: int) -> float:
         return 0.0
 
 
-def cpu_by_command(names: tuple[str, ...]) -> dict[str, float]:
-    """CPU seconds of every process whose command name is one of ``names`` (all of their
-    processes: a shared PostgreSQL also works for other people's databases)."""
-    out = dict.fromkeys(names, 0.0)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def cpu_of_processes(database: str) -> tuple[float, float]:
+    """CPU seconds of the PostgreSQL backends serving ``database`` (those alive now) and
+    of every ``redis-server`` (shared with whatever else uses it)."""
+    pg = redis = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            head, rest = stat.read_text().rsplit(")", 1)
-        except OSError:
-            continue
-        name = head.split("(", 1)[1]
-        if name in out:
+            head, rest = (proc / "stat").read_text().rsplit(")", 1)
+            name = head.split("(", 1)[1]
+            if name not in ("postgres", "redis-server"):
+                continue
             fields = rest.split()
-            out[name] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return out
+            seconds = (int(fields[11]) + int(fields[12])) / tick
+            if name == "redis-server":
+                redis += seconds
+            elif f" {database} ".encode() in (proc / "cmdline").read_bytes():
+                pg += seconds
+        except (OSError, IndexError, ValueError):
+            continue
+    return pg, redis
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -801,6 +817,9 @@ class RunStats:
     errors: Counter[str] = field(default_factory=Counter)
     window: tuple[float, float] = (0.0, 0.0)
     acked_window: int = 0
+    scored_window: int = 0
+    pending_at_end: int = 0  # stored but not scored when the measured window ended
+    scored_after: float | None = None  # after the drain, until every tap was scored
     offered_window: int = 0
     schedule_end: float = 0.0
     backlog_at_end: int = 0
@@ -849,37 +868,47 @@ class Boxes:
             self.busy.discard(rid)
 
 
+@dataclass
+class Mark:
+    at: float
+    acked: int
+    dispatched: int
+    scored: int
+    pending: int
+    machine: tuple[float, float]
+    cpus: list[float]
+
+
 async def run_schedule(
     plan: Plan,
     boxes: Boxes,
     args: argparse.Namespace,
     servers: list[Server],
     own_pids: tuple[int, int],
+    db: asyncpg.Connection,
+    database: str,
 ) -> RunStats:
-    """Dispatches the uploads on time; ``own_pids``: the uploader's and the clients'."""
+    """Dispatches the uploads on time, then lets the boxes drain. ``own_pids``: the
+    uploader's and the clients' processes; ``db``: the scratch database."""
     stats = RunStats()
-    loop = asyncio.get_running_loop()
     acked0 = boxes.acked()
-    marks: dict[str, tuple[float, int, int, float, float, list[float]]] = {}
-    others = ("postgres", "redis-server")
+    marks: dict[str, Mark] = {}
 
-    def mark(name: str) -> None:
-        busy, total = machine_cpu()
+    async def mark(name: str, at: float) -> None:
+        await asyncio.sleep(max(0.0, at - time.monotonic()))
         cpus = [s.cpu_seconds() for s in servers] + [process_cpu(pid) for pid in own_pids]
-        cpus += list(cpu_by_command(others).values())
-        marks[name] = (
-            time.monotonic(),
-            boxes.acked() - acked0,
-            stats.dispatched,
-            busy,
-            total,
-            cpus,
-        )
+        cpus += list(cpu_of_processes(database))
+        now, acked, dispatched = time.monotonic(), boxes.acked() - acked0, stats.dispatched
+        machine = machine_cpu()
+        scored, pending = await scoring_counts(db)
+        marks[name] = Mark(now, acked, dispatched, scored, pending, machine, cpus)
 
     stats.t0 = t0 = time.monotonic() + 0.5
     warm_end, end = t0 + args.warmup, t0 + args.warmup + args.seconds
-    loop.call_at(_loop_time(loop, warm_end), mark, "start")
-    loop.call_at(_loop_time(loop, end), mark, "end")
+    marking = [
+        asyncio.create_task(mark("start", warm_end)),
+        asyncio.create_task(mark("end", end)),
+    ]
     for slot in plan.slots:
         target = t0 + slot.t
         delay = target - time.monotonic()
@@ -893,9 +922,7 @@ async def run_schedule(
             reader.tap(probe.uid, probe.tapped_at)
         stats.dispatched += len(slot.taps) + len(slot.probes)
         boxes.kick(slot.reader)
-    if time.monotonic() < end:
-        await asyncio.sleep(end - time.monotonic())
-    await asyncio.sleep(0)
+    await asyncio.gather(*marking)
     stats.schedule_end = time.monotonic()
     stats.backlog_at_end = stats.dispatched - (boxes.acked() - acked0)
 
@@ -911,23 +938,43 @@ async def run_schedule(
         await asyncio.sleep(0.2)
     stats.left_queued = boxes.queued()
     stats.errors = boxes.errors
-    if "start" in marks and "end" in marks:
-        a, b = marks["start"], marks["end"]
-        stats.window = (a[0], b[0])
-        stats.acked_window = b[1] - a[1]
-        stats.offered_window = b[2] - a[2]
-        span = b[0] - a[0]
-        if b[4] > a[4]:
-            stats.cpu["machine busy (of all CPUs)"] = (b[3] - a[3]) / (b[4] - a[4])
-        names = [f"server {s.index}" for s in servers] + ["bench uploader", "bench clients"]
-        names += ["postgres (all)", "redis"]
-        for i, label in enumerate(names):
-            stats.cpu[label] = (b[5][i] - a[5][i]) / span
+
+    a, b = marks["start"], marks["end"]
+    span = b.at - a.at
+    stats.window = (a.at, b.at)
+    stats.acked_window = b.acked - a.acked
+    stats.offered_window = b.dispatched - a.dispatched
+    stats.scored_window = b.scored - a.scored
+    stats.pending_at_end = b.pending
+    if b.machine[1] > a.machine[1]:
+        busy = (b.machine[0] - a.machine[0]) / (b.machine[1] - a.machine[1])
+        stats.cpu["machine busy (of all CPUs)"] = busy
+    names = [f"server {s.index}" for s in servers] + ["bench uploader", "bench clients"]
+    names += ["postgres (this database)", "redis"]
+    for i, label in enumerate(names):
+        stats.cpu[label] = (b.cpus[i] - a.cpus[i]) / span
     return stats
 
 
-def _loop_time(loop: asyncio.AbstractEventLoop, monotonic_at: float) -> float:
-    return loop.time() + (monotonic_at - time.monotonic())
+async def scoring_counts(db: asyncpg.Connection) -> tuple[int, int]:
+    """(scored, waiting to be scored) taps in the database."""
+    row = await db.fetchrow(
+        "SELECT count(*) FILTER (WHERE outcome IS NOT NULL) AS scored, "
+        "count(*) FILTER (WHERE outcome IS NULL) AS pending FROM taps"
+    )
+    assert row is not None
+    return int(row["scored"]), int(row["pending"])
+
+
+async def wait_for_scoring(db: asyncpg.Connection, wait_s: float) -> float | None:
+    """Seconds until no stored tap waits for scoring (None: not within ``wait_s``)."""
+    started = time.monotonic()
+    while True:
+        if not await db.fetchval("SELECT count(*) FROM taps WHERE outcome IS NULL"):
+            return time.monotonic() - started
+        if time.monotonic() - started > wait_s:
+            return None
+        await asyncio.sleep(0.2)
 
 
 async def prime_probe_cards(plan: Plan, boxes: Boxes) -> None:
@@ -990,6 +1037,8 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 def fmt(s: dict[str, float], unit: float = 1.0, suffix: str = "s") -> str:
+    if not s["n"]:
+        return "no samples"
     return (
         f"p50 {s['p50'] * unit:.3f} {suffix}, p90 {s['p90'] * unit:.3f} {suffix}, "
         f"p99 {s['p99'] * unit:.3f} {suffix}, max {s['max'] * unit:.3f} {suffix}"
@@ -999,37 +1048,53 @@ def fmt(s: dict[str, float], unit: float = 1.0, suffix: str = "s") -> str:
 def latencies(
     probes: list[Probe], log: UploadLog, clients: list[dict[str, Any]], warmup: float
 ) -> dict[str, Any]:
-    measured = [p for p in probes if p.due >= warmup]
+    """Pairs each client's k-th count of a probe team with that team's k-th probe to be
+    sent. Without reordering that is exactly the probe whose leg made the count; if a
+    later probe is scored first, the pairing never gives a time before the sending (a
+    count of k needs k probes scored) and ``out_of_order`` says how often it happened."""
     all_: list[float] = []
     same: list[float] = []
     other: list[float] = []
     worst: list[float] = []  # per probe: the slowest client
-    missing = unsent = negative = 0
-    for p in measured:
-        sent = log.sent.get(p.pid)
-        if sent is None:
-            unsent += 1
-            continue
-        slowest = 0.0
-        for c in clients:
-            if not c["connected"]:
+    missing = negative = out_of_order = 0
+    unsent = sum(1 for p in probes if p.due >= warmup and p.pid not in log.sent)
+    measured = 0
+    for team in sorted({p.team for p in probes}):
+        sent = sorted(
+            (p for p in probes if p.team == team and p.pid in log.sent),
+            key=lambda p: log.sent[p.pid],
+        )
+        answers = [log.answered[p.pid] for p in sent if p.pid in log.answered]
+        out_of_order += sum(1 for a, b in zip(answers, answers[1:], strict=False) if b < a)
+        for k, p in enumerate(sent, start=1):
+            if p.due < warmup:
                 continue
-            arrivals = c["arrivals"][p.team]
-            if len(arrivals) < p.nth:
-                missing += 1
-                continue
-            lat = arrivals[p.nth - 1] - sent
-            if lat < 0:
-                negative += 1
-            all_.append(lat)
-            (same if c["server"] == p.server else other).append(lat)
-            slowest = max(slowest, lat)
-        worst.append(slowest)
-    answer = [log.answered[p.pid] - log.sent[p.pid] for p in measured if p.pid in log.answered]
+            measured += 1
+            slowest = 0.0
+            for c in clients:
+                if not c["connected"]:
+                    continue
+                arrivals = c["arrivals"][team]
+                if len(arrivals) < k:
+                    missing += 1
+                    continue
+                lat = arrivals[k - 1] - log.sent[p.pid]
+                if lat < 0:
+                    negative += 1
+                all_.append(lat)
+                (same if c["server"] == p.server else other).append(lat)
+                slowest = max(slowest, lat)
+            worst.append(slowest)
+    answer = [
+        log.answered[p.pid] - log.sent[p.pid]
+        for p in probes
+        if p.due >= warmup and p.pid in log.answered
+    ]
     return {
         "probes_planned": len(probes),
-        "probes_measured": len(measured) - unsent,
+        "probes_measured": measured,
         "probes_unsent": unsent,
+        "out_of_order": out_of_order,
         "pairs": len(all_),
         "missing": missing,
         "negative": negative,
@@ -1107,6 +1172,7 @@ async def main(args: argparse.Namespace) -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="t2s-logs-"))
     proc: Any = None
     parent_conn: Connection | None = None
+    db: asyncpg.Connection | None = None
     code = 1
     try:
         t = time.perf_counter()
@@ -1168,7 +1234,9 @@ async def main(args: argparse.Namespace) -> int:
         _, connected, took = await receive(parent_conn, proc, 300)
         print(f"clients: {connected} of {args.clients} connected in {took:.1f} s", flush=True)
 
-        stats = await run_schedule(plan, boxes, args, servers, (os.getpid(), proc.pid))
+        db = await asyncpg.connect(f"{args.pg}/{name}")
+        stats = await run_schedule(plan, boxes, args, servers, (os.getpid(), proc.pid), db, name)
+        stats.scored_after = await wait_for_scoring(db, args.drain_timeout)
         answered = Counter(p.team for p in probes if p.pid in log.answered)
         expected = {f"PRB{i}": answered[i] * PROBE_POINTS for i in range(args.probe_teams)}
         final_points, stats.boards_after = await wait_for_boards(
@@ -1180,12 +1248,14 @@ async def main(args: argparse.Namespace) -> int:
         result = json.loads(await asyncio.to_thread(Path(result_path).read_text))
         for client in http:
             await client.aclose()
-        mix = await outcome_mix(args.pg, name)
+        mix = await outcome_mix(db)
         figures = report(args, plan, log, stats, result, (final_points, expected), mix, load_before)
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2, default=str))
         code = 0 if figures["pass"] else 1
     finally:
+        if db is not None:
+            await db.close()
         if parent_conn is not None and proc is not None and proc.is_alive():
             with contextlib.suppress(OSError):
                 parent_conn.send("stop")
@@ -1217,6 +1287,7 @@ def report(
     lat = latencies(plan.probes, log, clients, args.warmup)
     span = stats.window[1] - stats.window[0]
     achieved = stats.acked_window / span if span > 0 else 0.0
+    scored = stats.scored_window / span if span > 0 else 0.0
     offered = stats.offered_window / span if span > 0 else 0.0
     connected = sum(c["connected"] for c in clients)
     disconnects = sum(c["disconnects"] for c in clients)
@@ -1243,17 +1314,26 @@ def report(
         f"{args.rate:,.0f}); uploads dispatched late by {fmt(dispatch, 1000, 'ms')}"
     )
     print(
-        f"achieved:  {achieved:,.0f} taps/s acknowledged ({achieved / max(offered, 1e-9):.0%} of "
-        f"offered); backlog when the schedule ended: {stats.backlog_at_end:,} taps, "
+        f"achieved:  {achieved:,.0f} taps/s stored and acknowledged, {scored:,.0f} taps/s scored "
+        f"({min(achieved, scored) / max(offered, 1e-9):.0%} of offered); when the window ended "
+        f"{stats.pending_at_end:,} stored taps were waiting to be scored"
+    )
+    print(
+        f"backlog:   {stats.backlog_at_end:,} taps not acknowledged when the schedule ended; "
         + (
             f"drained {stats.drained_after:.1f} s later"
             if stats.drained_after is not None
             else f"NOT drained in {args.drain_timeout:g} s ({stats.left_queued:,} left)"
         )
         + (
-            f"; boards showed every answered probe {stats.boards_after:.1f} s after that"
+            f", every tap scored {stats.scored_after:.1f} s after that"
+            if stats.scored_after is not None
+            else f", taps still unscored {args.drain_timeout:g} s after that"
+        )
+        + (
+            f", the boards showed every answered probe {stats.boards_after:.1f} s after that"
             if stats.boards_after is not None
-            else "; the boards did NOT show every answered probe"
+            else ", the boards did NOT show every answered probe"
         )
     )
     print(
@@ -1264,7 +1344,7 @@ def report(
     print(
         f"taps:      {total_taps:,} stored: "
         + ", ".join(f"{k} {v:,}" for k, v in sorted(mix.items(), key=lambda kv: -kv[1]))
-        + f" ({legs / max(1, total_taps):.0%} legs)"
+        + f" ({legs / max(1, total_taps):.0%} legs; counted after scoring caught up)"
     )
     print(
         f"clients:   {connected} of {len(clients)} connected ({dict(kinds)}; boards {BOARDS}); "
@@ -1275,7 +1355,8 @@ def report(
     print(
         f"probes:    {lat['probes_measured']} measured (of {lat['probes_planned']}, "
         f"{lat['probes_unsent']} never sent) x {connected} clients = {lat['pairs']:,} pairs; "
-        f"missing {lat['missing']}, before the upload {lat['negative']}, "
+        f"missing {lat['missing']}, before the upload {lat['negative']}, answered out of "
+        f"order {lat['out_of_order']}, "
         f"value anomalies {anomalies}, probe team off the board {absent}; final probe points "
         + ("as expected" if points_ok else f"WRONG: {final_points}, expected {expected}")
     )
@@ -1295,7 +1376,7 @@ def report(
     p99 = lat["all"]["p99"]
     if not lat["pairs"] or not p99 < args.target:
         reasons.append(f"p99 {p99:.3f} s is not under {args.target:g} s")
-    if achieved < 0.95 * args.rate or offered < 0.95 * args.rate:
+    if min(achieved, scored, offered) < 0.95 * args.rate:
         reasons.append(f"the offered {args.rate:,.0f} taps/s were not sustained")
     if connected < len(clients) or disconnects or ws_errors:
         reasons.append("not every client stayed connected")
@@ -1309,6 +1390,10 @@ def report(
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "offered_taps_per_s": offered,
         "achieved_taps_per_s": achieved,
+        "scored_taps_per_s": scored,
+        "pending_scoring_at_end": stats.pending_at_end,
+        "scored_after_s": stats.scored_after,
+        "boards_after_s": stats.boards_after,
         "backlog_at_end": stats.backlog_at_end,
         "drained_after_s": stats.drained_after,
         "left_queued": stats.left_queued,

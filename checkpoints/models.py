@@ -85,9 +85,11 @@ class Tap(Base):
     reader_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     boot: Mapped[int | None] = mapped_column(Integer, nullable=True)
     seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
-    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"))
-    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"))
+    # No foreign keys on these three (migration 0009 says why): ingestion resolves them
+    # from rows that are never deleted.
+    card_id: Mapped[int] = mapped_column(Integer)
+    holder_id: Mapped[int] = mapped_column(Integer)
+    checkpoint_id: Mapped[int] = mapped_column(Integer)
     card_uid: Mapped[str] = mapped_column(String(20))
     tapped_at_raw: Mapped[datetime] = mapped_column(UTCDateTime())
     tapped_at: Mapped[datetime] = mapped_column(UTCDateTime())

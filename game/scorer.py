@@ -60,7 +60,7 @@ class Scorer:
         try:
             await asyncio.wait_for(asyncio.gather(*waits), timeout_s)
         except TimeoutError:
-            log.warning("scorer.settle_timeout", game_ids=game_ids)
+            log.info("scorer.settle_timeout", game_ids=game_ids)
             return
         self.runtime.metrics.scoring_delay.observe(time.perf_counter() - started)
 

@@ -363,6 +363,7 @@ class StoredTap(NamedTuple):
     campaign: int
     team_id: int | None
     day: int | None  # local_date as a proleptic Gregorian ordinal (date.toordinal)
+    ref: tuple[int, int]  # where the row was read (ctid: page, item)
 
 
 def campaign_key(campaign_id: int | None, multiplier_thousandths: int) -> int:
@@ -370,14 +371,24 @@ def campaign_key(campaign_id: int | None, multiplier_thousandths: int) -> int:
     return (campaign_id or 0) * 1_000_000 + multiplier_thousandths
 
 
+class Batch(NamedTuple):
+    """The taps of the holders ``lo..hi`` (every holder of the game in that id range), and
+    their stored holder-level totals when the IO ``keeps_totals``."""
+
+    lo: int
+    hi: int
+    rows: Sequence[Any]
+    totals: StoredTotals | None
+
+
 class OutcomeIO:
     """A full re-score's database side: reads a game's taps by holder range, writes changed
     outcomes and rebuilds the totals (portable version, used on SQLite)."""
 
     # False: rows in TAP_TUPLE form. True: StoredTap rows, sorted by holder then in the
-    # engine's order (see PostgresOutcomeIO.read), and changes written in the LEAN form.
+    # engine's order (see PostgresOutcomeIO), and changes written in the LEAN form.
     stored_taps = False
-    # True: the caller keeps the holder-level totals (start_read_totals, write(totals=)).
+    # True: the caller keeps the holder-level totals (Batch.totals, write(totals=)).
     keeps_totals = False
 
     def __init__(
@@ -389,6 +400,21 @@ class OutcomeIO:
         self.session = session
         self.game_id = game_id
         self.validity = dict(validity or {})
+        self._ranges: list[tuple[int, int]] | None = None
+
+    async def start_next(self, size: int) -> Awaitable[Batch | None]:
+        """Starts reading the next batch of about ``size`` taps; await it when needed (None:
+        no holders left). Batches cover every holder id from 0 up, in order. (Here: reads
+        at once.)"""
+        if self._ranges is None:
+            self._ranges = await self.ranges(size)
+        batch = None
+        if self._ranges:
+            lo, hi = self._ranges.pop(0)
+            batch = Batch(lo, hi, await self.read(lo, hi), None)
+        future: asyncio.Future[Batch | None] = asyncio.get_running_loop().create_future()
+        future.set_result(batch)
+        return future
 
     async def ranges(self, size: int) -> list[tuple[int, int]]:
         """Consecutive holder id ranges ``(lo, hi)`` covering every id from 0 up, each with
@@ -421,23 +447,12 @@ class OutcomeIO:
         out.append((lo, MAX_HOLDER_ID))
         return out
 
-    async def start_read(self, lo: int, hi: int) -> Awaitable[Sequence[Sequence[Any]]]:
-        """Starts reading the taps of holders ``lo..hi``; await the result when needed.
-        (Here: reads at once.)"""
-        future: asyncio.Future[Sequence[Sequence[Any]]]
-        future = asyncio.get_running_loop().create_future()
-        future.set_result(await self.read(lo, hi))
-        return future
-
     async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
         """The taps of holders ``lo..hi`` (in no particular order)."""
         query = select(*TAP_TUPLE).where(
             Tap.game_id == self.game_id, Tap.holder_id >= lo, Tap.holder_id <= hi
         )
         return list((await self.session.execute(query)).all())
-
-    async def start_read_totals(self, lo: int, hi: int) -> Awaitable[StoredTotals]:
-        raise NotImplementedError  # only when keeps_totals
 
     async def write(
         self,
@@ -529,6 +544,10 @@ class PostgresOutcomeIO(OutcomeIO):
         self.conn = conn
         self.tail: asyncio.Task[Any] | None = None
         self._make = functools.partial(tuple.__new__, StoredTap)
+        self._cursor: Any = None
+        self._exhausted = False
+        self._carry: list[StoredTap] = []
+        self._next_lo = 0
 
     @classmethod
     async def open(
@@ -556,7 +575,7 @@ class PostgresOutcomeIO(OutcomeIO):
         await conn.execute(
             "DROP TABLE IF EXISTS _tt_changes, "
             + ", ".join(f"_tt_set_{t}" for t in HOLDER_TABLES)
-            + "; CREATE TEMP TABLE _tt_changes (id bigint, outcome varchar(16),"
+            + "; CREATE TEMP TABLE _tt_changes (ref tid, id bigint, outcome varchar(16),"
             " points integer, distance_m double precision, multiplier integer,"
             " campaign_id integer, team_id integer, local_date integer) ON COMMIT DROP; "
             + "; ".join(f"CREATE TEMP TABLE {t} ON COMMIT DROP" for t in temps)
@@ -578,42 +597,70 @@ class PostgresOutcomeIO(OutcomeIO):
         self.tail = task
         return task
 
-    async def start_read(self, lo: int, hi: int) -> Awaitable[Sequence[Sequence[Any]]]:
-        task = self._chain(lambda: self.read(lo, hi))
-        await asyncio.sleep(0)  # let it send the query before the caller computes
+    async def start_next(self, size: int) -> Awaitable[Batch | None]:
+        task = self._chain(lambda: self._next_batch(size))
+        await asyncio.sleep(0)  # let it send its request before the caller computes
         return task
 
-    async def read(self, lo: int, hi: int) -> Sequence[Sequence[Any]]:
-        """StoredTap rows of holders ``lo..hi``, sorted by holder then in the engine's order
-        (``engine.sort_key``: the "C" collation compares UTF-8 text as Python compares str)."""
-        args: list[Any] = [self.game_id, lo, hi]
+    async def _next_batch(self, size: int) -> Batch | None:
+        if self._next_lo > MAX_HOLDER_ID:
+            return None
+        if self._cursor is None:
+            self._cursor = await self._open_cursor()
+        rows, self._carry = self._carry, []
+        while not self._exhausted:
+            records = await self._cursor.fetch(size)
+            self._exhausted = len(records) < size
+            rows.extend(map(self._make, records))
+            if self._exhausted or not rows:
+                break
+            # The last holder may go on in the next fetch: keep it for the next batch.
+            last = rows[-1].holder_id
+            cut = len(rows) - 1
+            while cut > 0 and rows[cut - 1].holder_id == last:
+                cut -= 1
+            if cut:
+                self._carry = rows[cut:]
+                del rows[cut:]
+                break
+        lo = self._next_lo
+        hi = MAX_HOLDER_ID if self._exhausted else rows[-1].holder_id
+        self._next_lo = hi + 1
+        return Batch(lo, hi, rows, await self._read_totals(lo, hi))
+
+    async def _open_cursor(self) -> Any:
+        """One pass over the game's taps in StoredTap form, sorted by holder then in the
+        engine's order (``engine.sort_key``; the "C" collation compares UTF-8 text as Python
+        compares str). A holder's taps are spread over the whole table (taps are stored as
+        they arrive), so the server reads the table once and sorts it (on disk beyond
+        ``work_mem``) rather than visiting every page again for each range of holders."""
+        args: list[Any] = [self.game_id]
         limits = "NULL::timestamptz, NULL::timestamptz"
         join = ""
         if self.validity:
             limits = "k.valid_from, k.valid_until"
             join = (
-                " LEFT JOIN unnest($4::int8[], $5::timestamptz[], $6::timestamptz[])"
+                " LEFT JOIN unnest($2::int8[], $3::timestamptz[], $4::timestamptz[])"
                 " AS k(card_id, valid_from, valid_until) ON k.card_id = t.card_id"
             )
             args += [list(self.validity), *map(list, zip(*self.validity.values(), strict=True))]
-        records = await self.conn.fetch(
+        plan = ("enable_nestloop", "enable_indexscan", "enable_bitmapscan")
+        await self.conn.execute("; ".join(f"SET LOCAL {name} = off" for name in plan))
+        cursor = await self.conn.cursor(
             f"SELECT t.source_key, coalesce(c.code, ''), t.tapped_at, {limits}, t.holder_id,"
             " t.id, t.outcome, t.points, t.distance_m,"
             " coalesce(t.campaign_id, 0)::int8 * 1000000"
             " + coalesce((t.multiplier * 1000)::int8, 1000), t.team_id,"
-            " t.local_date - DATE '0001-01-01' + 1"
+            " t.local_date - DATE '0001-01-01' + 1, t.ctid"
             " FROM taps AS t LEFT JOIN checkpoints AS c"
             f" ON c.id = t.checkpoint_id AND c.game_id = t.game_id{join}"
-            " WHERE t.game_id = $1 AND t.holder_id >= $2 AND t.holder_id <= $3"
+            " WHERE t.game_id = $1"
             " ORDER BY t.holder_id, t.tapped_at, coalesce(c.code, '') COLLATE \"C\","
             ' t.source_key COLLATE "C"',
             *args,
         )
-        return list(map(self._make, records))
-
-    async def start_read_totals(self, lo: int, hi: int) -> Awaitable[StoredTotals]:
-        """Starts reading the stored holder-level totals of holders ``lo..hi``."""
-        return self._chain(lambda: self._read_totals(lo, hi))
+        await self.conn.execute("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in plan))
+        return cursor
 
     async def _read_totals(self, lo: int, hi: int) -> StoredTotals:
         out: StoredTotals = {}
@@ -645,8 +692,9 @@ class PostgresOutcomeIO(OutcomeIO):
         hi: int,
         totals: dict[str, TotalsDiff] | None = None,
     ) -> None:
-        """Like OutcomeIO.write, with ``changes`` in the LEAN form (multiplier in
-        thousandths, local_date as an ordinal): cheaper to COPY."""
+        """Like OutcomeIO.write, with ``changes`` in the LEAN form: the row's
+        :attr:`StoredTap.ref`, then :data:`OUTCOME_FIELDS` with the multiplier in thousandths
+        and local_date as an ordinal (cheaper to COPY)."""
         self._chain(lambda: self._write(changes, int(lo), int(hi), totals or {}))
         await asyncio.sleep(0)
 
@@ -656,17 +704,24 @@ class PostgresOutcomeIO(OutcomeIO):
         g = int(self.game_id)
         conn = self.conn
         if changes:
-            await conn.copy_records_to_table("_tt_changes", records=changes, columns=OUTCOME_FIELDS)
-            await conn.execute(
-                _NESTED_LOOP_ONLY + "UPDATE taps AS t SET outcome = c.outcome,"
-                " points = c.points, distance_m = c.distance_m,"
-                " multiplier = c.multiplier / 1000.0, campaign_id = c.campaign_id,"
-                " team_id = c.team_id, local_date = DATE '0001-01-01' + (c.local_date - 1)"
-                " FROM (SELECT * FROM _tt_changes ORDER BY id) AS c"
-                f" WHERE t.id = c.id AND t.game_id = {g} AND t.holder_id BETWEEN {lo} AND {hi}; "
-                + _ANY_JOIN
-                + "TRUNCATE _tt_changes"
+            await conn.copy_records_to_table(
+                "_tt_changes", records=changes, columns=("ref", *OUTCOME_FIELDS)
             )
+            # Each row where it was read, in page order: no index lookups, each page once. A
+            # row moved since (only another transaction can have updated it) is not found
+            # there: then those changes are written again, by id.
+            await conn.execute(_BY_TID)
+            status = await conn.execute(
+                _UPDATE_TAPS + " FROM (SELECT * FROM _tt_changes ORDER BY ref) AS c"
+                f" WHERE t.ctid = c.ref AND t.id = c.id AND t.game_id = {g}"
+            )
+            await conn.execute(_ANY_PLAN)
+            if status != f"UPDATE {len(changes)}":
+                await conn.execute(
+                    _UPDATE_TAPS + " FROM _tt_changes AS c"
+                    f" WHERE t.id = c.id AND t.game_id = {g} AND t.holder_id BETWEEN {lo} AND {hi}"
+                )
+            await conn.execute("TRUNCATE _tt_changes")
         for table, diff in totals.items():
             if not diff:
                 continue
@@ -728,6 +783,16 @@ class PostgresOutcomeIO(OutcomeIO):
 # Around an UPDATE/DELETE joining a temporary table of keys: look each row up by key.
 _NESTED_LOOP_ONLY = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
 _ANY_JOIN = "SET LOCAL enable_hashjoin TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT; "
+# ... or by ctid, in a TID scan (not through the primary key).
+_BY_TID = _NESTED_LOOP_ONLY + "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off"
+_ANY_PLAN = (
+    _ANY_JOIN + "SET LOCAL enable_indexscan TO DEFAULT; SET LOCAL enable_bitmapscan TO DEFAULT"
+)
+_UPDATE_TAPS = (
+    "UPDATE taps AS t SET outcome = c.outcome, points = c.points, distance_m = c.distance_m,"
+    " multiplier = c.multiplier / 1000.0, campaign_id = c.campaign_id, team_id = c.team_id,"
+    " local_date = DATE '0001-01-01' + (c.local_date - 1)"
+)
 
 
 def _merge_sql(

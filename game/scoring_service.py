@@ -493,15 +493,11 @@ async def rescore_game(
     validity = await repo.card_validity(session, game_id)
     report = RescoreReport(points_before=await repo.points_total(session, game_id))
     io = await repo.outcome_io(session, game_id, validity)
-    keeps = io.keeps_totals
     try:
         with _no_cyclic_gc():
-            ranges = await io.ranges(RESCORE_BATCH_TAPS)
-            reading = await io.start_read(*ranges[0])
-            stored = await io.start_read_totals(*ranges[0]) if keeps else None
-            for i, (lo, hi) in enumerate(ranges):
-                rows = await reading
-                old_totals = await stored if stored is not None else None
+            reading = await io.start_next(RESCORE_BATCH_TAPS)
+            while (batch := await reading) is not None:
+                rows = batch.rows
                 if io.stored_taps:
                     codes = set(map(_code_of, rows))
                     codes.discard("")  # not a checkpoint of this game
@@ -512,11 +508,10 @@ async def rescore_game(
                 elif any(r[3] not in ctx.checkpoint_codes for r in rows):
                     await io.drain()  # the session is needed: nothing may run on it meanwhile
                     ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in rows})
-                if i + 1 < len(ranges):  # the server reads the next range while this one is scored
-                    reading = await io.start_read(*ranges[i + 1])
-                    stored = await io.start_read_totals(*ranges[i + 1]) if keeps else None
+                # The server reads the next batch while this one is scored.
+                reading = await io.start_next(RESCORE_BATCH_TAPS)
                 writes: list[tuple[Any, ...]] = []
-                diff = _TotalsKeeper(old_totals) if old_totals is not None else None
+                diff = _TotalsKeeper(batch.totals) if batch.totals is not None else None
                 if io.stored_taps:
                     stored_taps = cast(Sequence[repo.StoredTap], rows)
                     await _rescore_stored(stored_taps, ages, periods, ctx, writes, diff, report)
@@ -525,7 +520,9 @@ async def rescore_game(
                 done = len(rows)
                 report.taps += done
                 report.changed += len(writes)
-                await io.write(writes, lo, hi, diff.finish() if diff is not None else None)
+                await io.write(
+                    writes, batch.lo, batch.hi, diff.finish() if diff is not None else None
+                )
                 if progress is not None:
                     progress(done)
             await io.finish_totals()
@@ -677,7 +674,7 @@ async def _rescore_stored(
             ):
                 continue
             campaign_id, mult = by_code[code]
-            writes.append((row.id, kind, pts, dist, mult, campaign_id, team_id, ordinal))
+            writes.append((row.ref, row.id, kind, pts, dist, mult, campaign_id, team_id, ordinal))
             moved += abs(pts - (row.points if row.outcome is not None else 0))
         if n:
             _add_run(days, teams, day, team, n, counted, legs, points, distance)
@@ -755,10 +752,14 @@ class _TotalsKeeper:
     def holder(
         self, holder_id: int, days: dict[date, list[Any]], teams: dict[int, list[Any]]
     ) -> None:
-        if len(days) == 1:
-            total = list(next(iter(days.values())))
-        else:
-            total = [sum(v[i] for v in days.values()) for i in range(5)]
+        values = iter(days.values())
+        total = list(next(values, (0, 0, 0, 0, 0.0)))
+        for n, counted, legs, points, distance in values:
+            total[0] += n
+            total[1] += counted
+            total[2] += legs
+            total[3] += points
+            total[4] += distance
         _compare(*self._holder_totals, holder_id, {None: total})
         _compare(*self._days, holder_id, days)
         _compare(*self._teams, holder_id, teams)
