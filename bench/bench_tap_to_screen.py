@@ -144,14 +144,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--target", type=float, default=TARGET_S, help="p99 target (s)")
     p.add_argument("--settle", type=float, default=5.0, help="wait for last messages (s)")
     p.add_argument("--drain-timeout", type=float, default=120.0, help="wait for backlog (s)")
-    p.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL")
-    p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    p.add_argument(
+        "--pg",
+        default=os.environ.get("TAPTRAIL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"),
+        help="PostgreSQL server URL (or TAPTRAIL_BENCH_PG)",
+    )
+    p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="shared Redis")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", type=Path, default=None, help="write the figures to this file")
     p.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = p.parse_args(argv)
     if args.servers < 1 or args.clients < 1 or args.probe_teams < 1 or args.boxes < 2:
         p.error("need at least one server, client and probe team, and two boxes")
+    if min(args.rate, args.probe_rate, args.seconds, args.upload_every) <= 0:
+        p.error("--rate, --probe-rate, --seconds and --upload-every must be positive")
     if args.probe_teams > 16:
         p.error("at most 16 probe teams (a board message shows the top 20)")
     return args
@@ -534,26 +540,50 @@ def process_cpu(pid: int) -> float:
         return 0.0
 
 
-def cpu_of_processes(database: str) -> tuple[float, float]:
-    """CPU seconds of the PostgreSQL backends serving ``database`` (those alive now) and
-    of every ``redis-server`` (shared with whatever else uses it)."""
-    pg = redis = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            head, rest = (proc / "stat").read_text().rsplit(")", 1)
-            name = head.split("(", 1)[1]
-            if name not in ("postgres", "redis-server"):
+class BackendCpu:
+    """CPU of the PostgreSQL backends serving one database, and of ``redis-server``.
+
+    Backends come and go (a pool's overflow connections), so ``sample`` runs every half
+    second and keeps each process's first and last figure: a backend that lived less than
+    half a second between two samples is missed."""
+
+    def __init__(self, database: str) -> None:
+        self.pattern = f" {database} ".encode()
+        self.first: dict[int, tuple[str, float]] = {}
+        self.last: dict[int, float] = {}
+        self.started = False
+
+    def sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                head, rest = (proc / "stat").read_text().rsplit(")", 1)
+                name = head.split("(", 1)[1]
+                if name == "postgres" and self.pattern not in (proc / "cmdline").read_bytes():
+                    continue
+                if name not in ("postgres", "redis-server"):
+                    continue
+                fields = rest.split()
+                seconds = (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, IndexError, ValueError):
                 continue
-            fields = rest.split()
-            seconds = (int(fields[11]) + int(fields[12])) / tick
-            if name == "redis-server":
-                redis += seconds
-            elif f" {database} ".encode() in (proc / "cmdline").read_bytes():
-                pg += seconds
-        except (OSError, IndexError, ValueError):
-            continue
-    return pg, redis
+            pid = int(proc.name)
+            # Alive at the first sample: count from there; born later: from zero.
+            self.first.setdefault(pid, (name, seconds if not self.started else 0.0))
+            self.last[pid] = seconds
+        self.started = True
+
+    def totals(self) -> dict[str, float]:
+        out = {"postgres": 0.0, "redis-server": 0.0}
+        for pid, (name, first) in self.first.items():
+            out[name] += self.last[pid] - first
+        return out
+
+    async def run(self, until: float) -> None:
+        while time.monotonic() < until:
+            self.sample()
+            await asyncio.sleep(0.5)
+        self.sample()
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -897,7 +927,6 @@ async def run_schedule(
     async def mark(name: str, at: float) -> None:
         await asyncio.sleep(max(0.0, at - time.monotonic()))
         cpus = [s.cpu_seconds() for s in servers] + [process_cpu(pid) for pid in own_pids]
-        cpus += list(cpu_of_processes(database))
         now, acked, dispatched = time.monotonic(), boxes.acked() - acked0, stats.dispatched
         machine = machine_cpu()
         scored, pending = await scoring_counts(db)
@@ -905,9 +934,16 @@ async def run_schedule(
 
     stats.t0 = t0 = time.monotonic() + 0.5
     warm_end, end = t0 + args.warmup, t0 + args.warmup + args.seconds
+    backends = BackendCpu(database)
+
+    async def sample_backends() -> None:
+        await asyncio.sleep(max(0.0, warm_end - time.monotonic()))
+        await backends.run(end)
+
     marking = [
         asyncio.create_task(mark("start", warm_end)),
         asyncio.create_task(mark("end", end)),
+        asyncio.create_task(sample_backends()),
     ]
     for slot in plan.slots:
         target = t0 + slot.t
@@ -950,9 +986,11 @@ async def run_schedule(
         busy = (b.machine[0] - a.machine[0]) / (b.machine[1] - a.machine[1])
         stats.cpu["machine busy (of all CPUs)"] = busy
     names = [f"server {s.index}" for s in servers] + ["bench uploader", "bench clients"]
-    names += ["postgres (this database)", "redis"]
     for i, label in enumerate(names):
         stats.cpu[label] = (b.cpus[i] - a.cpus[i]) / span
+    other = backends.totals()
+    stats.cpu["postgres (this database)"] = other["postgres"] / span
+    stats.cpu["redis"] = other["redis-server"] / span
     return stats
 
 

@@ -62,8 +62,8 @@ from tests.faults.town import (  # noqa: E402
     expected_points,
     ledger_problems,
     recorded_taps,
+    settled_tap_counts,
     stored_points,
-    tap_counts,
     town_definition,
 )
 from tests.integration.servers import ServerProcess  # noqa: E402
@@ -363,9 +363,10 @@ async def soak(run: Run, definition: dict[str, Any], taps: list[SimTap]) -> dict
             (rid, boot, seq) for rid, r in boxes.readers.items() for (boot, seq) in r.rejected_taps
         ]
         expected = expected_points(definition, recorded, rejected)
+        # Uploads are answered before scoring: compare once nothing waits for the scorer.
+        stored_taps, unscored = await settled_tap_counts(db, slug)
         stored = await stored_points(db, slug)
         mismatches = differences(expected, stored)
-        stored_taps, unscored = await tap_counts(db, slug)
         ledger = await ledger_problems(db, slug)
         boards = await board_differences(db, run.redis.url, slug)
     finally:

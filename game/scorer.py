@@ -109,7 +109,8 @@ class Scorer:
                 if is_retryable(exc) and attempt < ATTEMPTS:
                     continue
                 raise
-        self.rounds += 1
+        if holders:
+            self.rounds += 1  # rounds that scored something
         if delta is not None and not delta.is_empty():
             try:
                 with committed_transaction(xid):

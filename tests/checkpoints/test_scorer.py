@@ -1,0 +1,102 @@
+"""The scorer (game/scorer.py): uploads are answered with their taps stored and pending;
+rounds score them, coalescing many uploads, and a sweep scores what a dead process left."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.checkpoints.cp_helpers import (
+    NOW,
+    Town,
+    game_id_of,
+    holder_points,
+    ledger,
+    tap,
+    totals_consistent,
+    upload,
+)
+
+T0 = NOW - timedelta(minutes=50)
+
+
+def pending_gauge(app: FastAPI) -> float | None:
+    value: float | None = app.state.metrics.registry.get_sample_value(
+        "taptrail_scoring_pending_taps"
+    )
+    return value
+
+
+@pytest.fixture
+def scorer_stopped(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """As if the process died right after each upload's commit: nothing is scored."""
+    scorer = app.state.scorer
+
+    async def not_settled(game_ids: list[int], timeout_s: float = 0) -> None:
+        return None
+
+    monkeypatch.setattr(scorer, "settle", not_settled)
+    monkeypatch.setattr(scorer, "wake", lambda game_id: None)
+    return monkeypatch
+
+
+async def test_pending_taps_are_scored_by_the_sweep(
+    app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any
+) -> None:
+    for reader, seq, minutes in (("A", 1, 0), ("B", 1, 15), ("C", 1, 40)):
+        r = await upload(
+            client, town, reader, [tap(seq, 3, T0 + timedelta(minutes=minutes))], sent_at=NOW
+        )
+        assert r.status_code == 200 and r.json()["accepted"] == 1
+    stored = await ledger(app, town.slug)
+    assert len(stored) == 3 and all(row[4] is None for row in stored.values())
+    assert await holder_points(app, town.slug) == {}
+    assert await totals_consistent(app, town.slug)  # pending taps count nowhere yet
+
+    await app.state.scorer.sweep()  # wake is off: only the gauges
+    assert (pending_gauge(app) or 0) >= 3
+
+    scorer_stopped.undo()
+    scorer = app.state.scorer
+    await scorer.sweep()
+    await scorer.settle([await game_id_of(app, town.slug)])
+    stored = await ledger(app, town.slug)
+    assert sorted(row[4] for row in stored.values()) == ["journey_start", "leg", "leg"]
+    assert await holder_points(app, town.slug) == {"0000003": 20}
+    assert await totals_consistent(app, town.slug)
+    await scorer.sweep()
+    assert pending_gauge(app) == 0
+
+
+async def test_one_round_scores_many_uploads(
+    app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any
+) -> None:
+    # Four boxes, five cards: each card walks A -> B -> C -> P, 15 minutes a leg.
+    for card in range(4, 9):
+        for step, reader in enumerate(("A", "B", "C", "P")):
+            when = T0 + timedelta(minutes=15 * step + card)
+            r = await upload(client, town, reader, [tap(card * 10 + step, card, when)], sent_at=NOW)
+            assert r.json()["accepted"] == 1
+    scorer_stopped.undo()
+    scorer = app.state.scorer
+    before = scorer.rounds
+    await scorer.settle([await game_id_of(app, town.slug)])
+    assert scorer.rounds == before + 1  # 20 uploads of 5 holders: one round
+    points = await holder_points(app, town.slug)
+    assert points == {f"{card:07d}": 30 for card in range(4, 9)}
+    assert await totals_consistent(app, town.slug)
+
+
+async def test_an_upload_is_scored_before_the_in_process_client_returns(
+    app: FastAPI, client: httpx.AsyncClient, town: Town
+) -> None:
+    before = app.state.metrics.registry.get_sample_value("taptrail_scoring_delay_seconds_count")
+    await upload(client, town, "A", [tap(1, 9, T0)], sent_at=NOW)
+    await upload(client, town, "B", [tap(2, 9, T0 + timedelta(minutes=20))], sent_at=NOW)
+    assert await holder_points(app, town.slug) == {"0000009": 10}
+    after = app.state.metrics.registry.get_sample_value("taptrail_scoring_delay_seconds_count")
+    assert (after or 0) - (before or 0) == 2
