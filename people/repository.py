@@ -126,9 +126,12 @@ async def reset_memberships(
 ) -> None:
     """The holder counts for ``team_id`` from the start (what registration does)."""
     await session.execute(
-        delete(TeamMembership).where(
-            TeamMembership.game_id == game_id, TeamMembership.holder_id == holder_id
-        )
+        delete(TeamMembership)
+        .where(TeamMembership.game_id == game_id, TeamMembership.holder_id == holder_id)
+        # "fetch": forget the deleted rows by key. The default evaluates the criteria
+        # against every object in the session, which made loading a game with tens of
+        # thousands of cards take minutes.
+        .execution_options(synchronize_session="fetch")
     )
     session.add(
         TeamMembership(game_id=game_id, holder_id=holder_id, team_id=team_id, valid_from=None)
