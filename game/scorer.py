@@ -87,6 +87,9 @@ class Scorer:
                 while await self._round(game_id) >= self.max_holders:
                     pass  # more holders were pending than one round takes
             except Exception as exc:  # noqa: BLE001 - the taps stay pending; the sweep retries
+                # The commit may have happened without its answer reaching us: rebuild the
+                # boards rather than trust them.
+                self.runtime.stale_games.add(game_id)
                 self.runtime.metrics.db_errors.inc()
                 log.warning("scorer.round_failed", game_id=game_id, error=_describe(exc))
             async with queue.changed:

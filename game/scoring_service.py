@@ -477,10 +477,11 @@ async def rescore_game(
     the ledger and records who did it, why, and how many points moved.
 
     Holds the game's exclusive scoring lock until the caller commits. Memory is bounded:
-    holders are read in consecutive id ranges of about ``RESCORE_BATCH_TAPS`` taps. On
-    PostgreSQL the server reads the next range and writes the previous one's changed
-    outcomes and totals while Python scores. ``progress(n)`` is called as taps are done
-    (the total is ``scoring_repository.tap_count``).
+    holders are taken in batches (consecutive id ranges) of about ``RESCORE_BATCH_TAPS``
+    taps. On PostgreSQL one sorted pass reads them (``scoring_repository.PostgresOutcomeIO``)
+    and the server fetches the next batch and writes the previous one's changed outcomes and
+    totals while Python scores. ``progress(n)`` is called as taps are done (the total is
+    ``scoring_repository.tap_count``).
     """
     await session.flush()
     await repo.lock_game(session, game_id, exclusive=True)

@@ -100,7 +100,11 @@ class Runtime:
         self._publish_scores = self._publish_to_boards
         self._rebuild_boards = self.rebuild_boards
         try:
-            await self.ensure_boards()
+            games = await self.ensure_boards()
+            # A process that died between a commit and its publish left boards behind the
+            # database; nobody else knows. Every start rebuilds each game's boards once (the
+            # repair loop, within seconds; rebuilds are safe beside uploads).
+            self.stale_games.update(games)
         except Exception:  # noqa: BLE001 - Redis down at start: serve, rebuild later
             log.exception("leaderboard.ensure_failed")
 
@@ -154,8 +158,9 @@ class Runtime:
             self.stale_games.add(game_id)
             raise
 
-    async def ensure_boards(self) -> None:
-        """Builds the boards of every game that has none (a fresh or emptied Redis)."""
+    async def ensure_boards(self) -> list[int]:
+        """Builds the boards of every game that has none (a fresh or emptied Redis);
+        returns the ids of all games."""
         from sqlalchemy import select
 
         from game.models import Game
@@ -172,6 +177,7 @@ class Runtime:
                     return await load_snapshot(session, game_id)
 
             await self.leaderboard.ensure_game(slug, _load)
+        return [game_id for game_id, _ in games]
 
     async def repair_boards(self) -> None:
         """Rebuilds boards that missed updates (Redis was down) or went missing."""
