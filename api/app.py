@@ -62,7 +62,9 @@ def create_app(
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            _, stuck = await asyncio.wait(tasks, timeout=10)
+            if stuck:
+                log.warning("taptrail.stop_timeout", tasks=len(stuck))
             await runtime.stop(app)
 
     app = FastAPI(

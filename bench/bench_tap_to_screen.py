@@ -676,23 +676,14 @@ async def _clients_main(conn: Connection, config: dict[str, Any]) -> None:
         first = True
         while True:
             try:
-                if first:
-                    async with gate:
-                        ws = await connect(
-                            rec.url,
-                            compression=compression,
-                            proxy=None,
-                            open_timeout=60,
-                            ping_interval=None,
-                            max_size=None,
-                        )
-                else:
+                # The first connections are opened a few at a time, like screens coming on.
+                async with gate if first else contextlib.nullcontext():
                     ws = await connect(
                         rec.url,
                         compression=compression,
                         proxy=None,
                         open_timeout=60,
-                        ping_interval=None,
+                        ping_interval=None,  # browsers do not ping; the server does
                         max_size=None,
                     )
             except Exception as exc:  # refused, timed out, rejected: count it and retry
@@ -1284,6 +1275,7 @@ async def main(args: argparse.Namespace) -> int:
         parent_conn.send("stop")
         _, result_path = await receive(parent_conn, proc, 120)
         result = json.loads(await asyncio.to_thread(Path(result_path).read_text))
+        await asyncio.to_thread(Path(result_path).unlink)
         for client in http:
             await client.aclose()
         mix = await outcome_mix(db)

@@ -112,6 +112,9 @@ async def lock_scorer(session: AsyncSession, game_id: int) -> None:
     (PostgreSQL; SQLite has one writer). Taken before :func:`lock_holders`, by the scorer
     only, so it cannot take part in a lock cycle."""
     if is_postgres(session):
+        # A peer stuck inside a round must not stall this one for ever: give up after 30 s
+        # (the round fails, its taps stay pending, and the sweep tries again).
+        await session.execute(text("SET LOCAL lock_timeout = '30s'"))
         await session.execute(
             text("SELECT pg_advisory_xact_lock(:ns, :game_id)"),
             {"ns": SCORER_LOCK_NAMESPACE, "game_id": game_id},

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -100,11 +101,11 @@ class Runtime:
         self._publish_scores = self._publish_to_boards
         self._rebuild_boards = self.rebuild_boards
         try:
-            games = await self.ensure_boards()
+            await self.ensure_boards()
             # A process that died between a commit and its publish left boards behind the
-            # database; nobody else knows. Every start rebuilds each game's boards once (the
-            # repair loop, within seconds; rebuilds are safe beside uploads).
-            self.stale_games.update(games)
+            # database; nobody else knows. Every start rebuilds the boards of the games being
+            # played (the repair loop, within seconds; rebuilds are safe beside uploads).
+            self.stale_games.update(await self._games_in_play())
         except Exception:  # noqa: BLE001 - Redis down at start: serve, rebuild later
             log.exception("leaderboard.ensure_failed")
 
@@ -158,9 +159,24 @@ class Runtime:
             self.stale_games.add(game_id)
             raise
 
-    async def ensure_boards(self) -> list[int]:
-        """Builds the boards of every game that has none (a fresh or emptied Redis);
-        returns the ids of all games."""
+    async def _games_in_play(self) -> list[int]:
+        from sqlalchemy import select
+
+        from game.models import Game
+        from taptrail.db import utcnow
+
+        assert self.sessionmaker is not None
+        now = utcnow()
+        async with self.sessionmaker() as session:
+            rows = await session.scalars(
+                select(Game.id).where(
+                    Game.starts_at <= now, Game.ends_at >= now - timedelta(days=1)
+                )
+            )
+            return list(rows.all())
+
+    async def ensure_boards(self) -> None:
+        """Builds the boards of every game that has none (a fresh or emptied Redis)."""
         from sqlalchemy import select
 
         from game.models import Game
@@ -177,7 +193,6 @@ class Runtime:
                     return await load_snapshot(session, game_id)
 
             await self.leaderboard.ensure_game(slug, _load)
-        return [game_id for game_id, _ in games]
 
     async def repair_boards(self) -> None:
         """Rebuilds boards that missed updates (Redis was down) or went missing."""
@@ -186,10 +201,11 @@ class Runtime:
         await self.ensure_boards()
 
     async def stop(self, app: FastAPI) -> None:
+        # Each step is bounded: a stuck dependency must not keep the process from exiting.
         if self.scorer is not None:
-            await self.scorer.stop()
+            await _bounded("scorer", self.scorer.stop())
         if self.leaderboard is not None:
-            await self.leaderboard.stop()
+            await _bounded("leaderboard", self.leaderboard.stop())
         if self.redis is not None:
             await self.redis.aclose()
         if self.engine is not None:
@@ -220,6 +236,13 @@ class Runtime:
 
     def observe_request(self, method: str, path: str, status: int, seconds: float) -> None:
         self.metrics.observe_request(method, path, status, seconds)
+
+
+async def _bounded(what: str, step: Coroutine[Any, Any, None], seconds: float = 10.0) -> None:
+    try:
+        await asyncio.wait_for(step, seconds)
+    except TimeoutError:
+        log.warning("runtime.stop_timeout", step=what, seconds=seconds)
 
 
 def _describe(exc: BaseException) -> str:
