@@ -39,6 +39,8 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scratch_db import create_database, drop_database, load_town  # noqa: E402
+
 from checkpoints.simulator import RetryPolicy, TownSimulation, format_time  # noqa: E402
 from taptrail.db import utcnow  # noqa: E402
 
@@ -103,42 +105,6 @@ def town_definition(slug: str, readers: int, cards: int) -> dict[str, Any]:
         ],
         "players": [],
     }
-
-
-async def create_database(pg: str, name: str) -> None:
-    conn = await asyncpg.connect(f"{pg}/postgres")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def drop_database(pg: str, name: str) -> None:
-    conn = await asyncpg.connect(f"{pg}/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-async def load_town(url: str, key: str, definition: dict[str, Any]) -> None:
-    import yaml
-
-    from game.service import load_definition
-    from taptrail.db import make_engine, make_sessionmaker
-    from taptrail.migrate import upgrade
-    from taptrail.secrets_box import SecretBox
-
-    engine = make_engine(url)
-    try:
-        await upgrade(engine)
-        async with make_sessionmaker(engine)() as session:
-            await load_definition(
-                session, yaml.safe_dump(definition), box=SecretBox(key), actor="bench"
-            )
-            await session.commit()
-    finally:
-        await engine.dispose()
 
 
 def free_port() -> int:

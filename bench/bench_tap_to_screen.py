@@ -89,6 +89,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from scratch_db import create_database, drop_database, load_town  # noqa: E402
+
 from checkpoints.simulator import (  # noqa: E402
     MAX_BATCH,
     RetryPolicy,
@@ -412,41 +414,6 @@ def plan_probes(
 # ======================================================================================
 # Database, Redis, servers
 # ======================================================================================
-
-
-async def create_database(pg: str, name: str) -> None:
-    conn = await asyncpg.connect(f"{pg}/postgres")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def drop_database(pg: str, name: str) -> None:
-    conn = await asyncpg.connect(f"{pg}/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-async def load_town(url: str, key: str, definition: dict[str, Any]) -> None:
-    from game.service import load_definition
-    from taptrail.db import make_engine, make_sessionmaker
-    from taptrail.migrate import upgrade
-    from taptrail.secrets_box import SecretBox
-
-    engine = make_engine(url)
-    try:
-        await upgrade(engine)
-        async with make_sessionmaker(engine)() as session:
-            # JSON: parsing a town's card stock as YAML takes far longer.
-            await load_definition(
-                session, json.dumps(definition), box=SecretBox(key), actor="bench"
-            )
-            await session.commit()
-    finally:
-        await engine.dispose()
 
 
 async def delete_boards(redis_url: str, slug: str) -> None:
