@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
 import socket
 import statistics
@@ -39,7 +38,12 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import create_database, drop_database, load_town  # noqa: E402
+from scratch_db import (  # noqa: E402
+    create_database,
+    drop_database,
+    grid_checkpoints,
+    load_town,
+)
 
 from checkpoints.simulator import RetryPolicy, TownSimulation, format_time  # noqa: E402
 from taptrail.db import utcnow  # noqa: E402
@@ -62,18 +66,7 @@ def parse_args() -> argparse.Namespace:
 
 def town_definition(slug: str, readers: int, cards: int) -> dict[str, Any]:
     now = utcnow()
-    side = math.ceil(math.sqrt(readers))
-    lat0, lon0, step_lat, step_lon = 53.78, -2.26, 0.0036, 0.0061  # about 400 m
-    checkpoints = [
-        {
-            "code": f"CP{i:04d}",
-            "name": f"Box {i}",
-            "lat": round(lat0 + (i // side) * step_lat, 6),
-            "lon": round(lon0 + (i % side) * step_lon, 6),
-            "tags": ["park"] if i % 7 == 0 else [],
-        }
-        for i in range(readers)
-    ]
+    checkpoints = grid_checkpoints(readers)
     return {
         "game": {
             "slug": slug,

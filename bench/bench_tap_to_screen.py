@@ -89,7 +89,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scratch_db import create_database, drop_database, load_town  # noqa: E402
+from scratch_db import (  # noqa: E402
+    create_database,
+    drop_database,
+    grid_checkpoints,
+    load_town,
+)
 
 from checkpoints.simulator import (  # noqa: E402
     MAX_BATCH,
@@ -177,18 +182,7 @@ def probe_uid(i: int) -> str:
 def town_definition(
     slug: str, *, boxes: int, cards: int, teams: int, probe_teams: int, now: datetime
 ) -> dict[str, Any]:
-    side = math.ceil(math.sqrt(boxes))
-    lat0, lon0, step_lat, step_lon = 53.78, -2.26, 0.0036, 0.0061  # about 400 m
-    checkpoints = [
-        {
-            "code": f"CP{i:04d}",
-            "name": f"Box {i}",
-            "lat": round(lat0 + (i // side) * step_lat, 6),
-            "lon": round(lon0 + (i % side) * step_lon, 6),
-            "tags": ["park"] if i % 7 == 0 else [],
-        }
-        for i in range(boxes)
-    ]
+    checkpoints = grid_checkpoints(boxes)
     team_defs = [
         {"code": f"T{i:03d}", "name": f"Team {i:03d}", "kind": TEAM_KINDS[i % len(TEAM_KINDS)]}
         for i in range(teams)

@@ -254,18 +254,6 @@ async def tap_rows(
     return list((await session.execute(query)).all())
 
 
-async def first_unscored(
-    session: AsyncSession, game_id: int, holder_ids: Sequence[int]
-) -> datetime | None:
-    """The earliest time of these holders' unscored taps (None: they have none)."""
-    value: datetime | None = await session.scalar(
-        select(func.min(Tap.tapped_at)).where(
-            Tap.game_id == game_id, Tap.holder_id.in_(holder_ids), Tap.outcome.is_(None)
-        )
-    )
-    return value
-
-
 async def stream_tap_rows(session: AsyncSession, game_id: int, chunk: int = 20_000) -> Any:
     """All of a game's taps, grouped by holder, in bounded memory."""
     query = (
