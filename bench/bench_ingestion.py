@@ -188,10 +188,14 @@ async def wait_scored(pg: str, name: str, timeout_s: float = 600) -> None:
     conn = await asyncpg.connect(f"{pg}/{name}")
     try:
         deadline = time.perf_counter() + timeout_s
-        while await conn.fetchval("SELECT count(*) FROM taps WHERE outcome IS NULL"):
+        # The scorer's queue is small; the final check below reads taps themselves.
+        while await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pending_taps)"):
             if time.perf_counter() > deadline:
                 raise SystemExit("taps were still unscored after the timeout")
             await asyncio.sleep(0.05)
+        unscored = await conn.fetchval("SELECT count(*) FROM taps WHERE outcome IS NULL")
+        if unscored:
+            raise SystemExit(f"the queue is empty but {unscored} taps have no outcome")
         ledger = await conn.fetchval("SELECT coalesce(sum(points), 0) FROM taps")
         totals = await conn.fetchval("SELECT coalesce(sum(points), 0) FROM holder_totals")
         if ledger != totals:

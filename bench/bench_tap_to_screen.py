@@ -960,7 +960,7 @@ async def wait_for_scoring(db: asyncpg.Connection, wait_s: float) -> float | Non
     """Seconds until no stored tap waits for scoring (None: not within ``wait_s``)."""
     started = time.monotonic()
     while True:
-        if not await db.fetchval("SELECT count(*) FROM taps WHERE outcome IS NULL"):
+        if not await db.fetchval("SELECT EXISTS (SELECT 1 FROM pending_taps)"):
             return time.monotonic() - started
         if time.monotonic() - started > wait_s:
             return None
@@ -1240,6 +1240,7 @@ async def main(args: argparse.Namespace) -> int:
         for client in http:
             await client.aclose()
         mix = await outcome_mix(db)
+        print(await scorer_summary(servers), flush=True)
         figures = report(args, plan, log, stats, result, (final_points, expected), mix, load_before)
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2, default=str))
@@ -1262,6 +1263,28 @@ async def main(args: argparse.Namespace) -> int:
         else:
             await drop_database(args.pg, name)
     return code
+
+
+async def scorer_summary(servers: list[Server]) -> str:
+    """The servers' scoring rounds, from their /metrics (whole run, warm-up included)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    sums: Counter[str] = Counter()
+    async with httpx.AsyncClient(trust_env=False, timeout=30) as client:
+        for server in servers:
+            text = (await client.get(f"{server.base}/metrics")).text
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    if sample.name.endswith(("_sum", "_count")) and not sample.labels:
+                        sums[sample.name] += sample.value
+    rounds = sums["taptrail_scoring_round_seconds_count"]
+    delays = sums["taptrail_scoring_delay_seconds_count"]
+    return (
+        f"scorer:    {rounds:,.0f} rounds, mean {sums['taptrail_scoring_round_seconds_sum'] / max(1, rounds):.3f} s "
+        f"and {sums['taptrail_scoring_round_holders_sum'] / max(1, rounds):,.0f} holders each; "
+        f"upload commit to scored and published: mean "
+        f"{sums['taptrail_scoring_delay_seconds_sum'] / max(1, delays):.3f} s over {delays:,.0f} uploads"
+    )
 
 
 def report(

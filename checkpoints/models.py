@@ -19,7 +19,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -112,21 +111,32 @@ class Tap(Base):
         Index("ix_taps_holder_time", "game_id", "holder_id", "tapped_at"),
         Index("ix_taps_card", "game_id", "card_id"),
         Index("ix_taps_checkpoint_time", "game_id", "checkpoint_id", "tapped_at"),
-        # The scorer's queue: accepted taps still waiting for their outcome.
-        Index(
-            "ix_taps_pending",
-            "game_id",
-            "holder_id",
-            "id",
-            postgresql_where=text("outcome IS NULL"),
-            sqlite_where=text("outcome IS NULL"),
-        ),
         CheckConstraint(
             "outcome IS NULL OR outcome IN "
             "('out_of_game','journey_start','repeat','too_fast','leg','capped')",
             name="outcome",
         ),
     )
+
+
+class PendingTap(Base):
+    """The scorer's queue: one row per stored tap still waiting for its outcome.
+
+    Filled by the database itself: a trigger on ``taps`` (migration 0010) enqueues every
+    tap inserted without an outcome, whichever code path inserted it, in the same
+    statement. A scoring round deletes the rows of the holders it scores
+    (``game.scoring_repository.take_pending``). Kept apart from ``taps`` so that setting
+    an outcome changes no indexed column of ``taps`` (its updates stay HOT).
+    """
+
+    __tablename__ = "pending_taps"
+
+    game_id: Mapped[int] = mapped_column(
+        ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tap_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tapped_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class TapRejection(Base):

@@ -9,9 +9,10 @@ commits, and only then publishes the changes to the boards. Taps arriving during
 are picked up by the next one, so a busy game is scored in a few large rounds rather
 than one small one per upload.
 
-The database is the queue (``ix_taps_pending``): a process that dies between an upload's
-commit and its round leaves the taps pending, and every process's sweep (``sweep_forever``)
-scores whatever is pending, so nothing waits for longer than a sweep interval.
+The database is the queue (``pending_taps``, filled by a trigger on ``taps``): a process
+that dies between an upload's commit and its round leaves the taps queued, and every
+process's sweep (``sweep_forever``) scores whatever is queued, so nothing waits for longer
+than a sweep interval.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class Scorer:
         from checkpoints.ingestion import is_retryable
         from taptrail.runtime import committed_transaction, transaction_id
 
+        started = time.perf_counter()
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self.runtime.writing(), self.runtime.sessionmaker() as session:
@@ -120,6 +122,9 @@ class Scorer:
                     await self.publish(game_id, delta)
             except Exception as exc:  # noqa: BLE001 - committed; boards can be rebuilt
                 log.warning("scores.publish_failed", game_id=game_id, error=_describe(exc))
+        if holders:
+            self.runtime.metrics.scoring_rounds.observe(time.perf_counter() - started)
+            self.runtime.metrics.scoring_round_holders.observe(holders)
         return holders
 
     async def sweep(self) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from checkpoints.models import Tap
+from checkpoints.models import PendingTap, Tap
 from game.models import (
     Campaign,
     Checkpoint,
@@ -122,47 +122,62 @@ async def lock_scorer(session: AsyncSession, game_id: int) -> None:
 
 
 async def pending_games(session: AsyncSession) -> list[int]:
-    """Games with taps waiting for their outcome (read through ``ix_taps_pending``)."""
-    rows = await session.scalars(select(Tap.game_id).where(Tap.outcome.is_(None)).distinct())
+    """Games with taps waiting for their outcome."""
+    rows = await session.scalars(select(PendingTap.game_id).distinct())
     return sorted(rows.all())
 
 
 async def pending_holders(session: AsyncSession, game_id: int, limit: int) -> list[int]:
-    """Up to ``limit`` holders with unscored taps, those waiting longest first."""
+    """Up to ``limit`` holders with queued taps, those waiting longest first."""
     rows = await session.scalars(
-        select(Tap.holder_id)
-        .where(Tap.game_id == game_id, Tap.outcome.is_(None))
-        .group_by(Tap.holder_id)
-        .order_by(func.min(Tap.id))
+        select(PendingTap.holder_id)
+        .where(PendingTap.game_id == game_id)
+        .group_by(PendingTap.holder_id)
+        .order_by(func.min(PendingTap.tap_id))
         .limit(limit)
     )
     return list(rows.all())
 
 
 async def pending_summary(session: AsyncSession) -> tuple[int, datetime | None]:
-    """How many taps wait for their outcome, and when the oldest of them was received."""
-    row = (
-        await session.execute(
-            select(func.count(), func.min(Tap.received_at)).where(Tap.outcome.is_(None))
-        )
-    ).one()
-    return int(row[0] or 0), row[1]
+    """How many taps wait for their outcome, and when the first of them (the lowest tap
+    id: the earliest stored, near enough) was received."""
+    row = (await session.execute(select(func.count(), func.min(PendingTap.tap_id)))).one()
+    count, first = int(row[0] or 0), row[1]
+    if first is None:
+        return count, None
+    return count, await session.scalar(select(Tap.received_at).where(Tap.id == first))
 
 
-async def first_unscored_by_holder(
+async def take_pending(
     session: AsyncSession, game_id: int, holder_ids: Sequence[int]
 ) -> dict[int, datetime]:
-    """The earliest time of each holder's unscored taps (holders without any: absent)."""
+    """Takes these holders' taps off the queue; returns the earliest tap time of each
+    holder that had any. The rows go only with the caller's commit, and only those
+    committed before this statement: a tap committed later stays queued for the next
+    round even if the caller's later reads see (and score) it, which costs that round an
+    idempotent re-derive and loses nothing."""
     rows = await session.execute(
-        select(Tap.holder_id, func.min(Tap.tapped_at))
-        .where(
-            Tap.game_id == game_id,
-            one_of(session, Tap.holder_id, holder_ids),
-            Tap.outcome.is_(None),
-        )
-        .group_by(Tap.holder_id)
+        delete(PendingTap)
+        .where(PendingTap.game_id == game_id, one_of(session, PendingTap.holder_id, holder_ids))
+        .returning(PendingTap.holder_id, PendingTap.tapped_at)
+        .execution_options(synchronize_session=False)
     )
-    return {int(h): t for h, t in rows.all()}
+    firsts: dict[int, datetime] = {}
+    for holder_id, tapped_at in rows:
+        first = firsts.get(holder_id)
+        if first is None or tapped_at < first:
+            firsts[holder_id] = tapped_at
+    return firsts
+
+
+async def clear_pending(session: AsyncSession, game_id: int) -> None:
+    """Empties a game's queue before a whole-game re-score (whose reads come after)."""
+    await session.execute(
+        delete(PendingTap)
+        .where(PendingTap.game_id == game_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def game_row(session: AsyncSession, game_id: int) -> Game:

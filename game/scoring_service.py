@@ -337,9 +337,11 @@ async def score_holders(
     if not ids:
         return delta
     await session.flush()  # taps added to the session but not yet sent
-    firsts: dict[int, datetime] = {}
-    if not full:
-        firsts = await repo.first_unscored_by_holder(session, game_id, ids)
+    # Queued taps come off the queue either way; a full re-derive reads every tap.
+    firsts = await repo.take_pending(session, game_id, ids)
+    if full:
+        firsts = {}
+    else:
         ids = sorted(firsts)
         if not ids:
             return delta
@@ -485,6 +487,7 @@ async def rescore_game(
     """
     await session.flush()
     await repo.lock_game(session, game_id, exclusive=True)
+    await repo.clear_pending(session, game_id)  # every tap read below is scored
     game = await repo.game_row(session, game_id)
     game.scoring_version += 1
     await session.flush()

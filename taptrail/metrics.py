@@ -38,6 +38,18 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.scoring_rounds = Histogram(
+            "taptrail_scoring_round_seconds",
+            "Scoring rounds that scored something: lock wait, scoring, commit and publishing",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.scoring_round_holders = Histogram(
+            "taptrail_scoring_round_holders",
+            "Holders scored by one round",
+            buckets=(1, 10, 100, 500, 1000, 2000, 5000, 10000),
+            registry=r,
+        )
         self.scoring_pending = Gauge(
             "taptrail_scoring_pending_taps", "Stored taps waiting for their outcome", registry=r
         )
