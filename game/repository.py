@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints.models import Reader, ReaderAssignment
@@ -63,3 +63,11 @@ async def assignments_of(session: AsyncSession, game_id: int) -> Sequence[Reader
     return (
         await session.scalars(select(ReaderAssignment).where(ReaderAssignment.game_id == game_id))
     ).all()
+
+
+async def refresh_statistics(session: AsyncSession) -> None:
+    """Brings PostgreSQL's planner statistics of the tables a game load fills up to date
+    (in the caller's transaction; ANALYZE counts its own uncommitted rows)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    await session.execute(text("ANALYZE cards, holders, players, team_memberships"))

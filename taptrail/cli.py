@@ -89,6 +89,7 @@ def _serve(
         timeout_graceful_shutdown=20,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        ws_per_message_deflate=settings.ws_compression,
     )
 
 

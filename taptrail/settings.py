@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(262_144, description="Largest accepted request body")
     db_pool_size: int = Field(10, description="PostgreSQL connection pool size per process")
+    ws_compression: bool = Field(
+        False,
+        description=(
+            "permessage-deflate on live-board WebSockets. Off by default: every socket has "
+            "its own compressor, so one board update sent to 1,000 screens is compressed "
+            "1,000 times, and a board message is a few kilobytes"
+        ),
+    )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
         description=(

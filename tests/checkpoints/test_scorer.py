@@ -100,3 +100,103 @@ async def test_an_upload_is_scored_before_the_in_process_client_returns(
     assert await holder_points(app, town.slug) == {"0000009": 10}
     after = app.state.metrics.registry.get_sample_value("taptrail_scoring_delay_seconds_count")
     assert (after or 0) - (before or 0) == 2
+
+
+async def queued(app: FastAPI, game_id: int) -> list[tuple[int, int]]:
+    """(holder, tap) rows of the game's scoring queue."""
+    from sqlalchemy import select
+
+    from checkpoints.models import PendingTap
+
+    async with app.state.sessionmaker() as s:
+        rows = await s.execute(
+            select(PendingTap.holder_id, PendingTap.tap_id).where(PendingTap.game_id == game_id)
+        )
+        return sorted((r[0], r[1]) for r in rows)
+
+
+async def tap_ids_and_holders(app: FastAPI, game_id: int) -> list[tuple[int, int]]:
+    from sqlalchemy import select
+
+    from checkpoints.models import Tap
+
+    async with app.state.sessionmaker() as s:
+        rows = await s.execute(select(Tap.holder_id, Tap.id).where(Tap.game_id == game_id))
+        return sorted((r[0], r[1]) for r in rows)
+
+
+async def test_the_database_queues_every_stored_tap_and_scoring_takes_them_off(
+    app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any
+) -> None:
+    game_id = await game_id_of(app, town.slug)
+    r = await upload(
+        client,
+        town,
+        "A",
+        [tap(1, 3, T0), tap(2, 4, T0 + timedelta(minutes=1)), tap(3, "FFFFFFFF", T0)],
+        sent_at=NOW,
+    )
+    assert r.json()["accepted"] == 2  # the third card is not in the game
+    stored = await tap_ids_and_holders(app, game_id)
+    assert len(stored) == 2
+    assert await queued(app, game_id) == stored  # the trigger queued exactly the stored taps
+
+    scorer_stopped.undo()
+    await app.state.scorer.settle([game_id])
+    assert await queued(app, game_id) == []
+    assert all(row[4] is not None for row in (await ledger(app, town.slug)).values())
+
+
+async def test_a_tap_queued_after_a_round_took_its_holder_waits_for_the_next_round(
+    app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any, backend: str
+) -> None:
+    """take_pending removes only rows committed before it: a tap of the same holder stored
+    meanwhile stays queued (on SQLite the single writer makes the upload wait instead)."""
+    import asyncio
+
+    from game.scoring_repository import take_pending
+
+    game_id = await game_id_of(app, town.slug)
+    await upload(client, town, "A", [tap(1, 3, T0)], sent_at=NOW)
+    ((holder, first_tap),) = await queued(app, game_id)
+
+    async with app.state.sessionmaker() as round_session:
+        firsts = await take_pending(round_session, game_id, [holder])
+        assert list(firsts) == [holder]
+        late = asyncio.ensure_future(
+            upload(client, town, "B", [tap(1, 3, T0 + timedelta(minutes=20))], sent_at=NOW)
+        )
+        if backend == "postgres":
+            assert (await late).json()["accepted"] == 1  # not blocked by the round
+        else:
+            await asyncio.sleep(0.2)
+        await round_session.commit()
+    await late
+    rows = await queued(app, game_id)
+    assert len(rows) == 1 and rows[0][0] == holder and rows[0][1] != first_tap
+
+    scorer_stopped.undo()
+    await app.state.scorer.settle([game_id])
+    assert await queued(app, game_id) == []
+    kinds = sorted(row[4] for row in (await ledger(app, town.slug)).values())
+    assert kinds == ["journey_start", "leg"]
+    assert await totals_consistent(app, town.slug)
+
+
+async def test_a_whole_game_rescore_empties_the_queue(
+    app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any
+) -> None:
+    from game.scoring_service import rescore_game
+
+    game_id = await game_id_of(app, town.slug)
+    await upload(
+        client, town, "A", [tap(1, 3, T0), tap(2, 4, T0 + timedelta(minutes=2))], sent_at=NOW
+    )
+    assert len(await queued(app, game_id)) == 2
+    async with app.state.sessionmaker() as s:
+        report = await rescore_game(s, game_id, actor="test", reason="queue test")
+        await s.commit()
+    assert report.taps == 2
+    assert await queued(app, game_id) == []
+    assert all(row[4] == "journey_start" for row in (await ledger(app, town.slug)).values())
+    assert await totals_consistent(app, town.slug)

@@ -206,3 +206,37 @@ async def test_public_game_description(
     assert body["checkpoints"][3]["tags"] == ["park"]
     assert "readers" not in body and "cards" not in body
     assert (await client.get("/api/v1/games/no-such-game")).status_code == 404
+
+
+async def test_a_bulk_card_load_refreshes_planner_statistics(
+    client: httpx.AsyncClient, organiser_token: str, slug: str, session, backend: str
+) -> None:
+    """Uploads look cards up by UID; planned with statistics from before a 1,000-card load,
+    that lookup scanned every card of the game for each tap (tens of ms per upload)."""
+    if backend != "postgres":
+        pytest.skip("planner statistics are PostgreSQL's (SQLite has no ANALYZE-driven plans)")
+    from sqlalchemy import text
+
+    started = await session.scalar(text("SELECT clock_timestamp()"))
+    await session.commit()
+    data = game_file(slug)
+    data["cards"] = [
+        {"number": f"{i:07d}", "uid": f"04{i:012X}", "activation_code": f"K{i:04d}"}
+        for i in range(1, 1001)
+    ]
+    r = await _put(client, organiser_token, slug, data)
+    assert r.status_code == 200, r.text
+    analysed = await session.scalar(
+        text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'cards'")
+    )
+    assert analysed is not None and analysed >= started
+
+    # A small edit of the same game adds no cards: no ANALYZE.
+    data["cards"].append({"number": "0009999", "uid": "04FFFFFFFFFFFF", "activation_code": "Z999"})
+    await session.commit()
+    r = await _put(client, organiser_token, slug, data)
+    assert r.status_code == 200, r.text
+    again = await session.scalar(
+        text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'cards'")
+    )
+    assert again == analysed

@@ -71,6 +71,11 @@ async def test_sigterm_finishes_uploads_and_closes_sockets(
         await load(client, token, data)
         async with connect(f"{proc.ws_url}/api/v1/games/shutdown-town/live") as socket:
             await asyncio.wait_for(socket.recv(), 10)
+            # The client offered permessage-deflate; `taptrail serve` declines it by default
+            # (TAPTRAIL_WS_COMPRESSION), so one board update is not compressed per socket.
+            assert socket.response is not None
+            extensions = socket.response.headers.get("Sec-WebSocket-Extensions") or ""
+            assert "permessage-deflate" not in extensions
 
             async def upload(body: bytes) -> int:
                 response = await client.post(
