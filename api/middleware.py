@@ -182,7 +182,9 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            # A socket's messages need no header: its sends skip the wrapper (a live board
+            # sends a message to every screen for each update).
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         finally:
             if scope["type"] == "http":
                 path = route_template(scope)
