@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from taptrail.db_errors import sqlstate
 from taptrail.errors import TaptrailError
 
 _HTTP_CODES = {
@@ -125,16 +126,6 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
 TEXT_REJECTED = frozenset({"22021", "22P05"})
 
 
-def _sqlstate(exc: BaseException) -> str | None:
-    orig = getattr(exc, "orig", None)
-    for candidate in (orig, getattr(orig, "__cause__", None)):
-        for name in ("sqlstate", "pgcode"):
-            value = getattr(candidate, name, None)
-            if isinstance(value, str):
-                return value
-    return None
-
-
 def _body_field(message: str) -> dict[str, Any]:
     return {"field": "body", "message": message}
 
@@ -165,7 +156,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
-        if _sqlstate(exc) not in TEXT_REJECTED:
+        if sqlstate(exc) not in TEXT_REJECTED:
             raise exc
         # PostgreSQL stores no NUL character (SQLite does): say so instead of failing.
         message = "text must not contain NUL (\\u0000) characters"

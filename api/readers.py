@@ -15,8 +15,6 @@ from checkpoints.ingestion import (
     Unavailable,
     authenticate,
     ingest,
-    is_retryable,
-    is_unavailable,
     parse_batch,
     parse_heartbeat,
     record_heartbeat,
@@ -24,6 +22,7 @@ from checkpoints.ingestion import (
 from checkpoints.schemas import Heartbeat, HeartbeatAnswer, Rejected, TapBatch, TapsAnswer
 from checkpoints.signing import SIGNATURE_HEADER
 from taptrail.db import utcnow
+from taptrail.db_errors import is_retryable, is_unavailable
 from taptrail.errors import TaptrailError
 from taptrail.logging import log
 

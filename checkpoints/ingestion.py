@@ -20,7 +20,6 @@ each other or behind scoring.
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -29,7 +28,6 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints import repository as repo
@@ -432,44 +430,3 @@ async def record_heartbeat(
     reader.queue_depth = heartbeat.queue_depth
     reader.clock_offset_s = clock_offset(received_at, heartbeat.sent_at)[0]
     return True
-
-
-# ---------------------------------------------------------------- database trouble
-
-_RETRYABLE_STATES = {"40001", "40P01"}  # serialization failure, deadlock
-_TRANSIENT_CLASSES = {"08", "40", "53", "57", "58"}
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    for candidate in (
-        getattr(exc, "orig", None),
-        getattr(getattr(exc, "orig", None), "__cause__", None),
-    ):
-        for name in ("sqlstate", "pgcode"):
-            value = getattr(candidate, name, None)
-            if isinstance(value, str):
-                return value
-    return None
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """A deadlock or serialization failure: running the transaction again may succeed."""
-    return isinstance(exc, sa_exc.DBAPIError) and _sqlstate(exc) in _RETRYABLE_STATES
-
-
-def is_unavailable(exc: BaseException) -> bool:
-    """The database cannot serve now (outage, lost connection, lock trouble): answer 503."""
-    if isinstance(
-        exc,
-        sa_exc.OperationalError
-        | sa_exc.InterfaceError
-        | sa_exc.TimeoutError
-        | ConnectionError
-        | asyncio.TimeoutError
-        | TimeoutError,
-    ):
-        return True
-    if isinstance(exc, sa_exc.DBAPIError):
-        state = _sqlstate(exc)
-        return exc.connection_invalidated or (state is not None and state[:2] in _TRANSIENT_CLASSES)
-    return isinstance(exc, OSError)

@@ -26,6 +26,7 @@ from typing import Any
 from game.scoring_repository import pending_games, pending_summary
 from game.scoring_service import TotalsDelta, score_pending
 from taptrail.db import utcnow
+from taptrail.db_errors import is_retryable
 from taptrail.logging import log
 
 Publish = Callable[[int, TotalsDelta], Awaitable[None]]
@@ -99,7 +100,6 @@ class Scorer:
 
     async def _round(self, game_id: int) -> int:
         """One transaction: scores up to ``max_holders`` holders; returns how many."""
-        from checkpoints.ingestion import is_retryable
         from taptrail.runtime import committed_transaction, transaction_id
 
         started = time.perf_counter()
