@@ -62,7 +62,9 @@ async def lock_game(session: AsyncSession, game_id: int, *, exclusive: bool = Tr
         )
 
 
-async def lock_holders(session: AsyncSession, holder_ids: Iterable[int]) -> None:
+async def lock_holders(
+    session: AsyncSession, holder_ids: Iterable[int], *, game_id: int | None = None
+) -> None:
     """Serialises scoring per holder on PostgreSQL: call once per transaction, BEFORE
     inserting the holders' taps, with every holder the transaction will score.
 
@@ -83,14 +85,19 @@ async def lock_holders(session: AsyncSession, holder_ids: Iterable[int]) -> None
     ids = sorted(set(holder_ids))
     if not ids or not is_postgres(session):
         return
+    # ``game_id``: the caller knows every holder is of that game (saves a look-up).
     game_ids = (
-        await session.scalars(
-            select(Holder.game_id)
-            .where(one_of(session, Holder.id, ids))
-            .distinct()
-            .order_by(Holder.game_id)
-        )
-    ).all()
+        [game_id]
+        if game_id is not None
+        else (
+            await session.scalars(
+                select(Holder.game_id)
+                .where(one_of(session, Holder.id, ids))
+                .distinct()
+                .order_by(Holder.game_id)
+            )
+        ).all()
+    )
     for game_id in game_ids:
         await lock_game(session, game_id, exclusive=False)
     await session.execute(

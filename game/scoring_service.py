@@ -409,7 +409,7 @@ async def score_pending(
     holders = await repo.pending_holders(session, game_id, max_holders)
     if not holders:
         return None, 0
-    await repo.lock_holders(session, holders)
+    await repo.lock_holders(session, holders, game_id=game_id)
     return await score_holders(session, game_id, holders), len(holders)
 
 
