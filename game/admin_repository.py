@@ -21,8 +21,8 @@ from game.models import (
     LuckyDrawWinner,
     Team,
 )
-from game.scoring_repository import is_postgres
 from people.models import Card, Player, TeamMembership
+from taptrail.db import is_postgres
 
 # --------------------------------------------------------------------------- campaigns
 

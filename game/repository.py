@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from checkpoints.models import Reader, ReaderAssignment
 from game.models import Campaign, Checkpoint, Game, Team
 from people.models import Card, Player, TeamMembership
+from taptrail.db import is_postgres
 
 
 async def game_by_slug(session: AsyncSession, slug: str) -> Game | None:
@@ -68,6 +69,6 @@ async def assignments_of(session: AsyncSession, game_id: int) -> Sequence[Reader
 async def refresh_statistics(session: AsyncSession) -> None:
     """Brings PostgreSQL's planner statistics of the tables a game load fills up to date
     (in the caller's transaction; ANALYZE counts its own uncommitted rows)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session):
         return
     await session.execute(text("ANALYZE cards, holders, players, team_memberships"))

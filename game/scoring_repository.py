@@ -38,16 +38,12 @@ from game.models import (
     TeamTotal,
 )
 from people.models import Card, Holder, Player, TeamMembership
-from taptrail.db import one_of
+from taptrail.db import is_postgres, one_of
 
 T = TypeVar("T")
 MAX_HOLDER_ID = 2**31 - 1
 # Namespace of the game-level advisory locks (pg_advisory_xact_lock(namespace, game_id)).
 GAME_LOCK_NAMESPACE = 0x7A5C  # "scoring"
-
-
-def is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 async def lock_game(session: AsyncSession, game_id: int, *, exclusive: bool = True) -> None:
@@ -98,8 +94,8 @@ async def lock_holders(
             )
         ).all()
     )
-    for game_id in game_ids:
-        await lock_game(session, game_id, exclusive=False)
+    for gid in game_ids:
+        await lock_game(session, gid, exclusive=False)
     await session.execute(
         select(Holder.id)
         .where(one_of(session, Holder.id, ids))

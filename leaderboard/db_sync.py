@@ -26,6 +26,7 @@ from leaderboard.models import (
     TeamRecord,
 )
 from people.models import Player
+from taptrail.db import is_postgres
 
 
 def _board_name(player: Any) -> str | None:
@@ -39,7 +40,7 @@ async def load_snapshot(session: AsyncSession, game_id: int) -> BoardSnapshot:
     transaction, on PostgreSQL it reads them in one REPEATABLE READ snapshot and records
     it (``BoardSnapshot.xact_snapshot``), so the swap counts concurrent uploads once."""
     xact_snapshot = None
-    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+    if is_postgres(session) and not session.in_transaction():
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         xact_snapshot = await session.scalar(text("SELECT pg_current_snapshot()::text"))
     game = await session.get(Game, game_id)

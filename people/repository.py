@@ -14,6 +14,7 @@ from checkpoints.models import Tap
 from game.models import Checkpoint, Game, HolderDay, HolderTeamTotal, HolderTotal, Team, TeamTotal
 from people.models import Card, Holder, Player, RegistrationAttempt, TeamMembership
 from taptrail.auth.models import ApiToken
+from taptrail.db import is_postgres
 
 # ------------------------------------------------------------------------------ lookups
 
@@ -263,7 +264,7 @@ def add_app_registration(
 async def lock_client(session: AsyncSession, game_id: int, client_key: str) -> None:
     """Serialises one client's rate-limited writes in a game until commit (PostgreSQL; SQLite
     has one writer), so concurrent requests cannot all pass a limit they share."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         await session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
             {"key": f"taptrail-client:{game_id}:{client_key}"},

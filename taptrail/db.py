@@ -99,11 +99,15 @@ async def transaction(
         yield session
 
 
+def is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def one_of(session: AsyncSession, column: Any, values: Iterable[Any]) -> Any:
     """``column IN values`` for a list of any length. On PostgreSQL it is ``= ANY($1)``
     with one array parameter, so the statement's text (and its prepared form) is the same
     whatever the number of values; elsewhere an ordinary ``IN``."""
     listed = list(values)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return column == any_(bindparam(None, listed, type_=ARRAY(column.type)))
     return column.in_(listed)

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from taptrail.db import is_sqlite, make_engine, make_sessionmaker
+from taptrail.db import is_postgres, is_sqlite, make_engine, make_sessionmaker
 from taptrail.logging import log
 from taptrail.metrics import Metrics
 from taptrail.secrets_box import secret_box
@@ -30,7 +30,7 @@ async def transaction_id(session: AsyncSession) -> str | None:
     """The PostgreSQL id of the session's transaction (None on SQLite). Read it before the
     commit and publish within ``committed_transaction(xid)``: the Redis boards then count
     its score changes exactly once even while a rebuild runs (leaderboard.redis_scripts)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session):
         return None
     return str(await session.scalar(text("SELECT pg_current_xact_id()::text")))
 
