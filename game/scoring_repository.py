@@ -246,7 +246,7 @@ TAP_TUPLE = (
     Tap.team_id,
     Tap.local_date,
 )
-# Kept for callers of the first version of this module.
+# TAP_TUPLE and the card's validity limits: what the incremental read (tap_rows) returns.
 TAP_COLUMNS = (
     *TAP_TUPLE,
     Card.valid_from.label("card_valid_from"),
@@ -270,18 +270,6 @@ async def tap_rows(
     if since is not None:
         query = query.where(Tap.tapped_at >= since)
     return list((await session.execute(query)).all())
-
-
-async def stream_tap_rows(session: AsyncSession, game_id: int, chunk: int = 20_000) -> Any:
-    """All of a game's taps, grouped by holder, in bounded memory."""
-    query = (
-        select(*TAP_COLUMNS)
-        .join(Card, Card.id == Tap.card_id)
-        .where(Tap.game_id == game_id)
-        .order_by(Tap.holder_id)
-        .execution_options(yield_per=chunk)
-    )
-    return await session.stream(query)
 
 
 async def tap_count(session: AsyncSession, game_id: int) -> int:
