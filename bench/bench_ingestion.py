@@ -40,6 +40,7 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cpu import BackendCpu, machine_cpu, process_cpu  # noqa: E402
 from scratch_db import (  # noqa: E402
     create_database,
     drop_database,
@@ -172,6 +173,44 @@ def latency_hooks(latencies: list[float]) -> dict[str, list[Any]]:
     return {"request": [on_request], "response": [on_response]}
 
 
+class CpuUsage:
+    """Who used the machine while the taps were uploaded: the servers, PostgreSQL and this
+    process (the load generator), as CPUs busy on average."""
+
+    def __init__(self, database: str, server_pids: list[int]) -> None:
+        self.postgres = BackendCpu(database)
+        self.server_pids = server_pids
+        self.shares: dict[str, float] = {}
+
+    async def during(self, work: Any) -> float:
+        servers = sum(process_cpu(pid) for pid in self.server_pids)
+        own = time.process_time()
+        busy, total = machine_cpu()
+        started = time.perf_counter()
+        sampler = asyncio.create_task(self.postgres.run(until=time.monotonic() + 86_400))
+        try:
+            elapsed = float(await work)
+        finally:
+            sampler.cancel()
+        self.postgres.sample()
+        wall = time.perf_counter() - started
+        busy2, total2 = machine_cpu()
+        self.shares = {
+            "servers": (sum(process_cpu(pid) for pid in self.server_pids) - servers) / wall,
+            "PostgreSQL": self.postgres.totals()["postgres"] / wall,
+            "load generator": (time.process_time() - own) / wall,
+            "machine busy": (busy2 - busy) / max(total2 - total, 1e-9),
+        }
+        return elapsed
+
+    def describe(self) -> str:
+        parts = [f"{k} {v:.2f}" for k, v in self.shares.items() if k != "machine busy"]
+        return (
+            f"{', '.join(parts)} CPUs (of {os.cpu_count()}; machine "
+            f"{self.shares['machine busy']:.0%} busy)"
+        )
+
+
 async def copy_baseline(pg: str, name: str, repeat: int = 3) -> tuple[int, list[float]]:
     """Seconds of each of ``repeat`` COPYs of the stored rows into an emptied copy of the
     taps table (one COPY varies by a third from run to run on a shared machine)."""
@@ -280,8 +319,9 @@ async def main() -> None:
                 reader.client = clients[i % len(clients)]
             for rid, uid, when in taps:
                 sim.readers[rid].tap(uid, when)
+            usage = CpuUsage(name, [p.pid for p in procs])
             started = time.perf_counter()
-            elapsed = await upload(sim, args.batch, args.concurrency)
+            elapsed = await usage.during(upload(sim, args.batch, args.concurrency))
         finally:
             for client in clients:
                 await client.aclose()
@@ -304,6 +344,7 @@ async def main() -> None:
             f"p95 {p95 * 1000:.0f} ms; {args.workers} server process(es), "
             f"{args.concurrency} in flight)"
         )
+        print(f"CPU during the upload: {usage.describe()}")
         print(
             f"all scored:     {scored_elapsed:.2f} s after the first upload = "
             f"{len(taps) / scored_elapsed:,.0f} taps/s (totals equal the ledger)"
@@ -328,4 +369,11 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # The load generator stands in for 200 boxes with CPUs of their own: keep its share of
+    # this machine small (uvloop, and taps rendered as JSON when they are recorded).
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())

@@ -13,7 +13,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -205,6 +205,16 @@ def test_format_and_parse_time() -> None:
     assert parse_time("2026-11-27T11:00:00+01:00") == T0
     with pytest.raises(ValueError):
         parse_time("2026-11-27T10:00:00")
+    assert format_time(T0.astimezone(timezone(timedelta(hours=-5)))) == "2026-11-27T10:00:00Z"
+
+
+def test_a_recorded_tap_renders_the_json_of_its_payload() -> None:
+    reader = SimulatedReader("R-1", "s", None, now_fn=lambda: T0)  # type: ignore[arg-type]
+    odd = reader.tap('04"\\é', T0 + timedelta(microseconds=7_890))
+    plain = reader.tap("04A1B2C3D4E5F6", T0)
+    for tap in (odd, plain):
+        assert tap.record and json.loads(tap.to_json()) == tap.payload()
+    assert json.loads(odd.to_json())["tapped_at"] == "2026-11-27T10:00:00.007Z"
 
 
 async def test_upload_signed_batch(server_and_client: tuple[FakeServer, httpx.AsyncClient]) -> None:
