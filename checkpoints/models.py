@@ -77,7 +77,9 @@ class Tap(Base):
     __tablename__ = "taps"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
+    # No foreign key (migration 0011): the reader's assignment gives the game; a trigger on
+    # games deletes a deleted game's taps.
+    game_id: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(8))  # reader | app
     # reader: "<reader_id>/<boot>/<seq>"; app: "app/<player_id>/<client_id>". Tie-breaker.
     source_key: Mapped[str] = mapped_column(String(160))
@@ -131,9 +133,7 @@ class PendingTap(Base):
 
     __tablename__ = "pending_taps"
 
-    game_id: Mapped[int] = mapped_column(
-        ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
-    )
+    game_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # no key: see Tap.game_id
     holder_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tap_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tapped_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -127,17 +127,21 @@ class Scorer:
             self.runtime.metrics.scoring_round_holders.observe(holders)
         return holders
 
-    async def sweep(self) -> None:
+    async def sweep(self, *, gauges: bool = True) -> None:
         """Scores every game with pending taps (left by a process that stopped, or by a
-        round that failed) and updates the queue's gauges."""
+        round that failed) and, with ``gauges``, updates the queue's gauges (which count
+        the whole queue: a backlog makes that a scan, so the background sweep does it
+        only every few seconds)."""
         async with self.runtime.sessionmaker() as session:
             games = await pending_games(session)
-            count, oldest = await pending_summary(session)
-        metrics = self.runtime.metrics
-        metrics.scoring_pending.set(count)
-        metrics.scoring_oldest_pending.set(
-            0.0 if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
-        )
+            summary = await pending_summary(session) if gauges else None
+        if summary is not None:
+            count, oldest = summary
+            metrics = self.runtime.metrics
+            metrics.scoring_pending.set(count)
+            metrics.scoring_oldest_pending.set(
+                0.0 if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
+            )
         for game_id in games:
             self.wake(game_id)
 
@@ -148,12 +152,17 @@ class Scorer:
         await asyncio.gather(*workers, return_exceptions=True)
 
 
+GAUGES_EVERY = 5  # sweeps
+
+
 async def sweep_forever(app: Any, every_s: float = 1.0) -> None:
     """Background job of every server process (see the module's docstring)."""
+    sweeps = 0
     while True:
         await asyncio.sleep(every_s)
+        sweeps += 1
         try:
-            await app.state.runtime.scorer.sweep()
+            await app.state.runtime.scorer.sweep(gauges=sweeps % GAUGES_EVERY == 1)
         except Exception as exc:  # noqa: BLE001 - the database is down: try again later
             log.warning("scorer.sweep_failed", error=_describe(exc))
 

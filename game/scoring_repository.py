@@ -125,9 +125,11 @@ async def lock_scorer(session: AsyncSession, game_id: int) -> None:
 
 
 async def pending_games(session: AsyncSession) -> list[int]:
-    """Games with taps waiting for their outcome."""
-    rows = await session.scalars(select(PendingTap.game_id).distinct())
-    return sorted(rows.all())
+    """Games with taps waiting for their outcome: one index probe per game, however long
+    the queue (a DISTINCT over a backlog of 200,000 taps took 19 ms, every second)."""
+    queued = select(PendingTap.game_id).where(PendingTap.game_id == Game.id).exists()
+    rows = await session.scalars(select(Game.id).where(queued).order_by(Game.id))
+    return list(rows.all())
 
 
 async def pending_holders(session: AsyncSession, game_id: int, limit: int) -> list[int]:

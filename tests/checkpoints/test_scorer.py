@@ -200,3 +200,25 @@ async def test_a_whole_game_rescore_empties_the_queue(
     assert await queued(app, game_id) == []
     assert all(row[4] == "journey_start" for row in (await ledger(app, town.slug)).values())
     assert await totals_consistent(app, town.slug)
+
+
+async def test_deleting_a_game_deletes_its_taps_and_queue(
+    app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any
+) -> None:
+    # taps and pending_taps have no foreign key to games (migration 0011): a trigger on
+    # games does what ON DELETE CASCADE did.
+    from sqlalchemy import delete, func, select
+
+    from checkpoints.models import PendingTap, Tap
+    from game.models import Game
+
+    game_id = await game_id_of(app, town.slug)
+    await upload(client, town, "A", [tap(1, 3, T0), tap(2, 4, T0)], sent_at=NOW)
+    assert len(await queued(app, game_id)) == 2
+    async with app.state.sessionmaker() as s:
+        await s.execute(delete(Game).where(Game.id == game_id))
+        await s.commit()
+    async with app.state.sessionmaker() as s:
+        for table in (Tap, PendingTap):
+            left = await s.scalar(select(func.count()).where(table.game_id == game_id))
+            assert left == 0, table.__tablename__
