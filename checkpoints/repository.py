@@ -57,20 +57,25 @@ class Placement:
     valid_from: datetime | None
     game_id: int
     checkpoint_id: int
+    timezone: str | None = None  # the game's, where the query had it at hand
 
 
 async def placements(session: AsyncSession, reader_id: str) -> list[Placement]:
-    """Where the reader stood, across games, earliest first (null = from the start)."""
+    """Where the reader stood, across games, earliest first (null = from the start),
+    with each game's time zone (an upload counts its taps per local day)."""
     rows = await session.execute(
         select(
             ReaderAssignment.valid_from,
             ReaderAssignment.game_id,
             ReaderAssignment.checkpoint_id,
             ReaderAssignment.id,
-        ).where(ReaderAssignment.reader_id == reader_id)
+            Game.timezone,
+        )
+        .join(Game, Game.id == ReaderAssignment.game_id)
+        .where(ReaderAssignment.reader_id == reader_id)
     )
     ordered = sorted(rows, key=_placement_order)
-    return [Placement(r.valid_from, r.game_id, r.checkpoint_id) for r in ordered]
+    return [Placement(r.valid_from, r.game_id, r.checkpoint_id, r.timezone) for r in ordered]
 
 
 async def assignments_in_game(
@@ -164,7 +169,7 @@ async def cards_by_uid(
             Card.game_id == game_id, one_of(session, Card.uid, wanted)
         )
     )
-    return {r.uid: (r.id, r.holder_id) for r in rows}
+    return {uid: (card_id, holder_id) for uid, card_id, holder_id in rows}
 
 
 # PostgreSQL: the batch travels as one array per column and is inserted by one
@@ -231,18 +236,28 @@ async def insert_rejections(session: AsyncSession, rows: list[dict[str, Any]]) -
     return list(result.scalars())
 
 
+def _add_reader_days_statement(insert: Any) -> Any:
+    stmt = insert(READER_DAYS)
+    return stmt.on_conflict_do_update(
+        index_elements=["game_id", "reader_id", "local_date"],
+        set_={"taps": READER_DAYS.c.taps + stmt.excluded.taps},
+    )
+
+
+# Built once: building an upsert costs more than running it (every upload runs one).
+_ADD_READER_DAYS = {
+    "postgresql": _add_reader_days_statement(pg_insert),
+    "sqlite": _add_reader_days_statement(sqlite_insert),
+}
+
+
 async def add_reader_days(
     session: AsyncSession, counts: Mapping[tuple[int, str, date], int]
 ) -> None:
     if not counts:
         return
-    stmt = _insert(session, READER_DAYS)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["game_id", "reader_id", "local_date"],
-        set_={"taps": READER_DAYS.c.taps + stmt.excluded.taps},
-    )
     await session.execute(
-        stmt,
+        _ADD_READER_DAYS["postgresql" if is_postgres(session) else "sqlite"],
         [
             {"game_id": g, "reader_id": r, "local_date": d, "taps": n}
             for (g, r, d), n in sorted(counts.items())
