@@ -2,11 +2,10 @@
 
 An upload stores its taps (outcome still null) and commits; the reader gets its answer at
 once. The upload then asks this process's scorer to score the game (``settle``), which
-runs rounds until the game has no pending taps: each round is one transaction that claims
-up to ``max_holders`` holders with pending taps (locked; on PostgreSQL skipping holders
-another process's round holds, so the processes' rounds of one game run side by side),
-scores them from their earliest new tap on, commits, and only then publishes the changes
-to the boards. Taps arriving during a round
+runs rounds until the game has no pending taps: each round is one transaction that takes
+the game's scorer lock (one round per game at a time, across processes), picks up to
+``max_holders`` holders with pending taps, scores them from their earliest new tap on,
+commits, and only then publishes the changes to the boards. Taps arriving during a round
 are picked up by the next one, so a busy game is scored in a few large rounds rather
 than one small one per upload.
 

@@ -3,8 +3,7 @@
 Locking (PostgreSQL; see README "Scoring and concurrency"):
 
 * Incremental scoring takes a *shared* advisory lock on the game, then row locks on the
-  touched holders: in id order (:func:`lock_holders`), or skipping those another
-  transaction holds (a scoring round, :func:`claim_pending_holders`).
+  touched holders in id order (:func:`lock_holders`), before it inserts taps.
 * A full re-score takes the *exclusive* advisory lock on the game (:func:`lock_game`), so
   it never interleaves with incremental scoring under different rules.
 
@@ -59,7 +58,9 @@ async def lock_game(session: AsyncSession, game_id: int, *, exclusive: bool = Tr
         )
 
 
-async def lock_holders(session: AsyncSession, holder_ids: Iterable[int]) -> None:
+async def lock_holders(
+    session: AsyncSession, holder_ids: Iterable[int], *, game_id: int | None = None
+) -> None:
     """Serialises scoring per holder on PostgreSQL: call once per transaction, BEFORE
     inserting the holders' taps, with every holder the transaction will score.
 
@@ -80,14 +81,19 @@ async def lock_holders(session: AsyncSession, holder_ids: Iterable[int]) -> None
     ids = sorted(set(holder_ids))
     if not ids or not is_postgres(session):
         return
+    # ``game_id``: the caller knows every holder is of that game (saves a look-up).
     game_ids = (
-        await session.scalars(
-            select(Holder.game_id)
-            .where(one_of(session, Holder.id, ids))
-            .distinct()
-            .order_by(Holder.game_id)
-        )
-    ).all()
+        [game_id]
+        if game_id is not None
+        else (
+            await session.scalars(
+                select(Holder.game_id)
+                .where(one_of(session, Holder.id, ids))
+                .distinct()
+                .order_by(Holder.game_id)
+            )
+        ).all()
+    )
     for gid in game_ids:
         await lock_game(session, gid, exclusive=False)
     await session.execute(
@@ -99,6 +105,23 @@ async def lock_holders(session: AsyncSession, holder_ids: Iterable[int]) -> None
 
 
 # ---------------------------------------------------------------- the scorer's queue
+
+# Namespace of the per-game scorer locks (pg_advisory_xact_lock(namespace, game_id)).
+SCORER_LOCK_NAMESPACE = 0x7A5D
+
+
+async def lock_scorer(session: AsyncSession, game_id: int) -> None:
+    """Makes scoring rounds of one game run one at a time across server processes
+    (PostgreSQL; SQLite has one writer). Taken before :func:`lock_holders`, by the scorer
+    only, so it cannot take part in a lock cycle."""
+    if is_postgres(session):
+        # A peer stuck inside a round must not stall this one for ever: give up after 30 s
+        # (the round fails, its taps stay pending, and the sweep tries again).
+        await session.execute(text("SET LOCAL lock_timeout = '30s'"))
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, :game_id)"),
+            {"ns": SCORER_LOCK_NAMESPACE, "game_id": game_id},
+        )
 
 
 async def pending_games(session: AsyncSession) -> list[int]:
@@ -119,38 +142,6 @@ async def pending_holders(session: AsyncSession, game_id: int, limit: int) -> li
         .limit(limit)
     )
     return list(rows.all())
-
-
-async def claim_pending_holders(session: AsyncSession, game_id: int, limit: int) -> list[int]:
-    """Up to ``limit`` holders with queued taps, those waiting longest first, locked for
-    this transaction: a scoring round's holders.
-
-    On PostgreSQL rounds of one game run at once in several processes, each on holders no
-    other transaction holds: the game's shared advisory lock (as :func:`lock_holders`: a
-    full re-score waits for the round, and the round for it), then ``FOR NO KEY UPDATE
-    SKIP LOCKED`` on the holder rows. Skipping never waits, so it cannot deadlock; a
-    skipped holder's taps stay queued for the next round. The candidates are twice the
-    limit, so that a round started beside another still finds holders of its own. Totals
-    shared between holders (team totals) take commutative increments in key order, so
-    concurrent rounds only queue for those rows. SQLite has one writer: no locks.
-    """
-    postgres = is_postgres(session)
-    candidates = await pending_holders(session, game_id, 2 * limit if postgres else limit)
-    if not candidates or not postgres:
-        return candidates
-    # A peer stuck while holding rows this round needs (team totals) must not stall it for
-    # ever: give up after 30 s (the round fails, its taps stay queued, the sweep retries).
-    await session.execute(text("SET LOCAL lock_timeout = '30s'"))
-    await lock_game(session, game_id, exclusive=False)
-    rows = await session.execute(
-        text(
-            "SELECT h.id FROM unnest(CAST(:ids AS integer[])) WITH ORDINALITY AS c(id, n) "
-            "JOIN holders h ON h.id = c.id ORDER BY c.n LIMIT :limit "
-            "FOR NO KEY UPDATE OF h SKIP LOCKED"
-        ),
-        {"ids": candidates, "limit": limit},
-    )
-    return [r[0] for r in rows]
 
 
 async def pending_summary(session: AsyncSession) -> tuple[int, datetime | None]:

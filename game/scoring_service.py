@@ -405,9 +405,11 @@ async def score_pending(
     """One scoring round of a game's pending taps (``game.scorer``): up to ``max_holders``
     holders, those waiting longest first. Returns the total differences (None: nothing was
     pending) and how many holders were scored."""
-    holders = await repo.claim_pending_holders(session, game_id, max_holders)
+    await repo.lock_scorer(session, game_id)
+    holders = await repo.pending_holders(session, game_id, max_holders)
     if not holders:
         return None, 0
+    await repo.lock_holders(session, holders, game_id=game_id)
     return await score_holders(session, game_id, holders), len(holders)
 
 

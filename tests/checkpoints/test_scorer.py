@@ -222,38 +222,3 @@ async def test_deleting_a_game_deletes_its_taps_and_queue(
         for table in (Tap, PendingTap):
             left = await s.scalar(select(func.count()).where(table.game_id == game_id))
             assert left == 0, table.__tablename__
-
-
-async def test_rounds_at_once_score_disjoint_holders(
-    app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any, backend: str
-) -> None:
-    """On PostgreSQL two processes' rounds of one game run at once, each on holders the
-    other does not hold (SKIP LOCKED); together they score exactly as one round would."""
-    from game.scoring_repository import claim_pending_holders
-    from game.scoring_service import score_holders
-
-    for card in range(4, 9):
-        for step, reader in enumerate(("A", "B", "C", "P")):
-            when = T0 + timedelta(minutes=15 * step + card)
-            await upload(client, town, reader, [tap(card * 10 + step, card, when)], sent_at=NOW)
-    game_id = await game_id_of(app, town.slug)
-    async with app.state.sessionmaker() as first, app.state.sessionmaker() as second:
-        mine = await claim_pending_holders(first, game_id, 2)
-        assert len(mine) == 2
-        if backend == "postgres":  # both rounds open at once
-            theirs = await claim_pending_holders(second, game_id, 10)
-            assert len(theirs) == 3 and not set(mine) & set(theirs)
-            await score_holders(second, game_id, theirs)
-            await score_holders(first, game_id, mine)
-            await second.commit()
-            await first.commit()
-        else:  # one writer: the second round starts after the first
-            await score_holders(first, game_id, mine)
-            await first.commit()
-            theirs = await claim_pending_holders(second, game_id, 10)
-            assert len(theirs) == 3 and not set(mine) & set(theirs)
-            await score_holders(second, game_id, theirs)
-            await second.commit()
-    assert await queued(app, game_id) == []
-    assert await holder_points(app, town.slug) == {f"{card:07d}": 30 for card in range(4, 9)}
-    assert await totals_consistent(app, town.slug)
