@@ -517,14 +517,21 @@ class ClientRecord:
     first: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def clients_process(conn: Connection, config: dict[str, Any]) -> None:
-    """Entry point of the clients' process."""
-    runner: Callable[[Coroutine[Any, Any, None]], Any] = asyncio.run
+def run_fast(main: Coroutine[Any, Any, Any]) -> Any:
+    """Runs ``main`` on uvloop when it is installed: the clients and the uploader stand in
+    for screens and boxes with CPUs of their own, so they take as little of this one as
+    they can."""
+    runner: Callable[[Coroutine[Any, Any, Any]], Any] = asyncio.run
     with contextlib.suppress(ImportError):
         import uvloop
 
         runner = uvloop.run
-    runner(_clients_main(conn, config))
+    return runner(main)
+
+
+def clients_process(conn: Connection, config: dict[str, Any]) -> None:
+    """Entry point of the clients' process."""
+    run_fast(_clients_main(conn, config))
 
 
 async def _clients_main(conn: Connection, config: dict[str, Any]) -> None:
@@ -1363,4 +1370,4 @@ def report(
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(parse_args())))
+    sys.exit(run_fast(main(parse_args())))
