@@ -40,7 +40,7 @@ class Metrics:
         )
         self.scoring_rounds = Histogram(
             "taptrail_scoring_round_seconds",
-            "Scoring rounds that scored something: lock wait, scoring, commit and publishing",
+            "Scoring rounds that scored something: lock wait, scoring and commit",
             buckets=LATENCY_BUCKETS,
             registry=r,
         )

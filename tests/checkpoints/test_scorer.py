@@ -222,3 +222,42 @@ async def test_deleting_a_game_deletes_its_taps_and_queue(
         for table in (Tap, PendingTap):
             left = await s.scalar(select(func.count()).where(table.game_id == game_id))
             assert left == 0, table.__tablename__
+
+
+async def test_rounds_run_on_their_own_loop_on_postgresql(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    town: Town,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On PostgreSQL a round's transaction runs in the scorer's thread (its own event loop
+    and connections), and the upload's in-process answer still comes after the boards were
+    published; SQLite keeps everything on the request loop (one writer)."""
+    import threading
+
+    import game.scorer as scorer_module
+
+    threads: list[str] = []
+    published: list[int] = []
+    real_score_pending = scorer_module.score_pending
+    real_publish = app.state.publish_scores
+
+    async def recording_score_pending(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return await real_score_pending(*args, **kwargs)
+
+    async def recording_publish(game_id: int, delta: Any) -> None:
+        await real_publish(game_id, delta)
+        published.append(game_id)
+
+    monkeypatch.setattr(scorer_module, "score_pending", recording_score_pending)
+    monkeypatch.setattr(app.state, "publish_scores", recording_publish)
+    await upload(client, town, "A", [tap(1, 5, T0)], sent_at=NOW)
+    await upload(client, town, "B", [tap(2, 5, T0 + timedelta(minutes=20))], sent_at=NOW)
+    assert await holder_points(app, town.slug) == {"0000005": 10}
+    game_id = await game_id_of(app, town.slug)
+    assert published and set(published) == {game_id}  # before the answers returned
+    main = threading.current_thread().name
+    expected = "taptrail-scorer" if backend == "postgres" else main
+    assert threads and set(threads) == {expected}
