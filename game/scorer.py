@@ -9,11 +9,9 @@ commits, and only then publishes the changes to the boards. Taps arriving during
 are picked up by the next one, so a busy game is scored in a few large rounds rather
 than one small one per upload.
 
-On PostgreSQL the rounds' transactions run on an event loop of their own, in a thread
-with its own connections (``taptrail.side_loop``; ``TAPTRAIL_SCORER_THREAD``): a round
-awaits the database about fifteen times and, on the request loop, waited behind uploads
-and WebSocket sends each time. Publishing a round's changes (on the request loop, where
-the boards and sockets live) overlaps the next round; ``settle`` waits for both.
+Publishing a round's changes overlaps the next round (publishing reads names from the
+database and writes the boards: the next round need not wait for that); ``settle`` waits
+for both, and changes commute, so their order does not matter.
 
 The database is the queue (``pending_taps``, filled by a trigger on ``taps``): a process
 that dies between an upload's commit and its round leaves the taps queued, and every
@@ -24,7 +22,6 @@ than a sweep interval.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,10 +29,9 @@ from typing import Any
 
 from game.scoring_repository import pending_games, pending_summary
 from game.scoring_service import TotalsDelta, score_pending
-from taptrail.db import make_engine, make_sessionmaker, utcnow
+from taptrail.db import utcnow
 from taptrail.db_errors import is_retryable
 from taptrail.logging import log
-from taptrail.side_loop import SideLoop
 
 Publish = Callable[[int, TotalsDelta], Awaitable[None]]
 
@@ -62,10 +58,6 @@ class Scorer:
         self.max_holders = max_holders
         self._games: dict[int, _GameQueue] = {}
         self.rounds = 0
-        self._threaded = runtime.settings.scorer_thread and runtime.database_kind == "postgresql"
-        self._side: SideLoop | None = None
-        self._side_engine: Any = None
-        self._side_sessions: Any = None
 
     async def settle(self, game_ids: list[int], timeout_s: float = SETTLE_TIMEOUT_S) -> None:
         """Scores the games' pending taps and waits (up to ``timeout_s``) until every tap
@@ -117,15 +109,7 @@ class Scorer:
         """One transaction: scores up to ``max_holders`` holders; returns how many. The
         changes are published after the commit, while the next round runs."""
         started = time.perf_counter()
-        if self._threaded:
-            side = self._side_loop()
-            delta, holders, xid = await side.run(
-                self._transaction(game_id, self._side_sessions, contextlib.nullcontext)
-            )
-        else:
-            delta, holders, xid = await self._transaction(
-                game_id, self.runtime.sessionmaker, self.runtime.writing
-            )
+        delta, holders, xid = await self._transaction(game_id)
         if holders:
             self.rounds += 1  # rounds that scored something
             self.runtime.metrics.scoring_rounds.observe(time.perf_counter() - started)
@@ -137,14 +121,12 @@ class Scorer:
             task.add_done_callback(queue.publishing.discard)
         return holders
 
-    async def _transaction(
-        self, game_id: int, sessionmaker: Any, writing: Callable[[], Any]
-    ) -> tuple[TotalsDelta | None, int, str | None]:
+    async def _transaction(self, game_id: int) -> tuple[TotalsDelta | None, int, str | None]:
         from taptrail.runtime import transaction_id
 
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with writing(), sessionmaker() as session:
+                async with self.runtime.writing(), self.runtime.sessionmaker() as session:
                     delta, holders = await score_pending(session, game_id, self.max_holders)
                     xid = await transaction_id(session) if delta is not None else None
                     await session.commit()
@@ -163,16 +145,6 @@ class Scorer:
                 await self.publish(game_id, delta)
         except Exception as exc:  # noqa: BLE001 - committed; boards can be rebuilt
             log.warning("scores.publish_failed", game_id=game_id, error=_describe(exc))
-
-    def _side_loop(self) -> SideLoop:
-        if self._side is None:
-            settings = self.runtime.settings
-            # Created here, used only on the side loop: an engine's connections belong to
-            # the loop that opened them.
-            self._side_engine = make_engine(settings.database_url, pool_size=2)
-            self._side_sessions = make_sessionmaker(self._side_engine)
-            self._side = SideLoop("taptrail-scorer")
-        return self._side
 
     async def sweep(self, *, gauges: bool = True) -> None:
         """Scores every game with pending taps (left by a process that stopped, or by a
@@ -198,11 +170,6 @@ class Scorer:
         for worker in workers:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-        side, self._side = self._side, None
-        if side is not None:
-            with contextlib.suppress(Exception):
-                await side.run(self._side_engine.dispose())
-            await side.close()
 
 
 GAUGES_EVERY = 5  # sweeps

@@ -120,9 +120,8 @@ async def scoring_context(session: AsyncSession, game: Game) -> ScoringContext:
 
 
 def forget_context(game_id: int) -> None:
-    # list() copies the keys at once: the scorer's thread may add some meanwhile.
-    for key in [k for k in list(_context_cache) if k[0] == game_id]:
-        _context_cache.pop(key, None)
+    for key in [k for k in _context_cache if k[0] == game_id]:
+        del _context_cache[key]
 
 
 async def _ensure_checkpoints(

@@ -47,13 +47,6 @@ class Settings(BaseSettings):
             "1,000 times, and a board message is a few kilobytes"
         ),
     )
-    scorer_thread: bool = Field(
-        True,
-        description=(
-            "PostgreSQL: run scoring rounds' transactions on an event loop of their own (a "
-            "thread with two connections), so they do not wait behind requests"
-        ),
-    )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
         description=(
