@@ -81,19 +81,26 @@ async def lock_holders(
     ids = sorted(set(holder_ids))
     if not ids or not is_postgres(session):
         return
-    # ``game_id``: the caller knows every holder is of that game (saves a look-up).
+    if game_id is not None:
+        # The caller knows every holder is of that game: both steps in one statement (the
+        # subquery's lock is taken before the join yields a row, so before any row lock).
+        await session.execute(
+            text(
+                "SELECT h.id FROM (SELECT pg_advisory_xact_lock_shared(:ns, :game_id)) AS g,"
+                " holders AS h WHERE h.id = ANY(CAST(:ids AS integer[]))"
+                " ORDER BY h.id FOR NO KEY UPDATE OF h"
+            ),
+            {"ns": GAME_LOCK_NAMESPACE, "game_id": game_id, "ids": ids},
+        )
+        return
     game_ids = (
-        [game_id]
-        if game_id is not None
-        else (
-            await session.scalars(
-                select(Holder.game_id)
-                .where(one_of(session, Holder.id, ids))
-                .distinct()
-                .order_by(Holder.game_id)
-            )
-        ).all()
-    )
+        await session.scalars(
+            select(Holder.game_id)
+            .where(one_of(session, Holder.id, ids))
+            .distinct()
+            .order_by(Holder.game_id)
+        )
+    ).all()
     for gid in game_ids:
         await lock_game(session, gid, exclusive=False)
     await session.execute(
@@ -117,9 +124,12 @@ async def lock_scorer(session: AsyncSession, game_id: int) -> None:
     if is_postgres(session):
         # A peer stuck inside a round must not stall this one for ever: give up after 30 s
         # (the round fails, its taps stay pending, and the sweep tries again).
-        await session.execute(text("SET LOCAL lock_timeout = '30s'"))
+        # (SET LOCAL in the same statement: the inner query runs first.)
         await session.execute(
-            text("SELECT pg_advisory_xact_lock(:ns, :game_id)"),
+            text(
+                "SELECT pg_advisory_xact_lock(:ns, :game_id) FROM"
+                " (SELECT set_config('lock_timeout', '30s', true)) AS timeout"
+            ),
             {"ns": SCORER_LOCK_NAMESPACE, "game_id": game_id},
         )
 

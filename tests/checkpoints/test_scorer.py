@@ -249,3 +249,34 @@ async def test_settle_waits_for_the_boards_though_publishing_overlaps_the_next_r
     finally:
         app.state.publish_scores = real_publish
     assert await holder_points(app, town.slug) == {"0000005": 10}
+
+
+async def test_a_round_waits_for_a_whole_game_rescore(
+    app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any, backend: str
+) -> None:
+    """A round takes the game's shared scoring lock before its holders' rows: while a
+    whole-game re-score holds the exclusive lock, the round waits (PostgreSQL)."""
+    from game.scoring_repository import lock_game
+    from game.scoring_service import score_pending
+
+    await upload(client, town, "A", [tap(1, 6, T0)], sent_at=NOW)
+    game_id = await game_id_of(app, town.slug)
+    if backend != "postgres":  # one writer: nothing runs beside the round
+        async with app.state.sessionmaker() as s:
+            assert (await score_pending(s, game_id, 10))[1] == 1
+        return
+    async with app.state.sessionmaker() as rescore:
+        await lock_game(rescore, game_id, exclusive=True)
+
+        async def round_() -> int:
+            async with app.state.sessionmaker() as s:
+                _, holders = await score_pending(s, game_id, 10)
+                await s.commit()
+                return holders
+
+        task = asyncio.create_task(round_())
+        await asyncio.sleep(0.3)
+        assert not task.done()  # waiting for the re-score's lock
+        await rescore.commit()
+    assert await asyncio.wait_for(task, 10) == 1
+    assert await queued(app, game_id) == []
