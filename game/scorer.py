@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from game.scoring_repository import pending_games, pending_summary
+from game.scoring_repository import analyze_outgrown, pending_games, pending_summary
 from game.scoring_service import TotalsDelta, score_pending
 from taptrail.db import utcnow
 from taptrail.db_errors import is_retryable
@@ -150,10 +150,14 @@ class Scorer:
         """Scores every game with pending taps (left by a process that stopped, or by a
         round that failed) and, with ``gauges``, updates the queue's gauges (which count
         the whole queue: a backlog makes that a scan, so the background sweep does it
-        only every few seconds)."""
+        only every few seconds) and refreshes the statistics of scoring tables that
+        outgrew them (``scoring_repository.analyze_outgrown``)."""
         async with self.runtime.sessionmaker() as session:
             games = await pending_games(session)
             summary = await pending_summary(session) if gauges else None
+            if gauges and (analyzed := await analyze_outgrown(session)):
+                await session.commit()
+                log.info("scorer.analyzed", tables=analyzed)
         if summary is not None:
             count, oldest = summary
             metrics = self.runtime.metrics

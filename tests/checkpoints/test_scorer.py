@@ -280,3 +280,46 @@ async def test_a_round_waits_for_a_whole_game_rescore(
         await rescore.commit()
     assert await asyncio.wait_for(task, 10) == 1
     assert await queued(app, game_id) == []
+
+
+async def test_scoring_tables_that_outgrew_their_statistics_are_analyzed(
+    session: Any, backend: str
+) -> None:
+    """A new installation's first game fills the scoring tables faster than autovacuum
+    analyzes them; the scorer's sweep does it (PostgreSQL), once per growth spurt."""
+    from sqlalchemy import text
+
+    from game.scoring_repository import analyze_outgrown
+    from taptrail.db import make_engine, make_sessionmaker
+    from taptrail.migrate import upgrade
+    from tests.conftest import PG_HOST, PG_PORT, PG_USER, _create_pg_database, _drop_pg_database
+
+    if backend != "postgres":  # SQLite plans without ANALYZE-driven statistics
+        assert await analyze_outgrown(session) == []
+        return
+    name = await _create_pg_database()  # a fresh installation: nothing analyzed yet
+    engine = make_engine(f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}")
+    try:
+        await upgrade(engine)
+        async with make_sessionmaker(engine)() as s:
+            await s.execute(
+                text(
+                    "INSERT INTO taps (game_id, source, source_key, card_id, holder_id,"
+                    " checkpoint_id, card_uid, tapped_at_raw, tapped_at, received_at, points,"
+                    " distance_m) SELECT 1, 'reader', 'R/1/' || i, 1, i % 50, 1, '04AABBCC',"
+                    " now(), now(), now(), 0, 0 FROM generate_series(1, 1500) AS i"
+                )
+            )
+            await s.commit()
+            await s.execute(text("SELECT pg_stat_force_next_flush()"))
+            await s.commit()  # the counts of this backend are now visible to all
+            assert await analyze_outgrown(s) == ["pending_taps", "taps"]  # the queue too
+            await s.commit()
+            assert await analyze_outgrown(s) == []  # up to date now
+            analysed = await s.scalar(
+                text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'taps'")
+            )
+            assert analysed is not None
+    finally:
+        await engine.dispose()
+        await _drop_pg_database(name)
