@@ -176,6 +176,10 @@ SCORING_TABLES = (
 )
 
 
+# pg_advisory_xact_lock(namespace, 0): held by the process analyzing the scoring tables.
+ANALYZE_LOCK_NAMESPACE = 0x7A5E
+
+
 async def analyze_outgrown(session: AsyncSession, *, min_rows: int = 1_000) -> list[str]:
     """ANALYZEs the scoring tables that changed by more than half their size (and at least
     ``min_rows`` rows) since their statistics were taken, or never had any (PostgreSQL;
@@ -201,9 +205,15 @@ async def analyze_outgrown(session: AsyncSession, *, min_rows: int = 1_000) -> l
         {"names": list(SCORING_TABLES), "min_rows": min_rows},
     )
     stale = [r[0] for r in rows]
-    if stale:
-        # Names come from the fixed list above, never from input.
-        await session.execute(text(f"ANALYZE {', '.join(stale)}"))
+    if not stale:
+        return []
+    # Every process's sweep may find the same tables: one analyzes, the others skip.
+    if not await session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:ns, 0)"), {"ns": ANALYZE_LOCK_NAMESPACE}
+    ):
+        return []
+    # Names come from the fixed list above, never from input.
+    await session.execute(text(f"ANALYZE {', '.join(stale)}"))
     return stale
 
 

@@ -289,7 +289,7 @@ async def test_scoring_tables_that_outgrew_their_statistics_are_analyzed(
     analyzes them; the scorer's sweep does it (PostgreSQL), once per growth spurt."""
     from sqlalchemy import text
 
-    from game.scoring_repository import analyze_outgrown
+    from game.scoring_repository import ANALYZE_LOCK_NAMESPACE, analyze_outgrown
     from taptrail.db import make_engine, make_sessionmaker
     from taptrail.migrate import upgrade
     from tests.conftest import PG_HOST, PG_PORT, PG_USER, _create_pg_database, _drop_pg_database
@@ -313,6 +313,12 @@ async def test_scoring_tables_that_outgrew_their_statistics_are_analyzed(
             await s.commit()
             await s.execute(text("SELECT pg_stat_force_next_flush()"))
             await s.commit()  # the counts of this backend are now visible to all
+            async with make_sessionmaker(engine)() as other:  # another process analyzing
+                await other.execute(
+                    text("SELECT pg_advisory_xact_lock(:ns, 0)"), {"ns": ANALYZE_LOCK_NAMESPACE}
+                )
+                assert await analyze_outgrown(s) == []  # skipped, not waited for
+                await s.commit()
             assert await analyze_outgrown(s) == ["pending_taps", "taps"]  # the queue too
             await s.commit()
             assert await analyze_outgrown(s) == []  # up to date now
