@@ -40,7 +40,7 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cpu import BackendCpu, machine_cpu, process_cpu  # noqa: E402
+from processes import BackendCpu, machine_cpu, process_cpu, stop_processes  # noqa: E402
 from scratch_db import (  # noqa: E402
     create_database,
     drop_database,
@@ -130,18 +130,6 @@ def start_server(url: str, key: str, port: int, workers: int, redis_url: str | N
         command.remove("--workers")
         command.remove("1")
     return subprocess.Popen(command, cwd=ROOT, env=env)
-
-
-def stop_servers(procs: list[Any]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 async def wait_ready(base: str, proc: Any) -> None:
@@ -250,8 +238,10 @@ async def copy_baseline(pg: str, name: str, repeat: int = 3) -> dict[str, list[f
         # As uploaded: not yet scored (the queue trigger enqueues only taps without one).
         unscored = {"outcome": None, "points": 0, "distance_m": 0.0, "multiplier": None,
                     "campaign_id": None, "team_id": None, "local_date": None}  # fmt: skip
-        values = [f"{unscored[c]!r}" if c in unscored else c for c in columns]
-        listed = ", ".join(values).replace("None", "NULL")
+        listed = ", ".join(
+            c if c not in unscored else "NULL" if unscored[c] is None else repr(unscored[c])
+            for c in columns
+        )
         rows = [tuple(r) for r in await conn.fetch(f"SELECT {listed} FROM taps")]
         seconds: dict[str, list[float]] = {"taps": [], "bench_taps_copy": []}
         for _ in range(repeat):
@@ -365,7 +355,7 @@ async def main() -> None:
                 f"stored {stored} + rejected {rejected} != {len(taps)}; unscored {unscored}"
             )
         http_rate = len(taps) / elapsed
-        stop_servers(procs)  # idle now; the COPY into taps needs the table to itself
+        stop_processes(procs)  # idle now; the COPY into taps needs the table to itself
         copy_rates = await copy_baseline(args.pg, name)
         copy_rate = statistics.median(copy_rates["taps"])
         plain_rate = statistics.median(copy_rates["bench_taps_copy"])
@@ -393,7 +383,7 @@ async def main() -> None:
             f"without the trigger {http_rate / plain_rate:.3f}"
         )
     finally:
-        stop_servers(procs)
+        stop_processes(procs)
         if args.keep:
             print(f"kept database {name}")
         else:

@@ -89,7 +89,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from cpu import BackendCpu, machine_cpu, process_cpu  # noqa: E402
+from processes import BackendCpu, machine_cpu, process_cpu, stop_processes  # noqa: E402
 from scratch_db import (  # noqa: E402
     create_database,
     drop_database,
@@ -481,16 +481,6 @@ async def wait_ready(server: Server) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise SystemExit(f"server {server.index} did not start:\n{server.tail()}")
-
-
-def stop_server(server: Server) -> None:
-    if server.proc.poll() is None:
-        server.proc.terminate()
-        try:
-            server.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.proc.kill()
-            server.proc.wait(timeout=10)
 
 
 # ======================================================================================
@@ -1196,8 +1186,7 @@ async def main(args: argparse.Namespace) -> int:
             proc.join(10)
             if proc.is_alive():
                 proc.terminate()
-        for server in servers:
-            stop_server(server)
+        stop_processes(server.proc for server in servers)
         with contextlib.suppress(Exception):
             await delete_boards(args.redis_url, slug)
         if args.keep:

@@ -1,11 +1,28 @@
-"""CPU accounting for the benchmarks, from Linux /proc: who used the machine during a run."""
+"""The benchmarks' server processes: stopping them, and who used the machine's CPUs during
+a run (Linux /proc)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import time
+from collections.abc import Iterable
 from pathlib import Path
+
+
+def stop_processes(procs: Iterable[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to every process still running, then wait (30 s, then SIGKILL)."""
+    procs = list(procs)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def process_cpu(pid: int) -> float:
