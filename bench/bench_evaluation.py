@@ -50,6 +50,8 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scratch_db import add_database_args, create_database, drop_database  # noqa: E402
+
 # Only what an export child needs is imported here; the parent imports the rest in main(),
 # so each measured export process carries what a server's export does, no more.
 from evaluation import exports  # noqa: E402
@@ -413,11 +415,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     from game.service import load_definition
     from taptrail.migrate import upgrade
 
-    server = args.pg or os.environ.get("TAPTRAIL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+    server = args.pg
     name = f"evalbench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(f"{server}/postgres")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
+    await create_database(server, name)
     url = f"{server.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
     key = Fernet.generate_key().decode()
     results: dict[str, Any] = {"players": args.players}
@@ -495,9 +495,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         await engine.dispose()
         if not args.keep:
-            admin = await asyncpg.connect(f"{server}/postgres")
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+            await drop_database(server, name)
     return results
 
 
@@ -573,21 +571,17 @@ def cli() -> None:
         print(json.dumps(result))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pg", help="PostgreSQL server URL (postgresql://user@host:port)")
+    add_database_args(parser)
     parser.add_argument("--players", type=int, default=100_000)
     parser.add_argument("--daily-big", type=int, default=1_000_000)
     parser.add_argument("--daily-small", type=int, default=250_000)
     parser.add_argument("--postcodes", type=int, default=2_700_000, help="0 to skip")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--write-md", type=Path, help="update the Evaluation section of this file")
     args = parser.parse_args()
     results = asyncio.run(main(args))
 
     async def pg_version() -> str:
-        server = args.pg or os.environ.get(
-            "TAPTRAIL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"
-        )
-        conn = await asyncpg.connect(f"{server}/postgres")
+        conn = await asyncpg.connect(f"{args.pg}/postgres")
         try:
             return str(await conn.fetchval("SHOW server_version")).split()[0]
         finally:

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from processes import BackendCpu, machine_cpu, process_cpu, stop_processes  # noqa: E402
 from scratch_db import (  # noqa: E402
+    add_database_args,
     create_database,
     drop_database,
     grid_checkpoints,
@@ -65,10 +66,9 @@ def parse_args() -> argparse.Namespace:
         default=2,
         help="server processes, each on its own port; readers are spread evenly over them",
     )
-    p.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL")
+    add_database_args(p)
     p.add_argument("--redis-url", default=None, help="e.g. redis://127.0.0.1:6379/0")
     p.add_argument("--port", type=int, default=0, help="default: a free port")
-    p.add_argument("--keep", action="store_true", help="keep the scratch database")
     return p.parse_args()
 
 

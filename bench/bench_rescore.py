@@ -38,6 +38,8 @@ from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch_db import add_database_args, create_database, drop_database  # noqa: E402
+
 from checkpoints.models import Tap  # noqa: E402
 from game import engine  # noqa: E402
 from game import scoring_repository as repo  # noqa: E402
@@ -407,9 +409,7 @@ async def check(sa_url: str, game_id: int) -> list[str]:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     server = args.pg.rstrip("/")
     name = f"scoring_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = await asyncpg.connect(f"{server}/postgres")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
+    await create_database(server, name)
     url = f"{server}/{name}"
     sa_url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
     results: dict[str, Any] = {
@@ -488,9 +488,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["ledger_ok"] = False
     finally:
         if not args.keep:
-            admin = await asyncpg.connect(f"{server}/postgres")
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+            await drop_database(server, name)
         else:
             print(f"kept database {name}")
     return results
@@ -589,16 +587,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--taps", type=int, default=1_000_000)
     parser.add_argument("--holders", type=int, default=50_000)
-    parser.add_argument(
-        "--pg", default=os.environ.get("TAPTRAIL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
-    )
+    add_database_args(parser)
     parser.add_argument(
         "--fillfactor", type=int, help="set the taps table's fillfactor before loading"
     )
     parser.add_argument(
         "--repeat", type=int, default=3, help="rule-change re-scores to time (best is kept)"
     )
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--write-md", type=Path, help="write the figures into this Markdown file")
     args = parser.parse_args()
     results = asyncio.run(run(args))

@@ -91,6 +91,7 @@ if str(ROOT) not in sys.path:
 
 from processes import BackendCpu, machine_cpu, process_cpu, stop_processes  # noqa: E402
 from scratch_db import (  # noqa: E402
+    add_database_args,
     create_database,
     drop_database,
     grid_checkpoints,
@@ -152,15 +153,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--target", type=float, default=TARGET_S, help="p99 target (s)")
     p.add_argument("--settle", type=float, default=5.0, help="wait for last messages (s)")
     p.add_argument("--drain-timeout", type=float, default=120.0, help="wait for backlog (s)")
-    p.add_argument(
-        "--pg",
-        default=os.environ.get("TAPTRAIL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"),
-        help="PostgreSQL server URL (or TAPTRAIL_BENCH_PG)",
-    )
+    add_database_args(p)
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="shared Redis")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", type=Path, default=None, help="write the figures to this file")
-    p.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = p.parse_args(argv)
     if args.servers < 1 or args.clients < 1 or args.probe_teams < 1 or args.boxes < 2:
         p.error("need at least one server, client and probe team, and two boxes")

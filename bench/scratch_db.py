@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
+import os
 from typing import Any
 
 import asyncpg
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432"
+
+
+def add_database_args(parser: argparse.ArgumentParser) -> None:
+    """``--pg`` (default TAPTRAIL_BENCH_PG, else the local server) and ``--keep``."""
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("TAPTRAIL_BENCH_PG", DEFAULT_PG),
+        help="PostgreSQL server URL such as postgresql://user@host:port (or TAPTRAIL_BENCH_PG)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
 
 
 async def create_database(pg: str, name: str) -> None:
