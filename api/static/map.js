@@ -161,7 +161,12 @@
     const labels = cps.length <= 30 ? "full" : cps.length <= 150 ? "code" : "none";
     const marks = svgEl("g", {}, "marks");
     const text = svgEl("g", {}, "labels");
-    const order = cps.map((cp, i) => ({ cp, pt: view.project(pts[i]), hot: inCampaign(cp) }));
+    // A checkpoint that is not active now scores nothing, bonus or not: no halo.
+    const order = cps.map((cp, i) => ({
+      cp,
+      pt: view.project(pts[i]),
+      hot: cp.active !== false && inCampaign(cp),
+    }));
     order.sort((a, b) => Number(a.hot) - Number(b.hot)); // campaign checkpoints on top
     const pending = [];
     for (const { cp, pt, hot } of order) {

@@ -44,7 +44,7 @@ def demo_game(slug: str = DEMO) -> dict[str, Any]:
         "starts_at": "2027-05-01T00:00:00Z",
         "ends_at": "2027-06-12T00:00:00Z",
         "checkpoints": [
-            {"code": c, "name": n, "lat": la, "lon": lo, "tags": t, "active": c != "BB007"}
+            {"code": c, "name": n, "lat": la, "lon": lo, "tags": t, "active": c != "BB006"}
             for c, n, la, lo, t in cp
         ],
         "campaigns": [

@@ -124,14 +124,19 @@ def test_map_marks_parks_and_campaigns(page: Page, server: LiveServer) -> None:
     expect(checkpoints).to_have_count(8)
     parks = page.locator('svg g.checkpoint[data-park="true"]')
     expect(parks).to_have_count(3)
-    fill = parks.first.locator("circle.cp").evaluate("c => getComputedStyle(c).fill")
+    park = page.locator('svg g.checkpoint[data-code="BB001"] circle.cp')  # an active park
+    fill = park.evaluate("c => getComputedStyle(c).fill")
     assert fill == "rgb(46, 157, 79)"
-    # PARKS-WEEK (tag park) is on now; the library campaign is not.
-    expect(page.locator('svg g.checkpoint[data-campaign="true"]')).to_have_count(3)
+    # PARKS-WEEK (tag park) is on now; the library campaign is not. Scott Park (BB006) is not
+    # active at the moment, so it earns no bonus there and is not marked with one.
+    expect(page.locator('svg g.checkpoint[data-campaign="true"]')).to_have_count(2)
     expect(page.locator('svg g.checkpoint[data-code="BB002"]')).to_have_attribute(
         "data-campaign", "false"
     )
-    expect(page.locator("svg g.checkpoint.inactive")).to_have_count(1)
+    inactive = page.locator("svg g.checkpoint.inactive")
+    expect(inactive).to_have_count(1)
+    expect(inactive).to_have_attribute("data-code", "BB006")
+    expect(inactive).to_have_attribute("data-campaign", "false")
     expect(page.locator("svg .label").filter(has_text="Canal basin <Weavers'>")).to_have_count(1)
     expect(page.locator(".legend")).to_contain_text("Checkpoint in a park")
     expect(page.locator("#campaigns")).to_have_text(
