@@ -32,7 +32,10 @@
     return [((lon + 180) / 360) * TILE, (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * TILE];
   }
 
-  function inCampaign(cp) {
+  // Whether a campaign on now adds points at this checkpoint. One that is not active now
+  // scores nothing, bonus or not.
+  function bonusNow(cp) {
+    if (cp.active === false) return false;
     return (game.campaigns || []).some((c) => {
       if (!c.active_now) return false;
       const codes = c.checkpoints || [];
@@ -161,12 +164,7 @@
     const labels = cps.length <= 30 ? "full" : cps.length <= 150 ? "code" : "none";
     const marks = svgEl("g", {}, "marks");
     const text = svgEl("g", {}, "labels");
-    // A checkpoint that is not active now scores nothing, bonus or not: no halo.
-    const order = cps.map((cp, i) => ({
-      cp,
-      pt: view.project(pts[i]),
-      hot: cp.active !== false && inCampaign(cp),
-    }));
+    const order = cps.map((cp, i) => ({ cp, pt: view.project(pts[i]), hot: bonusNow(cp) }));
     order.sort((a, b) => Number(a.hot) - Number(b.hot)); // campaign checkpoints on top
     const pending = [];
     for (const { cp, pt, hot } of order) {
