@@ -122,8 +122,9 @@ class QueuedTap:
     seq: int
     card_uid: str
     tapped_at: datetime  # as the reader's own clock recorded it
-    # The tap as JSON, rendered once when it is recorded (a box stores its record then).
-    record: str = field(default="", compare=False, repr=False)
+    # The tap as JSON (``payload()`` encoded), rendered once when it is recorded: a box
+    # stores its record then, and every upload attempt joins the stored records.
+    record: str = field(compare=False, repr=False)
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -131,9 +132,6 @@ class QueuedTap:
             "card_uid": self.card_uid,
             "tapped_at": format_time(self.tapped_at),
         }
-
-    def to_json(self) -> str:
-        return self.record or json.dumps(self.payload(), separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -323,7 +321,7 @@ class SimulatedReader:
             def payload(boot: int = boot, batch: list[QueuedTap] = batch) -> bytes:
                 # The same JSON as json.dumps of {"sent_at", "boot", "taps": [...]}, joined
                 # from the taps' stored records rather than re-encoded on every attempt.
-                taps = ",".join(t.to_json() for t in batch)
+                taps = ",".join(t.record for t in batch)
                 sent_at = format_time(self.clock())
                 return f'{{"sent_at":"{sent_at}","boot":{boot},"taps":[{taps}]}}'.encode()
 
