@@ -31,6 +31,7 @@ from tests.scoring.taps import (
     insert_taps,
     local,
     make_game,
+    outcomes,
     team_total,
 )
 
@@ -223,6 +224,35 @@ async def test_small_batches_cover_every_holder(
         assert await scoring_service.ledger_mismatches(s, game.game_id) == []
         again = await scoring_service.rescore_game(s, game.game_id, actor="test", reason="y")
         assert again.changed == 0
+        await s.rollback()
+
+
+async def test_rescore_reads_checkpoints_of_interleaved_games(app: FastAPI, slug: str) -> None:
+    """A game's checkpoint ids need not be consecutive (another game was set up before a
+    checkpoint was added), and a tap recorded against another game's checkpoint scores
+    nothing: a full re-score (on PostgreSQL it looks codes up by id) agrees with scoring as
+    taps arrive."""
+    from game.scoring_service import rescore_game
+    from game.service import load_definition
+    from tests.factories import C
+
+    game = await make_game(app, slug)
+    other = await make_game(app, slug + "-next")
+    data = game_file(slug)
+    data["checkpoints"].append({"code": "D", "name": "Delta", "lat": C[0], "lon": C[1]})
+    async with app.state.writing(), app.state.sessionmaker() as s:
+        await load_definition(s, yaml.safe_dump(data), box=app.state.secret_box, actor="test")
+        await s.commit()
+        game = await describe(s, game.game_id, slug)
+        assert game.checkpoints["D"] > max(other.checkpoints.values())
+        game.checkpoints["X"] = other.checkpoints["B"]
+        walk = [("A", 0), ("X", 10), ("D", 30), ("B", 50)]
+        await insert_taps(s, game, [T("0000001", code, local(3, 8, m)) for code, m in walk])
+        await s.commit()
+        kinds = ["journey_start", "out_of_game", "leg", "leg"]
+        assert [kind for kind, _ in await outcomes(s, game, "0000001")] == kinds
+        report = await rescore_game(s, game.game_id, actor="test", reason="same rules")
+        assert (report.taps, report.changed, report.points_after) == (4, 0, 20)
         await s.rollback()
 
 
