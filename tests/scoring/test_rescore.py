@@ -230,8 +230,8 @@ async def test_small_batches_cover_every_holder(
 async def test_rescore_reads_checkpoints_of_interleaved_games(app: FastAPI, slug: str) -> None:
     """A game's checkpoint ids need not be consecutive (another game was set up before a
     checkpoint was added), and a tap recorded against another game's checkpoint scores
-    nothing: a full re-score (on PostgreSQL it looks codes up by id) agrees with scoring as
-    taps arrive."""
+    nothing: a full re-score (on PostgreSQL it joins each tap's checkpoint by id and game)
+    agrees with scoring as taps arrive."""
     from game.scoring_service import rescore_game
     from game.service import load_definition
     from tests.factories import C
