@@ -22,6 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
+import asyncpg
 from sqlalchemy import Integer, Table, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -39,6 +40,7 @@ from game.models import (
 )
 from people.models import Card, Holder, Player, TeamMembership
 from taptrail.db import is_postgres, one_of
+from taptrail.logging import log
 
 T = TypeVar("T")
 MAX_HOLDER_ID = 2**31 - 1
@@ -576,9 +578,12 @@ class TotalsDiff:
 class PostgresOutcomeIO(OutcomeIO):
     """The same on PostgreSQL through asyncpg, keeping the server busy while Python scores.
 
-    All database work is queued on one chain of tasks (one connection, one transaction, in
-    order): the caller starts reading the next holder range (its taps and its stored holder
-    totals) before scoring the current one, then queues the current one's writes. Changed
+    Writes are queued on one chain of tasks (the caller's connection and transaction, in
+    order); reads go on a second connection when they can (:func:`open_snapshot_reader`),
+    so that the server reads the next batch while it writes the previous one, otherwise on
+    the same chain: the caller starts reading the next holder range (its taps and its
+    stored holder totals) before scoring the current one, then queues the current one's
+    writes. Changed
     outcomes are COPYed (binary) into a temporary table and applied with one
     ``UPDATE … FROM``. The caller compares the totals its outcomes add up to with the stored
     ones and hands over only the differences, applied the same way (so totals that did not
@@ -601,10 +606,15 @@ class PostgresOutcomeIO(OutcomeIO):
         game_id: int,
         conn: Any,
         validity: Mapping[int, tuple[datetime | None, datetime | None]] | None = None,
+        reader: Any = None,
     ) -> None:
         super().__init__(session, game_id, validity)
         self.conn = conn
+        # A second connection reading under this transaction's snapshot, or None: then reads
+        # are queued with the writes on ``conn``.
+        self.reader = reader
         self.tail: asyncio.Task[Any] | None = None
+        self._read_tail: asyncio.Task[Any] | None = None
         self._make = functools.partial(tuple.__new__, StoredTap)
         self._cursor: Any = None
         self._exhausted = False
@@ -617,6 +627,8 @@ class PostgresOutcomeIO(OutcomeIO):
         session: AsyncSession,
         game_id: int,
         validity: Mapping[int, tuple[datetime | None, datetime | None]] | None = None,
+        *,
+        second_connection: bool = True,
     ) -> PostgresOutcomeIO:
         await session.execute(text("SELECT 1"))  # the transaction is open on the connection
         sa_conn = await session.connection()
@@ -644,7 +656,8 @@ class PostgresOutcomeIO(OutcomeIO):
             # JIT compiling the large reads costs more than it saves.
             + "; SET LOCAL jit = off"
         )
-        return cls(session, game_id, conn, validity)
+        reader = await open_snapshot_reader(sa_conn, conn) if second_connection else None
+        return cls(session, game_id, conn, validity, reader)
 
     def _chain(self, make: Callable[[], Awaitable[T]]) -> asyncio.Task[T]:
         """Runs ``make()`` after everything queued before it."""
@@ -660,7 +673,17 @@ class PostgresOutcomeIO(OutcomeIO):
         return task
 
     async def start_next(self, size: int) -> Awaitable[Batch | None]:
-        task = self._chain(lambda: self._next_batch(size))
+        if self.reader is None:
+            task = self._chain(lambda: self._next_batch(size))
+        else:  # reads queue after reads only
+            previous = self._read_tail
+
+            async def read() -> Batch | None:
+                if previous is not None:
+                    await previous
+                return await self._next_batch(size)
+
+            task = self._read_tail = asyncio.ensure_future(read())
         await asyncio.sleep(0)  # let it send its request before the caller computes
         return task
 
@@ -706,9 +729,10 @@ class PostgresOutcomeIO(OutcomeIO):
                 " AS k(card_id, valid_from, valid_until) ON k.card_id = t.card_id"
             )
             args += [list(self.validity), *map(list, zip(*self.validity.values(), strict=True))]
+        conn = self.reader or self.conn
         plan = ("enable_nestloop", "enable_indexscan", "enable_bitmapscan")
-        await self.conn.execute("; ".join(f"SET LOCAL {name} = off" for name in plan))
-        cursor = await self.conn.cursor(
+        await conn.execute("; ".join(f"SET LOCAL {name} = off" for name in plan))
+        cursor = await conn.cursor(
             f"SELECT t.source_key, coalesce(c.code, ''), t.tapped_at, {limits}, t.holder_id,"
             " t.id, t.outcome, t.points, t.distance_m,"
             " coalesce(t.campaign_id, 0)::int8 * 1000000"
@@ -721,13 +745,13 @@ class PostgresOutcomeIO(OutcomeIO):
             ' t.source_key COLLATE "C"',
             *args,
         )
-        await self.conn.execute("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in plan))
+        await conn.execute("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in plan))
         return cursor
 
     async def _read_totals(self, lo: int, hi: int) -> StoredTotals:
         out: StoredTotals = {}
         for table, (keys, values) in HOLDER_TABLES.items():
-            rows = await self.conn.fetch(
+            rows = await (self.reader or self.conn).fetch(
                 f"SELECT {', '.join((*keys, *values))} FROM {table}"
                 " WHERE game_id = $1 AND holder_id >= $2 AND holder_id <= $3",
                 self.game_id,
@@ -821,6 +845,14 @@ class PostgresOutcomeIO(OutcomeIO):
     async def settle(self) -> None:
         with contextlib.suppress(Exception):
             await self.drain()
+        reader, self.reader = self.reader, None
+        if reader is not None:
+            if self._read_tail is not None:
+                self._read_tail.cancel()
+                with contextlib.suppress(BaseException):
+                    await self._read_tail
+            with contextlib.suppress(Exception):
+                await reader.close(timeout=5)
 
     async def finish_totals(self) -> None:
         await self.drain()
@@ -881,6 +913,64 @@ def _merge_sql(
             f" (SELECT 1 FROM ({source}) AS n WHERE {on})",
         )
     )
+
+
+# What the second connection reads. It sees the transaction's snapshot but not the
+# transaction's own changes, so it is used only while the transaction has changed none of
+# these tables. PostgreSQL's per-transaction counts are on the safe side: they include
+# rolled-back subtransactions and, until the backend reports them (within about a second
+# of going idle), earlier transactions of the same connection; then one connection reads.
+SNAPSHOT_READ_TABLES = ("taps", "checkpoints", *HOLDER_TABLES)
+_UNCHANGED_IN_TRANSACTION = (
+    "SELECT coalesce(sum(pg_stat_get_xact_tuples_inserted(r) + pg_stat_get_xact_tuples_updated(r)"
+    " + pg_stat_get_xact_tuples_deleted(r)), 0) = 0 FROM unnest($1::regclass[]) AS r"
+)
+# Connection options of SQLAlchemy's asyncpg dialect that asyncpg.connect does not take.
+_DIALECT_ONLY_OPTIONS = ("prepared_statement_cache_size", "prepared_statement_name_func")
+
+
+async def open_snapshot_reader(sa_conn: Any, conn: Any) -> Any:
+    """A second asyncpg connection in a read-only transaction that imports the snapshot of
+    ``conn``'s transaction (``pg_export_snapshot``), or None when that would not read what
+    the transaction sees (it has changed :data:`SNAPSHOT_READ_TABLES`) or cannot connect.
+
+    A full re-score reads on it while the transaction writes: one PostgreSQL backend
+    produces the next rows while the other applies the last batch's changes, instead of
+    one backend doing both in turn. Holding the game's exclusive scoring lock, the
+    transaction is the only writer of the game's outcomes and totals meanwhile. The
+    connection decodes ``timestamptz`` from text with ``datetime.fromisoformat`` (about
+    twice as fast as asyncpg's binary decoder; TimeZone is UTC, so values come back as
+    UTC-aware datetimes equal to the binary ones).
+    """
+    if not await conn.fetchval(_UNCHANGED_IN_TRANSACTION, list(SNAPSHOT_READ_TABLES)):
+        return None
+    url = sa_conn.engine.url
+    _args, options = sa_conn.dialect.create_connect_args(url)
+    for name in _DIALECT_ONLY_OPTIONS:
+        options.pop(name, None)
+    snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
+    try:
+        reader = await asyncpg.connect(**options, timeout=30)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        log.warning("rescore.reader_unavailable", error=str(exc))
+        return None
+    try:
+        await reader.execute(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+            f" SET TRANSACTION SNAPSHOT '{snapshot}'; SET LOCAL jit = off;"
+            " SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'"
+        )
+        await reader.set_type_codec(
+            "timestamptz",
+            schema="pg_catalog",
+            encoder=datetime.isoformat,
+            decoder=datetime.fromisoformat,
+            format="text",
+        )
+    except BaseException:
+        await reader.close()
+        raise
+    return reader
 
 
 async def outcome_io(

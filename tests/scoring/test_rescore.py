@@ -279,3 +279,92 @@ async def test_rescore_keeps_microseconds(app: FastAPI, slug: str) -> None:
         report = await rescore_game(s, game.game_id, actor="test", reason="µs")
         assert report.changed == 0 and report.points_after == 10
         await s.rollback()
+
+
+async def test_rescore_sees_the_transactions_own_taps(app: FastAPI, slug: str) -> None:
+    """Taps inserted earlier in the same transaction (not yet committed) are re-scored
+    with the rest. On PostgreSQL the re-score then reads on its own connection, not beside
+    it under the exported snapshot (which cannot see them)."""
+    from game.scoring_service import rescore_game
+
+    game = await _game_with_walks(app, slug)
+    async with app.state.writing(), app.state.sessionmaker() as s:
+        later = [T("0000002", "A", local(4, 8, 0)), T("0000002", "B", local(4, 8, 15))]
+        await insert_taps(s, game, later, score=False)
+        await s.execute(update(Game).where(Game.id == game.game_id).values(points_per_leg=7))
+        report = await rescore_game(s, game.game_id, actor="test", reason="uncommitted taps")
+        assert report.taps == len(WALK) + len(later)
+        assert await outcomes(s, game, "0000002") == [("journey_start", 0), ("leg", 7)]
+        assert report.points_after == 7 * 4
+        from game.scoring_service import ledger_mismatches
+
+        assert await ledger_mismatches(s, game.game_id) == []
+        await s.rollback()
+
+
+async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
+    app: FastAPI, slug: str, backend: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a re-score of committed taps reads them on a second connection that
+    imports the transaction's snapshot (closed afterwards), and writes exactly what reading
+    on the transaction's own connection writes; without that connection (the server
+    refuses it) the re-score falls back to one connection."""
+    if backend != "postgres":
+        pytest.skip("the second connection is PostgreSQL's (SQLite re-scores in one)")
+    import asyncpg
+
+    from game import scoring_repository
+    from game.scoring_service import ledger_mismatches, rescore_game
+
+    game = await _game_with_walks(app, slug)
+    async with app.state.writing(), app.state.sessionmaker() as s:
+        await insert_taps(
+            s, game, [T("0000002", code, local(5, 9, 15 * i)) for i, code in enumerate("ABCA")]
+        )
+        await s.commit()
+    opened: list[object] = []
+    real_open = scoring_repository.open_snapshot_reader
+
+    async def spy(sa_conn: object, conn: object) -> object:
+        reader = await real_open(sa_conn, conn)
+        opened.append(reader)
+        return reader
+
+    async def rescored(refuse: bool) -> tuple[object, ...]:
+        async def refused(*args: object, **kwargs: object) -> None:
+            raise OSError("connection refused")
+
+        # A connection of its own: the counts of changes PostgreSQL keeps per connection
+        # include recent transactions until reported, which would rule the snapshot out.
+        engine = make_engine(database_url)
+        async with make_sessionmaker(engine)() as s:
+            await s.execute(update(Game).where(Game.id == game.game_id).values(points_per_leg=9))
+            if refuse:  # the session's connection is open: only new ones fail
+                monkeypatch.setattr(asyncpg, "connect", refused)
+            report = await rescore_game(s, game.game_id, actor="test", reason="rule")
+            state = (
+                report.taps,
+                report.changed,
+                report.points_after,
+                await outcomes(s, game, "0000001"),
+                await outcomes(s, game, "0000002"),
+                (await holder_total(s, game, "0000002") or HolderTotal()).points,
+                await ledger_mismatches(s, game.game_id),
+            )
+            await s.rollback()
+        await engine.dispose()
+        monkeypatch.undo()
+        return state
+
+    monkeypatch.setattr(scoring_repository, "open_snapshot_reader", spy)
+    beside = await rescored(refuse=False)
+    assert len(opened) == 1 and opened[0] is not None
+    assert opened[0].is_closed()  # type: ignore[attr-defined]
+    monkeypatch.setattr(scoring_repository, "open_snapshot_reader", spy)
+    alone = await rescored(refuse=True)
+    assert len(opened) == 2 and opened[1] is None
+    assert beside == alone
+    assert beside[3][1:] == [("leg", 9), ("leg", 9)]
+    assert beside[4] == [("journey_start", 0), ("leg", 9), ("leg", 9), ("leg", 9)]
+    assert beside[5] == 27 and beside[-1] == []
+    assert beside[0] == len(WALK) + 4 and beside[1] >= 5 and beside[2] % 9 == 0
