@@ -556,6 +556,7 @@ HOLDER_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
+assert all(values[-1] == "distance_m" for _keys, values in HOLDER_TABLES.values())
 
 # Stored holder-level totals of a holder range: {table: {holder id: {second key: values}}}
 # (second key: None for holder_totals, the local day or the team id for the others).
