@@ -454,6 +454,8 @@ class OutcomeIO:
     stored_taps = False
     # True: the caller keeps the holder-level totals (Batch.totals, write(totals=)).
     keeps_totals = False
+    # True: reads use a connection of their own, so the session may be used while they run.
+    reads_apart = False
 
     def __init__(
         self,
@@ -614,6 +616,7 @@ class PostgresOutcomeIO(OutcomeIO):
         # A second connection reading under this transaction's snapshot, or None: then reads
         # are queued with the writes on ``conn``.
         self.reader = reader
+        self.reads_apart = reader is not None
         self.tail: asyncio.Task[Any] | None = None
         self._read_tail: asyncio.Task[Any] | None = None
         self._make = functools.partial(tuple.__new__, StoredTap)

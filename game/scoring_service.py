@@ -492,14 +492,17 @@ async def rescore_game(
     game.scoring_version += 1
     await session.flush()
     forget_context(game_id)
-    ctx = await scoring_context(session, game)
-    ages, periods = await repo.holder_inputs(session, game_id, None)
     validity = await repo.card_validity(session, game_id)
-    report = RescoreReport(points_before=await repo.points_total(session, game_id))
     io = await repo.outcome_io(session, game_id, validity)
     try:
         with _no_cyclic_gc():
-            reading = await io.start_next(RESCORE_BATCH_TAPS)
+            # Reading on a connection of its own, the server sorts the taps meanwhile.
+            reading = await io.start_next(RESCORE_BATCH_TAPS) if io.reads_apart else None
+            ctx = await scoring_context(session, game)
+            ages, periods = await repo.holder_inputs(session, game_id, None)
+            report = RescoreReport(points_before=await repo.points_total(session, game_id))
+            if reading is None:
+                reading = await io.start_next(RESCORE_BATCH_TAPS)
             while (batch := await reading) is not None:
                 rows = batch.rows
                 if io.stored_taps:
