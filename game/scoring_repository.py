@@ -609,19 +609,20 @@ class PostgresOutcomeIO(OutcomeIO):
         game_id: int,
         conn: Any,
         validity: Mapping[int, tuple[datetime | None, datetime | None]] | None = None,
-        reader: Any = None,
+        readers: Sequence[Any] = (),
     ) -> None:
         super().__init__(session, game_id, validity)
         self.conn = conn
-        # A second connection reading under this transaction's snapshot, or None: then reads
-        # are queued with the writes on ``conn``.
-        self.reader = reader
-        self.reads_apart = reader is not None
+        # Connections reading under this transaction's snapshot (none: reads are queued
+        # with the writes on ``conn``). The second, if any, sorts the later holders while
+        # the first reads the earlier ones.
+        self.readers = list(readers)
+        self.reader = self.readers[0] if self.readers else None
+        self.reads_apart = self.reader is not None
         self.tail: asyncio.Task[Any] | None = None
         self._read_tail: asyncio.Task[Any] | None = None
         self._make = functools.partial(tuple.__new__, StoredTap)
-        self._cursor: Any = None
-        self._exhausted = False
+        self._sources: list[Any] | None = None  # cursors still to read, in holder order
         self._carry: list[StoredTap] = []
         self._next_lo = 0
 
@@ -660,8 +661,8 @@ class PostgresOutcomeIO(OutcomeIO):
             # JIT compiling the large reads costs more than it saves.
             + "; SET LOCAL jit = off"
         )
-        reader = await open_snapshot_reader(sa_conn, conn) if second_connection else None
-        return cls(session, game_id, conn, validity, reader)
+        readers = await open_snapshot_readers(sa_conn, conn, 2) if second_connection else []
+        return cls(session, game_id, conn, validity, readers)
 
     def _chain(self, make: Callable[[], Awaitable[T]]) -> asyncio.Task[T]:
         """Runs ``make()`` after everything queued before it."""
@@ -694,14 +695,17 @@ class PostgresOutcomeIO(OutcomeIO):
     async def _next_batch(self, size: int) -> Batch | None:
         if self._next_lo > MAX_HOLDER_ID:
             return None
-        if self._cursor is None:
-            self._cursor = await self._open_cursor()
+        if self._sources is None:
+            self._sources = await self._open_sources(size)
         rows, self._carry = self._carry, []
-        while not self._exhausted:
-            records = await self._cursor.fetch(size)
-            self._exhausted = len(records) < size
+        while self._sources:
+            records = await self._sources[0].fetch(size)
+            if len(records) < size:
+                del self._sources[0]
             rows.extend(map(self._make, records))
-            if self._exhausted or not rows:
+            if not rows:
+                continue
+            if not self._sources:
                 break
             # The last holder may go on in the next fetch: keep it for the next batch.
             last = rows[-1].holder_id
@@ -713,16 +717,32 @@ class PostgresOutcomeIO(OutcomeIO):
                 del rows[cut:]
                 break
         lo = self._next_lo
-        hi = MAX_HOLDER_ID if self._exhausted else rows[-1].holder_id
+        hi = MAX_HOLDER_ID if not self._sources else rows[-1].holder_id
         self._next_lo = hi + 1
         return Batch(lo, hi, rows, await self._read_totals(lo, hi))
 
-    async def _open_cursor(self) -> Any:
-        """One pass over the game's taps in StoredTap form, sorted by holder then in the
-        engine's order (``engine.sort_key``; the "C" collation compares UTF-8 text as Python
-        compares str). A holder's taps are spread over the whole table (taps are stored as
-        they arrive), so the server reads the table once and sorts it (on disk beyond
-        ``work_mem``) rather than visiting every page again for each range of holders."""
+    async def _open_sources(self, size: int) -> list[Any]:
+        """The cursors that read the game's taps, in holder order: one, or with a second
+        reader and a large game, two: the holders up to about a quarter of the taps, and the
+        rest, whose sort the second server process starts at once (the first rows arrive
+        when the smaller sort is done, not the whole game's)."""
+        if len(self.readers) < 2:
+            return [await self._open_cursor(self.reader or self.conn)]
+        split = await self.readers[0].fetchval(_SPLIT_HOLDER, self.game_id, SPLIT_READ_MIN_TAPS)
+        if split is None:
+            return [await self._open_cursor(self.readers[0])]
+        rest = _Prefetched(await self._open_cursor(self.readers[1], after=split), size)
+        return [await self._open_cursor(self.readers[0], upto=split), rest]
+
+    async def _open_cursor(
+        self, conn: Any, upto: int | None = None, after: int | None = None
+    ) -> Any:
+        """One pass over the game's taps (of the holders ``after < id <= upto``) in StoredTap
+        form, sorted by holder then in the engine's order (``engine.sort_key``; the "C"
+        collation compares UTF-8 text as Python compares str). A holder's taps are spread
+        over the whole table (taps are stored as they arrive), so the server reads the table
+        once and sorts it (on disk beyond ``work_mem``) rather than visiting every page
+        again for each range of holders."""
         args: list[Any] = [self.game_id]
         limits = "NULL::timestamptz, NULL::timestamptz"
         join = ""
@@ -733,7 +753,13 @@ class PostgresOutcomeIO(OutcomeIO):
                 " AS k(card_id, valid_from, valid_until) ON k.card_id = t.card_id"
             )
             args += [list(self.validity), *map(list, zip(*self.validity.values(), strict=True))]
-        conn = self.reader or self.conn
+        holders = ""
+        if upto is not None:
+            args.append(upto)
+            holders += f" AND t.holder_id <= ${len(args)}"
+        if after is not None:
+            args.append(after)
+            holders += f" AND t.holder_id > ${len(args)}"
         plan = ("enable_nestloop", "enable_indexscan", "enable_bitmapscan")
         await conn.execute("; ".join(f"SET LOCAL {name} = off" for name in plan))
         cursor = await conn.cursor(
@@ -744,7 +770,7 @@ class PostgresOutcomeIO(OutcomeIO):
             " t.local_date - DATE '0001-01-01' + 1, t.ctid"
             " FROM taps AS t LEFT JOIN checkpoints AS c"
             f" ON c.id = t.checkpoint_id AND c.game_id = t.game_id{join}"
-            " WHERE t.game_id = $1"
+            f" WHERE t.game_id = $1{holders}"
             " ORDER BY t.holder_id, t.tapped_at, coalesce(c.code, '') COLLATE \"C\","
             ' t.source_key COLLATE "C"',
             *args,
@@ -849,14 +875,19 @@ class PostgresOutcomeIO(OutcomeIO):
     async def settle(self) -> None:
         with contextlib.suppress(Exception):
             await self.drain()
-        reader, self.reader = self.reader, None
-        if reader is not None:
-            if self._read_tail is not None:
-                self._read_tail.cancel()
-                with contextlib.suppress(BaseException):
-                    await self._read_tail
-            with contextlib.suppress(Exception):
-                await reader.close(timeout=5)
+        readers, self.readers, self.reader = self.readers, [], None
+        if readers:
+            for task in (
+                self._read_tail,
+                *(getattr(s, "first", None) for s in self._sources or ()),
+            ):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
+            for reader in readers:
+                with contextlib.suppress(Exception):
+                    await reader.close(timeout=5)
 
     async def finish_totals(self) -> None:
         await self.drain()
@@ -933,48 +964,85 @@ _UNCHANGED_IN_TRANSACTION = (
 _DIALECT_ONLY_OPTIONS = ("prepared_statement_cache_size", "prepared_statement_name_func")
 
 
-async def open_snapshot_reader(sa_conn: Any, conn: Any) -> Any:
-    """A second asyncpg connection in a read-only transaction that imports the snapshot of
-    ``conn``'s transaction (``pg_export_snapshot``), or None when that would not read what
-    the transaction sees (it has changed :data:`SNAPSHOT_READ_TABLES`) or cannot connect.
+# A game smaller than this is read by one sorted cursor (its sort is short anyway).
+SPLIT_READ_MIN_TAPS = 400_000
+# The holder up to which the game's stored holder totals count a quarter of its taps, or
+# NULL below SPLIT_READ_MIN_TAPS ($2). Stale totals only make the split less even.
+_SPLIT_HOLDER = (
+    "SELECT holder_id FROM (SELECT holder_id, sum(taps) OVER (ORDER BY holder_id) AS upto,"
+    " sum(taps) OVER () AS total FROM holder_totals WHERE game_id = $1) AS h"
+    " WHERE total >= $2 AND upto * 4 >= total ORDER BY holder_id LIMIT 1"
+)
 
-    A full re-score reads on it while the transaction writes: one PostgreSQL backend
-    produces the next rows while the other applies the last batch's changes, instead of
+
+class _Prefetched:
+    """A cursor whose first fetch is sent at once (the server sorts meanwhile)."""
+
+    def __init__(self, cursor: Any, size: int) -> None:
+        self.cursor = cursor
+        self.size = size
+        self.first: asyncio.Task[Any] | None = asyncio.ensure_future(cursor.fetch(size))
+
+    async def fetch(self, size: int) -> Any:
+        if self.first is None:
+            return await self.cursor.fetch(size)
+        if size != self.size:
+            raise ValueError("fetch sizes must not change")
+        first, self.first = self.first, None
+        return await first
+
+
+async def open_snapshot_readers(sa_conn: Any, conn: Any, count: int) -> list[Any]:
+    """Up to ``count`` more asyncpg connections, each in a read-only transaction that
+    imports the snapshot of ``conn``'s transaction (``pg_export_snapshot``); none when that
+    would not read what the transaction sees (it has changed :data:`SNAPSHOT_READ_TABLES`)
+    or the server refuses them.
+
+    A full re-score reads on them while the transaction writes: one PostgreSQL backend
+    produces the next rows while another applies the last batch's changes, instead of
     one backend doing both in turn. Holding the game's exclusive scoring lock, the
-    transaction is the only writer of the game's outcomes and totals meanwhile. The
+    transaction is the only writer of the game's outcomes and totals meanwhile. Each
     connection decodes ``timestamptz`` from text with ``datetime.fromisoformat`` (about
     twice as fast as asyncpg's binary decoder; TimeZone is UTC, so values come back as
     UTC-aware datetimes equal to the binary ones).
     """
     if not await conn.fetchval(_UNCHANGED_IN_TRANSACTION, list(SNAPSHOT_READ_TABLES)):
-        return None
+        return []
     url = sa_conn.engine.url
     _args, options = sa_conn.dialect.create_connect_args(url)
     for name in _DIALECT_ONLY_OPTIONS:
         options.pop(name, None)
     snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
+    readers: list[Any] = []
     try:
-        reader = await asyncpg.connect(**options, timeout=30)
-    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-        log.warning("rescore.reader_unavailable", error=str(exc))
-        return None
-    try:
-        await reader.execute(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
-            f" SET TRANSACTION SNAPSHOT '{snapshot}'; SET LOCAL jit = off;"
-            " SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'"
-        )
-        await reader.set_type_codec(
-            "timestamptz",
-            schema="pg_catalog",
-            encoder=datetime.isoformat,
-            decoder=datetime.fromisoformat,
-            format="text",
-        )
+        for _ in range(count):
+            try:
+                reader = await asyncpg.connect(**options, timeout=30)
+            except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+                log.warning("rescore.reader_unavailable", error=str(exc))
+                break
+            readers.append(reader)
+            await _import_snapshot(reader, snapshot)
     except BaseException:
-        await reader.close()
+        for reader in readers:
+            await reader.close()
         raise
-    return reader
+    return readers
+
+
+async def _import_snapshot(reader: Any, snapshot: str) -> None:
+    await reader.execute(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+        f" SET TRANSACTION SNAPSHOT '{snapshot}'; SET LOCAL jit = off;"
+        " SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'"
+    )
+    await reader.set_type_codec(
+        "timestamptz",
+        schema="pg_catalog",
+        encoder=datetime.isoformat,
+        decoder=datetime.fromisoformat,
+        format="text",
+    )
 
 
 async def outcome_io(

@@ -305,15 +305,16 @@ async def test_rescore_sees_the_transactions_own_taps(app: FastAPI, slug: str) -
 async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
     app: FastAPI, slug: str, backend: str, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On PostgreSQL a re-score of committed taps reads them on a second connection that
-    imports the transaction's snapshot (closed afterwards), and writes exactly what reading
-    on the transaction's own connection writes; without that connection (the server
-    refuses it) the re-score falls back to one connection."""
+    """On PostgreSQL a re-score of committed taps reads them on other connections that
+    import the transaction's snapshot (closed afterwards): one, or for a large game two,
+    the second sorting the later holders meanwhile. Each way writes exactly what reading on
+    the transaction's own connection writes, which is what happens when the server refuses
+    more connections."""
     if backend != "postgres":
         pytest.skip("the second connection is PostgreSQL's (SQLite re-scores in one)")
     import asyncpg
 
-    from game import scoring_repository
+    from game import scoring_repository, scoring_service
     from game.scoring_service import ledger_mismatches, rescore_game
 
     game = await _game_with_walks(app, slug)
@@ -321,19 +322,25 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
         await insert_taps(
             s, game, [T("0000002", code, local(5, 9, 15 * i)) for i, code in enumerate("ABCA")]
         )
+        await insert_taps(s, game, [T("0000003", "A", local(6, 9, 0))])
         await s.commit()
-    opened: list[object] = []
-    real_open = scoring_repository.open_snapshot_reader
+    real_open = scoring_repository.open_snapshot_readers
 
-    async def spy(sa_conn: object, conn: object) -> object:
-        reader = await real_open(sa_conn, conn)
-        opened.append(reader)
-        return reader
+    async def rescored(*, split: bool = False, refuse: bool = False) -> tuple[object, ...]:
+        opened: list[object] = []
 
-    async def rescored(refuse: bool) -> tuple[object, ...]:
+        async def spy(sa_conn: object, conn: object, count: int) -> list[object]:
+            readers = await real_open(sa_conn, conn, count)
+            opened.extend(readers)
+            return readers
+
         async def refused(*args: object, **kwargs: object) -> None:
             raise OSError("connection refused")
 
+        monkeypatch.setattr(scoring_repository, "open_snapshot_readers", spy)
+        if split:  # a "large" game: batches of 2 taps, holders split in two cursors
+            monkeypatch.setattr(scoring_repository, "SPLIT_READ_MIN_TAPS", 1)
+            monkeypatch.setattr(scoring_service, "RESCORE_BATCH_TAPS", 2)
         # A connection of its own: the counts of changes PostgreSQL keeps per connection
         # include recent transactions until reported, which would rule the snapshot out.
         engine = make_engine(database_url)
@@ -354,17 +361,18 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
             await s.rollback()
         await engine.dispose()
         monkeypatch.undo()
-        return state
+        assert all(r.is_closed() for r in opened)  # type: ignore[attr-defined]
+        return len(opened), state
 
-    monkeypatch.setattr(scoring_repository, "open_snapshot_reader", spy)
-    beside = await rescored(refuse=False)
-    assert len(opened) == 1 and opened[0] is not None
-    assert opened[0].is_closed()  # type: ignore[attr-defined]
-    monkeypatch.setattr(scoring_repository, "open_snapshot_reader", spy)
-    alone = await rescored(refuse=True)
-    assert len(opened) == 2 and opened[1] is None
-    assert beside == alone
-    assert beside[3][1:] == [("leg", 9), ("leg", 9)]
-    assert beside[4] == [("journey_start", 0), ("leg", 9), ("leg", 9), ("leg", 9)]
-    assert beside[5] == 27 and beside[-1] == []
-    assert beside[0] == len(WALK) + 4 and beside[1] >= 5 and beside[2] % 9 == 0
+    beside, split, alone = (
+        await rescored(),
+        await rescored(split=True),
+        await rescored(refuse=True),
+    )
+    assert (beside[0], split[0], alone[0]) == (2, 2, 0)
+    assert beside[1] == split[1] == alone[1]
+    state = beside[1]
+    assert state[3][1:] == [("leg", 9), ("leg", 9)]
+    assert state[4] == [("journey_start", 0), ("leg", 9), ("leg", 9), ("leg", 9)]
+    assert state[5] == 27 and state[-1] == []
+    assert state[0] == len(WALK) + 5 and state[1] >= 5 and state[2] % 9 == 0
