@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import math
 import os
 import platform
@@ -450,6 +451,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         conn = await asyncpg.connect(url)
         try:
+            settings = ("shared_buffers", "work_mem", "max_wal_size")
+            shown = [f"{name} {await conn.fetchval(f'SHOW {name}')}" for name in settings]
+            results["server"] = ", ".join(shown)
             if args.fillfactor:
                 await conn.execute(f"ALTER TABLE taps SET (fillfactor = {int(args.fillfactor)})")
             await bulk_load(conn, game_id, args.holders, args.taps)
@@ -469,15 +473,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await vacuum(url)
         print(f"re-score, nothing changes: {again['seconds']:.2f} s", flush=True)
         # The machine's speed drifts from minute to minute: each re-score is also paired with
-        # the pure engine timed just before it (best of two passes over the same taps).
-        inputs = await engine_inputs(sa_url, game_id)
-        n_taps = sum(len(t) for t, _ in inputs[0])
+        # the pure engine timed just before it (best of two passes over the same taps). The
+        # engine's inputs are then dropped: a re-score does not run beside a million taps
+        # held by someone else (in this process they cost it 0.5-1 CPU-second).
         changes = []
         for i in range(args.repeat):
             ppl = 12 if i % 2 == 0 else 10
             if i:
                 await vacuum(url)
+            inputs = await engine_inputs(sa_url, game_id)
+            n_taps = sum(len(t) for t, _ in inputs[0])
             engine_s = min(engine_pass(inputs)[0] for _ in range(2))
+            del inputs
+            gc.collect()
             run_ = await timed_rescore(sa_url, game_id, f"points_per_leg -> {ppl}", ppl)
             run_["engine_rate"] = n_taps / engine_s
             run_["paired_ratio"] = run_["taps"] / run_["seconds"] / run_["engine_rate"]
@@ -492,7 +500,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         change["median_s"] = statistics.median(c["seconds"] for c in changes)
         change["runs"] = len(changes)
         change["points_after"] = changes[-1]["points_after"]
-        del inputs
         rate, n, engine_points = await pure_engine_rate(sa_url, game_id)
         problems = await check(sa_url, game_id)
         results.update(
@@ -537,6 +544,7 @@ def report(r: dict[str, Any]) -> str:
         f"initial scoring:        {r['initial']['seconds']:>12.2f} s",
         f"re-score, no change:    {r['unchanged']['seconds']:>12.2f} s",
         f"totals match ledger:    {r['ledger_ok']}",
+        f"PostgreSQL settings:    {r['server']}",
         f"load average before/after: {r['load_before']:.1f} / {r['load_after']:.1f}"
         f" on {os.cpu_count()} CPUs",
     ]
@@ -568,7 +576,7 @@ in memory (best of three).
 
 Machine: {platform.machine()}, {os.cpu_count()} CPUs shared with other work (load average
 {r["load_before"]:.1f} before, {r["load_after"]:.1f} after), Python {platform.python_version()},
-PostgreSQL on the same host with default settings (128 MB shared buffers). Reproduce with
+PostgreSQL on the same host ({r["server"]}). Reproduce with
 `.venv/bin/python bench/bench_rescore.py` (`--taps/--holders` for a quicker run, `--repeat`).
 
 How it works (`rescore_game` on PostgreSQL, one asyncpg connection in the caller's

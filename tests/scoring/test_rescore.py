@@ -312,6 +312,8 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
     more connections."""
     if backend != "postgres":
         pytest.skip("the second connection is PostgreSQL's (SQLite re-scores in one)")
+    from datetime import timedelta
+
     import asyncpg
 
     from game import scoring_repository, scoring_service
@@ -322,7 +324,16 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
         await insert_taps(
             s, game, [T("0000002", code, local(5, 9, 15 * i)) for i, code in enumerate("ABCA")]
         )
-        await insert_taps(s, game, [T("0000003", "A", local(6, 9, 0))])
+        # Within the window to the microsecond, then one microsecond past it.
+        start = local(6, 9, 0) + timedelta(microseconds=123_457)
+        edge = [
+            start,
+            start + timedelta(minutes=60),
+            start + timedelta(minutes=120, microseconds=1),
+        ]
+        await insert_taps(
+            s, game, [T("0000003", code, at) for code, at in zip("ABC", edge, strict=True)]
+        )
         await s.commit()
     real_open = scoring_repository.open_snapshot_readers
 
@@ -356,6 +367,7 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
                 await outcomes(s, game, "0000001"),
                 await outcomes(s, game, "0000002"),
                 (await holder_total(s, game, "0000002") or HolderTotal()).points,
+                await outcomes(s, game, "0000003"),
                 await ledger_mismatches(s, game.game_id),
             )
             await s.rollback()
@@ -375,4 +387,5 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
     assert state[3][1:] == [("leg", 9), ("leg", 9)]
     assert state[4] == [("journey_start", 0), ("leg", 9), ("leg", 9), ("leg", 9)]
     assert state[5] == 27 and state[-1] == []
-    assert state[0] == len(WALK) + 5 and state[1] >= 5 and state[2] % 9 == 0
+    assert state[6] == [("journey_start", 0), ("leg", 9), ("journey_start", 0)]
+    assert state[0] == len(WALK) + 7 and state[1] >= 6 and state[2] % 9 == 0
