@@ -625,6 +625,9 @@ class PostgresOutcomeIO(OutcomeIO):
         self._sources: list[Any] | None = None  # cursors still to read, in holder order
         self._carry: list[StoredTap] = []
         self._next_lo = 0
+        # Changed outcomes in _tt_changes, of the holders _unapplied_lo.._unapplied_hi.
+        self._unapplied = 0
+        self._unapplied_lo = self._unapplied_hi = 0
 
     @classmethod
     async def open(
@@ -823,21 +826,12 @@ class PostgresOutcomeIO(OutcomeIO):
             await conn.copy_records_to_table(
                 "_tt_changes", records=changes, columns=("ref", *OUTCOME_FIELDS)
             )
-            # Each row where it was read, in page order: no index lookups, each page once. A
-            # row moved since (only another transaction can have updated it) is not found
-            # there: then those changes are written again, by id.
-            await conn.execute(_BY_TID)
-            status = await conn.execute(
-                _UPDATE_TAPS + " FROM (SELECT * FROM _tt_changes ORDER BY ref) AS c"
-                f" WHERE t.ctid = c.ref AND t.id = c.id AND t.game_id = {g}"
-            )
-            await conn.execute(_ANY_PLAN)
-            if status != f"UPDATE {len(changes)}":
-                await conn.execute(
-                    _UPDATE_TAPS + " FROM _tt_changes AS c"
-                    f" WHERE t.id = c.id AND t.game_id = {g} AND t.holder_id BETWEEN {lo} AND {hi}"
-                )
-            await conn.execute("TRUNCATE _tt_changes")
+            if not self._unapplied:
+                self._unapplied_lo = lo
+            self._unapplied += len(changes)
+            self._unapplied_hi = hi
+            if self._unapplied >= APPLY_CHANGES:
+                await self._apply_changes()
         for table, diff in totals.items():
             if not diff:
                 continue
@@ -867,6 +861,32 @@ class PostgresOutcomeIO(OutcomeIO):
                     columns=("game_id", *keys, *values),
                 )
 
+    async def _apply_changes(self) -> None:
+        """Writes the changed outcomes gathered in ``_tt_changes``: each row where it was
+        read, in page order (no index lookups, each page once). A row moved since (only
+        another transaction can have updated it) is not found there: then those changes are
+        written again, by id. Changes are gathered over several batches (up to
+        :data:`APPLY_CHANGES`): each pass visits pages all over the table (a holder's taps
+        are spread over it), and a table larger than shared buffers is read again in each."""
+        if not self._unapplied:
+            return
+        g = int(self.game_id)
+        conn = self.conn
+        await conn.execute(_BY_TID)
+        status = await conn.execute(
+            _UPDATE_TAPS + " FROM (SELECT * FROM _tt_changes ORDER BY ref) AS c"
+            f" WHERE t.ctid = c.ref AND t.id = c.id AND t.game_id = {g}"
+        )
+        await conn.execute(_ANY_PLAN)
+        if status != f"UPDATE {self._unapplied}":
+            await conn.execute(
+                _UPDATE_TAPS + " FROM _tt_changes AS c WHERE t.id = c.id"
+                f" AND t.game_id = {g}"
+                f" AND t.holder_id BETWEEN {self._unapplied_lo} AND {self._unapplied_hi}"
+            )
+        await conn.execute("TRUNCATE _tt_changes")
+        self._unapplied = 0
+
     async def drain(self) -> None:
         if self.tail is not None:
             tail, self.tail = self.tail, None
@@ -891,6 +911,7 @@ class PostgresOutcomeIO(OutcomeIO):
 
     async def finish_totals(self) -> None:
         await self.drain()
+        await self._apply_changes()
         g = int(self.game_id)
         await self.conn.execute(
             "SET LOCAL enable_nestloop = off; "
@@ -964,6 +985,8 @@ _UNCHANGED_IN_TRANSACTION = (
 _DIALECT_ONLY_OPTIONS = ("prepared_statement_cache_size", "prepared_statement_name_func")
 
 
+# Changed outcomes gathered before they are written to taps (PostgresOutcomeIO._apply_changes).
+APPLY_CHANGES = 200_000
 # A game smaller than this is read by one sorted cursor (its sort is short anyway).
 SPLIT_READ_MIN_TAPS = 400_000
 # The holder up to which the game's stored holder totals count a quarter of its taps, or

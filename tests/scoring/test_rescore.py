@@ -349,9 +349,11 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
             raise OSError("connection refused")
 
         monkeypatch.setattr(scoring_repository, "open_snapshot_readers", spy)
-        if split:  # a "large" game: batches of 2 taps, holders split in two cursors
+        if split:  # a "large" game: batches of 2 taps, holders split in two cursors, and
+            # changed outcomes written every few batches (else all at the end)
             monkeypatch.setattr(scoring_repository, "SPLIT_READ_MIN_TAPS", 1)
             monkeypatch.setattr(scoring_service, "RESCORE_BATCH_TAPS", 2)
+            monkeypatch.setattr(scoring_repository, "APPLY_CHANGES", 3)
         # A connection of its own: the counts of changes PostgreSQL keeps per connection
         # include recent transactions until reported, which would rule the snapshot out.
         engine = make_engine(database_url)
