@@ -625,8 +625,9 @@ class PostgresOutcomeIO(OutcomeIO):
         self._sources: list[Any] | None = None  # cursors still to read, in holder order
         self._carry: list[StoredTap] = []
         self._next_lo = 0
-        # Changed outcomes in _tt_changes, of the holders _unapplied_lo.._unapplied_hi.
-        self._unapplied = 0
+        # Changed outcomes in _tt_changes and _tt_points (the number in each), of the
+        # holders _unapplied_lo.._unapplied_hi.
+        self._unapplied = [0, 0]
         self._unapplied_lo = self._unapplied_hi = 0
 
     @classmethod
@@ -655,11 +656,13 @@ class PostgresOutcomeIO(OutcomeIO):
             for table, (keys, values) in HOLDER_TABLES.items()
         ]
         await conn.execute(
-            "DROP TABLE IF EXISTS _tt_changes, "
+            "DROP TABLE IF EXISTS _tt_changes, _tt_points, "
             + ", ".join(f"_tt_set_{t}" for t in HOLDER_TABLES)
             + "; CREATE TEMP TABLE _tt_changes (ref tid, id bigint, outcome varchar(16),"
             " points integer, distance_m double precision, multiplier integer,"
             " campaign_id integer, team_id integer, local_date integer) ON COMMIT DROP; "
+            "CREATE TEMP TABLE _tt_points (ref tid, id bigint, points integer,"
+            " distance_m double precision) ON COMMIT DROP; "
             + "; ".join(f"CREATE TEMP TABLE {t} ON COMMIT DROP" for t in temps)
             # JIT compiling the large reads costs more than it saves.
             + "; SET LOCAL jit = off"
@@ -811,9 +814,10 @@ class PostgresOutcomeIO(OutcomeIO):
         hi: int,
         totals: dict[str, TotalsDiff] | None = None,
     ) -> None:
-        """Like OutcomeIO.write, with ``changes`` in the LEAN form: the row's
+        """Like OutcomeIO.write, with ``changes`` in the LEAN forms: the row's
         :attr:`StoredTap.ref`, then :data:`OUTCOME_FIELDS` with the multiplier in thousandths
-        and local_date as an ordinal (cheaper to COPY)."""
+        and local_date as an ordinal (cheaper to COPY); or, where only the points and the
+        distance changed (a points rule), ``(ref, id, points, distance_m)``."""
         self._chain(lambda: self._write(changes, int(lo), int(hi), totals or {}))
         await asyncio.sleep(0)
 
@@ -823,14 +827,22 @@ class PostgresOutcomeIO(OutcomeIO):
         g = int(self.game_id)
         conn = self.conn
         if changes:
-            await conn.copy_records_to_table(
-                "_tt_changes", records=changes, columns=("ref", *OUTCOME_FIELDS)
-            )
-            if not self._unapplied:
+            full = [c for c in changes if len(c) > 4]
+            points = [c for c in changes if len(c) == 4] if len(full) < len(changes) else []
+            if full:
+                await conn.copy_records_to_table(
+                    "_tt_changes", records=full, columns=("ref", *OUTCOME_FIELDS)
+                )
+            if points:
+                await conn.copy_records_to_table(
+                    "_tt_points", records=points, columns=("ref", "id", "points", "distance_m")
+                )
+            if not any(self._unapplied):
                 self._unapplied_lo = lo
-            self._unapplied += len(changes)
+            self._unapplied[0] += len(full)
+            self._unapplied[1] += len(points)
             self._unapplied_hi = hi
-            if self._unapplied >= APPLY_CHANGES:
+            if sum(self._unapplied) >= APPLY_CHANGES:
                 await self._apply_changes()
         for table, diff in totals.items():
             if not diff:
@@ -868,24 +880,26 @@ class PostgresOutcomeIO(OutcomeIO):
         written again, by id. Changes are gathered over several batches (up to
         :data:`APPLY_CHANGES`): each pass visits pages all over the table (a holder's taps
         are spread over it), and a table larger than shared buffers is read again in each."""
-        if not self._unapplied:
-            return
         g = int(self.game_id)
         conn = self.conn
-        await conn.execute(_BY_TID)
-        status = await conn.execute(
-            _UPDATE_TAPS + " FROM (SELECT * FROM _tt_changes ORDER BY ref) AS c"
-            f" WHERE t.ctid = c.ref AND t.id = c.id AND t.game_id = {g}"
-        )
-        await conn.execute(_ANY_PLAN)
-        if status != f"UPDATE {self._unapplied}":
-            await conn.execute(
-                _UPDATE_TAPS + " FROM _tt_changes AS c WHERE t.id = c.id"
-                f" AND t.game_id = {g}"
-                f" AND t.holder_id BETWEEN {self._unapplied_lo} AND {self._unapplied_hi}"
+        tables = ("_tt_changes", "_tt_points")
+        statements = (_UPDATE_TAPS, _UPDATE_POINTS)
+        for count, table, statement in zip(self._unapplied, tables, statements, strict=True):
+            if not count:
+                continue
+            await conn.execute(_BY_TID)
+            status = await conn.execute(
+                f"{statement} FROM (SELECT * FROM {table} ORDER BY ref) AS c"
+                f" WHERE t.ctid = c.ref AND t.id = c.id AND t.game_id = {g}"
             )
-        await conn.execute("TRUNCATE _tt_changes")
-        self._unapplied = 0
+            await conn.execute(_ANY_PLAN)
+            if status != f"UPDATE {count}":
+                await conn.execute(
+                    f"{statement} FROM {table} AS c WHERE t.id = c.id AND t.game_id = {g}"
+                    f" AND t.holder_id BETWEEN {self._unapplied_lo} AND {self._unapplied_hi}"
+                )
+            await conn.execute(f"TRUNCATE {table}")
+        self._unapplied = [0, 0]
 
     async def drain(self) -> None:
         if self.tail is not None:
@@ -943,6 +957,7 @@ _UPDATE_TAPS = (
     " multiplier = c.multiplier / 1000.0, campaign_id = c.campaign_id, team_id = c.team_id,"
     " local_date = DATE '0001-01-01' + (c.local_date - 1)"
 )
+_UPDATE_POINTS = "UPDATE taps AS t SET points = c.points, distance_m = c.distance_m"
 
 
 def _merge_sql(

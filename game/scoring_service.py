@@ -620,7 +620,7 @@ async def _rescore_stored(
     report: RescoreReport,
 ) -> None:
     """Re-derives the holders of a batch of StoredTap rows (sorted by holder, then in the
-    engine's order), appending changed outcomes to ``writes`` in the LEAN form that
+    engine's order), appending changed outcomes to ``writes`` in the LEAN forms that
     ``PostgresOutcomeIO.write`` takes and, with ``totals``, comparing each holder's totals
     with the stored ones. The hot loop of a large re-score: per tap, only the engine and one
     pass comparing and summing its outcome."""
@@ -680,8 +680,18 @@ async def _rescore_stored(
                 and -1e-6 < row.distance_m - dist < 1e-6
             ):
                 continue
-            campaign_id, mult = by_code[code]
-            writes.append((row.ref, row.id, kind, pts, dist, mult, campaign_id, team_id, ordinal))
+            if (
+                kind == row.outcome
+                and team_id == row.team_id
+                and ordinal == row.day
+                and packed[code] == row.campaign
+            ):
+                writes.append((row.ref, row.id, pts, dist))  # only points and distance
+            else:
+                campaign_id, mult = by_code[code]
+                writes.append(
+                    (row.ref, row.id, kind, pts, dist, mult, campaign_id, team_id, ordinal)
+                )
             moved += abs(pts - (row.points if row.outcome is not None else 0))
         if n:
             _add_run(days, teams, day, team, n, counted, legs, points, distance)

@@ -391,3 +391,56 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
     assert state[5] == 27 and state[-1] == []
     assert state[6] == [("journey_start", 0), ("leg", 9), ("journey_start", 0)]
     assert state[0] == len(WALK) + 7 and state[1] >= 6 and state[2] % 9 == 0
+
+
+async def test_rescore_repairs_every_field_of_a_stored_outcome(
+    app: FastAPI, slug: str, database_url: str
+) -> None:
+    """A re-score compares every stored field of an outcome, not only its points: a kind,
+    team, distance, local day or multiplier gone wrong while the points are right is
+    written back (on PostgreSQL through the full write; the points-only write would leave
+    it). Read on a connection of its own, as a re-score from the command line is."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from checkpoints.models import Tap
+    from game.scoring_service import ledger_mismatches, rescore_game
+
+    game = await _game_with_walks(app, slug)
+    columns = (
+        Tap.id,
+        Tap.outcome,
+        Tap.points,
+        Tap.distance_m,
+        Tap.multiplier,
+        Tap.campaign_id,
+        Tap.team_id,
+        Tap.local_date,
+    )
+    mine = select(*columns).where(Tap.game_id == game.game_id).order_by(Tap.id)
+    async with app.state.writing(), app.state.sessionmaker() as s:
+        scored = (await s.execute(mine)).all()
+        starts = [r for r in scored if r.outcome == "journey_start"]
+        legs = [r for r in scored if r.outcome == "leg"]
+        assert len(legs) == 3 and legs[0].team_id == game.teams["SCH1"]
+        drift = [
+            (starts[0], {"outcome": "repeat"}),
+            (legs[0], {"team_id": game.teams["COM1"]}),
+            (legs[1], {"distance_m": legs[1].distance_m + 250.0}),
+            (legs[2], {"local_date": legs[2].local_date - timedelta(days=1)}),
+            (starts[1], {"multiplier": Decimal("2.000")}),
+        ]
+        for row, values in drift:
+            await s.execute(update(Tap).where(Tap.id == row.id).values(**values))
+        await s.commit()
+        assert (await s.execute(mine)).all() != scored
+    engine = make_engine(database_url)
+    try:
+        async with app.state.writing(), make_sessionmaker(engine)() as s:
+            report = await rescore_game(s, game.game_id, actor="test", reason="drift")
+            await s.commit()
+            assert report.changed == len(drift) and report.points_moved == 0
+            assert (await s.execute(mine)).all() == scored
+            assert await ledger_mismatches(s, game.game_id) == []
+    finally:
+        await engine.dispose()
