@@ -404,19 +404,11 @@ async def test_rescore_repairs_every_field_of_a_stored_outcome(
     from decimal import Decimal
 
     from checkpoints.models import Tap
+    from game.scoring_repository import OUTCOME_FIELDS
     from game.scoring_service import ledger_mismatches, rescore_game
 
     game = await _game_with_walks(app, slug)
-    columns = (
-        Tap.id,
-        Tap.outcome,
-        Tap.points,
-        Tap.distance_m,
-        Tap.multiplier,
-        Tap.campaign_id,
-        Tap.team_id,
-        Tap.local_date,
-    )
+    columns = [getattr(Tap, name) for name in OUTCOME_FIELDS]  # id and every stored field
     mine = select(*columns).where(Tap.game_id == game.game_id).order_by(Tap.id)
     async with app.state.writing(), app.state.sessionmaker() as s:
         scored = (await s.execute(mine)).all()
