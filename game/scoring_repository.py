@@ -582,13 +582,13 @@ class PostgresOutcomeIO(OutcomeIO):
     """The same on PostgreSQL through asyncpg, keeping the server busy while Python scores.
 
     Writes are queued on one chain of tasks (the caller's connection and transaction, in
-    order); reads go on a second connection when they can (:func:`open_snapshot_reader`),
-    so that the server reads the next batch while it writes the previous one, otherwise on
-    the same chain: the caller starts reading the next holder range (its taps and its
-    stored holder totals) before scoring the current one, then queues the current one's
-    writes. Changed
-    outcomes are COPYed (binary) into a temporary table and applied with one
-    ``UPDATE … FROM``. The caller compares the totals its outcomes add up to with the stored
+    order); reads go on connections of their own when they can
+    (:func:`open_snapshot_readers`), so that the server reads the next batch while it
+    writes the previous one, otherwise on the same chain: the caller starts reading the
+    next holder range (its taps and its stored holder totals) before scoring the current
+    one, then queues the current one's writes. Changed outcomes are COPYed (binary) into
+    temporary tables and applied every :data:`APPLY_CHANGES` with ``UPDATE … FROM``. The
+    caller compares the totals its outcomes add up to with the stored
     ones and hands over only the differences, applied the same way (so totals that did not
     change are not touched, and in-place updates skip the foreign-key checks of inserts).
     Team totals are merged at the end. The caller must not use the session while work is
@@ -617,8 +617,7 @@ class PostgresOutcomeIO(OutcomeIO):
         # with the writes on ``conn``). The second, if any, sorts the later holders while
         # the first reads the earlier ones.
         self.readers = list(readers)
-        self.reader = self.readers[0] if self.readers else None
-        self.reads_apart = self.reader is not None
+        self.reads_apart = bool(self.readers)
         self.tail: asyncio.Task[Any] | None = None
         self._read_tail: asyncio.Task[Any] | None = None
         self._make = functools.partial(tuple.__new__, StoredTap)
@@ -630,14 +629,17 @@ class PostgresOutcomeIO(OutcomeIO):
         self._unapplied = [0, 0]
         self._unapplied_lo = self._unapplied_hi = 0
 
+    @property
+    def reader(self) -> Any:
+        """The connection reads go on (the first snapshot reader), or None: ``conn``."""
+        return self.readers[0] if self.readers else None
+
     @classmethod
     async def open(
         cls,
         session: AsyncSession,
         game_id: int,
         validity: Mapping[int, tuple[datetime | None, datetime | None]] | None = None,
-        *,
-        second_connection: bool = True,
     ) -> PostgresOutcomeIO:
         await session.execute(text("SELECT 1"))  # the transaction is open on the connection
         sa_conn = await session.connection()
@@ -667,7 +669,7 @@ class PostgresOutcomeIO(OutcomeIO):
             # JIT compiling the large reads costs more than it saves.
             + "; SET LOCAL jit = off"
         )
-        readers = await open_snapshot_readers(sa_conn, conn, 2) if second_connection else []
+        readers = await open_snapshot_readers(sa_conn, conn, 2)
         return cls(session, game_id, conn, validity, readers)
 
     def _chain(self, make: Callable[[], Awaitable[T]]) -> asyncio.Task[T]:
@@ -874,8 +876,8 @@ class PostgresOutcomeIO(OutcomeIO):
                 )
 
     async def _apply_changes(self) -> None:
-        """Writes the changed outcomes gathered in ``_tt_changes``: each row where it was
-        read, in page order (no index lookups, each page once). A row moved since (only
+        """Writes the changed outcomes gathered in ``_tt_changes`` and ``_tt_points``: each
+        row where it was read, in page order (no index lookups, each page once). A row moved since (only
         another transaction can have updated it) is not found there: then those changes are
         written again, by id. Changes are gathered over several batches (up to
         :data:`APPLY_CHANGES`): each pass visits pages all over the table (a holder's taps
@@ -909,7 +911,7 @@ class PostgresOutcomeIO(OutcomeIO):
     async def settle(self) -> None:
         with contextlib.suppress(Exception):
             await self.drain()
-        readers, self.readers, self.reader = self.readers, [], None
+        readers, self.readers = self.readers, []
         if readers:
             for task in (
                 self._read_tail,
@@ -986,9 +988,9 @@ def _merge_sql(
     )
 
 
-# What the second connection reads. It sees the transaction's snapshot but not the
-# transaction's own changes, so it is used only while the transaction has changed none of
-# these tables. PostgreSQL's per-transaction counts are on the safe side: they include
+# What the snapshot connections read. They see the transaction's snapshot but not the
+# transaction's own changes, so they are used only while the transaction has changed none
+# of these tables. PostgreSQL's per-transaction counts are on the safe side: they include
 # rolled-back subtransactions and, until the backend reports them (within about a second
 # of going idle), earlier transactions of the same connection; then one connection reads.
 SNAPSHOT_READ_TABLES = ("taps", "checkpoints", *HOLDER_TABLES)
