@@ -610,6 +610,7 @@ class PostgresOutcomeIO(OutcomeIO):
         conn: Any,
         validity: Mapping[int, tuple[datetime | None, datetime | None]] | None = None,
         readers: Sequence[Any] = (),
+        split: int | None = None,
     ) -> None:
         super().__init__(session, game_id, validity)
         self.conn = conn
@@ -618,6 +619,8 @@ class PostgresOutcomeIO(OutcomeIO):
         # the first reads the earlier ones.
         self.readers = list(readers)
         self.reads_apart = bool(self.readers)
+        # With two readers: the last holder the first one reads (see _open_sources).
+        self._split = split if len(self.readers) == 2 else None
         self.tail: asyncio.Task[Any] | None = None
         self._read_tail: asyncio.Task[Any] | None = None
         self._make = functools.partial(tuple.__new__, StoredTap)
@@ -669,8 +672,9 @@ class PostgresOutcomeIO(OutcomeIO):
             # JIT compiling the large reads costs more than it saves.
             + "; SET LOCAL jit = off"
         )
-        readers = await open_snapshot_readers(sa_conn, conn, 2)
-        return cls(session, game_id, conn, validity, readers)
+        split = await conn.fetchval(_SPLIT_HOLDER, game_id, SPLIT_READ_MIN_TAPS)
+        readers = await open_snapshot_readers(sa_conn, conn, 1 if split is None else 2)
+        return cls(session, game_id, conn, validity, readers, split)
 
     def _chain(self, make: Callable[[], Awaitable[T]]) -> asyncio.Task[T]:
         """Runs ``make()`` after everything queued before it."""
@@ -734,13 +738,10 @@ class PostgresOutcomeIO(OutcomeIO):
         reader and a large game, two: the holders up to about a quarter of the taps, and the
         rest, whose sort the second server process starts at once (the first rows arrive
         when the smaller sort is done, not the whole game's)."""
-        if len(self.readers) < 2:
+        if self._split is None:
             return [await self._open_cursor(self.reader or self.conn)]
-        split = await self.readers[0].fetchval(_SPLIT_HOLDER, self.game_id, SPLIT_READ_MIN_TAPS)
-        if split is None:
-            return [await self._open_cursor(self.readers[0])]
-        rest = _Prefetched(await self._open_cursor(self.readers[1], after=split), size)
-        return [await self._open_cursor(self.readers[0], upto=split), rest]
+        rest = _Prefetched(await self._open_cursor(self.readers[1], after=self._split), size)
+        return [await self._open_cursor(self.readers[0], upto=self._split), rest]
 
     async def _open_cursor(
         self, conn: Any, upto: int | None = None, after: int | None = None
@@ -877,9 +878,9 @@ class PostgresOutcomeIO(OutcomeIO):
 
     async def _apply_changes(self) -> None:
         """Writes the changed outcomes gathered in ``_tt_changes`` and ``_tt_points``: each
-        row where it was read, in page order (no index lookups, each page once). A row moved since (only
-        another transaction can have updated it) is not found there: then those changes are
-        written again, by id. Changes are gathered over several batches (up to
+        row where it was read, in page order (no index lookups, each page once). A row moved
+        since (only another transaction can have updated it) is not found there: then those
+        changes are written again, by id. Changes are gathered over several batches (up to
         :data:`APPLY_CHANGES`): each pass visits pages all over the table (a holder's taps
         are spread over it), and a table larger than shared buffers is read again in each."""
         g = int(self.game_id)
