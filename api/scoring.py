@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Caller, Session, game_or_404, require_organiser
 from api.errors import error_responses
+from api.readers import server_now
 from game import admin_repository, campaigns, draws, helpdesk
 from game.models import Game
 from game.schemas import (
@@ -204,8 +205,13 @@ async def schedule_draws(
 @router.post(
     "/draws/run",
     response_model=DrawRunOut,
-    summary="Run the draws scheduled for one local day (each day is drawn once)",
-    responses=error_responses({409: "No draw is scheduled for that day"}),
+    summary="Run the draws scheduled for one local day once it has ended (each day drawn once)",
+    responses=error_responses(
+        {
+            409: "No draw is scheduled for that day",
+            422: "The day has not ended yet in the game's timezone (or the date is malformed)",
+        }
+    ),
 )
 async def run_draws(
     slug: str,
@@ -216,7 +222,7 @@ async def run_draws(
 ) -> DrawRunOut:
     async def work(game: Game) -> DrawRunOut:
         new, earlier = await draws.run_draws_for_day(
-            session, game, day, actor=caller.actor, now=utcnow()
+            session, game, day, actor=caller.actor, now=server_now(request)
         )
         return DrawRunOut(
             game=slug,

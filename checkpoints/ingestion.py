@@ -411,27 +411,38 @@ def _update_health(
 async def record_heartbeat(
     session: AsyncSession, reader: Reader, heartbeat: Heartbeat, *, received_at: datetime
 ) -> bool:
-    """Records a heartbeat; False (and nothing changes) when its ``sent_at`` is not later
-    than the last recorded one's. Heartbeats carry no sequence number, so this is what
-    stops a captured heartbeat, sent again, from making a dead box look alive. A box whose
-    clock went back is heard again once it sets its clock from the answer's server_time."""
-    last = await repo.last_heartbeat_sent_at(session, reader.game_id, reader.id)
-    if last is not None and heartbeat.sent_at <= last:
+    """Records a heartbeat; False (and nothing changes) for a replay. Heartbeats carry no
+    sequence number, so ``sent_at`` is what stops a captured heartbeat, sent again, from
+    making a dead box look alive: a heartbeat is a replay when its ``sent_at`` is not later
+    than the mark (the latest recorded ``sent_at`` that was not ahead of the server's
+    clock) or is exactly that of a heartbeat already recorded.
+
+    A ``sent_at`` more than ``CLOCK_TOLERANCE`` ahead of ``received_at`` (a box whose clock
+    runs ahead, or an absurd time) still counts for its readings, and the box is flagged
+    clock skewed by its offset, but it does not move the mark: the box's later, honest
+    heartbeats count again once it sets its clock from the answer's ``server_time``. A box
+    whose clock went back is heard again the same way."""
+    game_id, sent_at = reader.game_id, heartbeat.sent_at
+    mark = await repo.heartbeat_mark(session, game_id, reader.id)
+    if mark is not None and sent_at <= mark:
+        return False
+    if await repo.heartbeat_sent_at_recorded(session, game_id, reader.id, sent_at):
         return False
     session.add(
         ReaderHeartbeat(
-            game_id=reader.game_id,
+            game_id=game_id,
             reader_id=reader.id,
             received_at=received_at,
-            sent_at=heartbeat.sent_at,
+            sent_at=sent_at,
             battery_pct=heartbeat.battery_pct,
             firmware=heartbeat.firmware,
             queue_depth=heartbeat.queue_depth,
+            clock_ahead=sent_at > received_at + CLOCK_TOLERANCE,
         )
     )
     reader.last_heartbeat_at = received_at
     reader.battery_pct = heartbeat.battery_pct
     reader.firmware = heartbeat.firmware
     reader.queue_depth = heartbeat.queue_depth
-    reader.clock_offset_s = clock_offset(received_at, heartbeat.sent_at)[0]
+    reader.clock_offset_s = clock_offset(received_at, sent_at)[0]
     return True

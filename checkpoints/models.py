@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -179,8 +180,14 @@ class ReaderHeartbeat(Base):
     battery_pct: Mapped[int | None] = mapped_column(Integer, nullable=True)
     firmware: Mapped[str | None] = mapped_column(String(32), nullable=True)
     queue_depth: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # sent_at was more than the allowed skew ahead of received_at: the box's clock ran
+    # ahead, so this reading is no replay mark for later heartbeats (ingestion.py).
+    clock_ahead: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    __table_args__ = (Index("ix_reader_heartbeats_reader", "game_id", "reader_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_reader_heartbeats_reader", "game_id", "reader_id", "received_at"),
+        Index("ix_reader_heartbeats_sent", "game_id", "reader_id", "sent_at"),
+    )
 
 
 class ReaderDay(Base):

@@ -304,17 +304,33 @@ async def set_tap_checkpoints(session: AsyncSession, changes: list[dict[str, Any
         await session.execute(update(Tap).execution_options(synchronize_session=False), changes)
 
 
-async def last_heartbeat_sent_at(
-    session: AsyncSession, game_id: int, reader_id: str
-) -> datetime | None:
-    """The reader's clock reading in its latest recorded heartbeat (in this game)."""
+async def heartbeat_mark(session: AsyncSession, game_id: int, reader_id: str) -> datetime | None:
+    """The latest ``sent_at`` of the reader's recorded heartbeats (in this game) that were
+    not ahead of the server's clock: a heartbeat not later than this is a replay."""
     value: datetime | None = await session.scalar(
-        select(ReaderHeartbeat.sent_at)
-        .where(ReaderHeartbeat.game_id == game_id, ReaderHeartbeat.reader_id == reader_id)
-        .order_by(ReaderHeartbeat.received_at.desc(), ReaderHeartbeat.id.desc())
-        .limit(1)
+        select(func.max(ReaderHeartbeat.sent_at)).where(
+            ReaderHeartbeat.game_id == game_id,
+            ReaderHeartbeat.reader_id == reader_id,
+            ReaderHeartbeat.clock_ahead.is_(False),
+        )
     )
     return value
+
+
+async def heartbeat_sent_at_recorded(
+    session: AsyncSession, game_id: int, reader_id: str, sent_at: datetime
+) -> bool:
+    """Whether a heartbeat of the reader with exactly this ``sent_at`` is recorded."""
+    found = await session.scalar(
+        select(ReaderHeartbeat.id)
+        .where(
+            ReaderHeartbeat.game_id == game_id,
+            ReaderHeartbeat.reader_id == reader_id,
+            ReaderHeartbeat.sent_at == sent_at,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 # ---------------------------------------------------------------- app check-ins

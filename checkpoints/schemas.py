@@ -111,7 +111,9 @@ class Heartbeat(BaseModel):
 
     sent_at: Rfc3339 = Field(
         description="When the reader sent it, by its own clock. A heartbeat not later than "
-        "the last one recorded (a replay) is answered but changes nothing."
+        "the last one recorded, or with the same time as one recorded (a replay), is "
+        "answered but changes nothing. One over 120 s ahead of the server's clock counts "
+        "(the box is flagged clock skewed) but later heartbeats are not compared with it."
     )
     battery_pct: int | None = Field(None, ge=0, le=100)
     firmware: str | None = Field(None, max_length=32)

@@ -2,9 +2,10 @@
 
 An organiser schedules daily draws for a game: N winners per local day (game timezone),
 drawn uniformly from the registered players (not erased) with at least one counted tap that
-day (``HolderDay.counted_taps > 0``). A day is drawn once per schedule, either on request or
-by :func:`run_due_draws` once the day is over (plus :data:`DRAW_DELAY`, so boxes that
-upload late still count).
+day (``HolderDay.counted_taps > 0``). A day is drawn only after it has ended in the game's
+timezone, and once per schedule: on request (any time after its end), or by
+:func:`run_due_draws` (:data:`DRAW_DELAY` after its end, so boxes that upload late still
+count).
 
 Reproducing a draw: each draw records its ``seed``, the sorted candidate player ids and
 ``candidates_sha256`` = SHA-256 (hex) of those ids written in decimal and joined by commas
@@ -73,10 +74,6 @@ def schedule_days(schedule: LuckyDrawSchedule, game: Game) -> tuple[date, date]:
 def day_end(game: Game, day: date) -> datetime:
     """The instant ``day`` ends in the game's timezone."""
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=ZoneInfo(game.timezone))
-
-
-def local_today(game: Game, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(game.timezone)).date()
 
 
 async def schedule_draws(
@@ -166,12 +163,13 @@ async def run_draws_for_day(
     session: AsyncSession, game: Game, day: date, *, actor: str, now: datetime
 ) -> tuple[list[LuckyDraw], list[LuckyDraw]]:
     """Draws ``day`` for every schedule covering it that has not drawn it yet; returns
-    (new draws, earlier draws of that day). A day still running may be drawn (only taps so
-    far count); a future day may not."""
-    if day > local_today(game, now):
+    (new draws, earlier draws of that day). A day is drawn only after it has ended in the
+    game's timezone (everyone who tapped that day has a chance): 422 before that."""
+    ends = day_end(game, day)
+    if now < ends:
         raise Invalid(
-            f"{day} has not started yet in {game.timezone}",
-            fields=[{"field": "date", "message": "must not be in the future"}],
+            f"the day {day} ends at {ends:%Y-%m-%d %H:%M} {game.timezone}; draw after that",
+            fields=[{"field": "date", "message": "the day has not ended yet"}],
         )
     schedules = await repo.lock_schedules(session, game.id, skip_locked=False)
     covering = [s for s in schedules if _covers(s, game, day)]

@@ -4,6 +4,10 @@ Everything about one card a help desk needs, and nothing personal beyond the nic
 age band: the holder, its team, its points, and every tap of the holder (this card's and its
 other cards') with raw and corrected time, box, outcome, points, distance, campaign and a
 plain-words explanation; plus the rejected taps of this card's UID and their reasons.
+
+Taps made with a card after it was replaced (a lost card: whoever found it is walking) stay
+with the holder's taps here, labelled ``after_replacement``: they count for nobody, and this
+organisers' view is the only place they are shown (the player's own view leaves them out).
 """
 
 from __future__ import annotations
@@ -140,8 +144,13 @@ def _tap_out(
         multiplier=float(tap.multiplier) if tap.multiplier is not None else None,
         campaign=camp.code if camp else None,
         team=_team_code(teams, tap.team_id),
+        after_replacement=_after_replacement(tap, tap_card),
         explanation=explanation,
     )
+
+
+def _after_replacement(tap: Tap, card: Card | None) -> bool:
+    return card is not None and card.valid_until is not None and tap.tapped_at >= card.valid_until
 
 
 class _Explainer:
@@ -215,6 +224,13 @@ class _Explainer:
 
     def _out_of_game(self, tap: Tap) -> str:
         game = self.game
+        card = self.cards.get(tap.card_id)
+        if card is not None and card.valid_until is not None and _after_replacement(tap, card):
+            return (
+                f"card {card.number} was replaced on "
+                f"{card.valid_until.astimezone(self.tz):%Y-%m-%d at %H:%M}: whoever has it now "
+                "is not this player, so the tap counts for nobody and players never see it"
+            )
         if tap.tapped_at < game.starts_at:
             return "before the game started: no points"
         if tap.tapped_at >= game.ends_at:
@@ -225,12 +241,8 @@ class _Explainer:
             or (cp.active_to is not None and tap.tapped_at >= cp.active_to)
         ):
             return f"box {cp.code} was not active at that time: no points"
-        card = self.cards.get(tap.card_id)
-        if card is not None and (
-            (card.valid_from is not None and tap.tapped_at < card.valid_from)
-            or (card.valid_until is not None and tap.tapped_at >= card.valid_until)
-        ):
-            return f"card {card.number} was not valid at that time (replaced?): no points"
+        if card is not None and card.valid_from is not None and tap.tapped_at < card.valid_from:
+            return f"card {card.number} was not valid yet at that time: no points"
         return "outside the game: no points"
 
 

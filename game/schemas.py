@@ -223,6 +223,10 @@ class HelpdeskTap(BaseModel):
     multiplier: float | None
     campaign: str | None
     team: str | None = Field(description="Team the tap counted for")
+    after_replacement: bool = Field(
+        description="Made with the card after it was replaced (a lost card): whoever has the "
+        "card now, not the player. It counts for nobody and only organisers see it"
+    )
     explanation: str = Field(description="Why the tap had this outcome, in plain words")
 
 

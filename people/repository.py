@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, func, not_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints.models import Tap
@@ -339,9 +339,27 @@ async def holder_day(
     return await session.get(HolderDay, (game_id, holder_id, day))
 
 
-async def recent_taps(session: AsyncSession, game_id: int, holder_id: int, limit: int) -> list[Any]:
-    """The holder's latest taps, newest first, with their checkpoints and outcomes."""
-    rows = await session.execute(
+def _outside_validity(cards: Sequence[Card]) -> ColumnElement[bool] | None:
+    """Taps made with one of ``cards`` outside its ``[valid_from, valid_until)``: a replaced
+    card's later taps are whoever has the card now, not its holder (None: no limits)."""
+    limits = []
+    for card in cards:
+        times = []
+        if card.valid_from is not None:
+            times.append(Tap.tapped_at < card.valid_from)
+        if card.valid_until is not None:
+            times.append(Tap.tapped_at >= card.valid_until)
+        if times:
+            limits.append(and_(Tap.card_id == card.id, or_(*times)))
+    return or_(*limits) if limits else None
+
+
+async def recent_taps(
+    session: AsyncSession, game_id: int, holder_id: int, cards: Sequence[Card], limit: int
+) -> list[Any]:
+    """The holder's latest taps, newest first, with their checkpoints and outcomes; taps of
+    its ``cards`` outside their validity are left out."""
+    query = (
         select(
             Tap.tapped_at,
             Tap.outcome,
@@ -353,10 +371,37 @@ async def recent_taps(session: AsyncSession, game_id: int, holder_id: int, limit
         )
         .join(Checkpoint, Checkpoint.id == Tap.checkpoint_id)
         .where(Tap.game_id == game_id, Tap.holder_id == holder_id)
-        .order_by(Tap.tapped_at.desc(), Checkpoint.code.desc(), Tap.source_key.desc())
-        .limit(limit)
+    )
+    outside = _outside_validity(cards)
+    if outside is not None:
+        query = query.where(not_(outside))
+    rows = await session.execute(
+        query.order_by(Tap.tapped_at.desc(), Checkpoint.code.desc(), Tap.source_key.desc()).limit(
+            limit
+        )
     )
     return list(rows.all())
+
+
+async def taps_outside_validity(
+    session: AsyncSession, game_id: int, holder_id: int, cards: Sequence[Card], day: date
+) -> tuple[int, int]:
+    """How many of the holder's taps were made with its ``cards`` outside their validity:
+    in all, and on local ``day``. The holder's stored tap counts include them."""
+    outside = _outside_validity(cards)
+    if outside is None:
+        return 0, 0
+    row = (
+        await session.execute(
+            select(func.count(), func.count().filter(Tap.local_date == day)).where(
+                Tap.game_id == game_id,
+                Tap.holder_id == holder_id,
+                Tap.card_id.in_([c.id for c in cards]),
+                outside,
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 @dataclass(frozen=True, slots=True)

@@ -671,7 +671,12 @@ async def me_view(session: AsyncSession, player: Player, *, now: datetime) -> Me
     today_date = now.astimezone(ZoneInfo(game.timezone)).date()
     day = await repo.holder_day(session, game.id, holder, today_date)
     cards = await repo.cards_of_holder(session, game.id, holder)
-    taps = await repo.recent_taps(session, game.id, holder, RECENT_TAPS)
+    # A replaced card's later taps are whoever found it: they score nothing and are shown
+    # only at the help desk, so they leave the player's journeys and tap counts.
+    taps = await repo.recent_taps(session, game.id, holder, cards, RECENT_TAPS)
+    lost_taps, lost_today = await repo.taps_outside_validity(
+        session, game.id, holder, cards, today_date
+    )
     return MeOut(
         game=game.slug,
         player_id=player.id,
@@ -688,11 +693,11 @@ async def me_view(session: AsyncSession, player: Player, *, now: datetime) -> Me
             points=total.points if total else 0,
             distance_km=_km(total.distance_m) if total else 0.0,
             legs=total.legs if total else 0,
-            taps=total.taps if total else 0,
+            taps=(total.taps if total else 0) - lost_taps,
         ),
         today=TodayOut(
             date=today_date,
-            taps=day.taps if day else 0,
+            taps=(day.taps if day else 0) - lost_today,
             legs=day.legs if day else 0,
             points=day.points if day else 0,
             distance_km=_km(day.distance_m) if day else 0.0,

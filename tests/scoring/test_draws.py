@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import httpx
@@ -15,6 +16,7 @@ from game.draws import candidates_sha256, day_end, draw_winners, run_due_draws
 from game.repository import game_by_slug
 from people.models import Player
 from taptrail.auth.tokens import create_token
+from tests.checkpoints.cp_helpers import Clock
 from tests.helpers import auth
 from tests.scoring.taps import T, insert_taps, local, make_game
 
@@ -22,10 +24,15 @@ DAY = date(2027, 5, 3)
 AFTER_THE_GAME = local(20, 12, 0, month=6)
 
 
-@pytest.fixture(autouse=True)
-def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def clock(app: FastAPI) -> Iterator[Clock]:
     """The test games are in 2027: the API's clock reads a day after they end."""
-    monkeypatch.setattr("api.scoring.utcnow", lambda: AFTER_THE_GAME)
+    value = Clock(AFTER_THE_GAME)
+    app.state.clock = value
+    try:
+        yield value
+    finally:
+        app.state.clock = None
 
 
 PLAYERS = [
@@ -65,7 +72,7 @@ async def _player_ids(app: FastAPI, game: object, cards: list[str]) -> list[int]
 
 
 async def test_schedule_run_and_reproduce(
-    app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str
+    app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str, clock: Clock
 ) -> None:
     game = await _setup(app, slug)
     base = f"/api/v1/admin/games/{slug}/draws"
@@ -108,7 +115,7 @@ async def test_schedule_run_and_reproduce(
 
 
 async def test_draw_with_fewer_candidates_than_winners(
-    app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str
+    app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str, clock: Clock
 ) -> None:
     game = await _setup(app, slug)
     headers = auth(organiser_token)
@@ -123,7 +130,7 @@ async def test_draw_with_fewer_candidates_than_winners(
 
 
 async def test_run_refusals(
-    app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str
+    app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str, clock: Clock
 ) -> None:
     await make_game(app, slug)
     headers = auth(organiser_token)
@@ -151,7 +158,7 @@ async def test_run_refusals(
 
 
 async def test_only_organisers(
-    app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str
+    app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str, clock: Clock
 ) -> None:
     await make_game(app, slug)
     async with app.state.sessionmaker() as s:
@@ -164,6 +171,47 @@ async def test_only_organisers(
     assert (await client.get(base, headers=auth(evaluator))).status_code == 403
     forbidden = await client.post(base, json={"winners_per_day": 1}, headers=auth(evaluator))
     assert forbidden.status_code == 403
+
+
+async def test_a_day_is_drawn_only_after_it_has_ended(
+    app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str, clock: Clock
+) -> None:
+    game = await make_game(app, slug, players=PLAYERS)
+    taps = [T("0000004", "A", local(3, 8, 0)), T("0000004", "B", local(3, 8, 10))]
+    taps += [T("0000005", "A", local(3, 23, 30)), T("0000005", "B", local(3, 23, 45))]
+    async with app.state.writing(), app.state.sessionmaker() as s:
+        await insert_taps(s, game, taps)
+        await s.commit()
+    headers = auth(organiser_token)
+    base = f"/api/v1/admin/games/{slug}/draws"
+    made = await client.post(base, json={"winners_per_day": 5}, headers=headers)
+    assert made.status_code == 201, made.text
+
+    for now in (local(3, 8, 11), local(3, 23, 59, 59)):
+        clock.now = now
+        early = await client.post(f"{base}/run", params={"date": DAY.isoformat()}, headers=headers)
+        assert early.status_code == 422, early.text
+        assert early.json()["detail"] == (
+            "the day 2027-05-03 ends at 2027-05-04 00:00 Europe/London; draw after that"
+        )
+        assert early.json()["fields"][0]["field"] == "date"
+        # ... and the scheduled job does not draw it either.
+        async with app.state.writing(), app.state.sessionmaker() as s:
+            due = await run_due_draws(s, now, game_id=game.game_id)
+            assert DAY not in [d.local_date for d in due]
+            await s.rollback()
+    listed = (await client.get(base, headers=headers)).json()
+    assert listed["draws"] == []
+
+    clock.now = local(4, 0, 0)
+    run = await client.post(f"{base}/run", params={"date": DAY.isoformat()}, headers=headers)
+    assert run.status_code == 200, run.text
+    draw = run.json()["draws"][0]
+    # The late tapper had the same chance as the early one.
+    assert draw["candidate_count"] == 2
+    assert sorted(w["player_id"] for w in draw["winners"]) == await _player_ids(
+        app, game, ["0000004", "0000005"]
+    )
 
 
 async def test_run_due_draws_draws_each_finished_day_once(app: FastAPI, slug: str) -> None:

@@ -108,7 +108,8 @@ async def test_card_view_explains_every_tap(
     assert "same box" in reasons[2]
     assert "km/h" in reasons[3] and "25 km/h limit" in reasons[3]
     assert reasons[4].startswith("leg of 800 m from B")
-    assert "card 0000004 was not valid" in reasons[5]
+    assert "card 0000004 was replaced on" in reasons[5] and "counts for nobody" in reasons[5]
+    assert [t["after_replacement"] for t in view["taps"]] == [False] * 5 + [True] + [False] * 2
     assert [t["this_card"] for t in view["taps"]] == [True] * 6 + [False] * 2
     assert view["taps"][4]["team"] == "COM1"
     assert view["taps"][4]["checkpoint_name"] == "Charlie"

@@ -17,7 +17,7 @@ from typing import Any
 
 from taptrail.db import utcnow
 from tests.factories import A
-from tests.security.world import HOME, PRINCIPALS, World, nickname, today
+from tests.security.world import HOME, PRINCIPALS, World, nickname, yesterday
 
 ALLOWED: dict[str, frozenset[str]] = {
     "public": frozenset(PRINCIPALS),
@@ -117,7 +117,7 @@ async def _end_campaign(w: World, principal: str) -> Call:
 
 
 async def _run_draws(w: World, principal: str) -> Call:
-    return Call("POST", f"{_admin(w)}/draws/run", params={"date": today()})
+    return Call("POST", f"{_admin(w)}/draws/run", params={"date": yesterday()})
 
 
 async def _draw(w: World, principal: str) -> Call:

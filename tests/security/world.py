@@ -164,11 +164,12 @@ async def build_world(app: FastAPI) -> World:
     assert answered.status_code == 200, answered.text
     await world.as_organiser("POST", f"{g}/evaluation-projects", json={"name": world.project})
     await world.as_organiser("POST", f"{g}/draws", json={"winners_per_day": 1})
-    run = await world.as_organiser("POST", f"{g}/draws/run", params={"date": today()})
+    run = await world.as_organiser("POST", f"{g}/draws/run", params={"date": yesterday()})
     world.draw_id = run.json()["draws"][0]["id"]
     return world
 
 
-def today() -> str:
-    """Today in the test games' time zone."""
-    return utcnow().astimezone(ZoneInfo("Europe/London")).date().isoformat()
+def yesterday() -> str:
+    """Yesterday in the test games' time zone: a day that has ended, so it can be drawn."""
+    day = utcnow().astimezone(ZoneInfo("Europe/London")).date() - timedelta(days=1)
+    return day.isoformat()
