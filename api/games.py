@@ -79,6 +79,7 @@ async def put_game(slug: str, request: Request, session: Session, caller: Caller
                 text,
                 box=request.app.state.secret_box,
                 actor=caller.actor,
+                scope=caller.scope,
                 filename="upload.json" if is_json else "upload.yaml",
                 expected_slug=slug,
             )

@@ -413,6 +413,7 @@ def write_postcode_file(path: Path, rows: int) -> None:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     from evaluation.report_service import build_game_report
     from game.service import load_definition
+    from taptrail.auth.scope import OPERATOR
     from taptrail.migrate import upgrade
 
     server = args.pg
@@ -429,7 +430,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         ids = {}
         for slug in ("big", "small"):
             async with sessions() as s:
-                await load_definition(s, definition(slug), box=box, actor="bench")
+                await load_definition(s, definition(slug), box=box, actor="bench", scope=OPERATOR)
                 await s.commit()
                 game = await s.scalar(select(Game).where(Game.slug == slug))
                 assert game is not None

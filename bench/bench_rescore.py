@@ -47,6 +47,7 @@ from game import scoring_repository as repo  # noqa: E402
 from game import scoring_service as scoring  # noqa: E402
 from game.models import Game  # noqa: E402
 from game.service import load_definition  # noqa: E402
+from taptrail.auth.scope import OPERATOR  # noqa: E402
 from taptrail.db import make_engine, make_sessionmaker  # noqa: E402
 from taptrail.migrate import upgrade  # noqa: E402
 from taptrail.secrets_box import SecretBox  # noqa: E402
@@ -444,6 +445,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 yaml.safe_dump(definition(slug)),
                 box=SecretBox(Fernet.generate_key()),
                 actor="bench",
+                scope=OPERATOR,
             )
             await s.commit()
         await eng.dispose()

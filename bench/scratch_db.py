@@ -42,6 +42,7 @@ async def drop_database(pg: str, name: str) -> None:
 async def load_town(url: str, key: str, definition: dict[str, Any]) -> None:
     """Migrates the database at ``url`` and loads a game definition into it."""
     from game.service import load_definition
+    from taptrail.auth.scope import OPERATOR
     from taptrail.db import make_engine, make_sessionmaker
     from taptrail.migrate import upgrade
     from taptrail.secrets_box import SecretBox
@@ -52,7 +53,7 @@ async def load_town(url: str, key: str, definition: dict[str, Any]) -> None:
         async with make_sessionmaker(engine)() as session:
             # JSON: parsing a town's card stock as YAML takes far longer.
             await load_definition(
-                session, json.dumps(definition), box=SecretBox(key), actor="bench"
+                session, json.dumps(definition), box=SecretBox(key), actor="bench", scope=OPERATOR
             )
             await session.commit()
     finally:

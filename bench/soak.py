@@ -118,6 +118,7 @@ class Run:
 
 async def prepare(args: argparse.Namespace, pg: PrivatePostgres) -> tuple[str, str, dict[str, Any]]:
     from game.service import load_definition
+    from taptrail.auth.scope import OPERATOR
     from taptrail.db import make_engine, make_sessionmaker
     from taptrail.migrate import upgrade
     from taptrail.secrets_box import SecretBox
@@ -139,7 +140,11 @@ async def prepare(args: argparse.Namespace, pg: PrivatePostgres) -> tuple[str, s
         started = time.perf_counter()
         async with make_sessionmaker(engine)() as session:
             await load_definition(
-                session, yaml.safe_dump(definition), box=SecretBox(key), actor="soak"
+                session,
+                yaml.safe_dump(definition),
+                box=SecretBox(key),
+                actor="soak",
+                scope=OPERATOR,
             )
             await session.commit()
         print(f"loaded the game in {time.perf_counter() - started:.1f} s", flush=True)

@@ -110,8 +110,10 @@ async def reader_in_game(session: AsyncSession, game_id: int, reader_id: str) ->
     )
 
 
-async def reader_exists(session: AsyncSession, reader_id: str) -> bool:
-    return (await session.scalar(select(Reader.id).where(Reader.id == reader_id))) is not None
+async def reader_game(session: AsyncSession, reader_id: str) -> int | None:
+    """The game a reader serves now, or None if there is no such reader."""
+    game_id: int | None = await session.scalar(select(Reader.game_id).where(Reader.id == reader_id))
+    return game_id
 
 
 async def checkpoint_by_code(session: AsyncSession, game_id: int, code: str) -> Checkpoint | None:

@@ -2,6 +2,11 @@
 
 Secrets are 32 random bytes, shown once and stored encrypted with the server key.
 
+Every function acts within one game (the caller's authority is checked on that game): a
+reader of another game is not found here (``reader_of_game``, ``locked_reader``) and its id
+cannot be created again; readers move between games only through a game file loaded with
+both games in the actor's scope (see game.loading).
+
 Moving a reader records a new placement from a given time. Taps made before it stay with
 the old checkpoint. Taps already stored from that time on are re-resolved to the new
 checkpoint and their holders re-scored: a council that reports "we moved the box at noon"
@@ -71,7 +76,12 @@ async def create_reader(
             fields=[{"field": "id", "message": "is reserved"}],
         )
     checkpoint_id = await _checkpoint_id(session, game, checkpoint_code)
-    if await repo.reader_exists(session, reader_id):
+    owner = await repo.reader_game(session, reader_id)
+    if owner is not None and owner != game.id:
+        # Reader ids are global; the endpoints act within one game only (moving a box
+        # between games is a game-file load by an organiser of both, or the command line).
+        raise Conflict(f"reader '{reader_id}' belongs to another game")
+    if owner is not None:
         raise Conflict(f"reader '{reader_id}' already exists (move it instead)")
     secret = generate_secret()
     reader = Reader(

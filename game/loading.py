@@ -3,11 +3,19 @@
 Loading the same file twice changes nothing; an edited file applies exactly the
 differences and reports them. Entries missing from the file are kept (taps may refer to
 them) and reported. The caller owns the transaction.
+
+Ownership: the loader is given the games its actor may change (``GameScope``). A file may
+name only its own game (an existing one in the scope, or a new one with every game in the
+scope) and readers that are new or belong to a game in the scope; a reader of any other
+game is refused as ``readers[i].id: reader R belongs to another game`` (DefinitionError,
+before anything is applied). Reader ids are global, so with every game in the scope (the
+operator, an organiser of every game) naming another game's reader moves it into this one.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints.models import Reader, ReaderAssignment
 from game import repository as repo
-from game.definition import GameFile
+from game.definition import DefinitionError, GameFile, ReaderDef
 from game.models import Campaign, Checkpoint, Game, Team
 from people.deprivation import derive
 from people.models import Card, Holder, TeamMembership
@@ -25,7 +33,9 @@ from people.nicknames import nickname_key
 from people.schemas import normalise_gender
 from people.service import attach_player
 from taptrail import audit
+from taptrail.auth.scope import GameScope
 from taptrail.db import utcnow
+from taptrail.errors import Forbidden
 from taptrail.secrets_box import SecretBox
 
 SCORING_GAME_FIELDS = {
@@ -104,14 +114,15 @@ def _update(
 
 
 async def apply_definition(
-    session: AsyncSession, gf: GameFile, *, box: SecretBox, actor: str
+    session: AsyncSession, gf: GameFile, *, box: SecretBox, actor: str, scope: GameScope
 ) -> LoadResult:
+    await _check_ownership(session, gf, scope)
     result = LoadResult(slug=gf.game.slug)
     now = utcnow()
     game = await _upsert_game(session, gf, result)
     teams = await _upsert_teams(session, game, gf, result)
     checkpoints = await _upsert_checkpoints(session, game, gf, result)
-    await _upsert_readers(session, game, gf, checkpoints, box, result, now)
+    await _upsert_readers(session, game, gf, checkpoints, box, result, now, scope, actor)
     await _upsert_campaigns(session, game, gf, result)
     await _upsert_cards_and_players(session, game, gf, teams, result, now)
     if result.cards_added >= BULK_CARDS:
@@ -132,6 +143,29 @@ async def apply_definition(
         )
     result.game_id = game.id
     return result
+
+
+async def _check_ownership(session: AsyncSession, gf: GameFile, scope: GameScope) -> None:
+    """Refuses a file naming a game or readers outside the actor's scope, every foreign
+    entry named, before anything is written."""
+    game = await repo.game_by_slug(session, gf.game.slug)
+    if game is None and not scope.all_games:
+        raise Forbidden("only an organiser of every game can create a game")
+    if game is not None and not scope.covers(game.id):
+        raise Forbidden("this organiser token is for another game")
+    readers = await repo.readers_by_id(session, [d.id for d in gf.readers])
+    errors = _foreign_readers(gf, readers, scope)
+    if errors:
+        raise DefinitionError(errors)
+
+
+def _foreign_readers(gf: GameFile, readers: Mapping[str, Reader], scope: GameScope) -> list[str]:
+    errors = []
+    for i, d in enumerate(gf.readers):
+        reader = readers.get(d.id)
+        if reader is not None and not scope.covers(reader.game_id):
+            errors.append(f"readers[{i}].id: reader {d.id} belongs to another game")
+    return errors
 
 
 async def _upsert_game(session: AsyncSession, gf: GameFile, result: LoadResult) -> Game:
@@ -202,8 +236,25 @@ async def _upsert_readers(
     box: SecretBox,
     result: LoadResult,
     now: datetime,
+    scope: GameScope,
+    actor: str,
 ) -> None:
     existing = await repo.readers_by_id(session, [d.id for d in gf.readers])
+    changing = [
+        d.id
+        for d in gf.readers
+        if d.id in existing and _reader_changes(existing[d.id], d, game, checkpoints, box)
+    ]
+    if changing:
+        # Ownership again on the rows about to change, locked: a reader moved to another
+        # game since _check_ownership must not be changed from here.
+        existing.update(await repo.lock_readers(session, changing))
+        errors = _foreign_readers(gf, existing, scope)
+        if errors:
+            raise DefinitionError(errors)
+    former = await repo.game_slugs(
+        session, sorted({r.game_id for r in existing.values() if r.game_id != game.id})
+    )
     for d in gf.readers:
         cp = checkpoints[d.checkpoint]
         reader = existing.get(d.id)
@@ -223,6 +274,23 @@ async def _upsert_readers(
             )
             result.changes.append(f"reader {d.id}: added at {d.checkpoint}")
             continue
+        if reader.game_id != game.id:
+            # Only with the old game in the actor's scope (checked above).
+            old_game = reader.game_id
+            result.changes.append(
+                f"reader {d.id}: moved from game '{former.get(old_game, old_game)}' "
+                f"to {d.checkpoint} from {now.isoformat()}"
+            )
+            audit.record(
+                session,
+                actor=actor,
+                action="reader.moved_to_other_game",
+                game_id=old_game,
+                reader=d.id,
+                to_game=game.slug,
+            )
+        elif reader.checkpoint_id != cp.id:
+            result.changes.append(f"reader {d.id}: moved to {d.checkpoint} from {now.isoformat()}")
         if reader.game_id != game.id or reader.checkpoint_id != cp.id:
             # A box moved (to another checkpoint or town) from now on; earlier taps stay put.
             reader.game_id = game.id
@@ -232,12 +300,20 @@ async def _upsert_readers(
                     game_id=game.id, reader_id=d.id, checkpoint_id=cp.id, valid_from=now
                 )
             )
-            result.changes.append(f"reader {d.id}: moved to {d.checkpoint} from {now.isoformat()}")
         if d.secret is not None and box.open(reader.secret_encrypted) != d.secret:
             reader.secret_encrypted = box.seal(d.secret)
             reader.secret_rotated_at = now
             result.changes.append(f"reader {d.id}: secret replaced")
     await session.flush()
+
+
+def _reader_changes(
+    reader: Reader, d: ReaderDef, game: Game, checkpoints: dict[str, Checkpoint], box: SecretBox
+) -> bool:
+    """Would the file's entry ``d`` change this stored reader?"""
+    if reader.game_id != game.id or reader.checkpoint_id != checkpoints[d.checkpoint].id:
+        return True
+    return d.secret is not None and box.open(reader.secret_encrypted) != d.secret
 
 
 async def _upsert_campaigns(

@@ -46,6 +46,29 @@ async def readers_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, 
     return {r.id: r for r in rows}
 
 
+async def lock_readers(session: AsyncSession, ids: Sequence[str]) -> dict[str, Reader]:
+    """The readers, fresh and (on PostgreSQL) locked in id order until the transaction ends
+    (uploads lock their reader the same way, before any holder)."""
+    if not ids:
+        return {}
+    query = (
+        select(Reader)
+        .where(Reader.id.in_(list(ids)))
+        .order_by(Reader.id)
+        .execution_options(populate_existing=True)
+    )
+    if is_postgres(session):
+        query = query.with_for_update()
+    return {r.id: r for r in await session.scalars(query)}
+
+
+async def game_slugs(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Game.id, Game.slug).where(Game.id.in_(list(ids))))
+    return {game_id: slug for game_id, slug in rows}
+
+
 async def cards_of(session: AsyncSession, game_id: int) -> Sequence[Card]:
     return (await session.scalars(select(Card).where(Card.game_id == game_id))).all()
 

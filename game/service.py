@@ -11,6 +11,7 @@ from game import repository as repo
 from game.definition import DefinitionError, load_text
 from game.loading import LoadResult, apply_definition
 from game.models import Game
+from taptrail.auth.scope import GameScope
 from taptrail.secrets_box import SecretBox
 
 
@@ -20,16 +21,20 @@ async def load_definition(
     *,
     box: SecretBox,
     actor: str,
+    scope: GameScope,
     filename: str = "",
     expected_slug: str | None = None,
 ) -> LoadResult:
-    """Validate and apply a file in the caller's transaction; re-scores what changed."""
+    """Validate and apply a file in the caller's transaction; re-scores what changed.
+
+    ``scope``: the games the actor may change (see game.loading on ownership); the command
+    line passes ``taptrail.auth.scope.OPERATOR``, the API the caller's scope."""
     gf = load_text(text, filename=filename)
     if expected_slug is not None and gf.game.slug != expected_slug:
         raise DefinitionError(
             [f"game.slug: '{gf.game.slug}' does not match the address's '{expected_slug}'"]
         )
-    result = await apply_definition(session, gf, box=box, actor=actor)
+    result = await apply_definition(session, gf, box=box, actor=actor, scope=scope)
     if not result.created and (result.rescore_needed or result.holders_to_rescore):
         from game.scoring_service import rescore_game, rescore_holders
 

@@ -127,13 +127,19 @@ def game_load(file: Path) -> None:
     """Load a game definition file (YAML or JSON): an idempotent upsert."""
     from game.definition import DefinitionError
     from game.service import load_definition
+    from taptrail.auth.scope import OPERATOR
     from taptrail.secrets_box import secret_box
 
     text = file.read_text(encoding="utf-8-sig")
 
     async def _load(session: AsyncSession) -> Any:
         return await load_definition(
-            session, text, box=secret_box(get_settings()), actor="cli", filename=file.name
+            session,
+            text,
+            box=secret_box(get_settings()),
+            actor="cli",
+            scope=OPERATOR,
+            filename=file.name,
         )
 
     try:

@@ -76,10 +76,13 @@ def prepare_demo(host: str, port: int) -> tuple[Settings, str]:
         # Illustrative deprivation lookups, so demo players get IMD deciles.
         await import_imd(session, DEMO_IMD_FILE)
         await import_postcodes(session, DEMO_POSTCODES_FILE)
+        from taptrail.auth.scope import OPERATOR
         from taptrail.auth.tokens import create_token
         from taptrail.secrets_box import secret_box
 
-        await apply_definition(session, validate(data), box=secret_box(settings), actor="demo")
+        await apply_definition(
+            session, validate(data), box=secret_box(settings), actor="demo", scope=OPERATOR
+        )
         return await create_token(session, role="organiser", label="demo")
 
     token = run_with_session(_load)

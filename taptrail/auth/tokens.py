@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taptrail.auth.models import ApiToken
+from taptrail.auth.scope import GameScope
 
 PREFIX = "tt_"
 
@@ -33,6 +34,13 @@ class Principal:
     @property
     def actor(self) -> str:
         return f"token:{self.token_id}:{self.role}"
+
+    @property
+    def scope(self) -> GameScope:
+        """The games this caller may change as an organiser (none for other roles)."""
+        if self.role != "organiser":
+            return GameScope.of()
+        return GameScope.every_game() if self.game_id is None else GameScope.of(self.game_id)
 
 
 async def create_token(

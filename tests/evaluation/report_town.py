@@ -24,6 +24,7 @@ from game.definition import validate
 from game.loading import apply_definition
 from game.models import Game, Team
 from people.models import Holder, Player
+from taptrail.auth.scope import OPERATOR
 from taptrail.auth.tokens import create_token
 from taptrail.db import make_engine, make_sessionmaker, utcnow
 from taptrail.demo import DEMO_IMD_FILE, DEMO_POSTCODES_FILE, load_demo_definition
@@ -55,7 +56,11 @@ async def prepare(path: Path, secret_key: str) -> str:
             await s.commit()
         async with sessions() as s:
             await apply_definition(
-                s, validate(load_demo_definition()), box=SecretBox(secret_key), actor="test"
+                s,
+                validate(load_demo_definition()),
+                box=SecretBox(secret_key),
+                actor="test",
+                scope=OPERATOR,
             )
             await s.commit()
         async with sessions() as s:

@@ -24,6 +24,7 @@ from game.models import Checkpoint, HolderTotal, Team, TeamTotal
 from game.scoring_service import TotalsDelta, score_holders
 from game.service import load_definition
 from people.models import Card
+from taptrail.auth.scope import OPERATOR
 from tests.factories import game_file
 
 LONDON = ZoneInfo("Europe/London")
@@ -62,7 +63,7 @@ async def make_game(app: FastAPI, slug: str, **overrides: Any) -> TestGame:
     data = game_file(slug, **overrides)
     async with app.state.sessionmaker() as s:
         result = await load_definition(
-            s, yaml.safe_dump(data), box=app.state.secret_box, actor="test"
+            s, yaml.safe_dump(data), box=app.state.secret_box, actor="test", scope=OPERATOR
         )
         await s.commit()
         return await describe(s, result.game_id, slug)

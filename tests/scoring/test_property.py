@@ -27,6 +27,7 @@ from game import engine
 from game.models import HolderTotal, TeamTotal
 from game.scoring_service import ledger_mismatches, rescore_game, totals_match_ledger
 from game.service import load_definition
+from taptrail.auth.scope import OPERATOR
 from tests import factories
 from tests.scoring.taps import T, describe, insert_taps, local
 
@@ -130,7 +131,7 @@ async def _make_game(app: FastAPI, sc: Scenario) -> Any:
     data["game"]["rules"] = sc.rules
     async with app.state.sessionmaker() as s:
         result = await load_definition(
-            s, yaml.safe_dump(data), box=app.state.secret_box, actor="test"
+            s, yaml.safe_dump(data), box=app.state.secret_box, actor="test", scope=OPERATOR
         )
         await s.commit()
         return await describe(s, result.game_id, slug)

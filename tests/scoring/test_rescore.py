@@ -234,6 +234,7 @@ async def test_rescore_reads_checkpoints_of_interleaved_games(app: FastAPI, slug
     agrees with scoring as taps arrive."""
     from game.scoring_service import rescore_game
     from game.service import load_definition
+    from taptrail.auth.scope import OPERATOR
     from tests.factories import C
 
     game = await make_game(app, slug)
@@ -241,7 +242,9 @@ async def test_rescore_reads_checkpoints_of_interleaved_games(app: FastAPI, slug
     data = game_file(slug)
     data["checkpoints"].append({"code": "D", "name": "Delta", "lat": C[0], "lon": C[1]})
     async with app.state.writing(), app.state.sessionmaker() as s:
-        await load_definition(s, yaml.safe_dump(data), box=app.state.secret_box, actor="test")
+        await load_definition(
+            s, yaml.safe_dump(data), box=app.state.secret_box, actor="test", scope=OPERATOR
+        )
         await s.commit()
         game = await describe(s, game.game_id, slug)
         assert game.checkpoints["D"] > max(other.checkpoints.values())
