@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck install clean
+.PHONY: demo test lint typecheck docs install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# The documentation site, built with every warning an error.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet --site-dir "$$(mktemp -d)"
+
+test: lint typecheck docs
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
