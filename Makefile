@@ -1,32 +1,47 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+:
-#   make demo   - create .venv, install, serve the demo town at http://127.0.0.1:8000
-#   make test   - create .venv, install with test extras, lint, type-check, run every test
+#   make demo   - create .venv, install what the demo needs, serve the demo town at
+#                 http://127.0.0.1:8000 (another port: make demo PORT=8080)
+#   make test   - create .venv, install with test extras, lint, type-check, build the docs,
+#                 run every test
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PORT ?= 8000
+HOST ?= 127.0.0.1
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck install clean
+.PHONY: demo test lint typecheck docs install clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(TEST_STAMP) $(RUN_STAMP)
 
-install: $(STAMP)
+install: $(TEST_STAMP)
 
-demo: $(STAMP)
-	$(BIN)/taptrail demo
+demo: $(RUN_STAMP)
+	$(BIN)/taptrail demo --host $(HOST) --port $(PORT)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# The documentation site, built with every warning an error.
+docs: $(TEST_STAMP)
+	$(BIN)/mkdocs build --strict --quiet --site-dir "$$(mktemp -d)"
+
+test: lint typecheck docs
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:

@@ -72,16 +72,17 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # api/api_explorer.py serves /docs without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     errors.install(app)
 
-    from api import games, health
+    from api import api_explorer, games, health
 
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(games.router)
-    root_routers: list[APIRouter] = [health.router]
+    root_routers: list[APIRouter] = [health.router, api_explorer.router]
     for name in DOMAIN_ROUTERS:
         module = _optional_module(name)
         if module is None:

@@ -73,7 +73,12 @@ def _import(
     work: Callable[[AsyncSession, Callable[[int], Any], Callable[[int], Awaitable[Any]]], Any],
 ) -> ImportSummary:
     with tqdm(
-        total=_file_size(file), unit="B", unit_scale=True, desc=label, file=sys.stderr
+        total=_file_size(file),
+        unit="B",
+        unit_scale=True,
+        desc=label,
+        file=sys.stderr,
+        disable=None,  # quiet off a terminal (cron, CI, a pipe)
     ) as bar:
 
         async def _go(session: AsyncSession) -> ImportSummary:
@@ -215,7 +220,9 @@ def register(main: click.Group) -> None:
             stem = f"{slug}-{project_name}"
             for name in exports.FILES:
                 path = out / f"{stem}-{name}.{fmt}"
-                with tqdm(desc=name, unit=" rows", unit_scale=True, file=sys.stderr) as bar:
+                with tqdm(
+                    desc=name, unit=" rows", unit_scale=True, file=sys.stderr, disable=None
+                ) as bar:
                     if fmt == "csv":
                         await exports.write_csv(session, ctx, name, path, progress=bar.update)
                     else:

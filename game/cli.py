@@ -40,7 +40,9 @@ def rescore(slug: str, reason: str) -> None:
     async def _run(session: AsyncSession) -> Any:
         game = await _game(session, slug)
         total = await scoring_repository.tap_count(session, game.id)
-        with tqdm(total=total, unit="tap", desc=f"re-scoring {slug}", file=sys.stderr) as bar:
+        with tqdm(
+            total=total, unit="tap", desc=f"re-scoring {slug}", file=sys.stderr, disable=None
+        ) as bar:
             report = await scoring_service.rescore_game(
                 session, game.id, actor="cli", reason=reason, progress=bar.update
             )

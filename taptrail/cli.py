@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -12,7 +13,8 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taptrail.db import make_engine, make_sessionmaker
-from taptrail.settings import Settings, get_settings
+from taptrail.operator_errors import explain
+from taptrail.settings import DEFAULT_DATABASE_URL, Settings, get_settings
 
 T = TypeVar("T")
 
@@ -38,10 +40,42 @@ def run_with_session(fn: Callable[[AsyncSession], Awaitable[T]], *, migrate: boo
     return asyncio.run(_main())
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group: a failure is one line on standard error and exit status 1.
+
+    A failure an operator can fix (see :mod:`taptrail.operator_errors`) says what to do;
+    anything else is named as a defect. ``--debug`` shows the traceback instead.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("taptrail.debug"):
+                raise
+            line = explain(
+                exc,
+                database_url=os.environ.get("TAPTRAIL_DATABASE_URL", DEFAULT_DATABASE_URL),
+                redis_url=os.environ.get("TAPTRAIL_REDIS_URL", ""),
+            )
+            if line is None:
+                line = (
+                    f"{type(exc).__name__}: {exc} (unexpected: run the command again with "
+                    "--debug for the traceback, and report it)"
+                )
+            click.echo("error: " + " ".join(line.split()), err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="taptrail")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of a failure.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """Taptrail: community physical-activity games."""
+    ctx.meta["taptrail.debug"] = debug
 
 
 @main.group()
@@ -70,7 +104,9 @@ def _serve(
 
     from api.app import create_app
 
-    async def _migrate() -> None:
+    async def _prepare() -> None:
+        """Migrations, and a Redis that answers, before the server starts: a failure
+        here is one line from the command, not a server that half starts."""
         from taptrail.migrate import upgrade
 
         engine = make_engine(settings.database_url)
@@ -78,8 +114,16 @@ def _serve(
             await upgrade(engine)
         finally:
             await engine.dispose()
+        if settings.redis_url:
+            from redis.asyncio import Redis
 
-    asyncio.run(_migrate())
+            redis = Redis.from_url(settings.redis_url, socket_connect_timeout=5)
+            try:
+                await redis.ping()
+            finally:
+                await redis.aclose()
+
+    asyncio.run(_prepare())
     app = create_app(settings, background=background)
     uvicorn.run(
         app,
@@ -107,11 +151,25 @@ def serve(host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--taps-per-second", default=3.0, show_default=True, type=float)
-def demo(host: str, port: int, taps_per_second: float) -> None:
+@click.option(
+    "--database-url",
+    default=None,
+    help="Load the demo into this database instead of a fresh ./taptrail-demo.db "
+    "(TAPTRAIL_DATABASE_URL is never used by the demo)",
+)
+@click.option(
+    "--redis-url",
+    default=None,
+    help="Use this Redis for the boards instead of in-process ones "
+    "(TAPTRAIL_REDIS_URL is never used by the demo)",
+)
+def demo(
+    host: str, port: int, taps_per_second: float, database_url: str | None, redis_url: str | None
+) -> None:
     """Serve a built-in demo town with simulated taps moving the boards."""
     from taptrail.demo_runner import demo_task, prepare_demo
 
-    settings, banner = prepare_demo(host, port)
+    settings, banner = prepare_demo(host, port, database_url, redis_url)
     click.echo(banner)
     _serve(settings, host, port, background=[demo_task(taps_per_second)])
 

@@ -52,15 +52,27 @@ def _shift(node: Any, shift: timedelta) -> Any:
     return node
 
 
-def prepare_demo(host: str, port: int) -> tuple[Settings, str]:
-    """A fresh database with the demo town loaded; returns settings and a banner."""
+def prepare_demo(
+    host: str, port: int, database_url: str | None = None, redis_url: str | None = None
+) -> tuple[Settings, str]:
+    """A fresh database with the demo town loaded; returns settings and a banner.
+
+    The demo never uses the database or Redis named in the environment (a production
+    installation's, perhaps): it starts its own file, ``taptrail-demo.db``, afresh, with
+    in-process boards, unless ``database_url`` or ``redis_url`` say otherwise explicitly.
+    """
     from taptrail.cli import run_with_session
 
-    if "TAPTRAIL_DATABASE_URL" not in os.environ:
+    if database_url is None:
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(DEMO_DB + suffix)
-        os.environ["TAPTRAIL_DATABASE_URL"] = f"sqlite+aiosqlite:///./{DEMO_DB}"
+        database_url = f"sqlite+aiosqlite:///./{DEMO_DB}"
+    os.environ["TAPTRAIL_DATABASE_URL"] = database_url
+    if redis_url is None:
+        os.environ.pop("TAPTRAIL_REDIS_URL", None)
+    else:
+        os.environ["TAPTRAIL_REDIS_URL"] = redis_url
     from taptrail.settings import get_settings
 
     get_settings.cache_clear()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./taptrail.db"
@@ -28,7 +29,9 @@ class Settings(BaseSettings):
         ),
     )
     secret_key_file: str = Field("./taptrail.key", description="Where the generated key lives")
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="DEBUG, INFO, WARNING or ERROR"
+    )
     log_json: bool = Field(False, description="Structured JSON logs (one object a line)")
     map_tiles_url: str | None = Field(
         None,
@@ -57,6 +60,41 @@ class Settings(BaseSettings):
     periodic_jobs: bool = Field(
         True, description="Run housekeeping (lucky draws, e-mail retention) in this process"
     )
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_driver(cls, value: object) -> object:
+        """``postgres://`` and ``postgresql://`` are PostgreSQL through asyncpg, ``sqlite://``
+        is SQLite through aiosqlite: the async drivers are the only ones installed."""
+        if not isinstance(value, str):
+            return value
+        scheme, sep, rest = value.partition("://")
+        if not sep:
+            raise ValueError(
+                f"'{value}' is not a database URL: use postgresql://... or sqlite:///..."
+            )
+        drivers = {
+            "postgres": "postgresql+asyncpg",
+            "postgresql": "postgresql+asyncpg",
+            "postgresql+asyncpg": "postgresql+asyncpg",
+            "sqlite": "sqlite+aiosqlite",
+            "sqlite+aiosqlite": "sqlite+aiosqlite",
+        }
+        if scheme.lower() not in drivers:
+            raise ValueError(
+                f"the scheme '{scheme}' is not supported: use postgresql://user@host/db "
+                "(or postgres://) or sqlite:///path"
+            )
+        return f"{drivers[scheme.lower()]}://{rest}"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: object) -> object:
+        if isinstance(value, str) and value.upper() in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            return value.upper()
+        if isinstance(value, str):
+            raise ValueError(f"'{value}' is not a log level: use DEBUG, INFO, WARNING or ERROR")
+        return value
 
 
 @lru_cache

@@ -193,8 +193,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # ---------------------------------------------------------------- documentation, probes
     ("GET", "/openapi.json"): Rule("public", fixed("GET", "/openapi.json")),
     ("GET", "/docs"): Rule("public", fixed("GET", "/docs")),
-    ("GET", "/docs/oauth2-redirect"): Rule("public", fixed("GET", "/docs/oauth2-redirect")),
-    ("GET", "/redoc"): Rule("public", fixed("GET", "/redoc")),
+    ("GET", "/docs-assets/{name}"): Rule("public", fixed("GET", "/docs-assets/start.js")),
     ("GET", "/healthz"): Rule("public", fixed("GET", "/healthz")),
     ("GET", "/metrics"): Rule("public", fixed("GET", "/metrics")),
     ("GET", "/api/v1/metrics"): Rule("public", fixed("GET", "/api/v1/metrics")),
