@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,11 @@ from game import repository as game_repo
 from game.models import Game
 from taptrail.auth.tokens import Principal, authenticate
 from taptrail.errors import Forbidden, NotFound, Unauthorized
+
+# Row ids in paths: the tables' id columns are INTEGER (32 bits on PostgreSQL), so a larger
+# number names no row. Checked here (422 naming the parameter), not by the database (500).
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description=f"A row id (1 to {MAX_ROW_ID})")]
 
 bearer = HTTPBearer(auto_error=False, description="A token from `taptrail token create`")
 

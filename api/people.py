@@ -11,7 +11,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
-from api.deps import Caller, Session, game_or_404, require_organiser, require_player
+from api.deps import (
+    Caller,
+    RowId,
+    Session,
+    game_or_404,
+    require_organiser,
+    require_player,
+)
 from api.errors import error_responses
 from game.scoring_service import TotalsDelta
 from people import repository as repo
@@ -284,7 +291,7 @@ async def find_players(
 )
 async def patch_player(
     slug: Slug,
-    player_id: int,
+    player_id: RowId,
     form: PlayerAdminUpdateIn,
     request: Request,
     session: Session,
@@ -308,7 +315,7 @@ async def patch_player(
     summary="Erase a player's personal data; their points stay with their teams, anonymously",
 )
 async def erase_player(
-    slug: Slug, player_id: int, request: Request, session: Session, caller: Caller
+    slug: Slug, player_id: RowId, request: Request, session: Session, caller: Caller
 ) -> ErasureOut:
     game = await game_or_404(session, slug)
     require_organiser(caller, game)

@@ -11,7 +11,7 @@ from typing import TypeVar
 from fastapi import APIRouter, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import Caller, Session, game_or_404, require_organiser
+from api.deps import Caller, RowId, Session, game_or_404, require_organiser
 from api.errors import error_responses
 from api.readers import server_now
 from game import admin_repository, campaigns, draws, helpdesk
@@ -255,7 +255,7 @@ async def list_draws(slug: str, session: Session, caller: Caller) -> DrawList:
     response_model=DrawDetail,
     summary="One draw with its candidates, and a check that its record reproduces it",
 )
-async def get_draw(slug: str, draw_id: int, session: Session, caller: Caller) -> DrawDetail:
+async def get_draw(slug: str, draw_id: RowId, session: Session, caller: Caller) -> DrawDetail:
     game = await _organiser_game(session, slug, caller)
     found = await admin_repository.draws(session, game.id, draw_id=draw_id)
     if not found:

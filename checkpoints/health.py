@@ -10,7 +10,6 @@ the most urgent problem first; disabled boxes (taken out of service) come last.
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from checkpoints import repository as repo
 from checkpoints.models import Reader
 from game.models import Game
+from taptrail import csv_writer
 
 SILENT_AFTER = timedelta(hours=2)
 LOW_BATTERY_PCT = 15
@@ -169,7 +169,7 @@ def _cell(value: Any) -> str:
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])

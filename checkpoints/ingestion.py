@@ -7,10 +7,12 @@ One upload is one transaction, run by the caller (the endpoint commits, then pub
    reader's uploads run one at a time, so its identities ``(reader, boot, seq)`` are
    checked and stored race-free.
 2. ``parse_batch``: 413 over 500 taps, 422 for anything malformed.
-3. ``ingest`` corrects the clock, sorts each tap into duplicate / conflict / bad_card_uid /
-   future_timestamp / unknown_card / accepted, stores the accepted taps (outcome still
-   null) and the rejections with one set-based statement each, and updates the box's
-   health.
+3. ``ingest`` corrects the clock, sorts each tap into duplicate / conflict / bad_timestamp /
+   bad_card_uid / future_timestamp / unknown_card / accepted, stores the accepted taps
+   (outcome still null) and the rejections with one set-based statement each, and updates
+   the box's health. A tap whose time, after correction, is before 2000-01-01 or exists in
+   no calendar (``taptrail.times``) is rejected alone as bad_timestamp (future_timestamp
+   when it lies beyond the calendar's end): its batch still counts.
 
 The answer does not wait for scoring: after the commit the endpoint hands the games to the
 process's scorer (``game.scorer``), which scores pending taps in coalesced rounds. An
@@ -23,7 +25,7 @@ from __future__ import annotations
 import weakref
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -37,6 +39,7 @@ from checkpoints.signing import verify
 from checkpoints.uids import normalise_uid
 from taptrail.errors import Invalid, TaptrailError, Unauthorized
 from taptrail.secrets_box import SecretBox
+from taptrail.times import EARLIEST, LATEST, to_utc
 
 CLOCK_TOLERANCE = timedelta(seconds=120)
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -44,6 +47,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 BAD_CARD_UID = "bad_card_uid"
 UNKNOWN_CARD = "unknown_card"
 FUTURE_TIMESTAMP = "future_timestamp"
+BAD_TIMESTAMP = "bad_timestamp"
 CONFLICT = "conflict"
 
 AUTH_FAILED = "the request is not signed by an enabled reader"
@@ -134,9 +138,12 @@ def source_key(reader_id: str, boot: int, seq: int) -> str:
 
 
 def content_key(uid: str | None, raw_uid: str, raw_time: datetime) -> str:
-    """What a tap said: its card (normalised when valid, else the raw text) and raw time."""
+    """What a tap said: its card (normalised when valid, else the raw text) and raw time
+    (as sent when it has no UTC equivalent)."""
     card = uid if uid is not None else "?" + raw_uid[:80]
-    at = raw_time.astimezone(UTC)
+    at = to_utc(raw_time)
+    if at is None:
+        return f"{card}|{raw_time.isoformat()}"
     if at.year < 1000:  # strftime does not pad the year; keys already stored must match
         return f"{card}|{at:%Y-%m-%dT%H:%M:%S.%fZ}"
     # Every tap gets one: isoformat is several times cheaper than strftime, same text.
@@ -170,8 +177,8 @@ class _Item:
     key: str
     raw_uid: str
     uid: str | None
-    raw: datetime
-    at: datetime
+    raw: datetime | None  # None: no UTC equivalent (then ``at`` is None too)
+    at: datetime | None  # None: the correction leaves the calendar
     content: str
     game_id: int
     checkpoint_id: int
@@ -180,6 +187,7 @@ class _Item:
     detail: dict[str, Any] | None = None
     card_id: int = 0
     holder_id: int = 0
+    bad_time: str | None = None  # see ``_bad_time``
 
     def reject(self, reason: str, detail: dict[str, Any] | None = None) -> None:
         self.status, self.reason, self.detail = REJECTED, reason, detail
@@ -237,9 +245,11 @@ async def ingest(
         if _classify_identity(item, stored.get(item.key) or first.get(item.key)):
             continue
         first[item.key] = item.content
-        if item.uid is None:
+        if item.bad_time is not None:
+            item.reject(item.bad_time)
+        elif item.uid is None:
             item.reject(BAD_CARD_UID)
-        elif item.at > horizon:
+        elif item.at is None or item.at > horizon:  # (None: never, bad_time said so)
             item.reject(FUTURE_TIMESTAMP)
     await _resolve_cards(session, items)
 
@@ -281,16 +291,14 @@ def _prepare(
 ) -> list[_Item]:
     items = []
     for tap in batch.taps:
-        raw = tap.tapped_at.astimezone(UTC)
-        try:
-            at = raw + shift
-        except OverflowError:
-            raise Invalid(
-                "nothing was stored: sent_at is so far off that corrected times are impossible",
-                fields=[{"field": "sent_at", "message": "implausible reader clock"}],
-            ) from None
+        raw = to_utc(tap.tapped_at)
+        at = _corrected(raw, shift)
+        bad_time = _bad_time(tap.tapped_at, raw, at, shift)
         uid = normalise_uid(tap.card_uid)
-        place = placement_at(placements, at)
+        # A time off the calendar counts where the box stood at that end of the window.
+        place = placement_at(
+            placements, at or (LATEST if bad_time == FUTURE_TIMESTAMP else EARLIEST)
+        )
         items.append(
             _Item(
                 seq=tap.seq,
@@ -299,12 +307,34 @@ def _prepare(
                 uid=uid,
                 raw=raw,
                 at=at,
-                content=content_key(uid, tap.card_uid, raw),
+                content=content_key(uid, tap.card_uid, raw or tap.tapped_at),
                 game_id=place.game_id,
                 checkpoint_id=place.checkpoint_id,
+                bad_time=bad_time,
             )
         )
     return items
+
+
+def _corrected(raw: datetime | None, shift: timedelta) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        return raw + shift
+    except OverflowError:
+        return None
+
+
+def _bad_time(
+    sent: datetime, raw: datetime | None, at: datetime | None, shift: timedelta
+) -> str | None:
+    """The rejection a tap's time alone earns: bad_timestamp before 2000 (or before the
+    calendar's start), future_timestamp past its end; None when the time can be judged
+    against the server's clock (``ingest``)."""
+    if at is not None:
+        return BAD_TIMESTAMP if at < EARLIEST else None
+    late = sent > LATEST if raw is None else shift > timedelta(0)
+    return FUTURE_TIMESTAMP if late else BAD_TIMESTAMP
 
 
 async def _resolve_cards(session: AsyncSession, items: list[_Item]) -> None:
@@ -382,7 +412,7 @@ def _day_counts(
     return Counter(
         (i.game_id, reader_id, i.at.astimezone(zones[i.game_id]).date())
         for i in accepted
-        if i.game_id in zones
+        if i.game_id in zones and i.at is not None
     )
 
 
@@ -397,7 +427,9 @@ def _update_health(
     reader.clock_offset_s = offset_s
     # A box works when cards are tapped on it, whether or not they are in the game.
     tapped = [
-        i.at for i in items if i.status == ACCEPTED or i.reason in (BAD_CARD_UID, UNKNOWN_CARD)
+        i.at
+        for i in items
+        if i.at is not None and (i.status == ACCEPTED or i.reason in (BAD_CARD_UID, UNKNOWN_CARD))
     ]
     if tapped:
         latest = max(tapped)

@@ -16,6 +16,8 @@ from pydantic import (
     field_validator,
 )
 
+from taptrail.times import ClockTime, Moment
+
 MAX_TAPS = 500
 MAX_BOOT = 2**31 - 1
 MAX_SEQ = 2**63 - 1
@@ -37,7 +39,12 @@ def _rfc3339(value: Any) -> Any:
         raise ValueError("is not a valid date and time") from None
 
 
+# A tap's own time: any RFC 3339 time; judged per tap on arrival (checkpoints.ingestion).
 Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+# What a box's clock says when it sends: any time that exists in UTC (a reset clock is
+# corrected on arrival). What a phone says: a time in the platform's window.
+Rfc3339Clock = Annotated[ClockTime, BeforeValidator(_rfc3339)]
+Rfc3339Moment = Annotated[Moment, BeforeValidator(_rfc3339)]
 
 
 class TapIn(BaseModel):
@@ -47,7 +54,11 @@ class TapIn(BaseModel):
     card_uid: str = Field(
         description="Card UID: 8, 14 or 20 hex characters (separators and case are normalised)"
     )
-    tapped_at: Rfc3339 = Field(description="When the card was tapped, by the reader's clock")
+    tapped_at: Rfc3339 = Field(
+        description="When the card was tapped, by the reader's clock. A time that is still "
+        "before 2000-01-01T00:00:00Z after clock correction, or none in UTC at all, rejects "
+        "the tap alone (bad_timestamp)"
+    )
 
 
 class TapBatch(BaseModel):
@@ -64,14 +75,16 @@ class TapBatch(BaseModel):
         },
     )
 
-    sent_at: Rfc3339 = Field(description="When the reader sent the batch, by its own clock")
+    sent_at: Rfc3339Clock = Field(description="When the reader sent the batch, by its own clock")
     boot: int = Field(0, ge=0, le=MAX_BOOT, description="The reader's restart counter")
     taps: list[TapIn] = Field(min_length=1, max_length=MAX_TAPS)
 
 
 class Rejected(BaseModel):
     seq: int
-    reason: str = Field(description="bad_card_uid, unknown_card, future_timestamp or conflict")
+    reason: str = Field(
+        description="bad_card_uid, unknown_card, future_timestamp, bad_timestamp or conflict"
+    )
 
 
 class TapsAnswer(BaseModel):
@@ -109,7 +122,7 @@ class Heartbeat(BaseModel):
         },
     )
 
-    sent_at: Rfc3339 = Field(
+    sent_at: Rfc3339Clock = Field(
         description="When the reader sent it, by its own clock. A heartbeat not later than "
         "the last one recorded, or with the same time as one recorded (a replay), is "
         "answered but changes nothing. One over 120 s ahead of the server's clock counts "
@@ -158,7 +171,7 @@ class ReaderCreate(BaseModel):
 
 class ReaderMove(BaseModel):
     checkpoint: str = Field(min_length=1, max_length=32, description="Checkpoint code")
-    valid_from: AwareDatetime | None = Field(
+    valid_from: Moment | None = Field(
         None,
         alias="from",
         description="When the box stood at the new checkpoint (default: now). Taps from then "
@@ -220,7 +233,7 @@ class CheckinIn(BaseModel):
     accuracy_m: float = Field(
         ge=0, le=100_000, description="The position's reported accuracy in metres (50 or better)"
     )
-    at: Rfc3339 | None = Field(
+    at: Rfc3339Moment | None = Field(
         None,
         description="When the player was there (RFC 3339 with an offset), for check-ins sent "
         "later; default: now. At most 5 minutes ahead of the server's clock.",

@@ -23,7 +23,6 @@ numbers, times (only dates), free text. Only the columns in :data:`COLUMNS` leav
 from __future__ import annotations
 
 import base64
-import csv
 import io
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from evaluation.imd_import import quintile_from_decile
 from evaluation.models import EvaluationProject
 from evaluation.reports import NATURE_MIN_ITEMS
 from game.models import Game
-from taptrail import __version__, audit
+from taptrail import __version__, audit, csv_writer
 from taptrail.errors import Conflict, Invalid, NotFound
 from taptrail.secrets_box import SecretBox
 
@@ -397,7 +396,7 @@ async def csv_chunks(
     """The file as UTF-8 CSV, one chunk per partition (constant memory)."""
     _check_file(file)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer.writer(buffer)
     writer.writerow([name for name, _, _ in COLUMNS[file]])
     yield buffer.getvalue().encode("utf-8")
     async for part in rows(session, ctx, file):

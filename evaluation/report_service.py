@@ -17,7 +17,6 @@ Erased players are left out (their answers are deleted; their neighbourhood is c
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 import math
 from collections import defaultdict
@@ -43,7 +42,7 @@ from evaluation.reports import (
 from evaluation.reports import report_to_csv_rows as _csv_rows
 from evaluation.surveys import WAVES
 from game.models import Game
-from taptrail import __version__
+from taptrail import __version__, csv_writer
 from taptrail.db import utcnow
 from taptrail.errors import Invalid
 
@@ -226,7 +225,7 @@ def report_csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 def report_csv(report: dict[str, Any]) -> str:
     """The report as CSV text (``"*"`` = suppressed, empty = not applicable)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), lineterminator="\r\n")
+    writer = csv_writer.dict_writer(buffer, list(CSV_COLUMNS))
     writer.writeheader()
     for row in report_csv_rows(report):
         writer.writerow(row)

@@ -158,6 +158,7 @@ async def wave_state_for_update(
         select(SurveyWave)
         .where(SurveyWave.game_id == game_id, SurveyWave.wave == wave)
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
@@ -463,10 +464,18 @@ def export_surveys_query(game_id: int) -> Select[Any]:
 async def mark_wave(
     session: AsyncSession, game_id: int, wave: int, *, is_open: bool, at: datetime
 ) -> SurveyWave:
+    """Opens or closes a wave. Its row is made, when missing, by an insert that does nothing
+    on conflict, and then locked: parallel first opens of one wave all succeed, one at a
+    time, on one row (a plain insert let all but one fail on the primary key)."""
+    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(_table(SurveyWave))
+        .values(game_id=game_id, wave=wave, is_open=False)
+        .on_conflict_do_nothing(index_elements=["game_id", "wave"])
+    )
     state = await wave_state_for_update(session, game_id, wave)
-    if state is None:
-        state = SurveyWave(game_id=game_id, wave=wave, is_open=False)
-        session.add(state)
+    if state is None:  # pragma: no cover - the row exists now
+        raise RuntimeError(f"survey wave {wave} of game {game_id} vanished")
     state.is_open = is_open
     if is_open:
         state.opened_at = at

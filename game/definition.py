@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,6 +23,7 @@ from pydantic import (
 
 from checkpoints.uids import normalise_uid
 from game.models import AGE_BANDS, TEAM_KINDS
+from taptrail.times import Moment
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -55,8 +55,8 @@ class GameDef(_Strict):
     slug: str = Field(pattern=SLUG_PATTERN)
     name: str = Field(min_length=1, max_length=200)
     timezone: str = "Europe/London"
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Moment
+    ends_at: Moment
     rules: RulesDef = Field(default_factory=RulesDef)  # type: ignore[arg-type]
 
     @field_validator("timezone")
@@ -75,8 +75,8 @@ class CheckpointDef(_Strict):
     lat: float
     lon: float
     tags: list[str] = Field(default_factory=list)
-    active_from: AwareDatetime | None = None
-    active_to: AwareDatetime | None = None
+    active_from: Moment | None = None
+    active_to: Moment | None = None
 
     @field_validator("lat")
     @classmethod
@@ -128,8 +128,8 @@ class CampaignDef(_Strict):
     code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(min_length=1, max_length=200)
     multiplier: Decimal = Field(gt=0, le=100, max_digits=6, decimal_places=3)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Moment
+    ends_at: Moment
     checkpoint_tags: list[str] = Field(default_factory=list)
     checkpoints: list[str] = Field(default_factory=list)
     age_bands: list[str] = Field(default_factory=list)

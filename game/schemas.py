@@ -8,9 +8,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from game.definition import CampaignDef, _check_age_bands
+from taptrail.times import Moment
 
 # --------------------------------------------------------------------------- campaigns
 
@@ -43,8 +44,8 @@ class CampaignPatch(BaseModel):
 
     name: str | None = Field(None, min_length=1, max_length=200)
     multiplier: Decimal | None = Field(None, gt=0, le=100, max_digits=6, decimal_places=3)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     checkpoint_tags: list[str] | None = None
     checkpoints: list[str] | None = None
     age_bands: list[str] | None = None

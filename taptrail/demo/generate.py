@@ -37,6 +37,8 @@ from typing import Any
 
 import yaml
 
+from taptrail import csv_writer
+
 DEFAULT_SEED = 2026
 OUT_DIR = Path(__file__).resolve().parent
 YAML_NAME = "burnley-demo.yaml"
@@ -872,7 +874,7 @@ def _thousands(n: int) -> str:
 
 def render_imd_csv(lsoas: list[Lsoa]) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv_writer.writer(buf)
     writer.writerow(IMD_HEADER)
     for lsoa in lsoas:
         row: list[str] = [
@@ -907,7 +909,7 @@ def _grid(lat: float, lon: float) -> tuple[str, str]:
 def render_nspl_csv(postcodes: list[Postcode]) -> str:
     buf = io.StringIO()
     buf.write(",".join(NSPL_HEADER) + "\n")
-    writer = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    writer = csv_writer.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
     for i, p in enumerate(postcodes):
         outward, inward = p.pcds.split(" ")
         east, north = _grid(p.lat, p.lon)
