@@ -20,7 +20,10 @@ def _example(code: str, detail: str, **extra: Any) -> dict[str, Any]:
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No token, or a token that is not valid (or was revoked)"},
-    403: {"description": "Not a player token"},
+    403: {
+        "description": "Not a player token, or a player without an app account: the app is "
+        "for 13 and over, and younger children play with a card"
+    },
     409: {"description": "This client_id was already used for another check-in"},
     422: {
         "description": "Not checked in: unknown checkpoint (`unknown_checkpoint`), too far "

@@ -38,6 +38,10 @@ class LoadAnswer(BaseModel):
     generated_secrets: dict[str, str] = Field(
         description="Reader secrets generated for readers without one: shown once only"
     )
+    join_codes: dict[str, str] = Field(
+        description="Join codes generated for teams other than schools, by team code (the "
+        "organisers' team listing shows every team's code)"
+    )
 
 
 @router.put(
@@ -97,6 +101,7 @@ async def put_game(slug: str, request: Request, session: Session, caller: Caller
         changes=result.changes,
         notes=result.notes,
         generated_secrets=result.generated_secrets,
+        join_codes=result.join_codes,
     )
 
 

@@ -1,6 +1,7 @@
 """People: registration, the player's own view, teams and team managers, organiser tools.
 
-Public answers never carry a name, e-mail, postcode, LSOA or card number. Every write runs
+Public answers never carry a name, e-mail, postcode, LSOA, card number or team join code
+(join codes are seen by the game's organisers and the team's manager). Every write runs
 in one transaction under the app's write guard; score changes are published after commit.
 """
 
@@ -20,11 +21,13 @@ from api.deps import (
     require_player,
 )
 from api.errors import error_responses
+from game.models import Game, Team
 from game.scoring_service import TotalsDelta
+from people import membership, service
 from people import repository as repo
-from people import service
 from people.models import Player
 from people.schemas import (
+    AdminTeamsOut,
     CardChangeOut,
     CardLinkIn,
     CardOut,
@@ -38,7 +41,6 @@ from people.schemas import (
     RegistrationIn,
     RegistrationOut,
     TeamChangeIn,
-    TeamOut,
     TeamPlayersOut,
     TeamsOut,
 )
@@ -94,7 +96,7 @@ async def _me(session: Session, caller: Principal) -> Player:
     "/games/{slug}/teams",
     response_model=TeamsOut,
     responses=_errors(404),
-    summary="Teams a player can join: codes, names and kinds (public)",
+    summary="Teams a player can join: codes, names, kinds, whether a join code is needed",
 )
 async def list_teams(
     slug: Slug,
@@ -140,7 +142,7 @@ async def register(
         token=result.token,
         nickname=result.player.nickname or "",
         public=result.player.public,
-        team=TeamOut(code=team.code, name=team.name, kind=team.kind) if team else None,  # type: ignore[arg-type]
+        team=service.team_out(team) if team else None,
         card=CardOut(number=result.card.number, kind=result.card.kind, active=True),  # type: ignore[arg-type]
         postcode_status=result.postcode_status,  # type: ignore[arg-type]
     )
@@ -181,6 +183,8 @@ async def patch_me(form: MeUpdateIn, request: Request, session: Session, caller:
     response_model=MeOut,
     responses=_errors(401, 403, 422),
     summary="Move to another team from now on; points already earned stay with the old team",
+    description="A school is picked from the list; every other team takes its join code "
+    "(`join_code`), which its manager gives out.",
 )
 async def put_my_team(
     form: TeamChangeIn, request: Request, session: Session, caller: Caller
@@ -188,7 +192,9 @@ async def put_my_team(
     now = utcnow()
     async with request.app.state.writing():
         player = await _me(session, caller)
-        delta = await service.change_team(session, player, form.team, now=now, actor=caller.actor)
+        delta = await membership.change_team(
+            session, player, form.team, form.join_code, now=now, actor=caller.actor
+        )
         await session.commit()
     await _after_commit(request, player.game_id, [delta], boards_changed=False)
     return await service.me_view(session, player, now=now)
@@ -239,7 +245,7 @@ async def my_team(session: Session, caller: Caller) -> TeamPlayersOut:
     game = await repo.game(session, team.game_id) if team else None
     if team is None or game is None:
         raise NotFound("this token's team no longer exists")
-    return await service.team_view(session, game, team.id)
+    return await service.team_view(session, game, team)
 
 
 @router.get(
@@ -249,19 +255,60 @@ async def my_team(session: Session, caller: Caller) -> TeamPlayersOut:
     summary="A team's players by nickname with points and activity (its manager or organisers)",
 )
 async def team_players(slug: Slug, code: str, session: Session, caller: Caller) -> TeamPlayersOut:
+    game, team = await _managed_team(session, slug, code, caller)
+    return await service.team_view(session, game, team)
+
+
+@router.delete(
+    "/games/{slug}/teams/{code}/members/{player_id}",
+    response_model=TeamPlayersOut,
+    responses=_errors(401, 403, 404),
+    summary="Remove a member from a team (its manager or organisers); earned points stay",
+    description="From now on the player counts for no team; the points they earned for the "
+    "team stay with it. A team with a join code can be joined again only with the code.",
+)
+async def remove_member(
+    slug: Slug, code: str, player_id: int, request: Request, session: Session, caller: Caller
+) -> TeamPlayersOut:
+    game, team = await _managed_team(session, slug, code, caller)
+    async with request.app.state.writing():
+        delta = await membership.remove_member(
+            session, team, player_id, now=utcnow(), actor=caller.actor
+        )
+        await session.commit()
+    await _after_commit(request, game.id, [delta], boards_changed=False)
+    return await service.team_view(session, game, team)
+
+
+async def _managed_team(
+    session: Session, slug: str, code: str, caller: Principal
+) -> tuple[Game, Team]:
+    """The game and team, if the caller is the team's manager or the game's organiser."""
     game = await game_or_404(session, slug)
     team = await repo.team_by_code(session, game.id, code)
     if team is None:
         raise NotFound(f"no team '{code}' in this game")
     if caller.role == "team_manager":
         if caller.team_id != team.id:
-            raise Forbidden("a team manager sees only their own team")
+            raise Forbidden("a team manager manages only their own team")
     else:
         require_organiser(caller, game)
-    return await service.team_view(session, game, team.id)
+    return game, team
 
 
 # ------------------------------------------------------------------------------ organisers
+
+
+@router.get(
+    "/admin/games/{slug}/teams",
+    response_model=AdminTeamsOut,
+    responses=_errors(401, 403, 404),
+    summary="Every team with its join code, to hand to team managers (organisers)",
+)
+async def admin_teams(slug: Slug, session: Session, caller: Caller) -> AdminTeamsOut:
+    game = await game_or_404(session, slug)
+    require_organiser(caller, game)
+    return AdminTeamsOut(game=game.slug, teams=await service.admin_teams(session, game.id))
 
 
 @router.get(

@@ -6,7 +6,9 @@ becomes a tap of the player's virtual card (source ``app``, source key
 ``app/<player id>/<client id>``), scored like a reader's, in the caller's transaction:
 
 1. lock the player's holder (``scoring_repository.lock_holders``) before anything else:
-   one player's check-ins run one at a time, so the checks below are race-free;
+   one player's check-ins run one at a time, so the checks below are race-free; then the
+   player must have an app account, which is for 13 and over
+   (``people.rules.check_app_player``: a younger child plays with a card, 403);
 2. a client id seen before answers as it did then (its tap's outcome now): a retry never
    makes a second tap; the same id with another checkpoint or time is a conflict;
 3. the checks: known checkpoint, time not ahead, accuracy, distance, and at most one
@@ -21,6 +23,7 @@ error here: scoring gives the tap ``out_of_game``, as it would a reader's.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,6 +39,7 @@ from game.scoring_repository import lock_holders
 from game.scoring_service import TotalsDelta, score_holders
 from people import repository as people_repo
 from people.models import Card, Player
+from people.rules import check_app_player
 from people.service import active_player, new_virtual_card
 from taptrail.errors import Conflict, Invalid, TooMany
 
@@ -99,6 +103,8 @@ async def check_in(
     game = await session.get(Game, player.game_id)
     assert game is not None
     await lock_holders(session, [player.holder_id])
+    cards = await people_repo.cards_of_holder(session, game.id, player.holder_id)
+    check_app_player(player, had_virtual_card=any(c.kind == "virtual" for c in cards))
     client_id = str(form.client_id)
     at = form.at.astimezone(UTC) if form.at is not None else None
 
@@ -158,7 +164,7 @@ async def check_in(
             retry_after=wait,
         )
 
-    card = await _virtual_card(session, player)
+    card = await _virtual_card(session, player, cards)
     tapped_at = at or now
     tap = Tap(
         game_id=game.id,
@@ -196,10 +202,10 @@ async def check_in(
     return CheckinResult(answer, game.id, delta, created=True)
 
 
-async def _virtual_card(session: AsyncSession, player: Player) -> Card:
+async def _virtual_card(session: AsyncSession, player: Player, cards: Sequence[Card]) -> Card:
     """The player's current virtual card; a new one (same holder) if they have none, or if
     theirs was retired (a card linked later retires the holder's other cards)."""
-    for card in await people_repo.cards_of_holder(session, player.game_id, player.holder_id):
+    for card in cards:
         if card.kind == "virtual" and card.valid_until is None:
             return card
     return await new_virtual_card(session, player.game_id, player.holder_id)

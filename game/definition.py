@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from checkpoints.uids import normalise_uid
+from game import join_codes
 from game.models import AGE_BANDS, TEAM_KINDS
 from taptrail.times import Moment
 
@@ -108,6 +109,8 @@ class TeamDef(_Strict):
     code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(min_length=1, max_length=200)
     kind: str
+    # Optional: loading generates one for every team but schools (game/join_codes.py).
+    join_code: str | None = None
 
     @field_validator("kind")
     @classmethod
@@ -115,6 +118,11 @@ class TeamDef(_Strict):
         if value not in TEAM_KINDS:
             raise ValueError(f"must be one of {', '.join(TEAM_KINDS)}")
         return value
+
+    @field_validator("join_code")
+    @classmethod
+    def _join_code(cls, value: str | None) -> str | None:
+        return None if value is None else join_codes.check_format(value)
 
 
 def _check_age_bands(values: list[str]) -> list[str]:
@@ -237,6 +245,25 @@ def _duplicates(items: list[Any], key: str, section: str, errors: list[str]) -> 
             seen[folded] = i
 
 
+def _join_codes(teams: list[TeamDef], errors: list[str]) -> None:
+    """Join codes are for teams other than schools, and unique in the game."""
+    seen: dict[str, int] = {}
+    for i, team in enumerate(teams):
+        if team.join_code is None:
+            continue
+        if not join_codes.needs_join_code(team.kind):
+            errors.append(
+                f"teams[{i}].join_code: a {team.kind} team has no join code: it is picked "
+                "from the list"
+            )
+        elif team.join_code in seen:
+            errors.append(
+                f"teams[{i}].join_code: already the join code of teams[{seen[team.join_code]}]"
+            )
+        else:
+            seen[team.join_code] = i
+
+
 def _raw_keys(data: dict[str, Any], section: str, key: str) -> set[str]:
     items = data.get(section)
     if not isinstance(items, list):
@@ -251,6 +278,7 @@ def _cross_checks(gf: GameFile, raw: dict[str, Any] | None = None) -> list[str]:
     _duplicates(gf.checkpoints, "code", "checkpoints", errors)
     _duplicates(gf.readers, "id", "readers", errors)
     _duplicates(gf.teams, "code", "teams", errors)
+    _join_codes(gf.teams, errors)
     _duplicates(gf.campaigns, "code", "campaigns", errors)
     _duplicates(gf.cards, "number", "cards", errors)
     _duplicates(gf.cards, "uid", "cards", errors)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -85,10 +86,13 @@ class Team(Base):
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
+    # What joining the team takes (game/join_codes.py); null for schools, picked from a list.
+    join_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     __table_args__ = (
         UniqueConstraint("game_id", "code"),
         CheckConstraint("kind IN ('school','community','workplace','family','other')", name="kind"),
+        Index("uq_teams_game_id_join_code", "game_id", "join_code", unique=True),
     )
 
 

@@ -95,12 +95,25 @@ class RegistrationIn(BaseModel):
         description="Home postcode: used once to find the neighbourhood's deprivation decile, "
         "then discarded; never stored",
     )
-    age_band: AgeBand
+    age_band: AgeBand = Field(
+        description="An app account (no card) is for 13 and over: 12-15 must also confirm "
+        "age_13_or_over; younger children play with a card through a parent or carer"
+    )
+    age_13_or_over: bool = Field(
+        False,
+        description="For an app account (no card) in the 12-15 band: the player is 13 or over",
+    )
     gender: Gender = Field(description="'prefer_not_to_say' is always accepted")
     team: str | None = Field(
         None,
         max_length=64,
-        description="Team code to join; default: the team a school card was issued to",
+        description="Team code to join; default: the team the card was issued to (school fobs)",
+    )
+    join_code: str | None = Field(
+        None,
+        max_length=32,
+        description="The team's join code, from its manager: needed for every team but "
+        "schools (unless the card was issued to that team)",
     )
     public: bool = Field(False, description="May the nickname appear on public leaderboards?")
     email: str | None = Field(
@@ -125,6 +138,18 @@ class TeamOut(BaseModel):
     code: str
     name: str
     kind: TeamKind
+    needs_join_code: bool = Field(
+        description="Joining takes the team's join code (every kind but school)"
+    )
+
+
+class AdminTeamOut(TeamOut):
+    join_code: str | None = Field(description="What joining takes; null for schools")
+
+
+class AdminTeamsOut(BaseModel):
+    game: str
+    teams: list[AdminTeamOut]
 
 
 class TeamsOut(BaseModel):
@@ -148,7 +173,12 @@ class RegistrationOut(BaseModel):
                     "token": "tt_…",
                     "nickname": "Swift Fox",
                     "public": True,
-                    "team": {"code": "ST-MARYS", "name": "St Mary's Primary", "kind": "school"},
+                    "team": {
+                        "code": "ST-MARYS",
+                        "name": "St Mary's Primary",
+                        "kind": "school",
+                        "needs_join_code": False,
+                    },
                     "card": {"number": "0001234", "kind": "rfid", "active": True},
                     "postcode_status": "found",
                 }
@@ -169,9 +199,15 @@ class RegistrationOut(BaseModel):
 
 
 class TeamChangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"team": "COM1"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"team": "CANAL-WALKERS", "join_code": "K7QP2XMA"}]},
+    )
 
     team: str | None = Field(max_length=64, description="Team code, or null for no team")
+    join_code: str | None = Field(
+        None, max_length=32, description="The team's join code: needed for every team but schools"
+    )
 
 
 class MeUpdateIn(BaseModel):
@@ -273,6 +309,7 @@ class MeOut(BaseModel):
 
 
 class MemberOut(BaseModel):
+    player_id: int = Field(description="What removing the member from the team takes")
     nickname: str
     nickname_hidden: bool
     points: int = Field(description="Points earned for this team")
@@ -285,6 +322,9 @@ class MemberOut(BaseModel):
 class TeamPlayersOut(BaseModel):
     game: str
     team: TeamStandingOut
+    join_code: str | None = Field(
+        description="What joining the team takes, to hand to new members; null for schools"
+    )
     players: list[MemberOut]
     other_points: int = Field(
         description="Team points of holders not listed: unregistered cards, former members, "

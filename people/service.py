@@ -3,10 +3,14 @@
 Attribution rules (game-rules.md, "Who gets the points"), kept by re-scoring the holders:
 - registering a card makes its holder the player's holder and puts it in the player's team
   from the start, so the card's earlier points move to the player's team;
-- a team change adds a membership from now: earned points stay with the old team;
+- a team change or a removal from a team adds a membership from now: earned points stay
+  with the old team (people/membership.py);
 - a replacement card joins the holder; the old card stops scoring from now; taps the new
   card made before it was linked move to the holder with it;
 - erasure removes personal data but keeps the holder, its taps, memberships and totals.
+
+Who may join which team, and who may register without a card (13 and over), is decided by
+people/rules.py.
 
 Services never commit; they return the ``TotalsDelta`` values the caller publishes after
 its commit. Postcodes are normalised, looked up and dropped: never stored or logged.
@@ -29,14 +33,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.postcodes import is_plausible_postcode, normalise_postcode
-from game import scoring_repository
+from game import join_codes, scoring_repository
 from game.models import Game, Team
 from game.scoring_service import TotalsDelta, apply_delta, rescore_holders
 from people import deprivation
 from people import repository as repo
-from people.models import Card, Player, TeamMembership
+from people.models import Card, Player
 from people.nicknames import NicknameError, check_nickname, hidden_name, nickname_key
+from people.rules import check_app_age, check_join_code, field_error, team_to_join
 from people.schemas import (
+    AdminTeamOut,
     CardOut,
     JourneyOut,
     MemberOut,
@@ -118,8 +124,7 @@ def public_name(player: Player) -> str | None:
     return hidden_name(player.id) if player.nickname_hidden else player.nickname
 
 
-def _invalid(field_name: str, message: str) -> Invalid:
-    return Invalid(f"{field_name}: {message}", fields=[{"field": field_name, "message": message}])
+_invalid = field_error
 
 
 def _nickname(text: str) -> str:
@@ -136,15 +141,6 @@ def _postcode(text: str | None) -> str | None:
     if not is_plausible_postcode(text):
         raise _invalid("postcode", "does not look like a UK postcode (for example BB11 3DF)")
     return normalise_postcode(text)
-
-
-async def _team(session: AsyncSession, game_id: int, code: str | None) -> Team | None:
-    if code is None:
-        return None
-    team = await repo.team_by_code(session, game_id, code.strip())
-    if team is None:
-        raise _invalid("team", "there is no team with that code in this game")
-    return team
 
 
 async def _ensure_nickname_free(
@@ -259,7 +255,7 @@ async def register(
     session: AsyncSession, game: Game, form: RegistrationIn, *, client: str, now: datetime
 ) -> Registration:
     nickname = _nickname(form.nickname)
-    team = await _team(session, game.id, form.team)
+    team = await team_to_join(session, game.id, form.team)
     postcode = _postcode(form.postcode)
     if form.card_number is not None and form.activation_code is not None:
         card = await check_activation(
@@ -271,7 +267,10 @@ async def register(
             raise Conflict("this card was replaced and no longer scores")
         if team is None and card.issued_team_id is not None:
             team = await repo.team(session, card.issued_team_id)
+        check_join_code(team, form.join_code, issued_team_id=card.issued_team_id)
     else:
+        check_app_age(form.age_band, confirmed_13_or_over=form.age_13_or_over)
+        check_join_code(team, form.join_code)
         await _limit_app_registrations(session, game.id, client=client, now=now)
         card = await new_virtual_card(session, game.id)
     key = await _ensure_nickname_free(session, game.id, nickname)
@@ -328,33 +327,6 @@ async def player_in_game(session: AsyncSession, game_id: int, player_id: int) ->
     if player is None or player.game_id != game_id:
         raise NotFound(f"no player {player_id} in this game")
     return player
-
-
-async def change_team(
-    session: AsyncSession, player: Player, code: str | None, *, now: datetime, actor: str
-) -> TotalsDelta:
-    """The player counts for another team (or none) from now; earned points stay put."""
-    team = await _team(session, player.game_id, code)
-    team_id = team.id if team else None
-    if team_id == player.team_id:
-        return TotalsDelta()
-    await scoring_repository.lock_holders(session, [player.holder_id])
-    player.team_id = team_id
-    session.add(
-        TeamMembership(
-            game_id=player.game_id, holder_id=player.holder_id, team_id=team_id, valid_from=now
-        )
-    )
-    await session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="player.team_change",
-        game_id=player.game_id,
-        player_id=player.id,
-        team=team.code if team else None,
-    )
-    return await rescore_holders(session, player.game_id, [player.holder_id])
 
 
 async def update_player(session: AsyncSession, player: Player, form: MeUpdateIn) -> bool:
@@ -606,6 +578,7 @@ def _standing(standings: Sequence[repo.TeamStanding], team_id: int) -> TeamStand
         code=mine.code,
         name=mine.name,
         kind=mine.kind,  # type: ignore[arg-type]
+        needs_join_code=join_codes.needs_join_code(mine.kind),
         points=mine.points,
         distance_km=_km(mine.distance_m),
         active_members=mine.active_members,
@@ -714,13 +687,15 @@ async def me_view(session: AsyncSession, player: Player, *, now: datetime) -> Me
     )
 
 
-async def team_view(session: AsyncSession, game: Game, team_id: int) -> TeamPlayersOut:
-    """What a team manager sees: the team's players by nickname, their points and activity."""
-    standing = await team_standing(session, game.id, team_id)
-    members = await repo.team_members(session, game.id, team_id)
+async def team_view(session: AsyncSession, game: Game, team: Team) -> TeamPlayersOut:
+    """What a team manager sees: the team's players by nickname, their points and activity,
+    and the team's join code."""
+    standing = await team_standing(session, game.id, team.id)
+    members = await repo.team_members(session, game.id, team.id)
     players = sorted(
         (
             MemberOut(
+                player_id=m.player_id,
                 nickname=hidden_name(m.player_id) if m.nickname_hidden else (m.nickname or ""),
                 nickname_hidden=m.nickname_hidden,
                 points=m.points,
@@ -736,15 +711,31 @@ async def team_view(session: AsyncSession, game: Game, team_id: int) -> TeamPlay
     return TeamPlayersOut(
         game=game.slug,
         team=standing,
+        join_code=team.join_code,
         players=players,
         other_points=standing.points - sum(m.points for m in players),
     )
 
 
+def team_out(team: Team) -> TeamOut:
+    """A team as the public sees it: never its join code."""
+    return TeamOut(
+        code=team.code,
+        name=team.name,
+        kind=team.kind,  # type: ignore[arg-type]
+        needs_join_code=join_codes.needs_join_code(team.kind),
+    )
+
+
 async def list_teams(session: AsyncSession, game_id: int, kind: str | None) -> list[TeamOut]:
+    return [team_out(t) for t in await repo.teams(session, game_id, kind)]
+
+
+async def admin_teams(session: AsyncSession, game_id: int) -> list[AdminTeamOut]:
+    """Every team with its join code (organisers only)."""
     return [
-        TeamOut(code=t.code, name=t.name, kind=t.kind)  # type: ignore[arg-type]
-        for t in await repo.teams(session, game_id, kind)
+        AdminTeamOut(**team_out(t).model_dump(), join_code=t.join_code)
+        for t in await repo.teams(session, game_id, None)
     ]
 
 

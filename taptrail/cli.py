@@ -219,6 +219,10 @@ def game_load(file: Path) -> None:
         click.echo("Generated reader secrets (shown once; program them into the boxes):")
         for reader_id, secret in sorted(result.generated_secrets.items()):
             click.echo(f"  {reader_id} {secret}")
+    if result.join_codes:
+        click.echo("Generated team join codes (give each to its team's manager):")
+        for team, join_code in sorted(result.join_codes.items()):
+            click.echo(f"  {team} {join_code}")
     if result.changes and not result.created:
         asyncio.run(_rebuild_boards_after_cli(result.slug))
 

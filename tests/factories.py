@@ -23,6 +23,9 @@ B = offset(*A, 0, 800)
 C = offset(*A, 800 * 0.8660254, 400)
 P = offset(*A, -800, 0)
 
+# COM1's join code (given in the file); SCH1, a school, has none.
+COM1_JOIN_CODE = "CANAL234"
+
 
 def game_file(slug: str, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
@@ -46,7 +49,12 @@ def game_file(slug: str, **overrides: Any) -> dict[str, Any]:
         ],
         "teams": [
             {"code": "SCH1", "name": "Alpha Primary", "kind": "school"},
-            {"code": "COM1", "name": "Canal Walkers", "kind": "community"},
+            {
+                "code": "COM1",
+                "name": "Canal Walkers",
+                "kind": "community",
+                "join_code": COM1_JOIN_CODE,
+            },
         ],
         "campaigns": [],
         "cards": [

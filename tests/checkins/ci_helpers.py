@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.factories import A, B, C, P, game_file, offset
+from tests.factories import COM1_JOIN_CODE, A, B, C, P, game_file, offset
 from tests.helpers import auth
 
 NOW = datetime(2027, 5, 3, 8, 0, tzinfo=UTC)  # inside the factory game's period
@@ -60,6 +60,7 @@ async def register(
         "age_band": "25-44",
         "gender": "prefer_not_to_say",
         "team": "COM1",
+        "join_code": COM1_JOIN_CODE,
         "public": True,
         **fields,
     }

@@ -12,6 +12,7 @@ from checkpoints.models import Tap
 from people.models import Card
 from taptrail.auth.models import AuditRecord
 from taptrail.db import utcnow
+from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.people_helpers import (
     PGame,
@@ -38,7 +39,7 @@ async def _card(app: FastAPI, game: PGame, n: int) -> Card:
 async def test_organiser_replaces_a_lost_card(
     client: httpx.AsyncClient, app: FastAPI, game: PGame
 ) -> None:
-    player = await register(client, game.slug, **form(4, team="COM1"))
+    player = await register(client, game.slug, **form(4, team="COM1", join_code=COM1_JOIN_CODE))
     await add_taps(app, game, number(4), journey(utcnow() - timedelta(days=2)))
     assert await team_points(app, game) == {"SCH1": 0, "COM1": 20}
 
@@ -88,7 +89,7 @@ async def test_organiser_replaces_a_lost_card(
 async def test_new_cards_earlier_taps_move_with_it(
     client: httpx.AsyncClient, app: FastAPI, game: PGame
 ) -> None:
-    player = await register(client, game.slug, **form(4, team="COM1"))
+    player = await register(client, game.slug, **form(4, team="COM1", join_code=COM1_JOIN_CODE))
     await add_taps(app, game, number(4), journey(utcnow() - timedelta(days=3)))
     # Card 2, a school fob nobody registered, was used before the player picked it up.
     await add_taps(app, game, number(2), journey(utcnow() - timedelta(days=1)))

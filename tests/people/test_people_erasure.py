@@ -19,6 +19,7 @@ from people.models import Player, TeamMembership
 from taptrail.auth.models import ApiToken, AuditRecord
 from taptrail.db import utcnow
 from taptrail.settings import Settings
+from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.conftest import FakeLookup
 from tests.people.people_helpers import (
@@ -65,6 +66,7 @@ async def _registered_with_points(
             4,
             nickname="Erase Me",
             team="COM1",
+            join_code=COM1_JOIN_CODE,
             public=True,
             email="erase.me@example.org",
             postcode=postcode,

@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from taptrail.db import utcnow
+from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.people_helpers import (
     PGame,
@@ -27,7 +28,9 @@ LONDON = ZoneInfo("Europe/London")
 async def test_me_shows_points_today_team_and_journeys(
     client: httpx.AsyncClient, app: FastAPI, game: PGame
 ) -> None:
-    player = await register(client, game.slug, **form(4, team="COM1", public=True))
+    player = await register(
+        client, game.slug, **form(4, team="COM1", join_code=COM1_JOIN_CODE, public=True)
+    )
     other = await register(client, game.slug, **form(5, team="SCH1"))
     now = utcnow().replace(microsecond=0)
     earlier = now - timedelta(days=2)

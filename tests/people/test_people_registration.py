@@ -15,6 +15,7 @@ from people.deprivation import Deprivation
 from people.models import Card, Player
 from taptrail.db import Base, utcnow
 from taptrail.models import Base as _AllTables  # noqa: F401  (every table registered)
+from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.conftest import FakeLookup
 from tests.people.people_helpers import (
@@ -123,7 +124,11 @@ async def test_implausible_postcode_is_422_and_registers_nothing(
 async def test_virtual_card_for_the_app(
     client: httpx.AsyncClient, app: FastAPI, game: PGame
 ) -> None:
-    body = await register(client, game.slug, **form(team="COM1", public=True))
+    body = await register(
+        client,
+        game.slug,
+        **form(team="COM1", join_code=COM1_JOIN_CODE, public=True, age_band="25-44"),
+    )
     assert body["card"]["kind"] == "virtual"
     assert re.fullmatch(r"V\d{9}", body["card"]["number"])
     assert body["team"]["code"] == "COM1"
@@ -273,7 +278,7 @@ async def test_registration_moves_earlier_points_to_the_players_team(
     await add_taps(app, game, number(3), journey(day + timedelta(days=1)))  # also SCH1
     assert await team_points(app, game) == {"SCH1": 40, "COM1": 0}
 
-    await register(client, game.slug, **form(2, team="COM1"))
+    await register(client, game.slug, **form(2, team="COM1", join_code=COM1_JOIN_CODE))
     assert await team_points(app, game) == {"SCH1": 20, "COM1": 20}
     assert await card_holder_points(app, game, number(2)) == 20
     # Registered without a team code: a school card stays with its school.

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from people.deprivation import Deprivation
 from taptrail.db import utcnow
+from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.conftest import FakeLookup
 from tests.people.people_helpers import (
@@ -39,7 +40,9 @@ async def test_team_change_keeps_earned_points_with_the_old_team(
     assert await team_points(app, game) == {"SCH1": 20, "COM1": 0}
 
     moved = await client.put(
-        "/api/v1/me/team", json={"team": "COM1"}, headers=auth(player["token"])
+        "/api/v1/me/team",
+        json={"team": "COM1", "join_code": COM1_JOIN_CODE},
+        headers=auth(player["token"]),
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["team"]["code"] == "COM1"
@@ -88,7 +91,9 @@ async def _school_with_players(
             ),
         ),
         "bo": await register(client, game.slug, **form(2, nickname="Bo Badger", public=False)),
-        "cy": await register(client, game.slug, **form(4, nickname="Cy Crow", team="COM1")),
+        "cy": await register(
+            client, game.slug, **form(4, nickname="Cy Crow", team="COM1", join_code=COM1_JOIN_CODE)
+        ),
     }
     await add_taps(app, game, number(1), journey(_days_ago(3)) + journey(_days_ago(2)))  # 40
     await add_taps(app, game, number(2), journey(_days_ago(2)))  # 20
@@ -195,8 +200,8 @@ async def test_teams_list_is_public(client: httpx.AsyncClient, game: PGame) -> N
     response = await client.get(f"/api/v1/games/{game.slug}/teams")
     assert response.status_code == 200
     assert response.json()["teams"] == [
-        {"code": "SCH1", "name": "Alpha Primary", "kind": "school"},
-        {"code": "COM1", "name": "Canal Walkers", "kind": "community"},
+        {"code": "SCH1", "name": "Alpha Primary", "kind": "school", "needs_join_code": False},
+        {"code": "COM1", "name": "Canal Walkers", "kind": "community", "needs_join_code": True},
     ]
     schools = await client.get(f"/api/v1/games/{game.slug}/teams", params={"kind": "school"})
     assert [t["code"] for t in schools.json()["teams"]] == ["SCH1"]
@@ -211,7 +216,9 @@ async def test_organiser_finds_players_without_personal_details(
     ada = await register(
         client, game.slug, **form(1, nickname="Ada Otter", email="ada.find@example.org")
     )
-    await register(client, game.slug, **form(4, nickname="Adam Ant", team="COM1"))
+    await register(
+        client, game.slug, **form(4, nickname="Adam Ant", team="COM1", join_code=COM1_JOIN_CODE)
+    )
     await register(client, game.slug, **form(5, nickname="Bo Badger"))
     path = f"/api/v1/admin/games/{game.slug}/players"
     by_prefix = await client.get(path, params={"nickname": "ada"}, headers=auth(game.organiser))

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from taptrail.db import utcnow
-from tests.factories import A
+from tests.factories import COM1_JOIN_CODE, A
 from tests.security.world import HOME, PRINCIPALS, World, nickname, yesterday
 
 ALLOWED: dict[str, frozenset[str]] = {
@@ -136,7 +136,12 @@ async def _checkin(w: World, principal: str) -> Call:
 
 
 async def _registration(w: World, principal: str) -> Call:
-    body = {"nickname": nickname(), "age_band": "12-15", "gender": "prefer_not_to_say"}
+    body = {
+        "nickname": nickname(),
+        "age_band": "12-15",
+        "age_13_or_over": True,
+        "gender": "prefer_not_to_say",
+    }
     return Call("POST", f"/api/v1/games/{w.slug}/registrations", body)
 
 
@@ -144,6 +149,11 @@ async def _link_card(w: World, principal: str) -> Call:
     number = w.next_card(HOME.get(principal, "G"))
     body = {"card_number": number, "activation_code": f"K{int(number):03d}"}
     return Call("POST", "/api/v1/me/cards", body)
+
+
+async def _remove_member(w: World, principal: str) -> Call:
+    player = (await w.register("G", team="SCH1"))["player_id"]
+    return Call("DELETE", f"/api/v1/games/{w.slug}/teams/SCH1/members/{player}")
 
 
 async def _hide_player(w: World, principal: str) -> Call:
@@ -282,13 +292,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/me"): Rule("player", fixed("GET", "/api/v1/me")),
     ("PATCH", "/api/v1/me"): Rule("player", fixed("PATCH", "/api/v1/me", json={"public": True})),
     ("PUT", "/api/v1/me/team"): Rule(
-        "player", fixed("PUT", "/api/v1/me/team", json={"team": "COM1"})
+        "player",
+        fixed("PUT", "/api/v1/me/team", json={"team": "COM1", "join_code": COM1_JOIN_CODE}),
     ),
     ("POST", "/api/v1/me/cards"): Rule("player", _link_card),
     ("GET", "/api/v1/teams/me"): Rule("team_manager", fixed("GET", "/api/v1/teams/me")),
     ("GET", f"{GAME}/teams/{{code}}/players"): Rule(
         "team_manager_of_team_or_organiser_of_game",
         fixed("GET", "/api/v1/games/{G}/teams/SCH1/players"),
+    ),
+    ("DELETE", f"{GAME}/teams/{{code}}/members/{{player_id}}"): Rule(
+        "team_manager_of_team_or_organiser_of_game", _remove_member
+    ),
+    ("GET", f"{ADMIN}/teams"): Rule(
+        "organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/teams")
     ),
     ("GET", f"{ADMIN}/players"): Rule(
         "organiser_of_game", fixed("GET", "/api/v1/admin/games/{G}/players")
