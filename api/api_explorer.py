@@ -1,7 +1,9 @@
 """The interactive API reference at ``/docs``, served entirely by this server.
 
-Swagger UI comes from the pinned ``swagger-ui-bundle`` package, not from a CDN, so the page
-works inside a council network with no internet access. The page's own start-up code is a
+Swagger UI is vendored at a pinned version (``api/static/vendor/swagger-ui-dist-<version>``,
+from the npm package ``swagger-ui-dist``, with its licence), not loaded from a CDN, so the
+page works inside a council network with no internet access. Version 5 or later is needed:
+FastAPI describes the API as OpenAPI 3.1. The page's own start-up code is a
 static file too, so its Content-Security-Policy allows scripts and styles from this server
 only (``'self'``), with no inline code.
 """
@@ -12,7 +14,6 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
-from swagger_ui_bundle import swagger_ui_path
 
 ASSETS = "/docs-assets"
 CSP = (
@@ -21,9 +22,10 @@ CSP = (
     "frame-ancestors 'none'"
 )
 # Only the files the page uses: the bundle's folder also holds source maps and demos.
+SWAGGER_UI = Path(__file__).parent / "static" / "vendor" / "swagger-ui-dist-5.35.0"
 _FILES = {
-    "swagger-ui-bundle.js": Path(str(swagger_ui_path)) / "swagger-ui-bundle.js",
-    "swagger-ui.css": Path(str(swagger_ui_path)) / "swagger-ui.css",
+    "swagger-ui-bundle.js": SWAGGER_UI / "swagger-ui-bundle.js",
+    "swagger-ui.css": SWAGGER_UI / "swagger-ui.css",
     "start.js": Path(__file__).parent / "static" / "api-explorer.js",
 }
 _PAGE = f"""<!doctype html>

@@ -8,7 +8,7 @@
     dom_id: "#swagger-ui",
     deepLinking: true,
     persistAuthorization: false,
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+    presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
   });
 })();
