@@ -2,6 +2,9 @@
 
 Mounted under /api/v1. Needs ``app.state.leaderboard`` (a LeaderboardRuntime) and
 optionally ``app.state.game_exists(slug) -> bool`` (else a game exists if it has boards).
+Public boards are read through the runtime's short-lived cache (``leaderboard.board_cache``):
+identical reads of one process within a second share one store read, so a hall of phones
+opening a board at once costs one read; a store that cannot be reached answers 503.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from api.errors import ErrorOut
 from leaderboard.fanout import Subscription
 from leaderboard.models import BOARD_NAMES, TEAM_KINDS, BoardPage
 from leaderboard.runtime import LeaderboardRuntime
+from taptrail.errors import Unavailable
 
 router = APIRouter(tags=["leaderboards"])
 
@@ -32,6 +36,7 @@ TeamKind = Literal["school", "community", "workplace", "family", "other"]
 # Close codes of the live socket besides the standard ones.
 WS_GAME_NOT_FOUND = 4404
 WS_BAD_REQUEST = 4422
+WS_TRY_AGAIN_LATER = 1013
 
 _TEAM_EXAMPLE: dict[str, Any] = {
     "rank": 1,
@@ -133,6 +138,8 @@ KindParam = Annotated[
 # short while so a board read costs no database query.
 _EXISTS_TTL_S = 30.0
 _known_games: dict[tuple[int, str], float] = {}
+# Look-ups under way: a burst of first reads of a game makes one query, not one each.
+_looking_up: dict[tuple[int, str], asyncio.Task[bool]] = {}
 
 
 def _runtime(state: State) -> LeaderboardRuntime:
@@ -147,12 +154,22 @@ async def game_exists(state: State, slug: str) -> bool:
     key = (id(hook), slug)
     if _known_games.get(key, 0.0) > time.monotonic():
         return True
-    if not await hook(slug):
+    task = _looking_up.get(key)
+    if task is None:
+        task = asyncio.create_task(_look_up(hook, slug))
+        _looking_up[key] = task
+        task.add_done_callback(lambda _: _looking_up.pop(key, None))
+    # Shielded: a client hanging up does not cancel the look-up the others wait for.
+    if not await asyncio.shield(task):
         return False
     if len(_known_games) > 10_000:
         _known_games.clear()
     _known_games[key] = time.monotonic() + _EXISTS_TTL_S
     return True
+
+
+async def _look_up(hook: Callable[[str], Awaitable[bool]], slug: str) -> bool:
+    return await hook(slug)
 
 
 def _not_found(detail: str) -> JSONResponse:
@@ -209,7 +226,7 @@ async def team_board(
     kind = _kind(kind)
     if not await game_exists(request.app.state, slug):
         return _not_found(f"No game '{slug}'.")
-    page = await _runtime(request.app.state).store.teams(slug, by, kind, limit, offset)
+    page = await _runtime(request.app.state).reads.teams(slug, by, kind, limit, offset)
     return _team_board(slug, by, kind, page)
 
 
@@ -222,7 +239,7 @@ async def team_board(
 async def player_board(request: Request, slug: Slug, limit: Limit = 20, offset: Offset = 0) -> Any:
     if not await game_exists(request.app.state, slug):
         return _not_found(f"No game '{slug}'.")
-    page = await _runtime(request.app.state).store.players(slug, limit, offset)
+    page = await _runtime(request.app.state).reads.players(slug, limit, offset)
     entries = [e.as_dict() for e in page.entries]
     return JSONResponse({"game": slug, "total": page.total, "entries": entries})
 
@@ -244,7 +261,7 @@ async def team_around(
     kind = _kind(kind)
     if not await game_exists(request.app.state, slug):
         return _not_found(f"No game '{slug}'.")
-    page = await _runtime(request.app.state).store.team_around(slug, by, code, n, kind)
+    page = await _runtime(request.app.state).reads.team_around(slug, by, code, n, kind)
     if page is None:
         return _not_found(f"Team '{code}' is not on this board.")
     return _team_board(slug, by, kind, page, team=code)
@@ -281,7 +298,8 @@ async def live(websocket: WebSocket, slug: str) -> None:
 
     On connect, one snapshot message per board; then at most one message per board per
     second while it changes: ``{"type": "leaderboard", "board", "kind", "version",
-    "entries"}``. Closes with 4404 for an unknown game and 4422 for bad parameters.
+    "entries"}``. Closes with 4404 for an unknown game, 4422 for bad parameters and 1013
+    (try again later) when the boards cannot be read.
     """
     await websocket.accept()
     params = websocket.query_params
@@ -294,7 +312,12 @@ async def live(websocket: WebSocket, slug: str) -> None:
         await websocket.close(WS_GAME_NOT_FOUND, "unknown game")
         return
     broadcaster = _runtime(websocket.app.state).broadcaster
-    sub = await broadcaster.subscribe(slug, views)
+    try:
+        sub = await broadcaster.subscribe(slug, views)
+    except Unavailable:
+        # Logged once per failed read by the cache; the client reconnects shortly.
+        await websocket.close(WS_TRY_AGAIN_LATER, "boards unavailable, try again")
+        return
     try:
         await _pump(websocket, sub)
     finally:

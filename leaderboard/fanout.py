@@ -6,6 +6,12 @@ the first change is sent at once, later ones within ``throttle_s`` are folded in
 at the end of the interval, so a view gets at most one message per interval. A message is
 a versioned snapshot of the view's top entries read from the store, serialised once and
 queued to every subscriber; each subscriber's queue is bounded and drops its oldest message.
+
+With a ``BoardCache``, a joining socket's first snapshot comes from the cache the HTTP board
+reads share (a burst of joins makes one store read per view), every change notice this
+process sends or hears drops the game's cached boards, and a joiner whose cached snapshot is
+older than the view's last message also gets that message: it never misses a change the
+other screens already show. The sends after a change still read the store.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from leaderboard.board_cache import BoardCache, CachedBoards
 from leaderboard.bus import Bus
 from leaderboard.models import BOARD_NAMES, BoardPage, check_kind
 from leaderboard.store import LeaderboardStore
@@ -110,6 +117,8 @@ class Subscription:
 class _ViewState:
     last_sent: float = -math.inf
     last_entries: list[Any] | None = None
+    last_version: int = -1
+    last_message: str | None = None
     timer: asyncio.Task[None] | None = None
 
 
@@ -123,8 +132,11 @@ class Broadcaster:
         throttle_s: float = 1.0,
         queue_size: int = 16,
         clock: Callable[[], float] = time.monotonic,
+        cache: BoardCache | None = None,
     ) -> None:
         self.store = store
+        self.cache = cache
+        self._snapshots = CachedBoards(store, cache) if cache is not None else store
         self.bus = bus
         self.top_n = top_n
         self.throttle_s = throttle_s
@@ -154,6 +166,10 @@ class Broadcaster:
         """Tell every process that these boards of the game changed."""
         changed = frozenset(boards)
         if changed:
+            # This process's cache is dropped at once: a read right after the writer's
+            # request sees its change, whatever the bus takes to come back.
+            if self.cache is not None:
+                self.cache.invalidate(game)
             await self.bus.publish(game, changed)
 
     async def subscribe(self, game: str, views: Iterable[tuple[str, str | None]]) -> Subscription:
@@ -163,8 +179,15 @@ class Broadcaster:
             self._subs.setdefault(view, set()).add(sub)
         try:
             for view in sub.views:
-                page = await self.store.board(view.game, view.board, view.kind, self.top_n)
+                page = await self._snapshots.board(view.game, view.board, view.kind, self.top_n)
                 sub.put(view, page.version, encode(view, page))
+                st = self._state.get(view)
+                if (
+                    st is not None
+                    and st.last_message is not None
+                    and st.last_version > page.version
+                ):
+                    sub.put(view, st.last_version, st.last_message)
         except BaseException:
             self.unsubscribe(sub)
             raise
@@ -195,6 +218,8 @@ class Broadcaster:
         return len({s for group in self._subs.values() for s in group})
 
     def _on_dirty(self, game: str | None, boards: frozenset[str]) -> None:
+        if self.cache is not None:
+            self.cache.invalidate(game)
         for view in list(self._subs):
             if game is None or (view.game == game and (not boards or view.board in boards)):
                 self._schedule(view)
@@ -228,5 +253,6 @@ class Broadcaster:
             return
         st.last_entries = page.entries
         message = encode(view, page)
+        st.last_version, st.last_message = page.version, message
         for sub in list(self._subs.get(view, ())):
             sub.put(view, page.version, message)

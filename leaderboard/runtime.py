@@ -1,4 +1,8 @@
-"""The leaderboard store and live fan-out of one server process, built from settings."""
+"""The leaderboard store and live fan-out of one server process, built from settings.
+
+Redis connections come from one bounded pool (``taptrail.redis_pool``); identical board
+reads of this process share a short-lived cache (``leaderboard.board_cache``), read through
+``reads``: the HTTP board reads and the live socket's join snapshots."""
 
 from __future__ import annotations
 
@@ -7,19 +11,24 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
+from leaderboard.board_cache import BoardCache, CachedBoards
 from leaderboard.bus import Bus, LocalBus, RedisBus
 from leaderboard.fanout import Broadcaster
 from leaderboard.memory import MemoryStore
 from leaderboard.models import BOARD_NAMES, BoardChanges, BoardSnapshot
 from leaderboard.redis_store import RedisStore
 from leaderboard.store import LeaderboardStore
+from taptrail.redis_pool import bounded_client
 
 log = logging.getLogger(__name__)
 
 
 class LeaderboardRuntime:
     """``redis_url`` None: in-process store and fan-out (one server process only).
-    Otherwise Redis holds the boards and carries change notices between processes."""
+    Otherwise Redis holds the boards and carries change notices between processes, over
+    ``client`` if given (the caller closes it) or a pool of ``max_connections`` that waits up
+    to ``pool_timeout_s`` for a free connection. Identical board reads within
+    ``read_cache_ttl_s`` share one store read."""
 
     def __init__(
         self,
@@ -29,19 +38,36 @@ class LeaderboardRuntime:
         top_n: int = 20,
         throttle_s: float = 1.0,
         queue_size: int = 16,
+        max_connections: int = 50,
+        pool_timeout_s: float = 5.0,
+        read_cache_ttl_s: float = 1.0,
+        client: Redis | None = None,
     ) -> None:
         self.redis: Redis | None = None
+        self._owns_redis = client is None
         store: LeaderboardStore
         bus: Bus
-        if redis_url is None:
+        if redis_url is None and client is None:
             store, bus = MemoryStore(), LocalBus()
         else:
-            self.redis = Redis.from_url(redis_url, decode_responses=True)
-            store = RedisStore(self.redis, key_prefix=key_prefix)
-            bus = RedisBus(self.redis, f"{key_prefix}:leaderboard:dirty")
+            if client is None:
+                assert redis_url is not None
+                client = bounded_client(
+                    redis_url, max_connections=max_connections, timeout_s=pool_timeout_s
+                )
+            self.redis = client
+            store = RedisStore(client, key_prefix=key_prefix)
+            bus = RedisBus(client, f"{key_prefix}:leaderboard:dirty")
         self.store = store
+        self.cache = BoardCache(read_cache_ttl_s)
+        self.reads = CachedBoards(store, self.cache)
         self.broadcaster = Broadcaster(
-            store, bus, top_n=top_n, throttle_s=throttle_s, queue_size=queue_size
+            store,
+            bus,
+            top_n=top_n,
+            throttle_s=throttle_s,
+            queue_size=queue_size,
+            cache=self.cache,
         )
 
     async def start(self) -> None:
@@ -50,7 +76,7 @@ class LeaderboardRuntime:
     async def stop(self) -> None:
         await self.broadcaster.stop()
         await self.store.close()
-        if self.redis is not None:
+        if self.redis is not None and self._owns_redis:
             await self.redis.aclose()
 
     async def publish_changes(self, game: str, changes: BoardChanges) -> int:

@@ -43,3 +43,14 @@ class Invalid(TaptrailError):
 class TooMany(TaptrailError):
     status = 429
     code = "rate_limited"
+
+
+class Unavailable(TaptrailError):
+    """A dependency (Redis) failed: try again shortly (answered with ``Retry-After``)."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

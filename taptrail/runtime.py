@@ -68,9 +68,15 @@ class Runtime:
         if is_sqlite(self.settings.database_url):
             self.write_lock = asyncio.Lock()
         if self.settings.redis_url:
-            import redis.asyncio as aioredis
+            from taptrail.redis_pool import bounded_client
 
-            self.redis = aioredis.from_url(self.settings.redis_url, decode_responses=True)
+            # One bounded pool per process, shared with the leaderboards: a burst of requests
+            # waits for a connection instead of failing with "Too many connections".
+            self.redis = bounded_client(
+                self.settings.redis_url,
+                max_connections=self.settings.redis_max_connections,
+                timeout_s=self.settings.redis_pool_timeout_s,
+            )
         state = app.state
         state.runtime = self
         state.metrics = self.metrics
@@ -95,7 +101,7 @@ class Runtime:
             from leaderboard.runtime import LeaderboardRuntime
         except ModuleNotFoundError:
             return
-        self.leaderboard = LeaderboardRuntime(self.settings.redis_url)
+        self.leaderboard = LeaderboardRuntime(self.settings.redis_url, client=self.redis)
         await self.leaderboard.start()
         app.state.leaderboard = self.leaderboard
         self._publish_scores = self._publish_to_boards

@@ -21,6 +21,19 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None, description="redis://... for shared leaderboards and fan-out; none = in-process"
     )
+    redis_max_connections: int = Field(
+        50,
+        ge=2,
+        description=(
+            "Redis connections per process (one pool; the change-notice subscription holds "
+            "one). When all are busy a command waits for one instead of failing"
+        ),
+    )
+    redis_pool_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds a Redis command waits for a free pooled connection before failing",
+    )
     secret_key: str | None = Field(
         None,
         description=(
