@@ -20,7 +20,12 @@ async def rebuild_from_settings(settings: Settings, slug: str) -> int:
     if settings.redis_url is None:
         return 0
     engine = make_engine(settings.database_url)
-    runtime = LeaderboardRuntime(settings.redis_url)
+    runtime = LeaderboardRuntime(
+        settings.redis_url,
+        key_prefix=settings.redis_prefix,
+        max_connections=settings.redis_max_connections,
+        pool_timeout_s=settings.redis_pool_timeout_s,
+    )
     try:
         sessions = make_sessionmaker(engine)
         async with sessions() as session:

@@ -101,7 +101,9 @@ class Runtime:
             from leaderboard.runtime import LeaderboardRuntime
         except ModuleNotFoundError:
             return
-        self.leaderboard = LeaderboardRuntime(self.settings.redis_url, client=self.redis)
+        self.leaderboard = LeaderboardRuntime(
+            self.settings.redis_url, client=self.redis, key_prefix=self.settings.redis_prefix
+        )
         await self.leaderboard.start()
         app.state.leaderboard = self.leaderboard
         self._publish_scores = self._publish_to_boards

@@ -34,6 +34,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds a Redis command waits for a free pooled connection before failing",
     )
+    redis_prefix: str = Field(
+        "tt",
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description=(
+            "Prefix of every Redis key and channel of this installation, so that two "
+            "installations can share one Redis (1-32 letters, digits, _ or -)"
+        ),
+    )
     secret_key: str | None = Field(
         None,
         description=(
