@@ -268,7 +268,7 @@ async def team_players(slug: Slug, code: str, session: Session, caller: Caller) 
     "team stay with it. A team with a join code can be joined again only with the code.",
 )
 async def remove_member(
-    slug: Slug, code: str, player_id: int, request: Request, session: Session, caller: Caller
+    slug: Slug, code: str, player_id: RowId, request: Request, session: Session, caller: Caller
 ) -> TeamPlayersOut:
     game, team = await _managed_team(session, slug, code, caller)
     async with request.app.state.writing():

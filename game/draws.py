@@ -37,6 +37,7 @@ from game.models import Game, LuckyDraw, LuckyDrawSchedule, LuckyDrawWinner
 from game.schemas import DrawDetail, DrawOut, DrawScheduleIn, DrawScheduleOut, WinnerOut
 from taptrail import audit
 from taptrail.errors import Conflict, Invalid
+from taptrail.times import EARLIEST, LATEST, WINDOW_TEXT
 
 # A day is drawn automatically this long after it ends (late uploads still count).
 DRAW_DELAY = timedelta(hours=1)
@@ -164,7 +165,13 @@ async def run_draws_for_day(
 ) -> tuple[list[LuckyDraw], list[LuckyDraw]]:
     """Draws ``day`` for every schedule covering it that has not drawn it yet; returns
     (new draws, earlier draws of that day). A day is drawn only after it has ended in the
-    game's timezone (everyone who tapped that day has a chance): 422 before that."""
+    game's timezone (everyone who tapped that day has a chance): 422 before that, and for
+    a day outside the platform's window of times (``taptrail.times``)."""
+    if not EARLIEST.date() <= day < LATEST.date():
+        raise Invalid(
+            f"{day} is not a day a game can have",
+            fields=[{"field": "date", "message": f"must be between {WINDOW_TEXT}"}],
+        )
     ends = day_end(game, day)
     if now < ends:
         raise Invalid(

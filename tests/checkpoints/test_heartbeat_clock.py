@@ -121,7 +121,7 @@ async def test_the_migration_flags_heartbeats_already_ahead(
                 await conn.exec_driver_sql(
                     insert.format(i, stamp.format(received), stamp.format(sent))
                 )
-        await upgrade(engine, "0016")
+        await upgrade(engine, "0012")
         async with engine.connect() as conn:
             flags = await conn.exec_driver_sql(
                 "SELECT id, clock_ahead FROM reader_heartbeats ORDER BY id"

@@ -42,8 +42,12 @@ async def test_existing_teams_get_join_codes(fresh_engine: AsyncEngine) -> None:
             # Raw SQL: the ORM model may have columns that later migrations add.
             row = await s.execute(
                 text(
-                    "INSERT INTO games (slug, name, timezone, starts_at, ends_at) "
-                    "VALUES (:s, :s, 'Europe/London', :a, :b) RETURNING id"
+                    "INSERT INTO games (slug, name, timezone, starts_at, ends_at, "
+                    "journey_window_minutes, points_per_leg, max_speed_kmh, "
+                    "min_members_for_average, checkin_radius_m, daytime_start_hour, "
+                    "daytime_end_hour, email_retention_days, scoring_version, created_at, "
+                    "updated_at) VALUES (:s, :s, 'Europe/London', :a, :b, 60, 10, 25, 5, 40, "
+                    "7, 21, 90, 1, :a, :a) RETURNING id"
                 ),
                 {
                     "s": slug,

@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from taptrail.db import utcnow
+from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.people_helpers import (
     PGame,
@@ -32,7 +33,7 @@ def _at(value: str) -> datetime:
 async def test_a_lost_cards_later_taps_are_not_the_players(
     client: httpx.AsyncClient, app: FastAPI, game: PGame
 ) -> None:
-    player = await register(client, game.slug, **form(4, team="COM1"))
+    player = await register(client, game.slug, **form(4, team="COM1", join_code=COM1_JOIN_CODE))
     before = journey(utcnow() - timedelta(days=2))
     await add_taps(app, game, number(4), before)
     replaced = await client.post(
