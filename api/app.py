@@ -10,15 +10,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
 
 from api import errors
-from api.middleware import RequestContextMiddleware, SizeLimitMiddleware
+from api.body_guard import BodyGuard, BodyLimit
+from api.deps import check_bearer, request_needs_bearer
+from api.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from game.scorer import sweep_forever
 from taptrail import __version__
 from taptrail.logging import configure, log
 from taptrail.runtime import Runtime
 from taptrail.scheduler import repair_boards_forever, run_periodic
-from taptrail.settings import Settings, get_settings
+from taptrail.settings import DEFAULT_GAME_FILE_BYTES, Settings, get_settings
 
 DESCRIPTION = """
 Taptrail runs community physical-activity games: families tap cards on boxes around a town,
@@ -67,7 +70,7 @@ def create_app(
                 log.warning("taptrail.stop_timeout", tasks=len(stuck))
             await runtime.stop(app)
 
-    app = FastAPI(
+    app = TaptrailApp(
         title="Taptrail",
         version=__version__,
         description=DESCRIPTION,
@@ -101,16 +104,36 @@ def create_app(
     app.include_router(api_v1)
 
     app.add_middleware(
-        SizeLimitMiddleware,
-        default=DEFAULT_BODY_LIMIT,
+        BodyGuard,
+        default=BodyLimit(DEFAULT_BODY_LIMIT),
         limits=[
-            ("/api/v1/readers/", settings.max_body_bytes),
+            (
+                "/api/v1/readers/",
+                BodyLimit(settings.max_body_bytes, "a reader upload", "TAPTRAIL_MAX_BODY_BYTES"),
+            ),
             # Only the game definition itself (PUT /admin/games/{slug}), not its sub-resources.
-            (re.compile(r"/api/v1/admin/games/[^/]+"), GAME_FILE_LIMIT),
+            (
+                re.compile(r"/api/v1/admin/games/[^/]+"),
+                BodyLimit(
+                    settings.max_game_file_bytes,
+                    "the game definition file",
+                    "TAPTRAIL_MAX_GAME_FILE_BYTES",
+                ),
+            ),
         ],
+        needs_token=request_needs_bearer,
+        check_token=check_bearer,
     )
     app.add_middleware(RequestContextMiddleware, on_done=runtime.observe_request)
     return app
+
+
+class TaptrailApp(FastAPI):
+    """FastAPI with ``SecurityHeadersMiddleware`` outside everything, Starlette's own 500
+    answer included (``add_middleware`` can only place middleware inside that one)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
 
 
 # These log every SQL statement WITH its parameters (e-mail addresses, nicknames) at DEBUG
@@ -124,7 +147,7 @@ def quiet_statement_loggers() -> None:
 
 
 DEFAULT_BODY_LIMIT = 1 << 20  # every other request body: 1 MiB
-GAME_FILE_LIMIT = 64 << 20  # a game definition file with a town's printed card stock
+GAME_FILE_LIMIT = DEFAULT_GAME_FILE_BYTES  # TAPTRAIL_MAX_GAME_FILE_BYTES's default
 
 DOMAIN_ROUTERS = (
     "readers",

@@ -1,13 +1,23 @@
-"""Request-scoped dependencies: one database session per request, the caller's identity."""
+"""Request-scoped dependencies: one database session per request, the caller's identity.
+
+A route needs a bearer token exactly when its dependencies include :func:`get_principal`
+(``Caller``); ``api.body_guard`` asks :func:`request_needs_bearer` and checks the token
+(:func:`check_bearer`) before the request's body is read. Whichever finds the principal
+first keeps it in the request scope for the other (one look-up a request).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import Headers
+from starlette.types import Scope
 
 from game import repository as game_repo
 from game.models import Game
@@ -30,16 +40,63 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_principal(
-    session: Session,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+PRINCIPAL_KEY = "taptrail.principal"  # in the request scope, set by check_bearer
+
+
+async def principal_from(session: AsyncSession, authorization: str | None) -> Principal:
+    """The principal of an ``Authorization`` header's bearer token; Unauthorized if there
+    is none or it is not valid."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Unauthorized("a bearer token is required")
-    principal = await authenticate(session, credentials.credentials)
+    principal = await authenticate(session, token)
     if principal is None:
         raise Unauthorized("the token is not valid")
     return principal
+
+
+async def get_principal(
+    request: Request,
+    session: Session,
+    # Declared for the OpenAPI document's security scheme; the header is read below.
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    checked = request.scope.get(PRINCIPAL_KEY)
+    if isinstance(checked, Principal):
+        return checked
+    principal = await principal_from(session, request.headers.get("authorization"))
+    request.scope[PRINCIPAL_KEY] = principal  # an endpoint reading its body later: no re-check
+    return principal
+
+
+async def check_bearer(scope: Scope) -> str | None:
+    """For ``api.body_guard``: None when the request's bearer token is valid (its principal
+    is kept in the scope for ``get_principal``), else why not."""
+    if isinstance(scope.get(PRINCIPAL_KEY), Principal):
+        return None  # the endpoint has authenticated the caller already
+    try:
+        async with scope["app"].state.sessionmaker() as session:
+            principal = await principal_from(session, Headers(scope=scope).get("authorization"))
+    except Unauthorized as exc:
+        return exc.detail
+    scope[PRINCIPAL_KEY] = principal
+    return None
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., object]) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
+def route_needs_bearer(route: object) -> bool:
+    """Whether a route's endpoint takes the caller from a bearer token (``Caller``)."""
+    return isinstance(route, APIRoute) and _depends_on(route.dependant, get_principal)
+
+
+def request_needs_bearer(scope: Scope) -> bool:
+    """For ``api.body_guard``: does the route the router chose for this request need a
+    bearer token? (Asked when the body is first read, after routing.)"""
+    return route_needs_bearer(scope.get("route"))
 
 
 Caller = Annotated[Principal, Depends(get_principal)]

@@ -495,7 +495,6 @@ async def report_page(request: Request, slug: str) -> Response:
             "Content-Security-Policy": _CSP,
             "Referrer-Policy": "no-referrer",
             "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
         },
     )
 
@@ -508,5 +507,5 @@ async def report_asset(name: str) -> Response:
     return FileResponse(
         path,
         media_type=_MEDIA[path.suffix],
-        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+        headers={"Cache-Control": "no-cache"},
     )

@@ -60,6 +60,11 @@ class LoadAnswer(BaseModel):
     responses={
         401: {"model": ErrorOut, "description": "No token, or a token that is not valid"},
         403: {"model": ErrorOut, "description": "Not an organiser token (for this game)"},
+        413: {
+            "model": ErrorOut,
+            "description": "The file is over TAPTRAIL_MAX_GAME_FILE_BYTES (64 MiB by default); "
+            "refused as it streams in, and only after the token is checked",
+        },
         422: {
             "model": ErrorOut,
             "description": "Every problem in the file, each naming entry and field",

@@ -1,12 +1,12 @@
-"""ASGI middleware: request ids in the log context, and request size limits."""
+"""ASGI middleware: request ids in the log context, and headers on every answer (request
+bodies are guarded in ``api.body_guard``)."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -14,125 +14,30 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = structlog.get_logger("taptrail.http")
 
 
-class BodyTooLarge(Exception):
-    pass
+class SecurityHeadersMiddleware:
+    """Adds ``X-Content-Type-Options: nosniff`` to every HTTP answer (JSON, pages, assets,
+    errors, refusals from other middleware): a browser must take each answer as the type it
+    says, never guess a script or a page from its bytes. Meant to be the outermost layer,
+    so that the server's own 500 answer carries it too."""
 
+    HEADERS = ((b"x-content-type-options", b"nosniff"),)
 
-async def _send_json(send: Send, status: int, body: Mapping[str, object]) -> None:
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
-
-
-class SizeLimitMiddleware:
-    """Refuses bodies over a limit with 413 JSON, before the endpoint runs.
-
-    ``limits`` are ``(path, limit)`` pairs: a string is a path prefix, a compiled pattern
-    must match the whole path; patterns are tried first, then prefixes longest first, else
-    the default applies.
-
-    A declared Content-Length over the limit is refused at once; a body longer than it
-    declared is cut off with 413 as it arrives. A body without a Content-Length (chunked)
-    is read whole, up to the limit, before the endpoint runs: every endpoint is limited,
-    also those that never read their body.
-    """
-
-    def __init__(
-        self, app: ASGIApp, *, default: int, limits: Sequence[tuple[str | re.Pattern[str], int]]
-    ) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.default = default
-        self.patterns = [(p, n) for p, n in limits if isinstance(p, re.Pattern)]
-        prefixes = [(p, n) for p, n in limits if isinstance(p, str)]
-        self.prefixes = sorted(prefixes, key=lambda item: -len(item[0]))
-
-    def limit_for(self, path: str) -> int:
-        for pattern, limit in self.patterns:
-            if pattern.fullmatch(path):
-                return limit
-        for prefix, limit in self.prefixes:
-            if path.startswith(prefix):
-                return limit
-        return self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
-        too_large = {
-            "error": "payload_too_large",
-            "detail": f"the request body is over the limit of {limit} bytes",
-        }
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and length.isdigit():
-            if int(length) > limit:
-                await _send_json(send, 413, too_large)
-                return
-            await self._streamed(scope, receive, send, limit, too_large)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await _send_json(send, 413, too_large)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        pending = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
 
-        async def replay() -> Message:
-            return pending.pop() if pending else await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _streamed(
-        self, scope: Scope, receive: Receive, send: Send, limit: int, too_large: dict[str, str]
-    ) -> None:
-        received = 0
-        started = False
-        rejected = False
-
-        async def limited_receive() -> Message:
-            nonlocal received, rejected
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    if not started and not rejected:
-                        rejected = True
-                        await _send_json(send, 413, too_large)
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if rejected:
-                return  # the 413 has been sent; drop what the endpoint made of the cut body
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                started = True
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.HEADERS if k not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except Exception:
-            if not rejected:
-                raise
+        await self.app(scope, receive, send_with_headers)
 
 
 def route_template(scope: Scope) -> str:

@@ -2,7 +2,10 @@
 
 The HTML is a static file with a few escaped values filled in (slug, API base, tile URL);
 everything else comes from the JSON API and the live socket, and scripts insert text into
-the DOM only as text. A strict Content-Security-Policy backs that up.
+the DOM only as text. A strict Content-Security-Policy backs that up: scripts and styles
+from this server only, and connections (the JSON API, the live socket) only to the page's
+own origin: in CSP Level 3 'self' also covers ws:/wss: to the same host and port, which is
+what the board's socket uses.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def _csp(tiles_url: str | None) -> str:
             img += f" {parts.scheme}://*.{parts.netloc.split('.', 1)[1]}"
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; "
-        f"img-src {img}; connect-src 'self' ws: wss:; base-uri 'none'; frame-ancestors 'self'"
+        f"img-src {img}; connect-src 'self'; base-uri 'none'; frame-ancestors 'self'"
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./taptrail.db"
+DEFAULT_GAME_FILE_BYTES = 64 << 20  # a game definition file with a town's printed card stock
 
 
 class Settings(BaseSettings):
@@ -61,7 +62,14 @@ class Settings(BaseSettings):
             "https://tile.openstreetmap.org/{z}/{x}/{y}.png; none = no external tiles"
         ),
     )
-    max_body_bytes: int = Field(262_144, description="Largest accepted request body")
+    max_body_bytes: int = Field(262_144, description="Largest reader upload body")
+    max_game_file_bytes: int = Field(
+        DEFAULT_GAME_FILE_BYTES,
+        description=(
+            "Largest game definition file (PUT /api/v1/admin/games/{slug}); read only after "
+            "the organiser's token is checked"
+        ),
+    )
     db_pool_size: int = Field(10, description="PostgreSQL connection pool size per process")
     ws_compression: bool = Field(
         False,

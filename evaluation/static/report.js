@@ -1,6 +1,7 @@
 // The evaluation report page: fetches the disclosure-controlled JSON report with the token the
-// reader pasted (kept in sessionStorage for this tab only) and draws tables and inline SVG
-// charts. Text goes into the DOM only as text (textContent), never as HTML.
+// reader pasted in its form (kept in sessionStorage for this tab only, sent only as an
+// Authorization header, never in an address) and draws tables and inline SVG charts. Text goes
+// into the DOM only as text (textContent), never as HTML.
 "use strict";
 
 (function () {
@@ -602,13 +603,9 @@
   }
 
   function init() {
-    const params = new URLSearchParams(window.location.search);
-    if (params.has("token")) {
-      sessionStorage.setItem(TOKEN_KEY, params.get("token"));
-      params.delete("token");
-      const rest = params.toString();
-      history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : ""));
-    }
+    // The page takes no parameters, and never a token from its address: whatever was put
+    // there (an old ?token= link) is dropped from the address bar and history unread.
+    if (window.location.search) history.replaceState(null, "", window.location.pathname);
     $("token-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const value = $("token-input").value.trim();
