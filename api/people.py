@@ -133,6 +133,7 @@ async def register(
         token=result.token,
         nickname=result.player.nickname or "",
         public=result.player.public,
+        shown_as=service.public_name(result.player),
         team=TeamOut(code=team.code, name=team.name, kind=team.kind) if team else None,  # type: ignore[arg-type]
         card=CardOut(number=result.card.number, kind=result.card.kind, active=True),  # type: ignore[arg-type]
         postcode_status=result.postcode_status,  # type: ignore[arg-type]
