@@ -142,6 +142,7 @@ async def register(
         token=result.token,
         nickname=result.player.nickname or "",
         public=result.player.public,
+        shown_as=service.public_name(result.player),
         team=service.team_out(team) if team else None,
         card=CardOut(number=result.card.number, kind=result.card.kind, active=True),  # type: ignore[arg-type]
         postcode_status=result.postcode_status,  # type: ignore[arg-type]

@@ -18,12 +18,14 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
 from checkpoints.uids import normalise_uid
 from game import join_codes
 from game.models import AGE_BANDS, TEAM_KINDS
+from people.nicknames import NicknameError, checked_nickname, nickname_key
 from taptrail.times import Moment
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
@@ -166,13 +168,18 @@ class CardDef(_Strict):
 
 
 class PlayerDef(_Strict):
+    """A registration made elsewhere: its nickname passes the same checks as the API's
+    (age_band comes first so the nickname check knows whether the player is under 16)."""
+
     card: str
-    nickname: str = Field(min_length=2, max_length=40)
-    postcode: str | None = None
     age_band: str | None = None
+    nickname: str = Field(min_length=1, max_length=60)
+    postcode: str | None = None
     gender: str | None = None
     team: str | None = None
     public: bool = False
+    # A parent's deliberate choice to show an under-16's nickname on public boards.
+    show_nickname_publicly: bool = False
     email: str | None = None
 
     @field_validator("age_band")
@@ -181,6 +188,16 @@ class PlayerDef(_Strict):
         if value is not None and value not in AGE_BANDS:
             raise ValueError(f"must be one of {', '.join(AGE_BANDS)}")
         return value
+
+    @field_validator("nickname")
+    @classmethod
+    def _nickname(cls, value: str, info: ValidationInfo) -> str:
+        # Without a (valid) age band the player is judged as under 16.
+        age_band = info.data.get("age_band")
+        try:
+            return checked_nickname(value, age_band)
+        except NicknameError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class GameFile(_Strict):
@@ -264,6 +281,32 @@ def _join_codes(teams: list[TeamDef], errors: list[str]) -> None:
             seen[team.join_code] = i
 
 
+def _duplicate_nicknames(
+    players: list[PlayerDef], raw: dict[str, Any] | None, errors: list[str]
+) -> None:
+    """Nicknames that are the same for ``nickname_key`` (case, spacing, look-alikes),
+    numbered as in the file (with ``raw``, entries that failed validation keep their place)."""
+    items = raw.get("players") if raw is not None else None
+    if isinstance(items, list):
+        named = [
+            (i, str(item["nickname"]))
+            for i, item in enumerate(items)
+            if isinstance(item, dict) and isinstance(item.get("nickname"), str)
+        ]
+    else:
+        named = [(i, player.nickname) for i, player in enumerate(players)]
+    seen: dict[str, int] = {}
+    for i, nickname in named:
+        key = nickname_key(nickname)
+        if key in seen:
+            errors.append(
+                f"players[{i}].nickname: '{nickname}' is the same as (or looks like) "
+                f"players[{seen[key]}]'s"
+            )
+        elif key:
+            seen[key] = i
+
+
 def _raw_keys(data: dict[str, Any], section: str, key: str) -> set[str]:
     items = data.get(section)
     if not isinstance(items, list):
@@ -283,7 +326,7 @@ def _cross_checks(gf: GameFile, raw: dict[str, Any] | None = None) -> list[str]:
     _duplicates(gf.cards, "number", "cards", errors)
     _duplicates(gf.cards, "uid", "cards", errors)
     _duplicates(gf.players, "card", "players", errors)
-    _duplicates(gf.players, "nickname", "players", errors)
+    _duplicate_nicknames(gf.players, raw, errors)
     if gf.game.ends_at <= gf.game.starts_at:
         errors.append("game.ends_at: must be after game.starts_at")
     if gf.game.rules.daytime_end_hour <= gf.game.rules.daytime_start_hour:

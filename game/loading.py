@@ -31,6 +31,8 @@ from game.models import Campaign, Checkpoint, Game, Team
 from people.deprivation import derive
 from people.models import Card, Holder, TeamMembership
 from people.nicknames import nickname_key
+from people.public_names import pick_name
+from people.repository import nickname_keys, public_names
 from people.schemas import normalise_gender
 from people.service import attach_player
 from taptrail import audit
@@ -90,7 +92,16 @@ def _same(old: Any, new: Any) -> bool:
 # Reported as changed without their values: change reports land in the audit log and on
 # screens, where erasure cannot reach them.
 PERSONAL_FIELDS = frozenset(
-    {"nickname", "nickname_key", "email", "gender", "lsoa_code", "imd_decile", "imd_nation"}
+    {
+        "nickname",
+        "nickname_key",
+        "public_name",
+        "email",
+        "gender",
+        "lsoa_code",
+        "imd_decile",
+        "imd_nation",
+    }
 )
 
 
@@ -434,6 +445,8 @@ async def _upsert_cards_and_players(
         await session.flush()
     _note_missing(cards, {d.number for d in gf.cards}, "card", result)
 
+    _check_nicknames_free(gf, cards, await nickname_keys(session, game.id))
+    made_up: set[str] | None = None  # the game's made-up names, read when first needed
     registered = 0
     for pd in gf.players:
         card = cards[pd.card]
@@ -445,6 +458,7 @@ async def _upsert_cards_and_players(
             "age_band": pd.age_band,
             "gender": normalise_gender(pd.gender),
             "public": pd.public,
+            "show_nickname": pd.show_nickname_publicly,
             "email": pd.email,
             "lsoa_code": dep.lsoa_code,
             "imd_decile": dep.imd_decile,
@@ -452,6 +466,10 @@ async def _upsert_cards_and_players(
             "deprivation_status": dep.status,
         }
         player = players.get(card.holder_id)
+        if player is None or (player.erased_at is None and player.public_name is None):
+            if made_up is None:
+                made_up = await public_names(session, game.id)
+            values["public_name"] = pick_name(made_up)
         if player is None:
             # The same rule as a registration: earlier points move to the player's team.
             players[card.holder_id] = await attach_player(
@@ -479,6 +497,20 @@ async def _upsert_cards_and_players(
     if registered:
         result.changes.append(f"players: {registered} registered")
     await session.flush()
+
+
+def _check_nicknames_free(gf: GameFile, cards: dict[str, Card], keys: dict[str, int]) -> None:
+    """The file's nicknames may not be (look-alikes of) those of players not in the file,
+    such as app registrations; among themselves the file was checked when parsed."""
+    file_holders = {cards[pd.card].holder_id for pd in gf.players}
+    errors = [
+        f"players[{i}].nickname: '{pd.nickname}' is (or looks like) the nickname of a "
+        "player registered in this game outside the file"
+        for i, pd in enumerate(gf.players)
+        if keys.get(nickname_key(pd.nickname), cards[pd.card].holder_id) not in file_holders
+    ]
+    if errors:
+        raise DefinitionError(errors)
 
 
 def _note_missing(

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,6 +68,10 @@ class Player(Base):
     nickname_key: Mapped[str | None] = mapped_column(String(40), nullable=True)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     nickname_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How public boards show a player under 16 (people/public_names.py): made up, stable.
+    public_name: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # A parent's deliberate choice to show an under-16's nickname on public boards instead.
+    show_nickname: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     age_band: Mapped[str | None] = mapped_column(String(8), nullable=True)
     gender: Mapped[str | None] = mapped_column(String(24), nullable=True)
     team_id: Mapped[int | None] = mapped_column(
@@ -82,6 +87,7 @@ class Player(Base):
 
     __table_args__ = (
         UniqueConstraint("game_id", "nickname_key"),
+        UniqueConstraint("game_id", "public_name"),
         Index("ix_players_game_team", "game_id", "team_id"),
         CheckConstraint(
             "imd_decile IS NULL OR imd_decile BETWEEN 1 AND 10", name="imd_decile_range"

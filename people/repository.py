@@ -68,6 +68,28 @@ async def nickname_taken(
     return await session.scalar(query) is not None
 
 
+async def public_names(session: AsyncSession, game_id: int) -> set[str]:
+    rows = await session.scalars(
+        select(Player.public_name).where(Player.game_id == game_id, Player.public_name.is_not(None))
+    )
+    return {name for name in rows if name is not None}
+
+
+async def public_name_taken(session: AsyncSession, game_id: int, name: str) -> bool:
+    query = select(Player.id).where(Player.game_id == game_id, Player.public_name == name)
+    return await session.scalar(query.limit(1)) is not None
+
+
+async def nickname_keys(session: AsyncSession, game_id: int) -> dict[str, int]:
+    """``{nickname key: holder id}`` of the game's players (erased players have none)."""
+    rows = await session.execute(
+        select(Player.nickname_key, Player.holder_id).where(
+            Player.game_id == game_id, Player.nickname_key.is_not(None)
+        )
+    )
+    return {key: holder for key, holder in rows if key is not None}
+
+
 async def team_by_code(session: AsyncSession, game_id: int, code: str) -> Team | None:
     return await session.scalar(select(Team).where(Team.game_id == game_id, Team.code == code))
 

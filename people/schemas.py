@@ -65,8 +65,22 @@ _REGISTRATION_EXAMPLE: dict[str, Any] = {
     "gender": "prefer_not_to_say",
     "team": "ST-MARYS",
     "public": True,
+    "show_nickname_publicly": False,
     "email": None,
 }
+
+SHOW_NICKNAME_PUBLICLY = (
+    "A parent's deliberate choice, for a player under 16: show the chosen nickname on public "
+    "boards instead of the name the game makes up (adjective + animal + number). Without it "
+    "an under-16 appears on public boards only by the made-up name; their family and team "
+    "manager always see the chosen nickname. No effect for players 16 and over."
+)
+NICKNAME = (
+    "Shown instead of a name: 2-24 letters, digits, spaces, - ' . _; not a real name, no "
+    "phone numbers or addresses, nothing offensive, not 'Player <number>' nor the shape of "
+    "a made-up name ('Brave Otter 42'), not a look-alike of another player's nickname. "
+    "For players under 16 a first name and surname is refused."
+)
 
 
 class RegistrationIn(BaseModel):
@@ -83,12 +97,7 @@ class RegistrationIn(BaseModel):
     activation_code: str | None = Field(
         None, min_length=1, max_length=32, description="The code printed with the card"
     )
-    nickname: str = Field(
-        min_length=1,
-        max_length=60,
-        description="Shown instead of a name: 2-24 letters, digits, spaces, - ' . _; not a real "
-        "name",
-    )
+    nickname: str = Field(min_length=1, max_length=60, description=NICKNAME)
     postcode: str | None = Field(
         None,
         max_length=16,
@@ -115,7 +124,12 @@ class RegistrationIn(BaseModel):
         description="The team's join code, from its manager: needed for every team but "
         "schools (unless the card was issued to that team)",
     )
-    public: bool = Field(False, description="May the nickname appear on public leaderboards?")
+    public: bool = Field(
+        False,
+        description="May the player appear on public leaderboards? Players under 16 appear "
+        "by a made-up name unless show_nickname_publicly is set",
+    )
+    show_nickname_publicly: bool = Field(False, description=SHOW_NICKNAME_PUBLICLY)
     email: str | None = Field(
         None,
         max_length=254,
@@ -173,6 +187,7 @@ class RegistrationOut(BaseModel):
                     "token": "tt_…",
                     "nickname": "Swift Fox",
                     "public": True,
+                    "shown_as": "Brave Otter 42",
                     "team": {
                         "code": "ST-MARYS",
                         "name": "St Mary's Primary",
@@ -191,6 +206,10 @@ class RegistrationOut(BaseModel):
     token: str = Field(description="The player's bearer token: keep it on the device")
     nickname: str
     public: bool
+    shown_as: str | None = Field(
+        description="How public boards show the player (a made-up name for players under 16 "
+        "unless a parent chose to show the nickname); null when not on public boards"
+    )
     team: TeamOut | None
     card: CardOut
     postcode_status: Literal["found", "not_found", "not_given"] = Field(
@@ -215,8 +234,9 @@ class MeUpdateIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"nickname": "Quick Otter"}]}
     )
 
-    nickname: str | None = Field(None, min_length=1, max_length=60)
+    nickname: str | None = Field(None, min_length=1, max_length=60, description=NICKNAME)
     public: bool | None = None
+    show_nickname_publicly: bool | None = Field(None, description=SHOW_NICKNAME_PUBLICLY)
     email: str | None = Field(None, max_length=254, description="null removes the e-mail")
 
     _email = field_validator("email")(_check_email)
@@ -297,6 +317,7 @@ class MeOut(BaseModel):
     )
     nickname_hidden: bool
     public: bool
+    show_nickname_publicly: bool
     age_band: str | None
     gender: str | None
     has_email: bool

@@ -39,7 +39,8 @@ from game.scoring_service import TotalsDelta, apply_delta, rescore_holders
 from people import deprivation
 from people import repository as repo
 from people.models import Card, Player
-from people.nicknames import NicknameError, check_nickname, hidden_name, nickname_key
+from people.nicknames import NicknameError, checked_nickname, hidden_name, nickname_key
+from people.public_names import is_child, make_name
 from people.rules import check_app_age, check_join_code, field_error, team_to_join
 from people.schemas import (
     AdminTeamOut,
@@ -118,20 +119,39 @@ def card_key(number: str) -> str:
 
 
 def public_name(player: Player) -> str | None:
-    """How public boards show a player; None when the player must not appear on them."""
+    """How public boards show a player; None when the player must not appear on them.
+
+    The one place the rule lives (every board, snapshot and live update goes through it):
+    a hidden nickname shows as ``Player <id>``; a player under 16 (or of unknown age) shows
+    by their made-up public name unless a parent chose to show the nickname; anyone else by
+    their nickname.
+    """
     if player.erased_at is not None or not player.public or player.nickname is None:
         return None
-    return hidden_name(player.id) if player.nickname_hidden else player.nickname
+    if player.nickname_hidden:
+        return hidden_name(player.id)
+    if is_child(player.age_band) and not player.show_nickname:
+        return player.public_name or hidden_name(player.id)
+    return player.nickname
 
 
 _invalid = field_error
 
 
-def _nickname(text: str) -> str:
+def _nickname(text: str, age_band: str | None) -> str:
     try:
-        return check_nickname(text)
+        return checked_nickname(text, age_band)
     except NicknameError as exc:
         raise _invalid("nickname", str(exc)) from None
+
+
+async def new_public_name(session: AsyncSession, game_id: int) -> str:
+    """A made-up public name no other player of the game has."""
+    for attempt in range(40):
+        name = make_name(digits=2 if attempt < 20 else 3)
+        if not await repo.public_name_taken(session, game_id, name):
+            return name
+    raise Conflict("could not make up a public name: please try again")  # pragma: no cover
 
 
 def _postcode(text: str | None) -> str | None:
@@ -254,7 +274,7 @@ async def attach_player(
 async def register(
     session: AsyncSession, game: Game, form: RegistrationIn, *, client: str, now: datetime
 ) -> Registration:
-    nickname = _nickname(form.nickname)
+    nickname = _nickname(form.nickname, form.age_band)
     team = await team_to_join(session, game.id, form.team)
     postcode = _postcode(form.postcode)
     if form.card_number is not None and form.activation_code is not None:
@@ -274,6 +294,7 @@ async def register(
         await _limit_app_registrations(session, game.id, client=client, now=now)
         card = await new_virtual_card(session, game.id)
     key = await _ensure_nickname_free(session, game.id, nickname)
+    shown = await new_public_name(session, game.id)
     found = await deprivation.derive(session, postcode)
     del postcode  # from here on only the LSOA and decile exist
     await scoring_repository.lock_holders(session, [card.holder_id])
@@ -286,6 +307,8 @@ async def register(
             nickname=nickname,
             nickname_key=key,
             public=form.public,
+            public_name=shown,
+            show_nickname=form.show_nickname_publicly,
             age_band=form.age_band,
             gender=form.gender,
             email=form.email,
@@ -333,7 +356,7 @@ async def update_player(session: AsyncSession, player: Player, form: MeUpdateIn)
     """The player's own changes; True when what public boards show may have changed."""
     board_changed = False
     if form.nickname is not None:
-        nickname = _nickname(form.nickname)
+        nickname = _nickname(form.nickname, player.age_band)
         if nickname != player.nickname:
             player.nickname_key = await _ensure_nickname_free(
                 session, player.game_id, nickname, except_player=player.id
@@ -343,6 +366,16 @@ async def update_player(session: AsyncSession, player: Player, form: MeUpdateIn)
             board_changed = True
     if form.public is not None and form.public != player.public:
         player.public = form.public
+        board_changed = True
+    show = form.show_nickname_publicly
+    if show is not None and show != player.show_nickname:
+        if show and player.nickname is not None and form.nickname is None:
+            # A nickname from before today's rules is checked again before it is shown.
+            try:
+                checked_nickname(player.nickname, player.age_band)
+            except NicknameError as exc:
+                raise _invalid("nickname", f"{exc} (to show it on public boards)") from None
+        player.show_nickname = show
         board_changed = True
     if "email" in form.model_fields_set:
         player.email = form.email
@@ -511,6 +544,8 @@ async def erase_player(
     player.imd_nation = None
     player.deprivation_status = "erased"
     player.public = False
+    player.public_name = None
+    player.show_nickname = False
     player.nickname_hidden = False
     player.erased_at = now
     await repo.retire_cards(session, game_id, player.holder_id, now)
@@ -657,6 +692,7 @@ async def me_view(session: AsyncSession, player: Player, *, now: datetime) -> Me
         shown_as=public_name(player),
         nickname_hidden=player.nickname_hidden,
         public=player.public,
+        show_nickname_publicly=player.show_nickname,
         age_band=player.age_band,
         gender=player.gender,
         has_email=player.email is not None,

@@ -56,7 +56,7 @@ async def register(
     client: httpx.AsyncClient, slug: str, card: int | None = None, **fields: Any
 ) -> Player:
     body: dict[str, Any] = {
-        "nickname": "Otter " + "".join(random.choice("bdfghjkmnpqrvwxz") for _ in range(8)),
+        "nickname": "Otter " + "".join(random.choice("bdfghjkmnpqrwxz") for _ in range(8)),
         "age_band": "25-44",
         "gender": "prefer_not_to_say",
         "team": "COM1",

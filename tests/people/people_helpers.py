@@ -54,8 +54,9 @@ def random_postcode() -> str:
 
 
 def random_word(n: int = 8) -> str:
-    """Random consonants: never a blocked word (every blocked word has a vowel)."""
-    return "".join(random.choice("bdfghjkmnpqrvwxz") for _ in range(n))
+    """Random consonants: never a blocked word (every blocked word has a vowel; no "v",
+    which the blocklist reads as "u")."""
+    return "".join(random.choice("bdfghjkmnpqrwxz") for _ in range(n))
 
 
 async def load_game(

@@ -217,13 +217,13 @@ async def test_organiser_finds_players_without_personal_details(
         client, game.slug, **form(1, nickname="Ada Otter", email="ada.find@example.org")
     )
     await register(
-        client, game.slug, **form(4, nickname="Adam Ant", team="COM1", join_code=COM1_JOIN_CODE)
+        client, game.slug, **form(4, nickname="Adamant Ant", team="COM1", join_code=COM1_JOIN_CODE)
     )
     await register(client, game.slug, **form(5, nickname="Bo Badger"))
     path = f"/api/v1/admin/games/{game.slug}/players"
     by_prefix = await client.get(path, params={"nickname": "ada"}, headers=auth(game.organiser))
     assert by_prefix.status_code == 200
-    assert [p["nickname"] for p in by_prefix.json()["players"]] == ["Ada Otter", "Adam Ant"]
+    assert [p["nickname"] for p in by_prefix.json()["players"]] == ["Ada Otter", "Adamant Ant"]
     by_card = await client.get(path, params={"card": number(1)}, headers=auth(game.organiser))
     (found,) = by_card.json()["players"]
     assert found["id"] == ada["player_id"]

@@ -77,7 +77,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     players = [
         {
             "card": card,
-            "nickname": f"Player {card}",
+            "nickname": f"Walker {int(card)}",  # game files' nicknames are checked too
             "age_band": draw(st.sampled_from(["5-11", "25-44"])),
             "team": draw(st.sampled_from([None, "SCH1", "COM1"])),
         }

@@ -52,7 +52,7 @@ async def test_registration_leaves_no_personal_data_in_the_logs(
     new_email = f"{_letters(12)}@{_letters(7)}.example.net"
     postcode = f"Q{random.choice('ABDE')}{random.randint(1, 9)} {random.randint(0, 9)}ZX"
     lookup[postcode] = Deprivation("found", "E01987654", 3, "england")
-    nickname = "Kestrel " + "".join(random.choice("bdfghjkmnpqrvwxz") for _ in range(9))
+    nickname = "Kestrel " + "".join(random.choice("bdfghjkmnpqrwxz") for _ in range(9))
     structlog.get_logger("taptrail.test").info("canary.structlog")
     logging.getLogger("taptrail.test").warning("canary.stdlib")
 

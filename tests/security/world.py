@@ -65,7 +65,8 @@ def definition(slug: str) -> dict[str, Any]:
 
 
 def nickname() -> str:
-    return "Heron " + "".join(random.choice("bdfghjkmnpqrvwxz") for _ in range(8))
+    # Consonants but "v" (read as "u" by the blocklist): never a blocked word.
+    return "Heron " + "".join(random.choice("bdfghjkmnpqrwxz") for _ in range(8))
 
 
 @dataclass
