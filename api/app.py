@@ -132,6 +132,7 @@ DOMAIN_ROUTERS = (
     "scoring",
     "leaderboard",
     "people",
+    "tokens",
     "evaluation",
     "metrics",
     "pages",

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from game import repository as game_repo
 from game.models import Game
-from taptrail.auth.tokens import Principal, authenticate
+from taptrail.auth.tokens import Principal, authenticate, record_use, use_is_stale
+from taptrail.db import utcnow
 from taptrail.errors import Forbidden, NotFound, Unauthorized
 
 bearer = HTTPBearer(auto_error=False, description="A token from `taptrail token create`")
@@ -26,14 +27,21 @@ Session = Annotated[AsyncSession, Depends(get_session)]
 
 
 async def get_principal(
+    request: Request,
     session: Session,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller of a valid token (401 saying why otherwise). Its last use is recorded
+    when the recorded one is over a minute old, in a transaction of its own before the
+    request's work: most requests do not write for it at all."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required")
-    principal = await authenticate(session, credentials.credentials)
-    if principal is None:
-        raise Unauthorized("the token is not valid")
+    now = utcnow()
+    principal = await authenticate(session, credentials.credentials, now=now)
+    if use_is_stale(principal, now):
+        async with request.app.state.writing():
+            await record_use(session, principal.token_id, now)
+            await session.commit()
     return principal
 
 
