@@ -156,6 +156,7 @@ DOMAIN_ROUTERS = (
     "scoring",
     "leaderboard",
     "people",
+    "tokens",
     "evaluation",
     "metrics",
     "pages",

@@ -21,7 +21,8 @@ from starlette.types import Scope
 
 from game import repository as game_repo
 from game.models import Game
-from taptrail.auth.tokens import Principal, authenticate
+from taptrail.auth.tokens import Principal, authenticate, record_use, use_is_stale
+from taptrail.db import utcnow
 from taptrail.errors import Forbidden, NotFound, Unauthorized
 
 # Row ids in paths: the tables' id columns are INTEGER (32 bits on PostgreSQL), so a larger
@@ -44,16 +45,13 @@ PRINCIPAL_KEY = "taptrail.principal"  # in the request scope, set by check_beare
 
 
 async def principal_from(session: AsyncSession, authorization: str | None) -> Principal:
-    """The principal of an ``Authorization`` header's bearer token; Unauthorized if there
-    is none or it is not valid."""
+    """The principal of an ``Authorization`` header's bearer token; Unauthorized saying why
+    if there is none, or it is unknown, revoked or expired."""
     scheme, _, token = (authorization or "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("a bearer token is required")
-    principal = await authenticate(session, token)
-    if principal is None:
-        raise Unauthorized("the token is not valid")
-    return principal
+    return await authenticate(session, token, now=utcnow())
 
 
 async def get_principal(
@@ -62,11 +60,18 @@ async def get_principal(
     # Declared for the OpenAPI document's security scheme; the header is read below.
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    checked = request.scope.get(PRINCIPAL_KEY)
-    if isinstance(checked, Principal):
-        return checked
-    principal = await principal_from(session, request.headers.get("authorization"))
-    request.scope[PRINCIPAL_KEY] = principal  # an endpoint reading its body later: no re-check
+    """The caller of a valid token (401 saying why otherwise). Its last use is recorded
+    when the recorded one is over a minute old, in a transaction of its own before the
+    request's work: most requests do not write for it at all."""
+    principal = request.scope.get(PRINCIPAL_KEY)
+    if not isinstance(principal, Principal):
+        principal = await principal_from(session, request.headers.get("authorization"))
+        request.scope[PRINCIPAL_KEY] = principal  # an endpoint reading its body: no re-check
+    now = utcnow()
+    if use_is_stale(principal, now):
+        async with request.app.state.writing():
+            await record_use(session, principal.token_id, now)
+            await session.commit()
     return principal
 
 

@@ -57,7 +57,8 @@ _DESCRIBED = {
     404: "No such game, team, card or player",
     409: "Already registered, nickname taken, or the card cannot be used",
     422: "A field is not valid (each offending field is named)",
-    429: "Too many wrong activation codes, or registrations without a card: wait",
+    429: "Too many wrong activation codes, or registrations without a card: wait as long as "
+    "the Retry-After header says (seconds)",
 }
 
 
@@ -116,10 +117,12 @@ async def list_teams(
     responses=_errors(404, 409, 422, 429),
     summary="Register a card (number + activation code), or get a virtual card for the app",
     description="Returns a player token. The postcode is used once to find the neighbourhood's "
-    "deprivation decile and is then discarded. Wrong activation codes are limited per card "
-    f"({service.CARD_ATTEMPTS}) and per device ({service.CLIENT_ATTEMPTS}) every "
-    f"{int(service.ATTEMPT_WINDOW.total_seconds() // 60)} minutes; registrations without a "
-    f"card to {service.APP_REGISTRATIONS} per device an hour.",
+    "deprivation decile and is then discarded. Wrong activation codes are limited per device: "
+    f"after {service.CARD_CLIENT_FREE} for one card (or {service.CLIENT_FREE} over all cards) "
+    "in a day, each further one locks the device out for twice as long as the one before "
+    "(1, 2, 4 ... minutes); other devices, such as the card owner's, are not affected. "
+    f"Registrations without a card: {service.APP_REGISTRATIONS} per device an hour. "
+    "Every 429 answer says in `Retry-After` how many seconds to wait.",
 )
 async def register(
     slug: Slug, form: RegistrationIn, request: Request, session: Session

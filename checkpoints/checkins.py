@@ -72,11 +72,7 @@ class StaleTime(Invalid):
 
 
 class TooSoon(TooMany):
-    """429 with a Retry-After (seconds) the HTTP layer sends as a header."""
-
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+    """A check-in too soon after the player's last one (429 with Retry-After)."""
 
 
 def _field(name: str, message: str) -> list[dict[str, Any]]:

@@ -233,24 +233,40 @@ async def revoke_player_tokens(session: AsyncSession, player_id: int, at: dateti
 APP_REGISTRATION = "app registration"
 
 
-async def failed_attempts_since(
+async def failures_since(
     session: AsyncSession,
     game_id: int,
     since: datetime,
+    client_key: str,
     *,
     card_key: str | None = None,
-    client_key: str | None = None,
-) -> int:
-    query = select(func.count()).where(
+) -> tuple[int, datetime | None]:
+    """A client's failed activations since ``since`` (for one card, or all): how many, and
+    when the latest was."""
+    query = select(func.count(), func.max(RegistrationAttempt.created_at)).where(
         RegistrationAttempt.game_id == game_id,
+        RegistrationAttempt.client_key == client_key,
         RegistrationAttempt.created_at >= since,
         RegistrationAttempt.card_key != APP_REGISTRATION,
     )
     if card_key is not None:
         query = query.where(RegistrationAttempt.card_key == card_key)
-    if client_key is not None:
-        query = query.where(RegistrationAttempt.client_key == client_key)
-    return int(await session.scalar(query) or 0)
+    count, latest = (await session.execute(query)).one()
+    return int(count or 0), latest
+
+
+async def card_failures_since(
+    session: AsyncSession, game_id: int, card_key: str, since: datetime
+) -> int:
+    """A card's failed activations since ``since`` from every client."""
+    count = await session.scalar(
+        select(func.count()).where(
+            RegistrationAttempt.game_id == game_id,
+            RegistrationAttempt.card_key == card_key,
+            RegistrationAttempt.created_at >= since,
+        )
+    )
+    return int(count or 0)
 
 
 def add_failed_attempt(
@@ -265,16 +281,19 @@ def add_failed_attempt(
 
 async def app_registrations_since(
     session: AsyncSession, game_id: int, client_key: str, since: datetime
-) -> int:
-    count = await session.scalar(
-        select(func.count()).where(
-            RegistrationAttempt.game_id == game_id,
-            RegistrationAttempt.client_key == client_key,
-            RegistrationAttempt.created_at >= since,
-            RegistrationAttempt.card_key == APP_REGISTRATION,
+) -> tuple[int, datetime | None]:
+    """A client's registrations without a card since ``since``, and when the oldest was."""
+    count, oldest = (
+        await session.execute(
+            select(func.count(), func.min(RegistrationAttempt.created_at)).where(
+                RegistrationAttempt.game_id == game_id,
+                RegistrationAttempt.client_key == client_key,
+                RegistrationAttempt.created_at >= since,
+                RegistrationAttempt.card_key == APP_REGISTRATION,
+            )
         )
-    )
-    return int(count or 0)
+    ).one()
+    return int(count or 0), oldest
 
 
 def add_app_registration(

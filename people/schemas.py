@@ -58,7 +58,7 @@ def _check_email(value: str | None) -> str | None:
 
 _REGISTRATION_EXAMPLE: dict[str, Any] = {
     "card_number": "0001234",
-    "activation_code": "K7Q2",
+    "activation_code": "K7Q2-X9PA-3MRT",
     "nickname": "Swift Fox",
     "postcode": "BB11 3DF",
     "age_band": "5-11",
@@ -95,7 +95,10 @@ class RegistrationIn(BaseModel):
         "who gets a virtual card",
     )
     activation_code: str | None = Field(
-        None, min_length=1, max_length=32, description="The code printed with the card"
+        None,
+        min_length=1,
+        max_length=32,
+        description="The code printed with the card (case, spaces and hyphens do not matter)",
     )
     nickname: str = Field(min_length=1, max_length=60, description=NICKNAME)
     postcode: str | None = Field(
@@ -245,7 +248,9 @@ class MeUpdateIn(BaseModel):
 class CardLinkIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"card_number": "0001299", "activation_code": "P3X9"}]},
+        json_schema_extra={
+            "examples": [{"card_number": "0001299", "activation_code": "P3X9-7KDA-M2QC"}]
+        },
     )
 
     card_number: str = Field(pattern=_CARD_NUMBER)

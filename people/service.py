@@ -19,8 +19,8 @@ its commit. Postcodes are normalised, looked up and dropped: never stored or log
 from __future__ import annotations
 
 import hashlib
-import hmac
 import importlib
+import math
 import secrets
 import string
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,7 +36,7 @@ from evaluation.postcodes import is_plausible_postcode, normalise_postcode
 from game import join_codes, scoring_repository
 from game.models import Game, Team
 from game.scoring_service import TotalsDelta, apply_delta, rescore_holders
-from people import deprivation
+from people import activation, deprivation
 from people import repository as repo
 from people.models import Card, Player
 from people.nicknames import NicknameError, checked_nickname, hidden_name, nickname_key
@@ -61,12 +61,16 @@ from people.schemas import (
 from taptrail import audit
 from taptrail.auth.tokens import create_token
 from taptrail.errors import Conflict, Invalid, NotFound, TooMany
+from taptrail.logging import log
 
-# Wrong activation codes (or unknown card numbers) allowed per window before 429.
-CARD_ATTEMPTS = 5
-CLIENT_ATTEMPTS = 20
-ATTEMPT_WINDOW = timedelta(minutes=15)
-ATTEMPT_RETENTION = timedelta(days=1)
+# Wrong activation codes (or unknown card numbers) one client address may make in a day
+# before progressive lockouts (people.activation): for one card, and over all cards.
+CARD_CLIENT_FREE = 5
+CLIENT_FREE = 20
+# Wrong codes for one card from all addresses in a day that raise a warning in the log: the
+# card is being guessed (it is never locked for everyone: see check_activation).
+CARD_ALERT = 50
+ATTEMPT_RETENTION = activation.MEMORY
 # Registrations without a card (each makes a virtual card and a player) per client address.
 APP_REGISTRATIONS = 10
 APP_REGISTRATION_WINDOW = timedelta(hours=1)
@@ -172,38 +176,55 @@ async def _ensure_nickname_free(
     return key
 
 
-def _codes_match(typed: str, stored: str) -> bool:
-    return hmac.compare_digest(
-        "".join(typed.split()).upper().encode(), stored.strip().upper().encode()
-    )
-
-
 async def check_activation(
     session: AsyncSession, game_id: int, number: str, code: str, *, client: str, now: datetime
 ) -> Card:
-    """The card with this printed number and activation code, under the rate limits."""
+    """The card with this printed number and activation code, under the guessing limits.
+
+    Wrong codes are counted per (card, client address) and per client address, with
+    progressive lockouts (people.activation). There is deliberately no lockout per card
+    for everyone: any such limit lets anyone lock a card's owner out by typing wrong codes
+    for it. A card's failures from all addresses are counted only to log a warning
+    (``activation.card_guessed``) when they reach CARD_ALERT in a day; guessing stays
+    hopeless because each address is slowed down and a generated code has 60 bits.
+    The client's attempts are serialised (``lock_client``), so parallel requests share
+    one allowance.
+    """
     key = card_key(number)
-    since = now - ATTEMPT_WINDOW
-    minutes = int(ATTEMPT_WINDOW.total_seconds() // 60)
-    if await repo.failed_attempts_since(session, game_id, since, card_key=key) >= CARD_ATTEMPTS:
+    await repo.lock_client(session, game_id, client)
+    since = now - activation.MEMORY
+    count, latest = await repo.failures_since(session, game_id, since, client, card_key=key)
+    wait = activation.wait_seconds(count, latest, CARD_CLIENT_FREE, now)
+    if wait:
         raise TooMany(
-            f"too many wrong activation codes for this card: try again in {minutes} minutes"
+            "too many wrong activation codes for this card from this device: try again in "
+            f"{_duration(wait)}",
+            retry_after=wait,
         )
-    if (
-        await repo.failed_attempts_since(session, game_id, since, client_key=client)
-        >= CLIENT_ATTEMPTS
-    ):
+    count, latest = await repo.failures_since(session, game_id, since, client)
+    wait = activation.wait_seconds(count, latest, CLIENT_FREE, now)
+    if wait:
         raise TooMany(
-            f"too many wrong activation codes from this device: try again in {minutes} minutes"
+            f"too many wrong activation codes from this device: try again in {_duration(wait)}",
+            retry_after=wait,
         )
     card = await repo.card_by_number(session, game_id, key)
-    if card is None or not _codes_match(code, card.activation_code):
+    if card is None or not activation.codes_match(code, card.activation_code):
         repo.add_failed_attempt(session, game_id, key, client, now)
+        if await repo.card_failures_since(session, game_id, key, since) == CARD_ALERT - 1:
+            log.warning("activation.card_guessed", game_id=game_id, card=key, failures=CARD_ALERT)
         raise WrongActivationCode(
             "the card number and activation code do not match",
             fields=[{"field": "activation_code", "message": "does not match the card number"}],
         )
     return card
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minutes" if minutes < 120 else f"{-(-minutes // 60)} hours"
 
 
 async def _limit_app_registrations(
@@ -213,11 +234,14 @@ async def _limit_app_registrations(
     window, counted in the database (so across server processes); records this one."""
     await repo.lock_client(session, game_id, client)
     since = now - APP_REGISTRATION_WINDOW
-    if await repo.app_registrations_since(session, game_id, client, since) >= APP_REGISTRATIONS:
+    count, oldest = await repo.app_registrations_since(session, game_id, client, since)
+    if count >= APP_REGISTRATIONS and oldest is not None:
         minutes = int(APP_REGISTRATION_WINDOW.total_seconds() // 60)
+        wait = math.ceil((oldest + APP_REGISTRATION_WINDOW - now).total_seconds())
         raise TooMany(
             f"too many registrations without a card from this address: at most "
-            f"{APP_REGISTRATIONS} every {minutes} minutes; try again later"
+            f"{APP_REGISTRATIONS} every {minutes} minutes; try again in {_duration(wait)}",
+            retry_after=wait,
         )
     repo.add_app_registration(session, game_id, client, now)
 
@@ -243,7 +267,7 @@ async def new_virtual_card(
         game_id=game_id,
         number=number,
         uid=uid,
-        activation_code=secrets.token_hex(8).upper(),
+        activation_code=activation.new_code(),
         kind="virtual",
         holder_id=holder_id,
     )

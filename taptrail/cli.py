@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -240,6 +241,23 @@ def token() -> None:
     """Bearer tokens."""
 
 
+def _expiry(_ctx: click.Context, _param: click.Parameter, value: str) -> Any:
+    """``--expires-in``: a whole number of days from now (a datetime), or ``never`` (None)."""
+    if value.strip().lower() == "never":
+        return None
+    try:
+        days = int(value)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 36500:
+        raise click.BadParameter("give a number of days (1 or more) or 'never'")
+    from datetime import timedelta
+
+    from taptrail.db import utcnow
+
+    return utcnow() + timedelta(days=days)
+
+
 @token.command("create")
 @click.option(
     "--role",
@@ -249,15 +267,33 @@ def token() -> None:
 @click.option("--game", "game_slug", help="Game slug (organiser: omit for every game)")
 @click.option("--team", "team_code", help="Team code (team_manager; needs --game)")
 @click.option("--label", help="A note to recognise the token by")
+@click.option(
+    "--expires-in",
+    "expires_at",
+    default="90",
+    show_default=True,
+    callback=_expiry,
+    metavar="DAYS|never",
+    help="Days until the token stops working, or 'never'",
+)
 def token_create(
-    role: str, game_slug: str | None, team_code: str | None, label: str | None
+    role: str,
+    game_slug: str | None,
+    team_code: str | None,
+    label: str | None,
+    expires_at: datetime | None,
 ) -> None:
     """Create a token; it is printed once, alone on the last line."""
     from taptrail.auth.service import create_cli_token
 
     async def _create(session: AsyncSession) -> str:
         return await create_cli_token(
-            session, role=role, game_slug=game_slug, team_code=team_code, label=label
+            session,
+            role=role,
+            game_slug=game_slug,
+            team_code=team_code,
+            label=label,
+            expires_at=expires_at,
         )
 
     try:
@@ -266,8 +302,88 @@ def token_create(
         raise click.UsageError(str(exc)) from None
     scope = f" for {game_slug}" if game_slug else ""
     scope += f" team {team_code}" if team_code else ""
-    click.echo(f"{role} token{scope} (stored only as a hash; keep it safe):")
+    until = f"until {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else "with no expiry"
+    click.echo(f"{role} token{scope}, {until} (stored only as a hash; keep it safe):")
     click.echo(value)
+
+
+@token.command("list")
+@click.option("--game", "game_slug", help="Only this game's tokens (default: every token)")
+@click.option(
+    "--role",
+    type=click.Choice(["organiser", "team_manager", "evaluator", "player"]),
+    help="Only this role (default: every role but players)",
+)
+@click.option("--limit", default=500, show_default=True, type=click.IntRange(1, 100000))
+def token_list(game_slug: str | None, role: str | None, limit: int) -> None:
+    """List tokens, newest first: never their values."""
+    from sqlalchemy import select
+
+    from game.models import Game
+    from taptrail.auth.service import TokenInfo, list_tokens
+    from taptrail.auth.tokens import STAFF_ROLES
+    from taptrail.db import utcnow
+
+    async def _list(session: AsyncSession) -> list[TokenInfo]:
+        game_id = None
+        if game_slug is not None:
+            game_id = await session.scalar(select(Game.id).where(Game.slug == game_slug))
+            if game_id is None:
+                raise ValueError(f"no game '{game_slug}'")
+        roles = STAFF_ROLES if role is None else (role,)
+        return await list_tokens(
+            session, scope=None, game_id=game_id, roles=roles, limit=limit, now=utcnow()
+        )
+
+    try:
+        tokens = run_with_session(_list)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(_token_row("ID", "ROLE", "GAME", "TEAM", "CREATED", "LAST USED", "EXPIRES", "STATE"))
+    for t in tokens:
+        state = "revoked" if t.revoked_at else "active" if t.active else "expired"
+        click.echo(
+            _token_row(
+                str(t.id),
+                t.role,
+                t.game or "(all)",
+                t.team or (f"player {t.player_id}" if t.player_id else "-"),
+                _when(t.created_at),
+                _when(t.last_used_at, "-"),
+                _when(t.expires_at, "never"),
+                state + (f"  {t.label}" if t.label else ""),
+            )
+        )
+
+
+_TOKEN_COLUMNS = (7, 13, 20, 14, 17, 17, 17)  # widths; the last column (state, label) is free
+
+
+def _token_row(*cells: str) -> str:
+    *fixed, last = cells
+    return "  ".join(c.ljust(w) for c, w in zip(fixed, _TOKEN_COLUMNS, strict=True)) + "  " + last
+
+
+def _when(moment: Any, none: str = "") -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else none
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke a token (by its ID in `token list`) from now on."""
+    from taptrail.auth.service import TokenInfo, revoke_token
+    from taptrail.db import utcnow
+    from taptrail.errors import NotFound
+
+    async def _revoke(session: AsyncSession) -> TokenInfo:
+        return await revoke_token(session, token_id, scope=None, actor="cli", now=utcnow())
+
+    try:
+        info = run_with_session(_revoke)
+    except NotFound as exc:
+        raise click.UsageError(exc.detail) from None
+    click.echo(f"token {info.id} ({info.role}) revoked at {_when(info.revoked_at)} UTC")
 
 
 def register_domain_commands() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -41,8 +42,17 @@ class Invalid(TaptrailError):
 
 
 class TooMany(TaptrailError):
+    """429. ``retry_after``: whole seconds (at least 1) until trying again can succeed; the
+    HTTP layer sends it as the ``Retry-After`` header of every 429."""
+
     status = 429
     code = "rate_limited"
+
+    def __init__(
+        self, detail: str, *, retry_after: float, fields: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(detail, fields=fields)
+        self.retry_after = max(1, math.ceil(retry_after))
 
 
 class Unavailable(TaptrailError):

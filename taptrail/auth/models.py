@@ -1,4 +1,4 @@
-"""Bearer tokens (stored only as hashes) and the audit log."""
+"""Bearer tokens (stored only as hashes, with an expiry and a last use) and the audit log."""
 
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ class ApiToken(Base):
     label: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # null: never (tokens made before expiries existed; `--expires-in never`).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Recorded at most once a minute (taptrail.auth.tokens.USE_RESOLUTION).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         CheckConstraint("role IN ('organiser','team_manager','evaluator','player')", name="role"),

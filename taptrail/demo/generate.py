@@ -37,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from people.activation import ALPHABET, LENGTH, grouped
 from taptrail import csv_writer
 
 DEFAULT_SEED = 2026
@@ -230,7 +231,7 @@ OTHER_TEAM_SIZES = {
 }
 
 # No 0/O, 1/I: easy to read off a printed card.
-ACTIVATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+ACTIVATION_ALPHABET = ALPHABET
 AGE_BANDS = ("0-4", "5-11", "12-15", "16-24", "25-44", "45-64", "65+")
 CHILD_BANDS = frozenset({"0-4", "5-11", "12-15"})
 # The documented gender set: girl/boy for under-16s, woman/man for adults, and
@@ -652,6 +653,15 @@ def _uid(rng: random.Random, used: set[str]) -> str:
             return uid
 
 
+def _activation_code(rng: random.Random, code_rng: random.Random) -> str:
+    """A card's code in the format of people.activation. The first four characters come
+    from the town's generator, as when codes had four, so that everything drawn after the
+    cards (players, postcodes) stays as it was; the rest from a generator of their own."""
+    head = "".join(rng.choice(ACTIVATION_ALPHABET) for _ in range(4))
+    tail = "".join(code_rng.choice(ACTIVATION_ALPHABET) for _ in range(LENGTH - 4))
+    return grouped(head + tail)
+
+
 def _nicknames(rng: random.Random, n: int) -> list[str]:
     combos = [f"{a} {b}" for a in ADJECTIVES for b in ANIMALS]
     rng.shuffle(combos)
@@ -720,13 +730,14 @@ def build_definition(seed: int = DEFAULT_SEED) -> DemoData:
 
     # Cards: the first 135 are school fobs issued to the five schools.
     uids: set[str] = set()
+    code_rng = random.Random(f"activation-codes-{seed}")
     cards: list[dict[str, Any]] = []
     schools = [t for t in TEAMS if t.kind == "school"]
     for i in range(N_CARDS):
         card: dict[str, Any] = {
             "number": f"{i + 1:07d}",
             "uid": _uid(rng, uids),
-            "activation_code": "".join(rng.choice(ACTIVATION_ALPHABET) for _ in range(4)),
+            "activation_code": _activation_code(rng, code_rng),
         }
         school_index = i // SCHOOL_CARDS_PER_TEAM
         if school_index < len(schools):

@@ -15,8 +15,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
+from game.models import Game
+from taptrail.auth.models import ApiToken
+from taptrail.auth.tokens import create_token, hash_token
 from taptrail.db import utcnow
 from tests.factories import COM1_JOIN_CODE, A
+from tests.helpers import auth
 from tests.security.world import HOME, PRINCIPALS, World, nickname, yesterday
 
 ALLOWED: dict[str, frozenset[str]] = {
@@ -29,6 +35,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         {"team_manager", "organiser", "organiser_game"}
     ),
     "organiser_of_game": frozenset({"organiser", "organiser_game"}),
+    "any_organiser": frozenset({"organiser", "organiser_game", "organiser_other"}),
     "organiser_or_evaluator_of_game": frozenset({"organiser", "organiser_game", "evaluator"}),
     "evaluator_of_game": frozenset({"evaluator"}),
 }
@@ -179,6 +186,26 @@ async def _put_game(w: World, principal: str) -> Call:
     return Call("PUT", _admin(w), w.definitions["G"])
 
 
+async def _revoke_token(w: World, principal: str) -> Call:
+    """A fresh token of game G to revoke (the world's own tokens must keep working)."""
+    async with w.app.state.sessionmaker() as s:
+        game_id = await s.scalar(select(Game.id).where(Game.slug == w.slug))
+        value = await create_token(s, role="evaluator", game_id=game_id)
+        token_id = await s.scalar(
+            select(ApiToken.id).where(ApiToken.token_hash == hash_token(value))
+        )
+        await s.commit()
+    return Call("DELETE", f"/api/v1/admin/tokens/{token_id}")
+
+
+async def _logout(w: World, principal: str) -> Call:
+    """Players log out a fresh token of their own (the world's must keep working)."""
+    if principal not in ("player", "player_other"):
+        return Call("POST", "/api/v1/me/logout")
+    answer = await w.register(HOME[principal])
+    return Call("POST", "/api/v1/me/logout", headers=auth(answer["token"]))
+
+
 def _unsigned(kind: str) -> Factory:
     async def make(w: World, principal: str) -> Call:
         body = (
@@ -313,6 +340,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PATCH", f"{ADMIN}/players/{{player_id}}"): Rule("organiser_of_game", _hide_player),
     ("DELETE", f"{ADMIN}/players/{{player_id}}"): Rule("organiser_of_game", _erase_player),
     ("POST", f"{ADMIN}/cards/{{number}}/replace"): Rule("organiser_of_game", _replace_card),
+    # ---------------------------------------------------------------- tokens
+    ("GET", "/api/v1/admin/tokens"): Rule("any_organiser", fixed("GET", "/api/v1/admin/tokens")),
+    ("DELETE", "/api/v1/admin/tokens/{token_id}"): Rule("organiser_of_game", _revoke_token),
+    ("POST", "/api/v1/me/logout"): Rule("player", _logout),
     # ---------------------------------------------------------------- evaluation
     ("GET", f"{GAME}/surveys"): Rule("public", fixed("GET", "/api/v1/games/{G}/surveys")),
     ("GET", f"{GAME}/surveys/{{wave}}/questions"): Rule(

@@ -109,7 +109,7 @@ async def test_app_registrations_do_not_count_as_wrong_codes(app: FastAPI, town:
             ).all()
         assert kinds == [APP_REGISTRATION] * service.APP_REGISTRATIONS
         # Wrong codes still have their own, separate budget per card.
-        for _ in range(service.CARD_ATTEMPTS):
+        for _ in range(service.CARD_CLIENT_FREE):
             wrong = await _register(
                 c, town, **cardless(card_number="0000012", activation_code="WRONG")
             )
@@ -121,7 +121,7 @@ async def test_app_registrations_do_not_count_as_wrong_codes(app: FastAPI, town:
 
 async def test_wrong_activation_codes_are_limited_per_address(app: FastAPI, town: str) -> None:
     async with client_at(app, random_host()) as c:
-        for i in range(service.CLIENT_ATTEMPTS):
+        for i in range(service.CLIENT_FREE):
             number = f"{13 + i % 4:07d}"  # spread over cards: under each card's own limit
             wrong = await _register(c, town, **cardless(card_number=number, activation_code="NO"))
             assert wrong.status_code == 422, wrong.text

@@ -168,8 +168,9 @@ def test_cards(demo: dict[str, Any]) -> None:
     for c in cards:
         assert re.fullmatch(r"04[0-9A-F]{12}", c["uid"]), c
         assert re.fullmatch(r"\d{7}", c["number"])
-        assert len(c["activation_code"]) == 4
-        assert set(c["activation_code"]) <= set(ACTIVATION_ALPHABET)
+        groups = c["activation_code"].split("-")
+        assert [len(g) for g in groups] == [4, 4, 4], c
+        assert set("".join(groups)) <= set(ACTIVATION_ALPHABET)
     assert len({c["number"] for c in cards}) == len(cards)
     teams = {t["code"]: t for t in demo["teams"]}
     issued = [c for c in cards if c.get("team")]
