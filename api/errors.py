@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from taptrail.db_errors import sqlstate
-from taptrail.errors import TaptrailError, TooMany
+from taptrail.errors import TaptrailError
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -141,7 +141,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TaptrailError)
     async def _domain(_: Request, exc: TaptrailError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        if isinstance(exc, TooMany):
+        if exc.retry_after is not None:
             headers["Retry-After"] = str(exc.retry_after)
         return JSONResponse(
             error_body(exc.code, exc.detail, exc.fields), status_code=exc.status, headers=headers

@@ -9,6 +9,7 @@ from typing import Any
 class TaptrailError(Exception):
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds; sent as Retry-After when set (429, 503)
 
     def __init__(self, detail: str, *, fields: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail)
@@ -61,6 +62,6 @@ class Unavailable(TaptrailError):
     status = 503
     code = "unavailable"
 
-    def __init__(self, detail: str, *, retry_after: int = 1) -> None:
+    def __init__(self, detail: str, *, retry_after: int | None = 1) -> None:
         super().__init__(detail)
-        self.retry_after = retry_after
+        self.retry_after = 1 if retry_after is None else retry_after

@@ -136,10 +136,10 @@ async def test_real_full_name_refused_for_under_16s_only(
         for flag in (False, True):
             response = await client.post(
                 f"/api/v1/games/{game.slug}/registrations",
-                json=form(nickname=nickname, age_band="5-11", show_nickname_publicly=flag),
+                json=form(6, nickname=nickname, age_band="5-11", show_nickname_publicly=flag),
             )
             _refusal(response, "real first name and surname")
-    child = await register(client, game.slug, **form(age_band="12-15"))
+    child = await register(client, game.slug, **form(age_band="12-15", age_13_or_over=True))
     response = await client.patch(
         "/api/v1/me", json={"nickname": "Harry Smith"}, headers=auth(child["token"])
     )
@@ -188,7 +188,7 @@ async def test_child_appears_by_a_made_up_name(
 async def test_an_older_real_name_is_checked_before_it_is_shown(
     client: httpx.AsyncClient, app: FastAPI, game: PGame
 ) -> None:
-    child = await register(client, game.slug, **form(age_band="5-11", public=True))
+    child = await register(client, game.slug, **form(6, age_band="5-11", public=True))
     async with app.state.writing(), app.state.sessionmaker() as s:
         player = await s.get(Player, child["player_id"])
         assert player is not None
