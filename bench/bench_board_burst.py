@@ -53,6 +53,7 @@ from processes import process_cpu, stop_processes  # noqa: E402
 from scratch_db import add_database_args, create_database, drop_database  # noqa: E402
 
 from game.service import load_definition  # noqa: E402
+from taptrail.auth.scope import OPERATOR  # noqa: E402
 from taptrail.db import make_engine, make_sessionmaker  # noqa: E402
 from taptrail.migrate import upgrade  # noqa: E402
 from taptrail.secrets_box import SecretBox  # noqa: E402
@@ -96,7 +97,11 @@ async def load_town(sa_url: str, url: str, slug: str, key: str, args: argparse.N
         await upgrade(eng)
         async with make_sessionmaker(eng)() as s:
             loaded = await load_definition(
-                s, yaml.safe_dump(definition(slug)), box=SecretBox(key), actor="bench"
+                s,
+                yaml.safe_dump(definition(slug)),
+                box=SecretBox(key),
+                actor="bench",
+                scope=OPERATOR,
             )
             await s.commit()
     finally:
