@@ -1,4 +1,4 @@
-"""Reader (box) uploads and heartbeats, signed with the reader's secret (interfaces.md §1)."""
+"""Reader (box) uploads and heartbeats, signed with the reader's secret (docs/reader-protocol.md)."""
 
 from __future__ import annotations
 

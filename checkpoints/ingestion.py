@@ -1,4 +1,4 @@
-"""Signed reader uploads (interfaces.md §1): checking, storing and scoring batches of taps.
+"""Signed reader uploads (docs/reader-protocol.md): checking, storing and scoring batches of taps.
 
 One upload is one transaction, run by the caller (the endpoint commits, then publishes):
 

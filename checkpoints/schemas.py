@@ -1,4 +1,4 @@
-"""Request and answer bodies of the reader and box-health interfaces (interfaces.md §1)."""
+"""Request and answer bodies of the reader and box-health interfaces (docs/reader-protocol.md)."""
 
 from __future__ import annotations
 
@@ -272,7 +272,7 @@ class CheckinOut(BaseModel):
     checkpoint: str
     checkpoint_name: str
     at: datetime = Field(description="The tap's time")
-    outcome: CheckinOutcome = Field(description="How the tap scored (game-rules.md)")
+    outcome: CheckinOutcome = Field(description="How the tap scored (docs/scoring-rules.md)")
     points: int
     distance_m: float = Field(description="The leg's length (0 unless the outcome is a leg)")
     multiplier: float | None = Field(description="The campaign multiplier (1 without one)")

@@ -1,4 +1,4 @@
-"""Reader request signing (interfaces.md §1).
+"""Reader request signing (docs/reader-protocol.md).
 
 A reader signs the raw bytes of each request body with the secret it shares with the
 server and sends ``X-Reader-Signature: sha256=<hex of HMAC-SHA256(secret, body)>``.

@@ -1,6 +1,6 @@
 """Simulated readers (boxes) and a simulated town, for tests, benchmarks and the demo.
 
-``SimulatedReader`` speaks interfaces.md §1 exactly, over an ``httpx.AsyncClient`` that
+``SimulatedReader`` speaks docs/reader-protocol.md exactly, over an ``httpx.AsyncClient`` that
 the caller passes in (``httpx.ASGITransport`` in tests, a real base URL for the demo or a
 benchmark). Like a real box it:
 
@@ -60,8 +60,8 @@ __all__ = [
 SleepFn = Callable[[float], Awaitable[None]]
 NowFn = Callable[[], datetime]
 
-MAX_BATCH = 500  # taps per request allowed by interfaces.md §1
-EARTH_RADIUS_M = 6_371_008.8  # game-rules.md: haversine with this radius
+MAX_BATCH = 500  # taps per request allowed by docs/reader-protocol.md
+EARTH_RADIUS_M = 6_371_008.8  # docs/scoring-rules.md: haversine with this radius
 
 
 def utcnow() -> datetime:
@@ -503,7 +503,7 @@ def _as_optional_time(value: Any) -> datetime | None:
 
 
 class TownSimulation:
-    """Readers and walkers for a parsed game definition (interfaces.md §2).
+    """Readers and walkers for a parsed game definition (docs/running-a-game/game-file.md).
 
     ``client`` is needed only to upload (``deliver`` / ``run``); ``generate`` works
     without one. Reader secrets come from the definition's ``readers[].secret`` (the demo

@@ -1,4 +1,4 @@
-"""The game definition file (interfaces.md §2): parsing and validation.
+"""The game definition file (docs/running-a-game/game-file.md): parsing and validation.
 
 Every problem in a file is reported at once, each naming its entry and field, e.g.
 ``checkpoints[12].lat: must be between -90 and 90``.

@@ -1,4 +1,4 @@
-"""Lucky-tap draws (game-rules.md "Lucky taps").
+"""Lucky-tap draws (docs/scoring-rules.md "Lucky taps").
 
 An organiser schedules daily draws for a game: N winners per local day (game timezone),
 drawn uniformly from the registered players (not erased) with at least one counted tap that

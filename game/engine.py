@@ -1,6 +1,6 @@
 """Pure scoring engine: turns one holder's taps into outcomes and points.
 
-This module implements the scoring contract of ``shared/spec/game-rules.md``. It has no I/O,
+This module implements the scoring contract of ``docs/scoring-rules.md``. It has no I/O,
 no clock, no database and no logging: every function is a pure function of its arguments.
 (:class:`GameContext` memoises checkpoint distances, campaign selections and local-day
 boundaries in private caches; these never change a result, only how fast it is computed.)

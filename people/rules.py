@@ -5,7 +5,7 @@
   card was issued to that team by the organisers.
 - An app account (a registration without a card, and so phone check-ins) is for players
   aged 13 and over; younger children play with a card through a parent or carer. The age
-  bands are fixed (interfaces.md): 0-4 and 5-11 are under 13, 16-24 and up are over, and
+  bands are fixed (docs/running-a-game/game-file.md): 0-4 and 5-11 are under 13, 16-24 and up are over, and
   12-15 straddles 13, so an app account in that band takes the player's confirmation that
   they are 13 or over.
 

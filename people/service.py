@@ -1,6 +1,6 @@
 """People: card registration, teams, players' own view, card replacement, erasure, retention.
 
-Attribution rules (game-rules.md, "Who gets the points"), kept by re-scoring the holders:
+Attribution rules (docs/scoring-rules.md, "Who gets the points"), kept by re-scoring the holders:
 - registering a card makes its holder the player's holder and puts it in the player's team
   from the start, so the card's earlier points move to the player's team;
 - a team change or a removal from a team adds a membership from now: earned points stay

@@ -1,4 +1,4 @@
-"""The ``taptrail`` command (interfaces.md §4)."""
+"""The ``taptrail`` command (docs/command-line.md)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ domain that overflows when converted to UTC or that the platform has no use for.
   where Python raises ``OverflowError``.
 - ``ClockTime``: an aware datetime that can be converted to UTC, for what a box's own clock
   says (``sent_at``). A box whose clock was reset (to 1970, say) is corrected on arrival
-  (interfaces.md §1), so its times must not be held to the window; only to existing.
+  (docs/reader-protocol.md), so its times must not be held to the window; only to existing.
 
 A value outside is a validation error naming the field (422 through the API, a line
 naming the entry in a game file). A tap's own time in a reader upload is judged per tap

@@ -1,4 +1,4 @@
-"""Reader uploads, rule by rule of interfaces.md §1 (both backends)."""
+"""Reader uploads, rule by rule of docs/reader-protocol.md (both backends)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Unit tests for the pure scoring engine (game/engine.py) against shared/spec/game-rules.md."""
+"""Unit tests for the pure scoring engine (game/engine.py) against docs/scoring-rules.md."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Random towns (3-8 checkpoints within a few km), random taps inside and slightly outside a game
 period, random campaigns and caps. Besides the contract's invariants, the optimised engine is
-checked against a deliberately naive reference implementation of game-rules.md.
+checked against a deliberately naive reference implementation of docs/scoring-rules.md.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 
 def reference_score(taps: list[Tap], holder: Holder, game: GameContext) -> list[Outcome]:
-    """game-rules.md, transcribed literally with no caching or shortcuts."""
+    """docs/scoring-rules.md, transcribed literally with no caching or shortcuts."""
     rules = game.rules
     tz = ZoneInfo(rules.timezone)
     anchor: Tap | None = None

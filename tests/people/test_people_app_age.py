@@ -2,7 +2,7 @@
 
 An account without a card (a virtual card in the phone app) is for players aged 13 and
 over; younger children play with a card registered through a parent or carer. The age
-bands are fixed (interfaces.md): 0-4 and 5-11 are under 13, 12-15 straddles 13 (so a
+bands are fixed (docs/running-a-game/game-file.md): 0-4 and 5-11 are under 13, 12-15 straddles 13 (so a
 card-less registration in it must confirm the player is 13 or over), 16-24 and up are over.
 """
 

@@ -1,4 +1,4 @@
-"""game-rules.md worked examples through the database (score_holders), on both backends."""
+"""docs/scoring-rules.md worked examples through the database (score_holders), on both backends."""
 
 from __future__ import annotations
 

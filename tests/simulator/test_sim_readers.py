@@ -1,4 +1,4 @@
-"""SimulatedReader and TownSimulation against a tiny fake server (interfaces.md §1).
+"""SimulatedReader and TownSimulation against a tiny fake server (docs/reader-protocol.md).
 
 The fake endpoint verifies signatures, stores taps by (reader, boot, seq), answers
 duplicates and conflicts, returns ack_seq and, when asked, answers 503, refuses
@@ -484,7 +484,7 @@ def demo() -> dict[str, Any]:
 
 
 def classify(sim: TownSimulation, taps: list[SimTap]) -> Counter[str]:
-    """A rough game-rules.md walk of each card's taps (no campaigns, no period)."""
+    """A rough docs/scoring-rules.md walk of each card's taps (no campaigns, no period)."""
     code_of = {rid: code for code, rid in sim.reader_for.items()}
     by_card: dict[str, list[SimTap]] = defaultdict(list)
     for t in taps:

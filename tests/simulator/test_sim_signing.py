@@ -1,4 +1,4 @@
-"""Reader request signing: sign / verify / generate_secret (interfaces.md §1)."""
+"""Reader request signing: sign / verify / generate_secret (docs/reader-protocol.md)."""
 
 from __future__ import annotations
 
