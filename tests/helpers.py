@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+class Clock:
+    """A server clock a test sets and moves (``app.state.clock``)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@contextmanager
+def server_clock(app: Any, now: datetime) -> Iterator[Clock]:
+    """The app's clock reads ``now`` (until the test moves it) inside the block."""
+    clock = Clock(now)
+    app.state.clock = clock
+    try:
+        yield clock
+    finally:
+        app.state.clock = None
 
 
 def free_port() -> int:

@@ -5,28 +5,17 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from tests.factories import COM1_JOIN_CODE, A, B, C, P, game_file, offset
+from tests.helpers import Clock as Clock  # re-exported for the suite
 from tests.helpers import auth
 
 NOW = datetime(2027, 5, 3, 8, 0, tzinfo=UTC)  # inside the factory game's period
 PLACES = {"A": A, "B": B, "C": C, "P": P}
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @dataclass

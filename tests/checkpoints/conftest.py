@@ -9,17 +9,14 @@ import pytest
 from fastapi import FastAPI
 
 from tests.checkpoints.cp_helpers import NOW, Clock, Town, load_town
+from tests.helpers import server_clock
 
 
 @pytest.fixture
 def clock(app: FastAPI) -> Iterator[Clock]:
     """The server's receive time, fixed at NOW until a test moves it."""
-    value = Clock(NOW)
-    app.state.clock = value
-    try:
-        yield value
-    finally:
-        app.state.clock = None
+    with server_clock(app, NOW) as clock:
+        yield clock
 
 
 @pytest.fixture

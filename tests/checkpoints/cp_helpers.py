@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -15,20 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from checkpoints.models import Tap, TapRejection
 from checkpoints.signing import SIGNATURE_HEADER, sign
 from tests.factories import game_file
+from tests.helpers import Clock as Clock  # re-exported for the suite
 from tests.helpers import auth
 
 NOW = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
 
 
 def uid(i: int) -> str:

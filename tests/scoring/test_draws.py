@@ -17,7 +17,7 @@ from game.repository import game_by_slug
 from people.models import Player
 from taptrail.auth.tokens import create_token
 from tests.checkpoints.cp_helpers import Clock
-from tests.helpers import auth
+from tests.helpers import auth, server_clock
 from tests.scoring.taps import T, insert_taps, local, make_game
 
 DAY = date(2027, 5, 3)
@@ -27,12 +27,8 @@ AFTER_THE_GAME = local(20, 12, 0, month=6)
 @pytest.fixture
 def clock(app: FastAPI) -> Iterator[Clock]:
     """The test games are in 2027: the API's clock reads a day after they end."""
-    value = Clock(AFTER_THE_GAME)
-    app.state.clock = value
-    try:
-        yield value
-    finally:
-        app.state.clock = None
+    with server_clock(app, AFTER_THE_GAME) as clock:
+        yield clock
 
 
 PLAYERS = [

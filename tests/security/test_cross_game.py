@@ -44,7 +44,7 @@ from tests.checkpoints.cp_helpers import (
     upload,
 )
 from tests.factories import game_file
-from tests.helpers import auth
+from tests.helpers import auth, server_clock
 
 T0 = NOW - timedelta(minutes=50)
 ATTACKER_SECRET = "attacker-" + "x" * 40
@@ -59,12 +59,8 @@ class Pair:
 
 @pytest.fixture
 def clock(app: FastAPI) -> Iterator[Clock]:
-    value = Clock(NOW)
-    app.state.clock = value
-    try:
-        yield value
-    finally:
-        app.state.clock = None
+    with server_clock(app, NOW) as clock:
+        yield clock
 
 
 @pytest.fixture

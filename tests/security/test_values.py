@@ -32,7 +32,7 @@ from tests.checkpoints.cp_helpers import (
     tap,
 )
 from tests.factories import game_file
-from tests.helpers import auth
+from tests.helpers import auth, server_clock
 
 # Both overflow when converted to UTC: year 0 and year 10000 do not exist.
 YEAR_1 = "0001-01-01T00:00:00+01:00"
@@ -54,12 +54,8 @@ def assert_422(response: httpx.Response, field: str) -> None:
 
 @pytest.fixture
 def clock(app: FastAPI) -> Any:
-    value = Clock(NOW)
-    app.state.clock = value
-    try:
-        yield value
-    finally:
-        app.state.clock = None
+    with server_clock(app, NOW) as clock:
+        yield clock
 
 
 @pytest.fixture
