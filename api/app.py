@@ -99,6 +99,8 @@ def create_app(
             root_routers.append(module.pages_router)
         if name == "metrics":
             root_routers.append(module.router)
+        if hasattr(module, "install"):  # the console's HTML error pages and redirects
+            module.install(app)
     for router in root_routers:
         app.include_router(router)
     app.include_router(api_v1)
@@ -160,6 +162,7 @@ DOMAIN_ROUTERS = (
     "evaluation",
     "metrics",
     "pages",
+    "console",
 )
 
 

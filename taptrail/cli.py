@@ -390,7 +390,14 @@ def register_domain_commands() -> None:
     """Domain packages add their commands (``commands`` in each domain's ``cli`` module)."""
     import importlib
 
-    for name in ("game.cli", "checkpoints.cli", "leaderboard.cli", "people.cli", "evaluation.cli"):
+    for name in (
+        "game.cli",
+        "checkpoints.cli",
+        "leaderboard.cli",
+        "people.cli",
+        "evaluation.cli",
+        "taptrail.staff.cli",
+    ):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

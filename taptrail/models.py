@@ -13,6 +13,7 @@ DOMAIN_MODELS = (
     "checkpoints.models",
     "taptrail.auth.models",
     "evaluation.models",
+    "taptrail.staff.models",
 )
 
 for _name in DOMAIN_MODELS:

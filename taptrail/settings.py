@@ -90,6 +90,30 @@ class Settings(BaseSettings):
         True, description="Run housekeeping (lucky draws, e-mail retention) in this process"
     )
 
+    staff_idle_minutes: int = Field(
+        30, ge=1, description="A console session ends after this many minutes without a request"
+    )
+    staff_absolute_hours: int = Field(
+        12, ge=1, description="A console session ends this many hours after sign-in, whatever"
+    )
+    public_url: str | None = Field(
+        None,
+        description=(
+            "The address people open the console at (https://taptrail.example.org), for "
+            "links in e-mails; none = the address of the request"
+        ),
+    )
+    smtp_host: str | None = Field(
+        None, description="Mail server for invitations and password resets; none = no e-mail"
+    )
+    smtp_port: int = Field(587, description="Mail server port")
+    smtp_user: str | None = Field(None, description="Mail server user name, if it needs one")
+    smtp_password: str | None = Field(None, description="Mail server password, if it needs one")
+    smtp_from: str = Field("taptrail@localhost", description="The From address of the e-mails")
+    smtp_starttls: bool = Field(
+        True, description="Upgrade the mail connection with STARTTLS (turn off only on localhost)"
+    )
+
     @field_validator("database_url", mode="before")
     @classmethod
     def _database_driver(cls, value: object) -> object:

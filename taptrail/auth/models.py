@@ -30,6 +30,10 @@ class ApiToken(Base):
         ForeignKey("players.id", ondelete="CASCADE"), nullable=True, index=True
     )
     label: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # A token a signed-in staff member made in the console (taptrail.staff): it goes with them.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # null: never (tokens made before expiries existed; `--expires-in never`).

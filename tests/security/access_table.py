@@ -5,6 +5,12 @@ endpoint cannot be added without deciding who may call it. Each rule's request i
 for the principals it allows (they must get a 2xx); everyone else gets 401 without a
 (valid) token and 403 with a token of the wrong role or game. Reader endpoints take no
 token at all: their credential is the body's signature (401 for every token).
+
+The staff console's pages take no bearer token either: their credential is a console
+session cookie. Without one, every caller of a ``staff_session`` page is sent to sign in
+(303 to /login; tests/staff checks the signed-in side). A ``public_form`` is a form before
+sign-in (sign in, accept an invitation, reset a password): its valid request carries the
+form's pre-session cookie and CSRF token, and its success is a redirect (303) for everyone.
 """
 
 from __future__ import annotations
@@ -38,11 +44,16 @@ ALLOWED: dict[str, frozenset[str]] = {
     "any_organiser": frozenset({"organiser", "organiser_game", "organiser_other"}),
     "organiser_or_evaluator_of_game": frozenset({"organiser", "organiser_game", "evaluator"}),
     "evaluator_of_game": frozenset({"evaluator"}),
+    "staff_session": frozenset(),
+    "public_form": frozenset(),
 }
+REDIRECTED = ("staff_session", "public_form")  # 303 for every caller
 
 
 def expected(access: str, principal: str) -> int | None:
     """None: a 2xx; else the status code."""
+    if access in REDIRECTED:
+        return 303
     if principal in ALLOWED[access]:
         return None
     if access == "reader_signature" or principal in ("anonymous", "bad_token"):
@@ -223,6 +234,108 @@ def _unsigned(kind: str) -> Factory:
     return make
 
 
+async def _staff_user(w: World) -> Any:
+    from taptrail.staff import service
+
+    async with w.app.state.sessionmaker() as s:
+        user = await service.create_user(
+            s,
+            email=f"access-{_n(w)}-{uuid.uuid4().hex[:8]}@example.org",
+            password=STAFF_PASSWORD,
+            role="organiser",
+            game_id=None,
+            team_id=None,
+            now=utcnow(),
+        )
+        await s.commit()
+    return user
+
+
+async def _reset_token(w: World) -> str:
+    from taptrail.staff import invitations
+
+    user = await _staff_user(w)
+    async with w.app.state.sessionmaker() as s:
+        token = await invitations.start_reset(s, user, utcnow())
+        await s.commit()
+    return token
+
+
+async def _invitation_token(w: World) -> str:
+    from taptrail.staff import invitations
+
+    user = await _staff_user(w)
+    async with w.app.state.sessionmaker() as s:
+        made = await invitations.invite(
+            s,
+            user,
+            email=f"invited-{_n(w)}-{uuid.uuid4().hex[:8]}@example.org",
+            role="organiser",
+            game_slug=w.slug,
+            team_code=None,
+            now=utcnow(),
+            box=w.app.state.secret_box,
+        )
+        await s.commit()
+    return made.token
+
+
+async def _anonymous_form(w: World, page: str, fields: dict[str, str]) -> Call:
+    """A POST of the form on ``page`` (to the same address), with its cookie and token."""
+    import re
+    from urllib.parse import urlencode
+
+    async with w.client() as c:
+        shown = await c.get(page)
+    assert shown.status_code == 200, shown.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', shown.text)
+    assert token
+    cookie = shown.cookies["taptrail_presession"]
+    headers = {
+        "Cookie": f"taptrail_presession={cookie}",
+        "Origin": "http://testserver",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    body = urlencode({**fields, "csrf_token": token.group(1)}).encode()
+    return Call("POST", page, content=body, headers=headers)
+
+
+STAFF_PASSWORD = "access table lantern 12"
+
+
+async def _login(w: World, principal: str) -> Call:
+    user = await _staff_user(w)
+    return await _anonymous_form(w, "/login", {"email": user.email, "password": STAFF_PASSWORD})
+
+
+async def _accept(w: World, principal: str) -> Call:
+    page = f"/invite/{await _invitation_token(w)}"
+    return await _anonymous_form(w, page, {"password": STAFF_PASSWORD, "confirm": STAFF_PASSWORD})
+
+
+async def _reset(w: World, principal: str) -> Call:
+    page = f"/reset/{await _reset_token(w)}"
+    return await _anonymous_form(w, page, {"password": STAFF_PASSWORD, "confirm": STAFF_PASSWORD})
+
+
+async def _ask_reset(w: World, principal: str) -> Call:
+    return await _anonymous_form(w, "/reset", {"email": "nobody@example.org"})
+
+
+async def _invitation_page(w: World, principal: str) -> Call:
+    return Call("GET", f"/invite/{await _invitation_token(w)}")
+
+
+async def _reset_page(w: World, principal: str) -> Call:
+    return Call("GET", f"/reset/{await _reset_token(w)}")
+
+
+def _console(method: str, url: str) -> Factory:
+    """A console page or form: without a session, sent to sign in whatever the body."""
+    headers = {"Origin": "http://testserver"} if method == "POST" else {}
+    return fixed(method, url, headers=headers)
+
+
 ADMIN = "/api/v1/admin/games/{slug}"
 GAME = "/api/v1/games/{slug}"
 
@@ -243,6 +356,60 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/static/evaluation/{name}"): Rule(
         "public", fixed("GET", "/static/evaluation/report.js")
+    ),
+    # ---------------------------------------------------------------- staff console
+    ("GET", "/static/console/{name:path}"): Rule(
+        "public",
+        fixed("GET", "/static/console/vendor/govuk-frontend-5.14.0/govuk-frontend.min.css"),
+    ),
+    ("GET", "/accessibility"): Rule("public", fixed("GET", "/accessibility")),
+    ("GET", "/login"): Rule("public", fixed("GET", "/login")),
+    ("POST", "/login"): Rule("public_form", _login),
+    ("GET", "/login/code"): Rule("staff_session", _console("GET", "/login/code")),
+    ("POST", "/login/code"): Rule("staff_session", _console("POST", "/login/code")),
+    ("GET", "/logout"): Rule("staff_session", _console("GET", "/logout")),
+    ("POST", "/logout"): Rule("staff_session", _console("POST", "/logout")),
+    ("GET", "/invite/{token}"): Rule("public", _invitation_page),
+    ("POST", "/invite/{token}"): Rule("public_form", _accept),
+    ("GET", "/reset"): Rule("public", fixed("GET", "/reset")),
+    ("POST", "/reset"): Rule("public", _ask_reset),
+    ("GET", "/reset/{token}"): Rule("public", _reset_page),
+    ("POST", "/reset/{token}"): Rule("public_form", _reset),
+    ("GET", "/console/"): Rule("staff_session", _console("GET", "/console/")),
+    ("GET", "/console/account"): Rule("staff_session", _console("GET", "/console/account")),
+    ("POST", "/console/account/password"): Rule(
+        "staff_session", _console("POST", "/console/account/password")
+    ),
+    ("POST", "/console/account/totp/start"): Rule(
+        "staff_session", _console("POST", "/console/account/totp/start")
+    ),
+    ("POST", "/console/account/totp/enable"): Rule(
+        "staff_session", _console("POST", "/console/account/totp/enable")
+    ),
+    ("POST", "/console/account/totp/disable"): Rule(
+        "staff_session", _console("POST", "/console/account/totp/disable")
+    ),
+    ("POST", "/console/account/sign-out-everywhere"): Rule(
+        "staff_session", _console("POST", "/console/account/sign-out-everywhere")
+    ),
+    ("POST", "/console/account/tokens"): Rule(
+        "staff_session", _console("POST", "/console/account/tokens")
+    ),
+    ("POST", "/console/account/tokens/{token_id}/revoke"): Rule(
+        "staff_session", _console("POST", "/console/account/tokens/1/revoke")
+    ),
+    ("GET", "/console/staff"): Rule("staff_session", _console("GET", "/console/staff")),
+    ("POST", "/console/staff/invitations"): Rule(
+        "staff_session", _console("POST", "/console/staff/invitations")
+    ),
+    ("POST", "/console/staff/invitations/{invitation_id}/cancel"): Rule(
+        "staff_session", _console("POST", "/console/staff/invitations/1/cancel")
+    ),
+    ("POST", "/console/staff/{user_id}/remove"): Rule(
+        "staff_session", _console("POST", "/console/staff/1/remove")
+    ),
+    ("POST", "/console/staff/{user_id}/reset-link"): Rule(
+        "staff_session", _console("POST", "/console/staff/1/reset-link")
     ),
     # ---------------------------------------------------------------- games
     ("PUT", ADMIN): Rule("organiser_of_game", _put_game),
