@@ -29,9 +29,7 @@ CLIENT_FAILURES = 30
 
 
 class Throttled(TooMany):
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+    """A sign-in refused for now (429 with ``Retry-After``, as every 429)."""
 
 
 def account_key(email: str) -> str:
