@@ -30,6 +30,7 @@ from api.errors import error_responses
 from evaluation import exports, surveys
 from evaluation import repository as repo
 from evaluation.disclosure import disclose_count
+from evaluation.instruments import chosen as chosen_instruments
 from evaluation.report_service import build_game_report, game_area, report_csv, set_game_area
 from evaluation.schemas import (
     AreaIn,
@@ -109,7 +110,9 @@ async def list_waves(slug: Slug, session: Session) -> WavesOut:
 )
 async def wave_questions(slug: Slug, wave: WaveNo, session: Session) -> QuestionsOut:
     game = await game_or_404(session, slug)
-    return QuestionsOut(game=game.slug, **surveys.questions(wave))
+    return QuestionsOut(
+        game=game.slug, **surveys.questions(wave, chosen_instruments(game.survey_instruments))
+    )
 
 
 def _answers_out(game: Game, wave: int, answers: dict[str, Any], **extra: Any) -> SurveyAnswersOut:
@@ -296,10 +299,14 @@ REPORT_EXAMPLE = {
         },
         **_errors(401, 403, 404),
     },
-    summary="Evaluation report by IMD quintile: uptake, activity, belonging, nature, inequality",
+    summary="Evaluation report by IMD quintile: uptake, the game's survey measures, "
+    "inequality and RE-AIM",
     description="Organisers and the game's evaluators. Disclosure control is applied to every "
     "value below whole-game level (counts 1-7 suppressed, others rounded to 5, secondary "
-    "suppression). `format=csv` gives one row per value.",
+    "suppression). Sections: uptake, one per measure of the game's instruments (activity, "
+    "belonging, nature, ONS4 items, loneliness), inequality, and the RE-AIM blocks (reach, "
+    "effectiveness, active days and maintenance per nation; adoption and implementation for "
+    "the whole game). `format=csv` gives one row per value.",
 )
 async def evaluation_report(
     slug: Slug,

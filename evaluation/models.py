@@ -87,6 +87,10 @@ NATURE_ITEMS = (
 )
 
 
+ONS4_ITEMS = ("life_satisfaction", "worthwhile", "happiness", "anxiety")
+LONELINESS_ANSWERS = ("often_always", "some_of_the_time", "occasionally", "hardly_ever", "never")
+
+
 class SurveyResponse(Base):
     """One player's answers at one wave (a resubmission replaces them).
 
@@ -109,6 +113,11 @@ class SurveyResponse(Base):
     nature_important: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     nature_amazing: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     nature_part: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    life_satisfaction: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    worthwhile: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    happiness: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    anxiety: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    loneliness: Mapped[str | None] = mapped_column(String(16), nullable=True)
     declined: Mapped[list[str]] = mapped_column(JSON, default=list)
     answered_on: Mapped[date] = mapped_column(Date)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -128,6 +137,16 @@ class SurveyResponse(Base):
         *(
             CheckConstraint(f"{item} IS NULL OR {item} BETWEEN 1 AND 7", name=f"{item}_range")
             for item in NATURE_ITEMS
+        ),
+        *(
+            CheckConstraint(f"{item} IS NULL OR {item} BETWEEN 0 AND 10", name=f"{item}_range")
+            for item in ONS4_ITEMS
+        ),
+        CheckConstraint(
+            "loneliness IS NULL OR loneliness IN ("
+            + ",".join(f"'{a}'" for a in LONELINESS_ANSWERS)
+            + ")",
+            name="loneliness_values",
         ),
     )
 

@@ -12,6 +12,11 @@ its residents are the population denominators of every imported small area in th
 Players living elsewhere count in the ``other`` group for uptake (not in any quintile's rate).
 Checkpoint locations are not used: without area boundaries they cannot be placed in an LSOA.
 Erased players are left out (their answers are deleted; their neighbourhood is cleared).
+
+**RE-AIM inputs** (:mod:`evaluation.reaim`): active days per player (days with a tap), teams
+and their members with a counted tap, the game's local days so far (to today, or to its last
+day once it has ended), the days each reader was heard from (a tap that local day or a
+heartbeat that UTC day) and the days of every campaign that has started.
 """
 
 from __future__ import annotations
@@ -22,19 +27,23 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evaluation import instruments as inst
 from evaluation import repository as repo
 from evaluation.imd_import import quintile_from_decile
+from evaluation.reaim import TeamActivity, add_reaim
 from evaluation.reports import (
     BASELINE_WAVE,
     BELONGING_LEVELS,
     CSV_COLUMNS,
     FOLLOW_UP_WAVES,
+    LONELINESS_SCORES,
     NATURE_MIN_ITEMS,
     ScoreColumns,
     build_report_from_columns,
@@ -131,10 +140,32 @@ async def build_game_report(
         without_population += missing
 
     waves = (BASELINE_WAVE, *FOLLOW_UP_WAVES)
-    rows = await repo.report_rows(session, game.id, waves, BELONGING_LEVELS)
+    rows = await repo.report_rows(session, game.id, waves, BELONGING_LEVELS, LONELINESS_SCORES)
+    now = now or utcnow()
+    days = _game_days(game, now)
+    first, last = (days[0], days[-1]) if days else (date.max, date.min)
+    heard = await repo.box_days_heard(session, game.id, first, last)
+    campaigns = [
+        [d for d in days if _local(start, game) <= d <= _local(end - _INSTANT, game)]
+        for start, end in await repo.campaign_periods(session, game.id)
+        if start < now
+    ]
+    implementation = {
+        "box_days_heard": {box: len(d) for box, d in heard.items()},
+        "game_days": len(days),
+        "campaign_dates": [c for c in campaigns if c],
+    }
+    teams = [TeamActivity(kind, n) for kind, n in await repo.team_activity(session, game.id)]
     # The statistics take a moment for a big game: off the event loop.
     report = await asyncio.to_thread(
-        _compute, rows, waves, {n: dict(q) for n, q in residents.items()}, in_area_lads
+        _compute,
+        rows,
+        waves,
+        {n: dict(q) for n, q in residents.items()},
+        in_area_lads,
+        inst.chosen(game.survey_instruments),
+        teams,
+        implementation,
     )
     responses = await repo.response_counts(session, game.id)
     area_info = area.describe()
@@ -147,7 +178,7 @@ async def build_game_report(
             "starts_at": game.starts_at.isoformat(),
             "ends_at": game.ends_at.isoformat(),
         },
-        "generated_at": (now or utcnow()).isoformat(timespec="seconds"),
+        "generated_at": now.isoformat(timespec="seconds"),
         "software_version": __version__,
         "area": area_info,
         "survey_responses": {
@@ -157,8 +188,34 @@ async def build_game_report(
     return {**report_head, **report}
 
 
+_INSTANT: Final = timedelta(microseconds=1)
+
+
+def _zone(game: Game) -> ZoneInfo:
+    try:
+        return ZoneInfo(game.timezone)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _local(moment: datetime, game: Game) -> date:
+    return moment.astimezone(_zone(game)).date()
+
+
+def _game_days(game: Game, now: datetime) -> list[date]:
+    """The game's local days so far (up to today, or its last day once it has ended)."""
+    first = _local(game.starts_at, game)
+    last = min(_local(now, game), _local(game.ends_at - _INSTANT, game))
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def _floats(values: Sequence[Any]) -> np.ndarray:
     return np.array([math.nan if v is None else v for v in values], dtype=float)
+
+
+#: fixed columns of a report row before the per-wave ones, and the per-wave ones
+_FIXED: Final = 5
+_PER_WAVE: Final = 4 + len(inst.ONS4_ITEMS) + 1
 
 
 def score_columns_of_rows(
@@ -166,18 +223,21 @@ def score_columns_of_rows(
 ) -> ScoreColumns:
     """:class:`ScoreColumns` from :func:`repository.report_rows` (scores as
     :class:`WaveAnswers` computes them: nature = mean of the answered items, 4 of 6 needed)."""
-    width = 4 + 4 * len(waves)
+    width = _FIXED + _PER_WAVE * len(waves)
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * width
     decile = np.array([0 if d is None else d for d in columns[1]], dtype=np.int64)
     known = decile > 0
     values: dict[tuple[str, int], np.ndarray] = {}
     for k, wave in enumerate(waves):
-        first = 4 + 4 * k
+        first = _FIXED + _PER_WAVE * k
         values[("activity", wave)] = _floats(columns[first])
         values[("belonging", wave)] = _floats(columns[first + 1])
         total, count = _floats(columns[first + 2]), _floats(columns[first + 3])
         with np.errstate(invalid="ignore", divide="ignore"):
             values[("nature", wave)] = np.where(count >= NATURE_MIN_ITEMS, total / count, np.nan)
+        for j, item in enumerate(inst.ONS4_ITEMS):
+            values[(item, wave)] = _floats(columns[first + 4 + j])
+        values[("loneliness", wave)] = _floats(columns[first + 4 + len(inst.ONS4_ITEMS)])
     return ScoreColumns(
         quintile=np.where(known, (decile + 1) // 2, 0),
         nation=np.array(
@@ -185,6 +245,7 @@ def score_columns_of_rows(
         ),
         in_area=np.array([lad in in_area_lads for lad in columns[3]], dtype=bool),
         values=values,
+        active_days=np.array([int(d or 0) for d in columns[4]], dtype=np.int64),
     )
 
 
@@ -193,9 +254,15 @@ def _compute(
     waves: Sequence[int],
     residents: dict[str, dict[int, int]],
     in_area_lads: set[str],
+    instruments: Sequence[str],
+    teams: Sequence[TeamActivity],
+    implementation: dict[str, Any],
 ) -> dict[str, Any]:
     scores = score_columns_of_rows(rows, waves, in_area_lads)
-    return build_report_from_columns(scores, residents, follow_up_waves=waves[1:])
+    report = build_report_from_columns(
+        scores, residents, follow_up_waves=waves[1:], instruments=instruments
+    )
+    return add_reaim(report, scores, residents, teams=teams, **implementation)
 
 
 def report_csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ import numpy as np
 
 from evaluation import disclosure as dc
 from evaluation import stats
+from evaluation.instruments import DEFAULT_INSTRUMENTS, LONELINESS_ANSWERS, ONS4_ITEMS
 
 __all__ = [
     "BELONGING_LEVELS",
@@ -64,6 +65,8 @@ BELONGS: Final = frozenset({"fairly", "very"})
 NATURE_ITEMS: Final = 6
 #: a person's nature connection score needs at least this many of the six items answered
 NATURE_MIN_ITEMS: Final = 4
+#: ONS loneliness answers scored 1 (never) to 5 (often or always): higher = lonelier
+LONELINESS_SCORES: Final = {a: 5 - i for i, a in enumerate(LONELINESS_ANSWERS)}
 
 _PCT_DECIMALS: Final = 1
 _RATE_DECIMALS: Final = 2
@@ -78,8 +81,19 @@ class WaveAnswers:
     activity_days: int | None = None
     belonging: str | None = None
     nature: tuple[int | None, ...] = ()
+    life_satisfaction: int | None = None
+    worthwhile: int | None = None
+    happiness: int | None = None
+    anxiety: int | None = None
+    loneliness: str | None = None
 
     def __post_init__(self) -> None:
+        for item in ONS4_ITEMS:
+            value = getattr(self, item)
+            if value is not None and not 0 <= value <= 10:
+                raise ValueError(f"{item} is scored 0-10")
+        if self.loneliness is not None and self.loneliness not in LONELINESS_SCORES:
+            raise ValueError(f"loneliness must be one of {', '.join(LONELINESS_ANSWERS)}")
         if self.activity_days is not None and not 0 <= self.activity_days <= 7:
             raise ValueError("activity_days must be 0-7")
         if self.belonging is not None and self.belonging not in BELONGING_LEVELS:
@@ -101,6 +115,11 @@ class WaveAnswers:
         if len(answered) < NATURE_MIN_ITEMS:
             return None
         return sum(answered) / len(answered)
+
+    @property
+    def loneliness_score(self) -> int | None:
+        """1 (never lonely) to 5 (often or always)."""
+        return None if self.loneliness is None else LONELINESS_SCORES[self.loneliness]
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,17 +268,31 @@ def _mcnemar(
 # scores are computed once per report (:class:`ScoreColumns`), so a game of 100,000 players with
 # three waves takes a fraction of a second; every statistic still gets the same Python floats.
 
-_MEASURES: Final = ("activity", "belonging", "nature")
+_MEASURES: Final = ("activity", "belonging", "nature", *ONS4_ITEMS, "loneliness")
+#: instrument -> the measures (report sections) it gives
+INSTRUMENT_MEASURES: Final[dict[str, tuple[str, ...]]] = {
+    "activity": ("activity",),
+    "belonging": ("belonging",),
+    "nature": ("nature",),
+    "ons4": ONS4_ITEMS,
+    "loneliness": ("loneliness",),
+}
 
 
-def _measure_scores(a: WaveAnswers) -> tuple[float, float, float]:
-    nan = math.nan
-    nature = a.nature_score
-    belonging = a.belonging_score
+def measures_of(instruments: Sequence[str]) -> tuple[str, ...]:
+    return tuple(m for i in instruments for m in INSTRUMENT_MEASURES[i])
+
+
+def _measure_scores(a: WaveAnswers) -> tuple[float, ...]:
+    def f(value: float | None) -> float:
+        return math.nan if value is None else float(value)
+
     return (
-        nan if a.activity_days is None else float(a.activity_days),
-        nan if belonging is None else float(belonging),
-        nan if nature is None else nature,
+        f(a.activity_days),
+        f(a.belonging_score),
+        f(a.nature_score),
+        *(f(getattr(a, item)) for item in ONS4_ITEMS),
+        f(a.loneliness_score),
     )
 
 
@@ -270,14 +303,17 @@ class ScoreColumns:
 
     ``quintile``: 1-5, 0 = unknown; ``nation``: the nation the quintile is within (object
     array, None = unknown); ``in_area``: lives in the game area; ``values``: for each
-    (measure, wave), measure in ``activity`` (days), ``belonging`` (score 1-4) and ``nature``
-    (mean item score, needs 4 of 6 items), the participant's score or NaN (no usable answer).
+    (measure, wave), measure in ``activity`` (days), ``belonging`` (score 1-4), ``nature``
+    (mean item score, needs 4 of 6 items), the ONS4 items (0-10) and ``loneliness`` (1-5),
+    the participant's score or NaN (no usable answer). ``active_days``: days with at least
+    one tap, per participant (None when not known: the implementation block is left out).
     """
 
     quintile: np.ndarray
     nation: np.ndarray
     in_area: np.ndarray
     values: Mapping[tuple[str, int], np.ndarray]
+    active_days: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.quintile)
@@ -285,6 +321,8 @@ class ScoreColumns:
             raise ValueError("one quintile, nation and in_area per participant")
         if any(len(v) != n for v in self.values.values()):
             raise ValueError("one score per participant in every column")
+        if self.active_days is not None and len(self.active_days) != n:
+            raise ValueError("one active_days value per participant")
         if n and (self.quintile.min() < 0 or self.quintile.max() > 5):
             raise ValueError("quintiles are 1-5 (0 = unknown)")
 
@@ -300,8 +338,13 @@ class ScoreColumns:
         return {str(n) for n in self.nation[self.quintile > 0] if n is not None}
 
 
-def score_columns(people: Sequence[Participant], waves: Sequence[int]) -> ScoreColumns:
-    """:class:`ScoreColumns` of participant records for the given waves."""
+def score_columns(
+    people: Sequence[Participant],
+    waves: Sequence[int],
+    active_days: Mapping[int, int] | None = None,
+) -> ScoreColumns:
+    """:class:`ScoreColumns` of participant records for the given waves (``active_days``:
+    player id -> days with a tap; players not in it had none)."""
     n = len(people)
     columns: dict[tuple[str, int], list[float]] = {
         (m, w): [math.nan] * n for m in _MEASURES for w in waves
@@ -317,15 +360,16 @@ def score_columns(people: Sequence[Participant], waves: Sequence[int]) -> ScoreC
         for wave, answers in p.waves.items():
             if wave not in wanted:
                 continue
-            act, bel, nat = _measure_scores(answers)
-            columns[("activity", wave)][i] = act
-            columns[("belonging", wave)][i] = bel
-            columns[("nature", wave)][i] = nat
+            for measure, score in zip(_MEASURES, _measure_scores(answers), strict=True):
+                columns[(measure, wave)][i] = score
     return ScoreColumns(
         quintile=np.array(quintiles, dtype=np.int64),
         nation=np.array(nations, dtype=object),
         in_area=np.array(in_area, dtype=bool),
         values={key: np.array(col, dtype=float) for key, col in columns.items()},
+        active_days=None
+        if active_days is None
+        else np.array([active_days.get(p.player_id, 0) for p in people], dtype=np.int64),
     )
 
 
@@ -442,7 +486,11 @@ def _belonging(paired: _Paired) -> dict[str, Any]:
     )
 
 
-def _nature(paired: _Paired) -> dict[str, Any]:
+def _scale(
+    paired: _Paired, states: Mapping[str, Callable[[np.ndarray], np.ndarray]] | None = None
+) -> dict[str, Any]:
+    """Paired mean scores (before, after, change with a t interval and paired t-test p) and,
+    for each named state, the share in it before and after."""
     m = _Metrics()
     n_baseline = paired.n_baseline
     n_paired = paired.n_paired
@@ -463,9 +511,44 @@ def _nature(paired: _Paired) -> dict[str, Any]:
         stats.mean_with_ci(paired.after.tolist()),
         with_ci=False,
     )
+    for name, test in (states or {}).items():
+        _pcts(m, f"{name}_before_pct", paired.count(test(paired.before)), n_paired, hidden_paired)
+        _pcts(m, f"{name}_after_pct", paired.count(test(paired.after)), n_paired, hidden_paired)
     per_group, total = _changes(paired)
     _means(m, "mean_change", per_group, total, with_p=True)
     return {"groups": m.groups(), "_changes": per_group}
+
+
+def _nature(paired: _Paired) -> dict[str, Any]:
+    return _scale(paired)
+
+
+#: ONS thresholds: life satisfaction, worthwhile and happiness low = 0-4, very high = 9-10;
+#: anxiety high = 6-10, very low = 0-1
+def _positive_ons(paired: _Paired) -> dict[str, Any]:
+    return _scale(paired, {"low": lambda v: v <= 4, "very_high": lambda v: v >= 9})
+
+
+def _anxiety(paired: _Paired) -> dict[str, Any]:
+    return _scale(paired, {"high": lambda v: v >= 6, "very_low": lambda v: v <= 1})
+
+
+def _loneliness(paired: _Paired) -> dict[str, Any]:
+    often = LONELINESS_SCORES["often_always"]
+    return _scale(paired, {"lonely_often": lambda v: v >= often})
+
+
+#: measure -> (section builder, the mean-change metric its inequality index uses)
+_SECTIONS: Final[dict[str, tuple[Callable[[_Paired], dict[str, Any]], str]]] = {
+    "activity": (_activity, "mean_change_days"),
+    "belonging": (_belonging, "mean_change_score"),
+    "nature": (_nature, "mean_change"),
+    "life_satisfaction": (_positive_ons, "mean_change"),
+    "worthwhile": (_positive_ons, "mean_change"),
+    "happiness": (_positive_ons, "mean_change"),
+    "anxiety": (_anxiety, "mean_change"),
+    "loneliness": (_loneliness, "mean_change"),
+}
 
 
 def _uptake(
@@ -612,6 +695,12 @@ def _definitions() -> dict[str, Any]:
         "nature": f"Nature Connection Index items, mean item score 1-7 of the answered items "
         f"(at least {NATURE_MIN_ITEMS} of {NATURE_ITEMS}); mean_change with a 95% t interval "
         "and paired t-test p",
+        "ons4": "ONS personal well-being: life_satisfaction, worthwhile, happiness and anxiety, "
+        "each 0-10; means and mean_change with a 95% t interval and paired t-test p; ONS "
+        "thresholds: low = 0-4 and very_high = 9-10 (life satisfaction, worthwhile, "
+        "happiness), high = 6-10 and very_low = 0-1 (anxiety)",
+        "loneliness": "ONS direct question 'How often do you feel lonely?', scored 1 (never) to "
+        "5 (often or always); lonely_often = often or always; mean_change on that score",
         "inequality": _SII_CONVENTION,
     }
 
@@ -640,17 +729,23 @@ def build_report(
     *,
     nations: Sequence[str] | None = None,
     follow_up_waves: Sequence[int] = FOLLOW_UP_WAVES,
+    instruments: Sequence[str] = DEFAULT_INSTRUMENTS,
 ) -> dict[str, Any]:
     """Build the evaluation report (see the module docstring for groups and rules).
 
     ``residents`` maps nation -> quintile (1-5) -> residents of the game area's LSOAs in that
     quintile. ``nations`` defaults to the nations in ``residents`` plus those of participants
-    with a known quintile.
+    with a known quintile. ``instruments``: the game's survey instruments (a section for
+    each of their measures).
     """
     people = list(participants)
     scores = score_columns(people, (BASELINE_WAVE, *follow_up_waves))
     return build_report_from_columns(
-        scores, residents, nations=nations, follow_up_waves=follow_up_waves
+        scores,
+        residents,
+        nations=nations,
+        follow_up_waves=follow_up_waves,
+        instruments=instruments,
     )
 
 
@@ -660,12 +755,14 @@ def build_report_from_columns(
     *,
     nations: Sequence[str] | None = None,
     follow_up_waves: Sequence[int] = FOLLOW_UP_WAVES,
+    instruments: Sequence[str] = DEFAULT_INSTRUMENTS,
 ) -> dict[str, Any]:
     """:func:`build_report` from :class:`ScoreColumns` (same report, no per-person objects)."""
+    measures = measures_of(instruments)
     missing = [
         w
         for w in (BASELINE_WAVE, *follow_up_waves)
-        for m in _MEASURES
+        for m in measures
         if (m, w) not in scores.values
     ]
     if missing:
@@ -685,11 +782,8 @@ def build_report_from_columns(
             "convention": _SII_CONVENTION,
             "uptake_rate_per_1000": _uptake_sii(res, players, rates),
         }
-        for name, builder, metric in (
-            ("activity", _activity, "mean_change_days"),
-            ("belonging", _belonging, "mean_change_score"),
-            ("nature", _nature, "mean_change"),
-        ):
+        for name in measures:
+            builder, metric = _SECTIONS[name]
             by_wave: dict[str, Any] = {}
             for wave in follow_up_waves:
                 built = builder(_pairs(scores, groups, name, wave))
@@ -701,6 +795,8 @@ def build_report_from_columns(
     return {
         "schema": REPORT_SCHEMA,
         "players": len(scores),
+        "instruments": list(instruments),
+        "measures": list(measures),
         "definitions": _definitions(),
         "disclosure": _disclosure_notes(),
         "nations": sections,
@@ -747,9 +843,42 @@ def report_to_csv_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
                     }
                 )
 
+    measures = report.get("measures", _MEASURES[:3])
+
+    def flat(nation: str, sec: str, comparison: str, block: Any) -> None:
+        """Any other block: groups as groups, other values one row each."""
+        if not isinstance(block, Mapping):
+            rows.append(
+                {
+                    "nation": nation,
+                    "section": sec,
+                    "comparison": comparison,
+                    "group": "",
+                    "metric": "value",
+                    "value": _csv_value(block),
+                }
+            )
+            return
+        for key, value in block.items():
+            if key == "groups" and isinstance(value, Mapping):
+                emit(nation, sec, comparison, value)
+            elif isinstance(value, Mapping):
+                flat(nation, sec, f"{comparison}.{key}" if comparison else key, value)
+            else:
+                rows.append(
+                    {
+                        "nation": nation,
+                        "section": sec,
+                        "comparison": comparison,
+                        "group": "",
+                        "metric": key,
+                        "value": _csv_value(value),
+                    }
+                )
+
     for nation, section in report["nations"].items():
         emit(nation, "uptake", "", section["uptake"]["groups"])
-        for name in ("activity", "belonging", "nature"):
+        for name in measures:
             for comparison, block in section[name].items():
                 emit(nation, name, comparison, block["groups"])
         for measure, block in section["inequality"].items():
@@ -766,4 +895,10 @@ def report_to_csv_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
                         "value": _csv_value(value),
                     }
                 )
+        for key, block in section.items():
+            if key not in ("uptake", "inequality", *measures):
+                flat(nation, key, "", block)
+    for key in ("adoption", "implementation"):
+        if key in report:
+            flat("", key, "", report[key])
     return rows

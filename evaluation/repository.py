@@ -4,17 +4,19 @@ queries. Nothing here commits."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Select,
     Table,
     TextClause,
     and_,
     case,
+    cast,
     delete,
     func,
     select,
@@ -24,8 +26,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from checkpoints.models import Reader, ReaderDay, ReaderHeartbeat
 from evaluation.models import (
     NATURE_ITEMS,
+    ONS4_ITEMS,
     EvaluationArea,
     EvaluationProject,
     LsoaArea,
@@ -33,7 +37,7 @@ from evaluation.models import (
     SurveyResponse,
     SurveyWave,
 )
-from game.models import HolderDay, HolderTotal, Team
+from game.models import Campaign, HolderDay, HolderTotal, Team
 from people.models import Player
 
 
@@ -188,6 +192,24 @@ async def upsert_response(session: AsyncSession, values: Mapping[str, Any]) -> N
     await _upsert_one(session, _table(SurveyResponse), values, ("game_id", "player_id", "wave"))
 
 
+async def add_responses(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert answer sets in bulk (new ones only: the demo's generated answers)."""
+    if rows:
+        await session.execute(_table(SurveyResponse).insert(), [dict(r) for r in rows])
+
+
+async def players_of_game(
+    session: AsyncSession, game_id: int
+) -> list[tuple[int, int | None, str | None, datetime]]:
+    """(id, IMD decile, age band, registered at) of the game's current players, by id."""
+    rows = await session.execute(
+        select(Player.id, Player.imd_decile, Player.age_band, Player.registered_at)
+        .where(Player.game_id == game_id, Player.erased_at.is_(None))
+        .order_by(Player.id)
+    )
+    return [(int(i), d, a, r) for i, d, a, r in rows]
+
+
 async def delete_responses_of_player(session: AsyncSession, player_id: int) -> int:
     result = await session.execute(
         delete(SurveyResponse).where(SurveyResponse.player_id == player_id)
@@ -266,16 +288,23 @@ async def residents_by_decile(
 
 
 async def report_rows(
-    session: AsyncSession, game_id: int, waves: Sequence[int], belonging_levels: Sequence[str]
+    session: AsyncSession,
+    game_id: int,
+    waves: Sequence[int],
+    belonging_levels: Sequence[str],
+    loneliness_scores: Mapping[str, int],
 ) -> list[tuple[Any, ...]]:
-    """One row per current player: (id, decile, nation, district of their LSOA), then for each
-    wave (activity days, belonging score, sum and count of the nature items answered), NULL
-    where the wave was not answered. ``belonging_levels`` are scored 1, 2, ... in order.
+    """One row per current player: (id, decile, nation, district of their LSOA, active days),
+    then for each wave (activity days, belonging score, sum and count of the nature items
+    answered, the four ONS4 items, loneliness score), NULL where the wave was not answered.
+    ``belonging_levels`` are scored 1, 2, ... in order; loneliness answers as given.
+    Active days = the player's days with at least one tap.
 
     The answers are pivoted in SQL so that a game of 100,000 players is one query."""
     r = SurveyResponse
     nature = [getattr(r, name) for name in NATURE_COLUMNS]
     belonging = case({level: i + 1 for i, level in enumerate(belonging_levels)}, value=r.belonging)
+    loneliness = case(dict(loneliness_scores), value=r.loneliness)
     nature_sum = sum((func.coalesce(c, 0) for c in nature[1:]), func.coalesce(nature[0], 0))
     nature_n = sum(
         (case((c.is_(None), 0), else_=1) for c in nature[1:]),
@@ -289,11 +318,22 @@ async def report_rows(
             func.max(belonging).filter(answered).label(f"belonging_{wave}"),
             func.max(nature_sum).filter(answered).label(f"nature_sum_{wave}"),
             func.max(nature_n).filter(answered).label(f"nature_n_{wave}"),
+            *(
+                func.max(getattr(r, item)).filter(answered).label(f"{item}_{wave}")
+                for item in ONS4_ITEMS
+            ),
+            func.max(loneliness).filter(answered).label(f"loneliness_{wave}"),
         ]
     answers = (
         select(r.player_id, *pivoted)
         .where(r.game_id == game_id, r.wave.in_(list(waves)))
         .group_by(r.player_id)
+        .subquery()
+    )
+    days = (
+        select(HolderDay.holder_id, func.count().label("days"))
+        .where(HolderDay.game_id == game_id, HolderDay.taps > 0)
+        .group_by(HolderDay.holder_id)
         .subquery()
     )
     stmt = (
@@ -302,10 +342,12 @@ async def report_rows(
             Player.imd_decile,
             Player.imd_nation,
             LsoaArea.lad_code,
+            func.coalesce(days.c.days, 0),
             *[c for c in answers.c if c.key != "player_id"],
         )
         .outerjoin(LsoaArea, LsoaArea.code == Player.lsoa_code)
         .outerjoin(answers, answers.c.player_id == Player.id)
+        .outerjoin(days, days.c.holder_id == Player.holder_id)
         .where(Player.game_id == game_id, Player.erased_at.is_(None))
     )
     connection = await session.connection()  # Core rows: no ORM processing for 100k rows
@@ -323,6 +365,76 @@ RESPONSE_ITEMS = (
     SurveyResponse.nature_amazing,
     SurveyResponse.nature_part,
 )
+
+
+async def team_activity(session: AsyncSession, game_id: int) -> list[tuple[str, int]]:
+    """(kind, current members with a counted tap) for every team of the game."""
+    active = (
+        select(Player.team_id, func.count().label("n"))
+        .join(HolderTotal, HolderTotal.holder_id == Player.holder_id)
+        .where(
+            Player.game_id == game_id,
+            Player.erased_at.is_(None),
+            Player.team_id.is_not(None),
+            HolderTotal.game_id == game_id,
+            HolderTotal.counted_taps > 0,
+        )
+        .group_by(Player.team_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Team.kind, func.coalesce(active.c.n, 0))
+        .outerjoin(active, active.c.team_id == Team.id)
+        .where(Team.game_id == game_id)
+        .order_by(Team.id)
+    )
+    return [(str(kind), int(n)) for kind, n in rows]
+
+
+async def box_days_heard(
+    session: AsyncSession, game_id: int, first: date, last: date
+) -> dict[str, set[date]]:
+    """Every reader of the game (not disabled) -> the days from ``first`` to ``last`` it was
+    heard from: days with a tap (local dates) and days with a heartbeat (UTC dates)."""
+    readers = await session.scalars(
+        select(Reader.id).where(Reader.game_id == game_id, Reader.disabled.is_(False))
+    )
+    heard: dict[str, set[date]] = {str(r): set() for r in readers}
+    taps = await session.execute(
+        select(ReaderDay.reader_id, ReaderDay.local_date).where(
+            ReaderDay.game_id == game_id,
+            ReaderDay.taps > 0,
+            ReaderDay.local_date >= first,
+            ReaderDay.local_date <= last,
+        )
+    )
+    for reader_id, day in taps:
+        if str(reader_id) in heard:
+            heard[str(reader_id)].add(day)
+    received = ReaderHeartbeat.received_at
+    if dialect_name(session) == "postgresql":
+        day_of: ColumnElement[Any] = cast(func.timezone("UTC", received), Date)
+    else:  # naive UTC text
+        day_of = func.date(received)
+    beats = await session.execute(
+        select(ReaderHeartbeat.reader_id, day_of)
+        .where(ReaderHeartbeat.game_id == game_id)
+        .group_by(ReaderHeartbeat.reader_id, day_of)
+    )
+    for reader_id, day in beats:
+        when = date.fromisoformat(day[:10]) if isinstance(day, str) else day
+        if str(reader_id) in heard and first <= when <= last:
+            heard[str(reader_id)].add(when)
+    return heard
+
+
+async def campaign_periods(session: AsyncSession, game_id: int) -> list[tuple[datetime, datetime]]:
+    rows = await session.execute(
+        select(Campaign.starts_at, Campaign.ends_at)
+        .where(Campaign.game_id == game_id)
+        .order_by(Campaign.starts_at)
+    )
+    return [(start, end) for start, end in rows]
 
 
 # ------------------------------------------------------------------------------ projects

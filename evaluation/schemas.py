@@ -11,6 +11,11 @@ PreferNotToSay = Literal["prefer_not_to_say"]
 Days = Annotated[int, Field(ge=0, le=7)]
 Agreement = Annotated[int, Field(ge=1, le=7)]
 Belonging = Literal["very", "fairly", "not_very", "not_at_all", "prefer_not_to_say"]
+ZeroToTen = Annotated[int, Field(ge=0, le=10)]
+Loneliness = Literal[
+    "often_always", "some_of_the_time", "occasionally", "hardly_ever", "never", "prefer_not_to_say"
+]
+_ONS_NOTE = "ONS4, 0-10, asked of players 16 and over when the game asks ons4; " + "{}"
 
 _ITEM_NOTE = "null or absent = not answered; 'prefer_not_to_say' is always accepted"
 
@@ -54,6 +59,23 @@ class SurveyAnswers(BaseModel):
     nature_important: Agreement | PreferNotToSay | None = Field(None, description=_ITEM_NOTE)
     nature_amazing: Agreement | PreferNotToSay | None = Field(None, description=_ITEM_NOTE)
     nature_part: Agreement | PreferNotToSay | None = Field(None, description=_ITEM_NOTE)
+    life_satisfaction: ZeroToTen | PreferNotToSay | None = Field(
+        None, description=_ONS_NOTE.format(_ITEM_NOTE)
+    )
+    worthwhile: ZeroToTen | PreferNotToSay | None = Field(
+        None, description=_ONS_NOTE.format(_ITEM_NOTE)
+    )
+    happiness: ZeroToTen | PreferNotToSay | None = Field(
+        None, description=_ONS_NOTE.format(_ITEM_NOTE)
+    )
+    anxiety: ZeroToTen | PreferNotToSay | None = Field(
+        None, description=_ONS_NOTE.format(_ITEM_NOTE)
+    )
+    loneliness: Loneliness | None = Field(
+        None,
+        description="ONS 'How often do you feel lonely?', asked of players 12 and over when the "
+        "game asks loneliness; " + _ITEM_NOTE,
+    )
 
 
 class SurveyAnswersOut(SurveyAnswers):

@@ -1,6 +1,10 @@
 """The evaluation survey: three waves, the items of evaluation.md, one answer set per player
 per wave. Organisers open and close waves; a player (or their parent or carer) answers with
 the player token while a wave is open. Every item is optional and allows "prefer not to say".
+
+Each game asks the instruments it chose (:mod:`evaluation.instruments`); an answer to an
+item the game does not ask, or one the player is too young to be asked, is refused (422,
+naming the item) and nothing of that answer set is stored.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evaluation import instruments as inst
 from evaluation import repository as repo
 from evaluation.models import SurveyResponse, SurveyWave
 from evaluation.reports import BELONGING_LEVELS, WaveAnswers
 from game.models import Game
 from taptrail import audit
-from taptrail.errors import Conflict, Forbidden, NotFound
+from taptrail.errors import Conflict, Forbidden, Invalid, NotFound
 
 __all__ = [
     "ANSWERED_BY",
@@ -75,7 +80,56 @@ BELONGING_LABELS: Final = {
     "not_very": "Not very strongly",
     "not_at_all": "Not at all strongly",
 }
-ITEMS: Final = ("activity_days", "belonging", *NATURE_KEYS)
+#: ONS personal well-being (ONS4): (answer key, question, 0 label, 10 label)
+ONS4_QUESTIONS: Final = (
+    (
+        "life_satisfaction",
+        "Overall, how satisfied are you with your life nowadays?",
+        "not at all satisfied",
+        "completely satisfied",
+    ),
+    (
+        "worthwhile",
+        "Overall, to what extent do you feel that the things you do in your life are worthwhile?",
+        "not at all worthwhile",
+        "completely worthwhile",
+    ),
+    (
+        "happiness",
+        "Overall, how happy did you feel yesterday?",
+        "not at all happy",
+        "completely happy",
+    ),
+    (
+        "anxiety",
+        "On a scale where 0 is 'not at all anxious' and 10 is 'completely anxious', overall, "
+        "how anxious did you feel yesterday?",
+        "not at all anxious",
+        "completely anxious",
+    ),
+)
+ONS4_INTRO: Final = (
+    "Next are questions about your feelings on aspects of your life. There are no right or "
+    "wrong answers. For each of these questions give an answer on a scale of 0 to 10, where "
+    "0 is 'not at all' and 10 is 'completely'."
+)
+#: the ONS direct loneliness question (the same wording for adults and for children 10-15)
+LONELINESS_TEXT: Final = "How often do you feel lonely?"
+LONELINESS_LABELS: Final = {
+    "often_always": "Often or always",
+    "some_of_the_time": "Some of the time",
+    "occasionally": "Occasionally",
+    "hardly_ever": "Hardly ever",
+    "never": "Never",
+}
+ITEMS: Final = (
+    "activity_days",
+    "belonging",
+    *NATURE_KEYS,
+    *inst.ONS4_ITEMS,
+    "loneliness",
+)
+INSTRUMENT_OF: Final = {item: name for name, items in inst.ITEMS.items() for item in items}
 
 _PNTS = {"value": PREFER_NOT_TO_SAY, "label": "Prefer not to say"}
 
@@ -85,25 +139,19 @@ def _scale(low: int, high: int, labels: dict[int, str] | None = None) -> list[di
     return [{"value": v, "label": labels.get(v, str(v))} for v in range(low, high + 1)]
 
 
-def questions(wave: int) -> dict[str, Any]:
-    """The questions of a wave (the same items at every wave, so answers can be paired)."""
-    info = WAVES[wave]
+def _items_of(instrument: str) -> list[dict[str, Any]]:
     nature_labels = {1: "1 - completely disagree", 7: "7 - completely agree"}
-    return {
-        "wave": wave,
-        "name": info.key,
-        "title": info.title,
-        "when": info.when,
-        "answered_by": list(ANSWERED_BY),
-        "note": "Every question is optional and can be answered 'prefer not to say'. A parent "
-        "or carer answers for a child (answered_by: parent_or_carer), as the child would.",
-        "items": [
+    if instrument == "activity":
+        return [
             {
                 "key": "activity_days",
                 "text": ACTIVITY_TEXT,
                 "source": "Single-item physical activity measure (Milton et al. 2011)",
                 "answers": [*_scale(0, 7), _PNTS],
-            },
+            }
+        ]
+    if instrument == "belonging":
+        return [
             {
                 "key": "belonging",
                 "text": BELONGING_TEXT,
@@ -115,19 +163,90 @@ def questions(wave: int) -> dict[str, Any]:
                     ),
                     _PNTS,
                 ],
-            },
-            *(
-                {
-                    "key": key,
-                    "text": text,
-                    "intro": NATURE_INTRO,
-                    "source": "Nature Connection Index (Richardson et al. 2019)",
-                    "answers": [*_scale(1, 7, nature_labels), _PNTS],
-                }
-                for key, text in NATURE_ITEMS
-            ),
+            }
+        ]
+    if instrument == "nature":
+        return [
+            {
+                "key": key,
+                "text": text,
+                "intro": NATURE_INTRO,
+                "source": "Nature Connection Index (Richardson et al. 2019)",
+                "answers": [*_scale(1, 7, nature_labels), _PNTS],
+            }
+            for key, text in NATURE_ITEMS
+        ]
+    if instrument == "ons4":
+        return [
+            {
+                "key": key,
+                "text": text,
+                "intro": ONS4_INTRO,
+                "source": "ONS personal well-being (ONS4), Office for National Statistics",
+                "answers": [*_scale(0, 10, {0: f"0 - {low}", 10: f"10 - {high}"}), _PNTS],
+            }
+            for key, text, low, high in ONS4_QUESTIONS
+        ]
+    return [
+        {
+            "key": "loneliness",
+            "text": LONELINESS_TEXT,
+            "source": "ONS direct measure of loneliness (national measurement, 2018)",
+            "answers": [
+                *({"value": v, "label": label} for v, label in LONELINESS_LABELS.items()),
+                _PNTS,
+            ],
+        }
+    ]
+
+
+def questions(wave: int, instruments: tuple[str, ...] = inst.DEFAULT_INSTRUMENTS) -> dict[str, Any]:
+    """The questions of a wave for a game's instruments (the same items at every wave, so
+    answers can be paired). Each item names its instrument and who is asked it."""
+    info = WAVES[wave]
+    return {
+        "wave": wave,
+        "name": info.key,
+        "title": info.title,
+        "when": info.when,
+        "answered_by": list(ANSWERED_BY),
+        "instruments": list(instruments),
+        "note": "Every question is optional and can be answered 'prefer not to say'. A parent "
+        "or carer answers for a child (answered_by: parent_or_carer), as the child would. "
+        "Some questions are asked only from an age (asked_of).",
+        "items": [
+            {**item, "instrument": name, "asked_of": inst.asked_of(name)}
+            for name in instruments
+            for item in _items_of(name)
         ],
     }
+
+
+def check_items_asked(
+    answers: dict[str, Any], instruments: tuple[str, ...], age_band: str | None
+) -> None:
+    """Refuse (422, naming each item) answers to items the game does not ask, or that a
+    player of this age band is not asked."""
+    problems = []
+    for key in ITEMS:
+        if answers.get(key) is None:
+            continue
+        name = INSTRUMENT_OF[key]
+        if name not in instruments:
+            problems.append({"field": key, "message": "this game does not ask this question"})
+        elif not inst.eligible(name, age_band):
+            problems.append(
+                {
+                    "field": key,
+                    "message": f"asked of players {inst.asked_of(name)} (by their age band)",
+                }
+            )
+    if problems:
+        raise Invalid(
+            "some answers are to questions this player is not asked: "
+            + ", ".join(p["field"] for p in problems),
+            fields=problems,
+        )
 
 
 def _wave_or_404(wave: int) -> Wave:
@@ -208,6 +327,7 @@ async def submit_answers(
         raise Conflict(f"survey wave {wave} is closed")
     if answered_by not in ANSWERED_BY:
         raise ValueError(f"answered_by must be one of {ANSWERED_BY}")
+    check_items_asked(answers, inst.chosen(game.survey_instruments), player.age_band)
     declined = [key for key in ITEMS if answers.get(key) == PREFER_NOT_TO_SAY]
     values: dict[str, Any] = {
         key: None if answers.get(key) == PREFER_NOT_TO_SAY else answers.get(key) for key in ITEMS
@@ -251,12 +371,17 @@ async def wave_answers(
 
 
 def wave_answers_of_row(row: tuple[Any, ...]) -> WaveAnswers:
-    """(activity, belonging, six nature items) from a report query row -> WaveAnswers."""
-    activity, belonging, *nature = row
+    """(activity, belonging, six nature items[, four ONS4 items, loneliness]) -> WaveAnswers."""
+    activity, belonging, *rest = row
+    nature, extra = rest[: len(NATURE_KEYS)], rest[len(NATURE_KEYS) :]
+    ons = dict(zip(inst.ONS4_ITEMS, extra[: len(inst.ONS4_ITEMS)], strict=False))
+    loneliness = extra[len(inst.ONS4_ITEMS)] if len(extra) > len(inst.ONS4_ITEMS) else None
     return WaveAnswers(
         activity_days=activity,
         belonging=belonging,
         nature=tuple(nature),
+        loneliness=loneliness,
+        **ons,
     )
 
 

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from checkpoints.uids import normalise_uid
+from evaluation import instruments
 from game import join_codes
 from game.models import AGE_BANDS, TEAM_KINDS
 from people.nicknames import NicknameError, checked_nickname, nickname_key
@@ -61,6 +62,13 @@ class GameDef(_Strict):
     starts_at: Moment
     ends_at: Moment
     rules: RulesDef = Field(default_factory=RulesDef)  # type: ignore[arg-type]
+    # The survey instruments asked (evaluation/instruments.py); None = the default three.
+    instruments: list[str] | None = None
+
+    @field_validator("instruments")
+    @classmethod
+    def _instruments(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else list(instruments.normalise(value))
 
     @field_validator("timezone")
     @classmethod

@@ -189,6 +189,7 @@ async def _upsert_game(session: AsyncSession, gf: GameFile, result: LoadResult) 
         "timezone": d.timezone,
         "starts_at": d.starts_at,
         "ends_at": d.ends_at,
+        "survey_instruments": d.instruments,
         **d.rules.model_dump(),
     }
     game = await repo.game_by_slug(session, d.slug)

@@ -95,6 +95,7 @@ def prepare_demo(
         await apply_definition(
             session, validate(data), box=secret_box(settings), actor="demo", scope=OPERATOR
         )
+        await answer_surveys(session, data["game"]["slug"])
         return await create_token(session, role="organiser", label="demo")
 
     token = run_with_session(_load)
@@ -113,6 +114,22 @@ def prepare_demo(
         ]
     )
     return settings, banner
+
+
+async def answer_surveys(session: Any, slug: str) -> None:
+    """The demo players' survey answers (illustrative; taptrail/demo/survey_answers.py), with
+    the registration wave open as it would be during a game."""
+    from evaluation.surveys import set_wave_open
+    from game.repository import game_by_slug
+    from taptrail.db import utcnow
+    from taptrail.demo.survey_answers import add_demo_answers
+
+    game = await game_by_slug(session, slug)
+    if game is None:  # pragma: no cover - just loaded
+        raise RuntimeError(f"the demo game {slug} was not loaded")
+    added = await add_demo_answers(session, game)
+    await set_wave_open(session, game, 1, is_open=True, actor="demo", now=utcnow())
+    log.info("demo.survey_answers", answer_sets=added)
 
 
 def demo_task(taps_per_second: float) -> Callable[[FastAPI], Coroutine[Any, Any, None]]:

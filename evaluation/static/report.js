@@ -219,7 +219,59 @@
         }
       });
     });
-    return el("figure", { class: "chart" }, caption ? el("figcaption", { text: caption }) : null, root);
+    return el("figure", { class: "chart" }, caption ? el("figcaption", { text: caption }) : null, root, chartTools(root, title));
+  }
+
+  // ------------------------------------------------------------------ chart downloads
+
+  function fileName(title, ext) {
+    const stem = title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 80);
+    return `${slug}-${stem || "chart"}.${ext}`;
+  }
+
+  function saveBlob(blob, name) {
+    const url = URL.createObjectURL(blob);
+    const link = el("a", { href: url, download: name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  // The chart as a standalone SVG document (white background, fonts named).
+  function svgText(root) {
+    const copy = root.cloneNode(true);
+    copy.setAttribute("xmlns", SVG_NS);
+    copy.setAttribute("font-family", "Arial, Helvetica, sans-serif");
+    const [, , w, h] = copy.getAttribute("viewBox").split(" ");
+    copy.insertBefore(svg("rect", { x: 0, y: 0, width: w, height: h, fill: "#ffffff" }), copy.firstChild);
+    return new XMLSerializer().serializeToString(copy);
+  }
+
+  function savePng(root, name) {
+    const text = svgText(root);
+    const [, , w, h] = root.getAttribute("viewBox").split(" ").map(Number);
+    const image = new Image();
+    image.onload = () => {
+      const scale = 2;
+      const canvas = el("canvas", { width: w * scale, height: h * scale });
+      const ctx = canvas.getContext("2d");
+      ctx.scale(scale, scale);
+      ctx.drawImage(image, 0, 0, w, h);
+      canvas.toBlob((blob) => blob && saveBlob(blob, name), "image/png");
+    };
+    image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(text);
+  }
+
+  // Download buttons under a chart (the table beside it always holds the same numbers).
+  function chartTools(root, title) {
+    const svgButton = el("button", { type: "button", class: "quiet small", text: "Download chart (SVG)" });
+    svgButton.addEventListener("click", () =>
+      saveBlob(new Blob([svgText(root)], { type: "image/svg+xml" }), fileName(title, "svg")),
+    );
+    const pngButton = el("button", { type: "button", class: "quiet small", text: "Download chart (PNG)" });
+    pngButton.addEventListener("click", () => savePng(root, fileName(title, "png")));
+    return el("div", { class: "chart-tools" }, svgButton, pngButton);
   }
 
   // One bar series: a metric of every group.
@@ -257,7 +309,8 @@
     if (first) {
       cards.append(card(fmt(total.players_in_area, "count"), "players living in the game area"));
       cards.append(card(fmt(total.rate_per_1000, "rate"), "players per 1,000 residents of the area"));
-      const follow = first.activity.wave_2 ? first.activity.wave_2.groups.total.follow_up_pct : null;
+      const measure = first[(report.measures || ["activity"])[0]];
+      const follow = measure && measure.wave_2 ? measure.wave_2.groups.total.follow_up_pct : null;
       cards.append(card(fmt(follow, "pct"), "answered again at the end of the game"));
     }
     const labels = {
@@ -495,7 +548,7 @@
     for (const parts of plain) list.append(el("li", {}, ...parts));
     const d = report.definitions || {};
     const technical = el("dl", { class: "technical" });
-    for (const key of ["groups", "uptake", "paired", "activity", "belonging", "nature", "inequality"]) {
+    for (const key of ["groups", "uptake", "paired", "activity", "belonging", "nature", "ons4", "loneliness", "inequality", "reaim"]) {
       if (d[key]) technical.append(el("dt", { text: key[0].toUpperCase() + key.slice(1) }), el("dd", { text: d[key] }));
     }
     const details = $("technical");
@@ -518,20 +571,48 @@
     if (nations.length === 0) {
       container.append(el("section", {}, el("p", { text: "No deprivation data for this game's players yet." })));
     }
+    const parts = window.TaptrailReportParts(helpers);
+    $("reaim").replaceChildren(...parts.summary(report));
     for (const [nation, section] of nations) {
       const heading = nations.length > 1 ? (NATIONS[nation] || nation) + ": " : "";
-      container.append(
-        uptakeSection(nation, section, heading),
-        activitySection(nation, section, heading),
-        belongingSection(nation, section, heading),
-        natureSection(nation, section, heading),
-      );
+      container.append(uptakeSection(nation, section, heading));
+      if (section.reach) container.append(parts.reach(nation, section, heading));
+      if (section.activity) container.append(activitySection(nation, section, heading));
+      if (section.belonging) container.append(belongingSection(nation, section, heading));
+      if (section.nature) container.append(natureSection(nation, section, heading));
+      container.append(...parts.measures(nation, section, heading, report.measures || []));
+      if (section.maintenance) container.append(parts.maintenance(nation, section, heading));
+      if (section.active_days) container.append(parts.activeDays(nation, section, heading));
     }
+    container.append(...parts.wholeGame(report));
     notes(report);
     $("report").hidden = false;
     $("status").hidden = true;
     body.dataset.state = "ready";
   }
+
+  // What report-parts.js builds its sections with.
+  const helpers = {
+    card,
+    el,
+    svg,
+    fmt,
+    isNumber,
+    valueNode,
+    pair,
+    interval,
+    table,
+    groupRows,
+    barChart,
+    series,
+    legend,
+    pairedSection,
+    siiSentence,
+    COLOURS,
+    QUINTILES,
+    LABELS,
+    WAVES,
+  };
 
   // ------------------------------------------------------------------ token and loading
 

@@ -218,6 +218,8 @@ RULES: dict[str, Any] = {
     "min_members_for_average": 5,
 }
 
+#: the demo asks every survey instrument, so its report shows every section
+INSTRUMENTS = ("activity", "belonging", "nature", "ons4", "loneliness")
 N_CARDS = 400
 SCHOOL_CARDS_PER_TEAM = 27  # 5 schools x 27 = 135 cards, about a third
 SCHOOL_PLAYERS_PER_TEAM = 16
@@ -810,6 +812,7 @@ def build_definition(seed: int = DEFAULT_SEED) -> DemoData:
             "starts_at": GAME_STARTS,
             "ends_at": GAME_ENDS,
             "rules": dict(RULES),
+            "instruments": list(INSTRUMENTS),
         },
         "checkpoints": checkpoints,
         "readers": readers,
@@ -868,6 +871,7 @@ def render_yaml(definition: dict[str, Any]) -> str:
     for key in ("slug", "name", "timezone", "starts_at", "ends_at"):
         out.append(f"  {key}: {_scalar(game[key])}")
     out.append(f"  rules: {_scalar(game['rules'])}")
+    out.append(f"  instruments: {_scalar(game['instruments'])}")
     for section in ("checkpoints", "readers", "teams", "campaigns", "cards", "players"):
         comment = {
             "cards": "  # the printed stock; school fobs are issued to their school",

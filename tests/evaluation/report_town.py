@@ -11,23 +11,26 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from checkpoints.models import Reader, ReaderDay
 from evaluation.importing import import_imd, import_postcodes
+from evaluation.instruments import chosen
 from evaluation.models import LsoaArea, SurveyResponse, SurveyWave
-from evaluation.sample_data import sample_participants
 from game.definition import validate
 from game.loading import apply_definition
-from game.models import Game, Team
+from game.models import Game, HolderDay, HolderTotal, Team
 from people.models import Holder, Player
 from taptrail.auth.scope import OPERATOR
 from taptrail.auth.tokens import create_token
 from taptrail.db import make_engine, make_sessionmaker, utcnow
 from taptrail.demo import DEMO_IMD_FILE, DEMO_POSTCODES_FILE, load_demo_definition
+from taptrail.demo.survey_answers import DemoPlayer, demo_answers
 from taptrail.migrate import upgrade
 from taptrail.secrets_box import SecretBox
 
@@ -97,31 +100,62 @@ async def _players_and_answers(s: AsyncSession) -> str:
         )
     await s.flush()
     players = list(
-        await s.scalars(select(Player.id).where(Player.game_id == game.id).order_by(Player.id))
+        await s.execute(
+            select(Player.id, Player.holder_id, Player.imd_decile, Player.age_band)
+            .where(Player.game_id == game.id)
+            .order_by(Player.id)
+        )
     )
-    people = sample_participants(len(players), seed=7, follow_up_rates=(0.55, 0.12))
-    rows = []
-    for player_id, person in zip(players, people, strict=True):
-        for wave, a in person.waves.items():
-            rows.append(
-                {
-                    "game_id": game.id,
-                    "player_id": player_id,
-                    "wave": wave,
-                    "answered_by": "parent_or_carer" if rng.random() < 0.4 else "self",
-                    "activity_days": a.activity_days,
-                    "belonging": a.belonging,
-                    **dict(zip(NATURE, a.nature, strict=True)),
-                    "declined": [],
-                    "answered_on": game.starts_at.date(),
-                }
-            )
-    await s.execute(insert(SurveyResponse), rows)
+    # the demo's own answer model (every instrument of the demo game, by age)
+    last_day = (game.ends_at - timedelta(days=1)).date()
+    people = [
+        DemoPlayer(pid, decile, band, game.starts_at.date()) for pid, _, decile, band in players
+    ]
+    await s.execute(
+        insert(SurveyResponse),
+        demo_answers(game.id, people, chosen(game.survey_instruments), last_day=last_day),
+    )
+    await _activity(s, game, [(holder, decile) for _, holder, decile, _ in players], rng)
     for wave in (1, 2, 3):
         s.add(SurveyWave(game_id=game.id, wave=wave, is_open=wave == 3, opened_at=utcnow()))
     token = await create_token(s, role="organiser", label="report page")
     await s.commit()
     return token
+
+
+async def _activity(
+    s: AsyncSession, game: Game, holders: list[tuple[int, int | None]], rng: random.Random
+) -> None:
+    """Tap days for the report's implementation blocks, written straight into the daily
+    tables the scorer keeps (no taps are scored here): players from more deprived areas a
+    little less often, every box heard from on most of the first 20 game days."""
+    first = game.starts_at.date()
+    days, totals = [], []
+    for holder, decile in holders:
+        n = min(20, int(rng.expovariate(1 / (3 + (decile or 5) * 0.6))))
+        chosen_days = sorted(rng.sample(range(20), n))
+        days += [
+            {"game_id": game.id, "holder_id": holder, "local_date": first + timedelta(d)}
+            | {"taps": 2, "counted_taps": 2, "legs": 1, "points": 10, "distance_m": 500.0}
+            for d in chosen_days
+        ]
+        totals.append(
+            {"game_id": game.id, "holder_id": holder, "taps": 2 * n, "counted_taps": 2 * n}
+            | {"legs": n, "points": 10 * n, "distance_m": 500.0 * n}
+        )
+    if days:
+        await s.execute(insert(HolderDay), days)
+    await s.execute(insert(HolderTotal), totals)
+    readers = list(await s.scalars(select(Reader.id).where(Reader.game_id == game.id)))
+    await s.execute(
+        insert(ReaderDay),
+        [
+            {"game_id": game.id, "reader_id": r, "local_date": first + timedelta(d), "taps": 5}
+            for r in readers
+            for d in range(20)
+            if rng.random() < 0.9
+        ],
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover - a helper for people

@@ -19,7 +19,8 @@ from fastapi import FastAPI
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar
 
-from evaluation.reports import Participant, WaveAnswers, build_report
+from evaluation.reaim import add_reaim
+from evaluation.reports import Participant, WaveAnswers, build_report, score_columns
 from tests.evaluation.eval_helpers import (
     NATURE,
     P,
@@ -459,5 +460,7 @@ async def test_database_report_equals_the_pure_report_of_the_same_people(
     ]
     residents = {"england": {int(g[1]): n for g, n in world.residents.items()}}
     pure = build_report(participants, residents)
+    # the RE-AIM blocks of each nation too (no taps in this world: no active days)
+    add_reaim(pure, score_columns(participants, (1, 2, 3), active_days={}), residents)
     assert report["nations"] == pure["nations"]
     assert report["players"] == pure["players"]

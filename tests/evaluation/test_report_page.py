@@ -32,6 +32,7 @@ ARGS = [
     "--disable-sync",
 ]
 SHOT = Path("/tmp/taptrail-report.png")
+PRINT_SHOT = Path("/tmp/taptrail-report-print.png")
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_WAIT_MS = 30_000
 
@@ -175,6 +176,9 @@ def test_report_renders_charts_tables_and_suppression(page: Page, server: Server
     page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=str(SHOT), full_page=True)
     page.screenshot(path="/tmp/taptrail-report-top.png")
+    page.emulate_media(media="print")
+    page.screenshot(path=str(PRINT_SHOT), full_page=True)
+    page.emulate_media(media="screen")
 
     with page.expect_download() as download:
         page.click("#download-csv")
@@ -183,6 +187,63 @@ def test_report_renders_charts_tables_and_suppression(page: Page, server: Server
     page.click("#forget")
     expect(page.locator("#token-panel")).to_be_visible()
     assert page.evaluate(f"sessionStorage.getItem('taptrail-report-token:{SLUG}')") is None
+
+
+def _open_report(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/games/{SLUG}/report")
+    page.fill("#token-input", server.token)
+    page.click("#token-form button[type=submit]")
+    expect(page.locator("body")).to_have_attribute("data-state", "ready")
+
+
+def _numbers(texts: list[str]) -> list[str]:
+    return [t for t in texts if any(c.isdigit() for c in t)]
+
+
+def test_every_reaim_and_instrument_section_shows_numbers(page: Page, server: Server) -> None:
+    _open_report(page, server)
+    expect(page.locator("#reaim .card")).to_have_count(5)
+    for card in page.locator("#reaim .card .value").all_inner_texts():
+        assert any(c.isdigit() for c in card), card
+    for cls in ("reach", "ons4", "loneliness", "maintenance", "active-days", "adoption"):
+        section = page.locator(f"section.{cls}")
+        expect(section).to_have_count(1)
+        cells = section.locator("td").all_inner_texts()
+        assert len(_numbers(cells)) >= 5, (cls, cells[:20])
+    expect(page.locator("section.ons4 h3")).to_have_count(4)
+    expect(page.locator("section.implementation .headline")).to_contain_text("40 boxes")
+    reach = page.locator("section.reach")
+    expect(reach.locator("tbody tr")).to_have_count(5)
+    # below whole-game level nothing between 1 and 7 people in the new tables either
+    for cls in ("maintenance", "active-days"):
+        first_counts = page.locator(f"section.{cls} tbody tr:not(.total) td:nth-child(2)")
+        for cell in first_counts.all_inner_texts():
+            assert cell in ("*", "0", "–") or int(cell.replace(",", "")) >= 10, (cls, cell)
+
+
+def test_charts_download_as_svg_and_png(page: Page, server: Server) -> None:
+    _open_report(page, server)
+    figure = page.locator("section.uptake figure.chart").first
+    with page.expect_download() as svg_download:
+        figure.get_by_role("button", name="Download chart (SVG)").click()
+    assert svg_download.value.suggested_filename.endswith(".svg")
+    text = Path(svg_download.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("<svg") and "http://www.w3.org/2000/svg" in text and "<rect" in text
+    with page.expect_download() as png_download:
+        figure.get_by_role("button", name="Download chart (PNG)").click()
+    assert png_download.value.suggested_filename.endswith(".png")
+    assert Path(png_download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # every chart has its buttons, and print hides them with the other controls
+    charts = page.locator("figure.chart").count()
+    assert page.locator(".chart-tools").count() == charts > 10
+    page.emulate_media(media="print")
+    expect(page.locator(".chart-tools").first).to_be_hidden()
+    expect(page.locator("nav.actions")).to_be_hidden()
+    expect(page.locator("section.ons4 table").first).to_be_visible()
+    assert (
+        page.locator("figure.chart").first.evaluate("e => getComputedStyle(e).breakInside")
+        == "avoid"
+    )
 
 
 def test_a_token_in_the_address_is_never_taken(page: Page, server: Server) -> None:
