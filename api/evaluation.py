@@ -27,7 +27,7 @@ from api.deps import (
     require_player,
 )
 from api.errors import error_responses
-from evaluation import exports, surveys
+from evaluation import exports, package, surveys
 from evaluation import repository as repo
 from evaluation.disclosure import disclose_count
 from evaluation.instruments import chosen as chosen_instruments
@@ -384,11 +384,19 @@ async def list_projects(
 
 
 async def _context(
-    slug: str, project: str, request: Request, session: Session, caller: Principal
+    slug: str,
+    project: str,
+    request: Request,
+    session: Session,
+    caller: Principal,
+    *,
+    daily: bool = True,
 ) -> exports.ExportContext:
     game = await game_or_404(session, slug)
     require_evaluator(caller, game)
-    ctx = await exports.export_context(session, game, project, box=request.app.state.secret_box)
+    ctx = await exports.export_context(
+        session, game, project, box=request.app.state.secret_box, daily=daily
+    )
     await session.commit()  # end the read transaction before streaming
     return ctx
 
@@ -410,6 +418,48 @@ async def export_manifest(
         await exports.record_export(session, ctx, "manifest", actor=caller.actor, fmt="json")
         await session.commit()
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/games/{slug}/exports/{project}/package.zip",
+    responses={
+        200: {
+            "description": "The data package as one zip: players, daily and surveys files, "
+            "datapackage.json (Frictionless Table Schemas) and methods.md",
+            "content": {"application/zip": {}},
+        },
+        **_errors(401, 403, 404),
+    },
+    summary="Download the whole anonymised data package as a zip (evaluator of the game)",
+    description="A Frictionless Data package: the three files (CSV or Parquet), a Table "
+    "Schema per file (types, units, codes and their meanings, missing values, keys), the "
+    "anonymisation (k, bands, generalisation steps and their information loss, suppression) "
+    "and a methods file. Written to a temporary file in bounded memory, then streamed.",
+)
+async def export_package(
+    slug: Slug,
+    project: ProjectName,
+    request: Request,
+    session: Session,
+    caller: Caller,
+    format: Annotated[Literal["csv", "parquet"], Query()] = "csv",
+) -> Response:
+    ctx = await _context(slug, project, request, session, caller, daily=True)
+    async with request.app.state.writing():
+        await exports.record_export(session, ctx, "package", actor=caller.actor, fmt=format)
+        await session.commit()
+    async with request.app.state.sessionmaker() as own:
+        path = await package.zip_package(own, ctx, format, generated_on=utcnow().date())
+    name = f"{ctx.game.slug}-{ctx.project.name}-{format}.zip"
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
 
 
 @router.get(
@@ -438,7 +488,7 @@ async def export_file(
     caller: Caller,
     format: Annotated[Literal["csv", "parquet"], Query()] = "csv",
 ) -> Response:
-    ctx = await _context(slug, project, request, session, caller)
+    ctx = await _context(slug, project, request, session, caller, daily=file == "daily")
     async with request.app.state.writing():
         await exports.record_export(session, ctx, file, actor=caller.actor, fmt=format)
         await session.commit()

@@ -315,14 +315,22 @@ async def _child_export(url: str, slug: str, fmt: str, key: str, trace: bool) ->
     sessions = make_sessionmaker(engine)
     box = SecretBox(key)
     try:
+        rss_start = _memory_mb("VmRSS")
+        if trace:
+            tracemalloc.start()
         async with sessions() as s:
             game = await s.scalar(select(Game).where(Game.slug == slug))
             assert game is not None
-            ctx = await exports.export_context(s, game, "bench", box=box)
+            planned = time.perf_counter()
+            # the generalisation step: bands from histograms, class counts, the greedy plan,
+            # for the players file and the daily file (two passes over the daily rows)
+            ctx = await exports.export_context(s, game, "bench", box=box, daily=True)
+            plan_seconds = time.perf_counter() - planned
             await s.commit()
-        rss_before = _memory_mb("VmRSS")
+        plan_peak = tracemalloc.get_traced_memory()[1] / 1e6 if trace else None
         if trace:
-            tracemalloc.start()
+            tracemalloc.reset_peak()
+        rss_before = _memory_mb("VmRSS")
         started = time.perf_counter()
         rows = 0
         size = 0
@@ -343,8 +351,16 @@ async def _child_export(url: str, slug: str, fmt: str, key: str, trace: bool) ->
             "seconds": seconds,
             "bytes": size,
             "rows": rows,
+            "rss_start_mb": rss_start,
             "rss_before_mb": rss_before,
             "rss_peak_mb": _memory_mb("VmHWM"),
+            "plan_seconds": plan_seconds,
+            "plan_tracemalloc_peak_mb": plan_peak,
+            "daily_plan": {
+                key: (ctx.daily_plan.manifest[key] if ctx.daily_plan else None)
+                for key in ("records_in", "records_out", "records_suppressed")
+            },
+            "players_steps": len(ctx.plan.manifest["generalisations"]),
         }
         if trace:
             out["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
@@ -474,6 +490,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         results["report_bytes"] = len(json.dumps(report))
         print(f"report: {[f'{t:.2f}' for t in times]} s", file=sys.stderr)
 
+        results["pure_planning"] = pure_planning_rate(args.players)
+        print(f"pure planning: {results['pure_planning']}", file=sys.stderr)
         results["exports"] = []
         for slug in ("small", "big"):
             for fmt in ("csv", "parquet"):
@@ -481,6 +499,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 traced = run_child("export", url, slug, fmt, key, "trace")
                 measured = run_child("export", url, slug, fmt, key, "plain")
                 measured["tracemalloc_peak_mb"] = traced["tracemalloc_peak_mb"]
+                measured["plan_tracemalloc_peak_mb"] = traced["plan_tracemalloc_peak_mb"]
                 measured["game"] = slug
                 measured["daily_rows"] = results["daily_rows"][slug]
                 results["exports"].append(measured)
@@ -498,6 +517,55 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         if not args.keep:
             await drop_database(server, name)
     return results
+
+
+def pure_planning_rate(n: int, seed: int = 7) -> dict[str, float]:
+    """The machine's reference: the pure generalisation step (bands from histograms, class
+    counts, the greedy plan) on ``n`` synthetic player records in memory, no database."""
+    from evaluation.anonymise import hierarchy_of, plan_k_anonymity
+    from evaluation.bands import bands_from_histogram, histogram_value
+
+    rng = random.Random(seed)
+    measures = exports.PLAYER_MEASURES
+    records: list[tuple[Any, ...]] = [
+        (
+            rng.choice(("5-11", "12-15", "25-44", "45-64")),
+            rng.choice(("female", "male")),
+            rng.randint(1, 5),
+            "england",
+            rng.choice(("school", "community", "none")),
+            *(
+                round(rng.expovariate(1 / 40), 1) if not integer else int(rng.expovariate(1 / 40))
+                for _, integer in measures
+            ),
+        )
+        for _ in range(n)
+    ]
+    started = time.perf_counter()
+    histograms: list[dict[float, int]] = [{} for _ in measures]
+    for r in records:
+        for h, (_, integer), v in zip(histograms, measures, r[5:], strict=True):
+            x = histogram_value(v, integer=integer)
+            h[x] = h.get(x, 0) + 1
+    bands = [
+        bands_from_histogram(c, h, integer=i)
+        for (c, i), h in zip(measures, histograms, strict=True)
+    ]
+    counts: dict[tuple[Any, ...], int] = {}
+    for r in records:
+        key = (*r[:5], *(b.index(v) for b, v in zip(bands, r[5:], strict=True)))
+        counts[key] = counts.get(key, 0) + 1
+    plan_k_anonymity(
+        counts,
+        k=10,
+        quasi_identifiers=(*exports.QUASI_IDENTIFIERS, *(c for c, _ in measures)),
+        hierarchies=(
+            *(hierarchy_of(q) for q in exports.QUASI_IDENTIFIERS),
+            *(exports.band_hierarchy(b) for b in bands),
+        ),
+    )
+    seconds = time.perf_counter() - started
+    return {"records": n, "seconds": seconds, "rate": n / seconds}
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -519,11 +587,21 @@ def markdown(results: dict[str, Any]) -> str:
         f"({', '.join(f'{t:.2f}' for t in results['report_seconds'])}); CPU in this process "
         f"{statistics.median(results['report_cpu_seconds']):.2f} s | under 5 s |",
     ]
+    pure = results["pure_planning"]
     for e in results["exports"]:
+        lines.append(
+            f"| generalisation step before the {e['format'].upper()} export of "
+            f"{e['daily_rows']:,} daily rows (bands and plans for the players and daily files: "
+            f"three passes over {results['players']:,} players, two over the daily rows) | "
+            f"{e['plan_seconds']:.1f} s; Python allocations peak "
+            f"{e['plan_tracemalloc_peak_mb']:.1f} MB; {e['daily_plan']['records_suppressed']:,} "
+            f"day records suppressed; machine: pure planning {pure['rate']:,.0f} players/s "
+            f"({pure['records']:,} in {pure['seconds']:.2f} s) | bounded memory |"
+        )
         lines.append(
             f"| daily-activity export, {e['format'].upper()}, {e['daily_rows']:,} rows "
             f"({e['bytes'] / 1e6:.0f} MB) | {e['seconds']:.1f} s; peak RSS "
-            f"{e['rss_peak_mb']:.0f} MB (process at start {e['rss_before_mb']:.0f} MB); "
+            f"{e['rss_peak_mb']:.0f} MB (process after planning {e['rss_before_mb']:.0f} MB); "
             f"Python allocations peak {e['tracemalloc_peak_mb']:.1f} MB | under 200 MB, "
             "independent of rows |"
         )
@@ -544,7 +622,12 @@ def markdown(results: dict[str, Any]) -> str:
         "second run under tracemalloc (it does not see pyarrow's own buffers). The same memory at 250k and 1M rows "
         "shows that it does not grow with the file: CSV is written a partition (2,000 rows) "
         "at a time from a server-side cursor, Parquet a row group (32,000 rows) at a time, and "
-        "k-anonymity is decided from class sizes (one GROUP BY), not from the players in memory.",
+        "k-anonymity is decided from class sizes, not from the players in memory: the "
+        "generalisation step streams the players three times (histograms for the bands, class "
+        "counts, the suppressed) and the daily rows twice, keeping one count per distinct "
+        "value and per combination of released values. Peak RSS covers planning and writing; "
+        "the pure planning rate (the same step on synthetic players in memory, no database) "
+        "is this machine's reference for the planning time.",
         "",
     ]
     return "\n".join(lines)

@@ -1,9 +1,9 @@
-"""``taptrail import imd|postcodes FILE`` and ``taptrail export SLUG --project NAME``."""
+"""``taptrail import imd|postcodes FILE`` and ``taptrail export SLUG --project NAME`` (the
+evaluator's data package, written to a folder)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import zipfile
 from collections.abc import Awaitable, Callable
@@ -189,12 +189,13 @@ def register(main: click.Group) -> None:
         type=click.Path(file_okay=False, path_type=Path),
         default=Path("."),
         show_default=True,
-        help="Directory for the files",
+        help="Directory for the data package (datapackage.json, methods.md and the files)",
     )
     @click.option("--create", is_flag=True, help="Create the project (k = 10) if it is missing")
     def export(slug: str, project_name: str, fmt: str, out: Path, create: bool) -> None:
-        """Write a game's anonymised evaluation files (players, daily, surveys) and manifest."""
-        from evaluation import exports
+        """Write a game's anonymised evaluation data package to a folder: players, daily and
+        surveys files, datapackage.json (Frictionless Table Schemas) and methods.md."""
+        from evaluation import exports, package
         from evaluation import repository as repo
         from game import repository as game_repo
         from taptrail.db import utcnow
@@ -216,27 +217,19 @@ def register(main: click.Group) -> None:
                 click.echo(f"created evaluation project '{project_name}' (k = 10)")
             ctx = await exports.export_context(session, game, project_name, box=box)
             await session.commit()
-            written: list[Path] = []
-            stem = f"{slug}-{project_name}"
-            for name in exports.FILES:
-                path = out / f"{stem}-{name}.{fmt}"
-                with tqdm(
+
+            def bar(name: str) -> Callable[[int], Any]:
+                return tqdm(
                     desc=name, unit=" rows", unit_scale=True, file=sys.stderr, disable=None
-                ) as bar:
-                    if fmt == "csv":
-                        await exports.write_csv(session, ctx, name, path, progress=bar.update)
-                    else:
-                        await exports.write_parquet(session, ctx, name, path, progress=bar.update)
-                await session.commit()
-                written.append(path)
-            path = out / f"{stem}-manifest.json"
-            document = exports.manifest(ctx, generated_on=utcnow().date())
-            path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-            written.append(path)
+                ).update
+
+            written = await package.write_package(
+                session, ctx, out, fmt, generated_on=utcnow().date(), progress=bar
+            )
             for name in exports.FILES:
                 await exports.record_export(session, ctx, name, actor="cli", fmt=fmt)
             await session.commit()
-            k = document["k_anonymity"]
+            k = ctx.plan.manifest
             click.echo(
                 f"k = {k['k']}: {k['records_out']:,} players exported, "
                 f"{k['records_suppressed']:,} suppressed; generalised: "

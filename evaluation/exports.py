@@ -11,10 +11,21 @@ Three files per evaluation project, plus a manifest:
 the key is random per project and stored sealed with the server key, so two projects' files
 cannot be linked and nobody without the key can recompute a pseudonym.
 
-**k-anonymity**: the quasi-identifiers are generalised column-wide and then players still in
-classes smaller than k are suppressed (:func:`anonymise.plan_k_anonymity`); a suppressed
-player's rows are left out of all three files. The decision needs only the class sizes (one
-``GROUP BY``), so every file streams in constant memory, whatever its length.
+**No exact activity**: the public players board shows points and distance by nickname, so
+every activity measure is released as a band chosen from the data (:mod:`evaluation.bands`),
+in the players file and, with bands of its own, in the daily file.
+
+**k-anonymity** over every released column (quasi-identifiers *and* activity bands): each
+combination of released values in the players file is shared by at least k players, and each
+combination of date and bands in the daily file by at least k day records, so neither file
+can be joined one-to-one to the board or to another project's files. Columns are generalised
+whole, each step the one losing least information (:func:`anonymise.plan_k_anonymity`); the
+IMD quintile and nation are never generalised; players still in classes smaller than k are
+suppressed, left out of all three files. Planning streams the players three times and the
+daily rows twice, keeping one count per distinct value and per combination, never per row,
+so every file streams in bounded memory, whatever its length.
+
+The whole export is also a Frictionless data package (:mod:`evaluation.package`).
 
 **Never exported**: names, nicknames, contact details, postcodes, LSOA codes, card UIDs or
 numbers, times (only dates), free text. Only the columns in :data:`COLUMNS` leave the server.
@@ -33,15 +44,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evaluation import export_plan
 from evaluation import repository as repo
 from evaluation.anonymise import (
     DEFAULT_K,
     KAnonymityPlan,
     new_export_key,
-    plan_k_anonymity,
     pseudonym,
 )
-from evaluation.imd_import import quintile_from_decile
+from evaluation.bands import Bands
 from evaluation.models import EvaluationProject
 from evaluation.reports import NATURE_MIN_ITEMS
 from game.models import Game
@@ -67,7 +78,10 @@ __all__ = [
 
 EXPORT_SCHEMA: Final = "taptrail.evaluation.export/1"
 FILES: Final = ("players", "daily", "surveys")
-QUASI_IDENTIFIERS: Final = ("age_band", "gender", "imd_quintile", "imd_nation", "team_kind")
+QUASI_IDENTIFIERS: Final = export_plan.QUASI_IDENTIFIERS
+PLAYER_MEASURES: Final = export_plan.PLAYER_MEASURES
+DAILY_MEASURES: Final = export_plan.DAILY_MEASURES
+band_hierarchy = export_plan.band_hierarchy
 PARTITION_ROWS: Final = 2000
 ROW_GROUP_ROWS: Final = 32_000
 NEVER_EXPORTED: Final = (
@@ -103,20 +117,20 @@ COLUMNS: Final[dict[str, list[tuple[str, str, str]]]] = {
         ),
         ("imd_nation", "string", "the nation the quintile ranks within"),
         ("team_kind", "string", "school, community, workplace, family, other or none"),
-        ("taps", "int32", "taps over the game"),
-        ("legs", "int32", "scoring journeys between boxes"),
-        ("points", "int32", "points over the game"),
-        ("distance_km", "float64", "distance of the scoring legs, km"),
-        ("active_days", "int32", "days with at least one tap"),
-        ("survey_waves_answered", "int8", "number of survey waves answered (0-3)"),
+        ("taps", "string", "taps over the game (a band)"),
+        ("legs", "string", "scoring journeys between boxes (a band)"),
+        ("points", "string", "points over the game (a band)"),
+        ("distance_km", "string", "distance of the scoring legs, km (a band)"),
+        ("active_days", "string", "days with at least one tap (a band)"),
+        ("survey_waves_answered", "string", "survey waves answered (0-3; a band)"),
     ],
     "daily": [
         ("pseudonym", "string", "as in players"),
         ("date", "date32", "the local date in the game's time zone"),
-        ("taps", "int32", "taps that day"),
-        ("legs", "int32", "scoring legs that day"),
-        ("points", "int32", "points that day"),
-        ("distance_km", "float64", "distance of that day's scoring legs, km"),
+        ("taps", "string", "taps that day (a band)"),
+        ("legs", "string", "scoring legs that day (a band)"),
+        ("points", "string", "points that day (a band)"),
+        ("distance_km", "string", "distance of that day's scoring legs, km (a band)"),
     ],
     "surveys": [
         ("pseudonym", "string", "as in players"),
@@ -149,7 +163,14 @@ class ExportContext:
     game: Game
     project: EvaluationProject
     key: bytes
+    #: the players file: quasi-identifiers and activity bands (k-anonymity decides both)
     plan: KAnonymityPlan
+    bands: dict[str, Bands]
+    #: players left out of every file
+    suppressed: frozenset[int]
+    #: the daily file (date and activity bands), when planned (``export_context(daily=)``)
+    daily_plan: KAnonymityPlan | None = None
+    daily_bands: dict[str, Bands] | None = None
 
 
 def _check_file(name: str) -> None:
@@ -196,28 +217,23 @@ async def create_project(
     return project
 
 
-def _quintile_key(
-    age: str | None, gender: str | None, decile: int | None, nation: str | None, team: str
-) -> tuple[Any, ...]:
-    quintile = quintile_from_decile(decile) if decile is not None else None
-    return (age, gender, quintile, nation if quintile is not None else None, team)
-
-
 async def export_context(
-    session: AsyncSession, game: Game, project_name: str, *, box: SecretBox
+    session: AsyncSession, game: Game, project_name: str, *, box: SecretBox, daily: bool = True
 ) -> ExportContext:
+    """Plan the project's export: bands, generalisation and suppression (see the module
+    docstring). ``daily=False`` skips planning the daily file (not needed for the others)."""
     project = await repo.project_by_name(session, game.id, project_name)
     if project is None:
         raise NotFound(f"no evaluation project '{project_name}' in this game")
     key = base64.urlsafe_b64decode(box.open(project.sealed_key))
-    counts: dict[tuple[Any, ...], int] = {}
-    for age, gender, decile, nation, team, n in await repo.quasi_identifier_counts(
-        session, game.id
-    ):
-        qi = _quintile_key(age, gender, decile, nation, team)
-        counts[qi] = counts.get(qi, 0) + n
-    plan = plan_k_anonymity(counts, k=project.k, quasi_identifiers=QUASI_IDENTIFIERS)
-    return ExportContext(game, project, key, plan)
+    plan, bands, suppressed = await export_plan.plan_players(session, game.id, project.k)
+    daily_plan: KAnonymityPlan | None = None
+    daily_bands: dict[str, Bands] | None = None
+    if daily:
+        daily_plan, daily_bands = await export_plan.plan_daily(
+            session, game.id, project.k, suppressed
+        )
+    return ExportContext(game, project, key, plan, bands, suppressed, daily_plan, daily_bands)
 
 
 def _local_day(moment: datetime, timezone: str) -> str:
@@ -225,6 +241,19 @@ def _local_day(moment: datetime, timezone: str) -> str:
         return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
     except (KeyError, ValueError):
         return moment.date().isoformat()
+
+
+def released_bands(plan: KAnonymityPlan, bands: dict[str, Bands]) -> dict[str, Any]:
+    """Per banded column: the level k-anonymity chose and its labels with their meaning."""
+    out: dict[str, Any] = {}
+    for column, b in bands.items():
+        level = plan.level_of(column)
+        out[column] = {
+            "unit": "count" if b.integer else "km",
+            "level": level,
+            "codes": {label: b.meaning(label) for label in b.labels(level)},
+        }
+    return out
 
 
 def manifest(ctx: ExportContext, *, generated_on: date) -> dict[str, Any]:
@@ -249,8 +278,16 @@ def manifest(ctx: ExportContext, *, generated_on: date) -> dict[str, Any]:
         "the server), first 16 hex characters: the same player has the same pseudonym in "
         "every file of this project and a different one in any other project",
         "k_anonymity": ctx.plan.manifest,
+        "daily_k_anonymity": ctx.daily_plan.manifest if ctx.daily_plan else None,
+        "bands": {
+            "players": released_bands(ctx.plan, ctx.bands),
+            "daily": released_bands(ctx.daily_plan, ctx.daily_bands)
+            if ctx.daily_plan and ctx.daily_bands
+            else None,
+        },
         "suppressed_players_note": "players left in classes smaller than k after every "
-        "generalisation are left out of all three files",
+        "generalisation are left out of all three files; days left in classes (date and "
+        "bands) smaller than k are left out of the daily file",
         "never_exported": list(NEVER_EXPORTED),
         "files": {
             name: {
@@ -283,10 +320,6 @@ async def record_export(
 # ------------------------------------------------------------------------------ rows
 
 
-def _km(metres: float | None) -> float:
-    return round((metres or 0.0) / 1000.0, 3)
-
-
 def _nature_score(items: Sequence[int | None]) -> float | None:
     answered = [v for v in items if v is not None]
     if len(answered) < NATURE_MIN_ITEMS:
@@ -295,22 +328,39 @@ def _nature_score(items: Sequence[int | None]) -> float | None:
 
 
 class _Keys:
-    """Per-stream caches: the generalised quasi-identifiers of each raw combination (a few
-    hundred at most), and the pseudonym of the current player (rows come grouped by player)."""
+    """Per-stream caches: the released values of each raw combination, and the pseudonym of
+    the current player (rows come grouped by player)."""
 
     def __init__(self, ctx: ExportContext) -> None:
         self.ctx = ctx
+        # one stream is one file: players' and days' keys never share a cache
         self.general: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
         self.last_player: int | None = None
         self.last_pseudonym = ""
+        self.player_bands = [ctx.bands[col] for col, _ in export_plan.PLAYER_MEASURES]
+        daily = ctx.daily_bands or {}
+        self.daily_bands = [daily[col] for col, _ in export_plan.DAILY_MEASURES if col in daily]
 
-    def generalised(self, raw: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    def _kept(self, plan: KAnonymityPlan, raw: tuple[Any, ...]) -> tuple[Any, ...] | None:
         try:
             return self.general[raw]
         except KeyError:
-            general = self.ctx.plan.kept(_quintile_key(*raw))
+            general = plan.kept(raw)
             self.general[raw] = general
             return general
+
+    def player(self, row: Sequence[Any]) -> tuple[Any, ...] | None:
+        values = export_plan.player_values(row)
+        indices = (b.index(v) for b, v in zip(self.player_bands, values, strict=True))
+        return self._kept(self.ctx.plan, (*export_plan.quintile_key(*row[1:6]), *indices))
+
+    def day(self, row: Sequence[Any]) -> tuple[Any, ...] | None:
+        plan = self.ctx.daily_plan
+        if plan is None:
+            raise RuntimeError("the daily file was not planned (export_context(daily=True))")
+        values = export_plan.daily_values(row)
+        indices = (b.index(v) for b, v in zip(self.daily_bands, values, strict=True))
+        return self._kept(plan, (row[6], *indices))
 
     def pseudonym(self, player_id: int) -> str:
         if player_id != self.last_player:
@@ -324,23 +374,21 @@ Shape = Callable[[Sequence[Any]], "tuple[Any, ...] | None"]
 
 def _shaper(file: str, keys: _Keys) -> Shape:
     """Turns a query row (player id, five raw quasi-identifiers, the file's columns) into an
-    output row, or None when k-anonymity suppresses the player."""
+    output row, or None when k-anonymity suppresses it."""
+    suppressed = keys.ctx.suppressed
 
     def players(row: Sequence[Any]) -> tuple[Any, ...] | None:
-        general = keys.generalised(tuple(row[1:6]))
-        if general is None:
-            return None
-        taps, legs, points, metres, days, waves = row[6:]
-        return (keys.pseudonym(row[0]), *general, taps, legs, points, _km(metres), days, waves)
+        general = keys.player(row)
+        return None if general is None else (keys.pseudonym(row[0]), *general)
 
     def daily(row: Sequence[Any]) -> tuple[Any, ...] | None:
-        if keys.generalised(tuple(row[1:6])) is None:
+        if row[0] in suppressed:
             return None
-        _, _, _, _, _, _, day, taps, legs, points, metres = row
-        return (keys.pseudonym(row[0]), day, taps, legs, points, round(metres / 1000.0, 3))
+        general = keys.day(row)
+        return None if general is None else (keys.pseudonym(row[0]), *general)
 
     def surveys(row: Sequence[Any]) -> tuple[Any, ...] | None:
-        if keys.generalised(tuple(row[1:6])) is None:
+        if row[0] in suppressed:
             return None
         wave, answered_by, answered_on, activity, belonging, *tail = row[6:]
         nature, declined = tail[:6], tail[6]

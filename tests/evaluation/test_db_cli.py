@@ -79,7 +79,7 @@ def test_import_errors_name_the_line(cli: CliRunner, tmp_path: Path) -> None:
     assert "nothing was imported" in result.output
 
 
-async def test_export_command_writes_files_and_manifest(
+async def test_export_command_writes_the_data_package(
     client: httpx.AsyncClient,
     app: FastAPI,
     organiser_token: str,
@@ -100,17 +100,22 @@ async def test_export_command_writes_files_and_manifest(
         run, "export", slug, "--project", "council", "--out", str(out), "--create"
     )
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    daily = list(csv.DictReader((out / f"{slug}-council-daily.csv").open(encoding="utf-8")))
+    daily = list(csv.DictReader((out / "daily.csv").open(encoding="utf-8")))
     assert len(daily) == 33
-    manifest = json.loads((out / f"{slug}-council-manifest.json").read_text())
+    package = json.loads((out / "datapackage.json").read_text())
+    manifest = package["taptrail:anonymisation"]
     assert manifest["project"]["name"] == "council"
     assert manifest["k_anonymity"]["records_out"] == 11
+    assert [r["path"] for r in package["resources"]] == ["players.csv", "daily.csv", "surveys.csv"]
+    assert "k = 10" in (out / "methods.md").read_text()
 
     result = await asyncio.to_thread(
         run, "export", slug, "--project", "council", "--format", "parquet", "--out", str(out)
     )
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    table = pq.read_table(out / f"{slug}-council-daily.parquet")
+    table = pq.read_table(out / "daily.parquet")
+    package = json.loads((out / "datapackage.json").read_text())
+    assert [r["format"] for r in package["resources"]] == ["parquet"] * 3
     assert table.num_rows == 33
     assert set(table.column("pseudonym").to_pylist()) == {r["pseudonym"] for r in daily}
 

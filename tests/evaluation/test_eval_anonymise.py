@@ -80,7 +80,11 @@ def test_age_bands_widen_before_suppression() -> None:
     records += [_record("65+", "man", 3, "community") for _ in range(6)]
     result = k_anonymise(records, k=10)
     steps = [g["step"] for g in result.manifest["generalisations"]]
-    assert steps == ["gender_any", "age_band_wide"]
+    # no single step helps; the cheapest pair that does, the cheaper step first (team kind,
+    # which alone would lose a bit and help nobody, is left alone)
+    assert steps == ["age_band_wide", "gender_any"]
+    losses = [g["information_loss_bits"] for g in result.manifest["generalisations"]]
+    assert losses == sorted(losses) and losses[0] > 0
     assert result.manifest["records_suppressed"] == 0
     assert sorted(_classes(result.records).items()) == [
         (("0-15", "any", 1, "school"), 12),
@@ -94,14 +98,23 @@ def test_suppression_only_after_every_generalisation() -> None:
     original = [dict(r) for r in records]
     result = k_anonymise(records, k=10)
     manifest = result.manifest
-    steps = [g["step"] for g in manifest["generalisations"]]
-    assert steps == ["gender_any", "age_band_wide", "age_band_any"]
+    # everything was tried; none of it saved the unique record, so every step is undone
+    assert manifest["generalisations"] == []
+    assert sorted(manifest["steps_undone"]) == [
+        "age_band_any",
+        "age_band_wide",
+        "gender_any",
+        "team_kind_any",
+    ]
+    assert {r["gender"] for r in result.records} == {"woman"}
+    assert manifest["never_generalised"] == ["imd_quintile"]
+    assert {r["imd_quintile"] for r in result.records} == {2}  # the analysis variable kept
     assert manifest["records_in"] == 21
     assert manifest["records_suppressed"] == 1
     assert manifest["records_out"] == 20
     assert result.suppressed_indices == (20,)
     assert manifest["k"] == 10
-    assert manifest["smallest_class"] == 20
+    assert manifest["smallest_class"] == 10  # 16-24 and 25-44, ten each
     assert records == original  # inputs untouched
     for g in manifest["generalisations"]:
         assert g["records_in_small_classes_before"] >= g["records_in_small_classes_after"]
@@ -136,7 +149,8 @@ def test_synthetic_export_is_k_anonymous(seed: int, k: int) -> None:
     assert kept_ids.isdisjoint(dropped_ids)
     assert len(kept_ids | dropped_ids) == 800
     if result.manifest["records_suppressed"]:
-        assert len(result.manifest["generalisations"]) == 3  # everything tried first
+        tried = result.manifest["generalisations"] + result.manifest["steps_undone"]
+        assert len(tried) == 4  # everything tried first
 
 
 def test_invalid_arguments() -> None:
@@ -144,3 +158,18 @@ def test_invalid_arguments() -> None:
         k_anonymise([], k=0)
     with pytest.raises(ValueError):
         k_anonymise([], max_suppressed_fraction=2.0)
+
+
+def test_the_step_losing_least_information_per_record_rescued_goes_first() -> None:
+    # team kind: two kinds in equal numbers (1 bit); gender: 9 of 10 the same (0.47 bits):
+    # either makes every class 10 strong, gender loses less
+    records = [_record("5-11", "girl", 1, "school") for _ in range(9)]
+    records += [_record("5-11", "boy", 1, "school")]
+    records += [_record("5-11", "girl", 1, "family") for _ in range(9)]
+    records += [_record("5-11", "boy", 1, "family")]
+    result = k_anonymise(records, k=10)
+    [step] = result.manifest["generalisations"]
+    assert step["step"] == "gender_any"
+    assert step["information_loss_bits"] == pytest.approx(0.469, abs=1e-3)
+    assert result.manifest["information_loss_bits"] == step["information_loss_bits"]
+    assert {r["team_kind"] for r in result.records} == {"school", "family"}

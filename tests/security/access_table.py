@@ -548,6 +548,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{GAME}/exports/{{project}}/manifest"): Rule(
         "evaluator_of_game", fixed("GET", "/api/v1/games/{G}/exports/access/manifest")
     ),
+    ("GET", f"{GAME}/exports/{{project}}/package.zip"): Rule(
+        "evaluator_of_game", fixed("GET", "/api/v1/games/{G}/exports/access/package.zip")
+    ),
     ("GET", f"{GAME}/exports/{{project}}/{{file}}"): Rule(
         "evaluator_of_game", fixed("GET", "/api/v1/games/{G}/exports/access/players")
     ),
