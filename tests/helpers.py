@@ -8,6 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 
+def letters(text: str) -> str:
+    """``text`` with its digits written as letters: a unique nickname part from a slug that
+    never looks like a phone number (nicknames refuse runs of digits)."""
+    return text.translate(str.maketrans("0123456789", "ghjkmnpqrs")).replace("-", "")
+
+
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

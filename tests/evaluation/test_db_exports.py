@@ -36,7 +36,7 @@ from tests.evaluation.eval_helpers import (
     token,
 )
 from tests.factories import game_file
-from tests.helpers import auth
+from tests.helpers import auth, letters
 
 QIS = ("age_band", "gender", "imd_quintile", "imd_nation", "team_kind")
 
@@ -89,7 +89,7 @@ async def build_town(
     data["players"] = [
         {
             "card": f"{i:07d}",
-            "nickname": f"Fox {slug[-6:]} {i}",
+            "nickname": f"Fox {letters(slug[-6:])} {i}",
             "postcode": "BB11 3DF",
             "age_band": "5-11",
             "gender": "female",
@@ -126,7 +126,13 @@ async def build_town(
         + [P(lsoa=lsoas[3], decile=9, age_band="65+", gender="male", team=None)] * outliers
     )
     specs = [
-        P(**{**vars(s), "nickname": f"Owl {slug[-6:]} {i}", "email": f"o{i}.{slug}@example.org"})
+        P(
+            **{
+                **vars(s),
+                "nickname": f"Owl {letters(slug[-6:])} {i}",
+                "email": f"o{i}.{slug}@example.org",
+            }
+        )
         for i, s in enumerate(specs)
     ]
     inserted = await add_players(app, game, specs)
@@ -151,7 +157,7 @@ async def build_town(
             )
     await add_answers(app, answers)
     town = Town(game, players, lsoas)
-    town.secrets |= {f"Fox {slug[-6:]} {i}" for i in range(1, 11)}
+    town.secrets |= {f"Fox {letters(slug[-6:])} {i}" for i in range(1, 11)}
     town.secrets |= {f"parent{i}.{slug}@example.org" for i in range(1, 11)}
     town.secrets |= {s.nickname for s in specs if s.nickname} | {s.email for s in specs if s.email}
     town.secrets |= {"BB11 3DF", "BB113DF", *lsoas, lad}

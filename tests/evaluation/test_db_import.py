@@ -22,7 +22,7 @@ from people.deprivation import Deprivation, derive
 from people.models import Player
 from tests.evaluation.eval_helpers import DATA
 from tests.factories import game_file
-from tests.helpers import auth
+from tests.helpers import auth, letters
 
 IOD2019 = DATA / "iod2019_file7_excerpt.csv"
 IOD2025 = DATA / "iod2025_file7_excerpt.csv"
@@ -269,7 +269,7 @@ async def test_registration_derives_the_decile_and_drops_the_postcode(
     data["players"] = [
         {
             "card": "0000001",
-            "nickname": f"Wren {slug}",
+            "nickname": f"Wren {letters(slug)}",
             "postcode": "bb11 3df",
             "age_band": "5-11",
             "gender": "female",
@@ -278,7 +278,7 @@ async def test_registration_derives_the_decile_and_drops_the_postcode(
         },
         {
             "card": "0000002",
-            "nickname": f"Hare {slug}",
+            "nickname": f"Hare {letters(slug)}",
             "postcode": "BB114BX",
             "age_band": "25-44",
             "gender": "male",
@@ -286,7 +286,7 @@ async def test_registration_derives_the_decile_and_drops_the_postcode(
         },
         {
             "card": "0000003",
-            "nickname": f"Moth {slug}",
+            "nickname": f"Moth {letters(slug)}",
             "postcode": "ZZ99 9ZZ",
             "age_band": "65+",
             "gender": "female",
@@ -304,7 +304,7 @@ async def test_registration_derives_the_decile_and_drops_the_postcode(
             p.nickname: p for p in await s.scalars(select(Player).where(Player.game_id == game.id))
         }
         burnley = await s.get(LsoaArea, "E01005064")
-    wren, hare, moth = (players[f"{n} {slug}"] for n in ("Wren", "Hare", "Moth"))
+    wren, hare, moth = (players[f"{n} {letters(slug)}"] for n in ("Wren", "Hare", "Moth"))
     assert (wren.lsoa_code, wren.imd_decile, wren.imd_nation, wren.deprivation_status) == (
         "E01005063",
         1,

@@ -10,7 +10,7 @@ import yaml
 
 from checkpoints.simulator import SimulatedReader
 from tests.factories import game_file
-from tests.helpers import auth
+from tests.helpers import auth, letters
 
 
 def live_game(slug: str) -> dict[str, Any]:
@@ -19,7 +19,12 @@ def live_game(slug: str) -> dict[str, Any]:
     data["game"]["starts_at"] = (now - timedelta(days=3)).isoformat()
     data["game"]["ends_at"] = (now + timedelta(days=30)).isoformat()
     data["players"] = [
-        {"card": f"{i:07d}", "nickname": f"Walker {slug[-4:]} {i}", "team": "SCH1", "public": True}
+        {
+            "card": f"{i:07d}",
+            "nickname": f"Walker {letters(slug[-4:])} {i}",
+            "team": "SCH1",
+            "public": True,
+        }
         for i in (4, 5)
     ]
     return data

@@ -59,8 +59,11 @@ class CountedBody:
             yield piece
 
 
+SESSION_ACCESS = ("staff_session", "public_form")  # console pages: a session cookie
+
+
 def needs_token(access: str) -> bool:
-    return access not in ("public", "reader_signature")
+    return access not in ("public", "reader_signature", *SESSION_ACCESS)
 
 
 def assert_413(response: httpx.Response, where: str) -> None:
@@ -200,6 +203,20 @@ async def test_no_route_that_needs_a_token_reads_a_body_without_one(
             response = await client.request(method, url, content=body, headers=headers)
             assert_401(response, f"{method} {url}")
             assert body.pulled == 0, (method, url, body.pulled)
+
+
+async def test_no_console_form_reads_a_body_without_a_session(client: httpx.AsyncClient) -> None:
+    routes = sorted(
+        key for key, rule in RULES.items() if key[0] == "POST" and rule.access == "staff_session"
+    )
+    assert routes
+    for method, path in routes:
+        url = concrete(path)
+        body = CountedBody(2 * MIB, chunk=64 * 1024)
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+        response = await client.request(method, url, content=body, headers=headers)
+        assert response.status_code == 303, (method, url, response.status_code)
+        assert body.pulled == 0, (method, url, body.pulled)
 
 
 def test_the_routes_that_need_a_token_are_found_from_their_dependencies(app: FastAPI) -> None:
