@@ -18,6 +18,7 @@ from game.definition import validate
 from game.loading import apply_definition
 from game.models import HolderDay, HolderTotal
 from people.models import Player
+from taptrail.auth.scope import OPERATOR
 from taptrail.demo import DEMO_IMD_FILE, DEMO_POSTCODES_FILE, load_demo_definition
 from tests.evaluation.eval_helpers import EGame, add_answers, answer, existing_game
 
@@ -74,7 +75,9 @@ async def demo_town(client: httpx.AsyncClient, app: FastAPI, organiser: str, slu
     data["game"]["slug"] = slug
     data["readers"] = []
     async with app.state.writing(), app.state.sessionmaker() as s:
-        await apply_definition(s, validate(data), box=app.state.secret_box, actor="test")
+        await apply_definition(
+            s, validate(data), box=app.state.secret_box, actor="test", scope=OPERATOR
+        )
         await s.commit()
     game = await existing_game(app, slug, organiser)
     deciles = _demo_deciles()
