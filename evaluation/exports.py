@@ -1,4 +1,4 @@
-"""Anonymised player-level exports for evaluators (evaluation.md, "Anonymised export").
+"""Anonymised player-level exports for evaluators (docs/evaluation.md, "Anonymised export").
 
 Three files per evaluation project, plus a manifest:
 

@@ -1,4 +1,4 @@
-"""The evaluation survey: three waves, the items of evaluation.md, one answer set per player
+"""The evaluation survey: three waves, the items of docs/evaluation.md, one answer set per player
 per wave. Organisers open and close waves; a player (or their parent or carer) answers with
 the player token while a wave is open. Every item is optional and allows "prefer not to say".
 

@@ -3,7 +3,7 @@
 The files beside this module are committed; ``generate.py`` rebuilds them
 deterministically (``python -m taptrail.demo.generate``).
 
-- ``burnley-demo.yaml``: a game definition in the format of interfaces.md §2, with fixed
+- ``burnley-demo.yaml``: a game definition in the format of docs/running-a-game/game-file.md, with fixed
   demo reader secrets so the simulator can sign uploads (real games never ship secrets).
 - ``imd-sample.csv``: an *illustrative* IoD2019 "File 7" extract for the demo's LSOAs.
 - ``postcodes-sample.csv``: an *illustrative* ONS NSPL extract for the demo's postcodes.

@@ -5,8 +5,8 @@
 
 Outputs (beside this module):
 
-- ``burnley-demo.yaml``: the game definition (interfaces.md §2).
-- ``imd-sample.csv``: an illustrative IoD2019 "File 7" extract (evaluation.md), UTF-8 with a
+- ``burnley-demo.yaml``: the game definition (docs/running-a-game/game-file.md).
+- ``imd-sample.csv``: an illustrative IoD2019 "File 7" extract (docs/evaluation.md), UTF-8 with a
   byte-order mark and quoted numbers with thousands separators, as councils download it.
 - ``postcodes-sample.csv``: an illustrative ONS NSPL extract mapping every demo player's
   postcode (and some more, one of them terminated) to the LSOAs of the IMD sample.
@@ -840,7 +840,8 @@ def _scalar(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, datetime):
-        return value.isoformat()  # unquoted: a YAML timestamp, as in interfaces.md §2
+        # Unquoted: a YAML timestamp, as in docs/running-a-game/game-file.md.
+        return value.isoformat()
     if isinstance(value, str):
         if _PLAIN.fullmatch(value) and value.lower() not in _YAML_WORDS:
             return value
