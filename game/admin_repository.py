@@ -22,6 +22,7 @@ from game.models import (
     Team,
 )
 from people.models import Card, Player, TeamMembership
+from taptrail.auth.models import AuditRecord
 from taptrail.db import is_postgres
 
 # --------------------------------------------------------------------------- campaigns
@@ -234,3 +235,16 @@ async def rejections_of_uid(
             .limit(limit)
         )
     ).all()
+
+
+async def campaign_audit(
+    session: AsyncSession, game_id: int, limit: int = 50
+) -> Sequence[AuditRecord]:
+    """The game's latest campaign changes (audit records), newest first."""
+    rows = await session.scalars(
+        select(AuditRecord)
+        .where(AuditRecord.game_id == game_id, AuditRecord.action.like("campaign.%"))
+        .order_by(AuditRecord.created_at.desc(), AuditRecord.id.desc())
+        .limit(limit)
+    )
+    return list(rows)

@@ -1,18 +1,20 @@
 """The staff console: server-rendered pages at ``/login``, ``/console/`` and friends.
 
 ``web`` is the toolkit every console page uses (layout, CSRF, ``require_staff``);
-``sign_in`` the pages before the console; ``pages`` the console itself.
+``sign_in`` the pages before the console; ``pages`` the console itself;
+``campaigns`` a game's campaigns page.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api.console import pages, sign_in, web
+from api.console import campaigns, pages, sign_in, web
 
 pages_router = APIRouter(include_in_schema=False)
 pages_router.include_router(sign_in.router)
 pages_router.include_router(pages.router)
+pages_router.include_router(campaigns.router)
 
 
 def install(app: FastAPI) -> None:

@@ -411,6 +411,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/console/staff/{user_id}/reset-link"): Rule(
         "staff_session", _console("POST", "/console/staff/1/reset-link")
     ),
+    ("GET", "/console/games/{slug}/campaigns"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/campaigns")
+    ),
+    ("POST", "/console/games/{slug}/campaigns"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/campaigns")
+    ),
+    ("POST", "/console/games/{slug}/campaigns/{code}/end"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/campaigns/PARKS/end")
+    ),
     # ---------------------------------------------------------------- games
     ("PUT", ADMIN): Rule("organiser_of_game", _put_game),
     ("GET", "/api/v1/games"): Rule("public", fixed("GET", "/api/v1/games")),

@@ -167,6 +167,26 @@ def test_every_console_page_has_no_axe_violations(
     page.select_option("#game", SLUG)
     page.click("form[action='/console/staff/invitations'] button[type=submit]")
     found.extend(_axe(page, "staff-error"))
+    # The campaigns page: a mistake, an upcoming campaign, a back-dated one to confirm.
+    visit(f"/console/games/{SLUG}/campaigns", "campaigns")
+    page.click("form[action$='/campaigns'] button[type=submit]")
+    found.extend(_axe(page, "campaigns-error"))
+    page.fill("#name", f"Parks week {width}")
+    page.fill("#starts_date", "2027-05-10")
+    page.fill("#ends_date", "2027-05-17")
+    page.check("#tags")
+    page.click("form[action$='/campaigns'] button[type=submit]")
+    page.wait_for_url(re.compile(r".*notice=created"))
+    found.extend(_axe(page, "campaigns-added"))
+    page.fill("#name", f"Since November {width}")
+    page.fill("#starts_date", "2026-11-01")
+    page.fill("#ends_date", "2027-05-31")
+    page.check("#tags")
+    page.click("form[action$='/campaigns'] button[type=submit]")
+    found.extend(_axe(page, "campaigns-confirm"))
+    page.click("form:has(input[name=confirm]) button[type=submit]")
+    page.wait_for_url(re.compile(r".*notice=created"))
+    found.extend(_axe(page, "campaigns-running"))
     visit("/console/account", "account")
     start = page.locator("form[action='/console/account/totp/start'] button")
     if start.count():  # the other width's run may have started it already
@@ -232,4 +252,40 @@ def test_signing_in_with_the_keyboard_alone(browser: Browser, server: Server) ->
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/login\?notice=signed_out"))
+    context.close()
+
+
+def test_adding_a_campaign_with_the_keyboard_alone(browser: Browser, server: Server) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _sign_in(page, server.url)
+
+    def tab_to(check: str, limit: int = 60) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(check):
+                return
+        raise AssertionError(f"never reached by Tab: {check}")
+
+    # From the console home, the game's Campaigns link.
+    tab_to("document.activeElement.textContent.trim().startsWith('Campaigns')")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/console/games/{SLUG}/campaigns")
+    tab_to("document.activeElement.id === 'name'")
+    page.keyboard.type("Keyboard parks")
+    page.keyboard.press("Tab")  # multiplier, 2 already
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "starts_date"
+    page.keyboard.type("07/06/2027")
+    page.keyboard.press("Tab")  # the start time, midnight already
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "ends_date"
+    page.keyboard.type("14/06/2027")
+    tab_to("document.activeElement.id === 'tags'", limit=6)
+    page.keyboard.press("Space")
+    tab_to("document.activeElement.tagName === 'BUTTON'", limit=6)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*notice=created"))
+    upcoming = page.content().split('id="upcoming"')[1].split('id="past"')[0]
+    assert "Keyboard parks" in upcoming and "Mon 7 Jun 2027 00:00" in upcoming
     context.close()

@@ -1,0 +1,277 @@
+"""The console's Campaigns page for organisers of a game: ``/console/games/{slug}/campaigns``.
+
+It lists the game's campaigns (now, upcoming, past) in the game's local time, creates one
+from a form (local date and time in the game's time zone; boxes by checkpoint tag or code)
+and ends a running one. The work is done by ``game.campaigns`` (no SQL here).
+
+- A new campaign that overlaps another is created, and the page it leads to says so.
+- A campaign that starts in the past (it reaches back in time) is first previewed: the
+  service creates it and re-scores inside a transaction that is rolled back, and the page
+  shows the taps and points that would move, per team; a second POST with ``confirm=yes``
+  applies it. Boards are rebuilt after the commit.
+- Only organisers of the game (one game or every game) may open it; others get 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from api.console import web
+from api.console.web import StaffContext
+from api.deps import Session
+from game import admin_repository
+from game import campaigns as service
+from game import repository as game_repo
+from game.models import Campaign, Game
+from game.schemas import CampaignIn
+from leaderboard.db_sync import load_snapshot
+from taptrail.errors import Invalid, TaptrailError
+from taptrail.staff.service import actor
+
+router = APIRouter(include_in_schema=False)
+
+Organiser = Annotated[StaffContext, Depends(web.require_staff("organiser"))]
+Slug = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+
+
+@dataclass
+class Row:
+    campaign: Campaign
+    starts: datetime
+    ends: datetime
+    overlaps: list[str]
+
+
+def _page(slug: str) -> str:
+    return f"/console/games/{slug}/campaigns"
+
+
+async def _game(session: Session, ctx: StaffContext, slug: str) -> Game:
+    game = await game_repo.game_by_slug(session, slug)
+    if game is None:
+        raise web.PageProblem(404, "No such game", f"There is no game '{slug}'.")
+    if not ctx.scope.covers_game(game.id):
+        raise web.PageProblem(
+            403, "You cannot open this page", "This page is for the organisers of this game."
+        )
+    return game
+
+
+async def _undo(session: Session, ctx: StaffContext, game: Game) -> None:
+    await web.undo(session, ctx)
+    await session.refresh(game)
+
+
+FIELDS = {"starts_at": "starts_date", "ends_at": "ends_date", "checkpoints": "codes"}
+
+
+def _errors(exc: Exception) -> list[dict[str, str]]:
+    """The error summary, with the service's field names as this form's fields."""
+    found = web.errors_of(exc)
+    return [{**e, "field": FIELDS.get(e["field"], e["field"])} for e in found]
+
+
+def _overlapping(camps: list[Campaign], starts: datetime, ends: datetime, code: str) -> list[str]:
+    return [c.name for c in camps if c.code != code and c.starts_at < ends and starts < c.ends_at]
+
+
+def _moment(form: dict[str, str], prefix: str, zone: ZoneInfo) -> datetime:
+    day, clock = form.get(f"{prefix}_date", "").strip(), form.get(f"{prefix}_time", "").strip()
+    try:
+        when = datetime.strptime(day, "%d/%m/%Y").date() if "/" in day else date.fromisoformat(day)
+        local = datetime.combine(when, time.fromisoformat(clock or "00:00"))
+    except ValueError as exc:
+        raise Invalid(
+            f"the {prefix} date and time must look like 15/05/2027 and 09:00",
+            fields=[{"field": f"{prefix}_date", "message": "must be a date and time"}],
+        ) from exc
+    return local.replace(tzinfo=zone)
+
+
+def _code(name: str, taken: set[str]) -> str:
+    base = "".join(ch if ch.isalnum() else "-" for ch in name.upper()).strip("-")[:24] or "CAMP"
+    base = "-".join(p for p in base.split("-") if p)
+    code, n = base, 2
+    while code in taken:
+        code, n = f"{base}-{n}", n + 1
+    return code
+
+
+def _campaign_in(form: dict[str, str], game: Game, tags: list[str], taken: set[str]) -> CampaignIn:
+    zone = ZoneInfo(game.timezone)
+    name = form.get("name", "").strip()
+    if not name:
+        raise Invalid("enter a name", fields=[{"field": "name", "message": "enter a name"}])
+    try:
+        multiplier = Decimal(form.get("multiplier", "").strip())
+    except InvalidOperation as exc:
+        raise Invalid(
+            "the multiplier must be a number, for example 2",
+            fields=[{"field": "multiplier", "message": "must be a number"}],
+        ) from exc
+    chosen = [t for t in tags if form.get(f"tag-{t}") == "yes"]
+    codes = [c.strip().upper() for c in form.get("codes", "").replace(",", " ").split() if c]
+    if not chosen and not codes:
+        raise Invalid(
+            "choose at least one kind of box or enter box codes",
+            fields=[{"field": "tags", "message": "choose boxes"}],
+        )
+    try:
+        return CampaignIn(
+            code=_code(name, taken),
+            name=name,
+            multiplier=multiplier,
+            starts_at=_moment(form, "starts", zone),
+            ends_at=_moment(form, "ends", zone),
+            checkpoint_tags=chosen,
+            checkpoints=codes,
+        )
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = str(problem["loc"][0]) if problem["loc"] else "name"
+        raise Invalid(
+            f"{where}: {problem['msg']}", fields=[{"field": where, "message": problem["msg"]}]
+        ) from exc
+
+
+async def _render(
+    request: Request,
+    session: Session,
+    ctx: StaffContext,
+    game: Game,
+    *,
+    status: int = 200,
+    **values: Any,
+) -> Response:
+    zone = ZoneInfo(game.timezone)
+    now = web.now(request)
+    camps = list(await game_repo.campaigns_of(session, game.id))
+    tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
+    groups: dict[str, list[Row]] = {"now": [], "upcoming": [], "past": []}
+    for c in camps:
+        kind = "past" if c.ends_at <= now else "upcoming" if c.starts_at > now else "now"
+        row = Row(
+            c,
+            c.starts_at.astimezone(zone),
+            c.ends_at.astimezone(zone),
+            _overlapping(camps, c.starts_at, c.ends_at, c.code),
+        )
+        groups[kind].append(row)
+    if "overlaps" not in values:  # after adding one: does it overlap another?
+        added = next((c for c in camps if c.code == request.query_params.get("added")), None)
+        if added is not None:
+            values["overlaps"] = _overlapping(camps, added.starts_at, added.ends_at, added.code)
+    trail = await admin_repository.campaign_audit(session, game.id)
+    notice = {
+        "created": "The campaign has been added.",
+        "ended": "The campaign has been ended.",
+    }.get(request.query_params.get("notice", ""))
+    return web.render(
+        request,
+        "campaigns.html",
+        status=status,
+        ctx=ctx,
+        title=f"Campaigns: {game.name}",
+        game=game,
+        zone=zone,
+        groups=groups,
+        tags=tags,
+        trail=[(r, r.created_at.astimezone(zone)) for r in trail],
+        notice=values.pop("notice", notice),
+        form=values.pop("form", {}),
+        **values,
+    )
+
+
+@router.get("/console/games/{slug}/campaigns")
+async def campaigns_page(
+    request: Request, session: Session, ctx: Organiser, slug: Slug
+) -> Response:
+    game = await _game(session, ctx, slug)
+    return await _render(request, session, ctx, game)
+
+
+async def _team_points(session: Session, game_id: int) -> dict[str, tuple[str, int]]:
+    snap = await load_snapshot(session, game_id)
+    return {t.code: (t.name, t.points) for t in snap.teams}
+
+
+@router.post("/console/games/{slug}/campaigns")
+async def create(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+    form = await web.console_form(request, ctx)
+    game = await _game(session, ctx, slug)
+    now = web.now(request)
+    async with request.app.state.writing():
+        camps = list(await game_repo.campaigns_of(session, game.id))
+        tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
+        try:
+            data = _campaign_in(form, game, tags, {c.code for c in camps})
+            overlaps = _overlapping(camps, data.starts_at, data.ends_at, data.code)
+            back_dated = data.starts_at < now
+            before = await _team_points(session, game.id) if back_dated else {}
+            change = await service.create_campaign(session, game, data, actor=actor(ctx.user))
+        except TaptrailError as exc:
+            await _undo(session, ctx, game)
+            return await _render(
+                request, session, ctx, game, status=exc.status, errors=_errors(exc), form=form
+            )
+        if back_dated and form.get("confirm") != "yes":
+            after = await _team_points(session, game.id)
+            report = change.rescore
+            await _undo(session, ctx, game)
+            moved = [
+                (name, points, after.get(code, (name, points))[1])
+                for code, (name, points) in sorted(before.items())
+                if after.get(code, (name, points))[1] != points
+            ]
+            return await _render(
+                request,
+                session,
+                ctx,
+                game,
+                status=200,
+                form=form,
+                confirm={
+                    "taps": report.taps if report else 0,
+                    "moved": report.points_moved if report else 0,
+                    "teams": moved,
+                },
+                overlaps=overlaps,
+            )
+        await session.commit()
+    await request.app.state.after_game_change(game.id)
+    return web.redirect(_page(slug) + "?notice=created&added=" + quote(data.code))
+
+
+@router.post("/console/games/{slug}/campaigns/{code}/end")
+async def end(
+    request: Request,
+    session: Session,
+    ctx: Organiser,
+    slug: Slug,
+    code: Annotated[str, Path(min_length=1, max_length=64)],
+) -> Response:
+    await web.console_form(request, ctx)
+    game = await _game(session, ctx, slug)
+    async with request.app.state.writing():
+        try:
+            await service.end_campaign(
+                session, game, code, actor=actor(ctx.user), now=web.now(request)
+            )
+        except TaptrailError as exc:
+            await _undo(session, ctx, game)
+            return await _render(
+                request, session, ctx, game, status=exc.status, errors=_errors(exc)
+            )
+        await session.commit()
+    await request.app.state.after_game_change(game.id)
+    return web.redirect(_page(slug) + "?notice=ended")
