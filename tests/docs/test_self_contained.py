@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTSIDE = re.compile(
-    r"(?<![\w/])(?:game-rules|interfaces)\.md|shared/spec|(?<![\w/])/work/|(?<![\w/.])\.\./shared"
+    r"(?<![\w/])(?:game-rules|interfaces)\.md|shared/spec|(?<![\w/])/w[o]rk/|(?<![\w/.])\.\./shared"
 )
 
 
