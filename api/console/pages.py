@@ -8,6 +8,7 @@ API token is shown once, in the answer to the POST that made it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -275,32 +276,44 @@ async def invite(request: Request, session: Session, ctx: Organiser) -> Response
     return web.redirect("/console/staff?notice=" + ("mailed" if sent else "invited"))
 
 
+async def _staff_action(
+    request: Request,
+    session: Session,
+    ctx: StaffContext,
+    action: Callable[[], Awaitable[object]],
+    notice: str,
+) -> Response:
+    """A staff-page form that changes one thing: checked, done in one transaction, then back
+    to the staff page with ``notice``; a refusal re-renders the page with its error."""
+    await web.console_form(request, ctx)
+    async with request.app.state.writing():
+        try:
+            await action()
+        except TaptrailError as exc:
+            await web.undo(session, ctx)
+            return await _staff(request, session, ctx, status=exc.status, errors=web.errors_of(exc))
+        await session.commit()
+    return web.redirect(f"/console/staff?notice={notice}")
+
+
 @router.post("/console/staff/invitations/{invitation_id}/cancel")
 async def cancel_invitation(
     request: Request, session: Session, ctx: Organiser, invitation_id: Id
 ) -> Response:
-    await web.console_form(request, ctx)
-    async with request.app.state.writing():
-        try:
-            await invitations.cancel(session, ctx.user, invitation_id)
-        except TaptrailError as exc:
-            await web.undo(session, ctx)
-            return await _staff(request, session, ctx, status=exc.status, errors=web.errors_of(exc))
-        await session.commit()
-    return web.redirect("/console/staff?notice=cancelled")
+    return await _staff_action(
+        request,
+        session,
+        ctx,
+        lambda: invitations.cancel(session, ctx.user, invitation_id),
+        "cancelled",
+    )
 
 
 @router.post("/console/staff/{user_id}/remove")
 async def remove(request: Request, session: Session, ctx: Organiser, user_id: Id) -> Response:
-    await web.console_form(request, ctx)
-    async with request.app.state.writing():
-        try:
-            await service.remove_user(session, ctx.user, user_id)
-        except TaptrailError as exc:
-            await web.undo(session, ctx)
-            return await _staff(request, session, ctx, status=exc.status, errors=web.errors_of(exc))
-        await session.commit()
-    return web.redirect("/console/staff?notice=removed")
+    return await _staff_action(
+        request, session, ctx, lambda: service.remove_user(session, ctx.user, user_id), "removed"
+    )
 
 
 @router.post("/console/staff/{user_id}/reset-link")
