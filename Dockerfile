@@ -2,13 +2,18 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
-COPY taptrail ./taptrail
-COPY api ./api
+COPY kernel ./kernel
+COPY geo ./geo
 COPY game ./game
+COPY accounts ./accounts
 COPY checkpoints ./checkpoints
-COPY leaderboard ./leaderboard
 COPY people ./people
+COPY scoring ./scoring
+COPY leaderboard ./leaderboard
 COPY evaluation ./evaluation
+COPY api ./api
+COPY simulator ./simulator
+COPY taptrail ./taptrail
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 --home-dir /data taptrail \
     && mkdir -p /data/games /data/imports /data/exports \

@@ -1,8 +1,8 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+:
 #   make demo   - create .venv, install what the demo needs, serve the demo town at
 #                 http://127.0.0.1:8000 (another port: make demo PORT=8080)
-#   make test   - create .venv, install with test extras, lint, type-check, build the docs,
-#                 run every test
+#   make test   - create .venv, install with test extras, lint (with the import contracts),
+#                 type-check, build the docs, run every test
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -33,6 +33,7 @@ demo: $(RUN_STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy

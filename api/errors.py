@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from taptrail.db_errors import sqlstate
-from taptrail.errors import TaptrailError
+from kernel.db_errors import sqlstate
+from kernel.errors import TaptrailError
 
 _HTTP_CODES = {
     400: "bad_request",

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
+from accounts.tokens import Principal
 from api.deps import (
     Caller,
     Session,
@@ -46,10 +47,9 @@ from evaluation.schemas import (
     WavesOut,
 )
 from game.models import Game
-from taptrail import audit
-from taptrail.auth.tokens import Principal
-from taptrail.db import utcnow
-from taptrail.errors import Forbidden, NotFound
+from kernel import audit
+from kernel.db import utcnow
+from kernel.errors import Forbidden, NotFound
 
 router = APIRouter(tags=["evaluation"])
 pages_router = APIRouter(include_in_schema=False)

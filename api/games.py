@@ -14,8 +14,8 @@ from game import repository as repo
 from game.definition import DefinitionError
 from game.models import Game
 from game.service import describe, load_definition
-from taptrail.db import utcnow
-from taptrail.errors import Invalid
+from kernel.db import utcnow
+from kernel.errors import Invalid
 
 router = APIRouter(tags=["games"])
 

@@ -23,10 +23,10 @@ from starlette.datastructures import State
 from starlette.websockets import WebSocketDisconnect
 
 from api.errors import ErrorOut
+from kernel.errors import Unavailable
 from leaderboard.fanout import Subscription
 from leaderboard.models import BOARD_NAMES, TEAM_KINDS, BoardPage
 from leaderboard.runtime import LeaderboardRuntime
-from taptrail.errors import Unavailable
 
 router = APIRouter(tags=["leaderboards"])
 

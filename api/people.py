@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
+from accounts.tokens import Principal
 from api.deps import (
     Caller,
     RowId,
@@ -22,7 +23,8 @@ from api.deps import (
 )
 from api.errors import error_responses
 from game.models import Game, Team
-from game.scoring_service import TotalsDelta
+from kernel.db import utcnow
+from kernel.errors import Forbidden, NotFound
 from people import membership, service
 from people import repository as repo
 from people.models import Player
@@ -44,9 +46,7 @@ from people.schemas import (
     TeamPlayersOut,
     TeamsOut,
 )
-from taptrail.auth.tokens import Principal
-from taptrail.db import utcnow
-from taptrail.errors import Forbidden, NotFound
+from scoring.service import TotalsDelta
 
 router = APIRouter(tags=["people"])
 

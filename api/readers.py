@@ -21,10 +21,10 @@ from checkpoints.ingestion import (
 )
 from checkpoints.schemas import Heartbeat, HeartbeatAnswer, Rejected, TapBatch, TapsAnswer
 from checkpoints.signing import SIGNATURE_HEADER
-from taptrail.db import utcnow
-from taptrail.db_errors import is_retryable, is_unavailable
-from taptrail.errors import TaptrailError
-from taptrail.logging import log
+from kernel.db import utcnow
+from kernel.db_errors import is_retryable, is_unavailable
+from kernel.errors import TaptrailError
+from kernel.logging import log
 
 router = APIRouter(tags=["readers"])
 

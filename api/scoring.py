@@ -1,6 +1,6 @@
 """Scoring administration (organiser token): campaigns, re-scoring, lucky-tap draws, the
 help-desk card view and the ledger check. Domain work is in game.campaigns, game.draws,
-game.helpdesk and game.scoring_service."""
+game.helpdesk and scoring.service."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TypeVar
 from fastapi import APIRouter, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.tokens import Principal
 from api.deps import Caller, RowId, Session, game_or_404, require_organiser
 from api.errors import error_responses
 from api.readers import server_now
@@ -31,10 +32,9 @@ from game.schemas import (
     RescoreIn,
     RescoreOut,
 )
-from game.scoring_service import ledger_mismatches, rescore_game
-from taptrail.auth.tokens import Principal
-from taptrail.db import utcnow
-from taptrail.errors import NotFound
+from kernel.db import utcnow
+from kernel.errors import NotFound
+from scoring.service import ledger_mismatches, rescore_game
 
 _DESCRIBED = {
     401: "No or bad bearer token",

@@ -12,12 +12,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from accounts import service
+from accounts.tokens import STAFF_ROLES, Principal
 from api.deps import Caller, Session, game_or_404, require_organiser, require_player
 from api.errors import error_responses
-from taptrail.auth import service
-from taptrail.auth.tokens import STAFF_ROLES, Principal
-from taptrail.db import utcnow
-from taptrail.errors import Forbidden
+from kernel.db import utcnow
+from kernel.errors import Forbidden
 
 router = APIRouter(tags=["tokens"])
 

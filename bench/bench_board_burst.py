@@ -53,10 +53,10 @@ from processes import process_cpu, stop_processes  # noqa: E402
 from scratch_db import add_database_args, create_database, drop_database  # noqa: E402
 
 from game.service import load_definition  # noqa: E402
-from taptrail.auth.scope import OPERATOR  # noqa: E402
-from taptrail.db import make_engine, make_sessionmaker  # noqa: E402
+from kernel.db import make_engine, make_sessionmaker  # noqa: E402
+from kernel.scope import OPERATOR  # noqa: E402
+from kernel.secrets_box import SecretBox  # noqa: E402
 from taptrail.migrate import upgrade  # noqa: E402
-from taptrail.secrets_box import SecretBox  # noqa: E402
 
 MAX_REQUESTS = 10_000
 

@@ -56,8 +56,8 @@ from scratch_db import add_database_args, create_database, drop_database  # noqa
 # so each measured export process carries what a server's export does, no more.
 from evaluation import exports  # noqa: E402
 from game.models import Game  # noqa: E402
-from taptrail.db import make_engine, make_sessionmaker  # noqa: E402
-from taptrail.secrets_box import SecretBox  # noqa: E402
+from kernel.db import make_engine, make_sessionmaker  # noqa: E402
+from kernel.secrets_box import SecretBox  # noqa: E402
 
 NATURE_COLUMNS = (
     "nature_beauty",
@@ -429,7 +429,7 @@ def write_postcode_file(path: Path, rows: int) -> None:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     from evaluation.report_service import build_game_report
     from game.service import load_definition
-    from taptrail.auth.scope import OPERATOR
+    from kernel.scope import OPERATOR
     from taptrail.migrate import upgrade
 
     server = args.pg

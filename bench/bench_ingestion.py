@@ -49,8 +49,8 @@ from scratch_db import (  # noqa: E402
     load_town,
 )
 
-from checkpoints.simulator import RetryPolicy, TownSimulation, format_time  # noqa: E402
-from taptrail.db import utcnow  # noqa: E402
+from kernel.db import utcnow  # noqa: E402
+from simulator.readers import RetryPolicy, TownSimulation, format_time  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -122,7 +122,7 @@ def start_server(url: str, key: str, port: int, workers: int, redis_url: str | N
     if redis_url:
         env["TAPTRAIL_REDIS_URL"] = redis_url
     command = [
-        sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+        sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip

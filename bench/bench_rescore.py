@@ -42,15 +42,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scratch_db import add_database_args, create_database, drop_database  # noqa: E402
 
 from checkpoints.models import Tap  # noqa: E402
-from game import engine  # noqa: E402
-from game import scoring_repository as repo  # noqa: E402
-from game import scoring_service as scoring  # noqa: E402
 from game.models import Game  # noqa: E402
 from game.service import load_definition  # noqa: E402
-from taptrail.auth.scope import OPERATOR  # noqa: E402
-from taptrail.db import make_engine, make_sessionmaker  # noqa: E402
+from kernel.db import make_engine, make_sessionmaker  # noqa: E402
+from kernel.scope import OPERATOR  # noqa: E402
+from kernel.secrets_box import SecretBox  # noqa: E402
+from scoring import engine
+from scoring import repository as repo
+from scoring import service as scoring
 from taptrail.migrate import upgrade  # noqa: E402
-from taptrail.secrets_box import SecretBox  # noqa: E402
 
 GAME_START = datetime(2027, 4, 30, 23, 0, tzinfo=UTC)  # 2027-05-01 00:00 London
 GAME_DAYS = 42

@@ -98,7 +98,8 @@ from scratch_db import (  # noqa: E402
     load_town,
 )
 
-from checkpoints.simulator import (  # noqa: E402
+from kernel.db import utcnow  # noqa: E402
+from simulator.readers import (  # noqa: E402
     MAX_BATCH,
     RetryPolicy,
     SimTap,
@@ -108,7 +109,6 @@ from checkpoints.simulator import (  # noqa: E402
     format_time,
     haversine_m,
 )
-from taptrail.db import utcnow  # noqa: E402
 
 # What the hall-screen page subscribes to (api/static/board.js).
 BOARDS = "teams-total,teams-average,teams-distance,players"

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from processes import process_cpu, stop_processes  # noqa: E402
 
-from game import engine  # noqa: E402
+from scoring import engine  # noqa: E402
 
 MIB = 1 << 20
 

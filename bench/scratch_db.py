@@ -42,10 +42,10 @@ async def drop_database(pg: str, name: str) -> None:
 async def load_town(url: str, key: str, definition: dict[str, Any]) -> None:
     """Migrates the database at ``url`` and loads a game definition into it."""
     from game.service import load_definition
-    from taptrail.auth.scope import OPERATOR
-    from taptrail.db import make_engine, make_sessionmaker
+    from kernel.db import make_engine, make_sessionmaker
+    from kernel.scope import OPERATOR
+    from kernel.secrets_box import SecretBox
     from taptrail.migrate import upgrade
-    from taptrail.secrets_box import SecretBox
 
     engine = make_engine(url)
     try:

@@ -21,7 +21,7 @@
    process SIGKILLed and restarted, PostgreSQL restarted (fast), a server SIGKILLed again,
    PostgreSQL crashed (immediate stop) and started again after a few seconds.
 6. At the end every box comes online and uploads what it holds. Then it compares every
-   holder's points in the database with the pure engine (``game.engine``) run on the taps
+   holder's points in the database with the pure engine (``scoring.engine``) run on the taps
    the boxes recorded (leaving out those the server rejected, as the server told the box),
    runs the game's own ledger check, compares the Redis boards with a rebuild, and prints
    the mismatches (must be 0) and the error rate (requests answered 5xx or lost to a
@@ -52,8 +52,8 @@ import httpx  # noqa: E402
 import yaml  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
-from checkpoints.simulator import RetryPolicy, SimTap, TownSimulation  # noqa: E402
-from taptrail.db import utcnow  # noqa: E402
+from kernel.db import utcnow  # noqa: E402
+from simulator.readers import RetryPolicy, SimTap, TownSimulation  # noqa: E402
 from tests.faults.services import PrivatePostgres, PrivateRedis  # noqa: E402
 from tests.faults.town import (  # noqa: E402
     RecordingReader,
@@ -118,10 +118,10 @@ class Run:
 
 async def prepare(args: argparse.Namespace, pg: PrivatePostgres) -> tuple[str, str, dict[str, Any]]:
     from game.service import load_definition
-    from taptrail.auth.scope import OPERATOR
-    from taptrail.db import make_engine, make_sessionmaker
+    from kernel.db import make_engine, make_sessionmaker
+    from kernel.scope import OPERATOR
+    from kernel.secrets_box import SecretBox
     from taptrail.migrate import upgrade
-    from taptrail.secrets_box import SecretBox
 
     key = Fernet.generate_key().decode()
     url = await pg.create_database(f"soak_{uuid.uuid4().hex[:8]}")
@@ -359,7 +359,7 @@ async def soak(run: Run, definition: dict[str, Any], taps: list[SimTap]) -> dict
         for client in clients:
             await client.aclose()
 
-    from taptrail.db import make_engine
+    from kernel.db import make_engine
 
     db = make_engine(run.database_url, pool_size=2)
     try:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from checkpoints import repository as repo
 from checkpoints.models import Reader
 from game.models import Game
-from taptrail import csv_writer
+from kernel import csv_writer
 
 SILENT_AFTER = timedelta(hours=2)
 LOW_BATTERY_PCT = 15

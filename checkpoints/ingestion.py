@@ -11,11 +11,11 @@ One upload is one transaction, run by the caller (the endpoint commits, then pub
    bad_card_uid / future_timestamp / unknown_card / accepted, stores the accepted taps
    (outcome still null) and the rejections with one set-based statement each, and updates
    the box's health. A tap whose time, after correction, is before 2000-01-01 or exists in
-   no calendar (``taptrail.times``) is rejected alone as bad_timestamp (future_timestamp
+   no calendar (``kernel.times``) is rejected alone as bad_timestamp (future_timestamp
    when it lies beyond the calendar's end): its batch still counts.
 
 The answer does not wait for scoring: after the commit the endpoint hands the games to the
-process's scorer (``game.scorer``), which scores pending taps in coalesced rounds. An
+process's scorer (``scoring.scorer``), which scores pending taps in coalesced rounds. An
 upload takes no lock but its reader's, so uploads of different boxes never queue behind
 each other or behind scoring.
 """
@@ -37,9 +37,9 @@ from checkpoints.models import Reader, ReaderHeartbeat
 from checkpoints.schemas import MAX_TAPS, Heartbeat, TapBatch
 from checkpoints.signing import verify
 from checkpoints.uids import normalise_uid
-from taptrail.errors import Invalid, TaptrailError, Unauthorized
-from taptrail.secrets_box import SecretBox
-from taptrail.times import EARLIEST, LATEST, to_utc
+from kernel.errors import Invalid, TaptrailError, Unauthorized
+from kernel.secrets_box import SecretBox
+from kernel.times import EARLIEST, LATEST, to_utc
 
 CLOCK_TOLERANCE = timedelta(seconds=120)
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -226,7 +226,7 @@ async def ingest(
     session: AsyncSession, reader: Reader, batch: TapBatch, *, received_at: datetime
 ) -> BatchResult:
     """Stores one batch of a reader that ``authenticate`` returned (and locked) in the same
-    transaction; the accepted taps are scored after the commit (``game.scorer``)."""
+    transaction; the accepted taps are scored after the commit (``scoring.scorer``)."""
     placements = await repo.placements(session, reader.id) or [
         repo.Placement(None, reader.game_id, reader.checkpoint_id)
     ]

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from taptrail.db import Base, UTCDateTime, utcnow
+from kernel.db import Base, UTCDateTime, utcnow
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY, so big ids use INTEGER there.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -128,7 +128,7 @@ class PendingTap(Base):
     Filled by the database itself: a trigger on ``taps`` (migration 0010) enqueues every
     tap inserted without an outcome, whichever code path inserted it, in the same
     statement. A scoring round deletes the rows of the holders it scores
-    (``game.scoring_repository.take_pending``). Kept apart from ``taps`` so that setting
+    (``scoring.repository.take_pending``). Kept apart from ``taps`` so that setting
     an outcome changes no indexed column of ``taps`` (its updates stay HOT).
     """
 

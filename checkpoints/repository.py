@@ -22,8 +22,8 @@ from checkpoints.models import (
     TapRejection,
 )
 from game.models import Checkpoint, Game, HolderTotal
+from kernel.db import is_postgres, one_of
 from people.models import Card
-from taptrail.db import is_postgres, one_of
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 TAPS = cast(Table, Tap.__table__)

@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from taptrail.times import ClockTime, Moment
+from kernel.times import ClockTime, Moment
 
 MAX_TAPS = 500
 MAX_BOOT = 2**31 - 1

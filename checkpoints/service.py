@@ -28,10 +28,10 @@ from checkpoints.models import Reader, ReaderAssignment
 from checkpoints.signing import generate_secret
 from game import repository as game_repo
 from game.models import Game
-from game.scoring_service import TotalsDelta, rescore_holders
-from taptrail import audit
-from taptrail.errors import Conflict, Invalid, NotFound
-from taptrail.secrets_box import SecretBox
+from kernel import audit
+from kernel.errors import Conflict, Invalid, NotFound
+from kernel.secrets_box import SecretBox
+from scoring.service import TotalsDelta, rescore_holders
 
 RESERVED_IDS = {"app"}  # "app/…" source keys belong to app check-ins
 

@@ -56,9 +56,10 @@ from evaluation.bands import Bands
 from evaluation.models import EvaluationProject
 from evaluation.reports import NATURE_MIN_ITEMS
 from game.models import Game
-from taptrail import __version__, audit, csv_writer
-from taptrail.errors import Conflict, Invalid, NotFound
-from taptrail.secrets_box import SecretBox
+from kernel import audit, csv_writer
+from kernel.errors import Conflict, Invalid, NotFound
+from kernel.secrets_box import SecretBox
+from kernel.version import __version__
 
 __all__ = [
     "COLUMNS",

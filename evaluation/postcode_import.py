@@ -38,7 +38,7 @@ from evaluation.csv_source import (
     normalise_header,
     open_binary,
 )
-from evaluation.postcodes import PCDS_PATTERN, is_plausible_postcode, normalise_postcode
+from geo.postcodes import PCDS_PATTERN, is_plausible_postcode, normalise_postcode
 
 __all__ = [
     "ImportFileError",

@@ -51,9 +51,10 @@ from evaluation.reports import (
 from evaluation.reports import report_to_csv_rows as _csv_rows
 from evaluation.surveys import WAVES
 from game.models import Game
-from taptrail import __version__, csv_writer
-from taptrail.db import utcnow
-from taptrail.errors import Invalid
+from kernel import csv_writer
+from kernel.db import utcnow
+from kernel.errors import Invalid
+from kernel.version import __version__
 
 __all__ = [
     "AREA_MIN_SHARE",

@@ -32,12 +32,11 @@ from evaluation.models import (
     ONS4_ITEMS,
     EvaluationArea,
     EvaluationProject,
-    LsoaArea,
-    PostcodeLookup,
     SurveyResponse,
     SurveyWave,
 )
 from game.models import Campaign, HolderDay, HolderTotal, Team
+from geo.models import LsoaArea, PostcodeLookup
 from people.models import Player
 
 
@@ -129,18 +128,6 @@ async def reference_counts(session: AsyncSession) -> dict[str, int]:
     areas = await session.scalar(select(func.count()).select_from(LsoaArea))
     postcodes = await session.scalar(select(func.count()).select_from(PostcodeLookup))
     return {"lsoa_areas": int(areas or 0), "postcodes": int(postcodes or 0)}
-
-
-async def deprivation_of_postcode(session: AsyncSession, pcds: str) -> tuple[str, int, str] | None:
-    """(LSOA code, IMD decile, nation) of a postcode in pcds form, terminated ones included."""
-    row = (
-        await session.execute(
-            select(LsoaArea.code, LsoaArea.imd_decile, LsoaArea.nation)
-            .join(PostcodeLookup, PostcodeLookup.lsoa_code == LsoaArea.code)
-            .where(PostcodeLookup.pcds == pcds)
-        )
-    ).first()
-    return None if row is None else (row[0], int(row[1]), row[2])
 
 
 # ------------------------------------------------------------------------------ surveys

@@ -21,8 +21,8 @@ from evaluation import repository as repo
 from evaluation.models import SurveyResponse, SurveyWave
 from evaluation.reports import BELONGING_LEVELS, WaveAnswers
 from game.models import Game
-from taptrail import audit
-from taptrail.errors import Conflict, Forbidden, Invalid, NotFound
+from kernel import audit
+from kernel.errors import Conflict, Forbidden, Invalid, NotFound
 
 __all__ = [
     "ANSWERED_BY",

@@ -21,9 +21,9 @@ from game.models import (
     LuckyDrawWinner,
     Team,
 )
+from kernel.audit import AuditRecord
+from kernel.db import is_postgres
 from people.models import Card, Player, TeamMembership
-from taptrail.auth.models import AuditRecord
-from taptrail.db import is_postgres
 
 # --------------------------------------------------------------------------- campaigns
 

@@ -20,9 +20,9 @@ from game import admin_repository as repo
 from game import repository as game_repo
 from game.models import Campaign, Game
 from game.schemas import CampaignIn, CampaignOut, CampaignPatch, RescoreOut
-from game.scoring_service import RescoreReport, rescore_game
-from taptrail import audit
-from taptrail.errors import Conflict, Invalid, NotFound
+from kernel import audit
+from kernel.errors import Conflict, Invalid, NotFound
+from scoring.service import RescoreReport, rescore_game
 
 # Changing these re-scores the game; the name does not.
 SCORING_FIELDS = (

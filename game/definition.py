@@ -26,8 +26,8 @@ from checkpoints.uids import normalise_uid
 from evaluation import instruments
 from game import join_codes
 from game.models import AGE_BANDS, TEAM_KINDS
+from kernel.times import Moment
 from people.nicknames import NicknameError, checked_nickname, nickname_key
-from taptrail.times import Moment
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"

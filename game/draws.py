@@ -35,9 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from game import admin_repository as repo
 from game.models import Game, LuckyDraw, LuckyDrawSchedule, LuckyDrawWinner
 from game.schemas import DrawDetail, DrawOut, DrawScheduleIn, DrawScheduleOut, WinnerOut
-from taptrail import audit
-from taptrail.errors import Conflict, Invalid
-from taptrail.times import EARLIEST, LATEST, WINDOW_TEXT
+from kernel import audit
+from kernel.errors import Conflict, Invalid
+from kernel.times import EARLIEST, LATEST, WINDOW_TEXT
 
 # A day is drawn automatically this long after it ends (late uploads still count).
 DRAW_DELAY = timedelta(hours=1)
@@ -166,7 +166,7 @@ async def run_draws_for_day(
     """Draws ``day`` for every schedule covering it that has not drawn it yet; returns
     (new draws, earlier draws of that day). A day is drawn only after it has ended in the
     game's timezone (everyone who tapped that day has a chance): 422 before that, and for
-    a day outside the platform's window of times (``taptrail.times``)."""
+    a day outside the platform's window of times (``kernel.times``)."""
     if not EARLIEST.date() <= day < LATEST.date():
         raise Invalid(
             f"{day} is not a day a game can have",

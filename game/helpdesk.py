@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints.models import Tap
 from game import admin_repository as repo
-from game import engine
 from game.models import Campaign, Checkpoint, Game, Team
 from game.schemas import (
     HelpdeskCard,
@@ -31,8 +30,9 @@ from game.schemas import (
     HelpdeskTeam,
     HelpdeskView,
 )
+from kernel.errors import NotFound
 from people.models import Card
-from taptrail.errors import NotFound
+from scoring import engine
 
 _ANCHORS = frozenset(
     (engine.JOURNEY_START, engine.REPEAT, engine.TOO_FAST, engine.LEG, engine.CAPPED)

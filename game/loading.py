@@ -28,18 +28,18 @@ from game import join_codes
 from game import repository as repo
 from game.definition import DefinitionError, GameFile, ReaderDef
 from game.models import Campaign, Checkpoint, Game, Team
-from people.deprivation import derive
+from geo.deprivation import derive
+from kernel import audit
+from kernel.db import utcnow
+from kernel.errors import Forbidden
+from kernel.scope import GameScope
+from kernel.secrets_box import SecretBox
 from people.models import Card, Holder, TeamMembership
 from people.nicknames import nickname_key
 from people.public_names import pick_name
 from people.repository import nickname_keys, public_names
 from people.schemas import normalise_gender
 from people.service import attach_player
-from taptrail import audit
-from taptrail.auth.scope import GameScope
-from taptrail.db import utcnow
-from taptrail.errors import Forbidden
-from taptrail.secrets_box import SecretBox
 
 SCORING_GAME_FIELDS = {
     "timezone",

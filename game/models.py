@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from taptrail.db import Base, UTCDateTime, utcnow
+from kernel.db import Base, UTCDateTime, utcnow
 
 TEAM_KINDS = ("school", "community", "workplace", "family", "other")
 AGE_BANDS = ("0-4", "5-11", "12-15", "16-24", "25-44", "45-64", "65+")

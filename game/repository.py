@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints.models import Reader, ReaderAssignment
 from game.models import Campaign, Checkpoint, Game, Team
+from kernel.db import is_postgres
 from people.models import Card, Player, TeamMembership
-from taptrail.db import is_postgres
 
 
 async def game_by_slug(session: AsyncSession, slug: str) -> Game | None:

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from game.definition import CampaignDef, _check_age_bands
-from taptrail.times import Moment
+from kernel.times import Moment
 
 # --------------------------------------------------------------------------- campaigns
 

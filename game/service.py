@@ -11,8 +11,9 @@ from game import repository as repo
 from game.definition import DefinitionError, load_text
 from game.loading import LoadResult, apply_definition
 from game.models import Game
-from taptrail.auth.scope import GameScope
-from taptrail.secrets_box import SecretBox
+from kernel.scope import GameScope
+from kernel.secrets_box import SecretBox
+from scoring.service import rescore_game, rescore_holders
 
 
 async def load_definition(
@@ -28,7 +29,7 @@ async def load_definition(
     """Validate and apply a file in the caller's transaction; re-scores what changed.
 
     ``scope``: the games the actor may change (see game.loading on ownership); the command
-    line passes ``taptrail.auth.scope.OPERATOR``, the API the caller's scope."""
+    line passes ``kernel.scope.OPERATOR``, the API the caller's scope."""
     gf = load_text(text, filename=filename)
     if expected_slug is not None and gf.game.slug != expected_slug:
         raise DefinitionError(
@@ -36,8 +37,6 @@ async def load_definition(
         )
     result = await apply_definition(session, gf, box=box, actor=actor, scope=scope)
     if not result.created and (result.rescore_needed or result.holders_to_rescore):
-        from game.scoring_service import rescore_game, rescore_holders
-
         if result.rescore_needed:
             await rescore_game(session, result.game_id, actor=actor, reason="game file changed")
         else:

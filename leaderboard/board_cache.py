@@ -16,7 +16,7 @@ of times within a second (and the live socket sends a board at most once a secon
 * caches no failure: the callers of a failed load share its outcome. A store that cannot be
   reached (Redis errors, a pool or socket timeout) is logged once per failed load, as the
   structured event ``leaderboard.read_failed`` without a traceback, and every caller gets
-  ``taptrail.errors.Unavailable`` (503, try again in a second);
+  ``kernel.errors.Unavailable`` (503, try again in a second);
 * holds at most ``max_entries`` entries: expired ones are dropped first, then the oldest.
 
 ``CachedBoards`` puts a store's public board reads (team boards, the player board, a team
@@ -36,9 +36,9 @@ from typing import Any, TypeVar
 import structlog
 from redis.exceptions import RedisError
 
+from kernel.errors import Unavailable
 from leaderboard.models import BOARD_NAMES, BoardPage, PlayerEntry, TeamEntry
 from leaderboard.store import LeaderboardStore
-from taptrail.errors import Unavailable
 
 T = TypeVar("T")
 

@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from game.models import Game, HolderTotal, Team, TeamTotal
+from kernel.db import is_postgres
 from leaderboard.models import (
     BoardChanges,
     BoardSnapshot,
@@ -28,12 +29,10 @@ from leaderboard.models import (
     TeamRecord,
 )
 from people.models import Player
-from taptrail.db import is_postgres
+from people.service import public_name
 
 
-def _board_name(player: Any) -> str | None:
-    from people.service import public_name
-
+def _board_name(player: Player) -> str | None:
     return public_name(player)
 
 
@@ -93,7 +92,7 @@ async def load_snapshot(session: AsyncSession, game_id: int) -> BoardSnapshot:
 
 
 async def changes_from_delta(session: AsyncSession, game_id: int, delta: Any) -> BoardChanges:
-    """Board changes for a scoring delta (game.scoring_service.TotalsDelta)."""
+    """Board changes for a scoring delta (scoring.service.TotalsDelta)."""
     team_ids = sorted({team_id for _, team_id in delta.teams})
     teams: list[TeamDelta] = []
     if team_ids:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from game.models import Game
+from kernel.db import make_engine, make_sessionmaker
+from kernel.settings import Settings
 from leaderboard.db_sync import load_snapshot
 from leaderboard.runtime import LeaderboardRuntime
-from taptrail.db import make_engine, make_sessionmaker
-from taptrail.settings import Settings
 
 
 async def rebuild_from_settings(settings: Settings, slug: str) -> int:

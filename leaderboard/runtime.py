@@ -1,6 +1,6 @@
 """The leaderboard store and live fan-out of one server process, built from settings.
 
-Redis connections come from one bounded pool (``taptrail.redis_pool``); identical board
+Redis connections come from one bounded pool (``kernel.redis_pool``); identical board
 reads of this process share a short-lived cache (``leaderboard.board_cache``), read through
 ``reads``: the HTTP board reads and the live socket's join snapshots."""
 
@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
+from kernel.redis_pool import bounded_client
 from leaderboard.board_cache import BoardCache, CachedBoards
 from leaderboard.bus import Bus, LocalBus, RedisBus
 from leaderboard.fanout import Broadcaster
@@ -18,7 +19,6 @@ from leaderboard.memory import MemoryStore
 from leaderboard.models import BOARD_NAMES, BoardChanges, BoardSnapshot
 from leaderboard.redis_store import RedisStore
 from leaderboard.store import LeaderboardStore
-from taptrail.redis_pool import bounded_client
 
 log = logging.getLogger(__name__)
 

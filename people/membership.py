@@ -13,14 +13,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from game import scoring_repository
 from game.models import Team
-from game.scoring_service import TotalsDelta, rescore_holders
+from kernel import audit
+from kernel.errors import NotFound
 from people.models import Player, TeamMembership
 from people.rules import check_join_code, team_to_join
 from people.service import player_in_game
-from taptrail import audit
-from taptrail.errors import NotFound
+from scoring import repository as scoring_repository
+from scoring.service import TotalsDelta, rescore_holders
 
 
 async def change_team(

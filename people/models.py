@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from taptrail.db import Base, UTCDateTime, utcnow
+from kernel.db import Base, UTCDateTime, utcnow
 
 
 class Holder(Base):

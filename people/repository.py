@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, func, not_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.models import ApiToken
 from checkpoints.models import Tap
 from game.models import Checkpoint, Game, HolderDay, HolderTeamTotal, HolderTotal, Team, TeamTotal
+from kernel.db import is_postgres
 from people.models import Card, Holder, Player, RegistrationAttempt, TeamMembership
-from taptrail.auth.models import ApiToken
-from taptrail.db import is_postgres
 
 # ------------------------------------------------------------------------------ lookups
 

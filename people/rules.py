@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from game import join_codes
 from game.models import Team
+from kernel.errors import Forbidden, Invalid
 from people import repository as repo
 from people.models import Player
-from taptrail.errors import Forbidden, Invalid
 
 APP_AGE_BANDS = frozenset({"16-24", "25-44", "45-64", "65+"})
 BAND_ACROSS_13 = "12-15"

@@ -32,11 +32,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation.postcodes import is_plausible_postcode, normalise_postcode
-from game import join_codes, scoring_repository
+from accounts.tokens import create_token
+from game import join_codes
 from game.models import Game, Team
-from game.scoring_service import TotalsDelta, apply_delta, rescore_holders
-from people import activation, deprivation
+from geo import deprivation
+from geo.postcodes import is_plausible_postcode, normalise_postcode
+from kernel import audit
+from kernel.errors import Conflict, Invalid, NotFound, TooMany
+from kernel.logging import log
+from people import activation
 from people import repository as repo
 from people.models import Card, Player
 from people.nicknames import NicknameError, checked_nickname, hidden_name, nickname_key
@@ -58,10 +62,8 @@ from people.schemas import (
     TodayOut,
     TotalsOut,
 )
-from taptrail import audit
-from taptrail.auth.tokens import create_token
-from taptrail.errors import Conflict, Invalid, NotFound, TooMany
-from taptrail.logging import log
+from scoring import repository as scoring_repository
+from scoring.service import TotalsDelta, apply_delta, rescore_holders
 
 # Wrong activation codes (or unknown card numbers) one client address may make in a day
 # before progressive lockouts (people.activation): for one card, and over all cards.

@@ -5,40 +5,35 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from taptrail.db import make_engine, make_sessionmaker
+from accounts.service import TokenInfo, create_cli_token, list_tokens, revoke_token
+from accounts.tokens import STAFF_ROLES
+from game.definition import DefinitionError
+from game.models import Game
+from game.service import load_definition
+from kernel.db import make_engine, utcnow
+from kernel.errors import NotFound
+from kernel.scope import OPERATOR
+from kernel.secrets_box import secret_box
+from kernel.settings import DEFAULT_DATABASE_URL, Settings, get_settings
+from taptrail.commands import checkpoints as commands_checkpoints
+from taptrail.commands import evaluation as commands_evaluation
+from taptrail.commands import game as commands_game
+from taptrail.commands import leaderboard as commands_leaderboard
+from taptrail.commands import people as commands_people
+from taptrail.commands import staff as commands_staff
+from taptrail.commands.common import rebuild_boards_after_cli, run_with_session
+from taptrail.demo_runner import demo_task, prepare_demo
+from taptrail.migrate import upgrade
 from taptrail.operator_errors import explain
-from taptrail.settings import DEFAULT_DATABASE_URL, Settings, get_settings
-
-T = TypeVar("T")
-
-
-def run_with_session(fn: Callable[[AsyncSession], Awaitable[T]], *, migrate: bool = True) -> T:
-    """Runs ``fn`` in one transaction against the configured database."""
-
-    async def _main() -> T:
-        settings = get_settings()
-        engine = make_engine(settings.database_url)
-        try:
-            if migrate:
-                from taptrail.migrate import upgrade
-
-                await upgrade(engine)
-            async with make_sessionmaker(engine)() as session:
-                value = await fn(session)
-                await session.commit()
-                return value
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(_main())
+from taptrail.server import create_app
 
 
 class _Commands(click.Group):
@@ -103,12 +98,9 @@ def _serve(
 ) -> None:
     import uvicorn
 
-    from api.app import create_app
-
     async def _prepare() -> None:
         """Migrations, and a Redis that answers, before the server starts: a failure
         here is one line from the command, not a server that half starts."""
-        from taptrail.migrate import upgrade
 
         engine = make_engine(settings.database_url)
         try:
@@ -168,7 +160,6 @@ def demo(
     host: str, port: int, taps_per_second: float, database_url: str | None, redis_url: str | None
 ) -> None:
     """Serve a built-in demo town with simulated taps moving the boards."""
-    from taptrail.demo_runner import demo_task, prepare_demo
 
     settings, banner = prepare_demo(host, port, database_url, redis_url)
     click.echo(banner)
@@ -184,10 +175,6 @@ def game() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def game_load(file: Path) -> None:
     """Load a game definition file (YAML or JSON): an idempotent upsert."""
-    from game.definition import DefinitionError
-    from game.service import load_definition
-    from taptrail.auth.scope import OPERATOR
-    from taptrail.secrets_box import secret_box
 
     text = file.read_text(encoding="utf-8-sig")
 
@@ -225,15 +212,7 @@ def game_load(file: Path) -> None:
         for team, join_code in sorted(result.join_codes.items()):
             click.echo(f"  {team} {join_code}")
     if result.changes and not result.created:
-        asyncio.run(_rebuild_boards_after_cli(result.slug))
-
-
-async def _rebuild_boards_after_cli(slug: str) -> None:
-    try:
-        from leaderboard.rebuild import rebuild_from_settings
-    except ModuleNotFoundError:
-        return
-    await rebuild_from_settings(get_settings(), slug)
+        asyncio.run(rebuild_boards_after_cli(result.slug))
 
 
 @main.group()
@@ -252,8 +231,6 @@ def _expiry(_ctx: click.Context, _param: click.Parameter, value: str) -> Any:
     if not 1 <= days <= 36500:
         raise click.BadParameter("give a number of days (1 or more) or 'never'")
     from datetime import timedelta
-
-    from taptrail.db import utcnow
 
     return utcnow() + timedelta(days=days)
 
@@ -284,7 +261,6 @@ def token_create(
     expires_at: datetime | None,
 ) -> None:
     """Create a token; it is printed once, alone on the last line."""
-    from taptrail.auth.service import create_cli_token
 
     async def _create(session: AsyncSession) -> str:
         return await create_cli_token(
@@ -318,11 +294,6 @@ def token_create(
 def token_list(game_slug: str | None, role: str | None, limit: int) -> None:
     """List tokens, newest first: never their values."""
     from sqlalchemy import select
-
-    from game.models import Game
-    from taptrail.auth.service import TokenInfo, list_tokens
-    from taptrail.auth.tokens import STAFF_ROLES
-    from taptrail.db import utcnow
 
     async def _list(session: AsyncSession) -> list[TokenInfo]:
         game_id = None
@@ -372,9 +343,6 @@ def _when(moment: Any, none: str = "") -> str:
 @click.argument("token_id", type=int)
 def token_revoke(token_id: int) -> None:
     """Revoke a token (by its ID in `token list`) from now on."""
-    from taptrail.auth.service import TokenInfo, revoke_token
-    from taptrail.db import utcnow
-    from taptrail.errors import NotFound
 
     async def _revoke(session: AsyncSession) -> TokenInfo:
         return await revoke_token(session, token_id, scope=None, actor="cli", now=utcnow())
@@ -386,28 +354,15 @@ def token_revoke(token_id: int) -> None:
     click.echo(f"token {info.id} ({info.role}) revoked at {_when(info.revoked_at)} UTC")
 
 
-def register_domain_commands() -> None:
-    """Domain packages add their commands (``commands`` in each domain's ``cli`` module)."""
-    import importlib
-
-    for name in (
-        "game.cli",
-        "checkpoints.cli",
-        "leaderboard.cli",
-        "people.cli",
-        "evaluation.cli",
-        "taptrail.staff.cli",
-    ):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(main)
-
-
-register_domain_commands()
+for _domain_commands in (
+    commands_game,
+    commands_checkpoints,
+    commands_leaderboard,
+    commands_people,
+    commands_evaluation,
+    commands_staff,
+):
+    _domain_commands.register(main)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,21 @@ from typing import Any
 import yaml
 from fastapi import FastAPI
 
-from taptrail.logging import log
-from taptrail.settings import Settings
+from accounts.tokens import create_token
+from evaluation.importing import import_imd, import_postcodes
+from evaluation.surveys import set_wave_open
+from game.definition import validate
+from game.loading import apply_definition
+from game.repository import game_by_slug
+from kernel.db import utcnow
+from kernel.logging import log
+from kernel.scope import OPERATOR
+from kernel.secrets_box import secret_box
+from kernel.settings import Settings, get_settings
+from simulator.readers import TownSimulation
+from taptrail.commands.common import run_with_session
+from taptrail.demo import DEMO_IMD_FILE, DEMO_POSTCODES_FILE
+from taptrail.demo.survey_answers import add_demo_answers
 
 DEMO_FILE = Path(__file__).parent / "demo" / "burnley-demo.yaml"
 DEMO_DB = "taptrail-demo.db"
@@ -61,7 +74,6 @@ def prepare_demo(
     installation's, perhaps): it starts its own file, ``taptrail-demo.db``, afresh, with
     in-process boards, unless ``database_url`` or ``redis_url`` say otherwise explicitly.
     """
-    from taptrail.cli import run_with_session
 
     if database_url is None:
         for suffix in ("", "-wal", "-shm"):
@@ -73,24 +85,16 @@ def prepare_demo(
         os.environ.pop("TAPTRAIL_REDIS_URL", None)
     else:
         os.environ["TAPTRAIL_REDIS_URL"] = redis_url
-    from taptrail.settings import get_settings
 
     get_settings.cache_clear()
     settings = get_settings()
     data = shifted_definition()
 
     async def _load(session: Any) -> str:
-        from evaluation.importing import import_imd, import_postcodes
-        from game.definition import validate
-        from game.loading import apply_definition
-        from taptrail.demo import DEMO_IMD_FILE, DEMO_POSTCODES_FILE
 
         # Illustrative deprivation lookups, so demo players get IMD deciles.
         await import_imd(session, DEMO_IMD_FILE)
         await import_postcodes(session, DEMO_POSTCODES_FILE)
-        from taptrail.auth.scope import OPERATOR
-        from taptrail.auth.tokens import create_token
-        from taptrail.secrets_box import secret_box
 
         await apply_definition(
             session, validate(data), box=secret_box(settings), actor="demo", scope=OPERATOR
@@ -119,10 +123,6 @@ def prepare_demo(
 async def answer_surveys(session: Any, slug: str) -> None:
     """The demo players' survey answers (illustrative; taptrail/demo/survey_answers.py), with
     the registration wave open as it would be during a game."""
-    from evaluation.surveys import set_wave_open
-    from game.repository import game_by_slug
-    from taptrail.db import utcnow
-    from taptrail.demo.survey_answers import add_demo_answers
 
     game = await game_by_slug(session, slug)
     if game is None:  # pragma: no cover - just loaded
@@ -137,8 +137,6 @@ def demo_task(taps_per_second: float) -> Callable[[FastAPI], Coroutine[Any, Any,
 
     async def run(app: FastAPI) -> None:
         import httpx
-
-        from checkpoints.simulator import TownSimulation
 
         data = shifted_definition()
         transport = httpx.ASGITransport(app=app)

@@ -1,26 +1,29 @@
 """Imports every domain's tables so the metadata (and Alembic) sees them all.
 
-Each domain keeps its tables in its own ``models`` module; add new domains here.
+The declarative ``Base`` is ``kernel.db.Base``; each domain keeps its tables in its own
+``models`` module. A new domain with tables is added here.
 """
 
-import importlib
-
-from taptrail.db import Base
-
-DOMAIN_MODELS = (
-    "game.models",
-    "people.models",
-    "checkpoints.models",
-    "taptrail.auth.models",
-    "evaluation.models",
-    "taptrail.staff.models",
-)
-
-for _name in DOMAIN_MODELS:
-    try:
-        importlib.import_module(_name)
-    except ModuleNotFoundError as exc:  # a domain without tables yet
-        if exc.name != _name:
-            raise
+import accounts.models
+import accounts.staff.models
+import checkpoints.models
+import evaluation.models
+import game.models
+import geo.models
+import kernel.audit
+import people.models
+from kernel.db import Base
 
 __all__ = ["Base"]
+
+# Imported for their side effect of registering tables on Base.metadata.
+_DOMAIN_MODELS = (
+    accounts.models,
+    accounts.staff.models,
+    checkpoints.models,
+    evaluation.models,
+    game.models,
+    geo.models,
+    kernel.audit,
+    people.models,
+)

@@ -13,6 +13,10 @@ from typing import Any
 
 import click
 
+from kernel.settings import Settings
+from taptrail.cli import main as cli_main
+from taptrail.server import create_app
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 WIDTH = 100
 
@@ -33,9 +37,7 @@ def _commands(group: click.Group, ctx: click.Context) -> list[tuple[click.Contex
 
 
 def command_line_page() -> str:
-    from taptrail.cli import main
-
-    root = click.Context(main, info_name="taptrail", max_content_width=WIDTH)
+    root = click.Context(cli_main, info_name="taptrail", max_content_width=WIDTH)
     root.terminal_width = WIDTH
     out = [
         "# Command line",
@@ -45,7 +47,7 @@ def command_line_page() -> str:
         "what this page shows. This page is generated from the command itself.",
         "",
     ]
-    for ctx, command in _commands(main, root):
+    for ctx, command in _commands(cli_main, root):
         out += [f"## `{ctx.command_path}`", "", "```text", command.get_help(ctx), "```", ""]
     return "\n".join(out)
 
@@ -59,8 +61,6 @@ def _schema_name(schema: dict[str, Any]) -> str:
 
 
 def api_page() -> str:
-    from api.app import create_app
-    from taptrail.settings import Settings
 
     spec = create_app(Settings()).openapi()
     out = [

@@ -8,41 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine, Iterator
-from contextvars import ContextVar
+import dataclasses
+from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from taptrail.db import is_postgres, is_sqlite, make_engine, make_sessionmaker
-from taptrail.logging import log
-from taptrail.metrics import Metrics
-from taptrail.secrets_box import secret_box
-from taptrail.settings import Settings
-
-_committed_xid: ContextVar[str | None] = ContextVar("committed_xid", default=None)
-
-
-async def transaction_id(session: AsyncSession) -> str | None:
-    """The PostgreSQL id of the session's transaction (None on SQLite). Read it before the
-    commit and publish within ``committed_transaction(xid)``: the Redis boards then count
-    its score changes exactly once even while a rebuild runs (leaderboard.redis_scripts)."""
-    if not is_postgres(session):
-        return None
-    return str(await session.scalar(text("SELECT pg_current_xact_id()::text")))
-
-
-@contextlib.contextmanager
-def committed_transaction(xid: str | None) -> Iterator[None]:
-    """Score changes published inside come from the committed transaction ``xid``."""
-    token = _committed_xid.set(xid)
-    try:
-        yield
-    finally:
-        _committed_xid.reset(token)
+from game import repository
+from game.models import Game
+from kernel.db import is_sqlite, make_engine, make_sessionmaker, utcnow
+from kernel.logging import log
+from kernel.metrics import Metrics
+from kernel.redis_pool import bounded_client
+from kernel.secrets_box import secret_box
+from kernel.settings import Settings
+from kernel.transactions import committed_xid
+from leaderboard.db_sync import changes_from_delta, load_snapshot
+from leaderboard.runtime import LeaderboardRuntime
+from scoring.scorer import Scorer
 
 
 class Runtime:
@@ -68,8 +54,6 @@ class Runtime:
         if is_sqlite(self.settings.database_url):
             self.write_lock = asyncio.Lock()
         if self.settings.redis_url:
-            from taptrail.redis_pool import bounded_client
-
             # One bounded pool per process, shared with the leaderboards: a burst of requests
             # waits for a connection instead of failing with "Too many connections".
             self.redis = bounded_client(
@@ -89,18 +73,12 @@ class Runtime:
         state.game_exists = self.game_exists
         state.writing = self.writing
         state.publish_scores = self.publish_scores
-        from game.scorer import Scorer
-
         # Looked up on every round, so tests can watch what is published.
         self.scorer = Scorer(self, lambda game_id, delta: app.state.publish_scores(game_id, delta))
         state.scorer = self.scorer
         await self._start_leaderboard(app)
 
     async def _start_leaderboard(self, app: FastAPI) -> None:
-        try:
-            from leaderboard.runtime import LeaderboardRuntime
-        except ModuleNotFoundError:
-            return
         self.leaderboard = LeaderboardRuntime(
             self.settings.redis_url, client=self.redis, key_prefix=self.settings.redis_prefix
         )
@@ -118,20 +96,14 @@ class Runtime:
             log.exception("leaderboard.ensure_failed")
 
     async def _game_slug(self, game_id: int) -> str | None:
-        from game.models import Game
-
         assert self.sessionmaker is not None
         async with self.sessionmaker() as session:
             game = await session.get(Game, game_id)
             return game.slug if game else None
 
     async def _publish_to_boards(self, game_id: int, delta: Any) -> None:
-        import dataclasses
-
-        from leaderboard.db_sync import changes_from_delta
-
         assert self.sessionmaker is not None
-        xid = _committed_xid.get()
+        xid = committed_xid()
         try:
             async with self.sessionmaker() as session:
                 changes = await changes_from_delta(session, game_id, delta)
@@ -150,8 +122,6 @@ class Runtime:
 
     async def rebuild_boards(self, game_id: int) -> None:
         """Rebuilds a game's boards from the database and swaps them in."""
-        from leaderboard.db_sync import load_snapshot
-
         assert self.sessionmaker is not None
         slug = await self._game_slug(game_id)
         if slug is None or self.leaderboard is None:
@@ -168,11 +138,6 @@ class Runtime:
             raise
 
     async def _games_in_play(self) -> list[int]:
-        from sqlalchemy import select
-
-        from game.models import Game
-        from taptrail.db import utcnow
-
         assert self.sessionmaker is not None
         now = utcnow()
         async with self.sessionmaker() as session:
@@ -185,11 +150,6 @@ class Runtime:
 
     async def ensure_boards(self) -> None:
         """Builds the boards of every game that has none (a fresh or emptied Redis)."""
-        from sqlalchemy import select
-
-        from game.models import Game
-        from leaderboard.db_sync import load_snapshot
-
         assert self.sessionmaker is not None
         async with self.sessionmaker() as session:
             games = (await session.execute(select(Game.id, Game.slug))).all()
@@ -219,6 +179,11 @@ class Runtime:
         if self.engine is not None:
             await self.engine.dispose()
 
+    def session(self) -> AsyncSession:
+        """A new session (an async context manager) of this process's database."""
+        assert self.sessionmaker is not None
+        return self.sessionmaker()
+
     def writing(self) -> Any:
         """Guard for a write transaction: SQLite's single writer queues here."""
         return self.write_lock if self.write_lock is not None else contextlib.nullcontext()
@@ -230,8 +195,6 @@ class Runtime:
             await bridge(game_id, delta)
 
     async def game_exists(self, slug: str) -> bool:
-        from game import repository
-
         assert self.sessionmaker is not None
         async with self.sessionmaker() as session:
             return await repository.game_by_slug(session, slug) is not None

@@ -26,7 +26,7 @@ from asgi_lifespan import LifespanManager
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
-from taptrail.settings import Settings
+from kernel.settings import Settings
 
 PG_HOST = os.environ.get("TAPTRAIL_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("TAPTRAIL_TEST_PG_PORT", "5432"))
@@ -103,12 +103,12 @@ async def _drop_pg_database(name: str) -> None:
 async def database_url(
     backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
-    from taptrail.db import make_engine
+    from kernel.db import make_engine
     from taptrail.migrate import upgrade
 
     pg_name = None
     if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'taptrail.db'}"
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'kernel.db'}"
     else:
         pg_name = await _create_pg_database()
         url = f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{pg_name}"
@@ -133,7 +133,7 @@ def settings(backend: str, database_url: str, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    from api.app import create_app
+    from taptrail.server import create_app
 
     application = create_app(settings)
     async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
@@ -160,7 +160,7 @@ def slug() -> str:
 
 @pytest.fixture
 async def organiser_token(app: FastAPI) -> str:
-    from taptrail.auth.tokens import create_token
+    from accounts.tokens import create_token
 
     async with app.state.sessionmaker() as s:
         value = await create_token(s, role="organiser", label="tests")

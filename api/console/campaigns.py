@@ -25,6 +25,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from accounts.staff.service import actor
 from api.console import web
 from api.console.web import StaffContext
 from api.deps import Session
@@ -33,9 +34,8 @@ from game import campaigns as service
 from game import repository as game_repo
 from game.models import Campaign, Game
 from game.schemas import CampaignIn
+from kernel.errors import Invalid, TaptrailError
 from leaderboard.db_sync import load_snapshot
-from taptrail.errors import Invalid, TaptrailError
-from taptrail.staff.service import actor
 
 router = APIRouter(include_in_schema=False)
 

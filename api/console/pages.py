@@ -14,13 +14,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
+from accounts.staff import invitations, service
+from accounts.staff import repository as repo
+from accounts.staff.totp import provisioning_uri
 from api.console import web
 from api.console.web import StaffContext
 from api.deps import MAX_ROW_ID, Session
-from taptrail.errors import Invalid, TaptrailError
-from taptrail.staff import invitations, service
-from taptrail.staff import repository as repo
-from taptrail.staff.totp import provisioning_uri
+from kernel.errors import Invalid, TaptrailError
 
 router = APIRouter(include_in_schema=False)
 

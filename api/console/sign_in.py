@@ -15,10 +15,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
+from accounts.staff import invitations, service, throttle
 from api.console import web
 from api.deps import Session
-from taptrail.errors import Invalid, NotFound, TaptrailError
-from taptrail.staff import invitations, service, throttle
+from kernel.errors import Invalid, NotFound, TaptrailError
 
 router = APIRouter(include_in_schema=False)
 

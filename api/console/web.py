@@ -32,12 +32,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.staff import service
+from accounts.staff.models import StaffSession, StaffUser
 from api.deps import Session
-from taptrail.db import utcnow
-from taptrail.mail import Mailer, mailer_for
-from taptrail.secrets_box import SecretBox, load_key
-from taptrail.staff import service
-from taptrail.staff.models import StaffSession, StaffUser
+from kernel.db import utcnow
+from kernel.mail import Mailer, mailer_for
+from kernel.secrets_box import SecretBox, load_key
 
 GOVUK_VERSION = "5.14.0"
 ASSETS = "/static/console"

@@ -37,8 +37,8 @@ from typing import Any
 
 import yaml
 
+from kernel import csv_writer
 from people.activation import ALPHABET, LENGTH, grouped
-from taptrail import csv_writer
 
 DEFAULT_SEED = 2026
 OUT_DIR = Path(__file__).resolve().parent

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import taptrail.models  # noqa: F401  (registers every table)
-from taptrail.db import Base, make_engine
+from kernel.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -11,10 +11,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from accounts.tokens import create_token
 from checkpoints.models import Checkin, Tap
-from game.scoring_service import ledger_mismatches
 from people.models import Card, Player
-from taptrail.auth.tokens import create_token
+from scoring.service import ledger_mismatches
 from tests.checkins.ci_helpers import NOW, Clock, check_in, checkin_body, load_game, register
 from tests.helpers import auth
 

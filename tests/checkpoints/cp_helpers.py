@@ -181,7 +181,7 @@ async def holder_points(app: Any, slug: str) -> dict[str, int]:
 
 
 async def totals_consistent(app: Any, slug: str) -> bool:
-    from game.scoring_service import totals_match_ledger
+    from scoring.service import totals_match_ledger
 
     gid = await game_id_of(app, slug)
     async with app.state.sessionmaker() as s:
@@ -195,7 +195,7 @@ def engine_outcomes(
     the database: what the stored outcomes must be."""
     from collections import defaultdict
 
-    from game import engine
+    from scoring import engine
 
     g = town.data["game"]
     rules = engine.Rules(

@@ -195,7 +195,7 @@ async def test_boxes_as_csv(app: FastAPI, client: httpx.AsyncClient, town: Town)
 async def test_boxes_need_an_organiser_of_the_game(
     app: FastAPI, client: httpx.AsyncClient, town: Town
 ) -> None:
-    from taptrail.auth.tokens import create_token
+    from accounts.tokens import create_token
 
     url = f"/api/v1/admin/games/{town.slug}/boxes"
     assert (await client.get(url)).status_code == 401

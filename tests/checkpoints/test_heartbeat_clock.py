@@ -83,7 +83,7 @@ async def test_the_migration_flags_heartbeats_already_ahead(
     backend: str, tmp_path: pathlib.Path
 ) -> None:
     """A box poisoned before the fix is heard again once migration 0016 has run."""
-    from taptrail.db import make_engine
+    from kernel.db import make_engine
     from taptrail.migrate import upgrade
 
     t0 = datetime(2027, 5, 3, 9, 0)

@@ -12,7 +12,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from taptrail.auth.models import AuditRecord
+from kernel.audit import AuditRecord
 from tests.checkpoints.cp_helpers import (
     NOW,
     Clock,
@@ -153,7 +153,7 @@ async def test_moving_a_reader_moves_its_later_stored_taps_and_rescores(
 async def test_management_needs_an_organiser_of_this_game(
     app: FastAPI, client: httpx.AsyncClient, town: Town, organiser_token: str
 ) -> None:
-    from taptrail.auth.tokens import create_token
+    from accounts.tokens import create_token
     from tests.checkpoints.cp_helpers import load_town
 
     other = await load_town(client, organiser_token, town.slug + "-x")

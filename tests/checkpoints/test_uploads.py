@@ -609,11 +609,11 @@ async def test_scores_are_published_only_after_the_commit(
 async def test_an_unreachable_database_is_503(backend: str) -> None:
     from asgi_lifespan import LifespanManager
 
-    from api.app import create_app
-    from taptrail.settings import Settings
+    from kernel.settings import Settings
+    from taptrail.server import create_app
 
     url = (
-        "sqlite+aiosqlite:////nonexistent-dir/taptrail.db"
+        "sqlite+aiosqlite:////nonexistent-dir/kernel.db"
         if backend == "sqlite"
         else "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from taptrail.metrics import Metrics
+from kernel.metrics import Metrics
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "deploying" / "monitoring.md"
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from kernel.settings import Settings
 from taptrail.reference_docs import DOCS, PAGES
-from taptrail.settings import Settings
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))

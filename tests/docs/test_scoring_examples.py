@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from game.engine import Campaign, GameContext, Tap, score_holder
+from scoring.engine import Campaign, GameContext, Tap, score_holder
 from tests.game.test_engine import NOBODY, at, campaign, make_game
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "scoring-rules.md"

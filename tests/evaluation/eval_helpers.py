@@ -14,12 +14,12 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import insert, select
 
+from accounts.tokens import create_token
 from evaluation import repository as repo
 from evaluation.models import SurveyResponse
 from game.models import HolderDay, HolderTotal, Team
 from game.repository import game_by_slug
 from people.models import Holder, Player
-from taptrail.auth.tokens import create_token
 from tests.factories import game_file
 from tests.helpers import auth
 

@@ -18,21 +18,22 @@ from cryptography.fernet import Fernet
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.tokens import create_token
 from checkpoints.models import Reader, ReaderDay
 from evaluation.importing import import_imd, import_postcodes
 from evaluation.instruments import chosen
-from evaluation.models import LsoaArea, SurveyResponse, SurveyWave
+from evaluation.models import SurveyResponse, SurveyWave
 from game.definition import validate
 from game.loading import apply_definition
 from game.models import Game, HolderDay, HolderTotal, Team
+from geo.models import LsoaArea
+from kernel.db import make_engine, make_sessionmaker, utcnow
+from kernel.scope import OPERATOR
+from kernel.secrets_box import SecretBox
 from people.models import Holder, Player
-from taptrail.auth.scope import OPERATOR
-from taptrail.auth.tokens import create_token
-from taptrail.db import make_engine, make_sessionmaker, utcnow
 from taptrail.demo import DEMO_IMD_FILE, DEMO_POSTCODES_FILE, load_demo_definition
 from taptrail.demo.survey_answers import DemoPlayer, demo_answers
 from taptrail.migrate import upgrade
-from taptrail.secrets_box import SecretBox
 
 SLUG = "burnley-demo"
 EXTRA_PLAYERS = 800

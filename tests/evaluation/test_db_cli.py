@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from fastapi import FastAPI
 
-from evaluation.lookup import lookup_deprivation
+from geo.deprivation import lookup_deprivation
+from kernel.db import make_engine, make_sessionmaker
+from kernel.settings import Settings, get_settings
 from taptrail.cli import main
-from taptrail.db import make_engine, make_sessionmaker
-from taptrail.settings import Settings, get_settings
 from tests.evaluation.eval_helpers import DATA, P, add_days, add_players, make_game
 
 

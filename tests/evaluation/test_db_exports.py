@@ -21,7 +21,7 @@ from sqlalchemy import select
 from evaluation import exports
 from evaluation.models import EvaluationProject
 from game.repository import game_by_slug
-from taptrail.auth.models import AuditRecord
+from kernel.audit import AuditRecord
 from tests.evaluation.eval_helpers import (
     EGame,
     P,
@@ -270,7 +270,7 @@ async def test_export_files_leak_nothing_and_are_k_anonymous(
 
     manifest = (await download(client, slug, "study", "manifest", evaluator)).json()
     assert manifest["schema"] == exports.EXPORT_SCHEMA
-    from taptrail import __version__
+    from kernel.version import __version__
 
     assert manifest["software_version"] == __version__
     assert manifest["game"]["slug"] == slug

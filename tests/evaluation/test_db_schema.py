@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from fastapi import FastAPI
 
 import taptrail.models  # noqa: F401 - every domain's tables
-from taptrail.db import Base
+from kernel.db import Base
 
 EVALUATION_TABLES = {
     "lsoa_areas",

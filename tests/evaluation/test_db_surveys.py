@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from evaluation.models import SurveyResponse
 from evaluation.surveys import erase_player_answers
+from kernel.db import utcnow
 from people.service import erase_player
-from taptrail.db import utcnow
 from tests.evaluation.eval_helpers import P, add_players, make_game, token
 from tests.helpers import auth
 

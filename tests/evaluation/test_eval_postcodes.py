@@ -1,6 +1,6 @@
 import pytest
 
-from evaluation.postcodes import (
+from geo.postcodes import (
     compact_postcode,
     is_plausible_postcode,
     normalise_postcode,

@@ -72,7 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     }
     env.pop("TAPTRAIL_REDIS_URL")
     log = (folder / "server.log").open("wb")
-    cmd = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
+    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"

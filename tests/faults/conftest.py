@@ -87,8 +87,8 @@ class FaultEnv:
 async def fault_env(
     private_pg: PrivatePostgres, private_redis: PrivateRedis, tmp_path: Path
 ) -> AsyncIterator[FaultEnv]:
-    from taptrail.auth.tokens import create_token
-    from taptrail.db import make_engine, make_sessionmaker
+    from accounts.tokens import create_token
+    from kernel.db import make_engine, make_sessionmaker
     from taptrail.migrate import upgrade
 
     private_pg.start()  # a previous test may have left it stopped

@@ -19,8 +19,8 @@ from datetime import timedelta
 
 import httpx
 
-from checkpoints.simulator import RetryPolicy, TownSimulation
-from taptrail.db import utcnow
+from kernel.db import utcnow
+from simulator.readers import RetryPolicy, TownSimulation
 from tests.faults.conftest import FaultEnv
 from tests.faults.town import (
     RecordingReader,

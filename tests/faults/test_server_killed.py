@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 
 from checkpoints.signing import SIGNATURE_HEADER, sign
-from checkpoints.simulator import RetryPolicy, TownSimulation, format_time
-from taptrail.db import utcnow
+from kernel.db import utcnow
+from simulator.readers import RetryPolicy, TownSimulation, format_time
 from tests.faults.conftest import FaultEnv
 from tests.faults.town import (
     RecordingReader,

@@ -7,7 +7,7 @@ Shared by the fault tests and ``bench/soak.py``:
   registered public players, so every board has entries;
 - ``RecordingReader``: a ``SimulatedReader`` that also remembers which taps the server
   rejected (by ``(boot, seq)``), so the expectation leaves them out;
-- ``expected_points``: every card's points by ``game.engine`` on the taps the readers
+- ``expected_points``: every card's points by ``scoring.engine`` on the taps the readers
   recorded (true times; readers here have correct clocks);
 - ``stored_points`` / ``ledger_problems`` / ``board_differences``: the database's holder
   totals, its own ledger check, and the Redis boards against a fresh rebuild.
@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from checkpoints.simulator import QueuedTap, SimTap, SimulatedReader, format_time, parse_time
-from game import engine
+from scoring import engine
+from simulator.readers import QueuedTap, SimTap, SimulatedReader, format_time, parse_time
 
 # Live boards keep distances as the database sums them and round only for display, so a
 # live board equals a rebuilt one exactly.
@@ -264,8 +264,8 @@ async def stored_keys(db: AsyncEngine, slug: str, keys: list[str]) -> set[str]:
 
 async def ledger_problems(db: AsyncEngine, slug: str) -> list[str]:
     """The game's own check: stored totals against sums over the points ledger."""
-    from game.scoring_service import ledger_mismatches
-    from taptrail.db import make_sessionmaker
+    from kernel.db import make_sessionmaker
+    from scoring.service import ledger_mismatches
 
     async with make_sessionmaker(db)() as session:
         game_id = (
@@ -287,9 +287,9 @@ async def board_differences(db: AsyncEngine, redis_url: str, slug: str) -> list[
     keys of the same Redis): every team board of every kind, and the players board."""
     from redis.asyncio import Redis
 
+    from kernel.db import make_sessionmaker
     from leaderboard.db_sync import load_snapshot
     from leaderboard.redis_store import RedisStore
-    from taptrail.db import make_sessionmaker
 
     client = Redis.from_url(redis_url, decode_responses=True)
     live = RedisStore(client, key_prefix="tt")

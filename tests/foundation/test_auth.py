@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import yaml
 
-from taptrail.auth.tokens import create_token, hash_token
+from accounts.tokens import create_token
+from kernel.tokens import hash_token
 from tests.factories import game_file
 from tests.helpers import auth
 
@@ -53,7 +54,7 @@ async def test_roles(app, client: httpx.AsyncClient, slug: str, organiser_token:
 async def test_tokens_are_stored_only_as_hashes(app, organiser_token: str) -> None:
     from sqlalchemy import select
 
-    from taptrail.auth.models import ApiToken
+    from accounts.models import ApiToken
 
     async with app.state.sessionmaker() as s:
         rows = (await s.scalars(select(ApiToken.token_hash))).all()

@@ -24,9 +24,9 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from taptrail.db import make_engine
+from kernel.db import make_engine
+from kernel.settings import Settings
 from taptrail.migrate import upgrade
-from taptrail.settings import Settings
 from tests.checkpoints.cp_helpers import body, load_town, post_signed, tap, upload
 from tests.conftest import PG_HOST, PG_PORT, PG_USER, TEST_SECRET_KEY, require_backend
 from tests.helpers import auth
@@ -69,7 +69,7 @@ def _url(name: str) -> str:
 
 
 async def _started(url: str, key: str) -> FastAPI:
-    from api.app import create_app
+    from taptrail.server import create_app
 
     return create_app(
         Settings(database_url=url, secret_key=key, redis_url=None, periodic_jobs=False)
@@ -94,7 +94,7 @@ async def _ledger_ok(client: httpx.AsyncClient, slug: str, token: str) -> bool:
 
 
 async def _organiser(app: FastAPI) -> str:
-    from taptrail.auth.tokens import create_token
+    from accounts.tokens import create_token
 
     async with app.state.sessionmaker() as s:
         token = await create_token(s, role="organiser", label="restore test")

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from kernel.settings import get_settings
 from taptrail.cli import main
-from taptrail.settings import get_settings
 from tests.factories import game_file
 
 

@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from fastapi import FastAPI
 
 import taptrail.models  # noqa: F401
-from taptrail.db import Base
+from kernel.db import Base
 
 
 async def test_models_and_migrations_agree(app: FastAPI) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from taptrail.settings import Settings
+from kernel.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,5 +38,5 @@ def test_readme_shows_the_two_commands_and_where_the_docs_are() -> None:
 
 def test_settings_defaults() -> None:
     s = Settings(_env_file=None)
-    assert s.database_url == "sqlite+aiosqlite:///./taptrail.db"
+    assert s.database_url == "sqlite+aiosqlite:///./kernel.db"
     assert s.redis_url is None

@@ -37,8 +37,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.app import create_app
-from taptrail.settings import Settings
+from kernel.settings import Settings
+from taptrail.server import create_app
 from tests.security.access_table import ALLOWED, RULES, Call
 from tests.security.world import World, build_world
 

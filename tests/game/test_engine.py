@@ -1,4 +1,4 @@
-"""Unit tests for the pure scoring engine (game/engine.py) against docs/scoring-rules.md."""
+"""Unit tests for the pure scoring engine (scoring/engine.py) against docs/scoring-rules.md."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from game.engine import (
+from scoring.engine import (
     CAPPED,
     EARTH_RADIUS_M,
     JOURNEY_START,

@@ -1,4 +1,4 @@
-"""Property tests for the pure scoring engine (game/engine.py).
+"""Property tests for the pure scoring engine (scoring/engine.py).
 
 Random towns (3-8 checkpoints within a few km), random taps inside and slightly outside a game
 period, random campaigns and caps. Besides the contract's invariants, the optimised engine is
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from game.engine import (
+from scoring.engine import (
     CAPPED,
     JOURNEY_START,
     LEG,

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import yaml
 
-from checkpoints.simulator import SimulatedReader
+from simulator.readers import SimulatedReader
 from tests.factories import game_file
 from tests.helpers import auth, letters
 

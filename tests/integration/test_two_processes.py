@@ -11,7 +11,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from taptrail.settings import Settings
+from kernel.settings import Settings
 from tests.integration.live_town import live_game, load, walk
 from tests.integration.servers import ServerProcess
 

@@ -47,7 +47,7 @@ async def test_a_small_redis_pool_still_answers_every_read(
     settings = app.state.settings.model_copy(
         update={"redis_max_connections": 5, "redis_pool_timeout_s": 30.0, "periodic_jobs": False}
     )
-    from api.app import create_app
+    from taptrail.server import create_app
 
     small = create_app(settings)
     async with (

@@ -18,10 +18,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from checkpoints.models import Tap
-from checkpoints.simulator import SimulatedReader
 from game.models import Team
 from game.repository import game_by_slug
 from leaderboard.ranking import whole_metres
+from simulator.readers import SimulatedReader
 from tests.factories import A, game_file, offset
 from tests.helpers import auth
 

@@ -8,9 +8,9 @@ import uuid
 import pytest
 from redis.asyncio import Redis
 
+from kernel.settings import Settings
 from leaderboard.models import BoardSnapshot
 from leaderboard.runtime import LeaderboardRuntime
-from taptrail.settings import Settings
 from tests.conftest import REDIS_URL, require_backend
 
 
@@ -45,7 +45,7 @@ def test_the_prefix_setting_is_checked() -> None:
 
 
 async def test_the_server_uses_the_configured_prefix(settings: Settings) -> None:
-    from api.app import create_app
+    from taptrail.server import create_app
 
     if settings.redis_url is None:
         pytest.skip("in-process boards have no keys")

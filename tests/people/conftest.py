@@ -8,12 +8,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from people.deprivation import Deprivation
+from geo.deprivation import Deprivation
 from tests.people.people_helpers import PGame, load_game
 
 
 class FakeLookup:
-    """Stands in for evaluation.lookup until the imported ONS tables exist."""
+    """Stands in for geo.deprivation.lookup_deprivation until the imported ONS tables exist."""
 
     def __init__(self) -> None:
         self.known: dict[str, Deprivation] = {}
@@ -27,7 +27,7 @@ class FakeLookup:
 @pytest.fixture
 def lookup(monkeypatch: pytest.MonkeyPatch) -> FakeLookup:
     fake = FakeLookup()
-    monkeypatch.setattr("evaluation.lookup.lookup_deprivation", fake)
+    monkeypatch.setattr("geo.deprivation.lookup_deprivation", fake)
     return fake
 
 

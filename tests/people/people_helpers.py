@@ -15,14 +15,14 @@ from click.testing import CliRunner
 from fastapi import FastAPI
 from sqlalchemy import insert, select
 
+from accounts.tokens import create_token
 from checkpoints.models import Tap
-from game import scoring_repository
 from game.models import Checkpoint, HolderTotal, Team, TeamTotal
-from game.scoring_service import ledger_mismatches, score_holders
+from kernel.db import utcnow
+from kernel.settings import Settings, get_settings
 from people.models import Card, Player
-from taptrail.auth.tokens import create_token
-from taptrail.db import utcnow
-from taptrail.settings import Settings, get_settings
+from scoring import repository as scoring_repository
+from scoring.service import ledger_mismatches, score_holders
 from tests.factories import game_file
 from tests.helpers import auth
 

@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from checkpoints.models import Tap
+from kernel.audit import AuditRecord
+from kernel.db import utcnow
 from people.models import Card
-from taptrail.auth.models import AuditRecord
-from taptrail.db import utcnow
 from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.people_helpers import (

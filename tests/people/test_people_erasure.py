@@ -13,12 +13,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from accounts.models import ApiToken
 from checkpoints.models import Tap
-from people.deprivation import Deprivation
+from geo.deprivation import Deprivation
+from kernel.audit import AuditRecord
+from kernel.db import utcnow
+from kernel.settings import Settings
 from people.models import Player, TeamMembership
-from taptrail.auth.models import ApiToken, AuditRecord
-from taptrail.db import utcnow
-from taptrail.settings import Settings
 from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.conftest import FakeLookup

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taptrail.db import make_engine, make_sessionmaker
+from kernel.db import make_engine, make_sessionmaker
 from taptrail.migrate import upgrade
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi import FastAPI
 
-from taptrail.db import utcnow
+from kernel.db import utcnow
 from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.people_helpers import (

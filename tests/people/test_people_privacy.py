@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from people.deprivation import Deprivation
-from taptrail.db import utcnow
+from geo.deprivation import Deprivation
+from kernel.db import utcnow
 from tests.helpers import auth
 from tests.people.conftest import FakeLookup
 from tests.people.people_helpers import (

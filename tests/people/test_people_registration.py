@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import JSON, String, Text, select
 
-from people.deprivation import Deprivation
+from geo.deprivation import Deprivation
+from kernel.db import Base, utcnow
 from people.models import Card, Player
-from taptrail.db import Base, utcnow
 from taptrail.models import Base as _AllTables  # noqa: F401  (every table registered)
 from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth

@@ -9,11 +9,11 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from kernel.audit import AuditRecord
+from kernel.db import utcnow
+from kernel.settings import Settings
 from people import service
 from people.models import RegistrationAttempt
-from taptrail.auth.models import AuditRecord
-from taptrail.db import utcnow
-from taptrail.settings import Settings
 from tests.people.people_helpers import PGame, form, load_game, player_row, register, run_cli
 
 

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import httpx
 from fastapi import FastAPI
 
-from people.deprivation import Deprivation
-from taptrail.db import utcnow
+from geo.deprivation import Deprivation
+from kernel.db import utcnow
 from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.conftest import FakeLookup

@@ -19,12 +19,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints.models import Tap
-from game import scoring_repository
 from game.models import Checkpoint, HolderTotal, Team, TeamTotal
-from game.scoring_service import TotalsDelta, score_holders
 from game.service import load_definition
+from kernel.scope import OPERATOR
 from people.models import Card
-from taptrail.auth.scope import OPERATOR
+from scoring import repository as scoring_repository
+from scoring.service import TotalsDelta, score_holders
 from tests.factories import game_file
 
 LONDON = ZoneInfo("Europe/London")

@@ -9,9 +9,9 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from game.scoring_service import ledger_mismatches
-from taptrail.auth.models import AuditRecord
-from taptrail.auth.tokens import create_token
+from accounts.tokens import create_token
+from kernel.audit import AuditRecord
+from scoring.service import ledger_mismatches
 from tests.helpers import auth
 from tests.scoring.taps import T, TestGame, holder_total, insert_taps, local, make_game
 

@@ -16,8 +16,8 @@ from sqlalchemy import select, text, update
 
 from checkpoints.models import Tap
 from game.models import Game
-from game.scoring_repository import stored_sums
-from game.scoring_service import ledger_mismatches, rescore_game
+from scoring.repository import stored_sums
+from scoring.service import ledger_mismatches, rescore_game
 from tests.scoring.taps import T, TestGame, insert_taps, local, make_game
 
 CARDS = ("0000001", "0000002", "0000004", "0000005")

@@ -12,10 +12,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
 
+from accounts.tokens import create_token
 from game.draws import candidates_sha256, day_end, draw_winners, run_due_draws
 from game.repository import game_by_slug
 from people.models import Player
-from taptrail.auth.tokens import create_token
 from tests.checkpoints.cp_helpers import Clock
 from tests.helpers import auth, server_clock
 from tests.scoring.taps import T, insert_taps, local, make_game

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from checkpoints.models import Tap
-from game import engine
 from game.models import HolderTotal, TeamTotal
-from game.scoring_service import ledger_mismatches, rescore_game, totals_match_ledger
 from game.service import load_definition
-from taptrail.auth.scope import OPERATOR
+from kernel.scope import OPERATOR
+from scoring import engine
+from scoring.service import ledger_mismatches, rescore_game, totals_match_ledger
 from tests import factories
 from tests.scoring.taps import T, describe, insert_taps, local
 

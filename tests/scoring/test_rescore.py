@@ -17,10 +17,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from game.models import Game, HolderTotal
-from taptrail.auth.models import AuditRecord
+from kernel.audit import AuditRecord
+from kernel.db import make_engine, make_sessionmaker
+from kernel.settings import get_settings
 from taptrail.cli import main
-from taptrail.db import make_engine, make_sessionmaker
-from taptrail.settings import get_settings
 from tests.factories import game_file
 from tests.helpers import auth
 from tests.scoring.taps import (
@@ -201,7 +201,7 @@ async def test_small_batches_cover_every_holder(
 ) -> None:
     """Batches split between holders (a holder larger than a batch is read whole), and
     totals of holders without taps are removed."""
-    from game import scoring_service
+    from scoring import service as scoring_service
 
     monkeypatch.setattr(scoring_service, "RESCORE_BATCH_TAPS", 3)
     game = await _game_with_walks(app, slug)
@@ -232,9 +232,9 @@ async def test_rescore_reads_checkpoints_of_interleaved_games(app: FastAPI, slug
     checkpoint was added), and a tap recorded against another game's checkpoint scores
     nothing: a full re-score (on PostgreSQL it joins each tap's checkpoint by id and game)
     agrees with scoring as taps arrive."""
-    from game.scoring_service import rescore_game
     from game.service import load_definition
-    from taptrail.auth.scope import OPERATOR
+    from kernel.scope import OPERATOR
+    from scoring.service import rescore_game
     from tests.factories import C
 
     game = await make_game(app, slug)
@@ -264,7 +264,7 @@ async def test_rescore_keeps_microseconds(app: FastAPI, slug: str) -> None:
     full re-score (which reads times in a compact form on PostgreSQL)."""
     from datetime import timedelta
 
-    from game.scoring_service import rescore_game
+    from scoring.service import rescore_game
 
     game = await make_game(app, slug)
     start = local(3, 8, 0) + timedelta(microseconds=123_457)
@@ -288,7 +288,7 @@ async def test_rescore_sees_the_transactions_own_taps(app: FastAPI, slug: str) -
     """Taps inserted earlier in the same transaction (not yet committed) are re-scored
     with the rest. On PostgreSQL the re-score then reads on its own connection, not beside
     it under the exported snapshot (which cannot see them)."""
-    from game.scoring_service import rescore_game
+    from scoring.service import rescore_game
 
     game = await _game_with_walks(app, slug)
     async with app.state.writing(), app.state.sessionmaker() as s:
@@ -299,7 +299,7 @@ async def test_rescore_sees_the_transactions_own_taps(app: FastAPI, slug: str) -
         assert report.taps == len(WALK) + len(later)
         assert await outcomes(s, game, "0000002") == [("journey_start", 0), ("leg", 7)]
         assert report.points_after == 7 * 4
-        from game.scoring_service import ledger_mismatches
+        from scoring.service import ledger_mismatches
 
         assert await ledger_mismatches(s, game.game_id) == []
         await s.rollback()
@@ -319,8 +319,9 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
 
     import asyncpg
 
-    from game import scoring_repository, scoring_service
-    from game.scoring_service import ledger_mismatches, rescore_game
+    from scoring import repository as scoring_repository
+    from scoring import service as scoring_service
+    from scoring.service import ledger_mismatches, rescore_game
 
     game = await _game_with_walks(app, slug)
     async with app.state.writing(), app.state.sessionmaker() as s:
@@ -407,8 +408,8 @@ async def test_rescore_repairs_every_field_of_a_stored_outcome(
     from decimal import Decimal
 
     from checkpoints.models import Tap
-    from game.scoring_repository import OUTCOME_FIELDS
-    from game.scoring_service import ledger_mismatches, rescore_game
+    from scoring.repository import OUTCOME_FIELDS
+    from scoring.service import ledger_mismatches, rescore_game
 
     game = await _game_with_walks(app, slug)
     columns = [getattr(Tap, name) for name in OUTCOME_FIELDS]  # id and every stored field

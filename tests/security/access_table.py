@@ -23,10 +23,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from accounts.models import ApiToken
+from accounts.tokens import create_token
 from game.models import Game
-from taptrail.auth.models import ApiToken
-from taptrail.auth.tokens import create_token, hash_token
-from taptrail.db import utcnow
+from kernel.db import utcnow
+from kernel.tokens import hash_token
 from tests.factories import COM1_JOIN_CODE, A
 from tests.helpers import auth
 from tests.security.world import HOME, PRINCIPALS, World, nickname, yesterday
@@ -235,7 +236,7 @@ def _unsigned(kind: str) -> Factory:
 
 
 async def _staff_user(w: World) -> Any:
-    from taptrail.staff import service
+    from accounts.staff import service
 
     async with w.app.state.sessionmaker() as s:
         user = await service.create_user(
@@ -252,7 +253,7 @@ async def _staff_user(w: World) -> Any:
 
 
 async def _reset_token(w: World) -> str:
-    from taptrail.staff import invitations
+    from accounts.staff import invitations
 
     user = await _staff_user(w)
     async with w.app.state.sessionmaker() as s:
@@ -262,7 +263,7 @@ async def _reset_token(w: World) -> str:
 
 
 async def _invitation_token(w: World) -> str:
-    from taptrail.staff import invitations
+    from accounts.staff import invitations
 
     user = await _staff_user(w)
     async with w.app.state.sessionmaker() as s:

@@ -23,14 +23,14 @@ import yaml
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
+from accounts.tokens import create_token
 from checkpoints.models import Reader, ReaderAssignment
 from game.definition import DefinitionError
 from game.models import Game, Team
 from game.service import load_definition
-from taptrail.auth.models import AuditRecord
-from taptrail.auth.scope import GameScope
-from taptrail.auth.tokens import create_token
-from taptrail.errors import Forbidden
+from kernel.audit import AuditRecord
+from kernel.errors import Forbidden
+from kernel.scope import GameScope
 from tests.checkpoints.cp_helpers import (
     NOW,
     Clock,

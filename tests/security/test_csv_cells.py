@@ -1,4 +1,4 @@
-"""CSV injection: every CSV the platform writes goes through ``taptrail.csv_writer``, which
+"""CSV injection: every CSV the platform writes goes through ``kernel.csv_writer``, which
 neutralises cells a spreadsheet would run (OWASP), and leaves numbers numbers.
 
 Each download is checked end to end (both backends) with a name an organiser, a file or a
@@ -19,7 +19,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from taptrail import csv_writer
+from kernel import csv_writer
 from tests.checkpoints.cp_helpers import NOW, Clock, iso, post_signed
 from tests.factories import game_file
 from tests.helpers import auth
@@ -90,14 +90,14 @@ def test_no_csv_writer_outside_the_one_writer() -> None:
     for path in sorted(ROOT.rglob("*.py")):
         relative = path.relative_to(ROOT)
         if relative.parts[0] in ("tests", ".venv", "build") or relative == Path(
-            "taptrail/csv_writer.py"
+            "kernel/csv_writer.py"
         ):
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if pattern.search(line):
                 offenders.append(f"{relative}:{number}: {line.strip()}")
     assert offenders == []
-    assert pattern.search((ROOT / "taptrail/csv_writer.py").read_text())  # the one writer
+    assert pattern.search((ROOT / "kernel/csv_writer.py").read_text())  # the one writer
 
 
 # ------------------------------------------------------------------ downloads

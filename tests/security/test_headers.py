@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.app import create_app
-from taptrail.settings import Settings
+from kernel.settings import Settings
+from taptrail.server import create_app
 from tests.helpers import auth
 from tests.security.world import definition
 

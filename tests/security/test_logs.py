@@ -12,8 +12,8 @@ import pytest
 import structlog
 from fastapi import FastAPI
 
-from api.app import STATEMENT_LOGGERS
-from people.deprivation import Deprivation
+from geo.deprivation import Deprivation
+from taptrail.server import STATEMENT_LOGGERS
 from tests.helpers import auth
 from tests.security.world import definition
 
@@ -29,7 +29,7 @@ def lookup(monkeypatch: pytest.MonkeyPatch) -> dict[str, Deprivation]:
     async def fake(session: object, postcode: str) -> Deprivation | None:
         return known.get(postcode)
 
-    monkeypatch.setattr("evaluation.lookup.lookup_deprivation", fake)
+    monkeypatch.setattr("geo.deprivation.lookup_deprivation", fake)
     return known
 
 

@@ -15,13 +15,13 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
-from api.app import create_app
 from game.models import Game
+from kernel.db import utcnow
+from kernel.settings import Settings
 from people import service
 from people.models import RegistrationAttempt
 from people.repository import APP_REGISTRATION
-from taptrail.db import utcnow
-from taptrail.settings import Settings
+from taptrail.server import create_app
 from tests.factories import A
 from tests.helpers import auth
 from tests.security.world import definition, nickname

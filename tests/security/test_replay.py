@@ -15,7 +15,7 @@ from sqlalchemy import select
 from checkpoints.models import Reader, ReaderDay, ReaderHeartbeat, Tap, TapRejection
 from checkpoints.signing import SIGNATURE_HEADER, sign
 from game.models import Game, HolderTotal, TeamTotal
-from taptrail.db import utcnow
+from kernel.db import utcnow
 from tests.helpers import auth
 from tests.security.world import definition
 

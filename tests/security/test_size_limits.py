@@ -17,9 +17,9 @@ import yaml
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from api.app import GAME_FILE_LIMIT
 from checkpoints.signing import SIGNATURE_HEADER, sign
-from taptrail.db import utcnow
+from kernel.db import utcnow
+from taptrail.server import GAME_FILE_LIMIT
 from tests.helpers import auth
 from tests.security.access_table import RULES
 from tests.security.test_access import app_routes

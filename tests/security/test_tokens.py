@@ -13,17 +13,17 @@ from click.testing import CliRunner, Result
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
-from game.models import Game, Team
-from taptrail.auth.models import ApiToken
-from taptrail.auth.tokens import (
+from accounts.models import ApiToken
+from accounts.tokens import (
     PLAYER_TOKEN_MARGIN,
     STAFF_TOKEN_LIFETIME,
     create_token,
-    hash_token,
 )
+from game.models import Game, Team
+from kernel.db import utcnow
+from kernel.settings import get_settings
+from kernel.tokens import hash_token
 from taptrail.cli import main
-from taptrail.db import utcnow
-from taptrail.settings import get_settings
 from tests.helpers import auth
 from tests.security.world import definition, nickname
 

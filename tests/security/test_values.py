@@ -309,7 +309,7 @@ async def test_parallel_opens_of_one_wave_are_idempotent(
 def test_the_window_and_clock_types_at_their_boundaries() -> None:
     from pydantic import TypeAdapter, ValidationError
 
-    from taptrail.times import ClockTime, Moment
+    from kernel.times import ClockTime, Moment
 
     moment, clock = TypeAdapter(Moment), TypeAdapter(ClockTime)
     for good in ("2000-01-01T00:00:00Z", "2000-01-01T01:00:00+01:00", "2099-12-31T23:59:59Z"):

@@ -18,9 +18,9 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from accounts.tokens import create_token
 from game.models import Game, Team
-from taptrail.auth.tokens import create_token
-from taptrail.db import utcnow
+from kernel.db import utcnow
 from tests.factories import game_file
 from tests.helpers import auth
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from checkpoints.simulator import haversine_m
+from simulator.readers import haversine_m
 from taptrail.demo import (
     DEMO_GAME_FILE,
     DEMO_IMD_FILE,

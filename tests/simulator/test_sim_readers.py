@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from checkpoints.signing import SIGNATURE_HEADER, verify
-from checkpoints.simulator import (
+from simulator.readers import (
     QueuedTap,
     RetryPolicy,
     SimTap,

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from taptrail.db import utcnow
-from taptrail.staff import service
+from accounts.staff import service
+from kernel.db import utcnow
 
 PASSWORD = "sturdy walrus lantern 42"
 ORIGIN = "http://testserver"

@@ -11,10 +11,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from accounts.staff import totp
+from accounts.staff.models import StaffUser
 from game.models import Team
-from taptrail.db import utcnow
-from taptrail.staff import totp
-from taptrail.staff.models import StaffUser
+from kernel.db import utcnow
 from tests.helpers import auth
 from tests.staff.staff_helpers import PASSWORD, Browser, make_game, make_user, new_email
 

@@ -64,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )
         assert done.returncode == 0, done.stderr
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
+    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     url = f"http://127.0.0.1:{port}"
     proc = start_server(

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 
-from taptrail.db import utcnow
-from taptrail.staff import throttle
+from accounts.staff import throttle
+from kernel.db import utcnow
 from tests.staff.staff_helpers import PASSWORD, Browser, csrf_of, make_user, new_email
 
 
@@ -209,7 +209,7 @@ async def test_sign_out_and_sign_out_everywhere(app: FastAPI) -> None:
 async def test_the_session_id_is_stored_only_as_a_hash(app: FastAPI) -> None:
     from sqlalchemy import select
 
-    from taptrail.staff.models import StaffSession
+    from accounts.staff.models import StaffSession
 
     email = await make_user(app)
     async with Browser(app) as browser:

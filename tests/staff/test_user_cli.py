@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from kernel.settings import get_settings
 from taptrail.cli import main
-from taptrail.settings import get_settings
 from tests.staff.staff_helpers import PASSWORD, new_email
 
 

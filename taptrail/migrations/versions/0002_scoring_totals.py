@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import taptrail.db
+import kernel.db
 
 
 revision: str = '0002'

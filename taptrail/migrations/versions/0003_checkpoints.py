@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import taptrail.db  # noqa: F401
+import kernel.db  # noqa: F401
 
 revision: str = "0003"
 down_revision: str | None = "0002"

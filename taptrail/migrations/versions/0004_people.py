@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import taptrail.db
+import kernel.db
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("game_id", sa.Integer(), nullable=False),
         sa.Column("card_key", sa.String(length=32), nullable=False),
         sa.Column("client_key", sa.String(length=64), nullable=False),
-        sa.Column("created_at", taptrail.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["game_id"],
             ["games.id"],

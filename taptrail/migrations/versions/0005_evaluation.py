@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import taptrail.db
+import kernel.db
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -66,8 +66,8 @@ def upgrade() -> None:
         sa.Column("game_id", sa.Integer(), nullable=False),
         sa.Column("wave", sa.SmallInteger(), nullable=False),
         sa.Column("is_open", sa.Boolean(), nullable=False),
-        sa.Column("opened_at", taptrail.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", taptrail.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("wave BETWEEN 1 AND 3", name=op.f("ck_survey_waves_wave_range")),
         _game_fk("survey_waves"),
         sa.PrimaryKeyConstraint("game_id", "wave", name=op.f("pk_survey_waves")),
@@ -90,7 +90,7 @@ def upgrade() -> None:
         sa.Column("nature_part", sa.SmallInteger(), nullable=True),
         sa.Column("declined", sa.JSON(), nullable=False),
         sa.Column("answered_on", sa.Date(), nullable=False),
-        sa.Column("submitted_at", taptrail.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("submitted_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "wave BETWEEN 1 AND 3", name=op.f("ck_survey_responses_wave_range")
         ),
@@ -149,7 +149,7 @@ def upgrade() -> None:
         sa.Column("k", sa.Integer(), nullable=False),
         sa.Column("sealed_key", sa.Text(), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("created_at", taptrail.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("k >= 2", name=op.f("ck_evaluation_projects_k_min")),
         _game_fk("evaluation_projects"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluation_projects")),

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import taptrail.db
+import kernel.db
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("from_date", sa.Date(), nullable=True),
         sa.Column("to_date", sa.Date(), nullable=True),
         sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("created_at", taptrail.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "winners_per_day > 0", name=op.f("ck_lucky_draw_schedules_winners_positive")
         ),
@@ -56,7 +56,7 @@ def upgrade() -> None:
         sa.Column("candidate_count", sa.Integer(), nullable=False),
         sa.Column("candidates_sha256", sa.String(length=64), nullable=False),
         sa.Column("candidate_ids", sa.JSON(), nullable=False),
-        sa.Column("drawn_at", taptrail.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("drawn_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("drawn_by", sa.String(length=100), nullable=False),
         sa.ForeignKeyConstraint(
             ["game_id"], ["games.id"], name=op.f("fk_lucky_draws_game_id_games"), ondelete="CASCADE"

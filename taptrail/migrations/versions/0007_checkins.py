@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import taptrail.db
+import kernel.db
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column("distance_m", sa.Float(), nullable=False),
         sa.Column("accuracy_m", sa.Float(), nullable=False),
         sa.Column("at_from_client", sa.Boolean(), nullable=False),
-        sa.Column("received_at", taptrail.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["checkpoint_id"],
             ["checkpoints.id"],

@@ -1,6 +1,6 @@
 """scoring: an index of the taps still waiting for their outcome
 
-Uploads store taps and answer at once; the scorer (game/scorer.py) then scores each game's
+Uploads store taps and answer at once; the scorer (scoring/scorer.py) then scores each game's
 pending taps in coalesced rounds. This partial index holds only those taps, so finding
 them stays cheap however large the game grows.
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import taptrail.db
+import kernel.db
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("game_id", sa.Integer(), nullable=False),
         sa.Column("holder_id", sa.Integer(), nullable=False),
         sa.Column("tap_id", BigId, nullable=False),
-        sa.Column("tapped_at", taptrail.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("tapped_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["game_id"], ["games.id"], name=op.f("fk_pending_taps_game_id_games"), ondelete="CASCADE"
         ),

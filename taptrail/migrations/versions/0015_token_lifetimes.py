@@ -15,33 +15,33 @@ from datetime import timedelta
 import sqlalchemy as sa
 from alembic import op
 
-import taptrail.db
+import kernel.db
 
 revision: str = "0015"
 down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The same as taptrail.auth.tokens.PLAYER_TOKEN_MARGIN when this was written.
+# The same as accounts.tokens.PLAYER_TOKEN_MARGIN when this was written.
 _PLAYER_MARGIN = timedelta(days=270)
 
 
 def upgrade() -> None:
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("expires_at", taptrail.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("expires_at", kernel.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("last_used_at", taptrail.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("last_used_at", kernel.db.UTCDateTime(timezone=True), nullable=True)
         )
     games = sa.table(
-        "games", sa.column("id", sa.Integer), sa.column("ends_at", taptrail.db.UTCDateTime())
+        "games", sa.column("id", sa.Integer), sa.column("ends_at", kernel.db.UTCDateTime())
     )
     tokens = sa.table(
         "api_tokens",
         sa.column("game_id", sa.Integer),
         sa.column("role", sa.String),
-        sa.column("expires_at", taptrail.db.UTCDateTime()),
+        sa.column("expires_at", kernel.db.UTCDateTime()),
     )
     bind = op.get_bind()
     for game_id, ends_at in bind.execute(sa.select(games.c.id, games.c.ends_at)).all():

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import taptrail.db
+import kernel.db
 
 revision: str = '0016'
 down_revision: str | None = '0015'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_key', sa.String(length=64), nullable=False),
     sa.Column('client', sa.String(length=64), nullable=False),
-    sa.Column('created_at', taptrail.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_sign_in_failures'))
     )
     with op.batch_alter_table('staff_sign_in_failures', schema=None) as batch_op:
@@ -44,8 +44,8 @@ def upgrade() -> None:
     sa.Column('totp_secret', sa.String(length=200), nullable=True),
     sa.Column('totp_pending', sa.String(length=200), nullable=True),
     sa.Column('totp_last_step', sa.Integer(), nullable=True),
-    sa.Column('created_at', taptrail.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('password_changed_at', taptrail.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('password_changed_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("role IN ('organiser','team_manager','evaluator')", name=op.f('ck_staff_users_role')),
     sa.ForeignKeyConstraint(['game_id'], ['games.id'], name=op.f('fk_staff_users_game_id_games'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_staff_users_team_id_teams'), ondelete='CASCADE'),
@@ -64,9 +64,9 @@ def upgrade() -> None:
     sa.Column('game_id', sa.Integer(), nullable=True),
     sa.Column('team_id', sa.Integer(), nullable=True),
     sa.Column('invited_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', taptrail.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', taptrail.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('accepted_at', taptrail.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('accepted_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("role IN ('organiser','team_manager','evaluator')", name=op.f('ck_staff_invitations_role')),
     sa.ForeignKeyConstraint(['game_id'], ['games.id'], name=op.f('fk_staff_invitations_game_id_games'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['invited_by'], ['staff_users.id'], name=op.f('fk_staff_invitations_invited_by_staff_users'), ondelete='SET NULL'),
@@ -81,9 +81,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', taptrail.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', taptrail.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', taptrail.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['staff_users.id'], name=op.f('fk_staff_password_resets_user_id_staff_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_password_resets')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_staff_password_resets_token_hash'))
@@ -97,8 +97,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('csrf_token', sa.String(length=64), nullable=False),
     sa.Column('stage', sa.String(length=16), nullable=False),
-    sa.Column('created_at', taptrail.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', taptrail.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("stage IN ('signed_in','code')", name=op.f('ck_staff_sessions_stage')),
     sa.ForeignKeyConstraint(['user_id'], ['staff_users.id'], name=op.f('fk_staff_sessions_user_id_staff_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_sessions')),

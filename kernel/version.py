@@ -1,0 +1,3 @@
+"""The version of this Taptrail, stamped on exports and reports."""
+
+__version__ = "0.1.0"
