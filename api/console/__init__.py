@@ -2,19 +2,22 @@
 
 ``web`` is the toolkit every console page uses (layout, CSRF, ``require_staff``);
 ``sign_in`` the pages before the console; ``pages`` the console itself;
-``campaigns`` a game's campaigns page.
+``campaigns``, ``boxes``, ``overview`` and ``setup`` a game's pages for its organisers.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api.console import campaigns, pages, sign_in, web
+from api.console import boxes, campaigns, overview, pages, setup, sign_in, web
 
 pages_router = APIRouter(include_in_schema=False)
 pages_router.include_router(sign_in.router)
 pages_router.include_router(pages.router)
 pages_router.include_router(campaigns.router)
+pages_router.include_router(boxes.router)
+pages_router.include_router(overview.router)
+pages_router.include_router(setup.router)
 
 
 def install(app: FastAPI) -> None:

@@ -420,6 +420,31 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/console/games/{slug}/campaigns/{code}/end"): Rule(
         "staff_session", _console("POST", "/console/games/{G}/campaigns/PARKS/end")
     ),
+    ("GET", "/console/games/{slug}"): Rule("staff_session", _console("GET", "/console/games/{G}")),
+    ("GET", "/console/games/{slug}/overview.json"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/overview.json")
+    ),
+    ("GET", "/console/games/{slug}/setup"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/setup")
+    ),
+    ("POST", "/console/games/{slug}/setup"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/setup")
+    ),
+    ("GET", "/console/games/{slug}/setup/game.yaml"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/setup/game.yaml")
+    ),
+    ("GET", "/console/games/{slug}/boxes"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/boxes")
+    ),
+    ("GET", "/console/games/{slug}/boxes/{reader_id}"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/boxes/R-{G}-A")
+    ),
+    **{
+        ("POST", f"/console/games/{{slug}}/boxes/{{reader_id}}/{action}"): Rule(
+            "staff_session", _console("POST", f"/console/games/{{G}}/boxes/R-{{G}}-A/{action}")
+        )
+        for action in ("rotate", "disable", "enable", "move")
+    },
     # ---------------------------------------------------------------- games
     ("PUT", ADMIN): Rule("organiser_of_game", _put_game),
     ("GET", "/api/v1/games"): Rule("public", fixed("GET", "/api/v1/games")),
