@@ -445,8 +445,21 @@ async def export_package(
     format: Annotated[Literal["csv", "parquet"], Query()] = "csv",
 ) -> Response:
     ctx = await _context(slug, project, request, session, caller, daily=True)
+    return await package_response(request, session, ctx, format, actor=caller.actor)
+
+
+async def package_response(
+    request: Request,
+    session: Session,
+    ctx: exports.ExportContext,
+    format: Literal["csv", "parquet"],
+    *,
+    actor: str,
+) -> Response:
+    """The data package zip of an export (recorded first), written to a temporary file in
+    bounded memory and streamed; the console's downloads use it too."""
     async with request.app.state.writing():
-        await exports.record_export(session, ctx, "package", actor=caller.actor, fmt=format)
+        await exports.record_export(session, ctx, "package", actor=actor, fmt=format)
         await session.commit()
     async with request.app.state.sessionmaker() as own:
         path = await package.zip_package(own, ctx, format, generated_on=utcnow().date())
@@ -489,8 +502,22 @@ async def export_file(
     format: Annotated[Literal["csv", "parquet"], Query()] = "csv",
 ) -> Response:
     ctx = await _context(slug, project, request, session, caller, daily=file == "daily")
+    return await file_response(request, session, ctx, file, format, actor=caller.actor)
+
+
+async def file_response(
+    request: Request,
+    session: Session,
+    ctx: exports.ExportContext,
+    file: Literal["players", "daily", "surveys"],
+    format: Literal["csv", "parquet"],
+    *,
+    actor: str,
+) -> Response:
+    """One anonymised file of an export (recorded first): CSV streamed in constant memory,
+    Parquet through a temporary file; the console's downloads use it too."""
     async with request.app.state.writing():
-        await exports.record_export(session, ctx, file, actor=caller.actor, fmt=format)
+        await exports.record_export(session, ctx, file, actor=actor, fmt=format)
         await session.commit()
     name = f"{ctx.game.slug}-{ctx.project.name}-{file}.{format}"
     headers = {
@@ -534,6 +561,12 @@ _CSP = (
 @pages_router.get("/games/{slug}/report", response_class=HTMLResponse)
 async def report_page(request: Request, slug: str) -> Response:
     """The evaluation report for a council officer: paste a token (kept in this tab only)."""
+    return await report_html(request, slug)
+
+
+async def report_html(request: Request, slug: str, *, session_url: str = "") -> Response:
+    """The report page; with ``session_url`` (the console) it reads the report from that
+    address with the signed-in session's cookie instead of asking for a token."""
     exists = await request.app.state.game_exists(slug)
     if not exists:
         body = (
@@ -543,7 +576,12 @@ async def report_page(request: Request, slug: str) -> Response:
         return HTMLResponse(body, status_code=404)
     root = request.scope.get("root_path", "")
     text = (STATIC_DIR / "report.html").read_text(encoding="utf-8")
-    values = {"slug": slug, "api": f"{root}/api/v1", "assets": f"{root}{ASSET_ROUTE}"}
+    values = {
+        "slug": slug,
+        "api": f"{root}/api/v1",
+        "assets": f"{root}{ASSET_ROUTE}",
+        "session": session_url,
+    }
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", html.escape(value, quote=True))
     return HTMLResponse(

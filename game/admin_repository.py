@@ -248,3 +248,59 @@ async def campaign_audit(
         .limit(limit)
     )
     return list(rows)
+
+
+# --------------------------------------------------------------------------- draw prizes
+
+
+async def draw_winner(
+    session: AsyncSession, game_id: int, draw_id: int, position: int
+) -> LuckyDrawWinner | None:
+    return await session.scalar(
+        select(LuckyDrawWinner).where(
+            LuckyDrawWinner.game_id == game_id,
+            LuckyDrawWinner.draw_id == draw_id,
+            LuckyDrawWinner.position == position,
+        )
+    )
+
+
+async def prizes_sent(session: AsyncSession, draw_ids: Sequence[int]) -> dict[tuple[int, int], Any]:
+    """``{(draw_id, position): prize_sent_at or None}``."""
+    if not draw_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            LuckyDrawWinner.draw_id, LuckyDrawWinner.position, LuckyDrawWinner.prize_sent_at
+        ).where(LuckyDrawWinner.draw_id.in_(list(draw_ids)))
+    )
+    return {(int(r[0]), int(r[1])): r[2] for r in rows}
+
+
+async def winner_contacts(
+    session: AsyncSession, game_id: int, draw_id: int
+) -> list[tuple[int, int | None, str | None, str | None]]:
+    """``[(position, player_id, nickname, e-mail)]`` of one draw, in drawing order."""
+    rows = await session.execute(
+        select(LuckyDrawWinner.position, LuckyDrawWinner.player_id, Player.nickname, Player.email)
+        .outerjoin(Player, Player.id == LuckyDrawWinner.player_id)
+        .where(LuckyDrawWinner.game_id == game_id, LuckyDrawWinner.draw_id == draw_id)
+        .order_by(LuckyDrawWinner.position)
+    )
+    return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+async def card_by_printed_number(session: AsyncSession, game_id: int, typed: str) -> Card | None:
+    """A card by its number as typed: exactly, or (digits only) with leading zeros left out
+    ("42" finds "0000042"), the shortest such number first."""
+    exact = await card_by_number(session, game_id, typed)
+    if exact is not None or not typed.isdigit():
+        return exact
+    bare = typed.lstrip("0") or "0"
+    padded = [bare.zfill(n) for n in range(len(bare), 33)]
+    return await session.scalar(
+        select(Card)
+        .where(Card.game_id == game_id, Card.number.in_(padded))
+        .order_by(func.length(Card.number))
+        .limit(1)
+    )

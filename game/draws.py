@@ -36,7 +36,7 @@ from game import admin_repository as repo
 from game.models import Game, LuckyDraw, LuckyDrawSchedule, LuckyDrawWinner
 from game.schemas import DrawDetail, DrawOut, DrawScheduleIn, DrawScheduleOut, WinnerOut
 from kernel import audit
-from kernel.errors import Conflict, Invalid
+from kernel.errors import Conflict, Invalid, NotFound
 from kernel.times import EARLIEST, LATEST, WINDOW_TEXT
 
 # A day is drawn automatically this long after it ends (late uploads still count).
@@ -272,3 +272,53 @@ async def draw_detail(session: AsyncSession, game: Game, draw: LuckyDraw) -> Dra
         == [w.player_id for w in out.winners],
         candidates_now_sha256=candidates_sha256(now_ids),
     )
+
+
+# --------------------------------------------------------------------------- winners' prizes
+
+
+async def winner_contacts(
+    session: AsyncSession, game: Game, draw_id: int, *, actor: str
+) -> list[tuple[int, int | None, str | None, str | None]]:
+    """A draw's winners with their contact e-mail, for its organisers only: every look is
+    recorded in the audit trail (who, which draw, whose contact details)."""
+    found = await repo.draws(session, game.id, draw_id=draw_id)
+    if not found:
+        raise NotFound(f"no draw {draw_id} in game '{game.slug}'")
+    rows = await repo.winner_contacts(session, game.id, draw_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="draws.contacts_viewed",
+        game_id=game.id,
+        draw_id=draw_id,
+        players=[r[1] for r in rows],
+    )
+    return rows
+
+
+async def set_prize_sent(
+    session: AsyncSession,
+    game: Game,
+    draw_id: int,
+    position: int,
+    sent: bool,
+    *,
+    actor: str,
+    now: datetime,
+) -> LuckyDrawWinner:
+    winner = await repo.draw_winner(session, game.id, draw_id, position)
+    if winner is None:
+        raise NotFound(f"no winner {position} in draw {draw_id} of game '{game.slug}'")
+    if (winner.prize_sent_at is not None) != sent:
+        winner.prize_sent_at = now if sent else None
+        audit.record(
+            session,
+            actor=actor,
+            action="draws.prize_sent" if sent else "draws.prize_not_sent",
+            game_id=game.id,
+            draw_id=draw_id,
+            position=position,
+            player_id=winner.player_id,
+        )
+    return winner

@@ -40,7 +40,8 @@ _ANCHORS = frozenset(
 
 
 async def card_view(session: AsyncSession, game: Game, number: str) -> HelpdeskView:
-    card = await repo.card_by_number(session, game.id, number)
+    """The card printed with ``number`` (leading zeros may be left out: "42" is "0000042")."""
+    card = await repo.card_by_printed_number(session, game.id, number.strip())
     if card is None:
         raise NotFound(f"no card '{number}' in game '{game.slug}'")
     holder_id = card.holder_id

@@ -246,3 +246,5 @@ class LuckyDrawWinner(Base):
     player_id: Mapped[int | None] = mapped_column(
         ForeignKey("players.id", ondelete="SET NULL"), nullable=True
     )
+    # When an organiser marked the prize as sent (the Draws page); null: not sent yet.
+    prize_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

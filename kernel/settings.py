@@ -62,6 +62,14 @@ class Settings(BaseSettings):
             "https://tile.openstreetmap.org/{z}/{x}/{y}.png; none = no external tiles"
         ),
     )
+    console_map_tiles_url: str = Field(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description=(
+            "Tile URL template for the maps of the staff console (boxes, campaigns), shown "
+            "with OpenStreetMap's attribution; none = no external tiles (the boxes are drawn "
+            "on a blank background)"
+        ),
+    )
     max_body_bytes: int = Field(262_144, description="Largest reader upload body")
     max_game_file_bytes: int = Field(
         DEFAULT_GAME_FILE_BYTES,

@@ -83,6 +83,9 @@ class Player(Base):
     imd_nation: Mapped[str | None] = mapped_column(String(16), nullable=True)
     deprivation_status: Mapped[str] = mapped_column(String(16), default="not_given")
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When an organiser last approved or rejected the current nickname (people/moderation.py);
+    # null: waiting in the moderation queue.
+    nickname_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (

@@ -500,3 +500,106 @@ async def team_members(session: AsyncSession, game_id: int, team_id: int) -> lis
         )
         for m in members
     ]
+
+
+# ------------------------------------------------------------------------------ organiser tools
+
+
+async def nickname_queue(session: AsyncSession, game_id: int, limit: int) -> Sequence[Player]:
+    """Players whose current nickname nobody has reviewed yet, oldest registration first."""
+    return (
+        await session.scalars(
+            select(Player)
+            .where(
+                Player.game_id == game_id,
+                Player.nickname.is_not(None),
+                Player.nickname_reviewed_at.is_(None),
+                Player.nickname_hidden.is_(False),
+                Player.erased_at.is_(None),
+            )
+            .order_by(Player.registered_at, Player.id)
+            .limit(limit)
+        )
+    ).all()
+
+
+async def nickname_queue_size(session: AsyncSession, game_id: int) -> int:
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Player)
+        .where(
+            Player.game_id == game_id,
+            Player.nickname.is_not(None),
+            Player.nickname_reviewed_at.is_(None),
+            Player.nickname_hidden.is_(False),
+            Player.erased_at.is_(None),
+        )
+    )
+    return int(found or 0)
+
+
+async def week_activity(
+    session: AsyncSession, game_id: int, holder_ids: Sequence[int], since: date
+) -> dict[int, tuple[int, int]]:
+    """``{holder_id: (points, days with a counted tap)}`` from local day ``since`` on."""
+    out: dict[int, tuple[int, int]] = {}
+    for i in range(0, len(holder_ids), 1000):
+        rows = await session.execute(
+            select(HolderDay.holder_id, func.sum(HolderDay.points), func.count())
+            .where(
+                HolderDay.game_id == game_id,
+                HolderDay.holder_id.in_(list(holder_ids[i : i + 1000])),
+                HolderDay.local_date >= since,
+                HolderDay.counted_taps > 0,
+            )
+            .group_by(HolderDay.holder_id)
+        )
+        out.update({int(r[0]): (int(r[1] or 0), int(r[2])) for r in rows})
+    return out
+
+
+async def memberships_of_holder(
+    session: AsyncSession, game_id: int, holder_id: int
+) -> list[tuple[datetime | None, str | None]]:
+    """The holder's team history: (from when, team code or None) in order."""
+    rows = await session.execute(
+        select(TeamMembership.valid_from, Team.code)
+        .outerjoin(Team, Team.id == TeamMembership.team_id)
+        .where(TeamMembership.game_id == game_id, TeamMembership.holder_id == holder_id)
+        .order_by(TeamMembership.id)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def days_of_holder(
+    session: AsyncSession, game_id: int, holder_id: int
+) -> Sequence[HolderDay]:
+    return (
+        await session.scalars(
+            select(HolderDay)
+            .where(HolderDay.game_id == game_id, HolderDay.holder_id == holder_id)
+            .order_by(HolderDay.local_date)
+        )
+    ).all()
+
+
+async def taps_of_holder(session: AsyncSession, game_id: int, holder_id: int) -> list[Any]:
+    """The holder's taps with their box code, in time order."""
+    return list(
+        (
+            await session.execute(
+                select(
+                    Tap.tapped_at,
+                    Checkpoint.code,
+                    Card.number,
+                    Tap.outcome,
+                    Tap.points,
+                    Tap.distance_m,
+                )
+                .join(Checkpoint, Checkpoint.id == Tap.checkpoint_id)
+                .join(Card, Card.id == Tap.card_id)
+                .where(Tap.game_id == game_id, Tap.holder_id == holder_id)
+                .order_by(Tap.tapped_at, Tap.id)
+            )
+        ).all()
+    )

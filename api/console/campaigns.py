@@ -55,7 +55,8 @@ def _page(slug: str) -> str:
     return f"/console/games/{slug}/campaigns"
 
 
-async def _game(session: Session, ctx: StaffContext, slug: str) -> Game:
+async def organiser_game(session: Session, ctx: StaffContext, slug: str) -> Game:
+    """The game of the address, for an organiser of it (404 unknown, 403 another game)."""
     game = await game_repo.game_by_slug(session, slug)
     if game is None:
         raise web.PageProblem(404, "No such game", f"There is no game '{slug}'.")
@@ -84,7 +85,7 @@ def _overlapping(camps: list[Campaign], starts: datetime, ends: datetime, code: 
     return [c.name for c in camps if c.code != code and c.starts_at < ends and starts < c.ends_at]
 
 
-def _moment(form: dict[str, str], prefix: str, zone: ZoneInfo) -> datetime:
+def moment_of(form: dict[str, str], prefix: str, zone: ZoneInfo) -> datetime:
     day, clock = form.get(f"{prefix}_date", "").strip(), form.get(f"{prefix}_time", "").strip()
     try:
         when = datetime.strptime(day, "%d/%m/%Y").date() if "/" in day else date.fromisoformat(day)
@@ -130,8 +131,8 @@ def _campaign_in(form: dict[str, str], game: Game, tags: list[str], taken: set[s
             code=_code(name, taken),
             name=name,
             multiplier=multiplier,
-            starts_at=_moment(form, "starts", zone),
-            ends_at=_moment(form, "ends", zone),
+            starts_at=moment_of(form, "starts", zone),
+            ends_at=moment_of(form, "ends", zone),
             checkpoint_tags=chosen,
             checkpoints=codes,
         )
@@ -196,11 +197,11 @@ async def _render(
 async def campaigns_page(
     request: Request, session: Session, ctx: Organiser, slug: Slug
 ) -> Response:
-    game = await _game(session, ctx, slug)
+    game = await organiser_game(session, ctx, slug)
     return await _render(request, session, ctx, game)
 
 
-async def _team_points(session: Session, game_id: int) -> dict[str, tuple[str, int]]:
+async def team_points(session: Session, game_id: int) -> dict[str, tuple[str, int]]:
     snap = await load_snapshot(session, game_id)
     return {t.code: (t.name, t.points) for t in snap.teams}
 
@@ -208,7 +209,7 @@ async def _team_points(session: Session, game_id: int) -> dict[str, tuple[str, i
 @router.post("/console/games/{slug}/campaigns")
 async def create(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
     form = await web.console_form(request, ctx)
-    game = await _game(session, ctx, slug)
+    game = await organiser_game(session, ctx, slug)
     now = web.now(request)
     async with request.app.state.writing():
         camps = list(await game_repo.campaigns_of(session, game.id))
@@ -217,7 +218,7 @@ async def create(request: Request, session: Session, ctx: Organiser, slug: Slug)
             data = _campaign_in(form, game, tags, {c.code for c in camps})
             overlaps = _overlapping(camps, data.starts_at, data.ends_at, data.code)
             back_dated = data.starts_at < now
-            before = await _team_points(session, game.id) if back_dated else {}
+            before = await team_points(session, game.id) if back_dated else {}
             change = await service.create_campaign(session, game, data, actor=actor(ctx.user))
         except TaptrailError as exc:
             await _undo(session, ctx, game)
@@ -225,7 +226,7 @@ async def create(request: Request, session: Session, ctx: Organiser, slug: Slug)
                 request, session, ctx, game, status=exc.status, errors=_errors(exc), form=form
             )
         if back_dated and form.get("confirm") != "yes":
-            after = await _team_points(session, game.id)
+            after = await team_points(session, game.id)
             report = change.rescore
             await _undo(session, ctx, game)
             moved = [
@@ -261,7 +262,7 @@ async def end(
     code: Annotated[str, Path(min_length=1, max_length=64)],
 ) -> Response:
     await web.console_form(request, ctx)
-    game = await _game(session, ctx, slug)
+    game = await organiser_game(session, ctx, slug)
     async with request.app.state.writing():
         try:
             await service.end_campaign(

@@ -26,6 +26,7 @@
     kind: pick(params.get("kind"), KINDS, ""),
     rows: clamp(parseInt(params.get("rows"), 10) || 10, 3, 20),
     rotate: clamp(parseInt(params.get("rotate"), 10) || 0, 0, 600),
+    team: (params.get("team") || "").trim().toUpperCase().slice(0, 64), // row to highlight
     boards: {}, // board name -> last message
     seen: new Set(), // boards received on the current connection
     previous: new Map(), // row key -> value shown, to flash changes
@@ -201,6 +202,10 @@
       li.dataset.rank = String(entry.rank);
       li.dataset.key = parts.key;
       if (parts.faded) li.classList.add("ineligible");
+      if (state.team && entry.team === state.team) {
+        li.classList.add("mine");
+        li.setAttribute("aria-current", "true");
+      }
       const prevKey = `${name}|${msg.kind}|${parts.key}`;
       const before = state.previous.get(prevKey);
       if (before !== undefined && before !== parts.value) li.classList.add("bump");

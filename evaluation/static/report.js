@@ -616,8 +616,18 @@
 
   // ------------------------------------------------------------------ token and loading
 
+  // In the staff console the page is behind sign-in: the report comes from the console's
+  // own address with the session cookie, and no token is asked for or kept.
+  const sessionUrl = body.dataset.session || "";
+
   function reportUrl(format) {
+    if (sessionUrl) return `${sessionUrl}?format=${format}`;
     return `${api}/admin/games/${encodeURIComponent(slug)}/reports/evaluation?format=${format}`;
+  }
+
+  function authHeaders() {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    return sessionUrl || !token ? {} : { Authorization: "Bearer " + token };
   }
 
   function askForToken(message) {
@@ -633,7 +643,7 @@
 
   async function load() {
     const token = sessionStorage.getItem(TOKEN_KEY);
-    if (!token) {
+    if (!token && !sessionUrl) {
       askForToken("");
       return;
     }
@@ -643,11 +653,17 @@
     let response;
     try {
       response = await fetch(reportUrl("json"), {
-        headers: { Authorization: "Bearer " + token, Accept: "application/json" },
+        headers: { ...authHeaders(), Accept: "application/json" },
+        credentials: "same-origin",
         cache: "no-store",
       });
     } catch (err) {
       $("status").textContent = "The server could not be reached. Try again in a moment.";
+      body.dataset.state = "error";
+      return;
+    }
+    if (sessionUrl && !response.ok) {
+      $("status").textContent = `The report could not be loaded (error ${response.status}). Sign in again and reopen the page.`;
       body.dataset.state = "error";
       return;
     }
@@ -671,9 +687,8 @@
   }
 
   async function downloadCsv() {
-    const token = sessionStorage.getItem(TOKEN_KEY);
-    if (!token) return askForToken("");
-    const response = await fetch(reportUrl("csv"), { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+    if (!sessionUrl && !sessionStorage.getItem(TOKEN_KEY)) return askForToken("");
+    const response = await fetch(reportUrl("csv"), { headers: authHeaders(), credentials: "same-origin", cache: "no-store" });
     if (!response.ok) return;
     const url = URL.createObjectURL(await response.blob());
     const link = el("a", { href: url, download: `${slug}-evaluation.csv` });
@@ -695,6 +710,7 @@
       $("token-input").value = "";
       load();
     });
+    if (sessionUrl) $("forget").hidden = true;
     $("forget").addEventListener("click", () => {
       sessionStorage.removeItem(TOKEN_KEY);
       askForToken("The token was forgotten.");

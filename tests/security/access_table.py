@@ -421,6 +421,96 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/console/games/{slug}/campaigns/{code}/end"): Rule(
         "staff_session", _console("POST", "/console/games/{G}/campaigns/PARKS/end")
     ),
+    ("GET", "/console/games/{slug}"): Rule("staff_session", _console("GET", "/console/games/{G}")),
+    ("GET", "/console/games/{slug}/overview.json"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/overview.json")
+    ),
+    ("GET", "/console/games/{slug}/setup"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/setup")
+    ),
+    ("POST", "/console/games/{slug}/setup"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/setup")
+    ),
+    ("GET", "/console/games/{slug}/setup/game.yaml"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/setup/game.yaml")
+    ),
+    ("GET", "/console/games/{slug}/boxes"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/boxes")
+    ),
+    ("GET", "/console/games/{slug}/boxes/{reader_id}"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/boxes/R-{G}-A")
+    ),
+    **{
+        ("POST", f"/console/games/{{slug}}/boxes/{{reader_id}}/{action}"): Rule(
+            "staff_session", _console("POST", f"/console/games/{{G}}/boxes/R-{{G}}-A/{action}")
+        )
+        for action in ("rotate", "disable", "enable", "move")
+    },
+    # console: help desk, people, draws, my team, evaluation
+    ("GET", "/console/games/{slug}/help-desk"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/help-desk")
+    ),
+    ("POST", "/console/games/{slug}/help-desk/replace"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/help-desk/replace")
+    ),
+    ("GET", "/console/games/{slug}/people"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/people")
+    ),
+    ("POST", "/console/games/{slug}/people/nicknames/{player_id}/approve"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/people/nicknames/1/approve")
+    ),
+    ("POST", "/console/games/{slug}/people/nicknames/{player_id}/reject"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/people/nicknames/1/reject")
+    ),
+    ("POST", "/console/games/{slug}/people/teams/{code}/join-code"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/people/teams/COM1/join-code")
+    ),
+    ("GET", "/console/games/{slug}/people/teams/{code}"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/people/teams/SCH1")
+    ),
+    ("POST", "/console/games/{slug}/people/teams/{code}/members/{player_id}/remove"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/people/teams/SCH1/members/1/remove")
+    ),
+    ("GET", "/console/games/{slug}/people/players/{player_id}"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/people/players/1")
+    ),
+    ("GET", "/console/games/{slug}/people/players/{player_id}/data.json"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/people/players/1/data.json")
+    ),
+    ("POST", "/console/games/{slug}/people/players/{player_id}/erase"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/people/players/1/erase")
+    ),
+    ("GET", "/console/games/{slug}/draws"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/draws")
+    ),
+    ("POST", "/console/games/{slug}/draws/schedules"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/draws/schedules")
+    ),
+    ("POST", "/console/games/{slug}/draws/run"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/draws/run")
+    ),
+    ("POST", "/console/games/{slug}/draws/{draw_id}/contacts"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/draws/1/contacts")
+    ),
+    ("POST", "/console/games/{slug}/draws/{draw_id}/winners/{position}/prize"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/draws/1/winners/1/prize")
+    ),
+    ("GET", "/console/my-team"): Rule("staff_session", _console("GET", "/console/my-team")),
+    ("GET", "/console/games/{slug}/evaluation"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/evaluation")
+    ),
+    ("GET", "/console/games/{slug}/evaluation/report"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/evaluation/report")
+    ),
+    ("GET", "/console/games/{slug}/evaluation/report-data"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/evaluation/report-data")
+    ),
+    ("GET", "/console/games/{slug}/evaluation/{project}/package.zip"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/evaluation/study/package.zip")
+    ),
+    ("GET", "/console/games/{slug}/evaluation/{project}/{file}"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/evaluation/study/players")
+    ),
     # ---------------------------------------------------------------- games
     ("PUT", ADMIN): Rule("organiser_of_game", _put_game),
     ("GET", "/api/v1/games"): Rule("public", fixed("GET", "/api/v1/games")),

@@ -1,0 +1,54 @@
+// Progressive enhancement for the console's maps (Leaflet, vendored): the page's table or
+// checkbox list is the real thing, and this script only draws it. Each element with
+// data-table names the element holding the items; an item has data-lat and data-lon.
+// - Boxes: table rows (data-state visit | ok | disabled, data-label, data-href); a marker
+//   opens its box's page.
+// - Picking boxes (campaigns): checkboxes; clicking a marker ticks or unticks its box, and
+//   ticking the box in the list colours its marker.
+const L = window.L;
+const COLOURS = { visit: "#d4351c", ok: "#00703c", disabled: "#505a5f" };
+const PICKED = "#1d70b8";
+
+function draw(holder) {
+  const scope = document.getElementById(holder.dataset.table);
+  if (!L || !scope) return;
+  const items = [...scope.querySelectorAll("[data-lat][data-lon]")];
+  if (!items.length) return;
+  holder.hidden = false;
+  holder.setAttribute("role", "region");
+  holder.setAttribute("aria-label", holder.dataset.label || "Map of the boxes (the list below has the same boxes)");
+  const map = L.map(holder, { scrollWheelZoom: false });
+  if (holder.dataset.tiles) {
+    L.tileLayer(holder.dataset.tiles, { maxZoom: 19, attribution: holder.dataset.attribution }).addTo(map);
+  }
+  const bounds = [];
+  for (const item of items) {
+    const at = [Number(item.dataset.lat), Number(item.dataset.lon)];
+    bounds.push(at);
+    const box = item.type === "checkbox" ? item : null;
+    const style = () =>
+      box
+        ? { radius: 9, color: PICKED, weight: 2, fillColor: PICKED, fillOpacity: box.checked ? 0.9 : 0.1 }
+        : { radius: 8, color: "#0b0c0c", weight: 1, fillColor: COLOURS[item.dataset.state] || COLOURS.ok, fillOpacity: 0.9 };
+    const marker = L.circleMarker(at, style()).addTo(map);
+    const label = item.dataset.label || (box && box.labels[0] ? box.labels[0].textContent.trim() : "");
+    if (label) marker.bindTooltip(label);
+    if (box) {
+      marker.on("click", () => {
+        box.checked = !box.checked;
+        box.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+      box.addEventListener("change", () => marker.setStyle(style()));
+    } else if (item.dataset.href) {
+      marker.on("click", () => window.location.assign(item.dataset.href));
+    }
+  }
+  map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17 });
+}
+
+for (const holder of document.querySelectorAll("[data-table]")) draw(holder);
+
+for (const button of document.querySelectorAll("button[data-print]")) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}

@@ -1,0 +1,220 @@
+"""The Help desk, People, Draws, My team and Evaluation pages in headless Chromium (Debian's
+/usr/bin/chromium) against a real server: axe-core finds no violation at 1280 and 390 px;
+finding a card and replacing it works with the keyboard alone; a teacher invited by an
+organiser signs up and sees only their team; an evaluator downloads the data package.
+Screenshots go to /tmp/taptrail-console-people/ for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography.fernet import Fernet
+
+from tests.factories import game_file
+from tests.helpers import free_port, start_server
+from tests.staff.staff_helpers import PASSWORD
+from tests.staff.test_console_browser import ARGS, CHROMIUM, ROOT, Server, _axe, _sign_in
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "people.organiser@example.org"
+SLUG = "people-town"
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("console-people")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TAPTRAIL_")} | {
+        "TAPTRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'console.db'}",
+        "TAPTRAIL_SECRET_KEY": Fernet.generate_key().decode(),
+        "TAPTRAIL_PERIODIC_JOBS": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    data = game_file(
+        SLUG,
+        players=[
+            {"card": "0000001", "nickname": "Swift Fox", "age_band": "5-11", "team": "SCH1"},
+            {"card": "0000002", "nickname": "Blue Heron", "age_band": "5-11", "team": "SCH1"},
+            {"card": "0000004", "nickname": "Canal Kate", "age_band": "25-44", "team": "COM1"},
+        ],
+    )
+    data["game"]["starts_at"] = "2026-01-05T00:00:00+00:00"  # days in the past can be drawn
+    data["game"]["ends_at"] = "2030-01-05T00:00:00+00:00"
+    (folder / "game.yaml").write_text(yaml.safe_dump(data))
+    cli = [sys.executable, "-m", "taptrail.cli"]
+    for args, stdin in (
+        (["game", "load", str(folder / "game.yaml")], None),
+        (["user", "create", "--email", EMAIL, "--role", "organiser", "--password-stdin"], PASSWORD),
+        (["export", SLUG, "--project", "study", "--create", "--out", str(folder / "out")], None),
+    ):
+        done = subprocess.run(
+            cli + args, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        log_path=folder / "server.log",
+        health_url=f"{url}/healthz",
+        wait_s=30,
+    )
+    try:
+        yield Server(url)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _invite(page: Page, url: str, email: str, role: str, team: str = "") -> str:
+    page.goto(url + "/console/staff")
+    page.fill("#email", email)
+    page.check(f"#role-{role}")
+    page.select_option("#game", SLUG)
+    if team:
+        page.fill("#team", team)
+    page.click("form[action='/console/staff/invitations'] button[type=submit]")
+    page.wait_for_url(re.compile(r".*notice=.*"))
+    return page.locator("input[id^=invite-]").last.input_value()
+
+
+def _accept(page: Page, link: str, password: str) -> None:
+    page.goto(link)
+    page.fill("#password", password)
+    page.fill("#confirm", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/console/$"))
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_pages_have_no_axe_violations_and_the_journeys_work(
+    browser: Browser, server: Server, width: int
+) -> None:
+    url, base = server.url, f"{server.url}/console/games/{SLUG}"
+    shots = f"people-{width}"
+    context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    found: list[str] = []
+
+    def visit(page: Page, path: str, name: str) -> None:
+        page.goto(path)
+        found.extend(_axe(page, f"{shots}-{name}"))
+
+    _sign_in(page, url, EMAIL)
+    found.extend(_axe(page, f"{shots}-home"))
+    visit(page, base + "/help-desk?card=1", "helpdesk")
+    visit(page, base + "/help-desk?card=999", "helpdesk-missing")
+    visit(page, base + "/people", "people")
+    visit(page, base + "/people?find=swift", "people-found")
+    visit(page, base + "/people/teams/SCH1", "people-team")
+    page.goto(base + "/people?find=0000002")
+    page.click("#found a")
+    found.extend(_axe(page, f"{shots}-player"))
+    page.click("form[action$='/erase'] button[type=submit]")
+    found.extend(_axe(page, f"{shots}-player-error"))
+    visit(page, base + "/draws", "draws")
+    page.fill("#date", "06/01/2026")
+    page.click("form[action$='/draws/run'] button[type=submit]")
+    found.extend(_axe(page, f"{shots}-draws-run"))
+    page.fill("#date", "01/01/2035")
+    page.click("form[action$='/draws/run'] button[type=submit]")
+    found.extend(_axe(page, f"{shots}-draws-error"))
+    visit(page, base + "/evaluation", "evaluation-organiser")
+
+    # A teacher invited by the organiser signs up and sees only their team.
+    teacher_link = _invite(page, url, f"teacher-{width}@example.org", "team_manager", "SCH1")
+    teacher_ctx = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+    teacher = teacher_ctx.new_page()
+    _accept(teacher, teacher_link, "teacher sturdy kettle 8")
+    teacher.goto(url + "/console/my-team")
+    teacher.wait_for_url(url + "/console/my-team")
+    found.extend(_axe(teacher, f"{shots}-my-team"))
+    text = teacher.content()
+    assert "Alpha Primary" in text and "Swift Fox" in text and "Canal Kate" not in text
+    teacher.goto(base + "/people")
+    assert "This page is for organisers" in teacher.content()
+    teacher.goto(url + "/console/my-team")
+    teacher.click("a:has-text('Open the live board')")
+    teacher.wait_for_url(re.compile(r".*/board\?kind=school&team=SCH1"))
+    teacher.wait_for_selector("li.row.mine", timeout=10000)
+    teacher_ctx.close()
+
+    # An evaluator invited by the organiser reads the report and downloads the package.
+    evaluator_link = _invite(page, url, f"evaluator-{width}@example.org", "evaluator")
+    ev_ctx = browser.new_context(
+        viewport={"width": width, "height": 900}, bypass_csp=True, accept_downloads=True
+    )
+    evaluator = ev_ctx.new_page()
+    _accept(evaluator, evaluator_link, "evaluator sturdy kettle 8")
+    visit(evaluator, base + "/evaluation", "evaluation-evaluator")
+    with evaluator.expect_download() as download:
+        evaluator.click("a:has-text('Data package, CSV')")
+    saved = Path(download.value.path())
+    with zipfile.ZipFile(saved) as archive:
+        assert "datapackage.json" in archive.namelist()
+    evaluator.goto(base + "/evaluation/report")
+    evaluator.wait_for_selector("#report:not([hidden])", timeout=15000)
+    evaluator.screenshot(path=f"/tmp/taptrail-console/{shots}-report.png", full_page=True)
+    assert evaluator.locator("#token-panel").is_hidden()
+    ev_ctx.close()
+    context.close()
+    assert found == []
+    assert errors == [], errors
+
+
+def test_finding_and_replacing_a_card_with_the_keyboard_alone(
+    browser: Browser, server: Server
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _sign_in(page, server.url, EMAIL)
+
+    def tab_to(check: str, limit: int = 80) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(check):
+                return
+        raise AssertionError(f"never reached by Tab: {check}")
+
+    tab_to("document.activeElement.textContent.trim().startsWith('Help desk')")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/console/games/{SLUG}/help-desk")
+    tab_to("document.activeElement.id === 'card'")
+    page.keyboard.type("5")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*help-desk\?card=5"))
+    assert "Card 0000005" in page.content()
+    tab_to("document.activeElement.id === 'new_card'")
+    page.keyboard.type("6")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*notice=replaced.*"))
+    assert "Card 0000006" in page.content() and "0000005" in page.content()
+    context.close()
