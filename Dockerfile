@@ -4,6 +4,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY kernel ./kernel
 COPY geo ./geo
+COPY names ./names
 COPY game ./game
 COPY accounts ./accounts
 COPY checkpoints ./checkpoints

@@ -31,7 +31,6 @@ from api.errors import error_responses
 from evaluation import exports, package, surveys
 from evaluation import repository as repo
 from evaluation.disclosure import disclose_count
-from evaluation.instruments import chosen as chosen_instruments
 from evaluation.report_service import build_game_report, game_area, report_csv, set_game_area
 from evaluation.schemas import (
     AreaIn,
@@ -46,6 +45,7 @@ from evaluation.schemas import (
     WaveOut,
     WavesOut,
 )
+from game.instruments import chosen as chosen_instruments
 from game.models import Game
 from kernel import audit
 from kernel.db import utcnow

@@ -36,10 +36,10 @@ from checkpoints import repository as repo
 from checkpoints.models import Reader, ReaderHeartbeat
 from checkpoints.schemas import MAX_TAPS, Heartbeat, TapBatch
 from checkpoints.signing import verify
-from checkpoints.uids import normalise_uid
 from kernel.errors import Invalid, TaptrailError, Unauthorized
 from kernel.secrets_box import SecretBox
 from kernel.times import EARLIEST, LATEST, to_utc
+from kernel.uids import normalise_uid
 
 CLOCK_TOLERANCE = timedelta(seconds=120)
 FUTURE_TOLERANCE = timedelta(minutes=5)

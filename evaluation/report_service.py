@@ -34,7 +34,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation import instruments as inst
 from evaluation import repository as repo
 from evaluation.imd_import import quintile_from_decile
 from evaluation.reaim import TeamActivity, add_reaim
@@ -50,6 +49,7 @@ from evaluation.reports import (
 )
 from evaluation.reports import report_to_csv_rows as _csv_rows
 from evaluation.surveys import WAVES
+from game import instruments as inst
 from game.models import Game
 from kernel import csv_writer
 from kernel.db import utcnow

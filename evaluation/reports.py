@@ -33,7 +33,7 @@ import numpy as np
 
 from evaluation import disclosure as dc
 from evaluation import stats
-from evaluation.instruments import DEFAULT_INSTRUMENTS, LONELINESS_ANSWERS, ONS4_ITEMS
+from game.instruments import DEFAULT_INSTRUMENTS, LONELINESS_ANSWERS, ONS4_ITEMS
 
 __all__ = [
     "BELONGING_LEVELS",

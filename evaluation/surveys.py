@@ -2,7 +2,7 @@
 per wave. Organisers open and close waves; a player (or their parent or carer) answers with
 the player token while a wave is open. Every item is optional and allows "prefer not to say".
 
-Each game asks the instruments it chose (:mod:`evaluation.instruments`); an answer to an
+Each game asks the instruments it chose (:mod:`game.instruments`); an answer to an
 item the game does not ask, or one the player is too young to be asked, is refused (422,
 naming the item) and nothing of that answer set is stored.
 """
@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation import instruments as inst
 from evaluation import repository as repo
 from evaluation.models import SurveyResponse, SurveyWave
 from evaluation.reports import BELONGING_LEVELS, WaveAnswers
+from game import instruments as inst
 from game.models import Game
 from kernel import audit
 from kernel.errors import Conflict, Forbidden, Invalid, NotFound

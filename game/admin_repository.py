@@ -218,7 +218,7 @@ async def holder_taps(session: AsyncSession, game_id: int, holder_id: int) -> Se
 
 
 def _normalised(column: Any) -> Any:
-    """SQL for checkpoints.uids.normalise_uid's separator removal and upper-casing."""
+    """SQL for kernel.uids.normalise_uid's separator removal and upper-casing."""
     for sep in (" ", ":", "-", "_", ".", "\t"):
         column = func.replace(column, sep, "")
     return func.upper(column)

@@ -22,12 +22,11 @@ from pydantic import (
     field_validator,
 )
 
-from checkpoints.uids import normalise_uid
-from evaluation import instruments
-from game import join_codes
+from game import instruments, join_codes
 from game.models import AGE_BANDS, TEAM_KINDS
 from kernel.times import Moment
-from people.nicknames import NicknameError, checked_nickname, nickname_key
+from kernel.uids import normalise_uid
+from names.nicknames import NicknameError, checked_nickname, nickname_key
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -62,7 +61,7 @@ class GameDef(_Strict):
     starts_at: Moment
     ends_at: Moment
     rules: RulesDef = Field(default_factory=RulesDef)  # type: ignore[arg-type]
-    # The survey instruments asked (evaluation/instruments.py); None = the default three.
+    # The survey instruments asked (game/instruments.py); None = the default three.
     instruments: list[str] | None = None
 
     @field_validator("instruments")

@@ -34,9 +34,9 @@ from kernel.db import utcnow
 from kernel.errors import Forbidden
 from kernel.scope import GameScope
 from kernel.secrets_box import SecretBox
+from names.nicknames import nickname_key
+from names.public_names import pick_name
 from people.models import Card, Holder, TeamMembership
-from people.nicknames import nickname_key
-from people.public_names import pick_name
 from people.repository import nickname_keys, public_names
 from people.schemas import normalise_gender
 from people.service import attach_player

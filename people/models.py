@@ -68,7 +68,7 @@ class Player(Base):
     nickname_key: Mapped[str | None] = mapped_column(String(40), nullable=True)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     nickname_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
-    # How public boards show a player under 16 (people/public_names.py): made up, stable.
+    # How public boards show a player under 16 (names/public_names.py): made up, stable.
     public_name: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # A parent's deliberate choice to show an under-16's nickname on public boards instead.
     show_nickname: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

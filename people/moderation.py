@@ -3,7 +3,7 @@
 The queue holds every player whose current nickname no organiser has reviewed yet
 (``players.nickname_reviewed_at`` is null), oldest registration first; a nickname the player
 changes goes back in (``people.service.update_player``). Every nickname was already checked
-on the way in (``people.nicknames``); the queue is for what rules cannot catch.
+on the way in (``names.nicknames``); the queue is for what rules cannot catch.
 
 - approve: the nickname stays as it is, marked reviewed;
 - reject: the nickname is hidden (boards and team views show ``Player <id>``, as

@@ -40,11 +40,11 @@ from geo.postcodes import is_plausible_postcode, normalise_postcode
 from kernel import audit
 from kernel.errors import Conflict, Invalid, NotFound, TooMany
 from kernel.logging import log
+from names.nicknames import NicknameError, checked_nickname, hidden_name, nickname_key
+from names.public_names import is_child, make_name
 from people import activation
 from people import repository as repo
 from people.models import Card, Player
-from people.nicknames import NicknameError, checked_nickname, hidden_name, nickname_key
-from people.public_names import is_child, make_name
 from people.rules import check_app_age, check_join_code, field_error, team_to_join
 from people.schemas import (
     AdminTeamOut,

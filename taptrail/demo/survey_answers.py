@@ -10,7 +10,7 @@ start less active, less satisfied, more anxious and lonelier, and gain a little 
 (the pattern a game like this hopes for). Answers are deterministic for a seed: players are
 taken in id order from one ``random.Random``.
 
-Who answers what follows the game's rules (:mod:`evaluation.instruments`): ONS4 only for
+Who answers what follows the game's rules (:mod:`game.instruments`): ONS4 only for
 players 16 and over, loneliness from 12; a parent or carer answers for under-12s.
 """
 
@@ -26,9 +26,9 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation import instruments as inst
 from evaluation import repository as repo
 from evaluation.reports import BELONGING_LEVELS
+from game import instruments as inst
 from game.models import Game
 
 __all__ = ["MODEL_FILE", "DemoPlayer", "QuintileModel", "add_demo_answers", "demo_answers"]

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.tokens import create_token
 from checkpoints.models import Reader, ReaderDay
 from evaluation.importing import import_imd, import_postcodes
-from evaluation.instruments import chosen
 from evaluation.models import SurveyResponse, SurveyWave
 from game.definition import validate
+from game.instruments import chosen
 from game.loading import apply_definition
 from game.models import Game, HolderDay, HolderTotal, Team
 from geo.models import LsoaArea

@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from kernel.db import make_engine
-from people.nicknames import nickname_key
-from people.public_names import looks_generated
+from names.nicknames import nickname_key
+from names.public_names import looks_generated
 from taptrail.migrate import upgrade
 
 

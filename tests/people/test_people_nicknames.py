@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from people.blocklist import is_offensive, load_blocklist, maintained_words
-from people.nicknames import (
+from names.blocklist import is_offensive, load_blocklist, maintained_words
+from names.nicknames import (
     NicknameError,
     check_child_nickname,
     check_nickname,
     hidden_name,
     nickname_key,
 )
-from people.public_names import is_child, looks_generated, make_name, words
-from people.real_names import looks_like_real_name
-from people.skeleton import invisible, skeleton
+from names.public_names import is_child, looks_generated, make_name, words
+from names.real_names import looks_like_real_name
+from names.skeleton import invisible, skeleton
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
+from names.public_names import looks_generated
 from people.models import Player
-from people.public_names import looks_generated
 from tests.factories import game_file
 from tests.helpers import auth
 from tests.people.people_helpers import PGame, form, random_word, register

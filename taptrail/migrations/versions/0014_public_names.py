@@ -5,7 +5,7 @@
 - ``show_nickname``: a parent's deliberate choice to show an under-16's nickname instead
   (false for everyone now: existing children are shown by their made-up name).
 - ``nickname_key`` becomes the Unicode TR39 skeleton of the nickname without spaces or
-  punctuation (people.nicknames.nickname_key). Two existing nicknames that now share a key
+  punctuation (names.nicknames.nickname_key). Two existing nicknames that now share a key
   both stay: the older player keeps the key, the newer one's key gets ``#<player id>``
   (a character no nickname has), so neither blocks the other and new look-alikes of either
   are refused.
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from people.nicknames import KEY_LENGTH, nickname_key
-from people.public_names import pick_name
+from names.nicknames import KEY_LENGTH, nickname_key
+from names.public_names import pick_name
 
 revision: str = "0014"
 down_revision: str | None = "0013"

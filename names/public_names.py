@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from people.skeleton import skeleton_key
+from names.skeleton import skeleton_key
 
 WORDS_FILE = Path(__file__).with_name("name_words.yaml")
 CHILD_AGE_BANDS = frozenset({"0-4", "5-11", "12-15"})

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from people.skeleton import skeleton_non_ascii
+from names.skeleton import skeleton_non_ascii
 
 BLOCKLIST_FILE = Path(__file__).with_name("blocked_words.yaml")
 WORDLIST_PACKAGE = "better_profanity"

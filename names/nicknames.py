@@ -16,7 +16,7 @@ saying what to change, when it:
 - contains a blocked word (``blocklist``).
 
 ``check_child_nickname`` adds, for players under 16, the "looks like a real full name" test
-(people/real_names.py).
+(names/real_names.py).
 
 Uniqueness per game is by ``nickname_key``: the Unicode TR39 skeleton of the case-folded
 nickname without spaces or punctuation, so "Swift Fox", "swift-fox" and "Swіft Fox" (with a
@@ -29,10 +29,10 @@ import hashlib
 import re
 import unicodedata
 
-from people.blocklist import is_offensive
-from people.public_names import is_child, looks_generated
-from people.real_names import looks_like_real_name
-from people.skeleton import invisible, skeleton_key
+from names.blocklist import is_offensive
+from names.public_names import is_child, looks_generated
+from names.real_names import looks_like_real_name
+from names.skeleton import invisible, skeleton_key
 
 MIN_LENGTH = 2
 MAX_LENGTH = 24

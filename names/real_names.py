@@ -9,7 +9,7 @@ is itself a common surname ("Olivia Fox"). A given name alone ("Olivia") or with
 
 The lists (``real_names.yaml``) hold common UK names only: this catches the usual case, not
 every name. Public boards never depend on it alone: an under-16 is shown by a made-up name
-unless a parent chose otherwise (people/public_names.py).
+unless a parent chose otherwise (names/public_names.py).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from people.public_names import words
-from people.skeleton import skeleton_key
+from names.public_names import words
+from names.skeleton import skeleton_key
 
 NAMES_FILE = Path(__file__).with_name("real_names.yaml")
 _NAME_SHAPED = re.compile(r"^[^\W\d_]+(?:['\-][^\W\d_]+)*$")
