@@ -12,6 +12,7 @@ COPY people ./people
 COPY scoring ./scoring
 COPY leaderboard ./leaderboard
 COPY evaluation ./evaluation
+COPY organising ./organising
 COPY api ./api
 COPY simulator ./simulator
 COPY taptrail ./taptrail

@@ -20,6 +20,7 @@ from checkpoints.schemas import (
     ReaderSecret,
 )
 from game.models import Game
+from scoring.holders import HOLDER_SCORING
 
 ERRORS = error_responses(
     {
@@ -213,6 +214,7 @@ async def move_reader(
             body.valid_from,
             actor=caller.actor,
             now=server_now(request),
+            scoring=HOLDER_SCORING,
         )
         return result, await service.describe(session, game, result.reader)
 

@@ -10,6 +10,7 @@ from api.deps import Caller, Session, require_player
 from api.readers import in_transaction, publish, server_now
 from checkpoints import checkins
 from checkpoints.schemas import CheckinIn, CheckinOut
+from scoring.holders import HOLDER_SCORING
 
 router = APIRouter(tags=["app"])
 
@@ -83,7 +84,7 @@ async def check_in(
     now = server_now(request)
 
     async def work() -> checkins.CheckinResult:
-        return await checkins.check_in(session, player_id, form, now=now)
+        return await checkins.check_in(session, player_id, form, now=now, scoring=HOLDER_SCORING)
 
     result = await in_transaction(request, session, work)
     metrics = getattr(request.app.state, "metrics", None)

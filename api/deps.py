@@ -20,10 +20,10 @@ from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from accounts.tokens import Principal, authenticate, record_use, use_is_stale
-from game import repository as game_repo
 from game.models import Game
 from kernel.db import utcnow
 from kernel.errors import Forbidden, NotFound, Unauthorized
+from organising import repository as game_repo
 
 # Row ids in paths: the tables' id columns are INTEGER (32 bits on PostgreSQL), so a larger
 # number names no row. Checked here (422 naming the parameter), not by the database (500).

@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from api.deps import Caller, Session, game_or_404, require_organiser
 from api.errors import ErrorOut
-from game import repository as repo
 from game.definition import DefinitionError
 from game.models import Game
-from game.service import describe, load_definition
 from kernel.db import utcnow
 from kernel.errors import Invalid
+from organising import repository as repo
+from organising.service import describe, load_definition
 
 router = APIRouter(tags=["games"])
 

@@ -23,6 +23,7 @@ from api.deps import (
 )
 from api.errors import error_responses
 from game.models import Game, Team
+from game.totals import TotalsDelta
 from kernel.db import utcnow
 from kernel.errors import Forbidden, NotFound
 from people import membership, service
@@ -46,7 +47,7 @@ from people.schemas import (
     TeamPlayersOut,
     TeamsOut,
 )
-from scoring.service import TotalsDelta
+from scoring.holders import HOLDER_SCORING
 
 router = APIRouter(tags=["people"])
 
@@ -131,7 +132,7 @@ async def register(
     async with request.app.state.writing():
         try:
             result = await service.register(
-                session, game, form, client=_client(request), now=utcnow()
+                session, game, form, client=_client(request), now=utcnow(), scoring=HOLDER_SCORING
             )
         except service.WrongActivationCode:
             await session.commit()  # only the failed attempt: the rate limits count it
@@ -197,7 +198,13 @@ async def put_my_team(
     async with request.app.state.writing():
         player = await _me(session, caller)
         delta = await membership.change_team(
-            session, player, form.team, form.join_code, now=now, actor=caller.actor
+            session,
+            player,
+            form.team,
+            form.join_code,
+            now=now,
+            actor=caller.actor,
+            scoring=HOLDER_SCORING,
         )
         await session.commit()
     await _after_commit(request, player.game_id, [delta], boards_changed=False)
@@ -224,6 +231,7 @@ async def link_my_card(
                 client=_client(request),
                 now=utcnow(),
                 actor=caller.actor,
+                scoring=HOLDER_SCORING,
             )
         except service.WrongActivationCode:
             await session.commit()  # only the failed attempt: the rate limits count it
@@ -277,7 +285,7 @@ async def remove_member(
     game, team = await _managed_team(session, slug, code, caller)
     async with request.app.state.writing():
         delta = await membership.remove_member(
-            session, team, player_id, now=utcnow(), actor=caller.actor
+            session, team, player_id, now=utcnow(), actor=caller.actor, scoring=HOLDER_SCORING
         )
         await session.commit()
     await _after_commit(request, game.id, [delta], boards_changed=False)
@@ -372,7 +380,7 @@ async def erase_player(
     require_organiser(caller, game)
     async with request.app.state.writing():
         erasure = await service.erase_player(
-            session, game.id, player_id, actor=caller.actor, now=utcnow()
+            session, game.id, player_id, actor=caller.actor, now=utcnow(), scoring=HOLDER_SCORING
         )
         await session.commit()
     await _after_commit(request, game.id, erasure.deltas, boards_changed=True)
@@ -402,7 +410,13 @@ async def replace_card(
     require_organiser(caller, game)
     async with request.app.state.writing():
         change = await service.replace_card(
-            session, game.id, number, form.new_card, now=utcnow(), actor=caller.actor
+            session,
+            game.id,
+            number,
+            form.new_card,
+            now=utcnow(),
+            actor=caller.actor,
+            scoring=HOLDER_SCORING,
         )
         await session.commit()
     await _after_commit(request, game.id, change.deltas, boards_changed=False)

@@ -1,6 +1,6 @@
 """Scoring administration (organiser token): campaigns, re-scoring, lucky-tap draws, the
-help-desk card view and the ledger check. Domain work is in game.campaigns, game.draws,
-game.helpdesk and scoring.service."""
+help-desk card view and the ledger check. Domain work is in organising.campaigns, organising.draws,
+organising.helpdesk and scoring.service."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from accounts.tokens import Principal
 from api.deps import Caller, RowId, Session, game_or_404, require_organiser
 from api.errors import error_responses
 from api.readers import server_now
-from game import admin_repository, campaigns, draws, helpdesk
 from game.models import Game
 from game.schemas import (
     CampaignChangeOut,
@@ -34,6 +33,7 @@ from game.schemas import (
 )
 from kernel.db import utcnow
 from kernel.errors import NotFound
+from organising import admin_repository, campaigns, draws, helpdesk
 from scoring.service import ledger_mismatches, rescore_game
 
 _DESCRIBED = {

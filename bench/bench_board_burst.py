@@ -52,10 +52,10 @@ from bench_rescore import (  # noqa: E402
 from processes import process_cpu, stop_processes  # noqa: E402
 from scratch_db import add_database_args, create_database, drop_database  # noqa: E402
 
-from game.service import load_definition  # noqa: E402
 from kernel.db import make_engine, make_sessionmaker  # noqa: E402
 from kernel.scope import OPERATOR  # noqa: E402
 from kernel.secrets_box import SecretBox  # noqa: E402
+from organising.service import load_definition  # noqa: E402
 from taptrail.migrate import upgrade  # noqa: E402
 
 MAX_REQUESTS = 10_000

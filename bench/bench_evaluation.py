@@ -428,8 +428,8 @@ def write_postcode_file(path: Path, rows: int) -> None:
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     from evaluation.report_service import build_game_report
-    from game.service import load_definition
     from kernel.scope import OPERATOR
+    from organising.service import load_definition
     from taptrail.migrate import upgrade
 
     server = args.pg

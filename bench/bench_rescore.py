@@ -43,10 +43,10 @@ from scratch_db import add_database_args, create_database, drop_database  # noqa
 
 from checkpoints.models import Tap  # noqa: E402
 from game.models import Game  # noqa: E402
-from game.service import load_definition  # noqa: E402
 from kernel.db import make_engine, make_sessionmaker  # noqa: E402
 from kernel.scope import OPERATOR  # noqa: E402
 from kernel.secrets_box import SecretBox  # noqa: E402
+from organising.service import load_definition  # noqa: E402
 from scoring import engine
 from scoring import repository as repo
 from scoring import service as scoring

@@ -41,10 +41,10 @@ async def drop_database(pg: str, name: str) -> None:
 
 async def load_town(url: str, key: str, definition: dict[str, Any]) -> None:
     """Migrates the database at ``url`` and loads a game definition into it."""
-    from game.service import load_definition
     from kernel.db import make_engine, make_sessionmaker
     from kernel.scope import OPERATOR
     from kernel.secrets_box import SecretBox
+    from organising.service import load_definition
     from taptrail.migrate import upgrade
 
     engine = make_engine(url)

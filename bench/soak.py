@@ -117,10 +117,10 @@ class Run:
 
 
 async def prepare(args: argparse.Namespace, pg: PrivatePostgres) -> tuple[str, str, dict[str, Any]]:
-    from game.service import load_definition
     from kernel.db import make_engine, make_sessionmaker
     from kernel.scope import OPERATOR
     from kernel.secrets_box import SecretBox
+    from organising.service import load_definition
     from taptrail.migrate import upgrade
 
     key = Fernet.generate_key().decode()

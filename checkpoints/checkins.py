@@ -5,7 +5,7 @@ checkpoint (haversine, ``Game.checkin_radius_m``) with an accuracy of 50 m or be
 becomes a tap of the player's virtual card (source ``app``, source key
 ``app/<player id>/<client id>``), scored like a reader's, in the caller's transaction:
 
-1. lock the player's holder (``scoring_repository.lock_holders``) before anything else:
+1. lock the player's holder (``scoring.lock_holders``, the ``HolderScoring`` passed in) before anything else:
    one player's check-ins run one at a time, so the checks below are race-free; then the
    player must have an app account, which is for 13 and over
    (``people.rules.check_app_player``: a younger child plays with a card, 403);
@@ -31,17 +31,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints import repository as repo
-from checkpoints.models import Checkin, Tap
+from checkpoints.models import Checkin
 from checkpoints.schemas import CheckinIn, CheckinOut
-from game.models import Game
+from game.holder_scoring import HolderScoring
+from game.models import Game, Tap
+from game.totals import TotalsDelta
 from kernel.errors import Conflict, Invalid, TooMany
+from kernel.geodesy import haversine_m
 from people import repository as people_repo
 from people.models import Card, Player
 from people.rules import check_app_player
 from people.service import active_player, new_virtual_card
-from scoring.engine import haversine_m
-from scoring.repository import lock_holders
-from scoring.service import TotalsDelta, score_holders
 
 MAX_ACCURACY_M = 50.0
 MIN_INTERVAL = timedelta(seconds=30)
@@ -92,13 +92,18 @@ def source_key(player_id: int, client_id: str) -> str:
 
 
 async def check_in(
-    session: AsyncSession, player_id: int, form: CheckinIn, *, now: datetime
+    session: AsyncSession,
+    player_id: int,
+    form: CheckinIn,
+    *,
+    now: datetime,
+    scoring: HolderScoring,
 ) -> CheckinResult:
     """Records (or recalls) one check-in of a player; see the module docstring."""
     player = await active_player(session, player_id)
     game = await session.get(Game, player.game_id)
     assert game is not None
-    await lock_holders(session, [player.holder_id])
+    await scoring.lock_holders(session, [player.holder_id])
     cards = await people_repo.cards_of_holder(session, game.id, player.holder_id)
     check_app_player(player, had_virtual_card=any(c.kind == "virtual" for c in cards))
     client_id = str(form.client_id)
@@ -191,7 +196,7 @@ async def check_in(
             received_at=now,
         )
     )
-    delta = await score_holders(session, game.id, [player.holder_id])
+    delta = await scoring.score_holders(session, game.id, [player.holder_id])
     stored = await repo.checkin_answer(session, game.id, player.id, client_id)
     assert stored is not None
     answer = await _answer(session, game, client_id, stored)

@@ -18,10 +18,9 @@ from checkpoints.models import (
     ReaderAssignment,
     ReaderDay,
     ReaderHeartbeat,
-    Tap,
     TapRejection,
 )
-from game.models import Checkpoint, Game, HolderTotal
+from game.models import Checkpoint, Game, HolderTotal, Tap
 from kernel.db import is_postgres, one_of
 from people.models import Card
 
@@ -114,6 +113,14 @@ async def reader_game(session: AsyncSession, reader_id: str) -> int | None:
     """The game a reader serves now, or None if there is no such reader."""
     game_id: int | None = await session.scalar(select(Reader.game_id).where(Reader.id == reader_id))
     return game_id
+
+
+async def checkpoint_codes(session: AsyncSession, game_id: int) -> dict[int, str]:
+    """The game's checkpoint codes by id."""
+    rows = await session.execute(
+        select(Checkpoint.id, Checkpoint.code).where(Checkpoint.game_id == game_id)
+    )
+    return {cid: code for cid, code in rows.tuples()}
 
 
 async def checkpoint_by_code(session: AsyncSession, game_id: int, code: str) -> Checkpoint | None:

@@ -5,7 +5,7 @@ Secrets are 32 random bytes, shown once and stored encrypted with the server key
 Every function acts within one game (the caller's authority is checked on that game): a
 reader of another game is not found here (``reader_of_game``, ``locked_reader``) and its id
 cannot be created again; readers move between games only through a game file loaded with
-both games in the actor's scope (see game.loading).
+both games in the actor's scope (see organising/loading.py).
 
 Moving a reader records a new placement from a given time. Taps made before it stay with
 the old checkpoint. Taps already stored from that time on are re-resolved to the new
@@ -26,12 +26,12 @@ from checkpoints import repository as repo
 from checkpoints.ingestion import FUTURE_TOLERANCE, placement_at
 from checkpoints.models import Reader, ReaderAssignment
 from checkpoints.signing import generate_secret
-from game import repository as game_repo
+from game.holder_scoring import HolderScoring
 from game.models import Game
+from game.totals import TotalsDelta
 from kernel import audit
 from kernel.errors import Conflict, Invalid, NotFound
 from kernel.secrets_box import SecretBox
-from scoring.service import TotalsDelta, rescore_holders
 
 RESERVED_IDS = {"app"}  # "app/…" source keys belong to app check-ins
 
@@ -156,6 +156,7 @@ async def move_reader(
     *,
     actor: str,
     now: datetime,
+    scoring: HolderScoring,
 ) -> MoveResult:
     """Places the reader at another checkpoint from ``valid_from`` (default: now)."""
     reader = await locked_reader(session, game, reader_id)
@@ -192,7 +193,7 @@ async def move_reader(
             changes.append({"id": row.id, "checkpoint_id": target})
             holders.add(row.holder_id)
     await repo.set_tap_checkpoints(session, changes)
-    delta = await rescore_holders(session, game.id, holders) if holders else None
+    delta = await scoring.rescore_holders(session, game.id, holders) if holders else None
     audit.record(
         session,
         actor=actor,
@@ -230,7 +231,7 @@ async def describe(session: AsyncSession, game: Game, reader: Reader) -> dict[st
 
 
 async def _codes(session: AsyncSession, game: Game) -> dict[int, str]:
-    return {c.id: c.code for c in await game_repo.checkpoints_of(session, game.id)}
+    return await repo.checkpoint_codes(session, game.id)
 
 
 async def reader_of_game(session: AsyncSession, game: Game, reader_id: str) -> Reader:

@@ -1,4 +1,5 @@
-"""Games, their checkpoints, teams and campaigns."""
+"""Games, their checkpoints, teams and campaigns; the taps (the points ledger) and the totals
+summed from them; lucky-tap draws."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import Base, UTCDateTime, utcnow
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, so big ids use INTEGER there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 TEAM_KINDS = ("school", "community", "workplace", "family", "other")
 AGE_BANDS = ("0-4", "5-11", "12-15", "16-24", "25-44", "45-64", "65+")
@@ -121,6 +125,59 @@ class Campaign(Base):
 
 def json_list(value: Any) -> list[str]:
     return sorted(value or [])
+
+
+class Tap(Base):
+    """An accepted tap and, once scored, its outcome: together they are the points ledger.
+
+    Every total (holder, player, team, day) is a sum over these rows.
+    """
+
+    __tablename__ = "taps"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # No foreign key (migration 0011): the reader's assignment gives the game; a trigger on
+    # games deletes a deleted game's taps.
+    game_id: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(8))  # reader | app
+    # reader: "<reader_id>/<boot>/<seq>"; app: "app/<player_id>/<client_id>". Tie-breaker.
+    source_key: Mapped[str] = mapped_column(String(160))
+    reader_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    boot: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # No foreign keys on these three (migration 0009 says why): ingestion resolves them
+    # from rows that are never deleted.
+    card_id: Mapped[int] = mapped_column(Integer)
+    holder_id: Mapped[int] = mapped_column(Integer)
+    checkpoint_id: Mapped[int] = mapped_column(Integer)
+    card_uid: Mapped[str] = mapped_column(String(20))
+    tapped_at_raw: Mapped[datetime] = mapped_column(UTCDateTime())
+    tapped_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Scoring output (null until scored).
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+    multiplier: Mapped[Decimal | None] = mapped_column(Numeric(6, 3), nullable=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), nullable=True
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), nullable=True
+    )
+    local_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("game_id", "source_key"),
+        Index("ix_taps_holder_time", "game_id", "holder_id", "tapped_at"),
+        Index("ix_taps_card", "game_id", "card_id"),
+        Index("ix_taps_checkpoint_time", "game_id", "checkpoint_id", "tapped_at"),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN "
+            "('out_of_game','journey_start','repeat','too_fast','leg','capped')",
+            name="outcome",
+        ),
+    )
 
 
 class HolderTotal(Base):

@@ -92,7 +92,7 @@ async def load_snapshot(session: AsyncSession, game_id: int) -> BoardSnapshot:
 
 
 async def changes_from_delta(session: AsyncSession, game_id: int, delta: Any) -> BoardChanges:
-    """Board changes for a scoring delta (scoring.service.TotalsDelta)."""
+    """Board changes for a scoring delta (game.totals.TotalsDelta)."""
     team_ids = sorted({team_id for _, team_id in delta.teams})
     teams: list[TeamDelta] = []
     if team_ids:

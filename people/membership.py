@@ -13,14 +13,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from game.holder_scoring import HolderScoring
 from game.models import Team
+from game.totals import TotalsDelta
 from kernel import audit
 from kernel.errors import NotFound
 from people.models import Player, TeamMembership
 from people.rules import check_join_code, team_to_join
 from people.service import player_in_game
-from scoring import repository as scoring_repository
-from scoring.service import TotalsDelta, rescore_holders
 
 
 async def change_team(
@@ -31,6 +31,7 @@ async def change_team(
     *,
     now: datetime,
     actor: str,
+    scoring: HolderScoring,
 ) -> TotalsDelta:
     """The player counts for another team (or none) from now; earned points stay put.
     Joining a team other than a school takes its join code."""
@@ -38,7 +39,7 @@ async def change_team(
     if (team.id if team else None) == player.team_id:
         return TotalsDelta()
     check_join_code(team, join_code)
-    delta = await _move_from_now(session, player, team, now=now)
+    delta = await _move_from_now(session, player, team, now=now, scoring=scoring)
     audit.record(
         session,
         actor=actor,
@@ -51,14 +52,20 @@ async def change_team(
 
 
 async def remove_member(
-    session: AsyncSession, team: Team, player_id: int, *, now: datetime, actor: str
+    session: AsyncSession,
+    team: Team,
+    player_id: int,
+    *,
+    now: datetime,
+    actor: str,
+    scoring: HolderScoring,
 ) -> TotalsDelta:
     """A team's manager or an organiser takes a player out of the team from now: what they
     earned stays with the team; from now on they count for no team."""
     player = await player_in_game(session, team.game_id, player_id)
     if player.team_id != team.id:
         raise NotFound(f"player {player_id} is not a member of team {team.code}")
-    delta = await _move_from_now(session, player, None, now=now)
+    delta = await _move_from_now(session, player, None, now=now, scoring=scoring)
     audit.record(
         session,
         actor=actor,
@@ -71,11 +78,16 @@ async def remove_member(
 
 
 async def _move_from_now(
-    session: AsyncSession, player: Player, team: Team | None, *, now: datetime
+    session: AsyncSession,
+    player: Player,
+    team: Team | None,
+    *,
+    now: datetime,
+    scoring: HolderScoring,
 ) -> TotalsDelta:
     """A membership from ``now`` (the history keeps earlier points where they were, through
     any later re-score), and the holder re-scored from it."""
-    await scoring_repository.lock_holders(session, [player.holder_id])
+    await scoring.lock_holders(session, [player.holder_id])
     team_id = team.id if team else None
     player.team_id = team_id
     session.add(
@@ -84,4 +96,4 @@ async def _move_from_now(
         )
     )
     await session.flush()
-    return await rescore_holders(session, player.game_id, [player.holder_id])
+    return await scoring.rescore_holders(session, player.game_id, [player.holder_id])

@@ -11,8 +11,16 @@ from sqlalchemy import ColumnElement, and_, delete, func, not_, or_, select, tex
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import ApiToken
-from checkpoints.models import Tap
-from game.models import Checkpoint, Game, HolderDay, HolderTeamTotal, HolderTotal, Team, TeamTotal
+from game.models import (
+    Checkpoint,
+    Game,
+    HolderDay,
+    HolderTeamTotal,
+    HolderTotal,
+    Tap,
+    Team,
+    TeamTotal,
+)
 from kernel.db import is_postgres
 from people.models import Card, Holder, Player, RegistrationAttempt, TeamMembership
 

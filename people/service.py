@@ -34,7 +34,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.tokens import create_token
 from game import join_codes
+from game.holder_scoring import HolderScoring
 from game.models import Game, Team
+from game.totals import TotalsDelta
 from geo import deprivation
 from geo.postcodes import is_plausible_postcode, normalise_postcode
 from kernel import audit
@@ -62,8 +64,6 @@ from people.schemas import (
     TodayOut,
     TotalsOut,
 )
-from scoring import repository as scoring_repository
-from scoring.service import TotalsDelta, apply_delta, rescore_holders
 
 # Wrong activation codes (or unknown card numbers) one client address may make in a day
 # before progressive lockouts (people.activation): for one card, and over all cards.
@@ -298,7 +298,13 @@ async def attach_player(
 
 
 async def register(
-    session: AsyncSession, game: Game, form: RegistrationIn, *, client: str, now: datetime
+    session: AsyncSession,
+    game: Game,
+    form: RegistrationIn,
+    *,
+    client: str,
+    now: datetime,
+    scoring: HolderScoring,
 ) -> Registration:
     nickname = _nickname(form.nickname, form.age_band)
     team = await team_to_join(session, game.id, form.team)
@@ -323,7 +329,7 @@ async def register(
     shown = await new_public_name(session, game.id)
     found = await deprivation.derive(session, postcode)
     del postcode  # from here on only the LSOA and decile exist
-    await scoring_repository.lock_holders(session, [card.holder_id])
+    await scoring.lock_holders(session, [card.holder_id])
     try:
         player = await attach_player(
             session,
@@ -348,7 +354,7 @@ async def register(
         raise Conflict(
             "the card or nickname was registered a moment ago: please check and try again"
         ) from None
-    delta = await rescore_holders(session, game.id, [card.holder_id])
+    delta = await scoring.rescore_holders(session, game.id, [card.holder_id])
     token = await create_token(session, role="player", game_id=game.id, player_id=player.id)
     audit.record(
         session,
@@ -435,7 +441,13 @@ async def set_nickname_hidden(
 
 
 async def _attach_card(
-    session: AsyncSession, game_id: int, holder_id: int, card: Card, *, now: datetime
+    session: AsyncSession,
+    game_id: int,
+    holder_id: int,
+    card: Card,
+    *,
+    now: datetime,
+    scoring: HolderScoring,
 ) -> CardChange:
     if card.holder_id == holder_id:
         raise Conflict("this card already belongs to this player")
@@ -444,7 +456,7 @@ async def _attach_card(
     if await repo.player_of_holder(session, game_id, card.holder_id) is not None:
         raise Conflict("this card is already registered")
     previous = card.holder_id
-    await scoring_repository.lock_holders(session, [holder_id, previous])
+    await scoring.lock_holders(session, [holder_id, previous])
     # The card's earlier taps leave the unregistered holder's totals, then score again under
     # the player (from scratch: their outcomes depend on the player's other taps).
     taps = await repo.scored_taps_of_card(session, game_id, card.id)
@@ -452,12 +464,12 @@ async def _attach_card(
     for row in taps:
         if row.outcome is not None:
             out.add(game_id, previous, row, None)
-    await apply_delta(session, out)
+    await scoring.apply_delta(session, out)
     await repo.move_card_taps(session, game_id, card.id, holder_id)
     card.holder_id = holder_id
     retired = await repo.retire_cards(session, game_id, holder_id, now, except_card=card.id)
     await session.flush()
-    into = await rescore_holders(session, game_id, [holder_id, previous])
+    into = await scoring.rescore_holders(session, game_id, [holder_id, previous])
     return CardChange(card.number, retired, len(taps), [out, into])
 
 
@@ -470,10 +482,13 @@ async def link_card(
     client: str,
     now: datetime,
     actor: str,
+    scoring: HolderScoring,
 ) -> CardChange:
     """A player links a new card (lost or replaced): it needs the new card's code."""
     card = await check_activation(session, player.game_id, number, code, client=client, now=now)
-    change = await _attach_card(session, player.game_id, player.holder_id, card, now=now)
+    change = await _attach_card(
+        session, player.game_id, player.holder_id, card, now=now, scoring=scoring
+    )
     audit.record(
         session,
         actor=actor,
@@ -494,6 +509,7 @@ async def replace_card(
     *,
     now: datetime,
     actor: str,
+    scoring: HolderScoring,
 ) -> CardChange:
     """An organiser hands out a new card for a lost one; no activation code needed."""
     old = await repo.card_by_number(session, game_id, card_key(old_number))
@@ -507,7 +523,7 @@ async def replace_card(
     new = await repo.card_by_number(session, game_id, card_key(new_number))
     if new is None:
         raise NotFound(f"no card {new_number} in this game")
-    change = await _attach_card(session, game_id, old.holder_id, new, now=now)
+    change = await _attach_card(session, game_id, old.holder_id, new, now=now, scoring=scoring)
     audit.record(
         session,
         actor=actor,
@@ -546,7 +562,13 @@ def erasure_hooks() -> dict[str, ErasureHook]:
 
 
 async def erase_player(
-    session: AsyncSession, game_id: int, player_id: int, *, actor: str, now: datetime
+    session: AsyncSession,
+    game_id: int,
+    player_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    scoring: HolderScoring,
 ) -> Erasure:
     """Removes a player's personal data; their points stay, anonymously, with their teams.
 
@@ -557,7 +579,7 @@ async def erase_player(
     player = await player_in_game(session, game_id, player_id)
     if player.erased_at is not None:
         raise Conflict(f"player {player_id} was already erased")
-    await scoring_repository.lock_holders(session, [player.holder_id])
+    await scoring.lock_holders(session, [player.holder_id])
     removed = ["nickname", "e-mail", "gender", "neighbourhood (LSOA and decile)"]
     for name, hook in erasure_hooks().items():
         count = await hook(session, player)
@@ -588,7 +610,7 @@ async def erase_player(
         tokens_revoked=revoked,
         removed=removed,
     )
-    delta = await rescore_holders(session, game_id, [player.holder_id])
+    delta = await scoring.rescore_holders(session, game_id, [player.holder_id])
     return Erasure(player.id, now, revoked, removed, [delta])
 
 

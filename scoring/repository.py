@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from checkpoints.models import PendingTap, Tap
+from checkpoints.models import PendingTap
 from game.models import (
     Campaign,
     Checkpoint,
@@ -36,6 +36,7 @@ from game.models import (
     HolderDay,
     HolderTeamTotal,
     HolderTotal,
+    Tap,
     TeamTotal,
 )
 from kernel.db import is_postgres, one_of

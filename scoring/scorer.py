@@ -30,13 +30,14 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from game.totals import TotalsDelta
 from kernel.db import utcnow
 from kernel.db_errors import is_retryable
 from kernel.logging import log
 from kernel.metrics import Metrics
 from kernel.transactions import committed_transaction, transaction_id
 from scoring.repository import analyze_outgrown, pending_games, pending_summary
-from scoring.service import TotalsDelta, score_pending
+from scoring.service import score_pending
 
 Publish = Callable[[int, TotalsDelta], Awaitable[None]]
 

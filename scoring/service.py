@@ -32,6 +32,7 @@ from typing import Any, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from game.models import Game, HolderDay, HolderTeamTotal, HolderTotal, TeamTotal
+from game.totals import TotalsDelta, add_values
 from kernel import audit
 from scoring import engine
 from scoring import repository as repo
@@ -132,52 +133,6 @@ async def _ensure_checkpoints(
         return ctx
     forget_context(game.id)
     return await scoring_context(session, game)
-
-
-@dataclass
-class TotalsDelta:
-    """Differences to add to the stored totals, keyed like their tables."""
-
-    holders: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
-    holder_teams: dict[tuple[int, int, int], dict[str, Any]] = field(default_factory=dict)
-    days: dict[tuple[int, int, date], dict[str, Any]] = field(default_factory=dict)
-    # Filled by apply_delta: the team totals' differences, active members included.
-    teams: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
-    points_moved: int = 0
-
-    def add(self, game_id: int, holder_id: int, old: Any, new: Any) -> None:
-        """Adds ``new``'s contribution and removes ``old``'s (objects with the outcome
-        columns; None or an unscored one contributes nothing)."""
-        for sign, side in ((-1, old), (1, new)):
-            if side is None or side.outcome is None:
-                continue
-            counted = int(side.outcome != engine.OUT_OF_GAME)
-            leg = int(side.outcome in _LEGS)
-            values = {
-                "taps": sign,
-                "counted_taps": sign * counted,
-                "legs": sign * leg,
-                "points": sign * side.points,
-                "distance_m": sign * side.distance_m,
-            }
-            _add(self.holders, (game_id, holder_id), values)
-            if side.local_date is not None:
-                _add(self.days, (game_id, holder_id, side.local_date), values)
-            if side.team_id is not None:
-                team_values = {k: v for k, v in values.items() if k != "taps"}
-                _add(self.holder_teams, (game_id, holder_id, side.team_id), team_values)
-        old_points = old.points if old is not None and old.outcome is not None else 0
-        new_points = new.points if new is not None and new.outcome is not None else 0
-        self.points_moved += abs(new_points - old_points)
-
-    def is_empty(self) -> bool:
-        return not self.holders
-
-
-def _add(target: dict[Any, dict[str, Any]], key: Any, values: dict[str, Any]) -> None:
-    row = target.setdefault(key, dict.fromkeys(values, 0))
-    for name, value in values.items():
-        row[name] = row.get(name, 0) + value
 
 
 class _Row:
@@ -426,7 +381,7 @@ async def apply_delta(session: AsyncSession, delta: TotalsDelta) -> None:
     for (g, holder_id, team_id), values in delta.holder_teams.items():
         was = before.get((holder_id, team_id), 0)
         now = was + values["counted_taps"]
-        _add(
+        add_values(
             team_delta,
             (g, team_id),
             {

@@ -17,12 +17,12 @@ from accounts.service import TokenInfo, create_cli_token, list_tokens, revoke_to
 from accounts.tokens import STAFF_ROLES
 from game.definition import DefinitionError
 from game.models import Game
-from game.service import load_definition
 from kernel.db import make_engine, utcnow
 from kernel.errors import NotFound
 from kernel.scope import OPERATOR
 from kernel.secrets_box import secret_box
 from kernel.settings import DEFAULT_DATABASE_URL, Settings, get_settings
+from organising.service import load_definition
 from taptrail.commands import checkpoints as commands_checkpoints
 from taptrail.commands import evaluation as commands_evaluation
 from taptrail.commands import game as commands_game

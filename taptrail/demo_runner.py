@@ -22,13 +22,13 @@ from accounts.tokens import create_token
 from evaluation.importing import import_imd, import_postcodes
 from evaluation.surveys import set_wave_open
 from game.definition import validate
-from game.loading import apply_definition
-from game.repository import game_by_slug
 from kernel.db import utcnow
 from kernel.logging import log
 from kernel.scope import OPERATOR
 from kernel.secrets_box import secret_box
 from kernel.settings import Settings, get_settings
+from organising.loading import apply_definition
+from organising.repository import game_by_slug
 from simulator.readers import TownSimulation
 from taptrail.commands.common import run_with_session
 from taptrail.demo import DEMO_IMD_FILE, DEMO_POSTCODES_FILE

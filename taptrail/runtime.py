@@ -17,7 +17,6 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from game import repository
 from game.models import Game
 from kernel.db import is_sqlite, make_engine, make_sessionmaker, utcnow
 from kernel.logging import log
@@ -28,6 +27,7 @@ from kernel.settings import Settings
 from kernel.transactions import committed_xid
 from leaderboard.db_sync import changes_from_delta, load_snapshot
 from leaderboard.runtime import LeaderboardRuntime
+from organising import repository
 from scoring.scorer import Scorer
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from game.draws import run_due_draws
 from kernel.db import utcnow
 from kernel.logging import log
+from organising.draws import run_due_draws
 from people.service import housekeeping
 from taptrail.runtime import Runtime
 

@@ -31,9 +31,10 @@ from api.console.web import StaffContext
 from api.deps import Session
 from checkpoints import health, service
 from checkpoints import history_repository as history
-from game import repository as game_repo
 from game.models import Game
 from kernel.errors import Invalid, TaptrailError
+from organising import repository as game_repo
+from scoring.holders import HOLDER_SCORING
 
 router = APIRouter(include_in_schema=False)
 
@@ -225,7 +226,14 @@ async def _act(
                 await service.set_disabled(session, game, reader.id, what == "disable", actor=who)
             else:
                 result = await service.move_reader(
-                    session, game, reader.id, form["checkpoint"], when, actor=who, now=now
+                    session,
+                    game,
+                    reader.id,
+                    form["checkpoint"],
+                    when,
+                    actor=who,
+                    now=now,
+                    scoring=HOLDER_SCORING,
                 )
                 delta = result.delta
         except TaptrailError as exc:

@@ -2,7 +2,7 @@
 
 It lists the game's campaigns (now, upcoming, past) in the game's local time, creates one
 from a form (local date and time in the game's time zone; boxes by checkpoint tag or code)
-and ends a running one. The work is done by ``game.campaigns`` (no SQL here).
+and ends a running one. The work is done by ``organising.campaigns`` (no SQL here).
 
 - A new campaign that overlaps another is created, and the page it leads to says so.
 - A campaign that starts in the past (it reaches back in time) is first previewed: the
@@ -29,13 +29,13 @@ from accounts.staff.service import actor
 from api.console import web
 from api.console.web import StaffContext
 from api.deps import Session
-from game import admin_repository
-from game import campaigns as service
-from game import repository as game_repo
 from game.models import Campaign, Game
 from game.schemas import CampaignIn
 from kernel.errors import Invalid, TaptrailError
 from leaderboard.db_sync import load_snapshot
+from organising import admin_repository
+from organising import campaigns as service
+from organising import repository as game_repo
 
 router = APIRouter(include_in_schema=False)
 

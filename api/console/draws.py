@@ -1,6 +1,6 @@
 """The console's Draws page for organisers of a game: ``/console/games/{slug}/draws``.
 
-Lucky-tap draws (``game.draws``): schedule N winners per local day; run a day's draws once
+Lucky-tap draws (``organising.draws``): schedule N winners per local day; run a day's draws once
 the day has ended in the game's time zone (before that the service refuses, and the page
 says when the day ends); every draw with its winners by nickname and whether their prize
 was sent. Winners' contact e-mails are shown only to organisers, only on request (a POST
@@ -21,10 +21,10 @@ from accounts.staff.service import actor
 from api.console import scoped, web
 from api.console.web import StaffContext
 from api.deps import MAX_ROW_ID, Session
-from game import admin_repository, draws
 from game.models import Game
 from game.schemas import DrawScheduleIn
 from kernel.errors import Invalid, TaptrailError
+from organising import admin_repository, draws
 
 router = APIRouter(include_in_schema=False)
 

@@ -2,7 +2,7 @@
 
 "My card didn't count": find a card by its printed number (``?card=``; leading zeros may be
 left out), see its holder (nickname and age band only), team, points and every tap with the
-plain-words reason it counted or not (``game.helpdesk``), and the rejected taps of its UID.
+plain-words reason it counted or not (``organising.helpdesk``), and the rejected taps of its UID.
 A lost card is replaced from the same page (``people.service.replace_card``: the new card
 joins the holder, the old one stops scoring now); the score changes are published after the
 commit. Only organisers of the game may open it.
@@ -21,10 +21,11 @@ from accounts.staff.service import actor
 from api.console import scoped, web
 from api.console.web import StaffContext
 from api.deps import Session
-from game import helpdesk
 from game.models import Game
 from kernel.errors import Invalid, NotFound, TaptrailError
+from organising import helpdesk
 from people import service as people
+from scoring.holders import HOLDER_SCORING
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,6 +101,7 @@ async def replace(request: Request, session: Session, ctx: Organiser, slug: Slug
                 target.card.number,
                 now=web.now(request),
                 actor=actor(ctx.user),
+                scoring=HOLDER_SCORING,
             )
         except TaptrailError as exc:
             await scoped.undo(session, ctx, game)

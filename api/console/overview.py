@@ -1,7 +1,7 @@
 """The console's Overview of a game for its organisers: ``/console/games/{slug}``.
 
 Today and each day of the game so far: taps, active cards, new registrations and distance
-(``game.overview_repository``); uptake by IMD quintile beside the residents of the game's
+(``organising.overview_repository``); uptake by IMD quintile beside the residents of the game's
 area, from the evaluation report (``evaluation.report_service``, so the same disclosure
 control applies: small counts are suppressed); and the boxes needing a visit
 (``checkpoints.health``).
@@ -28,8 +28,8 @@ from api.deps import Session
 from checkpoints import health
 from evaluation.report_service import build_game_report
 from evaluation.reports import GROUPS
-from game import overview_repository as repo
 from game.models import Game
+from organising import overview_repository as repo
 
 router = APIRouter(include_in_schema=False)
 

@@ -27,12 +27,13 @@ from api.console.web import StaffContext
 from api.deps import MAX_ROW_ID, Session
 from evaluation import surveys
 from game.models import Game
+from game.totals import TotalsDelta
 from kernel import audit
 from kernel.errors import Invalid, NotFound, TaptrailError
 from people import membership, moderation, subject_access
 from people import repository as people_repo
 from people import service as people
-from scoring.service import TotalsDelta
+from scoring.holders import HOLDER_SCORING
 
 router = APIRouter(include_in_schema=False)
 
@@ -228,7 +229,12 @@ async def remove_member(
         if team is None:
             raise NotFound(f"no team '{code}' in this game")
         return await membership.remove_member(
-            session, team, player_id, now=web.now(request), actor=actor(ctx.user)
+            session,
+            team,
+            player_id,
+            now=web.now(request),
+            actor=actor(ctx.user),
+            scoring=HOLDER_SCORING,
         )
 
     async def refused(game: Game, errors: list[dict[str, str]], status: int) -> Response:
@@ -339,7 +345,12 @@ async def erase(
                     fields=[{"field": "confirm", "message": "tick the box to confirm"}],
                 )
             await people.erase_player(
-                session, game.id, player_id, actor=actor(ctx.user), now=web.now(request)
+                session,
+                game.id,
+                player_id,
+                actor=actor(ctx.user),
+                now=web.now(request),
+                scoring=HOLDER_SCORING,
             )
         except TaptrailError as exc:
             await scoped.undo(session, ctx, game)

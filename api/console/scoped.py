@@ -7,8 +7,8 @@ from __future__ import annotations
 from api.console import web
 from api.console.web import StaffContext
 from api.deps import Session
-from game import repository as game_repo
 from game.models import Game
+from organising import repository as game_repo
 
 
 async def game_of(session: Session, ctx: StaffContext, slug: str) -> Game:

@@ -18,11 +18,12 @@ from checkpoints.service import (
     rotate_secret,
     set_disabled,
 )
-from game import repository as game_repo
 from kernel.db import utcnow
 from kernel.errors import TaptrailError
 from kernel.secrets_box import secret_box
 from kernel.settings import get_settings
+from organising import repository as game_repo
+from scoring.holders import HOLDER_SCORING
 from taptrail.commands.common import rebuild_boards_after_cli, run_with_session
 
 T = TypeVar("T")
@@ -121,7 +122,14 @@ def register(main: click.Group) -> None:
 
         async def _go(session: AsyncSession, game: Any) -> int:
             result = await move_reader(
-                session, game, reader_id, checkpoint, valid_from, actor="cli", now=utcnow()
+                session,
+                game,
+                reader_id,
+                checkpoint,
+                valid_from,
+                actor="cli",
+                now=utcnow(),
+                scoring=HOLDER_SCORING,
             )
             return result.taps_moved
 

@@ -19,11 +19,11 @@ from evaluation import repository as repo
 from evaluation.csv_source import ImportFileError
 from evaluation.importing import import_imd as run_imd_import
 from evaluation.importing import import_postcodes as run_postcode_import
-from game import repository as game_repo
 from kernel.db import make_engine, make_sessionmaker, utcnow
 from kernel.errors import TaptrailError
 from kernel.secrets_box import secret_box
 from kernel.settings import get_settings
+from organising import repository as game_repo
 from taptrail.migrate import upgrade
 
 if TYPE_CHECKING:  # the command line starts faster without the database modules

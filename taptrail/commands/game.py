@@ -8,11 +8,11 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from game import repository
-from game.draws import draw_outs, run_draws_for_day, run_due_draws
-from game.helpdesk import card_view, summary
 from kernel.db import utcnow
 from kernel.errors import TaptrailError
+from organising import repository
+from organising.draws import draw_outs, run_draws_for_day, run_due_draws
+from organising.helpdesk import card_view, summary
 from scoring import repository as scoring_repository
 from scoring import service as scoring_service
 from scoring.service import ledger_mismatches

@@ -7,12 +7,13 @@ import sys
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from game.repository import game_by_slug
 from kernel.db import utcnow
 from kernel.errors import TaptrailError
 from kernel.settings import get_settings
 from leaderboard.rebuild import rebuild_from_settings
+from organising.repository import game_by_slug
 from people import service
+from scoring.holders import HOLDER_SCORING
 from taptrail.commands.common import run_with_session
 
 
@@ -40,7 +41,9 @@ def player_erase(slug: str, player_id: int, yes: bool) -> None:
         game = await game_by_slug(session, slug)
         if game is None:
             raise click.UsageError(f"no game '{slug}'")
-        return await service.erase_player(session, game.id, player_id, actor="cli", now=utcnow())
+        return await service.erase_player(
+            session, game.id, player_id, actor="cli", now=utcnow(), scoring=HOLDER_SCORING
+        )
 
     try:
         erasure = run_with_session(_erase)

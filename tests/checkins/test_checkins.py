@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from accounts.tokens import create_token
-from checkpoints.models import Checkin, Tap
+from checkpoints.models import Checkin
+from game.models import Tap
 from people.models import Card, Player
 from scoring.service import ledger_mismatches
 from tests.checkins.ci_helpers import NOW, Clock, check_in, checkin_body, load_game, register
@@ -28,7 +29,7 @@ async def _taps(app: FastAPI, player_id: int) -> list[Tap]:
 
 
 async def _ledger_ok(app: FastAPI, slug: str) -> None:
-    from game.repository import game_by_slug
+    from organising.repository import game_by_slug
 
     async with app.state.sessionmaker() as s:
         game = await game_by_slug(s, slug)

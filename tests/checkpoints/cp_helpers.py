@@ -12,8 +12,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from checkpoints.models import Tap, TapRejection
+from checkpoints.models import TapRejection
 from checkpoints.signing import SIGNATURE_HEADER, sign
+from game.models import Tap
 from tests.factories import game_file
 from tests.helpers import Clock as Clock  # re-exported for the suite
 from tests.helpers import auth

@@ -119,7 +119,7 @@ async def queued(app: FastAPI, game_id: int) -> list[tuple[int, int]]:
 async def tap_ids_and_holders(app: FastAPI, game_id: int) -> list[tuple[int, int]]:
     from sqlalchemy import select
 
-    from checkpoints.models import Tap
+    from game.models import Tap
 
     async with app.state.sessionmaker() as s:
         rows = await s.execute(select(Tap.holder_id, Tap.id).where(Tap.game_id == game_id))
@@ -210,8 +210,8 @@ async def test_deleting_a_game_deletes_its_taps_and_queue(
     # games does what ON DELETE CASCADE did.
     from sqlalchemy import delete, func, select
 
-    from checkpoints.models import PendingTap, Tap
-    from game.models import Game
+    from checkpoints.models import PendingTap
+    from game.models import Game, Tap
 
     game_id = await game_id_of(app, town.slug)
     await upload(client, town, "A", [tap(1, 3, T0), tap(2, 4, T0)], sent_at=NOW)

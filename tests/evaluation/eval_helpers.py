@@ -18,7 +18,7 @@ from accounts.tokens import create_token
 from evaluation import repository as repo
 from evaluation.models import SurveyResponse
 from game.models import HolderDay, HolderTotal, Team
-from game.repository import game_by_slug
+from organising.repository import game_by_slug
 from people.models import Holder, Player
 from tests.factories import game_file
 from tests.helpers import auth

@@ -15,9 +15,9 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select
 
 from game.definition import validate
-from game.loading import apply_definition
 from game.models import HolderDay, HolderTotal
 from kernel.scope import OPERATOR
+from organising.loading import apply_definition
 from people.models import Player
 from taptrail.demo import DEMO_IMD_FILE, DEMO_POSTCODES_FILE, load_demo_definition
 from tests.evaluation.eval_helpers import EGame, add_answers, answer, existing_game

@@ -24,12 +24,12 @@ from evaluation.importing import import_imd, import_postcodes
 from evaluation.models import SurveyResponse, SurveyWave
 from game.definition import validate
 from game.instruments import chosen
-from game.loading import apply_definition
 from game.models import Game, HolderDay, HolderTotal, Team
 from geo.models import LsoaArea
 from kernel.db import make_engine, make_sessionmaker, utcnow
 from kernel.scope import OPERATOR
 from kernel.secrets_box import SecretBox
+from organising.loading import apply_definition
 from people.models import Holder, Player
 from taptrail.demo import DEMO_IMD_FILE, DEMO_POSTCODES_FILE, load_demo_definition
 from taptrail.demo.survey_answers import DemoPlayer, demo_answers

@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from evaluation import exports
 from evaluation.models import EvaluationProject
-from game.repository import game_by_slug
 from kernel.audit import AuditRecord
+from organising.repository import game_by_slug
 from tests.evaluation.eval_helpers import (
     EGame,
     P,

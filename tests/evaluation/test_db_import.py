@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from evaluation.csv_source import ImportFileError
 from evaluation.importing import import_imd, import_postcodes
-from game.repository import game_by_slug
 from geo.deprivation import Deprivation, derive, lookup_deprivation
 from geo.models import LsoaArea, PostcodeLookup
+from organising.repository import game_by_slug
 from people.models import Player
 from tests.evaluation.eval_helpers import DATA
 from tests.factories import game_file

@@ -11,6 +11,7 @@ from evaluation.models import SurveyResponse
 from evaluation.surveys import erase_player_answers
 from kernel.db import utcnow
 from people.service import erase_player
+from scoring.holders import HOLDER_SCORING
 from tests.evaluation.eval_helpers import P, add_players, make_game, token
 from tests.helpers import auth
 
@@ -200,7 +201,9 @@ async def test_erasure_removes_every_answer(
             assert response.status_code == 200
 
     async with app.state.writing(), app.state.sessionmaker() as s:
-        erasure = await erase_player(s, game.id, gone, actor="test", now=utcnow())
+        erasure = await erase_player(
+            s, game.id, gone, actor="test", now=utcnow(), scoring=HOLDER_SCORING
+        )
         await s.commit()
     assert "evaluation.erasure: 2 record(s)" in erasure.removed
     rows = await _responses(app, game.id)

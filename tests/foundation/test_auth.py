@@ -34,7 +34,7 @@ async def test_roles(app, client: httpx.AsyncClient, slug: str, organiser_token:
     assert (await _put(client, auth(organiser_token), slug)).status_code == 200
     assert (await _put(client, auth(organiser_token), slug + "-b")).status_code == 200
     async with app.state.sessionmaker() as s:
-        from game.repository import game_by_slug
+        from organising.repository import game_by_slug
 
         game = await game_by_slug(s, slug)
         evaluator = await create_token(s, role="evaluator", game_id=game.id)

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from game.repository import game_by_slug
 from leaderboard.rebuild import rebuild_from_settings
+from organising.repository import game_by_slug
 from tests.integration.live_town import live_game, load, walk
 
 

@@ -17,10 +17,9 @@ import yaml
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from checkpoints.models import Tap
-from game.models import Team
-from game.repository import game_by_slug
+from game.models import Tap, Team
 from leaderboard.ranking import whole_metres
+from organising.repository import game_by_slug
 from simulator.readers import SimulatedReader
 from tests.factories import A, game_file, offset
 from tests.helpers import auth

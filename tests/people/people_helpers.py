@@ -16,8 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select
 
 from accounts.tokens import create_token
-from checkpoints.models import Tap
-from game.models import Checkpoint, HolderTotal, Team, TeamTotal
+from game.models import Checkpoint, HolderTotal, Tap, Team, TeamTotal
 from kernel.db import utcnow
 from kernel.settings import Settings, get_settings
 from people.models import Card, Player
@@ -80,7 +79,7 @@ async def load_game(
     response = await client.put(f"/api/v1/admin/games/{slug}", json=data, headers=auth(token))
     assert response.status_code == 200, response.text
     async with app.state.sessionmaker() as s:
-        from game.repository import game_by_slug
+        from organising.repository import game_by_slug
 
         game = await game_by_slug(s, slug)
         assert game is not None

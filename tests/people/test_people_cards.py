@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from checkpoints.models import Tap
+from game.models import Tap
 from kernel.audit import AuditRecord
 from kernel.db import utcnow
 from people.models import Card

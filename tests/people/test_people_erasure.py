@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from accounts.models import ApiToken
-from checkpoints.models import Tap
+from game.models import Tap
 from geo.deprivation import Deprivation
 from kernel.audit import AuditRecord
 from kernel.db import utcnow

@@ -70,7 +70,7 @@ async def town(
 ) -> tuple[PGame, dict[str, Any]]:
     answer = await _load(client, organiser_token, _town(slug))
     async with app.state.sessionmaker() as s:
-        from game.repository import game_by_slug
+        from organising.repository import game_by_slug
 
         found = await game_by_slug(s, slug)
         assert found is not None

@@ -18,13 +18,13 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from checkpoints.models import Tap
-from game.models import Checkpoint, HolderTotal, Team, TeamTotal
-from game.service import load_definition
+from game.models import Checkpoint, HolderTotal, Tap, Team, TeamTotal
+from game.totals import TotalsDelta
 from kernel.scope import OPERATOR
+from organising.service import load_definition
 from people.models import Card
 from scoring import repository as scoring_repository
-from scoring.service import TotalsDelta, score_holders
+from scoring.service import score_holders
 from tests.factories import game_file
 
 LONDON = ZoneInfo("Europe/London")

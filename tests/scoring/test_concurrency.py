@@ -14,8 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import select, text, update
 
-from checkpoints.models import Tap
-from game.models import Game
+from game.models import Game, Tap
 from scoring.repository import stored_sums
 from scoring.service import ledger_mismatches, rescore_game
 from tests.scoring.taps import T, TestGame, insert_taps, local, make_game

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from accounts.tokens import create_token
-from game.draws import candidates_sha256, day_end, draw_winners, run_due_draws
-from game.repository import game_by_slug
+from organising.draws import candidates_sha256, day_end, draw_winners, run_due_draws
+from organising.repository import game_by_slug
 from people.models import Player
 from tests.checkpoints.cp_helpers import Clock
 from tests.helpers import auth, server_clock
@@ -213,8 +213,8 @@ async def test_a_day_is_drawn_only_after_it_has_ended(
 async def test_run_due_draws_draws_each_finished_day_once(app: FastAPI, slug: str) -> None:
     await _setup(app, slug)
     async with app.state.writing(), app.state.sessionmaker() as s:
-        from game.draws import schedule_draws
         from game.schemas import DrawScheduleIn
+        from organising.draws import schedule_draws
 
         g = await game_by_slug(s, slug)
         assert g is not None

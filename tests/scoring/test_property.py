@@ -22,10 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from checkpoints.models import Tap
-from game.models import HolderTotal, TeamTotal
-from game.service import load_definition
+from game.models import HolderTotal, Tap, TeamTotal
 from kernel.scope import OPERATOR
+from organising.service import load_definition
 from scoring import engine
 from scoring.service import ledger_mismatches, rescore_game, totals_match_ledger
 from tests import factories

@@ -232,8 +232,8 @@ async def test_rescore_reads_checkpoints_of_interleaved_games(app: FastAPI, slug
     checkpoint was added), and a tap recorded against another game's checkpoint scores
     nothing: a full re-score (on PostgreSQL it joins each tap's checkpoint by id and game)
     agrees with scoring as taps arrive."""
-    from game.service import load_definition
     from kernel.scope import OPERATOR
+    from organising.service import load_definition
     from scoring.service import rescore_game
     from tests.factories import C
 
@@ -407,7 +407,7 @@ async def test_rescore_repairs_every_field_of_a_stored_outcome(
     from datetime import timedelta
     from decimal import Decimal
 
-    from checkpoints.models import Tap
+    from game.models import Tap
     from scoring.repository import OUTCOME_FIELDS
     from scoring.service import ledger_mismatches, rescore_game
 

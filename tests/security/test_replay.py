@@ -12,9 +12,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from checkpoints.models import Reader, ReaderDay, ReaderHeartbeat, Tap, TapRejection
+from checkpoints.models import Reader, ReaderDay, ReaderHeartbeat, TapRejection
 from checkpoints.signing import SIGNATURE_HEADER, sign
-from game.models import Game, HolderTotal, TeamTotal
+from game.models import Game, HolderTotal, Tap, TeamTotal
 from kernel.db import utcnow
 from tests.helpers import auth
 from tests.security.world import definition

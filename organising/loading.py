@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints.models import Reader, ReaderAssignment
 from game import join_codes
-from game import repository as repo
 from game.definition import DefinitionError, GameFile, ReaderDef
 from game.models import Campaign, Checkpoint, Game, Team
 from geo.deprivation import derive
@@ -36,6 +35,7 @@ from kernel.scope import GameScope
 from kernel.secrets_box import SecretBox
 from names.nicknames import nickname_key
 from names.public_names import pick_name
+from organising import repository as repo
 from people.models import Card, Holder, TeamMembership
 from people.repository import nickname_keys, public_names
 from people.schemas import normalise_gender

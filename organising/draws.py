@@ -32,12 +32,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from game import admin_repository as repo
 from game.models import Game, LuckyDraw, LuckyDrawSchedule, LuckyDrawWinner
 from game.schemas import DrawDetail, DrawOut, DrawScheduleIn, DrawScheduleOut, WinnerOut
 from kernel import audit
 from kernel.errors import Conflict, Invalid, NotFound
 from kernel.times import EARLIEST, LATEST, WINDOW_TEXT
+from organising import admin_repository as repo
 
 # A day is drawn automatically this long after it ends (late uploads still count).
 DRAW_DELAY = timedelta(hours=1)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from checkpoints.models import Tap, TapRejection
+from checkpoints.models import TapRejection
 from game.models import (
     Campaign,
     Checkpoint,
@@ -19,6 +19,7 @@ from game.models import (
     LuckyDraw,
     LuckyDrawSchedule,
     LuckyDrawWinner,
+    Tap,
     Team,
 )
 from kernel.audit import AuditRecord

@@ -2,7 +2,7 @@
 
 Every change that can alter points re-scores the game (``rescore_game``) in the caller's
 transaction and leaves an audit record of who changed what and how many points moved.
-Campaigns can also come from the game definition file (``game/loading.py``): loading a file
+Campaigns can also come from the game definition file (``organising/loading.py``): loading a file
 again sets the campaigns it lists back to the file's values (and re-scores).
 """
 
@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from game import admin_repository as repo
-from game import repository as game_repo
 from game.models import Campaign, Game
 from game.schemas import CampaignIn, CampaignOut, CampaignPatch, RescoreOut
 from kernel import audit
 from kernel.errors import Conflict, Invalid, NotFound
+from organising import admin_repository as repo
+from organising import repository as game_repo
 from scoring.service import RescoreReport, rescore_game
 
 # Changing these re-scores the game; the name does not.

@@ -19,9 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from checkpoints.models import Tap
-from game import admin_repository as repo
-from game.models import Campaign, Checkpoint, Game, Team
+from game.models import Campaign, Checkpoint, Game, Tap, Team
 from game.schemas import (
     HelpdeskCard,
     HelpdeskPlayer,
@@ -31,6 +29,7 @@ from game.schemas import (
     HelpdeskView,
 )
 from kernel.errors import NotFound
+from organising import admin_repository as repo
 from people.models import Card
 from scoring import engine
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from game import repository as repo
 from game.definition import DefinitionError, load_text
-from game.loading import LoadResult, apply_definition
 from game.models import Game
 from kernel.scope import GameScope
 from kernel.secrets_box import SecretBox
+from organising import repository as repo
+from organising.loading import LoadResult, apply_definition
 from scoring.service import rescore_game, rescore_holders
 
 
@@ -28,7 +28,7 @@ async def load_definition(
 ) -> LoadResult:
     """Validate and apply a file in the caller's transaction; re-scores what changed.
 
-    ``scope``: the games the actor may change (see game.loading on ownership); the command
+    ``scope``: the games the actor may change (see organising.loading on ownership); the command
     line passes ``kernel.scope.OPERATOR``, the API the caller's scope."""
     gf = load_text(text, filename=filename)
     if expected_slug is not None and gf.game.slug != expected_slug:

@@ -18,9 +18,9 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints import repository as checkpoint_repo
-from game import repository as repo
 from game.definition import RulesDef
 from game.models import Game
+from organising import repository as repo
 
 HEADER = (
     "# The game file of {slug}, made from the server on {made}.\n"
