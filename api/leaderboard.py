@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
@@ -193,20 +194,35 @@ def _kind(value: str | None) -> str | None:
     return value
 
 
-# Entries come from the store already in their documented shape: answering with a ready
-# JSONResponse skips re-validating them against the response model on every board read.
-def _team_board(
-    slug: str, by: str, kind: str | None, page: BoardPage[Any], **extra: Any
-) -> JSONResponse:
-    body = {
-        "game": slug,
-        "by": by,
-        "kind": kind,
-        "total": page.total,
-        "entries": [e.as_dict() for e in page.entries],
-        **extra,
-    }
-    return JSONResponse(body)
+def _json(body: dict[str, Any]) -> bytes:
+    """``body`` encoded exactly as ``JSONResponse`` encodes it."""
+    return json.dumps(
+        body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
+
+
+class _EncodedJSON(JSONResponse):
+    """A JSON answer whose body was encoded already (the same headers as JSONResponse)."""
+
+    def render(self, content: Any) -> bytes:
+        assert isinstance(content, bytes)
+        return content
+
+
+# Entries come from the store already in their documented shape, so an answer skips the
+# response model's validation; and its body is encoded once per shared read (the cache
+# keeps it beside the page), so the hall's phones reading one board cost no encoding each.
+def _team_body(slug: str, by: str, kind: str | None, page: BoardPage[Any], **extra: Any) -> bytes:
+    return _json(
+        {
+            "game": slug,
+            "by": by,
+            "kind": kind,
+            "total": page.total,
+            "entries": [e.as_dict() for e in page.entries],
+            **extra,
+        }
+    )
 
 
 @router.get(
@@ -226,8 +242,10 @@ async def team_board(
     kind = _kind(kind)
     if not await game_exists(request.app.state, slug):
         return _not_found(f"No game '{slug}'.")
-    page = await _runtime(request.app.state).reads.teams(slug, by, kind, limit, offset)
-    return _team_board(slug, by, kind, page)
+    body = await _runtime(request.app.state).reads.teams_encoded(
+        slug, by, kind, limit, offset, lambda page: _team_body(slug, by, kind, page)
+    )
+    return _EncodedJSON(body)
 
 
 @router.get(
@@ -239,9 +257,15 @@ async def team_board(
 async def player_board(request: Request, slug: Slug, limit: Limit = 20, offset: Offset = 0) -> Any:
     if not await game_exists(request.app.state, slug):
         return _not_found(f"No game '{slug}'.")
-    page = await _runtime(request.app.state).reads.players(slug, limit, offset)
-    entries = [e.as_dict() for e in page.entries]
-    return JSONResponse({"game": slug, "total": page.total, "entries": entries})
+    body = await _runtime(request.app.state).reads.players_encoded(
+        slug,
+        limit,
+        offset,
+        lambda page: _json(
+            {"game": slug, "total": page.total, "entries": [e.as_dict() for e in page.entries]}
+        ),
+    )
+    return _EncodedJSON(body)
 
 
 @router.get(
@@ -261,10 +285,17 @@ async def team_around(
     kind = _kind(kind)
     if not await game_exists(request.app.state, slug):
         return _not_found(f"No game '{slug}'.")
-    page = await _runtime(request.app.state).reads.team_around(slug, by, code, n, kind)
-    if page is None:
+    body = await _runtime(request.app.state).reads.team_around_encoded(
+        slug,
+        by,
+        code,
+        n,
+        kind,
+        lambda page: None if page is None else _team_body(slug, by, kind, page, team=code),
+    )
+    if body is None:
         return _not_found(f"Team '{code}' is not on this board.")
-    return _team_board(slug, by, kind, page, team=code)
+    return _EncodedJSON(body)
 
 
 async def player_around(state: State, slug: str, holder: str, n: int = 3) -> PlayerBoardOut | None:

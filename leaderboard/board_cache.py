@@ -17,7 +17,11 @@ of times within a second (and the live socket sends a board at most once a secon
   reached (Redis errors, a pool or socket timeout) is logged once per failed load, as the
   structured event ``leaderboard.read_failed`` without a traceback, and every caller gets
   ``kernel.errors.Unavailable`` (503, try again in a second);
-* holds at most ``max_entries`` entries: expired ones are dropped first, then the oldest.
+* holds at most ``max_entries`` entries: expired ones are dropped first, then the oldest;
+* ``derived(game, key, load, derive)`` answers ``derive(value)`` of the same shared read,
+  computed once per read and kept with it (an HTTP answer's encoded body: a board read
+  again within ``ttl_s`` costs no encoding). Every caller of one key passes the same
+  ``derive``.
 
 ``CachedBoards`` puts a store's public board reads (team boards, the player board, a team
 with its neighbours, the live socket's snapshots) behind one cache, keyed by game, board and
@@ -41,6 +45,7 @@ from leaderboard.models import BOARD_NAMES, BoardPage, PlayerEntry, TeamEntry
 from leaderboard.store import LeaderboardStore
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 log = structlog.get_logger("taptrail.leaderboard")
 
@@ -52,12 +57,16 @@ UNAVAILABLE_DETAIL = "The leaderboards cannot be read just now; try again in a m
 _MAX_ATTEMPTS = 3
 
 
+_NOT_DERIVED: Any = object()
+
+
 @dataclass(slots=True, eq=False)
 class _Entry:
     started: float
     generation: tuple[int, int]
     waiting: int = 0
     task: asyncio.Task[Any] | None = field(default=None)
+    derived: Any = _NOT_DERIVED
 
 
 class BoardCache:
@@ -81,6 +90,25 @@ class BoardCache:
 
     async def get(self, game: str, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         """``load()``'s answer for ``(game, key)``, shared as described in the module."""
+        return (await self._get(game, key, load))[1]
+
+    async def derived(
+        self,
+        game: str,
+        key: Hashable,
+        load: Callable[[], Awaitable[T]],
+        derive: Callable[[T], U],
+    ) -> U:
+        """``derive`` of ``get``'s answer, computed once per shared read (see the module)."""
+        entry, value = await self._get(game, key, load)
+        if entry.derived is _NOT_DERIVED:
+            entry.derived = derive(value)
+        result: U = entry.derived
+        return result
+
+    async def _get(
+        self, game: str, key: Hashable, load: Callable[[], Awaitable[T]]
+    ) -> tuple[_Entry, T]:
         for _ in range(_MAX_ATTEMPTS):
             entry = self._entry(game, key, load)
             assert entry.task is not None
@@ -95,7 +123,7 @@ class BoardCache:
                 entry.waiting -= 1
             if entry.generation == self._generation(game):
                 break
-        return value
+        return entry, value
 
     def invalidate(self, game: str | None) -> None:
         """The game's boards changed (None: anything may have): read them again."""
@@ -176,7 +204,11 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
 
 
 class CachedBoards:
-    """A store's public board reads through a ``BoardCache`` (same arguments as the store)."""
+    """A store's public board reads through a ``BoardCache`` (same arguments as the store).
+
+    Each read also comes as ``..._encoded(..., encode)``: ``encode`` of the same shared page
+    (or of None: a team not on the board), computed once per read, for an HTTP answer's
+    body."""
 
     def __init__(self, store: LeaderboardStore, cache: BoardCache) -> None:
         self.store = store
@@ -190,25 +222,42 @@ class CachedBoards:
         limit: int = 20,
         offset: int = 0,
     ) -> BoardPage[TeamEntry]:
-        return await self.cache.get(
-            game,
-            ("teams", by, kind, limit, offset),
-            lambda: self.store.teams(game, by, kind, limit, offset),
-        )
+        return await self.cache.get(game, *self._teams(game, by, kind, limit, offset))
+
+    async def teams_encoded(
+        self,
+        game: str,
+        by: str,
+        kind: str | None,
+        limit: int,
+        offset: int,
+        encode: Callable[[BoardPage[TeamEntry]], T],
+    ) -> T:
+        return await self.cache.derived(game, *self._teams(game, by, kind, limit, offset), encode)
 
     async def players(self, game: str, limit: int = 20, offset: int = 0) -> BoardPage[PlayerEntry]:
-        return await self.cache.get(
-            game, ("players", limit, offset), lambda: self.store.players(game, limit, offset)
-        )
+        return await self.cache.get(game, *self._players(game, limit, offset))
+
+    async def players_encoded(
+        self, game: str, limit: int, offset: int, encode: Callable[[BoardPage[PlayerEntry]], T]
+    ) -> T:
+        return await self.cache.derived(game, *self._players(game, limit, offset), encode)
 
     async def team_around(
         self, game: str, by: str, code: str, n: int = 3, kind: str | None = None
     ) -> BoardPage[TeamEntry] | None:
-        return await self.cache.get(
-            game,
-            ("around", by, kind, code, n),
-            lambda: self.store.team_around(game, by, code, n, kind),
-        )
+        return await self.cache.get(game, *self._around(game, by, code, n, kind))
+
+    async def team_around_encoded(
+        self,
+        game: str,
+        by: str,
+        code: str,
+        n: int,
+        kind: str | None,
+        encode: Callable[[BoardPage[TeamEntry] | None], T],
+    ) -> T:
+        return await self.cache.derived(game, *self._around(game, by, code, n, kind), encode)
 
     async def board(self, game: str, board: str, kind: str | None, limit: int) -> BoardPage[Any]:
         """Top entries of a board named as on the live socket; shares the HTTP reads' keys."""
@@ -217,3 +266,25 @@ class CachedBoards:
         if board == "players":
             return await self.players(game, limit=limit)
         return await self.teams(game, by=board.removeprefix("teams-"), kind=kind, limit=limit)
+
+    # Each read's cache key and store call, shared by the plain and encoded reads.
+    def _teams(
+        self, game: str, by: str, kind: str | None, limit: int, offset: int
+    ) -> tuple[Hashable, Callable[[], Awaitable[BoardPage[TeamEntry]]]]:
+        return (
+            ("teams", by, kind, limit, offset),
+            lambda: self.store.teams(game, by, kind, limit, offset),
+        )
+
+    def _players(
+        self, game: str, limit: int, offset: int
+    ) -> tuple[Hashable, Callable[[], Awaitable[BoardPage[PlayerEntry]]]]:
+        return ("players", limit, offset), lambda: self.store.players(game, limit, offset)
+
+    def _around(
+        self, game: str, by: str, code: str, n: int, kind: str | None
+    ) -> tuple[Hashable, Callable[[], Awaitable[BoardPage[TeamEntry] | None]]]:
+        return (
+            ("around", by, kind, code, n),
+            lambda: self.store.team_around(game, by, code, n, kind),
+        )

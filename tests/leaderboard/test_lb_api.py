@@ -8,6 +8,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from api.leaderboard import parse_views, player_around
 from leaderboard.runtime import LeaderboardRuntime
@@ -57,6 +58,19 @@ async def test_team_board_shape(client: httpx.AsyncClient) -> None:
         (3, "CASTERTON"),
         (3, "ROSEGROVE"),
     ]
+
+
+async def test_board_answers_are_encoded_as_json_responses_are(
+    client: httpx.AsyncClient,
+) -> None:
+    # Bodies are encoded once per shared read and served as bytes: the same bytes and
+    # headers as a JSONResponse of the same content, the first time and from the cache.
+    for path in ("/teams?kind=school&by=average", "/players", "/teams/PARKRUN/around"):
+        first, again = await client.get(BASE + path), await client.get(BASE + path)
+        assert first.status_code == again.status_code == 200
+        assert first.content == again.content == JSONResponse(first.json()).body, path
+        assert first.headers["content-type"] == "application/json"
+        assert first.headers["content-length"] == str(len(first.content))
 
 
 async def test_team_board_filters_and_pages(client: httpx.AsyncClient) -> None:

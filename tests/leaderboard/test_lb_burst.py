@@ -99,6 +99,38 @@ async def test_identical_reads_within_the_ttl_make_one_store_read(
     assert fresh.version > pages[0].version
 
 
+async def test_an_encoded_read_is_encoded_once_per_store_read(
+    store: LeaderboardStore, game: str
+) -> None:
+    await seed(store, game)
+    counting, clock = Counting(store), Clock()
+    cache = BoardCache(ttl_s=1.0, clock=clock)
+    reads = CachedBoards(counting, cache)  # type: ignore[arg-type]
+    encoded: list[list[str]] = []
+
+    def encode(page: BoardPage[TeamEntry]) -> bytes:
+        encoded.append([e.team for e in page.entries])
+        return json.dumps(encoded[-1]).encode()
+
+    bodies = await asyncio.gather(
+        *(reads.teams_encoded(game, "total", None, 20, 0, encode) for _ in range(BURST))
+    )
+    assert counting.calls == 1 and encoded == [["A", "B", "C"]]
+    assert set(bodies) == {b'["A", "B", "C"]'}
+    # The plain read of the same page shares the store read (the live socket's snapshots).
+    assert [e.team for e in (await reads.teams(game, "total")).entries] == ["A", "B", "C"]
+    assert counting.calls == 1
+
+    # A change notice, or the TTL running out, means a new read and a new encoding.
+    await store.apply(game, BoardChanges(teams=[TeamDelta("C", points=500)]))
+    cache.invalidate(game)
+    assert await reads.teams_encoded(game, "total", None, 20, 0, encode) == b'["C", "A", "B"]'
+    await store.apply(game, BoardChanges(teams=[TeamDelta("B", points=900)]))
+    clock.now += 1.1
+    assert await reads.teams_encoded(game, "total", None, 20, 0, encode) == b'["B", "C", "A"]'
+    assert counting.calls == 3 and len(encoded) == 3
+
+
 async def test_a_change_notice_drops_the_games_cached_boards(
     store: LeaderboardStore, game: str
 ) -> None:
