@@ -128,6 +128,7 @@ def settings(backend: str, database_url: str, tmp_path_factory: pytest.TempPathF
         secret_key=TEST_SECRET_KEY,
         secret_key_file=str(tmp_path_factory.mktemp("key") / "taptrail.key"),
         periodic_jobs=False,
+        map_tiles_url=None,  # no requests to a tile server from the tests
     )
 
 
