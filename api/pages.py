@@ -30,7 +30,9 @@ _MEDIA = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 DEFAULT_API_BASE = "/api/v1"
 
 
-def _tiles_url(state: State) -> str | None:
+def tiles_url(state: State) -> str | None:
+    """The map tile template (``TAPTRAIL_MAP_TILES_URL``, validated by the settings), or None
+    when tiles are off. ``state.map_tiles_url``, when set, stands in for the setting."""
     url: str | None = getattr(state, "map_tiles_url", None)
     if url is None:
         settings = getattr(state, "settings", None)
@@ -38,13 +40,19 @@ def _tiles_url(state: State) -> str | None:
     return url or None
 
 
+def tile_sources(url: str) -> str:
+    """The CSP sources of a tile template: its host, and any subdomain when it has ``{s}``."""
+    parts = urlsplit(url.replace("{s}", "a"))
+    sources = f"{parts.scheme}://{parts.netloc}"
+    if "{s}" in url:
+        sources += f" {parts.scheme}://*.{parts.netloc.split('.', 1)[1]}"
+    return sources
+
+
 def _csp(tiles_url: str | None) -> str:
     img = "'self' data:"
     if tiles_url:
-        parts = urlsplit(tiles_url.replace("{s}", "a"))
-        img += f" {parts.scheme}://{parts.netloc}"
-        if "{s}" in tiles_url:
-            img += f" {parts.scheme}://*.{parts.netloc.split('.', 1)[1]}"
+        img += " " + tile_sources(tiles_url)
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; "
         f"img-src {img}; connect-src 'self'; base-uri 'none'; frame-ancestors 'self'"
@@ -86,7 +94,7 @@ async def map_page(request: Request, slug: str) -> Response:
     """Checkpoints on a map; OpenStreetMap-style tiles behind them when configured."""
     if not await game_exists(request.app.state, slug):
         return _missing(slug)
-    return _page(request, "map.html", slug, _tiles_url(request.app.state))
+    return _page(request, "map.html", slug, tiles_url(request.app.state))
 
 
 @router.get(ASSET_ROUTE + "/{name}")

@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./kernel.db"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./taptrail.db"
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+TILES_OFF = frozenset({"", "none", "off", "false", "no"})
 DEFAULT_GAME_FILE_BYTES = 64 << 20  # a game definition file with a town's printed card stock
 
 
@@ -56,18 +58,11 @@ class Settings(BaseSettings):
     )
     log_json: bool = Field(False, description="Structured JSON logs (one object a line)")
     map_tiles_url: str | None = Field(
-        None,
+        OSM_TILES,
         description=(
-            "Tile URL template for the map page, e.g. "
-            "https://tile.openstreetmap.org/{z}/{x}/{y}.png; none = no external tiles"
-        ),
-    )
-    console_map_tiles_url: str = Field(
-        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        description=(
-            "Tile URL template for the maps of the staff console (boxes, campaigns), shown "
-            "with OpenStreetMap's attribution; none = no external tiles (the boxes are drawn "
-            "on a blank background)"
+            "Tile URL template (https, with {z}, {x} and {y}) for the public map page and the "
+            "console's maps, shown with OpenStreetMap's attribution; none = no external tiles "
+            "(boxes are drawn on a blank background)"
         ),
     )
     max_body_bytes: int = Field(262_144, description="Largest reader upload body")
@@ -147,6 +142,24 @@ class Settings(BaseSettings):
                 "(or postgres://) or sqlite:///path"
             )
         return f"{drivers[scheme.lower()]}://{rest}"
+
+    @field_validator("map_tiles_url", mode="before")
+    @classmethod
+    def _tiles(cls, value: object) -> object:
+        """``none`` (or empty, ``off``) turns tiles off; otherwise an https template, since
+        a page served over https cannot load http images and the CSP names the host."""
+        if value is None or (isinstance(value, str) and value.strip().lower() in TILES_OFF):
+            return None
+        if isinstance(value, str):
+            value = value.strip()
+            if not value.startswith("https://") or not all(
+                f"{{{part}}}" in value for part in "zxy"
+            ):
+                raise ValueError(
+                    f"'{value}' is not a tile URL template: use https://host/{{z}}/{{x}}/{{y}}.png "
+                    "or none"
+                )
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -108,7 +108,7 @@ async def database_url(
 
     pg_name = None
     if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'kernel.db'}"
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'taptrail.db'}"
     else:
         pg_name = await _create_pg_database()
         url = f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{pg_name}"
@@ -128,6 +128,7 @@ def settings(backend: str, database_url: str, tmp_path_factory: pytest.TempPathF
         secret_key=TEST_SECRET_KEY,
         secret_key_file=str(tmp_path_factory.mktemp("key") / "taptrail.key"),
         periodic_jobs=False,
+        map_tiles_url=None,  # no requests to a tile server from the tests
     )
 
 

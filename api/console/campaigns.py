@@ -14,10 +14,11 @@ and ends a running one. The work is done by ``organising.campaigns`` (no SQL her
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -30,14 +31,16 @@ from api.console import web
 from api.console.web import StaffContext
 from api.deps import Session
 from game.models import Campaign, Game
-from game.schemas import CampaignIn
+from game.schemas import CampaignIn, CampaignPatch
 from kernel.errors import Invalid, TaptrailError
 from leaderboard.db_sync import load_snapshot
 from organising import admin_repository
 from organising import campaigns as service
 from organising import repository as game_repo
+from scoring.service import RescoreReport
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 
 Organiser = Annotated[StaffContext, Depends(web.require_staff("organiser"))]
 Slug = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
@@ -107,7 +110,8 @@ def _code(name: str, taken: set[str]) -> str:
     return code
 
 
-def _campaign_in(form: dict[str, str], game: Game, tags: list[str], taken: set[str]) -> CampaignIn:
+def _fields(form: dict[str, str], game: Game, tags: list[str]) -> dict[str, Any]:
+    """The campaign fields of the form (a new campaign's, or all of a changed one's)."""
     zone = ZoneInfo(game.timezone)
     name = form.get("name", "").strip()
     if not name:
@@ -126,22 +130,52 @@ def _campaign_in(form: dict[str, str], game: Game, tags: list[str], taken: set[s
             "choose at least one kind of box or enter box codes",
             fields=[{"field": "tags", "message": "choose boxes"}],
         )
+    return {
+        "name": name,
+        "multiplier": multiplier,
+        "starts_at": moment_of(form, "starts", zone),
+        "ends_at": moment_of(form, "ends", zone),
+        "checkpoint_tags": chosen,
+        "checkpoints": codes,
+    }
+
+
+def _validated(build: Callable[[], T]) -> T:
+    """The schema's own checks, as an error against the form's field."""
     try:
-        return CampaignIn(
-            code=_code(name, taken),
-            name=name,
-            multiplier=multiplier,
-            starts_at=moment_of(form, "starts", zone),
-            ends_at=moment_of(form, "ends", zone),
-            checkpoint_tags=chosen,
-            checkpoints=codes,
-        )
+        return build()
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = str(problem["loc"][0]) if problem["loc"] else "name"
         raise Invalid(
             f"{where}: {problem['msg']}", fields=[{"field": where, "message": problem["msg"]}]
         ) from exc
+
+
+def _campaign_in(form: dict[str, str], game: Game, tags: list[str], taken: set[str]) -> CampaignIn:
+    fields = _fields(form, game, tags)
+    return _validated(lambda: CampaignIn(code=_code(fields["name"], taken), **fields))
+
+
+def _patch(form: dict[str, str], game: Game, tags: list[str]) -> CampaignPatch:
+    fields = _fields(form, game, tags)
+    return _validated(lambda: CampaignPatch(**fields))
+
+
+def form_of(camp: Campaign, zone: ZoneInfo) -> dict[str, str]:
+    """A campaign as the form that would make it: the starting point of a change."""
+    starts, ends = camp.starts_at.astimezone(zone), camp.ends_at.astimezone(zone)
+    form = {
+        "name": camp.name,
+        "multiplier": f"{camp.multiplier:f}".rstrip("0").rstrip("."),
+        "starts_date": starts.strftime("%d/%m/%Y"),
+        "starts_time": starts.strftime("%H:%M"),
+        "ends_date": ends.strftime("%d/%m/%Y"),
+        "ends_time": ends.strftime("%H:%M"),
+        "codes": " ".join(camp.checkpoint_codes or []),
+    }
+    form.update({f"tag-{t}": "yes" for t in camp.checkpoint_tags or []})
+    return form
 
 
 async def _render(
@@ -174,6 +208,7 @@ async def _render(
     trail = await admin_repository.campaign_audit(session, game.id)
     notice = {
         "created": "The campaign has been added.",
+        "changed": "The campaign has been changed.",
         "ended": "The campaign has been ended.",
     }.get(request.query_params.get("notice", ""))
     return web.render(
@@ -206,6 +241,116 @@ async def team_points(session: Session, game_id: int) -> dict[str, tuple[str, in
     return {t.code: (t.name, t.points) for t in snap.teams}
 
 
+async def _preview(
+    request: Request,
+    session: Session,
+    ctx: StaffContext,
+    game: Game,
+    form: dict[str, str],
+    before: dict[str, tuple[str, int]],
+    report: RescoreReport | None,
+    **values: Any,
+) -> Response:
+    """The page asking to confirm a change that reaches back in time: the taps scored again
+    and the points moving per team, read inside the change's transaction, which is then
+    rolled back."""
+    after = await team_points(session, game.id)
+    await _undo(session, ctx, game)
+    moved = [
+        (name, points, after.get(code, (name, points))[1])
+        for code, (name, points) in sorted(before.items())
+        if after.get(code, (name, points))[1] != points
+    ]
+    return await _render(
+        request,
+        session,
+        ctx,
+        game,
+        form=form,
+        confirm={
+            "taps": report.taps if report else 0,
+            "moved": report.points_moved if report else 0,
+            "teams": moved,
+        },
+        **values,
+    )
+
+
+async def _campaign(session: Session, game: Game, code: str) -> Campaign:
+    found = next(
+        (c for c in await game_repo.campaigns_of(session, game.id) if c.code == code), None
+    )
+    if found is None:
+        raise web.PageProblem(404, "No such campaign", f"There is no campaign '{code}'.")
+    return found
+
+
+Code = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/console/games/{slug}/campaigns/{code}")
+async def change_page(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code
+) -> Response:
+    """The form to change a campaign, filled in with what it is now."""
+    game = await organiser_game(session, ctx, slug)
+    camp = await _campaign(session, game, code)
+    return await _render(
+        request, session, ctx, game, editing=camp, form=form_of(camp, ZoneInfo(game.timezone))
+    )
+
+
+@router.post("/console/games/{slug}/campaigns/{code}")
+async def change(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code
+) -> Response:
+    """Changes a campaign. A change that reaches back in time (the campaign started, or
+    will start, before now) is previewed first, as a new back-dated campaign is."""
+    form = await web.console_form(request, ctx)
+    game = await organiser_game(session, ctx, slug)
+    now = web.now(request)
+    async with request.app.state.writing():
+        camp = await _campaign(session, game, code)
+        camps = list(await game_repo.campaigns_of(session, game.id))
+        tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
+        try:
+            patch = _patch(form, game, tags)
+            starts, ends = patch.starts_at or camp.starts_at, patch.ends_at or camp.ends_at
+            overlaps = _overlapping(camps, starts, ends, code)
+            back_dated = min(camp.starts_at, starts) < now
+            before = await team_points(session, game.id) if back_dated else {}
+            changed = await service.update_campaign(
+                session, game, code, patch, actor=actor(ctx.user)
+            )
+        except TaptrailError as exc:
+            await _undo(session, ctx, game)
+            return await _render(
+                request,
+                session,
+                ctx,
+                game,
+                status=exc.status,
+                errors=_errors(exc),
+                form=form,
+                editing=await _campaign(session, game, code),
+            )
+        if back_dated and form.get("confirm") != "yes":
+            return await _preview(
+                request,
+                session,
+                ctx,
+                game,
+                form,
+                before,
+                changed.rescore,
+                overlaps=overlaps,
+                editing=await _campaign(session, game, code),
+            )
+        await session.commit()
+    await request.app.state.after_game_change(game.id)
+    return web.redirect(_page(slug) + "?notice=changed&added=" + quote(code))
+
+
 @router.post("/console/games/{slug}/campaigns")
 async def create(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
     form = await web.console_form(request, ctx)
@@ -226,27 +371,8 @@ async def create(request: Request, session: Session, ctx: Organiser, slug: Slug)
                 request, session, ctx, game, status=exc.status, errors=_errors(exc), form=form
             )
         if back_dated and form.get("confirm") != "yes":
-            after = await team_points(session, game.id)
-            report = change.rescore
-            await _undo(session, ctx, game)
-            moved = [
-                (name, points, after.get(code, (name, points))[1])
-                for code, (name, points) in sorted(before.items())
-                if after.get(code, (name, points))[1] != points
-            ]
-            return await _render(
-                request,
-                session,
-                ctx,
-                game,
-                status=200,
-                form=form,
-                confirm={
-                    "taps": report.taps if report else 0,
-                    "moved": report.points_moved if report else 0,
-                    "teams": moved,
-                },
-                overlaps=overlaps,
+            return await _preview(
+                request, session, ctx, game, form, before, change.rescore, overlaps=overlaps
             )
         await session.commit()
     await request.app.state.after_game_change(game.id)

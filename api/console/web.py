@@ -45,6 +45,29 @@ GOVUK = f"{ASSETS}/vendor/govuk-frontend-{GOVUK_VERSION}"
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_FORM_FIELDS = 20
 
+
+@dataclass(frozen=True)
+class GamePage:
+    """One page of a game in the game navigation (``game_nav.html``): its path after
+    ``/console/games/{slug}`` and the roles whose ``require_staff`` lets them open it, so the
+    navigation shows each person only the links they may follow."""
+
+    path: str
+    label: str
+    roles: tuple[str, ...] = ("organiser",)
+
+
+GAME_PAGES = (
+    GamePage("", "Overview"),
+    GamePage("/setup", "Set-up"),
+    GamePage("/campaigns", "Campaigns"),
+    GamePage("/boxes", "Boxes"),
+    GamePage("/help-desk", "Help desk"),
+    GamePage("/people", "People"),
+    GamePage("/draws", "Draws"),
+    GamePage("/evaluation", "Evaluation", ("organiser", "evaluator")),
+)
+
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
     autoescape=True,
@@ -52,6 +75,13 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def game_pages_for(role: str) -> list[GamePage]:
+    return [page for page in GAME_PAGES if role in page.roles]
+
+
+_env.globals["game_pages_for"] = game_pages_for
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

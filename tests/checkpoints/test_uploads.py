@@ -613,7 +613,7 @@ async def test_an_unreachable_database_is_503(backend: str) -> None:
     from taptrail.server import create_app
 
     url = (
-        "sqlite+aiosqlite:////nonexistent-dir/kernel.db"
+        "sqlite+aiosqlite:////nonexistent-dir/taptrail.db"
         if backend == "sqlite"
         else "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
     )

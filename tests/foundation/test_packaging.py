@@ -38,5 +38,5 @@ def test_readme_shows_the_two_commands_and_where_the_docs_are() -> None:
 
 def test_settings_defaults() -> None:
     s = Settings(_env_file=None)
-    assert s.database_url == "sqlite+aiosqlite:///./kernel.db"
+    assert s.database_url == "sqlite+aiosqlite:///./taptrail.db"
     assert s.redis_url is None

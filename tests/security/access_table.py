@@ -418,6 +418,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/console/games/{slug}/campaigns"): Rule(
         "staff_session", _console("POST", "/console/games/{G}/campaigns")
     ),
+    ("GET", "/console/games/{slug}/campaigns/{code}"): Rule(
+        "staff_session", _console("GET", "/console/games/{G}/campaigns/PARKS")
+    ),
+    ("POST", "/console/games/{slug}/campaigns/{code}"): Rule(
+        "staff_session", _console("POST", "/console/games/{G}/campaigns/PARKS")
+    ),
     ("POST", "/console/games/{slug}/campaigns/{code}/end"): Rule(
         "staff_session", _console("POST", "/console/games/{G}/campaigns/PARKS/end")
     ),

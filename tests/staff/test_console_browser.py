@@ -51,6 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "TAPTRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'console.db'}",
         "TAPTRAIL_SECRET_KEY": Fernet.generate_key().decode(),
         "TAPTRAIL_PERIODIC_JOBS": "false",
+        "TAPTRAIL_MAP_TILES_URL": "none",  # no requests to a tile server from the tests
         "PYTHONPATH": str(ROOT),
     }
     cli = [sys.executable, "-m", "taptrail.cli"]

@@ -113,6 +113,57 @@ async def test_a_back_dated_campaign_is_confirmed_with_the_points_it_moves(
         assert "Parks so far" in running
 
 
+async def test_changing_a_campaign_back_in_time_is_previewed_then_confirmed(
+    app: FastAPI, client: httpx.AsyncClient, slug: str
+) -> None:
+    game = await _game(app, slug)
+    page = f"/console/games/{slug}/campaigns"
+    async with await _organiser(app, game) as browser:
+        made = await browser.post(page, _form("Parks week", "2027-05-10", "2027-05-17"))
+        assert made.status_code == 303, made.text
+        change = page + "/PARKS-WEEK"
+        listed = await browser.get(page)
+        assert f'href="{change}#change"' in listed.text
+        opened = await browser.get(change)
+        assert opened.status_code == 200 and "Change Parks week" in opened.text
+        assert 'value="10/05/2027"' in opened.text and 'value="2"' in opened.text
+        assert 'name="tag-park" type="checkbox" value="yes" checked' in opened.text
+        assert (await browser.get(page + "/NOPE")).status_code == 404
+
+        # Moved to start last week, three times the points: the park tap of 4 May moves.
+        back = _form("Parks week", "2027-05-01", "2027-05-17", multiplier="3")
+        asked = await browser.post(change, back, page=change)
+        assert asked.status_code == 200, asked.text
+        assert "Check before you change this campaign" in asked.text
+        assert "20 points move" in asked.text
+        team_row = asked.text.split("Team points that would change")[1]
+        assert "20</td>" in team_row and "40</td>" in team_row
+        assert f'action="{change}"' in asked.text
+        assert await _sch1(client, slug) == 20  # nothing changed yet
+
+        done = await browser.post(change, {**back, "confirm": "yes"}, page=change)
+        assert done.status_code == 303, done.text
+        assert await _sch1(client, slug) == 40
+        shown = await browser.get(done.headers["location"])
+        assert "The campaign has been changed." in shown.text
+        running = shown.text.split('id="now"')[1].split('id="upcoming"')[0]
+        assert "Parks week" in running and "×3" in running
+        assert "campaign PARKS-WEEK: multiplier" in shown.text.split('id="history"')[1]
+
+        # A change that stays in the future needs no preview; a mistake keeps the form.
+        later = await browser.post(page, _form("Half term", "2027-06-01", "2027-06-08"))
+        assert later.status_code == 303
+        moved = await browser.post(
+            page + "/HALF-TERM", _form("Half term", "2027-06-02", "2027-06-09"), page=change
+        )
+        assert moved.status_code == 303, moved.text
+        bad = await browser.post(
+            page + "/HALF-TERM", _form("Half term", "2027-06-09", "2027-06-02"), page=change
+        )
+        assert bad.status_code == 422 and 'value="2027-06-09"' in bad.text  # as typed
+        assert "There is a problem" in bad.text and "Change Half term" in bad.text
+
+
 async def test_an_overlapping_campaign_is_flagged(app: FastAPI, slug: str) -> None:
     game = await _game(app, slug)
     page = f"/console/games/{slug}/campaigns"

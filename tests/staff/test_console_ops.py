@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 from sqlalchemy import select, update
 
-from accounts.models import AuditRecord
 from checkpoints.models import Reader
+from kernel.audit import AuditRecord
+from kernel.settings import OSM_TILES, Settings
 from tests.scoring.taps import T, TestGame, insert_taps, local, make_game
 from tests.staff.staff_helpers import Browser, make_user
 
@@ -163,6 +165,41 @@ async def test_disabling_and_moving_a_box(
         assert "move to C" in shown.text.split('id="history"')[1]
     actions = [r.action for r in await _audit(app, game)]
     assert actions == ["reader.disable", "reader.enable", "reader.move"]
+
+
+async def test_the_maps_use_the_one_tile_setting(
+    app: FastAPI, client: httpx.AsyncClient, slug: str
+) -> None:
+    """``TAPTRAIL_MAP_TILES_URL`` feeds the console's maps and the public map page alike:
+    the tile template on the page and its host (only) in the page's CSP; off, neither."""
+    game = await _game(app, slug)
+    async with await _organiser(app, game) as browser:
+        for url in (f"/console/games/{slug}/boxes", f"/games/{slug}/map"):
+            off = await browser.get(url)
+            assert off.status_code == 200, url
+            assert "tile.openstreetmap.org" not in off.text + off.headers["content-security-policy"]
+        app.state.settings.map_tiles_url = OSM_TILES
+        try:
+            for url in (f"/console/games/{slug}/boxes", f"/games/{slug}/map"):
+                on = await browser.get(url)
+                assert OSM_TILES in on.text, url
+                img = on.headers["content-security-policy"].split("img-src ")[1].split(";")[0]
+                assert img == "'self' data: https://tile.openstreetmap.org", url
+        finally:
+            app.state.settings.map_tiles_url = None
+
+
+def test_the_tile_setting_defaults_to_openstreetmap_and_none_turns_it_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TAPTRAIL_MAP_TILES_URL", raising=False)
+    assert Settings(_env_file=None).map_tiles_url == OSM_TILES  # type: ignore[call-arg]
+    for off in ("none", "None", "", "off"):
+        assert Settings(map_tiles_url=off).map_tiles_url is None
+    with pytest.raises(ValidationError, match="not a tile URL template"):
+        Settings(map_tiles_url="http://tiles.example.org/{z}/{x}/{y}.png")
+    with pytest.raises(ValidationError, match="not a tile URL template"):
+        Settings(map_tiles_url="https://tiles.example.org/tile.png")
 
 
 @pytest.mark.parametrize(

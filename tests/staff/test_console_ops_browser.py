@@ -38,7 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "TAPTRAIL_SECRET_KEY": Fernet.generate_key().decode(),
         "TAPTRAIL_PERIODIC_JOBS": "false",
         # No tiles from the internet in tests: the map draws the boxes on a blank background.
-        "TAPTRAIL_CONSOLE_MAP_TILES_URL": "none",
+        "TAPTRAIL_MAP_TILES_URL": "none",
         "PYTHONPATH": str(ROOT),
     }
     cli = [sys.executable, "-m", "taptrail.cli"]

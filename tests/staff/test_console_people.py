@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -63,12 +64,16 @@ async def _signed_in(app: FastAPI, role: str = "organiser", **scope: int | None)
 
 
 async def _audit(app: FastAPI, game_id: int, action: str) -> list[AuditRecord]:
+    """The game's audit records of ``action`` in the order they were written. Without the
+    ORDER BY, PostgreSQL returns them in heap order: a record written later by another pooled
+    connection (whose cached target page still has room) can come back first, which happened
+    when other tests were writing at the same time."""
     async with app.state.sessionmaker() as s:
         return list(
             await s.scalars(
-                select(AuditRecord).where(
-                    AuditRecord.game_id == game_id, AuditRecord.action == action
-                )
+                select(AuditRecord)
+                .where(AuditRecord.game_id == game_id, AuditRecord.action == action)
+                .order_by(AuditRecord.id)
             )
         )
 
@@ -87,6 +92,9 @@ async def test_the_help_desk_finds_a_card_without_its_zeros_and_replaces_it(
         assert "Card 0000001" in found.text and "Swift Fox" in found.text
         assert "first counted tap: starts a journey" in found.text
         assert "leg of 800 m from A" in found.text
+        # The form macro writes its attributes unescaped (an escaped one is invalid HTML).
+        assert 'id="new_card" name="new_card" type="text" autocomplete="off"' in found.text
+        assert 'inputmode="numeric"' in found.text and "&#34;" not in found.text
         missing = await browser.get(page + "?card=999")
         assert missing.status_code == 404 and "There is no card 999" in missing.text
 
@@ -328,3 +336,32 @@ async def test_an_evaluator_downloads_the_package_and_an_organiser_reads_the_rep
         ("package", "evaluator"),
         ("players", "evaluator"),
     ]
+
+
+# ---------------------------------------------------------------- game navigation
+
+
+async def test_the_game_navigation_shows_each_role_the_pages_it_may_open(
+    app: FastAPI, slug: str
+) -> None:
+    from api.console.web import GAME_PAGES, game_pages_for
+
+    game = await _game(app, slug)
+    base = f"/console/games/{slug}"
+    async with await _signed_in(app, game_id=game.game_id) as organiser:
+        for page in GAME_PAGES:
+            shown = await organiser.get(base + page.path)
+            assert shown.status_code == 200, (page, shown.text[:300])
+            nav = shown.text.split('<nav class="tt-game-nav')[1].split("</nav>")[0]
+            links = re.findall(r'href="([^"]+)"', nav)
+            assert links == [base + p.path for p in GAME_PAGES], page
+            assert f'href="{base + page.path}" aria-current="page"' in nav
+    async with await _signed_in(app, "evaluator", game_id=game.game_id) as evaluator:
+        allowed = game_pages_for("evaluator")
+        assert [p.path for p in allowed] == ["/evaluation"]
+        for page in GAME_PAGES:
+            status = (await evaluator.get(base + page.path)).status_code
+            assert status == (200 if page in allowed else 403), page
+        # one page only: no navigation offering links that would be refused
+        shown = await evaluator.get(base + "/evaluation")
+        assert "tt-game-nav" not in shown.text and f'href="{base}/people"' not in shown.text
