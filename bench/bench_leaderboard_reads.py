@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import sys
 import time
@@ -36,7 +35,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from api import leaderboard as leaderboard_api  # noqa: E402
-from leaderboard.models import TEAM_KINDS, BoardSnapshot, PlayerRecord, TeamRecord  # noqa: E402
+from harness.servers import free_port  # noqa: E402
+from kernel.vocabulary import TEAM_KINDS  # noqa: E402
+from leaderboard.models import BoardSnapshot, PlayerRecord, TeamRecord  # noqa: E402
 from leaderboard.redis_store import RedisStore  # noqa: E402
 from leaderboard.runtime import LeaderboardRuntime  # noqa: E402
 
@@ -108,13 +109,6 @@ async def timed(n: int, call: Callable[[int], Awaitable[Any]]) -> list[float]:
         await call(i)
         out.append((time.perf_counter() - t0) * 1000)
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -47,6 +47,7 @@ from game import scoring_repository as repo  # noqa: E402
 from game import scoring_service as scoring  # noqa: E402
 from game.models import Game  # noqa: E402
 from game.service import load_definition  # noqa: E402
+from kernel.geodesy import EARTH_RADIUS_M
 from taptrail.auth.scope import OPERATOR  # noqa: E402
 from taptrail.db import make_engine, make_sessionmaker  # noqa: E402
 from taptrail.migrate import upgrade  # noqa: E402
@@ -61,7 +62,7 @@ AGE_BANDS = ("5-11", "12-15", "25-44", "45-64")
 
 
 def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
-    r = engine.EARTH_RADIUS_M
+    r = EARTH_RADIUS_M
     return (
         lat + north_m / r * 180 / math.pi,
         lon + east_m / (r * math.cos(math.radians(lat))) * 180 / math.pi,

@@ -33,14 +33,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from checkpoints import repository as repo
 from checkpoints.models import Checkin, Tap
 from checkpoints.schemas import CheckinIn, CheckinOut
-from game.engine import haversine_m
 from game.models import Game
 from game.scoring_repository import lock_holders
 from game.scoring_service import TotalsDelta, score_holders
+from kernel.geodesy import haversine_m
 from people import repository as people_repo
 from people.models import Card, Player
+from people.players import active_player
+from people.registration import new_virtual_card
 from people.rules import check_app_player
-from people.service import active_player, new_virtual_card
 from taptrail.errors import Conflict, Invalid, TooMany
 
 MAX_ACCURACY_M = 50.0

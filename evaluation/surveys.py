@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from evaluation import instruments as inst
 from evaluation import repository as repo
 from evaluation.models import SurveyResponse, SurveyWave
-from evaluation.reports import BELONGING_LEVELS, WaveAnswers
+from evaluation.report_scores import BELONGING_LEVELS, WaveAnswers
 from game.models import Game
 from taptrail import audit
 from taptrail.errors import Conflict, Forbidden, Invalid, NotFound

@@ -25,7 +25,7 @@ from pydantic import (
 from checkpoints.uids import normalise_uid
 from evaluation import instruments
 from game import join_codes
-from game.models import AGE_BANDS, TEAM_KINDS
+from kernel.vocabulary import AGE_BANDS, TEAM_KINDS
 from people.nicknames import NicknameError, checked_nickname, nickname_key
 from taptrail.times import Moment
 

@@ -32,9 +32,9 @@ from people.deprivation import derive
 from people.models import Card, Holder, TeamMembership
 from people.nicknames import nickname_key
 from people.public_names import pick_name
+from people.registration import attach_player
 from people.repository import nickname_keys, public_names
 from people.schemas import normalise_gender
-from people.service import attach_player
 from taptrail import audit
 from taptrail.auth.scope import GameScope
 from taptrail.db import utcnow

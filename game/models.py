@@ -23,9 +23,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from taptrail.db import Base, UTCDateTime, utcnow
 
-TEAM_KINDS = ("school", "community", "workplace", "family", "other")
-AGE_BANDS = ("0-4", "5-11", "12-15", "16-24", "25-44", "45-64", "65+")
-
 
 class Game(Base):
     __tablename__ = "games"

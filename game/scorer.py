@@ -31,7 +31,7 @@ from game.scoring_repository import analyze_outgrown, pending_games, pending_sum
 from game.scoring_service import TotalsDelta, score_pending
 from taptrail.db import utcnow
 from taptrail.db_errors import is_retryable
-from taptrail.logging import log
+from taptrail.logging import describe_error, log
 
 Publish = Callable[[int, TotalsDelta], Awaitable[None]]
 
@@ -98,7 +98,7 @@ class Scorer:
                 # boards rather than trust them.
                 self.runtime.stale_games.add(game_id)
                 self.runtime.metrics.db_errors.inc()
-                log.warning("scorer.round_failed", game_id=game_id, error=_describe(exc))
+                log.warning("scorer.round_failed", game_id=game_id, error=describe_error(exc))
             if queue.publishing:  # what settle() promises includes the boards
                 await asyncio.gather(*list(queue.publishing), return_exceptions=True)
             async with queue.changed:
@@ -144,7 +144,7 @@ class Scorer:
             with committed_transaction(xid):
                 await self.publish(game_id, delta)
         except Exception as exc:  # noqa: BLE001 - committed; boards can be rebuilt
-            log.warning("scores.publish_failed", game_id=game_id, error=_describe(exc))
+            log.warning("scores.publish_failed", game_id=game_id, error=describe_error(exc))
 
     async def sweep(self, *, gauges: bool = True) -> None:
         """Scores every game with pending taps (left by a process that stopped, or by a
@@ -188,8 +188,4 @@ async def sweep_forever(app: Any, every_s: float = 1.0) -> None:
         try:
             await app.state.runtime.scorer.sweep(gauges=sweeps % GAUGES_EVERY == 1)
         except Exception as exc:  # noqa: BLE001 - the database is down: try again later
-            log.warning("scorer.sweep_failed", error=_describe(exc))
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:300]
+            log.warning("scorer.sweep_failed", error=describe_error(exc))

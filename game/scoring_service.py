@@ -34,10 +34,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from game import engine
 from game import scoring_repository as repo
 from game.models import Game, HolderDay, HolderTeamTotal, HolderTotal, TeamTotal
+from kernel import vocabulary
 from taptrail import audit
 
 _ONE = Decimal(1)
-_LEGS = frozenset((engine.LEG, engine.CAPPED))
+_LEGS = frozenset((vocabulary.LEG, vocabulary.CAPPED))
 # A full re-score reads holders in batches of about this many taps.
 RESCORE_BATCH_TAPS = 100_000
 # How far before a new tap incremental scoring reads (at least): more than the longest local
@@ -151,7 +152,7 @@ class TotalsDelta:
         for sign, side in ((-1, old), (1, new)):
             if side is None or side.outcome is None:
                 continue
-            counted = int(side.outcome != engine.OUT_OF_GAME)
+            counted = int(side.outcome != vocabulary.OUT_OF_GAME)
             leg = int(side.outcome in _LEGS)
             values = {
                 "taps": sign,
@@ -242,7 +243,7 @@ def _stored_outcome(row: _Row, campaign_codes: dict[int, str]) -> engine.Outcome
         campaign_code=campaign_codes.get(row.campaign_id) if row.campaign_id else None,
         team_id=row.team_id,
         local_date=cast(date, row.local_date),
-        counted=row.outcome != engine.OUT_OF_GAME,
+        counted=row.outcome != vocabulary.OUT_OF_GAME,
     )
 
 

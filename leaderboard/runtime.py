@@ -6,7 +6,6 @@ reads of this process share a short-lived cache (``leaderboard.board_cache``), r
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
@@ -18,9 +17,8 @@ from leaderboard.memory import MemoryStore
 from leaderboard.models import BOARD_NAMES, BoardChanges, BoardSnapshot
 from leaderboard.redis_store import RedisStore
 from leaderboard.store import LeaderboardStore
+from taptrail.logging import log
 from taptrail.redis_pool import bounded_client
-
-log = logging.getLogger(__name__)
 
 
 class LeaderboardRuntime:
@@ -112,4 +110,4 @@ class LeaderboardRuntime:
         try:
             await self.broadcaster.notify(game, boards)
         except Exception:
-            log.exception("leaderboard: change notice for %s failed", game)
+            log.exception("leaderboard.change_notice_failed", game=game)

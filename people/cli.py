@@ -7,7 +7,7 @@ import sys
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from people import service
+from people import privacy
 from taptrail.db import utcnow
 from taptrail.errors import TaptrailError
 
@@ -34,11 +34,11 @@ def player_erase(slug: str, player_id: int, yes: bool) -> None:
     if not yes and sys.stdin.isatty():
         click.confirm(f"Erase player {player_id} of {slug}? This cannot be undone", abort=True)
 
-    async def _erase(session: AsyncSession) -> service.Erasure:
+    async def _erase(session: AsyncSession) -> privacy.Erasure:
         game = await game_by_slug(session, slug)
         if game is None:
             raise click.UsageError(f"no game '{slug}'")
-        return await service.erase_player(session, game.id, player_id, actor="cli", now=utcnow())
+        return await privacy.erase_player(session, game.id, player_id, actor="cli", now=utcnow())
 
     try:
         erasure = run_with_session(_erase)
@@ -61,8 +61,8 @@ def purge_emails() -> None:
     """Delete contact e-mails of games past their retention (email_retention_days)."""
     from taptrail.cli import run_with_session
 
-    async def _purge(session: AsyncSession) -> service.Housekeeping:
-        return await service.housekeeping(session, utcnow())
+    async def _purge(session: AsyncSession) -> privacy.Housekeeping:
+        return await privacy.housekeeping(session, utcnow())
 
     report = run_with_session(_purge)
     click.echo(f"{report.emails_deleted} contact e-mail(s) deleted")

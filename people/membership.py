@@ -17,8 +17,8 @@ from game import scoring_repository
 from game.models import Team
 from game.scoring_service import TotalsDelta, rescore_holders
 from people.models import Player, TeamMembership
+from people.players import player_in_game
 from people.rules import check_join_code, team_to_join
-from people.service import player_in_game
 from taptrail import audit
 from taptrail.errors import NotFound
 

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from taptrail.db import is_postgres, is_sqlite, make_engine, make_sessionmaker
-from taptrail.logging import log
+from taptrail.logging import describe_error, log
 from taptrail.metrics import Metrics
 from taptrail.secrets_box import secret_box
 from taptrail.settings import Settings
@@ -146,7 +146,7 @@ class Runtime:
             self.stale_games.add(game_id)
             # No traceback: while Redis is down this runs on every upload, and rendering one
             # (with locals) blocks the event loop for seconds on a busy machine.
-            log.warning("leaderboard.publish_failed", game_id=game_id, error=_describe(exc))
+            log.warning("leaderboard.publish_failed", game_id=game_id, error=describe_error(exc))
 
     async def rebuild_boards(self, game_id: int) -> None:
         """Rebuilds a game's boards from the database and swaps them in."""
@@ -251,7 +251,3 @@ async def _bounded(what: str, step: Coroutine[Any, Any, None], seconds: float = 
         await asyncio.wait_for(step, seconds)
     except TimeoutError:
         log.warning("runtime.stop_timeout", step=what, seconds=seconds)
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:300]

@@ -29,7 +29,7 @@ class Periodic:
 
 JOBS = (
     Periodic("lucky draws", "game.draws:run_due_draws", 300),
-    Periodic("people housekeeping", "people.service:housekeeping", 3600),
+    Periodic("people housekeeping", "people.privacy:housekeeping", 3600),
 )
 
 

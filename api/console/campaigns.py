@@ -27,7 +27,8 @@ from pydantic import ValidationError
 
 from api.console import web
 from api.console.web import StaffContext
-from api.deps import Session
+from api.deps import Now, Session
+from api.transaction import Tx
 from game import admin_repository
 from game import campaigns as service
 from game import repository as game_repo
@@ -146,6 +147,7 @@ def _campaign_in(form: dict[str, str], game: Game, tags: list[str], taken: set[s
 async def _render(
     request: Request,
     session: Session,
+    now: datetime,
     ctx: StaffContext,
     game: Game,
     *,
@@ -153,7 +155,6 @@ async def _render(
     **values: Any,
 ) -> Response:
     zone = ZoneInfo(game.timezone)
-    now = web.now(request)
     camps = list(await game_repo.campaigns_of(session, game.id))
     tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
     groups: dict[str, list[Row]] = {"now": [], "upcoming": [], "past": []}
@@ -194,10 +195,10 @@ async def _render(
 
 @router.get("/console/games/{slug}/campaigns")
 async def campaigns_page(
-    request: Request, session: Session, ctx: Organiser, slug: Slug
+    request: Request, session: Session, now: Now, ctx: Organiser, slug: Slug
 ) -> Response:
     game = await _game(session, ctx, slug)
-    return await _render(request, session, ctx, game)
+    return await _render(request, session, now, ctx, game)
 
 
 async def _team_points(session: Session, game_id: int) -> dict[str, tuple[str, int]]:
@@ -206,11 +207,12 @@ async def _team_points(session: Session, game_id: int) -> dict[str, tuple[str, i
 
 
 @router.post("/console/games/{slug}/campaigns")
-async def create(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def create(
+    request: Request, session: Session, tx: Tx, now: Now, ctx: Organiser, slug: Slug
+) -> Response:
     form = await web.console_form(request, ctx)
     game = await _game(session, ctx, slug)
-    now = web.now(request)
-    async with request.app.state.writing():
+    async with tx.writing():
         camps = list(await game_repo.campaigns_of(session, game.id))
         tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
         try:
@@ -222,7 +224,7 @@ async def create(request: Request, session: Session, ctx: Organiser, slug: Slug)
         except TaptrailError as exc:
             await _undo(session, ctx, game)
             return await _render(
-                request, session, ctx, game, status=exc.status, errors=_errors(exc), form=form
+                request, session, now, ctx, game, status=exc.status, errors=_errors(exc), form=form
             )
         if back_dated and form.get("confirm") != "yes":
             after = await _team_points(session, game.id)
@@ -236,6 +238,7 @@ async def create(request: Request, session: Session, ctx: Organiser, slug: Slug)
             return await _render(
                 request,
                 session,
+                now,
                 ctx,
                 game,
                 status=200,
@@ -256,21 +259,21 @@ async def create(request: Request, session: Session, ctx: Organiser, slug: Slug)
 async def end(
     request: Request,
     session: Session,
+    tx: Tx,
+    now: Now,
     ctx: Organiser,
     slug: Slug,
     code: Annotated[str, Path(min_length=1, max_length=64)],
 ) -> Response:
     await web.console_form(request, ctx)
     game = await _game(session, ctx, slug)
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
-            await service.end_campaign(
-                session, game, code, actor=actor(ctx.user), now=web.now(request)
-            )
+            await service.end_campaign(session, game, code, actor=actor(ctx.user), now=now)
         except TaptrailError as exc:
             await _undo(session, ctx, game)
             return await _render(
-                request, session, ctx, game, status=exc.status, errors=_errors(exc)
+                request, session, now, ctx, game, status=exc.status, errors=_errors(exc)
             )
         await session.commit()
     await request.app.state.after_game_change(game.id)

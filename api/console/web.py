@@ -32,8 +32,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import Session
-from taptrail.db import utcnow
+from api.deps import Now
+from api.transaction import Transaction, Tx
 from taptrail.mail import Mailer, mailer_for
 from taptrail.secrets_box import SecretBox, load_key
 from taptrail.staff import service
@@ -98,12 +98,6 @@ class StaffContext:
 
 
 # ---------------------------------------------------------------- request facts
-
-
-def now(request: Request) -> datetime:
-    """The server's clock; tests may set ``app.state.clock`` to control it."""
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock is not None else utcnow()
 
 
 def secure(request: Request) -> bool:
@@ -322,14 +316,14 @@ async def anonymous_form(request: Request) -> dict[str, str]:
 # ---------------------------------------------------------------- who is signed in
 
 
-async def current(request: Request, session: Session) -> StaffContext | None:
+async def current(tx: Transaction, now: datetime) -> StaffContext | None:
     """The live staff session of this request (stage ``signed_in`` or ``code``), if any."""
+    request = tx.request
     raw = request.cookies.get(cookie_name(request, SESSION_COOKIE))
     if not raw or len(raw) > 64:
         return None
-    async with request.app.state.writing():
-        found = await service.find_session(session, raw, now(request), timeouts(request))
-        await session.commit()
+    async with tx.write() as session:
+        found = await service.find_session(session, raw, now, timeouts(request))
     if found is None:
         return None
     return StaffContext(found[1], found[0])
@@ -346,8 +340,8 @@ async def undo(session: AsyncSession, ctx: StaffContext | None = None) -> None:
 def require_staff(*roles: str) -> Callable[..., Awaitable[StaffContext]]:
     """Dependency: the signed-in staff member (any role, or one of ``roles``)."""
 
-    async def dependency(request: Request, session: Session) -> StaffContext:
-        ctx = await current(request, session)
+    async def dependency(request: Request, tx: Tx, now: Now) -> StaffContext:
+        ctx = await current(tx, now)
         if ctx is None or ctx.staff_session.stage != service.SIGNED_IN:
             raise SignInRequired(request.url.path)
         if roles and ctx.user.role not in roles:

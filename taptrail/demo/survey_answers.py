@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation import instruments as inst
 from evaluation import repository as repo
-from evaluation.reports import BELONGING_LEVELS
+from evaluation.report_scores import BELONGING_LEVELS
 from game.models import Game
 
 __all__ = ["MODEL_FILE", "DemoPlayer", "QuintileModel", "add_demo_answers", "demo_answers"]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from evaluation.models import SurveyResponse
 from evaluation.surveys import erase_player_answers
-from people.service import erase_player
+from people.privacy import erase_player
 from taptrail.db import utcnow
 from tests.evaluation.eval_helpers import P, add_players, make_game, token
 from tests.helpers import auth

@@ -15,9 +15,7 @@ import httpx
 
 from checkpoints.signing import SIGNATURE_HEADER, sign
 from checkpoints.simulator import RetryPolicy, TownSimulation, format_time
-from taptrail.db import utcnow
-from tests.faults.conftest import FaultEnv
-from tests.faults.town import (
+from harness.fault_town import (
     RecordingReader,
     differences,
     expected_points,
@@ -31,8 +29,10 @@ from tests.faults.town import (
     town_definition,
     upload_all,
 )
+from harness.servers import ServerProcess
+from taptrail.db import utcnow
+from tests.faults.conftest import FaultEnv
 from tests.integration.live_town import load
-from tests.integration.servers import ServerProcess
 
 ONE_TRY = RetryPolicy(max_attempts=1)
 RETRY = RetryPolicy(max_attempts=8, base_delay_s=0.1, max_delay_s=1.0, max_total_delay_s=20)

@@ -11,14 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from game.engine import (
-    CAPPED,
-    EARTH_RADIUS_M,
-    JOURNEY_START,
-    LEG,
-    OUT_OF_GAME,
-    OUTCOMES,
-    REPEAT,
-    TOO_FAST,
     Anchor,
     Campaign,
     Checkpoint,
@@ -29,7 +21,6 @@ from game.engine import (
     ScoringState,
     Tap,
     TeamPeriod,
-    haversine_m,
     resume,
     round_half_up,
     score_from,
@@ -37,6 +28,16 @@ from game.engine import (
     sort_key,
     speed_kmh,
     state_before,
+)
+from kernel.geodesy import EARTH_RADIUS_M, haversine_m
+from kernel.vocabulary import (
+    CAPPED,
+    JOURNEY_START,
+    LEG,
+    OUT_OF_GAME,
+    OUTCOMES,
+    REPEAT,
+    TOO_FAST,
 )
 
 LONDON = ZoneInfo("Europe/London")

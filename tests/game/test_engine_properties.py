@@ -18,13 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from game.engine import (
-    CAPPED,
-    JOURNEY_START,
-    LEG,
-    OUT_OF_GAME,
-    OUTCOMES,
-    REPEAT,
-    TOO_FAST,
     Campaign,
     Checkpoint,
     GameContext,
@@ -33,12 +26,21 @@ from game.engine import (
     Rules,
     Tap,
     TeamPeriod,
-    haversine_m,
     resume,
     score_from,
     score_holder,
     sort_key,
     state_before,
+)
+from kernel.geodesy import haversine_m
+from kernel.vocabulary import (
+    CAPPED,
+    JOURNEY_START,
+    LEG,
+    OUT_OF_GAME,
+    OUTCOMES,
+    REPEAT,
+    TOO_FAST,
 )
 
 BASE = datetime(2025, 3, 27, 12, tzinfo=UTC)  # a few days before the clocks change

@@ -19,6 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from websockets.asyncio.client import connect
 
 from api import errors
+from harness.servers import free_port
 from leaderboard import board_cache
 from leaderboard.board_cache import BoardCache, CachedBoards
 from leaderboard.bus import LocalBus
@@ -27,7 +28,6 @@ from leaderboard.models import BoardChanges, BoardPage, BoardSnapshot, TeamDelta
 from leaderboard.runtime import LeaderboardRuntime
 from leaderboard.store import LeaderboardStore
 from taptrail.errors import Unavailable
-from tests.helpers import free_port
 from tests.leaderboard.conftest import KEY_PREFIX
 from tests.leaderboard.lb_app import DEMO, build_app, demo_game, demo_snapshot
 from tests.leaderboard.lb_helpers import team

@@ -30,9 +30,9 @@ from checkpoints.simulator import (
     TownSimulation,
     UploadRejected,
     format_time,
-    haversine_m,
     parse_time,
 )
+from kernel.geodesy import haversine_m
 from taptrail.demo import load_demo_definition
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)

@@ -28,11 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from checkpoints.simulator import QueuedTap, SimTap, SimulatedReader, format_time, parse_time
 from game import engine
+from kernel.vocabulary import TEAM_KINDS
 
 # Live boards keep distances as the database sums them and round only for display, so a
 # live board equals a rebuilt one exactly.
 DISTANCE_TOLERANCE_KM = 0.0
-TEAM_KINDS = ("school", "community", "workplace", "family", "other")
 
 
 def town_definition(

@@ -15,7 +15,14 @@ from checkpoints.models import Checkin, Tap
 from game.scoring_service import ledger_mismatches
 from people.models import Card, Player
 from taptrail.auth.tokens import create_token
-from tests.checkins.ci_helpers import NOW, Clock, check_in, checkin_body, load_game, register
+from tests.checkpoints.checkins.ci_helpers import (
+    NOW,
+    Clock,
+    check_in,
+    checkin_body,
+    load_game,
+    register,
+)
 from tests.helpers import auth
 
 
