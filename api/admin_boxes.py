@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import Caller, Session, game_or_404, require_organiser
+from accounts.tokens import Principal
+from api.deps import Caller, Now, Session, game_or_404, require_organiser
 from api.errors import error_responses
-from api.readers import in_transaction, publish, server_now
+from api.transaction import Transaction, Tx
 from checkpoints import health, service
 from checkpoints.schemas import (
     BoxesAnswer,
@@ -64,10 +65,10 @@ async def boxes(
     request: Request,
     session: Session,
     caller: Caller,
+    now: Now,
     format: Annotated[Literal["json", "csv"] | None, Query(description="json or csv")] = None,
 ) -> Any:
     game = await _organiser_game(session, caller, slug)
-    now = server_now(request)
     today, rows = await health.boxes(session, game, now)
     wants_csv = format == "csv" or (
         format is None and "text/csv" in request.headers.get("accept", "")
@@ -110,7 +111,7 @@ async def get_reader(slug: str, reader_id: str, session: Session, caller: Caller
     responses=error_responses({409: "A reader with this id exists (move it instead)"}),
 )
 async def create_reader(
-    slug: str, body: ReaderCreate, request: Request, session: Session, caller: Caller
+    slug: str, body: ReaderCreate, request: Request, session: Session, tx: Tx, caller: Caller
 ) -> ReaderSecret:
     game = await _organiser_game(session, caller, slug)
 
@@ -125,7 +126,7 @@ async def create_reader(
         )
         return secret
 
-    secret = await in_transaction(request, session, work)
+    secret = await tx.run(work)
     return ReaderSecret(id=body.id, checkpoint=body.checkpoint, secret=secret)
 
 
@@ -135,7 +136,13 @@ async def create_reader(
     summary="Rotate a reader's secret: the new one is shown once, the old one stops working",
 )
 async def rotate_secret(
-    slug: str, reader_id: str, request: Request, session: Session, caller: Caller
+    slug: str,
+    reader_id: str,
+    request: Request,
+    session: Session,
+    tx: Tx,
+    caller: Caller,
+    now: Now,
 ) -> ReaderSecret:
     game = await _organiser_game(session, caller, slug)
 
@@ -146,25 +153,26 @@ async def rotate_secret(
             reader_id,
             box=request.app.state.secret_box,
             actor=caller.actor,
-            now=server_now(request),
+            now=now,
         )
         reader = await service.reader_of_game(session, game, reader_id)
         return secret, await service.describe(session, game, reader)
 
-    secret, info = await in_transaction(request, session, work)
+    secret, info = await tx.run(work)
     return ReaderSecret(id=reader_id, checkpoint=info["checkpoint"], secret=secret)
 
 
 async def _set_disabled(
-    slug: str, reader_id: str, disabled: bool, request: Request, session: Any, caller: Any
+    slug: str, reader_id: str, disabled: bool, tx: Transaction, caller: Principal
 ) -> dict[str, Any]:
+    session = tx.session
     game = await _organiser_game(session, caller, slug)
 
     async def work() -> dict[str, Any]:
         reader = await service.set_disabled(session, game, reader_id, disabled, actor=caller.actor)
         return await service.describe(session, game, reader)
 
-    return await in_transaction(request, session, work)
+    return await tx.run(work)
 
 
 @router.post(
@@ -172,10 +180,8 @@ async def _set_disabled(
     response_model=ReaderInfo,
     summary="Disable a reader: its uploads and heartbeats are refused (401)",
 )
-async def disable_reader(
-    slug: str, reader_id: str, request: Request, session: Session, caller: Caller
-) -> Any:
-    return await _set_disabled(slug, reader_id, True, request, session, caller)
+async def disable_reader(slug: str, reader_id: str, tx: Tx, caller: Caller) -> Any:
+    return await _set_disabled(slug, reader_id, True, tx, caller)
 
 
 @router.post(
@@ -183,10 +189,8 @@ async def disable_reader(
     response_model=ReaderInfo,
     summary="Enable a disabled reader again",
 )
-async def enable_reader(
-    slug: str, reader_id: str, request: Request, session: Session, caller: Caller
-) -> Any:
-    return await _set_disabled(slug, reader_id, False, request, session, caller)
+async def enable_reader(slug: str, reader_id: str, tx: Tx, caller: Caller) -> Any:
+    return await _set_disabled(slug, reader_id, False, tx, caller)
 
 
 @router.post(
@@ -201,7 +205,7 @@ async def enable_reader(
     ),
 )
 async def move_reader(
-    slug: str, reader_id: str, body: ReaderMove, request: Request, session: Session, caller: Caller
+    slug: str, reader_id: str, body: ReaderMove, session: Session, tx: Tx, caller: Caller, now: Now
 ) -> Any:
     game = await _organiser_game(session, caller, slug)
 
@@ -213,12 +217,12 @@ async def move_reader(
             body.checkpoint,
             body.valid_from,
             actor=caller.actor,
-            now=server_now(request),
+            now=now,
             scoring=HOLDER_SCORING,
         )
+        if result.delta is not None:
+            tx.publish_scores(game.id, result.delta)
         return result, await service.describe(session, game, result.reader)
 
-    result, info = await in_transaction(request, session, work)
-    if result.delta is not None:
-        await publish(request, game.id, result.delta)
+    result, info = await tx.run(work)
     return MoveAnswer(reader=ReaderInfo(**info), taps_moved=result.taps_moved)

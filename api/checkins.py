@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from api.deps import Caller, Session, require_player
-from api.readers import in_transaction, publish, server_now
+from api.deps import Caller, Now, Session, require_player
+from api.transaction import Tx
 from checkpoints import checkins
 from checkpoints.schemas import CheckinIn, CheckinOut
 from scoring.holders import HOLDER_SCORING
@@ -78,19 +78,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     responses=ERRORS,
 )
 async def check_in(
-    form: CheckinIn, request: Request, session: Session, caller: Caller
+    form: CheckinIn, request: Request, session: Session, tx: Tx, caller: Caller, now: Now
 ) -> CheckinOut:
     player_id = require_player(caller)
-    now = server_now(request)
 
     async def work() -> checkins.CheckinResult:
-        return await checkins.check_in(session, player_id, form, now=now, scoring=HOLDER_SCORING)
+        result = await checkins.check_in(session, player_id, form, now=now, scoring=HOLDER_SCORING)
+        if result.created:
+            tx.publish_scores(result.game_id, result.delta)
+        return result
 
-    result = await in_transaction(request, session, work)
+    result = await tx.run(work)
     metrics = getattr(request.app.state, "metrics", None)
     if metrics is not None:
         metrics.taps_received.labels("app").inc()
         (metrics.taps_accepted if result.created else metrics.taps_duplicate).labels("app").inc()
-    if result.created:
-        await publish(request, result.game_id, result.delta)
     return result.answer

@@ -1,4 +1,5 @@
-"""Request-scoped dependencies: one database session per request, the caller's identity.
+"""Request-scoped dependencies: one database session per request, the server's clock
+(``Now``), the caller's identity.
 
 A route needs a bearer token exactly when its dependencies include :func:`get_principal`
 (``Caller``); ``api.body_guard`` asks :func:`request_needs_bearer` and checks the token
@@ -9,6 +10,7 @@ first keeps it in the request scope for the other (one look-up a request).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -39,6 +41,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 Session = Annotated[AsyncSession, Depends(get_session)]
+
+
+def server_now() -> datetime:
+    """The server's clock, read once as a request starts (every ``Now`` of a request gets
+    the same reading). Tests set the time with ``app.dependency_overrides[server_now]``."""
+    return utcnow()
+
+
+Now = Annotated[datetime, Depends(server_now)]
 
 
 PRINCIPAL_KEY = "taptrail.principal"  # in the request scope, set by check_bearer

@@ -28,6 +28,7 @@ from api.deps import (
     require_player,
 )
 from api.errors import error_responses
+from api.transaction import Transaction, Tx
 from evaluation import exports, package, surveys
 from evaluation import repository as repo
 from evaluation.disclosure import disclose_count
@@ -133,16 +134,16 @@ async def answer_wave(
     body: SurveyAnswers,
     request: Request,
     session: Session,
+    tx: Tx,
     caller: Caller,
 ) -> SurveyAnswersOut:
     player_id = require_player(caller)
     game = await game_or_404(session, slug)
     answers = body.model_dump(exclude={"answered_by"})
-    async with request.app.state.writing():
+    async with tx.write():
         done = await surveys.submit_answers(
             session, game, player_id, wave, answers, answered_by=body.answered_by, now=utcnow()
         )
-        await session.commit()
     return _answers_out(
         game,
         wave,
@@ -178,15 +179,19 @@ async def my_answers(
 
 
 async def _set_wave(
-    slug: str, wave: int, request: Request, session: Session, caller: Principal, is_open: bool
+    slug: str,
+    wave: int,
+    tx: Transaction,
+    caller: Principal,
+    is_open: bool,
 ) -> WaveOut:
+    session = tx.session
     game = await game_or_404(session, slug)
     require_organiser(caller, game)
-    async with request.app.state.writing():
+    async with tx.write():
         await surveys.set_wave_open(
             session, game, wave, is_open=is_open, actor=caller.actor, now=utcnow()
         )
-        await session.commit()
     waves = await surveys.waves_of(session, game)
     return WaveOut(**waves[wave - 1])
 
@@ -197,10 +202,8 @@ async def _set_wave(
     responses=_errors(401, 403, 404),
     summary="Open a survey wave for answers (organiser)",
 )
-async def open_wave(
-    slug: Slug, wave: WaveNo, request: Request, session: Session, caller: Caller
-) -> WaveOut:
-    return await _set_wave(slug, wave, request, session, caller, True)
+async def open_wave(slug: Slug, wave: WaveNo, tx: Tx, caller: Caller) -> WaveOut:
+    return await _set_wave(slug, wave, tx, caller, True)
 
 
 @router.post(
@@ -209,10 +212,8 @@ async def open_wave(
     responses=_errors(401, 403, 404),
     summary="Close a survey wave: later answers are refused with 409 (organiser)",
 )
-async def close_wave(
-    slug: Slug, wave: WaveNo, request: Request, session: Session, caller: Caller
-) -> WaveOut:
-    return await _set_wave(slug, wave, request, session, caller, False)
+async def close_wave(slug: Slug, wave: WaveNo, tx: Tx, caller: Caller) -> WaveOut:
+    return await _set_wave(slug, wave, tx, caller, False)
 
 
 # ------------------------------------------------------------------------------ area & report
@@ -253,11 +254,11 @@ async def get_area(slug: Slug, session: Session, caller: Caller) -> AreaOut:
     "known neighbourhood live. An empty list returns to that default.",
 )
 async def put_area(
-    slug: Slug, body: AreaIn, request: Request, session: Session, caller: Caller
+    slug: Slug, body: AreaIn, request: Request, session: Session, tx: Tx, caller: Caller
 ) -> AreaOut:
     game = await game_or_404(session, slug)
     require_organiser(caller, game)
-    async with request.app.state.writing():
+    async with tx.write():
         await set_game_area(session, game, body.lad_codes)
         audit.record(
             session,
@@ -266,7 +267,6 @@ async def put_area(
             game_id=game.id,
             lad_codes=sorted(body.lad_codes),
         )
-        await session.commit()
     return await _area_out(session, game)
 
 
@@ -350,11 +350,11 @@ def _project_out(request: Request, game: Game, project: Any) -> ProjectOut:
     "tokens for the game (`taptrail token create --role evaluator --game SLUG`) download.",
 )
 async def create_project(
-    slug: Slug, body: ProjectIn, request: Request, session: Session, caller: Caller
+    slug: Slug, body: ProjectIn, request: Request, session: Session, tx: Tx, caller: Caller
 ) -> ProjectOut:
     game = await game_or_404(session, slug)
     require_organiser(caller, game)
-    async with request.app.state.writing():
+    async with tx.write():
         project = await exports.create_project(
             session,
             game,
@@ -364,7 +364,6 @@ async def create_project(
             k=body.k,
             description=body.description,
         )
-        await session.commit()
     return _project_out(request, game, project)
 
 
@@ -410,13 +409,12 @@ async def _context(
     summary="The export manifest of an evaluation project (evaluator of the game)",
 )
 async def export_manifest(
-    slug: Slug, project: ProjectName, request: Request, session: Session, caller: Caller
+    slug: Slug, project: ProjectName, request: Request, session: Session, tx: Tx, caller: Caller
 ) -> JSONResponse:
     ctx = await _context(slug, project, request, session, caller)
     body = exports.manifest(ctx, generated_on=utcnow().date())
-    async with request.app.state.writing():
+    async with tx.write():
         await exports.record_export(session, ctx, "manifest", actor=caller.actor, fmt="json")
-        await session.commit()
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
@@ -441,6 +439,7 @@ async def export_package(
     project: ProjectName,
     request: Request,
     session: Session,
+    tx: Tx,
     caller: Caller,
     format: Annotated[Literal["csv", "parquet"], Query()] = "csv",
 ) -> Response:
@@ -498,6 +497,7 @@ async def export_file(
     file: Annotated[Literal["players", "daily", "surveys"], Path()],
     request: Request,
     session: Session,
+    tx: Tx,
     caller: Caller,
     format: Annotated[Literal["csv", "parquet"], Query()] = "csv",
 ) -> Response:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from api.deps import Caller, Session, game_or_404, require_organiser
 from api.errors import ErrorOut
+from api.transaction import Tx
 from game.definition import DefinitionError
 from game.models import Game
 from kernel.db import utcnow
@@ -71,7 +72,9 @@ class LoadAnswer(BaseModel):
         },
     },
 )
-async def put_game(slug: str, request: Request, session: Session, caller: Caller) -> LoadAnswer:
+async def put_game(
+    slug: str, request: Request, session: Session, tx: Tx, caller: Caller
+) -> LoadAnswer:
     game = await repo.game_by_slug(session, slug)
     require_organiser(caller, game)
     raw = await request.body()
@@ -81,7 +84,7 @@ async def put_game(slug: str, request: Request, session: Session, caller: Caller
         raise Invalid("the file must be UTF-8 text") from None
     is_json = "json" in request.headers.get("content-type", "")
     # Loading can re-score the game: one writer at a time on SQLite.
-    async with request.app.state.writing():
+    async with tx.write():
         try:
             result = await load_definition(
                 session,
@@ -98,8 +101,7 @@ async def put_game(slug: str, request: Request, session: Session, caller: Caller
                 f"{len(exc.errors)} problem(s) in the game definition; nothing was changed",
                 fields=[{"field": e.split(":", 1)[0], "message": e} for e in exc.errors],
             ) from None
-        await session.commit()
-    await request.app.state.after_game_change(result.game_id)
+        tx.rebuild_boards(result.game_id)
     return LoadAnswer(
         game=slug,
         created=result.created,

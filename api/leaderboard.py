@@ -25,14 +25,14 @@ from starlette.websockets import WebSocketDisconnect
 
 from api.errors import ErrorOut
 from kernel.errors import Unavailable
+from kernel.vocabulary import TEAM_KINDS, TeamKind
 from leaderboard.fanout import Subscription
-from leaderboard.models import BOARD_NAMES, TEAM_KINDS, BoardPage
+from leaderboard.models import BOARD_NAMES, BoardPage
 from leaderboard.runtime import LeaderboardRuntime
 
 router = APIRouter(tags=["leaderboards"])
 
 TeamBy = Literal["total", "average", "distance"]
-TeamKind = Literal["school", "community", "workplace", "family", "other"]
 
 # Close codes of the live socket besides the standard ones.
 WS_GAME_NOT_FOUND = 4404

@@ -22,11 +22,13 @@ from api.deps import (
     require_player,
 )
 from api.errors import error_responses
+from api.transaction import Transaction, Tx
 from game.models import Game, Team
 from game.totals import TotalsDelta
 from kernel.db import utcnow
 from kernel.errors import Forbidden, NotFound
-from people import membership, service
+from kernel.vocabulary import TEAM_KINDS
+from people import cards, membership, players, privacy, registration, views
 from people import repository as repo
 from people.models import Player
 from people.schemas import (
@@ -70,25 +72,26 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 Slug = Annotated[str, Path(min_length=1, max_length=64, examples=["burnley-2027"])]
 
 
-async def _after_commit(
-    request: Request, game_id: int, deltas: Sequence[TotalsDelta], *, boards_changed: bool
+def _after_commit(
+    tx: Transaction, game_id: int, deltas: Sequence[TotalsDelta], *, boards_changed: bool
 ) -> None:
-    """Publishes score changes; rebuilds the boards when who is shown on them changed
-    (a registration too: the board has no entry yet that a difference could be added to)."""
+    """After the commit: score changes to the boards, or the boards rebuilt when who is
+    shown on them changed (a registration too: the board has no entry yet that a
+    difference could be added to)."""
     if boards_changed:
-        await request.app.state.after_game_change(game_id)
+        tx.rebuild_boards(game_id)
         return
     for delta in deltas:
         if not delta.is_empty():
-            await request.app.state.publish_scores(game_id, delta)
+            tx.publish_scores(game_id, delta)
 
 
 def _client(request: Request) -> str:
-    return service.client_key(request.client.host if request.client else None)
+    return players.client_key(request.client.host if request.client else None)
 
 
 async def _me(session: Session, caller: Principal) -> Player:
-    return await service.active_player(session, require_player(caller))
+    return await players.active_player(session, require_player(caller))
 
 
 # ------------------------------------------------------------------------------ public
@@ -103,12 +106,10 @@ async def _me(session: Session, caller: Principal) -> Player:
 async def list_teams(
     slug: Slug,
     session: Session,
-    kind: Annotated[
-        str | None, Query(pattern="^(school|community|workplace|family|other)$")
-    ] = None,
+    kind: Annotated[str | None, Query(pattern=f"^({'|'.join(TEAM_KINDS)})$")] = None,
 ) -> TeamsOut:
     game = await game_or_404(session, slug)
-    return TeamsOut(game=game.slug, teams=await service.list_teams(session, game.id, kind))
+    return TeamsOut(game=game.slug, teams=await views.list_teams(session, game.id, kind))
 
 
 @router.post(
@@ -119,26 +120,22 @@ async def list_teams(
     summary="Register a card (number + activation code), or get a virtual card for the app",
     description="Returns a player token. The postcode is used once to find the neighbourhood's "
     "deprivation decile and is then discarded. Wrong activation codes are limited per device: "
-    f"after {service.CARD_CLIENT_FREE} for one card (or {service.CLIENT_FREE} over all cards) "
+    f"after {registration.CARD_CLIENT_FREE} for one card (or {registration.CLIENT_FREE} over all cards) "
     "in a day, each further one locks the device out for twice as long as the one before "
     "(1, 2, 4 ... minutes); other devices, such as the card owner's, are not affected. "
-    f"Registrations without a card: {service.APP_REGISTRATIONS} per device an hour. "
+    f"Registrations without a card: {registration.APP_REGISTRATIONS} per device an hour. "
     "Every 429 answer says in `Retry-After` how many seconds to wait.",
 )
 async def register(
-    slug: Slug, form: RegistrationIn, request: Request, session: Session
+    slug: Slug, form: RegistrationIn, request: Request, session: Session, tx: Tx
 ) -> RegistrationOut:
     game = await game_or_404(session, slug)
-    async with request.app.state.writing():
-        try:
-            result = await service.register(
-                session, game, form, client=_client(request), now=utcnow(), scoring=HOLDER_SCORING
-            )
-        except service.WrongActivationCode:
-            await session.commit()  # only the failed attempt: the rate limits count it
-            raise
-        await session.commit()
-    await _after_commit(request, game.id, result.deltas, boards_changed=True)
+    # A wrong attempt is committed all the same: the rate limits count it.
+    async with tx.write(commit_on=(registration.WrongActivationCode,)):
+        result = await registration.register(
+            session, game, form, client=_client(request), now=utcnow(), scoring=HOLDER_SCORING
+        )
+        _after_commit(tx, game.id, result.deltas, boards_changed=True)
     team = result.team
     return RegistrationOut(
         game=game.slug,
@@ -146,8 +143,8 @@ async def register(
         token=result.token,
         nickname=result.player.nickname or "",
         public=result.player.public,
-        shown_as=service.public_name(result.player),
-        team=service.team_out(team) if team else None,
+        shown_as=players.public_name(result.player),
+        team=views.team_out(team) if team else None,
         card=CardOut(number=result.card.number, kind=result.card.kind, active=True),  # type: ignore[arg-type]
         postcode_status=result.postcode_status,  # type: ignore[arg-type]
     )
@@ -164,7 +161,7 @@ async def register(
 )
 async def get_me(session: Session, caller: Caller) -> MeOut:
     player = await _me(session, caller)
-    return await service.me_view(session, player, now=utcnow())
+    return await views.me_view(session, player, now=utcnow())
 
 
 @router.patch(
@@ -173,14 +170,14 @@ async def get_me(session: Session, caller: Caller) -> MeOut:
     responses=_errors(401, 403, 409, 422),
     summary="Change one's nickname, public display, or contact e-mail (null removes it)",
 )
-async def patch_me(form: MeUpdateIn, request: Request, session: Session, caller: Caller) -> MeOut:
-    async with request.app.state.writing():
+async def patch_me(
+    form: MeUpdateIn, request: Request, session: Session, tx: Tx, caller: Caller
+) -> MeOut:
+    async with tx.write():
         player = await _me(session, caller)
-        boards_changed = await service.update_player(session, player, form)
-        await session.commit()
-    if boards_changed:
-        await _after_commit(request, player.game_id, [], boards_changed=True)
-    return await service.me_view(session, player, now=utcnow())
+        if await players.update_player(session, player, form):
+            _after_commit(tx, player.game_id, [], boards_changed=True)
+    return await views.me_view(session, player, now=utcnow())
 
 
 @router.put(
@@ -192,10 +189,10 @@ async def patch_me(form: MeUpdateIn, request: Request, session: Session, caller:
     "(`join_code`), which its manager gives out.",
 )
 async def put_my_team(
-    form: TeamChangeIn, request: Request, session: Session, caller: Caller
+    form: TeamChangeIn, request: Request, session: Session, tx: Tx, caller: Caller
 ) -> MeOut:
     now = utcnow()
-    async with request.app.state.writing():
+    async with tx.write():
         player = await _me(session, caller)
         delta = await membership.change_team(
             session,
@@ -206,9 +203,8 @@ async def put_my_team(
             actor=caller.actor,
             scoring=HOLDER_SCORING,
         )
-        await session.commit()
-    await _after_commit(request, player.game_id, [delta], boards_changed=False)
-    return await service.me_view(session, player, now=now)
+        _after_commit(tx, player.game_id, [delta], boards_changed=False)
+    return await views.me_view(session, player, now=now)
 
 
 @router.post(
@@ -218,26 +214,22 @@ async def put_my_team(
     summary="Link a new card (lost or replaced): points carry over, the old card stops now",
 )
 async def link_my_card(
-    form: CardLinkIn, request: Request, session: Session, caller: Caller
+    form: CardLinkIn, request: Request, session: Session, tx: Tx, caller: Caller
 ) -> CardChangeOut:
-    async with request.app.state.writing():
+    # A wrong attempt is committed all the same: the rate limits count it.
+    async with tx.write(commit_on=(registration.WrongActivationCode,)):
         player = await _me(session, caller)
-        try:
-            change = await service.link_card(
-                session,
-                player,
-                form.card_number,
-                form.activation_code,
-                client=_client(request),
-                now=utcnow(),
-                actor=caller.actor,
-                scoring=HOLDER_SCORING,
-            )
-        except service.WrongActivationCode:
-            await session.commit()  # only the failed attempt: the rate limits count it
-            raise
-        await session.commit()
-    await _after_commit(request, player.game_id, change.deltas, boards_changed=False)
+        change = await cards.link_card(
+            session,
+            player,
+            form.card_number,
+            form.activation_code,
+            client=_client(request),
+            now=utcnow(),
+            actor=caller.actor,
+            scoring=HOLDER_SCORING,
+        )
+        _after_commit(tx, player.game_id, change.deltas, boards_changed=False)
     return CardChangeOut(card=change.card, retired=change.retired, moved_taps=change.moved_taps)
 
 
@@ -257,7 +249,7 @@ async def my_team(session: Session, caller: Caller) -> TeamPlayersOut:
     game = await repo.game(session, team.game_id) if team else None
     if team is None or game is None:
         raise NotFound("this token's team no longer exists")
-    return await service.team_view(session, game, team)
+    return await views.team_view(session, game, team)
 
 
 @router.get(
@@ -268,7 +260,7 @@ async def my_team(session: Session, caller: Caller) -> TeamPlayersOut:
 )
 async def team_players(slug: Slug, code: str, session: Session, caller: Caller) -> TeamPlayersOut:
     game, team = await _managed_team(session, slug, code, caller)
-    return await service.team_view(session, game, team)
+    return await views.team_view(session, game, team)
 
 
 @router.delete(
@@ -280,16 +272,21 @@ async def team_players(slug: Slug, code: str, session: Session, caller: Caller) 
     "team stay with it. A team with a join code can be joined again only with the code.",
 )
 async def remove_member(
-    slug: Slug, code: str, player_id: RowId, request: Request, session: Session, caller: Caller
+    slug: Slug,
+    code: str,
+    player_id: RowId,
+    request: Request,
+    session: Session,
+    tx: Tx,
+    caller: Caller,
 ) -> TeamPlayersOut:
     game, team = await _managed_team(session, slug, code, caller)
-    async with request.app.state.writing():
+    async with tx.write():
         delta = await membership.remove_member(
             session, team, player_id, now=utcnow(), actor=caller.actor, scoring=HOLDER_SCORING
         )
-        await session.commit()
-    await _after_commit(request, game.id, [delta], boards_changed=False)
-    return await service.team_view(session, game, team)
+        _after_commit(tx, game.id, [delta], boards_changed=False)
+    return await views.team_view(session, game, team)
 
 
 async def _managed_team(
@@ -320,7 +317,7 @@ async def _managed_team(
 async def admin_teams(slug: Slug, session: Session, caller: Caller) -> AdminTeamsOut:
     game = await game_or_404(session, slug)
     require_organiser(caller, game)
-    return AdminTeamsOut(game=game.slug, teams=await service.admin_teams(session, game.id))
+    return AdminTeamsOut(game=game.slug, teams=await views.admin_teams(session, game.id))
 
 
 @router.get(
@@ -338,7 +335,7 @@ async def find_players(
 ) -> PlayerListOut:
     game = await game_or_404(session, slug)
     require_organiser(caller, game)
-    players = await service.find_players(session, game.id, nickname=nickname, card_number=card)
+    players = await views.find_players(session, game.id, nickname=nickname, card_number=card)
     return PlayerListOut(game=game.slug, players=players)
 
 
@@ -354,17 +351,17 @@ async def patch_player(
     form: PlayerAdminUpdateIn,
     request: Request,
     session: Session,
+    tx: Tx,
     caller: Caller,
 ) -> PlayerAdminOut:
     game = await game_or_404(session, slug)
     require_organiser(caller, game)
-    async with request.app.state.writing():
-        player = await service.set_nickname_hidden(
+    async with tx.write():
+        player = await players.set_nickname_hidden(
             session, game.id, player_id, form.nickname_hidden, actor=caller.actor
         )
-        await session.commit()
-    await _after_commit(request, game.id, [], boards_changed=True)
-    return (await service.admin_views(session, game.id, [player]))[0]
+        _after_commit(tx, game.id, [], boards_changed=True)
+    return (await views.admin_views(session, game.id, [player]))[0]
 
 
 @router.delete(
@@ -374,16 +371,15 @@ async def patch_player(
     summary="Erase a player's personal data; their points stay with their teams, anonymously",
 )
 async def erase_player(
-    slug: Slug, player_id: RowId, request: Request, session: Session, caller: Caller
+    slug: Slug, player_id: RowId, request: Request, session: Session, tx: Tx, caller: Caller
 ) -> ErasureOut:
     game = await game_or_404(session, slug)
     require_organiser(caller, game)
-    async with request.app.state.writing():
-        erasure = await service.erase_player(
+    async with tx.write():
+        erasure = await privacy.erase_player(
             session, game.id, player_id, actor=caller.actor, now=utcnow(), scoring=HOLDER_SCORING
         )
-        await session.commit()
-    await _after_commit(request, game.id, erasure.deltas, boards_changed=True)
+        _after_commit(tx, game.id, erasure.deltas, boards_changed=True)
     return ErasureOut(
         player_id=erasure.player_id,
         erased_at=erasure.erased_at,
@@ -404,12 +400,13 @@ async def replace_card(
     form: CardReplaceIn,
     request: Request,
     session: Session,
+    tx: Tx,
     caller: Caller,
 ) -> CardChangeOut:
     game = await game_or_404(session, slug)
     require_organiser(caller, game)
-    async with request.app.state.writing():
-        change = await service.replace_card(
+    async with tx.write():
+        change = await cards.replace_card(
             session,
             game.id,
             number,
@@ -418,6 +415,5 @@ async def replace_card(
             actor=caller.actor,
             scoring=HOLDER_SCORING,
         )
-        await session.commit()
-    await _after_commit(request, game.id, change.deltas, boards_changed=False)
+        _after_commit(tx, game.id, change.deltas, boards_changed=False)
     return CardChangeOut(card=change.card, retired=change.retired, moved_taps=change.moved_taps)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Header, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import Session
+from api.deps import Now, Session
 from api.errors import error_response, error_responses
+from api.transaction import Tx
 from checkpoints.ingestion import (
-    Unavailable,
     authenticate,
     ingest,
     parse_batch,
@@ -21,56 +18,8 @@ from checkpoints.ingestion import (
 )
 from checkpoints.schemas import Heartbeat, HeartbeatAnswer, Rejected, TapBatch, TapsAnswer
 from checkpoints.signing import SIGNATURE_HEADER
-from kernel.db import utcnow
-from kernel.db_errors import is_retryable, is_unavailable
-from kernel.errors import TaptrailError
-from kernel.logging import log
 
 router = APIRouter(tags=["readers"])
-
-T = TypeVar("T")
-ATTEMPTS = 3  # a deadlocked or serialisation-failed transaction is run again this often
-
-
-def server_now(request: Request) -> datetime:
-    """The server's clock; tests may set ``app.state.clock`` to control it."""
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock is not None else utcnow()
-
-
-async def _rollback(session: AsyncSession) -> None:
-    try:
-        await session.rollback()
-    except Exception as exc:  # the connection may be gone; the pool discards it
-        log.warning("readers.rollback_failed", error=str(exc))
-
-
-async def in_transaction(
-    request: Request, session: AsyncSession, work: Callable[[], Awaitable[T]]
-) -> T:
-    """Runs ``work`` and commits; a database outage becomes 503 with nothing stored."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            async with request.app.state.writing():
-                value = await work()
-                await session.commit()
-            return value
-        except TaptrailError:
-            await _rollback(session)
-            raise
-        except Exception as exc:
-            await _rollback(session)
-            if is_retryable(exc) and attempt < ATTEMPTS:
-                log.info("readers.retry", attempt=attempt, error=type(exc).__name__)
-                continue
-            if is_unavailable(exc) or is_retryable(exc):
-                request.app.state.metrics.db_errors.inc()
-                log.warning("readers.unavailable", error=str(exc)[:300])
-                raise Unavailable(
-                    "the database is unavailable: nothing was stored; retry with backoff"
-                ) from None
-            raise
-    raise AssertionError("unreachable")
 
 
 def _count(request: Request, result: Any, batch: Any, received_at: Any) -> None:
@@ -84,15 +33,6 @@ def _count(request: Request, result: Any, batch: Any, received_at: Any) -> None:
         # How late taps reach the server (a box offline for a day shows up here).
         for tap in batch.taps:
             metrics.scoring_lag.observe(max(0.0, (received_at - tap.tapped_at).total_seconds()))
-
-
-async def publish(request: Request, game_id: int, delta: Any) -> None:
-    """After the commit: score changes to the boards. A failure does not undo the answer:
-    everything is stored, and boards can be rebuilt from the database."""
-    try:
-        await request.app.state.publish_scores(game_id, delta)
-    except Exception as exc:
-        log.warning("scores.publish_failed", game_id=game_id, error=str(exc)[:300])
 
 
 def _body_doc(model: Any) -> dict[str, Any]:
@@ -162,11 +102,12 @@ async def upload_taps(
     reader_id: str,
     request: Request,
     session: Session,
+    tx: Tx,
+    received_at: Now,
     after_answer: BackgroundTasks,
     signature: Signature = None,
 ) -> TapsAnswer:
     body = await request.body()
-    received_at = server_now(request)
     box = request.app.state.secret_box
 
     async def work() -> Any:
@@ -174,7 +115,7 @@ async def upload_taps(
         batch = parse_batch(body)
         return await ingest(session, reader, batch, received_at=received_at), batch
 
-    result, batch = await in_transaction(request, session, work)
+    result, batch = await tx.run(work)
     _count(request, result, batch, received_at)
     if result.games:
         # Runs after the answer is sent (in tests over ASGITransport: before it returns).
@@ -185,7 +126,7 @@ async def upload_taps(
         duplicates=result.duplicates,
         rejected=[Rejected(seq=seq, reason=reason) for seq, reason in result.rejected],
         ack_seq=result.ack_seq,
-        server_time=server_now(request),
+        server_time=received_at,
     )
 
 
@@ -197,10 +138,14 @@ async def upload_taps(
     openapi_extra=_body_doc(Heartbeat),
 )
 async def heartbeat(
-    reader_id: str, request: Request, session: Session, signature: Signature = None
+    reader_id: str,
+    request: Request,
+    session: Session,
+    tx: Tx,
+    received_at: Now,
+    signature: Signature = None,
 ) -> HeartbeatAnswer:
     body = await request.body()
-    received_at = server_now(request)
     box = request.app.state.secret_box
 
     async def work() -> None:
@@ -208,5 +153,5 @@ async def heartbeat(
         beat = parse_heartbeat(body)
         await record_heartbeat(session, reader, beat, received_at=received_at)
 
-    await in_transaction(request, session, work)
-    return HeartbeatAnswer(server_time=server_now(request))
+    await tx.run(work)
+    return HeartbeatAnswer(server_time=received_at)

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.tokens import Principal
-from api.deps import Caller, RowId, Session, game_or_404, require_organiser
+from api.deps import Caller, Now, RowId, Session, game_or_404, require_organiser
 from api.errors import error_responses
-from api.readers import server_now
+from api.transaction import Transaction, Tx
 from game.models import Game
 from game.schemas import (
     CampaignChangeOut,
@@ -57,22 +57,20 @@ async def _organiser_game(session: AsyncSession, slug: str, caller: Principal) -
 
 
 async def _write(
-    request: Request,
-    session: AsyncSession,
+    tx: Transaction,
     slug: str,
     caller: Principal,
     work: Callable[[Game], Awaitable[T]],
     *,
     boards_changed: bool = False,
 ) -> T:
-    """One write transaction (SQLite: inside the single-writer guard); boards are rebuilt
-    after the commit when scores may have moved."""
-    async with request.app.state.writing():
+    """One write transaction; boards are rebuilt after the commit when scores may have
+    moved."""
+    async with tx.write() as session:
         game = await _organiser_game(session, slug, caller)
         result = await work(game)
-        await session.commit()
-    if boards_changed:
-        await request.app.state.after_game_change(game.id)
+        if boards_changed:
+            tx.rebuild_boards(game.id)
     return result
 
 
@@ -110,13 +108,13 @@ async def _change_out(session: AsyncSession, change: campaigns.CampaignChange) -
     responses=error_responses({409: "A campaign with this code exists"}),
 )
 async def create_campaign(
-    slug: str, body: CampaignIn, request: Request, session: Session, caller: Caller
+    slug: str, body: CampaignIn, request: Request, session: Session, tx: Tx, caller: Caller
 ) -> CampaignChangeOut:
     async def work(game: Game) -> CampaignChangeOut:
         change = await campaigns.create_campaign(session, game, body, actor=caller.actor)
         return await _change_out(session, change)
 
-    return await _write(request, session, slug, caller, work, boards_changed=True)
+    return await _write(tx, slug, caller, work, boards_changed=True)
 
 
 @router.patch(
@@ -125,13 +123,19 @@ async def create_campaign(
     summary="Change a campaign's fields; the game is re-scored if points can change",
 )
 async def update_campaign(
-    slug: str, code: str, body: CampaignPatch, request: Request, session: Session, caller: Caller
+    slug: str,
+    code: str,
+    body: CampaignPatch,
+    request: Request,
+    session: Session,
+    tx: Tx,
+    caller: Caller,
 ) -> CampaignChangeOut:
     async def work(game: Game) -> CampaignChangeOut:
         change = await campaigns.update_campaign(session, game, code, body, actor=caller.actor)
         return await _change_out(session, change)
 
-    return await _write(request, session, slug, caller, work, boards_changed=True)
+    return await _write(tx, slug, caller, work, boards_changed=True)
 
 
 @router.post(
@@ -141,13 +145,13 @@ async def update_campaign(
     responses=error_responses({409: "Already ended, or not started yet"}),
 )
 async def end_campaign(
-    slug: str, code: str, request: Request, session: Session, caller: Caller
+    slug: str, code: str, request: Request, session: Session, tx: Tx, caller: Caller
 ) -> CampaignChangeOut:
     async def work(game: Game) -> CampaignChangeOut:
         change = await campaigns.end_campaign(session, game, code, actor=caller.actor, now=utcnow())
         return await _change_out(session, change)
 
-    return await _write(request, session, slug, caller, work, boards_changed=True)
+    return await _write(tx, slug, caller, work, boards_changed=True)
 
 
 # --------------------------------------------------------------------------- re-scoring
@@ -159,7 +163,12 @@ async def end_campaign(
     summary="Re-score every tap of the game and rebuild its totals from the ledger",
 )
 async def rescore(
-    slug: str, request: Request, session: Session, caller: Caller, body: RescoreIn | None = None
+    slug: str,
+    request: Request,
+    session: Session,
+    tx: Tx,
+    caller: Caller,
+    body: RescoreIn | None = None,
 ) -> RescoreOut:
     reason = body.reason if body else RescoreIn().reason
 
@@ -169,7 +178,7 @@ async def rescore(
         assert out is not None
         return out
 
-    return await _write(request, session, slug, caller, work, boards_changed=True)
+    return await _write(tx, slug, caller, work, boards_changed=True)
 
 
 @router.get(
@@ -193,13 +202,13 @@ async def ledger_check(slug: str, session: Session, caller: Caller) -> LedgerChe
     summary="Schedule daily lucky-tap draws: N winners per local day",
 )
 async def schedule_draws(
-    slug: str, body: DrawScheduleIn, request: Request, session: Session, caller: Caller
+    slug: str, body: DrawScheduleIn, request: Request, session: Session, tx: Tx, caller: Caller
 ) -> DrawScheduleOut:
     async def work(game: Game) -> DrawScheduleOut:
         schedule = await draws.schedule_draws(session, game, body, actor=caller.actor)
         return draws.schedule_out(schedule)
 
-    return await _write(request, session, slug, caller, work)
+    return await _write(tx, slug, caller, work)
 
 
 @router.post(
@@ -217,12 +226,14 @@ async def run_draws(
     slug: str,
     request: Request,
     session: Session,
+    tx: Tx,
     caller: Caller,
+    now: Now,
     day: date = Query(alias="date", description="Local day in the game's timezone"),
 ) -> DrawRunOut:
     async def work(game: Game) -> DrawRunOut:
         new, earlier = await draws.run_draws_for_day(
-            session, game, day, actor=caller.actor, now=server_now(request)
+            session, game, day, actor=caller.actor, now=now
         )
         return DrawRunOut(
             game=slug,
@@ -231,7 +242,7 @@ async def run_draws(
             already_drawn=await draws.draw_outs(session, earlier),
         )
 
-    return await _write(request, session, slug, caller, work)
+    return await _write(tx, slug, caller, work)
 
 
 @router.get(

@@ -16,6 +16,7 @@ from accounts import service
 from accounts.tokens import STAFF_ROLES, Principal
 from api.deps import Caller, Session, game_or_404, require_organiser, require_player
 from api.errors import error_responses
+from api.transaction import Tx
 from kernel.db import utcnow
 from kernel.errors import Forbidden
 
@@ -125,14 +126,14 @@ async def revoke_token(
     token_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="From the token list")],
     request: Request,
     session: Session,
+    tx: Tx,
     caller: Caller,
 ) -> TokenOut:
     scope = _organiser(caller)
-    async with request.app.state.writing():
+    async with tx.write():
         info = await service.revoke_token(
             session, token_id, scope=scope, actor=caller.actor, now=utcnow()
         )
-        await session.commit()
     return TokenOut.model_validate(info)
 
 
@@ -142,9 +143,8 @@ async def revoke_token(
     responses=_errors(401, 403),
     summary="Log out: the calling player token stops working (the player's other devices stay)",
 )
-async def log_out(request: Request, session: Session, caller: Caller) -> Response:
+async def log_out(request: Request, session: Session, tx: Tx, caller: Caller) -> Response:
     require_player(caller)
-    async with request.app.state.writing():
+    async with tx.write():
         await service.log_out(session, caller.token_id, now=utcnow())
-        await session.commit()
     return Response(status_code=204)

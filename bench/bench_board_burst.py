@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -50,8 +49,9 @@ from bench_rescore import (  # noqa: E402
     vacuum,
 )
 from processes import process_cpu, stop_processes  # noqa: E402
-from scratch_db import add_database_args, create_database, drop_database  # noqa: E402
+from scratch_db import add_database_args, create_database, delete_boards, drop_database  # noqa: E402
 
+from harness.servers import free_port, wait_ready  # noqa: E402
 from kernel.db import make_engine, make_sessionmaker  # noqa: E402
 from kernel.scope import OPERATOR  # noqa: E402
 from kernel.secrets_box import SecretBox  # noqa: E402
@@ -77,12 +77,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not 1 <= args.requests <= MAX_REQUESTS:
         parser.error(f"--requests must be 1..{MAX_REQUESTS}")
     return args
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pct(ordered: list[float], p: float) -> float:
@@ -135,20 +129,6 @@ def start_server(
 
 def tail(log_path: Path) -> str:
     return log_path.read_text(errors="replace")[-3000:]
-
-
-async def wait_ready(proc: subprocess.Popen[bytes], base: str, log_path: Path) -> None:
-    async with httpx.AsyncClient(base_url=base, trust_env=False) as client:
-        for _ in range(600):
-            if proc.poll() is not None:
-                raise SystemExit(f"server exited during start-up:\n{tail(log_path)}")
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"server did not start:\n{tail(log_path)}")
 
 
 async def get_once(port: int, path: str) -> int:
@@ -228,16 +208,6 @@ async def bare_redis(redis_url: str, slug: str, n: int) -> dict[str, float]:
     return {"p50_ms": pct(out, 50), "p99_ms": pct(out, 99)}
 
 
-async def delete_boards(redis_url: str, slug: str) -> None:
-    from leaderboard.redis_store import RedisStore
-
-    store = RedisStore.from_url(redis_url, key_prefix="tt")
-    try:
-        await store.delete(slug)
-    finally:
-        await store.close()
-
-
 def log_findings(log_path: Path) -> dict[str, int]:
     text = log_path.read_text(errors="replace")
     return {
@@ -263,7 +233,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"town loaded and scored in {time.perf_counter() - started:.1f} s", flush=True)
         proc, port = start_server(sa_url, key, args, log_path)
         base = f"http://127.0.0.1:{port}"
-        await wait_ready(proc, base, log_path)
+        await wait_ready(base, proc, log_tail=lambda: tail(log_path))
         path = f"/api/v1/games/{slug}/leaderboards/teams?by=average"
         async with httpx.AsyncClient(base_url=base, trust_env=False) as client:
             first = await client.get(path)  # the hall screen has the board open

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from scratch_db import (  # noqa: E402
     load_town,
 )
 
+from harness.servers import free_port, wait_ready  # noqa: E402
 from kernel.db import utcnow  # noqa: E402
 from simulator.readers import RetryPolicy, TownSimulation, format_time  # noqa: E402
 
@@ -108,12 +108,6 @@ def town_definition(slug: str, readers: int, cards: int) -> dict[str, Any]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(url: str, key: str, port: int, workers: int, redis_url: str | None) -> Any:
     env = {**os.environ, "TAPTRAIL_DATABASE_URL": url, "TAPTRAIL_SECRET_KEY": key}
     env["TAPTRAIL_LOG_LEVEL"] = "WARNING"
@@ -130,20 +124,6 @@ def start_server(url: str, key: str, port: int, workers: int, redis_url: str | N
         command.remove("--workers")
         command.remove("1")
     return subprocess.Popen(command, cwd=ROOT, env=env)
-
-
-async def wait_ready(base: str, proc: Any) -> None:
-    async with httpx.AsyncClient(base_url=base) as client:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise SystemExit("the server exited during start-up")
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("the server did not start")
 
 
 async def upload(sim: TownSimulation, batch: int, concurrency: int) -> float:
@@ -321,7 +301,7 @@ async def main() -> None:
             bases.append(f"http://127.0.0.1:{port}")
             procs.append(start_server(url, key, port, 1, args.redis_url))
         for base, proc in zip(bases, procs, strict=True):
-            await wait_ready(base, proc)
+            await wait_ready(base, proc, attempts=300)
         limits = httpx.Limits(max_connections=args.concurrency * 2)
         latencies: list[float] = []
         clients = [

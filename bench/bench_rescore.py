@@ -41,9 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scratch_db import add_database_args, create_database, drop_database  # noqa: E402
 
-from checkpoints.models import Tap  # noqa: E402
-from game.models import Game  # noqa: E402
+from game.models import (
+    Game,  # noqa: E402
+    Tap,  # noqa: E402
+)
 from kernel.db import make_engine, make_sessionmaker  # noqa: E402
+from kernel.geodesy import EARTH_RADIUS_M
 from kernel.scope import OPERATOR  # noqa: E402
 from kernel.secrets_box import SecretBox  # noqa: E402
 from organising.service import load_definition  # noqa: E402
@@ -61,7 +64,7 @@ AGE_BANDS = ("5-11", "12-15", "25-44", "45-64")
 
 
 def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
-    r = engine.EARTH_RADIUS_M
+    r = EARTH_RADIUS_M
     return (
         lat + north_m / r * 180 / math.pi,
         lon + east_m / (r * math.cos(math.radians(lat))) * 180 / math.pi,

@@ -26,7 +26,6 @@ import contextlib
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,16 +42,10 @@ sys.path.insert(0, str(ROOT))
 
 from processes import process_cpu, stop_processes  # noqa: E402
 
+from harness.servers import free_port  # noqa: E402
 from scoring import engine  # noqa: E402
 
 MIB = 1 << 20
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def rss_mib(pid: int) -> float:

@@ -1,4 +1,5 @@
-"""Scratch PostgreSQL databases for the benchmarks: create, load a town, drop."""
+"""Scratch PostgreSQL databases for the benchmarks: create, load a town, drop; and the
+scratch game's boards in Redis, deleted at the end."""
 
 from __future__ import annotations
 
@@ -37,6 +38,17 @@ async def drop_database(pg: str, name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+async def delete_boards(redis_url: str, slug: str) -> None:
+    """Deletes a scratch game's boards (under the server's default key prefix)."""
+    from leaderboard.redis_store import RedisStore
+
+    store = RedisStore.from_url(redis_url, key_prefix="tt")
+    try:
+        await store.delete(slug)
+    finally:
+        await store.close()
 
 
 async def load_town(url: str, key: str, definition: dict[str, Any]) -> None:

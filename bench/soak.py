@@ -52,10 +52,7 @@ import httpx  # noqa: E402
 import yaml  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
-from kernel.db import utcnow  # noqa: E402
-from simulator.readers import RetryPolicy, SimTap, TownSimulation  # noqa: E402
-from tests.faults.services import PrivatePostgres, PrivateRedis  # noqa: E402
-from tests.faults.town import (  # noqa: E402
+from harness.fault_town import (  # noqa: E402
     RecordingReader,
     board_differences,
     differences,
@@ -66,7 +63,10 @@ from tests.faults.town import (  # noqa: E402
     stored_points,
     town_definition,
 )
-from tests.integration.servers import ServerProcess  # noqa: E402
+from harness.servers import ServerProcess  # noqa: E402
+from harness.services import PrivatePostgres, PrivateRedis  # noqa: E402
+from kernel.db import utcnow  # noqa: E402
+from simulator.readers import RetryPolicy, SimTap, TownSimulation  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

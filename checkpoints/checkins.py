@@ -40,8 +40,9 @@ from kernel.errors import Conflict, Invalid, TooMany
 from kernel.geodesy import haversine_m
 from people import repository as people_repo
 from people.models import Card, Player
+from people.players import active_player
+from people.registration import new_virtual_card
 from people.rules import check_app_player
-from people.service import active_player, new_virtual_card
 
 MAX_ACCURACY_M = 50.0
 MIN_INTERVAL = timedelta(seconds=30)

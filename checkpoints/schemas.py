@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from kernel.times import ClockTime, Moment
+from kernel.vocabulary import OutcomeKind
 
 MAX_TAPS = 500
 MAX_BOOT = 2**31 - 1
@@ -206,7 +207,6 @@ class MoveAnswer(BaseModel):
 
 # ---------------------------------------------------------------- phone app check-ins
 
-CheckinOutcome = Literal["out_of_game", "journey_start", "repeat", "too_fast", "leg", "capped"]
 
 _CHECKIN_EXAMPLE: dict[str, Any] = {
     "client_id": "6f1c2b4e-8a0d-4e7b-9a53-2b7c1d9e0f11",
@@ -272,7 +272,7 @@ class CheckinOut(BaseModel):
     checkpoint: str
     checkpoint_name: str
     at: datetime = Field(description="The tap's time")
-    outcome: CheckinOutcome = Field(description="How the tap scored (docs/scoring-rules.md)")
+    outcome: OutcomeKind = Field(description="How the tap scored (docs/scoring-rules.md)")
     points: int
     distance_m: float = Field(description="The leg's length (0 unless the outcome is a leg)")
     multiplier: float | None = Field(description="The campaign multiplier (1 without one)")

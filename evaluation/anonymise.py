@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 __all__ = [
-    "AGE_BANDS",
     "ANY",
     "DEFAULT_K",
     "QUASI_IDENTIFIERS",
@@ -60,7 +59,6 @@ __all__ = [
 
 DEFAULT_K: Final = 10
 ANY: Final = "any"
-AGE_BANDS: Final = ("0-4", "5-11", "12-15", "16-24", "25-44", "45-64", "65+")
 WIDE_AGE_BANDS: Final[dict[str, str]] = {
     "0-4": "0-15",
     "5-11": "0-15",

@@ -1,6 +1,8 @@
 """Shared plumbing for the streaming CSV importers (IoD files, ONS postcode lookups).
 
 * :class:`ImportFileError` names the line and column of a problem.
+* :class:`LineErrors` keeps a reader's bad lines (the first so many, and a count) or, when
+  strict, raises on the first.
 * :func:`open_binary` accepts a path (``.csv`` or an ONS ``.zip``) or an open binary file.
 * :class:`DecodedLines` turns a binary file into text lines **one line at a time**: a leading
   UTF-8 byte-order mark is dropped, and each line is decoded as UTF-8, falling back to latin-1
@@ -128,6 +130,35 @@ def open_binary(source: Source, *, member: str | None = None) -> Iterator[IO[byt
     if isinstance(source, io.TextIOBase):
         raise TypeError("open the file in binary mode ('rb'); the importer decodes it itself")
     yield source
+
+
+class LineErrors:
+    """What a reader of a large file keeps of its bad lines: the first ``max_errors`` of
+    them in :attr:`errors` and how many in all in :attr:`error_count`; with ``strict`` the
+    first bad line raises instead. The importers' readers inherit it."""
+
+    def __init__(self, *, strict: bool, max_errors: int) -> None:
+        self._strict = strict
+        self._max_errors = max_errors
+        self.errors: list[ImportFileError] = []
+        self.error_count = 0
+        self._lines: DecodedLines | None = None
+
+    @property
+    def latin1_lines(self) -> int:
+        """Lines so far that were not valid UTF-8 and were read as latin-1."""
+        return 0 if self._lines is None else self._lines.latin1_lines
+
+    def _reset_errors(self) -> None:
+        self.errors = []
+        self.error_count = 0
+
+    def _record(self, error: ImportFileError) -> None:
+        if self._strict:
+            raise error
+        self.error_count += 1
+        if len(self.errors) < self._max_errors:
+            self.errors.append(error)
 
 
 class DecodedLines:

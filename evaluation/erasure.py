@@ -1,4 +1,4 @@
-"""The people domain's erasure hook (``people.service.ERASURE_HOOK_MODULES``)."""
+"""The people domain's erasure hook (``people.privacy.ERASURE_HOOK_MODULES``)."""
 
 from __future__ import annotations
 

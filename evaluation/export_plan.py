@@ -17,6 +17,7 @@ from evaluation import repository as repo
 from evaluation.anonymise import Hierarchy, KAnonymityPlan, hierarchy_of, plan_k_anonymity
 from evaluation.bands import Bands, bands_from_histogram, histogram_value
 from evaluation.imd_import import quintile_from_decile
+from kernel.geodesy import km
 
 __all__ = [
     "DAILY_MEASURES",
@@ -43,10 +44,6 @@ PLAYER_MEASURES: Final = (
     ("survey_waves_answered", True),
 )
 DAILY_MEASURES: Final = (("taps", True), ("legs", True), ("points", True), ("distance_km", False))
-
-
-def km(metres: float | None) -> float:
-    return round((metres or 0.0) / 1000.0, 3)
 
 
 def quintile_key(
@@ -90,12 +87,12 @@ async def _stream(session: AsyncSession, stmt: Any) -> AsyncIterator[Sequence[An
 
 def player_values(row: Sequence[Any]) -> tuple[Any, ...]:
     taps, legs, points, metres, days, waves = row[6:12]
-    return (taps, legs, points, km(metres), days, waves)
+    return (taps, legs, points, km(metres or 0.0), days, waves)
 
 
 def daily_values(row: Sequence[Any]) -> tuple[Any, ...]:
     taps, legs, points, metres = row[7:11]
-    return (taps, legs, points, km(metres))
+    return (taps, legs, points, km(metres or 0.0))
 
 
 def _histograms(measures: Sequence[tuple[str, bool]]) -> list[dict[float, int]]:

@@ -54,7 +54,7 @@ from evaluation.anonymise import (
 )
 from evaluation.bands import Bands
 from evaluation.models import EvaluationProject
-from evaluation.reports import NATURE_MIN_ITEMS
+from evaluation.report_scores import NATURE_MIN_ITEMS
 from game.models import Game
 from kernel import audit, csv_writer
 from kernel.errors import Conflict, Invalid, NotFound

@@ -38,6 +38,7 @@ from typing import Final
 from evaluation.csv_source import (
     DecodedLines,
     ImportFileError,
+    LineErrors,
     ProgressCallback,
     Source,
     display_column,
@@ -226,7 +227,7 @@ def _detect_edition(nation: str, headers: list[str], columns: dict[str, int]) ->
     return year.group(0) if year else None
 
 
-class ImdReader:
+class ImdReader(LineErrors):
     """Iterate :class:`ImdRow` from an IoD file, collecting per-line errors.
 
     Bad lines are skipped and recorded in :attr:`errors` (at most ``max_errors`` kept;
@@ -245,20 +246,16 @@ class ImdReader:
         max_errors: int = 1000,
         member: str | None = None,
     ) -> None:
+        super().__init__(strict=strict, max_errors=max_errors)
         self._source = source
         self._progress = progress
         self._edition_override = edition
-        self._strict = strict
-        self._max_errors = max_errors
         self._member = member
-        self.errors: list[ImportFileError] = []
-        self.error_count = 0
         self.rows_read = 0
         self.nation: str | None = None
         self.edition: str | None = None
         #: field name -> the header text as it appears in the file
         self.columns: dict[str, str] = {}
-        self._lines: DecodedLines | None = None
 
     @property
     def expected_rows(self) -> int | None:
@@ -269,21 +266,8 @@ class ImdReader:
             (self.nation, self.edition), AREAS_PER_NATION.get((self.nation, None))
         )
 
-    @property
-    def latin1_lines(self) -> int:
-        """Lines so far that were not valid UTF-8 and were read as latin-1."""
-        return 0 if self._lines is None else self._lines.latin1_lines
-
-    def _record(self, error: ImportFileError) -> None:
-        if self._strict:
-            raise error
-        self.error_count += 1
-        if len(self.errors) < self._max_errors:
-            self.errors.append(error)
-
     def __iter__(self) -> Iterator[ImdRow]:
-        self.errors = []
-        self.error_count = 0
+        self._reset_errors()
         self.rows_read = 0
         with open_binary(self._source, member=self._member) as binary:
             lines = self._lines = DecodedLines(binary, progress=self._progress)

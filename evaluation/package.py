@@ -30,8 +30,9 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation import exports
-from evaluation.anonymise import AGE_BANDS, ANY, WIDE_AGE_BANDS
+from evaluation.anonymise import ANY, WIDE_AGE_BANDS
 from evaluation.imd_import import NATIONS
+from kernel.vocabulary import AGE_BANDS, TEAM_KINDS
 
 __all__ = ["FORMATS", "descriptor", "methods_text", "write_package", "zip_package"]
 
@@ -44,7 +45,7 @@ _TYPES: Final = {
     "float64": "number",
     "date32": "date",
 }
-_TEAM_KINDS: Final = ("school", "community", "workplace", "family", "other", "none")
+_TEAM_KINDS: Final = (*TEAM_KINDS, "none")
 _KEYS: Final[dict[str, dict[str, Any]]] = {
     "players": {"primaryKey": ["pseudonym"]},
     "daily": {

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from evaluation.csv_source import (
     DecodedLines,
     ImportFileError,
+    LineErrors,
     ProgressCallback,
     Source,
     first_record,
@@ -69,7 +70,7 @@ def _is_pseudo_code(code: str) -> bool:
     return code.endswith("99999999")
 
 
-class PostcodeLookupReader:
+class PostcodeLookupReader(LineErrors):
     """Iterate :class:`PostcodeRow` from an ONS postcode lookup, collecting per-line errors.
 
     After (or during) iteration: :attr:`columns` (field -> header), :attr:`lsoa_vintage`
@@ -90,32 +91,16 @@ class PostcodeLookupReader:
     ) -> None:
         if lsoa_vintage is not None and not re.fullmatch(r"\d{4}", lsoa_vintage):
             raise ValueError("lsoa_vintage must be a year such as '2011' or '2021'")
+        super().__init__(strict=strict, max_errors=max_errors)
         self._source = source
         self._wanted_vintage = lsoa_vintage
         self._progress = progress
-        self._strict = strict
-        self._max_errors = max_errors
         self._member = member
         self.columns: dict[str, str] = {}
         self.lsoa_vintage: str | None = None
         self.rows_read = 0
         self.rows_without_lsoa = 0
         self.terminated_rows = 0
-        self._lines: DecodedLines | None = None
-        self.errors: list[ImportFileError] = []
-        self.error_count = 0
-
-    @property
-    def latin1_lines(self) -> int:
-        """Lines so far that were not valid UTF-8 and were read as latin-1."""
-        return 0 if self._lines is None else self._lines.latin1_lines
-
-    def _record(self, error: ImportFileError) -> None:
-        if self._strict:
-            raise error
-        self.error_count += 1
-        if len(self.errors) < self._max_errors:
-            self.errors.append(error)
 
     def _read_header(self, raw_headers: list[str]) -> tuple[int, int, int | None]:
         """Return (postcode index, lsoa index, doterm index)."""
@@ -164,8 +149,7 @@ class PostcodeLookupReader:
 
     def __iter__(self) -> Iterator[PostcodeRow]:
         self.rows_read = self.rows_without_lsoa = self.terminated_rows = 0
-        self.errors = []
-        self.error_count = 0
+        self._reset_errors()
         with open_binary(self._source, member=self._member) as binary:
             lines = self._lines = DecodedLines(binary, progress=self._progress)
             reader = csv.reader(lines)

@@ -42,18 +42,9 @@ import numpy as np
 
 from evaluation import disclosure as dc
 from evaluation import stats
-from evaluation.reports import (
-    _SECTIONS,
-    BASELINE_WAVE,
-    GROUPS,
-    TOTAL,
-    ScoreColumns,
-    _bincount,
-    _counts,
-    _means,
-    _Metrics,
-    _pcts,
-)
+from evaluation.report_scores import BASELINE_WAVE, GROUPS, TOTAL, ScoreColumns
+from evaluation.report_sections import SECTIONS, Metrics, bincount, put_counts, put_means, put_pcts
+from kernel.vocabulary import TEAM_KINDS
 
 __all__ = [
     "ACTIVE_DAY_BANDS",
@@ -67,7 +58,6 @@ __all__ = [
 
 #: teams that are organisations (named in the game file): their counts are published exactly
 ORGANISATION_KINDS: Final = frozenset({"school", "community", "workplace"})
-TEAM_KINDS: Final = ("school", "community", "workplace", "family", "other")
 #: measures where a lower score is better
 BETTER_LOWER: Final = frozenset({"anxiety", "loneliness"})
 #: (name, lowest, highest) active days; None = no upper end
@@ -129,7 +119,7 @@ _P_KEY: Final = {"activity": "mcnemar_p", "belonging": "mcnemar_p"}
 def _effectiveness(section: Mapping[str, Any], measures: Sequence[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for measure in measures:
-        metric = _SECTIONS[measure][1]
+        metric = SECTIONS[measure][1]
         p_key = _P_KEY.get(measure, f"{metric}_p_value")
         by_wave: dict[str, Any] = {}
         for wave, block in section[measure].items():
@@ -149,15 +139,15 @@ def _effectiveness(section: Mapping[str, Any], measures: Sequence[str]) -> dict[
 
 
 def _active_days(days: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
-    m = _Metrics()
-    players = _bincount(groups)
-    hidden = _counts(m, "players", players)
+    m = Metrics()
+    players = bincount(groups)
+    hidden = put_counts(m, "players", players)
     per_group = [days[groups == g] for g in range(len(GROUPS))]
     medians = [float(np.median(d)) if len(d) else None for d in per_group]
     published, hidden_stats = dc.protect_statistics(medians, players, also_hidden=hidden)
     total_median = float(np.median(days)) if len(days) else None
     m.put("median_active_days", published, dc.disclose_statistic(total_median, len(days)))
-    _means(
+    put_means(
         m,
         "mean_active_days",
         [stats.mean_with_ci(d.tolist()) for d in per_group],
@@ -166,7 +156,7 @@ def _active_days(days: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
     )
     for name, low, high in ACTIVE_DAY_BANDS:
         inside = (days >= low) if high is None else ((days >= low) & (days <= high))
-        _pcts(m, f"days_{name}_pct", _bincount(groups[inside]), players, hidden | hidden_stats)
+        put_pcts(m, f"days_{name}_pct", bincount(groups[inside]), players, hidden | hidden_stats)
     return {"groups": m.groups()}
 
 
@@ -263,12 +253,12 @@ def _maintenance(
         return out
 
     base = answered(BASELINE_WAVE)
-    m = _Metrics()
-    n_base = _bincount(groups[base])
-    n_follow = _bincount(groups[base & answered(3)])
-    hidden = _counts(m, "answered_registration", n_base)
-    hidden |= _counts(m, "answered_follow_up", n_follow)
-    _pcts(m, "follow_up_response_pct", n_follow, n_base, hidden)
+    m = Metrics()
+    n_base = bincount(groups[base])
+    n_follow = bincount(groups[base & answered(3)])
+    hidden = put_counts(m, "answered_registration", n_base)
+    hidden |= put_counts(m, "answered_follow_up", n_follow)
+    put_pcts(m, "follow_up_response_pct", n_follow, n_base, hidden)
     out: dict[str, Any] = {"response": {"groups": m.groups()}}
     for measure in measures:
         before, end, later = (scores.values[(measure, w)] for w in waves)
@@ -278,21 +268,21 @@ def _maintenance(
         sign = -1.0 if measure in BETTER_LOWER else 1.0
         better_end = sign * (e - b) > 0
         still = better_end & (sign * (f - b) > 0)
-        mm = _Metrics()
-        hidden_n = _counts(mm, "n_three_waves", _bincount(g))
+        mm = Metrics()
+        hidden_n = put_counts(mm, "n_three_waves", bincount(g))
         for name, diff in (("mean_change_game_end", e - b), ("mean_change_follow_up", f - b)):
-            _means(
+            put_means(
                 mm,
                 name,
                 [stats.mean_with_ci(diff[g == k].tolist()) for k in range(len(GROUPS))],
                 stats.mean_with_ci(diff.tolist()),
             )
-        hidden_better = _counts(mm, "better_at_game_end", _bincount(g[better_end]))
-        _pcts(
+        hidden_better = put_counts(mm, "better_at_game_end", bincount(g[better_end]))
+        put_pcts(
             mm,
             "held_pct",
-            _bincount(g[still]),
-            _bincount(g[better_end]),
+            bincount(g[still]),
+            bincount(g[better_end]),
             hidden_n | hidden_better,
         )
         out[measure] = {"groups": mm.groups()}
@@ -321,7 +311,7 @@ def add_reaim(
     for nation, section in report["nations"].items():
         groups = scores.groups(nation)
         res = [int(residents.get(nation, {}).get(q, 0)) for q in range(1, 6)]
-        in_area = _bincount(groups[(groups < _OTHER) & scores.in_area])[:5]
+        in_area = bincount(groups[(groups < _OTHER) & scores.in_area])[:5]
         shares = [section["uptake"]["groups"][q]["share_of_players_pct"] for q in GROUPS[:5]]
         section["reach"] = _reach(in_area, res, shares)
         section["effectiveness"] = _effectiveness(section, measures)

@@ -37,16 +37,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from evaluation import repository as repo
 from evaluation.imd_import import quintile_from_decile
 from evaluation.reaim import TeamActivity, add_reaim
-from evaluation.reports import (
+from evaluation.report_scores import (
     BASELINE_WAVE,
     BELONGING_LEVELS,
-    CSV_COLUMNS,
     FOLLOW_UP_WAVES,
     LONELINESS_SCORES,
     NATURE_MIN_ITEMS,
     ScoreColumns,
-    build_report_from_columns,
 )
+from evaluation.reports import CSV_COLUMNS, build_report_from_columns
 from evaluation.reports import report_to_csv_rows as _csv_rows
 from evaluation.surveys import WAVES
 from game import instruments as inst

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from typing import Any, Final
 
-from evaluation.anonymise import AGE_BANDS
-from evaluation.reports import BELONGING_LEVELS, NATURE_ITEMS, Participant, WaveAnswers
+from evaluation.report_scores import BELONGING_LEVELS, NATURE_ITEMS, Participant, WaveAnswers
+from kernel.vocabulary import AGE_BANDS, TEAM_KINDS
 
 __all__ = ["sample_export_records", "sample_participants", "sample_residents"]
 
@@ -26,7 +26,6 @@ _BASE_DAYS: Final = {  # P(days = 0..7) at baseline, by quintile (Q1 most depriv
     5: (0.10, 0.09, 0.12, 0.13, 0.13, 0.15, 0.09, 0.19),
 }
 _BELONGING_WEIGHTS: Final = (0.12, 0.25, 0.43, 0.20)
-_TEAM_KINDS: Final = ("school", "community", "workplace", "family", "other")
 _AGE_WEIGHTS: Final = (0.03, 0.42, 0.10, 0.05, 0.22, 0.13, 0.05)
 # the registration form's values (people.schemas.Gender)
 _GENDERS: Final = ("female", "male", "non_binary", "other", "prefer_not_to_say")
@@ -123,7 +122,7 @@ def sample_export_records(n: int, *, seed: int = 0) -> list[dict[str, Any]]:
                 "age_band": age,
                 "gender": gender,
                 "imd_quintile": rng.choices((1, 2, 3, 4, 5), _QUINTILE_WEIGHTS)[0],
-                "team_kind": rng.choices(_TEAM_KINDS, (0.55, 0.15, 0.1, 0.15, 0.05))[0],
+                "team_kind": rng.choices(TEAM_KINDS, (0.55, 0.15, 0.1, 0.15, 0.05))[0],
             }
         )
     return records

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation import repository as repo
 from evaluation.models import SurveyResponse, SurveyWave
-from evaluation.reports import BELONGING_LEVELS, WaveAnswers
+from evaluation.report_scores import BELONGING_LEVELS, WaveAnswers
 from game import instruments as inst
 from game.models import Game
 from kernel import audit

@@ -23,9 +23,9 @@ from pydantic import (
 )
 
 from game import instruments, join_codes
-from game.models import AGE_BANDS, TEAM_KINDS
 from kernel.times import Moment
 from kernel.uids import normalise_uid
+from kernel.vocabulary import AGE_BANDS, TEAM_KINDS
 from names.nicknames import NicknameError, checked_nickname, nickname_key
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final
 
+from kernel.vocabulary import AGE_BANDS
+
 __all__ = [
     "DEFAULT_INSTRUMENTS",
     "INSTRUMENTS",
@@ -59,7 +61,6 @@ ITEMS: Final[dict[str, tuple[str, ...]]] = {
     "loneliness": ("loneliness",),
 }
 # The age bands of game/models.py, youngest first (repeated: this module imports nothing).
-_AGE_BANDS: Final = ("0-4", "5-11", "12-15", "16-24", "25-44", "45-64", "65+")
 #: instrument -> the youngest age band asked it (absent = everyone)
 MIN_AGE_BAND: Final = {"ons4": "16-24", "loneliness": "12-15"}
 _AGE_WORDS: Final = {"16-24": "16 and over", "12-15": "12 and over"}
@@ -86,9 +87,9 @@ def eligible(instrument: str, age_band: str | None) -> bool:
     youngest = MIN_AGE_BAND.get(instrument)
     if youngest is None:
         return True
-    if age_band not in _AGE_BANDS:
+    if age_band not in AGE_BANDS:
         return False
-    return _AGE_BANDS.index(age_band) >= _AGE_BANDS.index(youngest)
+    return AGE_BANDS.index(age_band) >= AGE_BANDS.index(youngest)
 
 
 def asked_of(instrument: str) -> str:

@@ -27,9 +27,6 @@ from kernel.db import Base, UTCDateTime, utcnow
 # SQLite only auto-increments an INTEGER PRIMARY KEY, so big ids use INTEGER there.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
-TEAM_KINDS = ("school", "community", "workplace", "family", "other")
-AGE_BANDS = ("0-4", "5-11", "12-15", "16-24", "25-44", "45-64", "65+")
-
 
 class Game(Base):
     __tablename__ = "games"

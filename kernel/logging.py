@@ -30,3 +30,8 @@ def configure(level: str = "INFO", json: bool = False) -> None:
 
 
 log = structlog.get_logger("taptrail")
+
+
+def describe_error(exc: BaseException) -> str:
+    """An exception for a log event: its type and message, cut to 300 characters."""
+    return f"{type(exc).__name__}: {exc}"[:300]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
@@ -18,7 +17,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-log = logging.getLogger(__name__)
+from kernel.logging import log
 
 # Called with (game, boards). game None means "anything may have changed" (after a
 # reconnect of the subscription, when notices may have been missed).
@@ -97,7 +96,7 @@ class RedisBus(Bus):
                     msg = await pubsub.get_message(timeout=None)
                 except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
                     self.connected.clear()
-                    log.warning("leaderboard bus: subscription lost (%s), retrying", exc)
+                    log.warning("leaderboard.bus_subscription_lost", error=str(exc)[:300])
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, self._max_backoff)
                     continue
@@ -107,7 +106,7 @@ class RedisBus(Bus):
                     data = json.loads(msg["data"])
                     self._deliver(str(data["game"]), frozenset(map(str, data["boards"])))
                 except (ValueError, KeyError, TypeError):
-                    log.warning("leaderboard bus: ignoring malformed notice %r", msg["data"])
+                    log.warning("leaderboard.bus_malformed_notice", data=repr(msg["data"])[:300])
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()

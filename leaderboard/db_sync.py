@@ -5,7 +5,7 @@ exact differences that were added to them, so the boards' sums are the database'
 (rounding each delta instead would drift by up to half a metre per upload).
 
 Boards are keyed by game slug. Only registered, not erased players who allow public
-display appear on the players board, by the name ``people.service.public_name`` gives: the
+display appear on the players board, by the name ``people.players.public_name`` gives: the
 nickname, ``Player <id>`` for a hidden one, the made-up public name of a player under 16
 whose parent did not choose to show the nickname. No other name reaches a store.
 """
@@ -29,7 +29,7 @@ from leaderboard.models import (
     TeamRecord,
 )
 from people.models import Player
-from people.service import public_name
+from people.players import public_name
 
 
 def _board_name(player: Player) -> str | None:

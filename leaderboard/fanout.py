@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import math
 import time
 from collections import deque
@@ -27,12 +26,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from kernel.logging import log
 from leaderboard.board_cache import BoardCache, CachedBoards
 from leaderboard.bus import Bus
 from leaderboard.models import BOARD_NAMES, BoardPage, check_kind
 from leaderboard.store import LeaderboardStore
-
-log = logging.getLogger(__name__)
 
 # WebSocket close codes a subscription may end with.
 CLOSE_GOING_AWAY = 1001  # server shutting down
@@ -244,7 +242,9 @@ class Broadcaster:
         try:
             page = await self.store.board(view.game, view.board, view.kind, self.top_n)
         except Exception:
-            log.exception("leaderboard fan-out: reading %s failed; retrying", view)
+            log.exception(
+                "leaderboard.fanout_read_failed", game=view.game, board=view.board, kind=view.kind
+            )
             if self._started:
                 self._schedule(view)
             return

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-TeamKind = Literal["school", "community", "workplace", "family", "other"]
+from kernel.vocabulary import TEAM_KINDS
+
 TeamBy = Literal["total", "average", "distance"]
 BoardName = Literal["teams-total", "teams-average", "teams-distance", "players"]
 
-TEAM_KINDS: tuple[str, ...] = ("school", "community", "workplace", "family", "other")
 TEAM_BYS: tuple[str, ...] = ("total", "average", "distance")
 BOARD_NAMES: tuple[str, ...] = ("teams-total", "teams-average", "teams-distance", "players")
 TEAM_BOARD_OF_BY: dict[str, str] = {by: f"teams-{by}" for by in TEAM_BYS}

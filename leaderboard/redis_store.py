@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
+from kernel.vocabulary import TEAM_KINDS
 from leaderboard.models import (
     DEFAULT_MIN_MEMBERS,
-    TEAM_KINDS,
     BoardChanges,
     BoardPage,
     BoardSnapshot,

@@ -6,11 +6,11 @@ reads of this process share a short-lived cache (``leaderboard.board_cache``), r
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
+from kernel.logging import log
 from kernel.redis_pool import bounded_client
 from leaderboard.board_cache import BoardCache, CachedBoards
 from leaderboard.bus import Bus, LocalBus, RedisBus
@@ -19,8 +19,6 @@ from leaderboard.memory import MemoryStore
 from leaderboard.models import BOARD_NAMES, BoardChanges, BoardSnapshot
 from leaderboard.redis_store import RedisStore
 from leaderboard.store import LeaderboardStore
-
-log = logging.getLogger(__name__)
 
 
 class LeaderboardRuntime:
@@ -112,4 +110,4 @@ class LeaderboardRuntime:
         try:
             await self.broadcaster.notify(game, boards)
         except Exception:
-            log.exception("leaderboard: change notice for %s failed", game)
+            log.exception("leaderboard.change_notice_failed", game=game)

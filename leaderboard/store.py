@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+from kernel import geodesy
 from leaderboard.models import (
     BOARD_NAMES,
     BoardChanges,
@@ -71,7 +72,7 @@ def team_entry(
 
 def km(distance_m: float) -> float:
     """A stored distance as shown: the whole metres it ranks by, in km."""
-    return round(whole_metres(distance_m) / 1000, 3)
+    return geodesy.km(whole_metres(distance_m))
 
 
 def player_entry(rank: int, nickname: str, points: int, distance_m: float) -> PlayerEntry:

@@ -28,13 +28,21 @@ from game.schemas import (
     HelpdeskTeam,
     HelpdeskView,
 )
+from kernel import vocabulary
 from kernel.errors import NotFound
+from kernel.geodesy import haversine_m, km
 from organising import admin_repository as repo
 from people.models import Card
 from scoring import engine
 
 _ANCHORS = frozenset(
-    (engine.JOURNEY_START, engine.REPEAT, engine.TOO_FAST, engine.LEG, engine.CAPPED)
+    (
+        vocabulary.JOURNEY_START,
+        vocabulary.REPEAT,
+        vocabulary.TOO_FAST,
+        vocabulary.LEG,
+        vocabulary.CAPPED,
+    )
 )
 
 
@@ -83,7 +91,7 @@ async def card_view(session: AsyncSession, game: Game, number: str) -> HelpdeskV
         team=None if team is None else HelpdeskTeam(code=team.code, name=team.name, kind=team.kind),
         other_cards=sorted(c.number for c in cards.values() if c.id != card.id),
         points=total.points if total else 0,
-        distance_km=round((total.distance_m if total else 0.0) / 1000, 3),
+        distance_km=km(total.distance_m if total else 0.0),
         legs=total.legs if total else 0,
         taps_total=len(taps),
         card_points=sum(t.points for t in taps if t.card_id == card.id),
@@ -180,11 +188,11 @@ class _Explainer:
         kind = tap.outcome
         if kind is None:
             return "not scored yet"
-        if kind == engine.OUT_OF_GAME:
+        if kind == vocabulary.OUT_OF_GAME:
             return self._out_of_game(tap)
         gap = (tap.tapped_at - anchor.tapped_at) if anchor is not None else None
         minutes = f"{gap.total_seconds() / 60:.0f} min" if gap is not None else ""
-        if kind == engine.JOURNEY_START:
+        if kind == vocabulary.JOURNEY_START:
             if anchor is None or gap is None:
                 return "first counted tap: starts a journey"
             return (
@@ -194,23 +202,23 @@ class _Explainer:
             )
         if anchor is None or gap is None:
             return kind.replace("_", " ")
-        if kind == engine.REPEAT:
+        if kind == vocabulary.REPEAT:
             return (
                 f"same box as the tap at {self._at(anchor.tapped_at)}, {minutes} before: "
                 "no points; the journey clock restarts"
             )
-        if kind == engine.TOO_FAST:
+        if kind == vocabulary.TOO_FAST:
             a = self.checkpoints.get(anchor.checkpoint_id)
             b = self.checkpoints.get(tap.checkpoint_id)
             seconds = gap.total_seconds()
             if a is None or b is None or seconds <= 0:
                 return f"too fast: no time passed since the tap at {self._cp(anchor)}"
-            kmh = engine.speed_kmh(engine.haversine_m(a.lat, a.lon, b.lat, b.lon), seconds)
+            kmh = engine.speed_kmh(haversine_m(a.lat, a.lon, b.lat, b.lon), seconds)
             return (
                 f"too fast: {kmh:.0f} km/h from {a.code} ({self._at(anchor.tapped_at)}) is "
                 f"over the {game.max_speed_kmh:g} km/h limit; counts as a new start"
             )
-        if kind == engine.CAPPED:
+        if kind == vocabulary.CAPPED:
             return f"a leg, but the daily cap of {game.max_points_per_day} points was reached"
         # a leg
         text = f"leg of {tap.distance_m:.0f} m from {self._cp(anchor)} in {minutes}"

@@ -37,9 +37,9 @@ from names.nicknames import nickname_key
 from names.public_names import pick_name
 from organising import repository as repo
 from people.models import Card, Holder, TeamMembership
+from people.registration import attach_player
 from people.repository import nickname_keys, public_names
 from people.schemas import normalise_gender
-from people.service import attach_player
 
 SCORING_GAME_FIELDS = {
     "timezone",

@@ -14,7 +14,7 @@ lockout belongs to the address that earned it: wrong codes from other addresses 
 stop a card's owner, so a correct code from an address that is not itself locked out
 always works. The doubling bounds what one address can try in any day
 (``most_failures_per_day``); the code length makes that hopeless (see
-``guessing_chance``). This module is pure: people.service applies it.
+``guessing_chance``). This module is pure: people.registration applies it.
 """
 
 from __future__ import annotations

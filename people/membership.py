@@ -19,8 +19,8 @@ from game.totals import TotalsDelta
 from kernel import audit
 from kernel.errors import NotFound
 from people.models import Player, TeamMembership
+from people.players import player_in_game
 from people.rules import check_join_code, team_to_join
-from people.service import player_in_game
 
 
 async def change_team(

@@ -2,7 +2,7 @@
 
 The queue holds every player whose current nickname no organiser has reviewed yet
 (``players.nickname_reviewed_at`` is null), oldest registration first; a nickname the player
-changes goes back in (``people.service.update_player``). Every nickname was already checked
+changes goes back in (``people.players.update_player``). Every nickname was already checked
 on the way in (``names.nicknames``); the queue is for what rules cannot catch.
 
 - approve: the nickname stays as it is, marked reviewed;
@@ -30,7 +30,7 @@ from kernel import audit
 from kernel.errors import Conflict, NotFound
 from people import repository as repo
 from people.models import Player
-from people.service import player_in_game, set_nickname_hidden
+from people.players import player_in_game, set_nickname_hidden
 
 QUEUE_PAGE = 50
 

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from game.models import AGE_BANDS
+from kernel.vocabulary import AgeBand, OutcomeKind, TeamKind
 
-AgeBand = Literal["0-4", "5-11", "12-15", "16-24", "25-44", "45-64", "65+"]
 Gender = Literal["female", "male", "non_binary", "other", "prefer_not_to_say"]
-TeamKind = Literal["school", "community", "workplace", "family", "other"]
-Outcome = Literal["out_of_game", "journey_start", "repeat", "too_fast", "leg", "capped", "pending"]
-
-assert set(get_args(AgeBand)) == set(AGE_BANDS)
+Outcome = Literal[OutcomeKind, "pending"]  # pending: not scored yet
 
 GENDER_ALIASES = {
     "girl": "female",

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from game.models import Game
 from people import repository as repo
-from people.service import player_in_game
+from people.players import player_in_game
 
 
 def _when(value: datetime | date | None) -> str | None:

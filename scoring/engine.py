@@ -28,7 +28,6 @@ Conventions:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -37,16 +36,11 @@ from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kernel.geodesy import haversine_m
+from kernel.vocabulary import CAPPED, JOURNEY_START, LEG, OUT_OF_GAME, REPEAT, TOO_FAST
+
 __all__ = [
-    "CAPPED",
-    "EARTH_RADIUS_M",
     "INITIAL_STATE",
-    "JOURNEY_START",
-    "LEG",
-    "OUTCOMES",
-    "OUT_OF_GAME",
-    "REPEAT",
-    "TOO_FAST",
     "Anchor",
     "Campaign",
     "Checkpoint",
@@ -57,7 +51,6 @@ __all__ = [
     "ScoringState",
     "Tap",
     "TeamPeriod",
-    "haversine_m",
     "resume",
     "round_half_up",
     "score_from",
@@ -66,16 +59,6 @@ __all__ = [
     "speed_kmh",
     "state_before",
 ]
-
-OUT_OF_GAME = "out_of_game"
-JOURNEY_START = "journey_start"
-REPEAT = "repeat"
-TOO_FAST = "too_fast"
-LEG = "leg"
-CAPPED = "capped"
-OUTCOMES = (OUT_OF_GAME, JOURNEY_START, REPEAT, TOO_FAST, LEG, CAPPED)
-
-EARTH_RADIUS_M = 6_371_008.8
 
 _ONE = Decimal(1)
 _ANCHOR_OUTCOMES = frozenset((JOURNEY_START, REPEAT, TOO_FAST, LEG, CAPPED))
@@ -88,16 +71,6 @@ _EPSILON = timedelta(microseconds=1)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres between two WGS84 points (spherical Earth)."""
-    phi1 = math.radians(lat1)
-    phi2 = math.radians(lat2)
-    s_dphi = math.sin((phi2 - phi1) / 2.0)
-    s_dlam = math.sin(math.radians(lon2 - lon1) / 2.0)
-    a = s_dphi * s_dphi + math.cos(phi1) * math.cos(phi2) * s_dlam * s_dlam
-    return 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
 
 
 def speed_kmh(distance_m: float, seconds: float) -> float:

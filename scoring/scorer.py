@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from game.totals import TotalsDelta
 from kernel.db import utcnow
 from kernel.db_errors import is_retryable
-from kernel.logging import log
+from kernel.logging import describe_error, log
 from kernel.metrics import Metrics
 from kernel.transactions import committed_transaction, transaction_id
 from scoring.repository import analyze_outgrown, pending_games, pending_summary
@@ -118,7 +118,7 @@ class Scorer:
                 # boards rather than trust them.
                 self.runtime.stale_games.add(game_id)
                 self.runtime.metrics.db_errors.inc()
-                log.warning("scorer.round_failed", game_id=game_id, error=_describe(exc))
+                log.warning("scorer.round_failed", game_id=game_id, error=describe_error(exc))
             if queue.publishing:  # what settle() promises includes the boards
                 await asyncio.gather(*list(queue.publishing), return_exceptions=True)
             async with queue.changed:
@@ -160,7 +160,7 @@ class Scorer:
             with committed_transaction(xid):
                 await self.publish(game_id, delta)
         except Exception as exc:  # noqa: BLE001 - committed; boards can be rebuilt
-            log.warning("scores.publish_failed", game_id=game_id, error=_describe(exc))
+            log.warning("scores.publish_failed", game_id=game_id, error=describe_error(exc))
 
     async def sweep(self, *, gauges: bool = True) -> None:
         """Scores every game with pending taps (left by a process that stopped, or by a
@@ -204,8 +204,4 @@ async def sweep_forever(scorer: Scorer, every_s: float = 1.0) -> None:
         try:
             await scorer.sweep(gauges=sweeps % GAUGES_EVERY == 1)
         except Exception as exc:  # noqa: BLE001 - the database is down: try again later
-            log.warning("scorer.sweep_failed", error=_describe(exc))
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:300]
+            log.warning("scorer.sweep_failed", error=describe_error(exc))

@@ -33,12 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from game.models import Game, HolderDay, HolderTeamTotal, HolderTotal, TeamTotal
 from game.totals import TotalsDelta, add_values
-from kernel import audit
+from kernel import audit, vocabulary
 from scoring import engine
 from scoring import repository as repo
 
 _ONE = Decimal(1)
-_LEGS = frozenset((engine.LEG, engine.CAPPED))
+_LEGS = frozenset((vocabulary.LEG, vocabulary.CAPPED))
 # A full re-score reads holders in batches of about this many taps.
 RESCORE_BATCH_TAPS = 100_000
 # How far before a new tap incremental scoring reads (at least): more than the longest local
@@ -197,7 +197,7 @@ def _stored_outcome(row: _Row, campaign_codes: dict[int, str]) -> engine.Outcome
         campaign_code=campaign_codes.get(row.campaign_id) if row.campaign_id else None,
         team_id=row.team_id,
         local_date=cast(date, row.local_date),
-        counted=row.outcome != engine.OUT_OF_GAME,
+        counted=row.outcome != vocabulary.OUT_OF_GAME,
     )
 
 

@@ -39,6 +39,8 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from checkpoints.signing import SIGNATURE_HEADER, sign
+from kernel.db import utcnow
+from kernel.geodesy import haversine_m
 
 __all__ = [
     "MAX_BATCH",
@@ -53,7 +55,6 @@ __all__ = [
     "UploadRejected",
     "UploadResult",
     "format_time",
-    "haversine_m",
     "parse_time",
 ]
 
@@ -61,11 +62,6 @@ SleepFn = Callable[[float], Awaitable[None]]
 NowFn = Callable[[], datetime]
 
 MAX_BATCH = 500  # taps per request allowed by docs/reader-protocol.md
-EARTH_RADIUS_M = 6_371_008.8  # docs/scoring-rules.md: haversine with this radius
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def format_time(value: datetime) -> str:
@@ -99,14 +95,6 @@ def _reader_time(value: datetime) -> datetime:
     """What a reader's clock stores: UTC, whole milliseconds."""
     value = value.astimezone(UTC)
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (Earth radius 6,371,008.8 m)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 # ======================================================================================

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from game.models import Game
 from kernel.db import is_sqlite, make_engine, make_sessionmaker, utcnow
-from kernel.logging import log
+from kernel.logging import describe_error, log
 from kernel.metrics import Metrics
 from kernel.redis_pool import bounded_client
 from kernel.secrets_box import secret_box
@@ -118,7 +118,7 @@ class Runtime:
             self.stale_games.add(game_id)
             # No traceback: while Redis is down this runs on every upload, and rendering one
             # (with locals) blocks the event loop for seconds on a busy machine.
-            log.warning("leaderboard.publish_failed", game_id=game_id, error=_describe(exc))
+            log.warning("leaderboard.publish_failed", game_id=game_id, error=describe_error(exc))
 
     async def rebuild_boards(self, game_id: int) -> None:
         """Rebuilds a game's boards from the database and swaps them in."""
@@ -214,7 +214,3 @@ async def _bounded(what: str, step: Coroutine[Any, Any, None], seconds: float = 
         await asyncio.wait_for(step, seconds)
     except TimeoutError:
         log.warning("runtime.stop_timeout", step=what, seconds=seconds)
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:300]

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.db import utcnow
 from kernel.logging import log
 from organising.draws import run_due_draws
-from people.service import housekeeping
+from people.privacy import housekeeping
 from taptrail.runtime import Runtime
 
 Job = Callable[[AsyncSession, datetime], Awaitable[Any]]

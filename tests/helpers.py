@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from api.deps import server_now
+
 
 def letters(text: str) -> str:
     """``text`` with its digits written as letters: a unique nickname part from a slug that
@@ -19,7 +21,7 @@ def auth(token: str) -> dict[str, str]:
 
 
 class Clock:
-    """A server clock a test sets and moves (``app.state.clock``)."""
+    """A server clock a test sets and moves (it stands in for ``api.deps.server_now``)."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -36,44 +38,8 @@ class Clock:
 def server_clock(app: Any, now: datetime) -> Iterator[Clock]:
     """The app's clock reads ``now`` (until the test moves it) inside the block."""
     clock = Clock(now)
-    app.state.clock = clock
+    app.dependency_overrides[server_now] = clock
     try:
         yield clock
     finally:
-        app.state.clock = None
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def start_server(
-    cmd: list[str], *, cwd: Any, env: dict[str, str], log_path: Any, health_url: str, wait_s: float
-) -> Any:
-    """Starts a server subprocess (output to ``log_path``) and waits until ``health_url``
-    answers 200; raises with the log's tail if it exits or does not come up."""
-    import subprocess
-    import time
-
-    import httpx
-
-    with log_path.open("ab") as log:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {log_path.read_text()[-3000:]}")
-        try:
-            if httpx.get(health_url, timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    proc.wait(5)
-    raise RuntimeError(f"server did not start: {log_path.read_text()[-3000:]}")
+        app.dependency_overrides.pop(server_now, None)

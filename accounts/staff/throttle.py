@@ -7,7 +7,7 @@ Failures are counted per (account, client address) and per client address:
 - one address gets ``CLIENT_FAILURES`` wrong passwords (over any accounts) per ``WINDOW``.
 
 An attacker elsewhere therefore never delays the account's owner, who signs in from their
-own address (the same idea as the activation-code limits in ``people.service``). A right
+own address (the same idea as the activation-code limits in ``people.registration``). A right
 password clears that (account, address)'s failures. The answer while throttled is 429
 with Retry-After in seconds.
 """

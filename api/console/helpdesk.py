@@ -3,7 +3,7 @@
 "My card didn't count": find a card by its printed number (``?card=``; leading zeros may be
 left out), see its holder (nickname and age band only), team, points and every tap with the
 plain-words reason it counted or not (``organising.helpdesk``), and the rejected taps of its UID.
-A lost card is replaced from the same page (``people.service.replace_card``: the new card
+A lost card is replaced from the same page (``people.cards.replace_card``: the new card
 joins the holder, the old one stops scoring now); the score changes are published after the
 commit. Only organisers of the game may open it.
 """
@@ -24,7 +24,7 @@ from api.deps import Session
 from game.models import Game
 from kernel.errors import Invalid, NotFound, TaptrailError
 from organising import helpdesk
-from people import service as people
+from people import cards
 from scoring.holders import HOLDER_SCORING
 
 router = APIRouter(include_in_schema=False)
@@ -94,7 +94,7 @@ async def replace(request: Request, session: Session, ctx: Organiser, slug: Slug
                 raise Invalid("enter the number of the new card")
             found = await helpdesk.card_view(session, game, old)
             target = await helpdesk.card_view(session, game, new)
-            change = await people.replace_card(
+            change = await cards.replace_card(
                 session,
                 game.id,
                 found.card.number,

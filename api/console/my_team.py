@@ -21,7 +21,7 @@ from api.console import web
 from api.console.web import StaffContext
 from api.deps import Session
 from people import repository as people_repo
-from people import service as people
+from people import views
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,7 +34,7 @@ async def my_team(request: Request, session: Session, ctx: Manager) -> Response:
     game = await people_repo.game(session, team.game_id) if team else None
     if team is None or game is None:
         raise web.PageProblem(404, "Your team no longer exists", "Ask an organiser to help.")
-    view = await people.team_view(session, game, team)
+    view = await views.team_view(session, game, team)
     today = web.now(request).astimezone(ZoneInfo(game.timezone)).date()
     monday = today - timedelta(days=today.weekday())
     members = await people_repo.team_members(session, game.id, team.id)

@@ -26,8 +26,8 @@ from api.console import maps, web
 from api.console.campaigns import Organiser, Slug, organiser_game
 from api.deps import Session
 from checkpoints import health
+from evaluation.report_scores import GROUPS
 from evaluation.report_service import build_game_report
-from evaluation.reports import GROUPS
 from game.models import Game
 from organising import overview_repository as repo
 

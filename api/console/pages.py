@@ -9,6 +9,7 @@ API token is shown once, in the answer to the POST that made it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -19,7 +20,8 @@ from accounts.staff import repository as repo
 from accounts.staff.totp import provisioning_uri
 from api.console import web
 from api.console.web import StaffContext
-from api.deps import MAX_ROW_ID, Session
+from api.deps import MAX_ROW_ID, Now, Session
+from api.transaction import Transaction, Tx
 from kernel.errors import Invalid, TaptrailError
 
 router = APIRouter(include_in_schema=False)
@@ -82,10 +84,11 @@ async def account(request: Request, session: Session, ctx: Staff) -> Response:
 
 
 @router.post("/console/account/password")
-async def change_password(request: Request, session: Session, ctx: Staff) -> Response:
+async def change_password(
+    request: Request, session: Session, tx: Tx, now: Now, ctx: Staff
+) -> Response:
     form = await web.console_form(request, ctx)
-    moment = web.now(request)
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
             new = form.get("new_password", "")
             if new != form.get("confirm", ""):
@@ -94,35 +97,32 @@ async def change_password(request: Request, session: Session, ctx: Staff) -> Res
                     fields=service.field_error("confirm", "is not the same as the new password"),
                 )
             await service.change_password(
-                session, ctx.user, form.get("current_password", ""), new, moment
+                session, ctx.user, form.get("current_password", ""), new, now
             )
         except TaptrailError as exc:
             await web.undo(session, ctx)
             return await _account(
                 request, session, ctx, status=exc.status, errors=web.errors_of(exc)
             )
-        raw, _ = await service.start_session(session, ctx.user, moment)  # a new id too
+        raw, _ = await service.start_session(session, ctx.user, now)  # a new id too
         await session.commit()
     return web.start_session_response(request, raw, "/console/account?notice=password")
 
 
 @router.post("/console/account/totp/start")
-async def totp_start(request: Request, session: Session, ctx: Staff) -> Response:
+async def totp_start(request: Request, session: Session, tx: Tx, ctx: Staff) -> Response:
     await web.console_form(request, ctx)
-    async with request.app.state.writing():
+    async with tx.write():
         service.begin_totp(ctx.user, web.box(request))
-        await session.commit()
     return web.redirect("/console/account#two-step")
 
 
 @router.post("/console/account/totp/enable")
-async def totp_enable(request: Request, session: Session, ctx: Staff) -> Response:
+async def totp_enable(request: Request, session: Session, tx: Tx, now: Now, ctx: Staff) -> Response:
     form = await web.console_form(request, ctx)
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
-            service.enable_totp(
-                session, ctx.user, form.get("code", ""), web.now(request), web.box(request)
-            )
+            service.enable_totp(session, ctx.user, form.get("code", ""), now, web.box(request))
         except TaptrailError as exc:
             await web.undo(session, ctx)
             return await _account(
@@ -133,9 +133,9 @@ async def totp_enable(request: Request, session: Session, ctx: Staff) -> Respons
 
 
 @router.post("/console/account/totp/disable")
-async def totp_disable(request: Request, session: Session, ctx: Staff) -> Response:
+async def totp_disable(request: Request, session: Session, tx: Tx, ctx: Staff) -> Response:
     form = await web.console_form(request, ctx)
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
             service.disable_totp(session, ctx.user, form.get("password", ""))
         except TaptrailError as exc:
@@ -148,20 +148,19 @@ async def totp_disable(request: Request, session: Session, ctx: Staff) -> Respon
 
 
 @router.post("/console/account/sign-out-everywhere")
-async def sign_out_everywhere(request: Request, session: Session, ctx: Staff) -> Response:
+async def sign_out_everywhere(request: Request, session: Session, tx: Tx, ctx: Staff) -> Response:
     await web.console_form(request, ctx)
-    async with request.app.state.writing():
+    async with tx.write():
         await service.end_every_session(session, ctx.user)
-        await session.commit()
     response = web.redirect("/login?notice=signed_out")
     web.clear_cookie(request, response, web.SESSION_COOKIE)
     return response
 
 
 @router.post("/console/account/tokens")
-async def create_token(request: Request, session: Session, ctx: Staff) -> Response:
+async def create_token(request: Request, session: Session, tx: Tx, ctx: Staff) -> Response:
     form = await web.console_form(request, ctx)
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
             value = await service.create_console_token(session, ctx.user, form.get("label", ""))
         except TaptrailError as exc:
@@ -174,11 +173,13 @@ async def create_token(request: Request, session: Session, ctx: Staff) -> Respon
 
 
 @router.post("/console/account/tokens/{token_id}/revoke")
-async def revoke_token(request: Request, session: Session, ctx: Staff, token_id: Id) -> Response:
+async def revoke_token(
+    request: Request, session: Session, tx: Tx, now: Now, ctx: Staff, token_id: Id
+) -> Response:
     await web.console_form(request, ctx)
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
-            await service.revoke_console_token(session, ctx.user, token_id, web.now(request))
+            await service.revoke_console_token(session, ctx.user, token_id, now)
         except TaptrailError as exc:
             await web.undo(session, ctx)
             return await _account(
@@ -194,6 +195,7 @@ async def revoke_token(request: Request, session: Session, ctx: Staff, token_id:
 async def _staff(
     request: Request,
     session: Session,
+    now: datetime,
     ctx: StaffContext,
     *,
     status: int = 200,
@@ -204,7 +206,7 @@ async def _staff(
     scope = ctx.scope
     game_id = None if scope.every_game else scope.game_id
     members = await repo.users_in(session, game_id)
-    pending = await invitations.pending(session, ctx.user, web.now(request), web.box(request))
+    pending = await invitations.pending(session, ctx.user, now, web.box(request))
     games = await repo.games(session, game_id)
     slugs = await repo.game_slugs(
         session,
@@ -239,14 +241,14 @@ async def _staff(
 
 
 @router.get("/console/staff")
-async def staff(request: Request, session: Session, ctx: Organiser) -> Response:
-    return await _staff(request, session, ctx)
+async def staff(request: Request, session: Session, now: Now, ctx: Organiser) -> Response:
+    return await _staff(request, session, now, ctx)
 
 
 @router.post("/console/staff/invitations")
-async def invite(request: Request, session: Session, ctx: Organiser) -> Response:
+async def invite(request: Request, session: Session, tx: Tx, now: Now, ctx: Organiser) -> Response:
     form = await web.console_form(request, ctx)
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
             made = await invitations.invite(
                 session,
@@ -255,13 +257,13 @@ async def invite(request: Request, session: Session, ctx: Organiser) -> Response
                 role=form.get("role", ""),
                 game_slug=form.get("game") or None,
                 team_code=form.get("team", "").strip() or None,
-                now=web.now(request),
+                now=now,
                 box=web.box(request),
             )
         except TaptrailError as exc:
             await web.undo(session, ctx)
             return await _staff(
-                request, session, ctx, status=exc.status, errors=web.errors_of(exc), form=form
+                request, session, now, ctx, status=exc.status, errors=web.errors_of(exc), form=form
             )
         await session.commit()
     mail = web.mailer(request)
@@ -279,6 +281,8 @@ async def invite(request: Request, session: Session, ctx: Organiser) -> Response
 async def _staff_action(
     request: Request,
     session: Session,
+    tx: Transaction,
+    now: datetime,
     ctx: StaffContext,
     action: Callable[[], Awaitable[object]],
     notice: str,
@@ -286,23 +290,27 @@ async def _staff_action(
     """A staff-page form that changes one thing: checked, done in one transaction, then back
     to the staff page with ``notice``; a refusal re-renders the page with its error."""
     await web.console_form(request, ctx)
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
             await action()
         except TaptrailError as exc:
             await web.undo(session, ctx)
-            return await _staff(request, session, ctx, status=exc.status, errors=web.errors_of(exc))
+            return await _staff(
+                request, session, now, ctx, status=exc.status, errors=web.errors_of(exc)
+            )
         await session.commit()
     return web.redirect(f"/console/staff?notice={notice}")
 
 
 @router.post("/console/staff/invitations/{invitation_id}/cancel")
 async def cancel_invitation(
-    request: Request, session: Session, ctx: Organiser, invitation_id: Id
+    request: Request, session: Session, tx: Tx, now: Now, ctx: Organiser, invitation_id: Id
 ) -> Response:
     return await _staff_action(
         request,
         session,
+        tx,
+        now,
         ctx,
         lambda: invitations.cancel(session, ctx.user, invitation_id),
         "cancelled",
@@ -310,27 +318,38 @@ async def cancel_invitation(
 
 
 @router.post("/console/staff/{user_id}/remove")
-async def remove(request: Request, session: Session, ctx: Organiser, user_id: Id) -> Response:
+async def remove(
+    request: Request, session: Session, tx: Tx, now: Now, ctx: Organiser, user_id: Id
+) -> Response:
     return await _staff_action(
-        request, session, ctx, lambda: service.remove_user(session, ctx.user, user_id), "removed"
+        request,
+        session,
+        tx,
+        now,
+        ctx,
+        lambda: service.remove_user(session, ctx.user, user_id),
+        "removed",
     )
 
 
 @router.post("/console/staff/{user_id}/reset-link")
-async def reset_link(request: Request, session: Session, ctx: Organiser, user_id: Id) -> Response:
+async def reset_link(
+    request: Request, session: Session, tx: Tx, now: Now, ctx: Organiser, user_id: Id
+) -> Response:
     await web.console_form(request, ctx)
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
-            target, token = await invitations.reset_link_for(
-                session, ctx.user, user_id, web.now(request)
-            )
+            target, token = await invitations.reset_link_for(session, ctx.user, user_id, now)
         except TaptrailError as exc:
             await web.undo(session, ctx)
-            return await _staff(request, session, ctx, status=exc.status, errors=web.errors_of(exc))
+            return await _staff(
+                request, session, now, ctx, status=exc.status, errors=web.errors_of(exc)
+            )
         await session.commit()
     return await _staff(
         request,
         session,
+        now,
         ctx,
         status=201,
         reset_for=target.email,

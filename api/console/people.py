@@ -7,7 +7,7 @@
   the points they earned stay with the team);
 - a player found by nickname or card number; their data as a JSON download (a
   subject-access request, ``people.subject_access`` plus their survey answers), and erasure
-  (``people.service.erase_player``) after an explicit confirmation. Both are audited.
+  (``people.privacy.erase_player``) after an explicit confirmation. Both are audited.
 
 Boards are rebuilt (or score changes published) after the commit.
 """
@@ -30,9 +30,8 @@ from game.models import Game
 from game.totals import TotalsDelta
 from kernel import audit
 from kernel.errors import Invalid, NotFound, TaptrailError
-from people import membership, moderation, subject_access
+from people import membership, moderation, privacy, subject_access, views
 from people import repository as people_repo
-from people import service as people
 from scoring.holders import HOLDER_SCORING
 
 router = APIRouter(include_in_schema=False)
@@ -70,12 +69,12 @@ async def _people(
     errors: list[dict[str, str]] | None = None,
 ) -> Response:
     waiting, total = await moderation.queue(session, game.id)
-    teams = await people.admin_teams(session, game.id)
+    teams = await views.admin_teams(session, game.id)
     query = request.query_params.get("find", "").strip()[:60]
     found = None
     if query:
-        by_card = await people.find_players(session, game.id, nickname=None, card_number=query)
-        by_name = await people.find_players(session, game.id, nickname=query, card_number=None)
+        by_card = await views.find_players(session, game.id, nickname=None, card_number=query)
+        by_name = await views.find_players(session, game.id, nickname=query, card_number=None)
         found = by_card + [p for p in by_name if p.id not in {c.id for c in by_card}]
     return web.render(
         request,
@@ -198,7 +197,7 @@ async def _team(
     team = await people_repo.team_by_code(session, game.id, code)
     if team is None:
         raise web.PageProblem(404, "No such team", f"There is no team '{code}' in this game.")
-    view = await people.team_view(session, game, team)
+    view = await views.team_view(session, game, team)
     return web.render(
         request,
         "people_team.html",
@@ -268,7 +267,7 @@ async def _player(
     player = await people_repo.player(session, player_id)
     if player is None or player.game_id != game.id:
         raise web.PageProblem(404, "No such player", f"There is no player {player_id} here.")
-    view = (await people.admin_views(session, game.id, [player]))[0]
+    view = (await views.admin_views(session, game.id, [player]))[0]
     return web.render(
         request,
         "people_player.html",
@@ -344,7 +343,7 @@ async def erase(
                     "tick the box to confirm the erasure",
                     fields=[{"field": "confirm", "message": "tick the box to confirm"}],
                 )
-            await people.erase_player(
+            await privacy.erase_player(
                 session,
                 game.id,
                 player_id,

@@ -17,7 +17,8 @@ from fastapi.responses import FileResponse, Response
 
 from accounts.staff import invitations, service, throttle
 from api.console import web
-from api.deps import Session
+from api.deps import Now, Session
+from api.transaction import Tx
 from kernel.errors import Invalid, NotFound, TaptrailError
 
 router = APIRouter(include_in_schema=False)
@@ -86,8 +87,8 @@ NOTICES = {
 
 
 @router.get("/login")
-async def login_page(request: Request, session: Session) -> Response:
-    ctx = await web.current(request, session)
+async def login_page(request: Request, session: Session, tx: Tx, now: Now) -> Response:
+    ctx = await web.current(tx, now)
     next_path = request.query_params.get("next", "/console/")
     if ctx is not None and ctx.staff_session.stage == service.SIGNED_IN:
         return web.redirect(web.safe_next(next_path))
@@ -96,7 +97,7 @@ async def login_page(request: Request, session: Session) -> Response:
 
 
 @router.post("/login")
-async def login(request: Request, session: Session) -> Response:
+async def login(request: Request, session: Session, tx: Tx, now: Now) -> Response:
     form = await web.anonymous_form(request)
     email, password = form.get("email", "").strip(), form.get("password", "")
     next_path = web.safe_next(form.get("next"))
@@ -110,12 +111,11 @@ async def login(request: Request, session: Session) -> Response:
             if not value
         ]
         return _login_page(request, status=400, email=email, next_path=next_path, errors=errors)
-    moment = web.now(request)
-    old = await web.current(request, session)
-    async with request.app.state.writing():
+    old = await web.current(tx, now)
+    async with tx.writing():
         try:
             user = await service.sign_in(
-                session, email, password, client=web.client_key(request), now=moment
+                session, email, password, client=web.client_key(request), now=now
             )
         except throttle.Throttled as exc:
             await session.rollback()
@@ -132,7 +132,7 @@ async def login(request: Request, session: Session) -> Response:
         if old is not None:
             await service.end_session(session, old.staff_session)
         stage = service.CODE if service.totp_enabled(user) else service.SIGNED_IN
-        raw, _ = await service.start_session(session, user, moment, stage=stage)
+        raw, _ = await service.start_session(session, user, now, stage=stage)
         await session.commit()
     if stage == service.CODE:
         return web.start_session_response(
@@ -142,8 +142,8 @@ async def login(request: Request, session: Session) -> Response:
 
 
 @router.get("/login/code")
-async def code_page(request: Request, session: Session) -> Response:
-    ctx = await web.current(request, session)
+async def code_page(request: Request, session: Session, tx: Tx, now: Now) -> Response:
+    ctx = await web.current(tx, now)
     next_path = web.safe_next(request.query_params.get("next"))
     if ctx is None:
         return web.redirect("/login")
@@ -159,18 +159,17 @@ async def code_page(request: Request, session: Session) -> Response:
 
 
 @router.post("/login/code")
-async def code(request: Request, session: Session) -> Response:
-    ctx = await web.current(request, session)
+async def code(request: Request, session: Session, tx: Tx, now: Now) -> Response:
+    ctx = await web.current(tx, now)
     if ctx is None or ctx.staff_session.stage != service.CODE:
         return web.redirect("/login")
     form = await web.console_form(request, ctx)
     next_path = web.safe_next(form.get("next"))
-    moment = web.now(request)
     key = "code:" + ctx.user.email
     client = web.client_key(request)
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
-            await throttle.check(session, key, client, moment)
+            await throttle.check(session, key, client, now)
         except throttle.Throttled as exc:
             await web.undo(session, ctx)
             response = web.render(
@@ -184,8 +183,8 @@ async def code(request: Request, session: Session) -> Response:
             )
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
-        if not service.check_code(ctx.user, form.get("code", ""), moment, web.box(request)):
-            throttle.failed(session, key, client, moment)
+        if not service.check_code(ctx.user, form.get("code", ""), now, web.box(request)):
+            throttle.failed(session, key, client, now)
             await session.commit()
             errors = [{"field": "code", "message": "That is not the code your app shows now"}]
             return web.render(
@@ -199,7 +198,7 @@ async def code(request: Request, session: Session) -> Response:
             )
         await throttle.succeeded(session, key, client)
         await service.end_session(session, ctx.staff_session)
-        raw, _ = await service.start_session(session, ctx.user, moment)
+        raw, _ = await service.start_session(session, ctx.user, now)
         await session.commit()
     return web.start_session_response(request, raw, next_path)
 
@@ -208,22 +207,21 @@ async def code(request: Request, session: Session) -> Response:
 
 
 @router.get("/logout")
-async def logout_page(request: Request, session: Session) -> Response:
-    ctx = await web.current(request, session)
+async def logout_page(request: Request, session: Session, tx: Tx, now: Now) -> Response:
+    ctx = await web.current(tx, now)
     if ctx is None:
         return web.redirect("/login")
     return web.render(request, "logout.html", ctx=ctx, title="Sign out")
 
 
 @router.post("/logout")
-async def logout(request: Request, session: Session) -> Response:
-    ctx = await web.current(request, session)
+async def logout(request: Request, session: Session, tx: Tx, now: Now) -> Response:
+    ctx = await web.current(tx, now)
     if ctx is None:
         return web.redirect("/login")
     await web.console_form(request, ctx)
-    async with request.app.state.writing():
+    async with tx.write():
         await service.end_session(session, ctx.staff_session)
-        await session.commit()
     response = web.redirect("/login?notice=signed_out")
     web.clear_cookie(request, response, web.SESSION_COOKIE)
     return response
@@ -253,27 +251,28 @@ def _new_password(form: dict[str, str]) -> str:
 
 
 @router.get("/invite/{token}")
-async def invitation_page(request: Request, session: Session, token: str) -> Response:
+async def invitation_page(request: Request, session: Session, now: Now, token: str) -> Response:
     try:
-        row = await invitations.open_invitation(session, _token(token), web.now(request))
+        row = await invitations.open_invitation(session, _token(token), now)
     except NotFound as exc:
         raise _link_problem(exc) from None
     return web.anonymous_page(request, "invite.html", title="Create your account", invitation=row)
 
 
 @router.post("/invite/{token}")
-async def accept_invitation(request: Request, session: Session, token: str) -> Response:
+async def accept_invitation(
+    request: Request, session: Session, tx: Tx, now: Now, token: str
+) -> Response:
     form = await web.anonymous_form(request)
-    moment = web.now(request)
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
-            row = await invitations.open_invitation(session, _token(token), moment)
-            user = await invitations.accept(session, token, _new_password(form), moment)
+            row = await invitations.open_invitation(session, _token(token), now)
+            user = await invitations.accept(session, token, _new_password(form), now)
         except NotFound as exc:
             raise _link_problem(exc) from None
         except TaptrailError as exc:
             await session.rollback()
-            row = await invitations.open_invitation(session, token, moment)
+            row = await invitations.open_invitation(session, token, now)
             return web.anonymous_page(
                 request,
                 "invite.html",
@@ -282,7 +281,7 @@ async def accept_invitation(request: Request, session: Session, token: str) -> R
                 invitation=row,
                 errors=web.errors_of(exc),
             )
-        raw, _ = await service.start_session(session, user, moment)
+        raw, _ = await service.start_session(session, user, now)
         await session.commit()
     return web.start_session_response(request, raw, "/console/")
 
@@ -296,12 +295,12 @@ async def reset_request_page(request: Request) -> Response:
 
 
 @router.post("/reset")
-async def reset_request(request: Request, session: Session) -> Response:
+async def reset_request(request: Request, session: Session, tx: Tx, now: Now) -> Response:
     form = await web.anonymous_form(request)
     email = form.get("email", "")
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
-            found = await invitations.request_reset(session, email, web.now(request))
+            found = await invitations.request_reset(session, email, now)
         except TaptrailError as exc:
             return web.anonymous_page(
                 request,
@@ -326,21 +325,20 @@ async def reset_request(request: Request, session: Session) -> Response:
 
 
 @router.get("/reset/{token}")
-async def reset_page(request: Request, session: Session, token: str) -> Response:
+async def reset_page(request: Request, session: Session, now: Now, token: str) -> Response:
     try:
-        await invitations.open_reset(session, _token(token), web.now(request))
+        await invitations.open_reset(session, _token(token), now)
     except NotFound as exc:
         raise _link_problem(exc) from None
     return web.anonymous_page(request, "reset.html", title="Choose a new password")
 
 
 @router.post("/reset/{token}")
-async def reset(request: Request, session: Session, token: str) -> Response:
+async def reset(request: Request, session: Session, tx: Tx, now: Now, token: str) -> Response:
     form = await web.anonymous_form(request)
-    moment = web.now(request)
-    async with request.app.state.writing():
+    async with tx.writing():
         try:
-            await invitations.reset(session, _token(token), _new_password(form), moment)
+            await invitations.reset(session, _token(token), _new_password(form), now)
         except NotFound as exc:
             raise _link_problem(exc) from None
         except TaptrailError as exc:

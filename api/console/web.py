@@ -34,8 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.staff import service
 from accounts.staff.models import StaffSession, StaffUser
-from api.deps import Session
-from kernel.db import utcnow
+from api.deps import Now, server_now
+from api.transaction import Transaction, Tx
 from kernel.mail import Mailer, mailer_for
 from kernel.secrets_box import SecretBox, load_key
 
@@ -128,12 +128,6 @@ class StaffContext:
 
 
 # ---------------------------------------------------------------- request facts
-
-
-def now(request: Request) -> datetime:
-    """The server's clock; tests may set ``app.state.clock`` to control it."""
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock is not None else utcnow()
 
 
 def secure(request: Request) -> bool:
@@ -352,14 +346,14 @@ async def anonymous_form(request: Request) -> dict[str, str]:
 # ---------------------------------------------------------------- who is signed in
 
 
-async def current(request: Request, session: Session) -> StaffContext | None:
+async def current(tx: Transaction, now: datetime) -> StaffContext | None:
     """The live staff session of this request (stage ``signed_in`` or ``code``), if any."""
+    request = tx.request
     raw = request.cookies.get(cookie_name(request, SESSION_COOKIE))
     if not raw or len(raw) > 64:
         return None
-    async with request.app.state.writing():
-        found = await service.find_session(session, raw, now(request), timeouts(request))
-        await session.commit()
+    async with tx.write() as session:
+        found = await service.find_session(session, raw, now, timeouts(request))
     if found is None:
         return None
     return StaffContext(found[1], found[0])
@@ -376,8 +370,8 @@ async def undo(session: AsyncSession, ctx: StaffContext | None = None) -> None:
 def require_staff(*roles: str) -> Callable[..., Awaitable[StaffContext]]:
     """Dependency: the signed-in staff member (any role, or one of ``roles``)."""
 
-    async def dependency(request: Request, session: Session) -> StaffContext:
-        ctx = await current(request, session)
+    async def dependency(request: Request, tx: Tx, now: Now) -> StaffContext:
+        ctx = await current(tx, now)
         if ctx is None or ctx.staff_session.stage != service.SIGNED_IN:
             raise SignInRequired(request.url.path)
         if roles and ctx.user.role not in roles:
@@ -404,3 +398,10 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(PageProblem, _problem)
+
+
+def now(request: Request) -> datetime:
+    """The server clock as the ``Now`` dependency gives it (tests override ``server_now``),
+    for the pages that read it inside a flow rather than as a parameter."""
+    clock = request.app.dependency_overrides.get(server_now, server_now)
+    return clock()

@@ -12,7 +12,7 @@ from kernel.errors import TaptrailError
 from kernel.settings import get_settings
 from leaderboard.rebuild import rebuild_from_settings
 from organising.repository import game_by_slug
-from people import service
+from people import privacy
 from scoring.holders import HOLDER_SCORING
 from taptrail.commands.common import run_with_session
 
@@ -37,11 +37,11 @@ def player_erase(slug: str, player_id: int, yes: bool) -> None:
     if not yes and sys.stdin.isatty():
         click.confirm(f"Erase player {player_id} of {slug}? This cannot be undone", abort=True)
 
-    async def _erase(session: AsyncSession) -> service.Erasure:
+    async def _erase(session: AsyncSession) -> privacy.Erasure:
         game = await game_by_slug(session, slug)
         if game is None:
             raise click.UsageError(f"no game '{slug}'")
-        return await service.erase_player(
+        return await privacy.erase_player(
             session, game.id, player_id, actor="cli", now=utcnow(), scoring=HOLDER_SCORING
         )
 
@@ -65,8 +65,8 @@ def people() -> None:
 def purge_emails() -> None:
     """Delete contact e-mails of games past their retention (email_retention_days)."""
 
-    async def _purge(session: AsyncSession) -> service.Housekeeping:
-        return await service.housekeeping(session, utcnow())
+    async def _purge(session: AsyncSession) -> privacy.Housekeeping:
+        return await privacy.housekeeping(session, utcnow())
 
     report = run_with_session(_purge)
     click.echo(f"{report.emails_deleted} contact e-mail(s) deleted")

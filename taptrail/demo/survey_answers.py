@@ -27,7 +27,7 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation import repository as repo
-from evaluation.reports import BELONGING_LEVELS
+from evaluation.report_scores import BELONGING_LEVELS
 from game import instruments as inst
 from game.models import Game
 

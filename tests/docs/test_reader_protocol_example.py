@@ -17,6 +17,7 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
+from api.deps import server_now
 from checkpoints.signing import SIGNATURE_HEADER, sign
 from tests.factories import game_file
 from tests.helpers import auth
@@ -48,9 +49,9 @@ def test_the_body_is_one_line_of_the_documented_json() -> None:
 @pytest.fixture
 def receive_time(app: FastAPI) -> object:
     moment = datetime.fromisoformat(block("receive-time").replace("Z", "+00:00"))
-    app.state.clock = lambda: moment.astimezone(UTC)
+    app.dependency_overrides[server_now] = lambda: moment.astimezone(UTC)
     yield moment
-    app.state.clock = None
+    app.dependency_overrides.pop(server_now, None)
 
 
 async def test_the_documented_answers(

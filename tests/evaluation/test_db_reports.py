@@ -20,7 +20,8 @@ from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar
 
 from evaluation.reaim import add_reaim
-from evaluation.reports import Participant, WaveAnswers, build_report, score_columns
+from evaluation.report_scores import Participant, WaveAnswers, score_columns
+from evaluation.reports import build_report
 from tests.evaluation.eval_helpers import (
     NATURE,
     P,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from evaluation.models import SurveyResponse
 from evaluation.surveys import erase_player_answers
 from kernel.db import utcnow
-from people.service import erase_player
+from people.privacy import erase_player
 from scoring.holders import HOLDER_SCORING
 from tests.evaluation.eval_helpers import P, add_players, make_game, token
 from tests.helpers import auth

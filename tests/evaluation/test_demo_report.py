@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from evaluation.reports import GROUPS
+from evaluation.report_scores import GROUPS
 
 ROOT = Path(__file__).resolve().parents[2]
 HISTORY_TAPS = 1500

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from evaluation.reaim import TeamActivity, add_reaim, adoption, implementation
-from evaluation.reports import Participant, WaveAnswers, build_report, score_columns
+from evaluation.report_scores import Participant, WaveAnswers, score_columns
+from evaluation.reports import build_report
 
 RESIDENTS = {"england": {1: 2000, 2: 2000, 3: 2000, 4: 2000, 5: 2000}}
 PER_QUINTILE = {1: 40, 2: 30, 3: 10, 4: 10, 5: 10}

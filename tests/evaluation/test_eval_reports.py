@@ -9,14 +9,8 @@ from typing import Any
 
 import pytest
 
-from evaluation.reports import (
-    CSV_COLUMNS,
-    GROUPS,
-    Participant,
-    WaveAnswers,
-    build_report,
-    report_to_csv_rows,
-)
+from evaluation.report_scores import GROUPS, Participant, WaveAnswers
+from evaluation.reports import CSV_COLUMNS, build_report, report_to_csv_rows
 from evaluation.sample_data import sample_participants, sample_residents
 
 RESIDENTS = {"england": {1: 4000, 2: 3000, 3: 2000, 4: 2000, 5: 1000}}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from harness.servers import free_port
 from tests.evaluation.report_town import SLUG, prepare
 
 pytestmark = pytest.mark.browser
@@ -48,13 +48,6 @@ class Server:
     token: str
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("report")
@@ -62,7 +55,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # in a thread of its own: the test session's event loop may be running here
     with ThreadPoolExecutor(1) as pool:
         token = pool.submit(asyncio.run, prepare(folder / "report.db", key)).result()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "TAPTRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'report.db'}",

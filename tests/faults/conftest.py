@@ -21,8 +21,8 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.faults.services import PrivatePostgres, PrivateRedis, ServiceUnavailable
-from tests.integration.servers import ServerProcess
+from harness.servers import ServerProcess
+from harness.services import PrivatePostgres, PrivateRedis, ServiceUnavailable
 
 REQUIRE = os.environ.get("TAPTRAIL_REQUIRE_SERVICES") == "1"
 

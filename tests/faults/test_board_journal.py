@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from harness.services import PrivateRedis
 from leaderboard.models import BoardChanges, BoardSnapshot, PlayerDelta, TeamDelta, TeamRecord
 from leaderboard.redis_store import RedisStore
-from tests.faults.services import PrivateRedis
 
 
 @pytest.fixture

@@ -11,10 +11,7 @@ from datetime import timedelta
 
 import httpx
 
-from kernel.db import utcnow
-from simulator.readers import RetryPolicy, TownSimulation
-from tests.faults.conftest import FaultEnv
-from tests.faults.town import (
+from harness.fault_town import (
     RecordingReader,
     differences,
     expected_points,
@@ -26,8 +23,11 @@ from tests.faults.town import (
     town_definition,
     upload_all,
 )
+from harness.servers import ServerProcess
+from kernel.db import utcnow
+from simulator.readers import RetryPolicy, TownSimulation
+from tests.faults.conftest import FaultEnv
 from tests.integration.live_town import load
-from tests.integration.servers import ServerProcess
 
 # Short, but long enough in total to ride out a cut of a few seconds.
 RETRY = RetryPolicy(max_attempts=12, base_delay_s=0.2, max_delay_s=2.0, max_total_delay_s=30)

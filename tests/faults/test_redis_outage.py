@@ -19,10 +19,7 @@ from datetime import timedelta
 
 import httpx
 
-from kernel.db import utcnow
-from simulator.readers import RetryPolicy, TownSimulation
-from tests.faults.conftest import FaultEnv
-from tests.faults.town import (
+from harness.fault_town import (
     RecordingReader,
     board_differences,
     differences,
@@ -34,8 +31,11 @@ from tests.faults.town import (
     town_definition,
     upload_all,
 )
+from harness.servers import ServerProcess
+from kernel.db import utcnow
+from simulator.readers import RetryPolicy, TownSimulation
+from tests.faults.conftest import FaultEnv
 from tests.integration.live_town import load
-from tests.integration.servers import ServerProcess
 
 RETRY = RetryPolicy(max_attempts=8, base_delay_s=0.1, max_delay_s=1.0, max_total_delay_s=20)
 

@@ -14,10 +14,7 @@ from typing import Any
 import httpx
 
 from checkpoints.signing import SIGNATURE_HEADER, sign
-from kernel.db import utcnow
-from simulator.readers import RetryPolicy, TownSimulation, format_time
-from tests.faults.conftest import FaultEnv
-from tests.faults.town import (
+from harness.fault_town import (
     RecordingReader,
     differences,
     expected_points,
@@ -31,8 +28,11 @@ from tests.faults.town import (
     town_definition,
     upload_all,
 )
+from harness.servers import ServerProcess
+from kernel.db import utcnow
+from simulator.readers import RetryPolicy, TownSimulation, format_time
+from tests.faults.conftest import FaultEnv
 from tests.integration.live_town import load
-from tests.integration.servers import ServerProcess
 
 ONE_TRY = RetryPolicy(max_attempts=1)
 RETRY = RetryPolicy(max_attempts=8, base_delay_s=0.1, max_delay_s=1.0, max_total_delay_s=20)

@@ -24,6 +24,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from api.deps import server_now
 from kernel.db import make_engine
 from kernel.settings import Settings
 from taptrail.migrate import upgrade
@@ -116,7 +117,7 @@ async def test_a_backup_restores_with_the_same_totals_and_boards(
         pytest.skip("pg_dump and pg_restore are PostgreSQL's")
     assert shutil.which("pg_dump") and shutil.which("pg_restore")
     now = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
-    app.state.clock = lambda: now
+    app.dependency_overrides[server_now] = lambda: now
     try:
         town = await load_town(client, organiser_token, slug)
         start = now - timedelta(hours=1)
@@ -131,7 +132,7 @@ async def test_a_backup_restores_with_the_same_totals_and_boards(
                 )
                 assert answer.status_code == 200, answer.text
     finally:
-        app.state.clock = None
+        app.dependency_overrides.pop(server_now, None)
     assert await _ledger_ok(client, slug, organiser_token)
     before = await _boards(client, slug)
     assert before["teams?by=total"]["entries"], before  # type: ignore[index]
@@ -205,7 +206,7 @@ async def test_an_upgrade_from_the_previous_release_loses_nothing(fresh_database
             assert standings == [("SCH1", 120, 8.0, 3), ("COM1", 20, 1.6, 1)]
             # The boxes' secrets, sealed by release 0.1.0, still verify.
             now = datetime(2027, 5, 3, 12, 30, tzinfo=UTC)
-            upgraded.state.clock = lambda: now
+            upgraded.dependency_overrides[server_now] = lambda: now
             raw = body([tap(999, 1, now - timedelta(minutes=1))], sent_at=now)
             answer = await post_signed(
                 uc, f"/api/v1/readers/R-{slug}-A/taps", raw, f"{slug}-A-" + "s" * 32

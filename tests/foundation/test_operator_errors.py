@@ -8,7 +8,6 @@ and what to do, with no traceback (unless ``--debug`` asks for one).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.servers import free_port
 from tests.conftest import PG_HOST, PG_PORT, PG_USER, require_backend
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,12 +40,6 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
     assert lines[0].startswith("error: "), result.stderr
     assert "Traceback" not in result.stderr
     return lines[0]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pg(database: str = "postgres", user: str = PG_USER, scheme: str = "postgresql") -> str:

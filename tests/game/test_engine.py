@@ -10,15 +10,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scoring.engine import (
+from kernel.geodesy import EARTH_RADIUS_M, haversine_m
+from kernel.vocabulary import (
     CAPPED,
-    EARTH_RADIUS_M,
     JOURNEY_START,
     LEG,
     OUT_OF_GAME,
     OUTCOMES,
     REPEAT,
     TOO_FAST,
+)
+from scoring.engine import (
     Anchor,
     Campaign,
     Checkpoint,
@@ -29,7 +31,6 @@ from scoring.engine import (
     ScoringState,
     Tap,
     TeamPeriod,
-    haversine_m,
     resume,
     round_half_up,
     score_from,

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoring.engine import (
+from kernel.geodesy import haversine_m
+from kernel.vocabulary import (
     CAPPED,
     JOURNEY_START,
     LEG,
@@ -25,6 +26,8 @@ from scoring.engine import (
     OUTCOMES,
     REPEAT,
     TOO_FAST,
+)
+from scoring.engine import (
     Campaign,
     Checkpoint,
     GameContext,
@@ -33,7 +36,6 @@ from scoring.engine import (
     Rules,
     Tap,
     TeamPeriod,
-    haversine_m,
     resume,
     score_from,
     score_holder,

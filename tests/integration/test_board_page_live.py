@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.servers import ROOT, ServerProcess
 from tests.integration.live_town import live_game, load, walk
-from tests.integration.servers import ROOT, ServerProcess
 
 pytestmark = pytest.mark.browser
 

@@ -17,8 +17,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from checkpoints.signing import sign
+from harness.servers import ROOT, ServerProcess
 from tests.integration.live_town import live_game, load
-from tests.integration.servers import ROOT, ServerProcess
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from harness.servers import ServerProcess
 from kernel.settings import Settings
 from tests.integration.live_town import live_game, load, walk
-from tests.integration.servers import ServerProcess
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from kernel.vocabulary import TEAM_KINDS
 from leaderboard.models import (
-    TEAM_KINDS,
     BoardChanges,
     BoardSnapshot,
     PlayerDelta,

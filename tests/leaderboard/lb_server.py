@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import free_port, start_server
+from harness.servers import free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,6 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from websockets.asyncio.client import connect
 
 from api import errors
+from harness.servers import free_port
 from kernel.errors import Unavailable
 from leaderboard import board_cache
 from leaderboard.board_cache import BoardCache, CachedBoards
@@ -27,7 +28,6 @@ from leaderboard.fanout import Broadcaster, View
 from leaderboard.models import BoardChanges, BoardPage, BoardSnapshot, TeamDelta, TeamEntry
 from leaderboard.runtime import LeaderboardRuntime
 from leaderboard.store import LeaderboardStore
-from tests.helpers import free_port
 from tests.leaderboard.conftest import KEY_PREFIX
 from tests.leaderboard.lb_app import DEMO, build_app, demo_game, demo_snapshot
 from tests.leaderboard.lb_helpers import team

@@ -209,7 +209,7 @@ async def test_attempts_older_than_the_window_no_longer_count(
     client: httpx.AsyncClient, app: FastAPI, game: PGame
 ) -> None:
     from people.models import RegistrationAttempt
-    from people.service import client_key
+    from people.players import client_key
 
     old = utcnow() - timedelta(minutes=16)
     async with app.state.sessionmaker() as s:

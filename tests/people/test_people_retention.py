@@ -12,7 +12,7 @@ from sqlalchemy import select
 from kernel.audit import AuditRecord
 from kernel.db import utcnow
 from kernel.settings import Settings
-from people import service
+from people import privacy
 from people.models import RegistrationAttempt
 from tests.people.people_helpers import PGame, form, load_game, player_row, register, run_cli
 
@@ -52,7 +52,7 @@ async def test_purge_expired_emails(
         for i, g in enumerate(games)
     ]
     async with app.state.writing(), app.state.sessionmaker() as s:
-        deleted = await service.purge_expired_emails(s, utcnow())
+        deleted = await privacy.purge_expired_emails(s, utcnow())
         await s.commit()
     assert deleted >= 1
     emails = [(await player_row(app, p["player_id"])).email for p in players]
@@ -67,7 +67,7 @@ async def test_purge_expired_emails(
 
     # The day the recent game's retention runs out, its e-mails go too.
     async with app.state.writing(), app.state.sessionmaker() as s:
-        await service.purge_expired_emails(s, utcnow() + timedelta(days=2))
+        await privacy.purge_expired_emails(s, utcnow() + timedelta(days=2))
         await s.commit()
     assert (await player_row(app, players[1]["player_id"])).email is None
     assert (await player_row(app, players[2]["player_id"])).email == "prize2@example.org"
@@ -97,7 +97,7 @@ async def test_housekeeping_forgets_old_attempts(app: FastAPI, game: PGame) -> N
             )
         await s.commit()
     async with app.state.writing(), app.state.sessionmaker() as s:
-        report = await service.housekeeping(s, now)
+        report = await privacy.housekeeping(s, now)
         await s.commit()
     assert report.attempts_deleted >= 1
     async with app.state.sessionmaker() as s:

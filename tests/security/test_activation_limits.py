@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from game.models import Game
-from people import activation, service
+from people import activation, registration
 from people.models import Card, RegistrationAttempt
 from tests.helpers import auth
 from tests.security.world import definition, nickname
@@ -75,7 +75,7 @@ async def test_an_attacker_cannot_lock_out_the_owner(app: FastAPI, town: str) ->
     # any card-wide limit would allow.
     for _ in range(3):
         async with client_at(app, random_host()) as attacker:
-            for _ in range(service.CARD_CLIENT_FREE):
+            for _ in range(registration.CARD_CLIENT_FREE):
                 assert (await _try(attacker, town, 21, "WRONG")).status_code == 422
             assert (await _try(attacker, town, 21, "K021")).status_code == 429
     async with client_at(app, random_host()) as owner:
@@ -88,7 +88,7 @@ async def test_an_attacker_cannot_lock_out_the_owner(app: FastAPI, town: str) ->
 async def test_lockouts_grow_progressively_and_say_when(app: FastAPI, town: str) -> None:
     host = random_host()
     async with client_at(app, host) as c:
-        for _ in range(service.CARD_CLIENT_FREE):
+        for _ in range(registration.CARD_CLIENT_FREE):
             assert (await _try(c, town, 22, "NOPE")).status_code == 422
         for minutes in (1, 2, 4):
             limited = await _try(c, town, 22, "K022")
@@ -107,7 +107,7 @@ async def test_lockouts_grow_progressively_and_say_when(app: FastAPI, town: str)
 
 async def test_the_per_device_lockout_has_retry_after(app: FastAPI, town: str) -> None:
     async with client_at(app, random_host()) as c:
-        for i in range(service.CLIENT_FREE):
+        for i in range(registration.CLIENT_FREE):
             number = 30 + i % 5  # spread over cards: under each card's own allowance
             assert (await _try(c, town, number, "NO")).status_code == 422
         limited = await _try(c, town, 40, "K040")
@@ -117,7 +117,7 @@ async def test_the_per_device_lockout_has_retry_after(app: FastAPI, town: str) -
 
 async def test_cardless_registration_limit_has_retry_after(app: FastAPI, town: str) -> None:
     async with client_at(app, random_host()) as c:
-        for _ in range(service.APP_REGISTRATIONS):
+        for _ in range(registration.APP_REGISTRATIONS):
             response = await c.post(f"/api/v1/games/{town}/registrations", json=form())
             assert response.status_code == 201
         limited = await c.post(f"/api/v1/games/{town}/registrations", json=form())
@@ -130,14 +130,16 @@ async def test_concurrent_guesses_from_one_address_share_its_allowance(
     async with client_at(app, random_host()) as c:
         answers = await asyncio.gather(*(_try(c, town, 41, f"X{i}") for i in range(12)))
     codes = sorted(a.status_code for a in answers)
-    assert codes == [422] * service.CARD_CLIENT_FREE + [429] * (12 - service.CARD_CLIENT_FREE)
+    assert codes == [422] * registration.CARD_CLIENT_FREE + [429] * (
+        12 - registration.CARD_CLIENT_FREE
+    )
 
 
 async def test_linking_a_card_is_limited_the_same_way(app: FastAPI, town: str) -> None:
     async with client_at(app, random_host()) as c:
         token = (await c.post(f"/api/v1/games/{town}/registrations", json=form())).json()["token"]
         body = {"card_number": "0000042", "activation_code": "WRONG"}
-        for _ in range(service.CARD_CLIENT_FREE):
+        for _ in range(registration.CARD_CLIENT_FREE):
             wrong = await c.post("/api/v1/me/cards", json=body, headers=auth(token))
             assert wrong.status_code == 422
         limited = await c.post("/api/v1/me/cards", json=body, headers=auth(token))
@@ -170,8 +172,8 @@ async def test_generated_codes_are_long_and_unambiguous(app: FastAPI, town: str)
 def test_guessing_over_a_whole_game_is_hopeless() -> None:
     """The README's odds follow from the limits: one address, and a million of them."""
     six_weeks = 42
-    per_card = activation.most_failures_per_day(service.CARD_CLIENT_FREE) * six_weeks
-    per_address = activation.most_failures_per_day(service.CLIENT_FREE) * six_weeks
+    per_card = activation.most_failures_per_day(registration.CARD_CLIENT_FREE) * six_weeks
+    per_address = activation.most_failures_per_day(registration.CLIENT_FREE) * six_weeks
     assert per_card <= per_address
     space = len(activation.ALPHABET) ** activation.LENGTH
     assert per_card / space < 1e-15
@@ -187,9 +189,9 @@ async def test_a_card_under_attack_is_reported_not_locked(
         def warning(self, event: str, **fields: object) -> None:
             warnings.append((event, fields))
 
-    monkeypatch.setattr(service, "log", Recorder())
-    per_address = service.CARD_CLIENT_FREE
-    for _ in range(service.CARD_ALERT // per_address):
+    monkeypatch.setattr(registration, "log", Recorder())
+    per_address = registration.CARD_CLIENT_FREE
+    for _ in range(registration.CARD_ALERT // per_address):
         async with client_at(app, random_host()) as attacker:
             for _ in range(per_address):
                 assert (await _try(attacker, town, 43, "GUESS")).status_code == 422
@@ -199,7 +201,7 @@ async def test_a_card_under_attack_is_reported_not_locked(
             {
                 "game_id": warnings[0][1]["game_id"],
                 "card": "0000043",
-                "failures": service.CARD_ALERT,
+                "failures": registration.CARD_ALERT,
             },
         )
     ]

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from api.deps import server_now
 from kernel import csv_writer
 from tests.checkpoints.cp_helpers import NOW, Clock, iso, post_signed
 from tests.factories import game_file
@@ -115,7 +116,7 @@ def hostile_game(slug: str) -> dict[str, Any]:
 async def hostile(
     app: FastAPI, client: httpx.AsyncClient, organiser_token: str, slug: str
 ) -> AsyncIterator[str]:
-    app.state.clock = Clock(NOW)
+    app.dependency_overrides[server_now] = Clock(NOW)
     try:
         loaded = await client.put(
             f"/api/v1/admin/games/{slug}", json=hostile_game(slug), headers=auth(organiser_token)
@@ -123,7 +124,7 @@ async def hostile(
         assert loaded.status_code == 200, loaded.text
         yield slug
     finally:
-        app.state.clock = None
+        app.dependency_overrides.pop(server_now, None)
 
 
 async def test_boxes_csv_neutralises_names_and_firmware(

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from game.models import Game
 from kernel.db import utcnow
 from kernel.settings import Settings
-from people import service
+from people import registration
 from people.models import RegistrationAttempt
 from people.repository import APP_REGISTRATION
 from taptrail.server import create_app
@@ -58,7 +58,7 @@ async def test_registrations_without_a_card_are_limited_per_address(
 ) -> None:
     host = random_host()
     async with client_at(app, host) as c:
-        for _ in range(service.APP_REGISTRATIONS):
+        for _ in range(registration.APP_REGISTRATIONS):
             assert (await _register(c, town)).status_code == 201
         limited = await _register(c, town)
         assert limited.status_code == 429
@@ -92,13 +92,13 @@ async def test_the_registration_limit_holds_under_concurrency(app: FastAPI, town
     async with client_at(app, random_host()) as c:
         answers = await asyncio.gather(*(_register(c, town) for _ in range(15)))
     codes = sorted(a.status_code for a in answers)
-    assert codes == [201] * service.APP_REGISTRATIONS + [429] * 5
+    assert codes == [201] * registration.APP_REGISTRATIONS + [429] * 5
 
 
 async def test_app_registrations_do_not_count_as_wrong_codes(app: FastAPI, town: str) -> None:
     host = random_host()
     async with client_at(app, host) as c:
-        for _ in range(service.APP_REGISTRATIONS):
+        for _ in range(registration.APP_REGISTRATIONS):
             assert (await _register(c, town)).status_code == 201
         async with app.state.sessionmaker() as s:
             gid = await s.scalar(select(Game.id).where(Game.slug == town))
@@ -107,9 +107,9 @@ async def test_app_registrations_do_not_count_as_wrong_codes(app: FastAPI, town:
                     select(RegistrationAttempt.card_key).where(RegistrationAttempt.game_id == gid)
                 )
             ).all()
-        assert kinds == [APP_REGISTRATION] * service.APP_REGISTRATIONS
+        assert kinds == [APP_REGISTRATION] * registration.APP_REGISTRATIONS
         # Wrong codes still have their own, separate budget per card.
-        for _ in range(service.CARD_CLIENT_FREE):
+        for _ in range(registration.CARD_CLIENT_FREE):
             wrong = await _register(
                 c, town, **cardless(card_number="0000012", activation_code="WRONG")
             )
@@ -121,7 +121,7 @@ async def test_app_registrations_do_not_count_as_wrong_codes(app: FastAPI, town:
 
 async def test_wrong_activation_codes_are_limited_per_address(app: FastAPI, town: str) -> None:
     async with client_at(app, random_host()) as c:
-        for i in range(service.CLIENT_FREE):
+        for i in range(registration.CLIENT_FREE):
             number = f"{13 + i % 4:07d}"  # spread over cards: under each card's own limit
             wrong = await _register(c, town, **cardless(card_number=number, activation_code="NO"))
             assert wrong.status_code == 422, wrong.text

@@ -15,11 +15,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from api.deps import server_now
 from evaluation.models import SurveyWave
 from game.models import Game
-from tests.checkins.ci_helpers import NOW as CHECKIN_NOW
-from tests.checkins.ci_helpers import Clock as CheckinClock
-from tests.checkins.ci_helpers import checkin_body, load_game, register
+from tests.checkpoints.checkins.ci_helpers import NOW as CHECKIN_NOW
+from tests.checkpoints.checkins.ci_helpers import Clock as CheckinClock
+from tests.checkpoints.checkins.ci_helpers import checkin_body, load_game, register
 from tests.checkpoints.cp_helpers import (
     NOW,
     Clock,
@@ -123,7 +124,7 @@ async def test_reader_move_times_out_of_range_are_422(
 async def test_checkin_times_out_of_range_are_422(
     app: FastAPI, client: httpx.AsyncClient, organiser_token: str, slug: str
 ) -> None:
-    app.state.clock = CheckinClock(CHECKIN_NOW)
+    app.dependency_overrides[server_now] = CheckinClock(CHECKIN_NOW)
     try:
         await load_game(client, organiser_token, slug)
         player = await register(client, slug)
@@ -133,7 +134,7 @@ async def test_checkin_times_out_of_range_are_422(
             )
             assert_422(r, "at")
     finally:
-        app.state.clock = None
+        app.dependency_overrides.pop(server_now, None)
 
 
 async def test_heartbeat_times_that_overflow_are_422(client: httpx.AsyncClient, town: Town) -> None:

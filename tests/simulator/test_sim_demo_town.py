@@ -11,14 +11,15 @@ from typing import Any
 
 import pytest
 
-from simulator.readers import haversine_m
+from kernel.geodesy import haversine_m
 from taptrail.demo import (
     DEMO_GAME_FILE,
     DEMO_IMD_FILE,
     DEMO_POSTCODES_FILE,
     load_demo_definition,
 )
-from taptrail.demo.generate import ACTIVATION_ALPHABET, IMD_HEADER, demo_secret, render_all
+from taptrail.demo.generate import ACTIVATION_ALPHABET, demo_secret, render_all
+from taptrail.demo.town_data import IMD_HEADER
 
 TODAY = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 AGE_BANDS = {"0-4", "5-11", "12-15", "16-24", "25-44", "45-64", "65+"}

@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from checkpoints.signing import SIGNATURE_HEADER, verify
+from kernel.geodesy import haversine_m
 from simulator.readers import (
     QueuedTap,
     RetryPolicy,
@@ -30,7 +31,6 @@ from simulator.readers import (
     TownSimulation,
     UploadRejected,
     format_time,
-    haversine_m,
     parse_time,
 )
 from taptrail.demo import load_demo_definition

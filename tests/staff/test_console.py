@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from accounts.staff import totp
 from accounts.staff.models import StaffUser
+from api.deps import server_now
 from game.models import Team
 from kernel.db import utcnow
 from tests.helpers import auth
@@ -183,7 +184,7 @@ async def test_two_step_sign_in_for_an_organiser(
     app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = [utcnow()]
-    monkeypatch.setattr(app.state, "clock", lambda: now[0], raising=False)
+    monkeypatch.setitem(app.dependency_overrides, server_now, lambda: now[0])
     email = await make_user(app)
     async with Browser(app) as browser:
         await browser.sign_in(email)

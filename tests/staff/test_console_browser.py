@@ -19,8 +19,8 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
+from harness.servers import free_port, start_server
 from tests.factories import game_file
-from tests.helpers import free_port, start_server
 from tests.staff.staff_helpers import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -4,17 +4,27 @@ and only organisers of the game may open it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from api.deps import server_now
 from tests.scoring.taps import T, TestGame, insert_taps, local, make_game
 from tests.staff.staff_helpers import Browser, make_user
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2027, 5, 5, 12, 0, tzinfo=LONDON)
+
+
+@pytest.fixture(autouse=True)
+def _clock_back(app: FastAPI) -> Iterator[None]:
+    """The game below sets the server's clock; later tests get the real one back."""
+    yield
+    app.dependency_overrides.pop(server_now, None)
 
 
 async def _game(app: FastAPI, slug: str) -> TestGame:
@@ -31,7 +41,7 @@ async def _game(app: FastAPI, slug: str) -> TestGame:
         )
         await s.commit()
     await app.state.after_game_change(game.game_id)
-    app.state.clock = lambda: NOW
+    app.dependency_overrides[server_now] = lambda: NOW
     return game
 
 

@@ -14,7 +14,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from accounts.models import AuditRecord
+from kernel.audit import AuditRecord
 from tests.scoring.taps import T, TestGame, insert_taps, local, make_game
 from tests.staff.staff_helpers import Browser, make_user
 
@@ -195,8 +195,8 @@ async def _player_ids(app: FastAPI, game_id: int) -> dict[str, int]:
 
 async def test_a_changed_nickname_goes_back_to_the_queue(app: FastAPI, slug: str) -> None:
     from people.models import Player
+    from people.players import update_player
     from people.schemas import MeUpdateIn
-    from people.service import update_player
 
     game = await _game(app, slug)
     ids = await _player_ids(app, game.game_id)

@@ -13,9 +13,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
+from harness.servers import free_port
 from kernel.mail import NullMailer, SmtpMailer, mailer_for
 from kernel.settings import Settings
-from tests.helpers import free_port
 from tests.staff.staff_helpers import Browser, make_user, new_email
 
 

@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 
 from accounts.staff import throttle
+from api.deps import server_now
 from kernel.db import utcnow
 from tests.staff.staff_helpers import PASSWORD, Browser, csrf_of, make_user, new_email
 
@@ -16,7 +17,7 @@ from tests.staff.staff_helpers import PASSWORD, Browser, csrf_of, make_user, new
 def clock(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list:
     """The app's clock, moved by the test: ``clock[0] += timedelta(...)``."""
     now = [utcnow()]
-    monkeypatch.setattr(app.state, "clock", lambda: now[0], raising=False)
+    monkeypatch.setitem(app.dependency_overrides, server_now, lambda: now[0])
     return now
 
 

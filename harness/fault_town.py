@@ -26,13 +26,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kernel.vocabulary import TEAM_KINDS
 from scoring import engine
 from simulator.readers import QueuedTap, SimTap, SimulatedReader, format_time, parse_time
 
 # Live boards keep distances as the database sums them and round only for display, so a
 # live board equals a rebuilt one exactly.
 DISTANCE_TOLERANCE_KM = 0.0
-TEAM_KINDS = ("school", "community", "workplace", "family", "other")
 
 
 def town_definition(

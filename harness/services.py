@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from tests.helpers import free_port
+from harness.servers import free_port
 
 
 class ServiceUnavailable(RuntimeError):

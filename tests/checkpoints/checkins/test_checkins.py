@@ -16,7 +16,14 @@ from checkpoints.models import Checkin
 from game.models import Tap
 from people.models import Card, Player
 from scoring.service import ledger_mismatches
-from tests.checkins.ci_helpers import NOW, Clock, check_in, checkin_body, load_game, register
+from tests.checkpoints.checkins.ci_helpers import (
+    NOW,
+    Clock,
+    check_in,
+    checkin_body,
+    load_game,
+    register,
+)
 from tests.helpers import auth
 
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.checkins.ci_helpers import NOW, Clock, load_game
+from tests.checkpoints.checkins.ci_helpers import NOW, Clock, load_game
 from tests.helpers import server_clock
 
 
