@@ -163,6 +163,7 @@ DOMAIN_ROUTERS = (
     "metrics",
     "pages",
     "console",
+    "family",
 )
 
 

@@ -14,6 +14,7 @@ DOMAIN_MODELS = (
     "taptrail.auth.models",
     "evaluation.models",
     "taptrail.staff.models",
+    "people.family_models",
 )
 
 for _name in DOMAIN_MODELS:
