@@ -98,7 +98,9 @@ def main() -> None:  # pragma: no cover - a maintainer's tool
         current = catalogue(language)
         current.update(template, no_fuzzy_matching=True)
         with (LOCALE / language / "LC_MESSAGES" / "messages.po").open("wb") as f:
-            write_po(f, current, omit_header=False, sort_output=True, width=100)
+            write_po(
+                f, current, omit_header=False, sort_output=True, width=100, ignore_obsolete=True
+            )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -110,6 +110,10 @@ class Page:
     def tr(self) -> gettext.NullTranslations:
         return i18n.translations(self.language)
 
+    def word(self, message: str) -> str:
+        """A string marked for the catalogue where it is defined (``N_``), translated."""
+        return self.tr.gettext(message)
+
     def _(self, message: str, **values: Any) -> str:
         text = self.tr.gettext(message)
         return text % values if values else text

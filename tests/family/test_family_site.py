@@ -18,7 +18,7 @@ from people.models import Player
 from taptrail.db import utcnow
 from tests.factories import COM1_JOIN_CODE
 from tests.people.people_helpers import add_taps, journey, load_game, number
-from tests.staff.staff_helpers import Browser
+from tests.staff.staff_helpers import Browser, csrf_of
 
 PASSWORD = "green kettle umbrella 7"
 
@@ -232,3 +232,105 @@ async def test_welsh_pages_contain_no_english_source_strings(
             assert '<html lang="cy"' in text, path
             leaked = [s for s in english if s in text]
             assert leaked == [], (path, leaked)
+
+
+def test_every_survey_text_is_in_the_catalogue_with_a_welsh_translation() -> None:
+    from api.family.survey_words import TEXTS
+    from evaluation import instruments
+    from evaluation import surveys as survey_service
+
+    texts = {w.title for w in survey_service.WAVES.values()}
+    for wave in survey_service.WAVES:
+        for item in survey_service.questions(wave, instruments.INSTRUMENTS)["items"]:
+            texts |= {item["text"], item.get("intro") or item["text"]}
+            texts |= {str(a["label"]) for a in item["answers"] if not str(a["label"]).isdigit()}
+    assert sorted(texts - set(TEXTS)) == []
+    welsh = i18n.translations("cy")
+    assert [t for t in texts if welsh.gettext(t) == t] == []
+
+
+async def test_a_parent_answers_the_survey_for_a_young_child(
+    app: FastAPI, client: httpx.AsyncClient, organiser_token: str
+) -> None:
+    from tests.factories import game_file
+    from tests.helpers import auth
+
+    slug = _slug()
+    game = await load_game(client, app, organiser_token, slug)
+    data = game_file(slug)
+    data["game"].update(
+        starts_at=(utcnow() - timedelta(days=20)).isoformat(),
+        ends_at=(utcnow() + timedelta(days=20)).isoformat(),
+        instruments=["activity", "belonging", "nature", "ons4", "loneliness"],
+    )
+    done = await client.put(f"/api/v1/admin/games/{slug}", json=data, headers=auth(organiser_token))
+    assert done.status_code == 200, done.text
+    async with Browser(app) as phone:
+        await _create(phone, f"survey-{uuid.uuid4().hex[:8]}@example.org")
+        await _add(phone, slug, 4, "Little Wren", "5-11")
+        await _add(phone, slug, 6, "Tall Mum", "25-44")
+        async with app.state.sessionmaker() as s:
+            ids = {
+                p.nickname: p.id
+                for p in await s.scalars(select(Player).where(Player.game_id == game.id))
+            }
+        kid, mum = ids["Little Wren"], ids["Tall Mum"]
+        # A closed wave is not offered and cannot be opened.
+        assert "/surveys/1" not in (await phone.get(f"/family/players/{kid}")).text
+        assert (await phone.get(f"/family/players/{kid}/surveys/1")).status_code == 404
+        opened = await client.post(
+            f"/api/v1/admin/games/{slug}/surveys/1/open", headers=auth(organiser_token)
+        )
+        assert opened.status_code == 200, opened.text
+        assert (
+            f"/family/players/{kid}/surveys/1" in (await phone.get(f"/family/players/{kid}")).text
+        )
+        # The child is not asked the well-being or loneliness questions; the adult is.
+        form = (await phone.get(f"/family/players/{kid}/surveys/1")).text
+        assert 'name="activity_days"' in form and 'name="nature_part"' in form
+        assert 'name="life_satisfaction"' not in form and 'name="loneliness"' not in form
+        assert re.search(r'value="parent_or_carer" checked', form)
+        assert form.count('value="prefer_not_to_say"') == 8
+        adult = (await phone.get(f"/family/players/{mum}/surveys/1")).text
+        assert 'name="life_satisfaction"' in adult and 'name="loneliness"' in adult
+        assert not re.search(r'value="parent_or_carer" checked', adult)
+        # A wrong value is named, and the good answers are kept.
+        page = f"/family/players/{kid}/surveys/1"
+        wrong = await phone.post(
+            page,
+            {"answered_by": "parent_or_carer", "activity_days": "9", "belonging": "fairly"},
+        )
+        assert wrong.status_code == 422 and 'href="#activity_days"' in wrong.text
+        assert 'value="fairly" checked' in wrong.text
+        # An answer to a question the child is not asked is ignored, not stored.
+        saved = await phone.post(
+            page,
+            {
+                "answered_by": "parent_or_carer",
+                "activity_days": "3",
+                "belonging": "prefer_not_to_say",
+                "nature_happy": "6",
+                "life_satisfaction": "4",
+            },
+        )
+        assert saved.status_code == 303 and saved.headers["location"].endswith("notice=survey")
+        again = (await phone.get(page)).text
+        assert 'value="3" checked' in again and 'value="prefer_not_to_say" checked' in again
+        mine = json.loads((await phone.get("/family/data.json")).text)
+        wren = next(p for p in mine["players"] if p["nickname"] == "Little Wren")
+        [answers] = wren["survey_answers"]
+        assert answers["answered_by"] == "parent_or_carer"
+        assert answers["answers"]["activity_days"] == 3
+        assert answers["answers"]["belonging"] == "prefer_not_to_say"
+        assert answers["answers"]["nature_happy"] == 6
+        assert answers["answers"]["life_satisfaction"] is None
+        # In Welsh.
+        await phone.get("/language/cy?next=/")
+        welsh = (await phone.get(page)).text
+        assert "Pa mor aml" not in welsh and "Yn ystod yr wythnos ddiwethaf" in welsh
+        # Closed again: the form is refused.
+        await client.post(
+            f"/api/v1/admin/games/{slug}/surveys/1/close", headers=auth(organiser_token)
+        )
+        late = await phone.post(page, {"answered_by": "self"}, token=csrf_of(welsh))
+        assert late.status_code == 404

@@ -435,6 +435,8 @@ RULES: dict[tuple[str, str], Rule] = {
             ("POST", "/family/players/{player_id}/card", "/family/players/1/card"),
             ("GET", "/family/players/{player_id}/remove", "/family/players/1/remove"),
             ("POST", "/family/players/{player_id}/remove", "/family/players/1/remove"),
+            ("GET", "/family/players/{player_id}/surveys/{wave}", "/family/players/1/surveys/1"),
+            ("POST", "/family/players/{player_id}/surveys/{wave}", "/family/players/1/surveys/1"),
             ("GET", "/family/data", "/family/data"),
             ("GET", "/family/data.json", "/family/data.json"),
             ("GET", "/family/data.csv", "/family/data.csv"),
