@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -63,6 +63,17 @@ class GameDef(_Strict):
     rules: RulesDef = Field(default_factory=RulesDef)  # type: ignore[arg-type]
     # The survey instruments asked (game/instruments.py); None = the default three.
     instruments: list[str] | None = None
+    # The languages the family site offers (api/family/i18n.py); None = English and Welsh.
+    languages: list[Literal["en", "cy"]] | None = Field(None, min_length=1)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if "en" not in value:
+            raise ValueError("must include en (English, the language every page is written in)")
+        return list(dict.fromkeys(value))
 
     @field_validator("instruments")
     @classmethod

@@ -48,6 +48,8 @@ class Game(Base):
     email_retention_days: Mapped[int] = mapped_column(Integer, default=90)
     # The survey instruments the game asks (evaluation/surveys.py); None = the default three.
     survey_instruments: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # The languages the family site offers for the game (api/family); None = English and Welsh.
+    languages: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     # Bumped by every re-score so readers of stored totals can tell which rules made them.
     scoring_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

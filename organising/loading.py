@@ -190,6 +190,7 @@ async def _upsert_game(session: AsyncSession, gf: GameFile, result: LoadResult) 
         "starts_at": d.starts_at,
         "ends_at": d.ends_at,
         "survey_instruments": d.instruments,
+        "languages": d.languages,
         **d.rules.model_dump(),
     }
     game = await repo.game_by_slug(session, d.slug)

@@ -11,6 +11,7 @@ import evaluation.models
 import game.models
 import geo.models
 import kernel.audit
+import people.family_models
 import people.models
 from kernel.db import Base
 

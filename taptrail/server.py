@@ -20,6 +20,7 @@ from api import (
     console,
     errors,
     evaluation,
+    family,
     games,
     health,
     leaderboard,
@@ -100,6 +101,7 @@ def create_app(
     errors.install(app)
 
     console.install(app)  # the console's HTML error pages and redirects
+    family.install(app)  # the family site's sign-in redirects and language
     # A request tries the routes in order, and FastAPI matches a nested router's routes
     # again at each level it hands the request down, so the API (board reads are most of
     # the traffic) goes first and flat, each router straight on the app under /api/v1: a
@@ -179,4 +181,5 @@ ROOT_ROUTERS = (
     metrics.router,
     pages.router,
     console.pages_router,
+    family.pages_router,
 )

@@ -11,6 +11,9 @@ session cookie. Without one, every caller of a ``staff_session`` page is sent to
 (303 to /login; tests/staff checks the signed-in side). A ``public_form`` is a form before
 sign-in (sign in, accept an invitation, reset a password): its valid request carries the
 form's pre-session cookie and CSRF token, and its success is a redirect (303) for everyone.
+The family site's pages work the same way: a ``family_session`` page sends every caller
+without a family session to ``/family/sign-in`` (303; tests/family checks the signed-in
+side), and its forms before sign-in are ``public_form``s.
 """
 
 from __future__ import annotations
@@ -47,8 +50,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "evaluator_of_game": frozenset({"evaluator"}),
     "staff_session": frozenset(),
     "public_form": frozenset(),
+    "family_session": frozenset(),
 }
-REDIRECTED = ("staff_session", "public_form")  # 303 for every caller
+REDIRECTED = ("staff_session", "public_form", "family_session")  # 303 for every caller
 
 
 def expected(access: str, principal: str) -> int | None:
@@ -281,7 +285,9 @@ async def _invitation_token(w: World) -> str:
     return made.token
 
 
-async def _anonymous_form(w: World, page: str, fields: dict[str, str]) -> Call:
+async def _anonymous_form(
+    w: World, page: str, fields: dict[str, str], cookie_name: str = "taptrail_presession"
+) -> Call:
     """A POST of the form on ``page`` (to the same address), with its cookie and token."""
     import re
     from urllib.parse import urlencode
@@ -291,9 +297,9 @@ async def _anonymous_form(w: World, page: str, fields: dict[str, str]) -> Call:
     assert shown.status_code == 200, shown.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', shown.text)
     assert token
-    cookie = shown.cookies["taptrail_presession"]
+    cookie = shown.cookies[cookie_name]
     headers = {
-        "Cookie": f"taptrail_presession={cookie}",
+        "Cookie": f"{cookie_name}={cookie}",
         "Origin": "http://testserver",
         "Content-Type": "application/x-www-form-urlencoded",
     }
@@ -331,6 +337,49 @@ async def _reset_page(w: World, principal: str) -> Call:
     return Call("GET", f"/reset/{await _reset_token(w)}")
 
 
+FAMILY_PASSWORD = "access table kettle 12"
+
+
+async def _family_account(w: World) -> tuple[str, str]:
+    """A new family account with an account code: (account code, recovery code)."""
+    from people import family
+
+    async with w.app.state.sessionmaker() as s:
+        made = await family.create_account(
+            s, email=None, password=FAMILY_PASSWORD, confirm=FAMILY_PASSWORD, now=utcnow()
+        )
+        await s.commit()
+    assert made.account_code and made.recovery_code
+    return made.account_code, made.recovery_code
+
+
+async def _family_create(w: World, principal: str) -> Call:
+    fields = {
+        "kind": "email",
+        "email": f"access-{uuid.uuid4().hex[:10]}@example.org",
+        "password": FAMILY_PASSWORD,
+        "confirm": FAMILY_PASSWORD,
+    }
+    return await _anonymous_form(w, "/family/create", fields, "taptrail_family_form")
+
+
+async def _family_sign_in(w: World, principal: str) -> Call:
+    code, _ = await _family_account(w)
+    fields = {"name": code, "password": FAMILY_PASSWORD}
+    return await _anonymous_form(w, "/family/sign-in", fields, "taptrail_family_form")
+
+
+async def _family_recover(w: World, principal: str) -> Call:
+    code, recovery = await _family_account(w)
+    fields = {
+        "account_code": code,
+        "recovery_code": recovery,
+        "password": FAMILY_PASSWORD,
+        "confirm": FAMILY_PASSWORD,
+    }
+    return await _anonymous_form(w, "/family/recover", fields, "taptrail_family_form")
+
+
 def _console(method: str, url: str) -> Factory:
     """A console page or form: without a session, sent to sign in whatever the body."""
     headers = {"Origin": "http://testserver"} if method == "POST" else {}
@@ -358,6 +407,44 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/static/evaluation/{name}"): Rule(
         "public", fixed("GET", "/static/evaluation/report.js")
     ),
+    # ---------------------------------------------------------------- family site
+    ("GET", "/"): Rule("public", fixed("GET", "/")),
+    ("GET", "/games/{slug}"): Rule("public", fixed("GET", "/games/{G}")),
+    ("GET", "/privacy"): Rule("public", fixed("GET", "/privacy")),
+    ("GET", "/cookies"): Rule("public", fixed("GET", "/cookies")),
+    ("GET", "/manifest.webmanifest"): Rule("public", fixed("GET", "/manifest.webmanifest")),
+    # The language switch answers everyone with a redirect (303) back to the page.
+    ("GET", "/language/{code}"): Rule("public_form", fixed("GET", "/language/cy")),
+    ("GET", "/static/family/{name}"): Rule("public", fixed("GET", "/static/family/family.css")),
+    ("GET", "/family/create"): Rule("public", fixed("GET", "/family/create")),
+    ("POST", "/family/create"): Rule("public_form", _family_create),
+    ("GET", "/family/sign-in"): Rule("public", fixed("GET", "/family/sign-in")),
+    ("POST", "/family/sign-in"): Rule("public_form", _family_sign_in),
+    ("GET", "/family/recover"): Rule("public", fixed("GET", "/family/recover")),
+    # Recovering shows the new recovery code once: a page (200), not a redirect.
+    ("POST", "/family/recover"): Rule("public", _family_recover),
+    **{
+        (method, path): Rule("family_session", _console(method, example))
+        for method, path, example in (
+            ("GET", "/family/", "/family/"),
+            ("GET", "/family/sign-out", "/family/sign-out"),
+            ("POST", "/family/sign-out", "/family/sign-out"),
+            ("GET", "/family/add", "/family/add"),
+            ("POST", "/family/add", "/family/add"),
+            ("GET", "/family/players/{player_id}", "/family/players/1"),
+            ("POST", "/family/players/{player_id}/team", "/family/players/1/team"),
+            ("POST", "/family/players/{player_id}/card", "/family/players/1/card"),
+            ("GET", "/family/players/{player_id}/remove", "/family/players/1/remove"),
+            ("POST", "/family/players/{player_id}/remove", "/family/players/1/remove"),
+            ("GET", "/family/players/{player_id}/surveys/{wave}", "/family/players/1/surveys/1"),
+            ("POST", "/family/players/{player_id}/surveys/{wave}", "/family/players/1/surveys/1"),
+            ("GET", "/family/data", "/family/data"),
+            ("GET", "/family/data.json", "/family/data.json"),
+            ("GET", "/family/data.csv", "/family/data.csv"),
+            ("GET", "/family/delete", "/family/delete"),
+            ("POST", "/family/delete", "/family/delete"),
+        )
+    },
     # ---------------------------------------------------------------- staff console
     ("GET", "/static/console/{name:path}"): Rule(
         "public",

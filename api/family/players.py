@@ -1,0 +1,400 @@
+"""A family's players: everyone's points (``/family/``), adding a card, one player's page
+(journeys, cards), changing team, replacing a lost card and removing a player.
+
+Every page needs a family session (``signed.Family``) and shows only the account's own
+players (another's: 404). Every POST is checked for the same origin and a CSRF token and
+answers with a redirect (303), or the page again with an error summary and a 4xx status.
+Each write is one transaction; boards hear of it after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from api.deps import MAX_ROW_ID, Session
+from api.family import web
+from api.family.i18n import N_
+from api.family.messages import FIELDS, errors_of
+from api.family.signed import Family, after_commit
+from evaluation import surveys as survey_service
+from game.models import Game
+from kernel.errors import TaptrailError
+from people import cards, family, membership, views
+from people import family_repository as repo
+from people import repository as people_repository
+from people.models import Player
+from people.registration import WrongActivationCode
+from people.schemas import AgeBand, Gender, RegistrationIn
+from scoring.holders import HOLDER_SCORING
+
+router = APIRouter(include_in_schema=False)
+PlayerId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+AGE_BANDS: Sequence[str] = AgeBand.__args__  # type: ignore[attr-defined]
+GENDERS: Sequence[str] = Gender.__args__  # type: ignore[attr-defined]
+
+
+def _problem(p: web.Page, status: int = 404) -> web.FamilyPageProblem:
+    return web.FamilyPageProblem(
+        status, p._("Page not found"), p._("There is no such player in your account.")
+    )
+
+
+# ---------------------------------------------------------------- my points
+
+
+def _local(moment: datetime, game: Game) -> datetime:
+    return moment.astimezone(ZoneInfo(game.timezone))
+
+
+async def _card_view(session: Session, player: Player, now: datetime) -> dict[str, Any]:
+    me = await views.me_view(session, player, now=now)
+    game = await people_repository.game(session, player.game_id)
+    assert game is not None
+    boxes = await repo.checkpoints(session, game.id)
+    visited = await repo.visited_checkpoint_ids(session, game.id, player.holder_id)
+    campaigns = [
+        c for c in await repo.campaigns_ending_after(session, game.id, now) if c.starts_at <= now
+    ]
+    return {
+        "player": player,
+        "me": me,
+        "game": game,
+        "not_visited": [b for b in boxes if b.id not in visited],
+        "boxes": len(boxes),
+        "campaigns": [(c, _local(c.ends_at, game)) for c in campaigns],
+        "journeys": [(j, _local(j.started_at, game)) for j in me.journeys[:5]],
+    }
+
+
+NOTICES = {
+    "created": N_("Your account is ready. Add a card to start."),
+    "added": N_("The card has been added."),
+    "team": N_("The team has been changed. Points already earned stay with the old team."),
+    "replaced": N_("The new card has been linked. The old card no longer scores."),
+    "survey": N_("Thank you. The answers have been saved."),
+    "removed": N_(
+        "The player has been removed and their details deleted. Their points stay with their team."
+    ),
+}
+
+
+@router.get("/family/")
+async def home(request: Request, session: Session, signed: Family) -> Response:
+    p = web.page(request)
+    now = web.now(request)
+    cards = [
+        await _card_view(session, pl, now) for pl in await family.players(session, signed.account)
+    ]
+    notice_key = request.query_params.get("notice", "")
+    return p.render(
+        "home.html",
+        signed=signed,
+        title=p._("Your family's points"),
+        cards=cards,
+        notice=p._(NOTICES[notice_key]) if notice_key in NOTICES else None,
+    )
+
+
+# ---------------------------------------------------------------- adding a card
+
+
+async def _games_open(session: Session, now: datetime) -> list[Game]:
+    return [g for g in await repo.games(session) if g.ends_at > now]
+
+
+async def _add_page(
+    p: web.Page,
+    session: Session,
+    signed: web.Signed,
+    *,
+    status: int = 200,
+    values: dict[str, str],
+    errors: list[dict[str, str]] | None = None,
+) -> Response:
+    games = await _games_open(session, web.now(p.request))
+    game = next(
+        (g for g in games if g.slug == values.get("game")), games[0] if len(games) == 1 else None
+    )
+    teams = await views.list_teams(session, game.id, None) if game else []
+    return p.render(
+        "add.html",
+        status=status,
+        signed=signed,
+        title=p._("Add a card"),
+        games=games,
+        game=game,
+        teams=teams,
+        age_bands=AGE_BANDS,
+        genders=GENDERS,
+        values=values,
+        errors=errors or [],
+    )
+
+
+@router.get("/family/add")
+async def add_page(request: Request, session: Session, signed: Family) -> Response:
+    p = web.page(request)
+    return await _add_page(
+        p, session, signed, values={"game": request.query_params.get("game", "")}
+    )
+
+
+def _required(p: web.Page, form: dict[str, str], names: Sequence[str]) -> list[dict[str, str]]:
+    return [
+        {"field": name, "message": p._(FIELDS[name])}
+        for name in names
+        if not form.get(name, "").strip()
+    ]
+
+
+@router.post("/family/add")
+async def add(request: Request, session: Session, signed: Family) -> Response:
+    p = web.page(request)
+    form = await web.signed_form(p, signed)
+    game = await repo.game_by_slug(session, form.get("game", ""))
+    if game is None or game.ends_at <= web.now(request):
+        return await _add_page(
+            p,
+            session,
+            signed,
+            status=422,
+            values=form,
+            errors=[{"field": "game", "message": p._("Choose a game")}],
+        )
+    errors = _required(
+        p, form, ("card_number", "activation_code", "nickname", "age_band", "gender")
+    )
+    if errors:
+        return await _add_page(p, session, signed, status=422, values=form, errors=errors)
+    try:
+        registration = RegistrationIn(
+            card_number=form["card_number"],
+            activation_code=form["activation_code"],
+            nickname=form["nickname"],
+            postcode=form.get("postcode") or None,
+            age_band=form["age_band"],  # type: ignore[arg-type]
+            gender=form["gender"],  # type: ignore[arg-type]
+            team=form.get("team") or None,
+            join_code=form.get("join_code") or None,
+            public=form.get("public") == "yes",
+            show_nickname_publicly=form.get("show_nickname") == "yes",
+        )
+    except ValidationError as exc:
+        fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        errors = [{"field": f, "message": p._(FIELDS[f])} for f in FIELDS if f in fields]
+        return await _add_page(
+            p,
+            session,
+            signed,
+            status=422,
+            values=form,
+            errors=errors
+            or [
+                {
+                    "field": "",
+                    "message": p._("Something in the form was not right. Check it and try again."),
+                }
+            ],
+        )
+    async with request.app.state.writing():
+        try:
+            done = await family.register_card(
+                session,
+                signed.account,
+                game,
+                registration,
+                client=web.client_key(request),
+                now=web.now(request),
+                scoring=HOLDER_SCORING,
+            )
+        except WrongActivationCode as exc:
+            await session.commit()  # only the failed attempt: the rate limits count it
+            return await _add_page(
+                p, session, signed, status=422, values=form, errors=errors_of(p, exc)
+            )
+        except TaptrailError as exc:
+            await session.rollback()
+            response = await _add_page(
+                p, session, signed, status=exc.status, values=form, errors=errors_of(p, exc)
+            )
+            if exc.retry_after:
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        await session.commit()
+    await after_commit(request, game.id, done.deltas)
+    return web.redirect("/family/?notice=added")
+
+
+# ---------------------------------------------------------------- one player
+
+
+async def member(p: web.Page, session: Session, signed: web.Signed, player_id: int) -> Player:
+    found = await family.player(session, signed.account, player_id)
+    if found is None:
+        raise _problem(p)
+    return found
+
+
+async def _player_page(
+    p: web.Page,
+    session: Session,
+    signed: web.Signed,
+    player: Player,
+    *,
+    status: int = 200,
+    errors: list[dict[str, str]] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    view = await _card_view(session, player, web.now(p.request))
+    teams = await views.list_teams(session, player.game_id, None)
+    game = view["game"]
+    waves = [
+        (
+            w["wave"],
+            p.word(w["title"]),
+            await survey_service.wave_answers(session, game, player.id, w["wave"]) is not None,
+        )
+        for w in await survey_service.waves_of(session, game)
+        if w["open"]
+    ]
+    return p.render(
+        "player.html",
+        surveys=waves,
+        status=status,
+        signed=signed,
+        title=view["me"].nickname,
+        teams=teams,
+        values=values or {},
+        errors=errors or [],
+        notice=p._(NOTICES[key])
+        if (key := p.request.query_params.get("notice", "")) in NOTICES
+        else None,
+        **view,
+    )
+
+
+@router.get("/family/players/{player_id}")
+async def player_page(
+    request: Request, session: Session, signed: Family, player_id: PlayerId
+) -> Response:
+    p = web.page(request)
+    player = await member(p, session, signed, player_id)
+    return await _player_page(p, session, signed, player)
+
+
+@router.post("/family/players/{player_id}/team")
+async def change_team(
+    request: Request, session: Session, signed: Family, player_id: PlayerId
+) -> Response:
+    p = web.page(request)
+    form = await web.signed_form(p, signed)
+    player = await member(p, session, signed, player_id)
+    async with request.app.state.writing():
+        try:
+            delta = await membership.change_team(
+                session,
+                player,
+                form.get("team") or None,
+                form.get("join_code") or None,
+                now=web.now(request),
+                actor=f"family:{signed.account.id}",
+                scoring=HOLDER_SCORING,
+            )
+        except TaptrailError as exc:
+            await session.rollback()
+            player = await member(p, session, signed, player_id)
+            return await _player_page(
+                p, session, signed, player, status=exc.status, errors=errors_of(p, exc), values=form
+            )
+        await session.commit()
+    if not delta.is_empty():
+        await request.app.state.publish_scores(player.game_id, delta)
+    return web.redirect(f"/family/players/{player_id}?notice=team")
+
+
+@router.post("/family/players/{player_id}/card")
+async def replace_card(
+    request: Request, session: Session, signed: Family, player_id: PlayerId
+) -> Response:
+    p = web.page(request)
+    form = await web.signed_form(p, signed)
+    player = await member(p, session, signed, player_id)
+    errors = [
+        {"field": f, "message": p._(FIELDS[n])}
+        for f, n in (
+            ("new_card_number", "new_card_number"),
+            ("new_activation_code", "activation_code"),
+        )
+        if not form.get(f, "").strip()
+    ]
+    if errors:
+        return await _player_page(
+            p, session, signed, player, status=422, errors=errors, values=form
+        )
+    async with request.app.state.writing():
+        try:
+            change = await cards.link_card(
+                session,
+                player,
+                form["new_card_number"].strip(),
+                form["new_activation_code"],
+                client=web.client_key(request),
+                now=web.now(request),
+                actor=f"family:{signed.account.id}",
+                scoring=HOLDER_SCORING,
+            )
+        except TaptrailError as exc:
+            if isinstance(exc, WrongActivationCode):
+                await session.commit()  # only the failed attempt: the rate limits count it
+            else:
+                await session.rollback()
+            player = await member(p, session, signed, player_id)
+            errors = [
+                {
+                    "field": "new_" + e["field"]
+                    if e["field"] in ("card_number", "activation_code")
+                    else e["field"],
+                    "message": e["message"],
+                }
+                for e in errors_of(p, exc)
+            ]
+            return await _player_page(
+                p, session, signed, player, status=exc.status, errors=errors, values=form
+            )
+        await session.commit()
+    for delta in change.deltas:
+        if not delta.is_empty():
+            await request.app.state.publish_scores(player.game_id, delta)
+    return web.redirect(f"/family/players/{player_id}?notice=replaced")
+
+
+@router.get("/family/players/{player_id}/remove")
+async def remove_page(
+    request: Request, session: Session, signed: Family, player_id: PlayerId
+) -> Response:
+    p = web.page(request)
+    player = await member(p, session, signed, player_id)
+    return p.render("remove.html", signed=signed, title=p._("Remove a player"), player=player)
+
+
+@router.post("/family/players/{player_id}/remove")
+async def remove(
+    request: Request, session: Session, signed: Family, player_id: PlayerId
+) -> Response:
+    p = web.page(request)
+    await web.signed_form(p, signed)
+    player = await member(p, session, signed, player_id)
+    async with request.app.state.writing():
+        erasure = await family.remove_player(
+            session, signed.account, player, now=web.now(request), scoring=HOLDER_SCORING
+        )
+        await session.commit()
+    await after_commit(request, player.game_id, erasure.deltas)
+    return web.redirect("/family/?notice=removed")

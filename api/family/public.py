@@ -1,0 +1,137 @@
+"""The family site's public pages: the games of this installation (``/``), a game's home
+(``/games/{slug}``), the language switch, the privacy and cookie notices, and the site's
+static files and web-app manifest. Nothing here needs an account."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, Response
+
+from api.deps import Session
+from api.family import i18n, web
+from game.models import Game
+from people import family_repository as repo
+from people import views
+
+router = APIRouter(include_in_schema=False)
+
+STATIC = Path(__file__).resolve().parents[1] / "static" / "family"
+_FILES = {p.name: p for p in STATIC.glob("*") if p.is_file()}
+_MEDIA = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+Slug = Annotated[str, PathParam(min_length=1, max_length=64)]
+YEAR = 365 * 24 * 3600
+
+
+def local(moment: datetime, game: Game) -> datetime:
+    return moment.astimezone(ZoneInfo(game.timezone))
+
+
+@router.get(web.ASSETS + "/{name}")
+async def family_asset(name: str) -> Response:
+    path = _FILES.get(name)
+    if path is None or path.suffix not in _MEDIA:
+        return Response("not found", status_code=404, media_type="text/plain")
+    return FileResponse(
+        path, media_type=_MEDIA[path.suffix], headers={"Cache-Control": "public, max-age=3600"}
+    )
+
+
+@router.get("/manifest.webmanifest")
+async def manifest(request: Request) -> Response:
+    p = web.page(request)
+    body = {
+        "name": p._("Taptrail: walk, cycle and tap"),
+        "short_name": "Taptrail",
+        "lang": p.language,
+        "start_url": "/family/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b0c0c",
+        "icons": [{"src": f"{web.ASSETS}/icon.svg", "sizes": "any", "type": "image/svg+xml"}],
+    }
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        media_type="application/manifest+json",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get("/language/{code}")
+async def switch_language(request: Request, code: str) -> Response:
+    """The language switch: remembers the choice in a strictly necessary cookie."""
+    target = web.safe_next(request.query_params.get("next"), "/")
+    response = web.redirect(target)
+    if code in i18n.LANGUAGES:
+        web.set_cookie(request, response, i18n.COOKIE, code, max_age=YEAR)
+    return response
+
+
+@router.get("/")
+async def games_list(request: Request, session: Session) -> Response:
+    p = web.page(request)
+    signed = await web.current(request, session)
+    now = web.now(request)
+    games = await repo.games(session)
+    return p.render(
+        "games.html",
+        signed=signed,
+        title=p._("Games you can play"),
+        on=[g for g in games if g.ends_at > now],
+        past=[g for g in games if g.ends_at <= now],
+    )
+
+
+@router.get("/games/{slug}")
+async def game_home(request: Request, session: Session, slug: Slug) -> Response:
+    game = await repo.game_by_slug(session, slug)
+    if game is None:
+        p = web.page(request)
+        raise web.FamilyPageProblem(
+            404, p._("Page not found"), p._("There is no game at this address.")
+        )
+    p = web.page(request, game.languages)
+    signed = await web.current(request, session)
+    now = web.now(request)
+    campaigns = await repo.campaigns_ending_after(session, game.id, now)
+    teams = await views.list_teams(session, game.id, "school")
+    return p.render(
+        "game.html",
+        signed=signed,
+        title=game.name,
+        game=game,
+        starts=local(game.starts_at, game),
+        ends=local(game.ends_at, game),
+        started=game.starts_at <= now,
+        ended=game.ends_at <= now,
+        campaigns_now=[(c, local(c.ends_at, game)) for c in campaigns if c.starts_at <= now],
+        campaigns_next=[
+            (c, local(c.starts_at, game), local(c.ends_at, game))
+            for c in campaigns
+            if c.starts_at > now
+        ],
+        schools=teams,
+        boxes=len(await repo.checkpoints(session, game.id)),
+    )
+
+
+@router.get("/privacy")
+async def privacy(request: Request, session: Session) -> Response:
+    p = web.page(request)
+    return p.render(
+        "privacy.html", signed=await web.current(request, session), title=p._("Privacy notice")
+    )
+
+
+@router.get("/cookies")
+async def cookies(request: Request, session: Session) -> Response:
+    p = web.page(request)
+    return p.render(
+        "cookies.html", signed=await web.current(request, session), title=p._("Cookies")
+    )
