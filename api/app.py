@@ -15,7 +15,7 @@ from starlette.types import ASGIApp
 from api import errors
 from api.body_guard import BodyGuard, BodyLimit
 from api.deps import check_bearer, request_needs_bearer
-from api.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from api.middleware import CompressStatic, RequestContextMiddleware, SecurityHeadersMiddleware
 from game.scorer import sweep_forever
 from taptrail import __version__
 from taptrail.logging import configure, log
@@ -126,6 +126,7 @@ def create_app(
         needs_token=request_needs_bearer,
         check_token=check_bearer,
     )
+    app.add_middleware(CompressStatic)
     app.add_middleware(RequestContextMiddleware, on_done=runtime.observe_request)
     return app
 
