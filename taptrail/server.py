@@ -33,7 +33,7 @@ from api import (
 )
 from api.body_guard import BodyGuard, BodyLimit
 from api.deps import check_bearer, request_needs_bearer
-from api.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from api.middleware import CompressStatic, RequestContextMiddleware, SecurityHeadersMiddleware
 from kernel.logging import configure, log
 from kernel.settings import DEFAULT_GAME_FILE_BYTES, Settings, get_settings
 from scoring.scorer import sweep_forever
@@ -134,6 +134,7 @@ def create_app(
         needs_token=request_needs_bearer,
         check_token=check_bearer,
     )
+    app.add_middleware(CompressStatic)
     app.add_middleware(RequestContextMiddleware, on_done=runtime.observe_request)
     return app
 

@@ -1,4 +1,5 @@
-"""A family's players: everyone's points (``/family/``), adding a card, one player's page
+"""A family's players: everyone's points (``/family/``), adding a card (or, for 13 and
+over, a player without one who checks in by phone: ``kind=phone``), one player's page
 (journeys, cards), changing team, replacing a lost card and removing a player.
 
 Every page needs a family session (``signed.Family``) and shows only the account's own
@@ -25,12 +26,13 @@ from api.family.messages import FIELDS, errors_of
 from api.family.signed import Family, after_commit
 from evaluation import surveys as survey_service
 from game.models import Game
-from kernel.errors import TaptrailError
+from kernel.errors import Forbidden, TaptrailError
 from people import cards, family, membership, views
 from people import family_repository as repo
 from people import repository as people_repository
 from people.models import Player
 from people.registration import WrongActivationCode
+from people.rules import check_app_player
 from people.schemas import AgeBand, Gender, RegistrationIn
 from scoring.holders import HOLDER_SCORING
 
@@ -53,6 +55,16 @@ def _local(moment: datetime, game: Game) -> datetime:
     return moment.astimezone(ZoneInfo(game.timezone))
 
 
+async def may_check_in(session: Session, player: Player) -> bool:
+    """Whether the player may check in by phone: an app account, 13 and over (``people.rules``)."""
+    cards = await people_repository.cards_of_holder(session, player.game_id, player.holder_id)
+    try:
+        check_app_player(player, had_virtual_card=any(c.kind == "virtual" for c in cards))
+    except Forbidden:
+        return False
+    return True
+
+
 async def _card_view(session: Session, player: Player, now: datetime) -> dict[str, Any]:
     me = await views.me_view(session, player, now=now)
     game = await people_repository.game(session, player.game_id)
@@ -70,6 +82,7 @@ async def _card_view(session: Session, player: Player, now: datetime) -> dict[st
         "boxes": len(boxes),
         "campaigns": [(c, _local(c.ends_at, game)) for c in campaigns],
         "journeys": [(j, _local(j.started_at, game)) for j in me.journeys[:5]],
+        "can_check_in": game.ends_at > now and await may_check_in(session, player),
     }
 
 
@@ -123,11 +136,13 @@ async def _add_page(
         (g for g in games if g.slug == values.get("game")), games[0] if len(games) == 1 else None
     )
     teams = await views.list_teams(session, game.id, None) if game else []
+    phone = values.get("kind") == "phone"
     return p.render(
         "add.html",
         status=status,
         signed=signed,
-        title=p._("Add a card"),
+        title=p._("Play by phone") if phone else p._("Add a card"),
+        phone=phone,
         games=games,
         game=game,
         teams=teams,
@@ -141,8 +156,9 @@ async def _add_page(
 @router.get("/family/add")
 async def add_page(request: Request, session: Session, signed: Family) -> Response:
     p = web.page(request)
+    query = request.query_params
     return await _add_page(
-        p, session, signed, values={"game": request.query_params.get("game", "")}
+        p, session, signed, values={"game": query.get("game", ""), "kind": query.get("kind", "")}
     )
 
 
@@ -168,15 +184,17 @@ async def add(request: Request, session: Session, signed: Family) -> Response:
             values=form,
             errors=[{"field": "game", "message": p._("Choose a game")}],
         )
-    errors = _required(
-        p, form, ("card_number", "activation_code", "nickname", "age_band", "gender")
-    )
+    # Without a card ("kind=phone"): a player of 13 or over who checks in by phone.
+    phone = form.get("kind") == "phone"
+    card = () if phone else ("card_number", "activation_code")
+    errors = _required(p, form, (*card, "nickname", "age_band", "gender"))
     if errors:
         return await _add_page(p, session, signed, status=422, values=form, errors=errors)
     try:
         registration = RegistrationIn(
-            card_number=form["card_number"],
-            activation_code=form["activation_code"],
+            card_number=None if phone else form["card_number"],
+            activation_code=None if phone else form["activation_code"],
+            age_13_or_over=phone and form.get("age_13_or_over") == "yes",
             nickname=form["nickname"],
             postcode=form.get("postcode") or None,
             age_band=form["age_band"],  # type: ignore[arg-type]

@@ -1,6 +1,7 @@
 """The family site's public pages: the games of this installation (``/``), a game's home
-(``/games/{slug}``), the language switch, the privacy and cookie notices, and the site's
-static files and web-app manifest. Nothing here needs an account."""
+(``/games/{slug}``), the language switch, the privacy and cookie notices, the site's
+accessibility statement (``/family/accessibility``; ``/accessibility`` is the console's),
+and the site's static files and web-app manifest. Nothing here needs an account."""
 
 from __future__ import annotations
 
@@ -134,4 +135,14 @@ async def cookies(request: Request, session: Session) -> Response:
     p = web.page(request)
     return p.render(
         "cookies.html", signed=await web.current(request, session), title=p._("Cookies")
+    )
+
+
+@router.get("/family/accessibility")
+async def accessibility(request: Request, session: Session) -> Response:
+    p = web.page(request)
+    return p.render(
+        "accessibility.html",
+        signed=await web.current(request, session),
+        title=p._("Accessibility statement"),
     )

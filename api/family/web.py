@@ -18,7 +18,7 @@ from __future__ import annotations
 import gettext
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -92,10 +92,12 @@ def client_key(request: Request) -> str:
 class Signed:
     account: FamilyAccount
     row: FamilySession
+    # Read once: a rollback (a refused form) expires the rows, and the page shown then
+    # still needs the token without going back to the database.
+    csrf_token: str = field(init=False)
 
-    @property
-    def csrf_token(self) -> str:
-        return self.row.csrf_token
+    def __post_init__(self) -> None:
+        self.csrf_token = self.row.csrf_token
 
 
 @dataclass

@@ -88,7 +88,7 @@
       state.attempt = 0;
       state.updatedAt = new Date();
       setStatus("live");
-      if (msg.board === boardName()) render();
+      if (msg.board === boardName() && !state.paused) render();
     };
     ws.onclose = (event) => {
       if (ws !== state.ws) return; // replaced on purpose (kind changed)
@@ -224,10 +224,30 @@
     $("note").textContent =
       state.by === "average" ? "Faded teams need more active members before they can rank." : "";
     $("updated").textContent = state.updatedAt
-      ? `Updated ${state.updatedAt.toLocaleTimeString("en-GB")}${msg ? ` · v${msg.version}` : ""}`
+      ? `Updated ${state.updatedAt.toLocaleTimeString("en-GB")}`
       : "";
+    announce(name, entries[0]);
     body.dataset.version = msg ? String(msg.version) : "";
   }
+
+  // Screen readers hear (politely) who leads when that changes, not every redraw.
+  function announce(name, top) {
+    const said = top ? `${name}|${rowParts(top).name}` : "";
+    if (!top || said === state.announced) return;
+    const first = state.announced === undefined;
+    state.announced = said;
+    if (first) return; // the board as it opens is read from the page itself
+    const parts = rowParts(top);
+    $("announce").textContent = `${parts.name} is now first: ${parts.value} ${parts.unit}`;
+  }
+
+  // Pausing stops the rotation and the redraws (WCAG 2.2.2); resuming shows the latest.
+  $("pause").addEventListener("click", () => {
+    state.paused = !state.paused;
+    $("pause").setAttribute("aria-pressed", String(state.paused));
+    $("pause").textContent = state.paused ? "Resume updates" : "Pause updates";
+    if (!state.paused) render();
+  });
 
   // Size rows so exactly `rows` of them fill the screen below the tabs.
   function fitRows() {
@@ -266,6 +286,7 @@
 
   if (state.rotate) {
     setInterval(() => {
+      if (state.paused) return;
       state.by = BYS[(BYS.indexOf(state.by) + 1) % BYS.length];
       render();
     }, state.rotate * 1000);

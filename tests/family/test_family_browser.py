@@ -223,7 +223,9 @@ def _add_card(
 
 def _player_link(page: Page, nickname: str) -> str:
     section = page.locator("section.tt-card", has_text=nickname)
-    href = section.locator("a[href^='/family/players/']").get_attribute("href")
+    href = section.locator("a[href^='/family/players/']:not([href$='/check-in'])").get_attribute(
+        "href"
+    )
     assert href
     return href
 
@@ -258,6 +260,9 @@ def test_a_parents_journey_on_a_phone(browser: Browser, server: Server, lang: st
     check("privacy")
     page.goto(url + "/cookies")
     check("cookies")
+    page.click("footer a[href='/family/accessibility']")
+    assert page.get_attribute("html", "lang") == lang
+    check("accessibility")
     page.goto(url + "/family/sign-in")
     _submit(page, "/family/sign-in")
     check("sign-in-error")
@@ -321,6 +326,9 @@ def test_a_parents_journey_on_a_phone(browser: Browser, server: Server, lang: st
     page.click(f"a[href='{kid}/surveys/1']")
     assert page.locator("input[name=life_satisfaction]").count() == 0
     assert page.is_checked("input[name=answered_by][value=parent_or_carer]")
+    # A scale's answers sit in a row: "3 days" beside "2 days", even on a phone.
+    boxes = [page.locator(f"label[for='activity_days-{i}']").bounding_box() for i in (3, 4)]
+    assert boxes[0] and boxes[1] and abs(boxes[0]["y"] - boxes[1]["y"]) < 5
     check("survey")
     page.check("input[name=activity_days][value='3']")
     page.check("input[name=belonging][value=prefer_not_to_say]")
@@ -457,3 +465,132 @@ def test_signing_in_and_registering_a_card_with_the_keyboard_alone(
     card: Any = page.locator("section.tt-card", has_text="Quiet Fox")
     assert card.count() == 1
     context.close()
+
+
+CHECKIN_WORDS = {
+    "en": {"started": "your journey has started", "far": "from the nearest box", "using": "Using"},
+    "cy": {"started": "mae eich taith wedi dechrau", "far": "o’r blwch agosaf", "using": "Wrthi"},
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "cy"])
+def test_a_teenager_checks_in_by_phone(browser: Browser, server: Server, lang: str) -> None:
+    """A 13-year-old without a card registers to play by phone, then checks in with an
+    emulated position: refused too far away, counted at the box; the sign shows while the
+    location is being found; location refused by the browser is explained."""
+    from tests.factories import A, offset
+
+    url = server.url
+    slug = server.load_game()
+    far = offset(*A, 200, 0)
+    context = browser.new_context(
+        viewport=PHONE,
+        geolocation={"latitude": far[0], "longitude": far[1], "accuracy": 10},
+        permissions=["geolocation"],
+        bypass_csp=True,  # for axe; the page's own script is from this server
+    )
+    # The position comes a moment after it is asked for, as on a real phone.
+    context.add_init_script(
+        """(() => { const get = navigator.geolocation.getCurrentPosition.bind(
+        navigator.geolocation); navigator.geolocation.getCurrentPosition = (ok, bad, o) =>
+        setTimeout(() => get(ok, bad, o), 700); })()"""
+    )
+    page = context.new_page()
+    check = Checker(page, f"{server.backend}-{lang}-checkin", active=server.backend == "sqlite")
+    page.goto(url + "/family/create")
+    if lang == "cy":
+        page.click("a[hreflang=cy]")
+        page.wait_for_load_state()
+    page.check("input[name=kind][value=code]")
+    page.check("#age_13")
+    page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
+    _submit(page, "/family/create")
+    page.goto(url + f"/family/add?game={slug}")
+    page.click("a[href$='kind=phone']")
+    page.wait_for_load_state()
+    assert page.locator("#card_number").count() == 0
+    check("add-phone")
+    page.fill("#nickname", "Nimble Hare")
+    page.check("input[name=age_band][value='12-15']")
+    page.check("input[name=gender][value=prefer_not_to_say]")
+    _submit(page, "/family/add")
+    check("add-phone-error")  # 12 to 15 without "13 or over"
+    page.check("#age_13_or_over")
+    _submit(page, "/family/add")
+    assert "notice=added" in page.url
+    page.click("a[href$='/check-in']")
+    page.wait_for_load_state()
+    check("checkin")
+    page.click("#checkin-button")
+    page.wait_for_function("document.getElementById('checkin-status').textContent.length > 0")
+    assert page.locator("#checkin-status").is_visible()
+    assert CHECKIN_WORDS[lang]["using"] in page.inner_text("#checkin-status")
+    page.wait_for_selector("#checkin-result")
+    assert CHECKIN_WORDS[lang]["far"] in page.inner_text("#checkin-result")
+    assert "200" in page.inner_text("#checkin-result")
+    check("checkin-too-far")
+    context.set_geolocation({"latitude": A[0], "longitude": A[1], "accuracy": 8})
+    page.click("#checkin-button")
+    page.wait_for_url(re.compile(r".*/check-in$"))
+    page.wait_for_selector(".govuk-panel #checkin-result, #checkin-result.govuk-panel")
+    assert CHECKIN_WORDS[lang]["started"] in page.inner_text("#checkin-result")
+    check("checkin-counted")
+    # The browser refuses location: nothing is sent, and the page says what to do.
+    context.clear_permissions()
+    page.goto(page.url)
+    page.click("#checkin-button")
+    page.wait_for_selector(".tt-locating--problem")
+    assert page.locator(".tt-locating--problem").is_visible()
+    check("checkin-denied")
+    context.close()
+    assert check.found == []
+    assert check.errors == []
+
+
+@pytest.mark.parametrize("lang", ["en", "cy"])
+def test_the_map_of_the_boxes_on_a_phone(browser: Browser, server: Server, lang: str) -> None:
+    """The map with Leaflet at 390 px: a box's name on tap and by keyboard, the list below;
+    without JavaScript the list is the page."""
+    url = server.url
+    slug = server.load_game()
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)
+    # No tiles from the internet in a test: any other host is refused.
+    context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
+    page = context.new_page()
+    check = Checker(page, f"{server.backend}-{lang}-map", active=server.backend == "sqlite")
+    page.goto(f"{url}/games/{slug}")
+    if lang == "cy":
+        page.click("a[hreflang=cy]")
+        page.wait_for_load_state()
+    page.click(f"a[href='/games/{slug}/boxes']")
+    page.wait_for_selector(".leaflet-marker-icon")
+    assert page.locator(".leaflet-marker-icon").count() == 4
+    assert page.locator("li.tt-box").count() == 4
+    page.click(".leaflet-marker-icon[title='Park gate']")
+    assert "Park gate" in page.inner_text(".leaflet-popup-content")
+    check("map")
+    # By keyboard: Tab reaches a marker, Enter shows its name.
+    page.reload()
+    page.wait_for_selector(".leaflet-marker-icon")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('leaflet-marker-icon')"):
+            break
+    name = page.evaluate("document.activeElement.title")
+    assert name
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".leaflet-popup-content")
+    assert name in page.inner_text(".leaflet-popup-content")
+    box = page.locator("#map").bounding_box()
+    assert box and box["width"] <= 390 and box["height"] >= 280
+    context.close()
+    assert check.found == []
+    assert check.errors == []
+    # Without JavaScript: no map, the list of boxes.
+    bare = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    plain = bare.new_page()
+    plain.goto(f"{url}/games/{slug}/boxes")
+    assert not plain.locator("#map").is_visible()
+    assert plain.locator("li.tt-box").count() == 4
+    bare.close()

@@ -4,6 +4,7 @@ on another phone, the language choice, and the Welsh catalogue's completeness.""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import uuid
@@ -334,3 +335,75 @@ async def test_a_parent_answers_the_survey_for_a_young_child(
         )
         late = await phone.post(page, {"answered_by": "self"}, token=csrf_of(welsh))
         assert late.status_code == 404
+
+
+async def test_the_accessibility_statement_is_reachable_in_welsh_from_the_footer(
+    app: FastAPI,
+) -> None:
+    async with Browser(app) as phone:
+        games = await phone.client.get("/", headers={"Accept-Language": "cy"})
+        assert 'href="/family/accessibility"' in games.text
+        statement = await phone.client.get(
+            "/family/accessibility", headers={"Accept-Language": "cy"}
+        )
+        assert statement.status_code == 200 and '<html lang="cy"' in statement.text
+        assert "Datganiad hygyrchedd" in statement.text and "WCAG" not in statement.text
+        assert "Canllawiau Hygyrchedd Cynnwys y We" in statement.text
+
+
+async def test_static_files_are_compressed_and_pages_with_a_form_token_are_not(
+    app: FastAPI,
+) -> None:
+    async with Browser(app) as phone:
+        gz = {"Accept-Encoding": "gzip"}
+        url = "/static/console/vendor/govuk-frontend-5.14.0/govuk-frontend.min.css"
+        async with phone.client.stream("GET", url, headers=gz) as css:
+            assert css.headers["content-encoding"] == "gzip"
+            sent = b"".join([chunk async for chunk in css.aiter_raw()])
+        assert len(sent) < len(gzip.decompress(sent)) / 3
+        page = await phone.client.get("/family/sign-in", headers=gz)
+        assert page.status_code == 200 and "content-encoding" not in page.headers
+
+
+async def test_the_map_lists_every_box_with_parks_and_bonus_points_marked(
+    app: FastAPI, client: httpx.AsyncClient, organiser_token: str
+) -> None:
+    slug = _slug()
+    await load_game(client, app, organiser_token, slug)
+    now = utcnow()
+    campaign = {
+        "code": "PARKS",
+        "name": "Park fortnight",
+        "multiplier": 2,
+        "starts_at": (now - timedelta(days=1)).isoformat(),
+        "ends_at": (now + timedelta(days=3)).isoformat(),
+        "checkpoint_tags": ["park"],
+    }
+    added = await client.post(
+        f"/api/v1/admin/games/{slug}/campaigns",
+        json=campaign,
+        headers={"Authorization": f"Bearer {organiser_token}"},
+    )
+    assert added.status_code in (200, 201), added.text
+    app.state.map_tiles_url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    try:
+        async with Browser(app) as phone:
+            page = await phone.client.get(f"/games/{slug}/boxes", headers={"Accept-Language": "cy"})
+    finally:
+        app.state.map_tiles_url = None
+    assert page.status_code == 200 and '<html lang="cy"' in page.text
+    assert (
+        "img-src 'self' data: https://tile.openstreetmap.org;"
+        in (page.headers["content-security-policy"])
+    )
+    assert "© cyfranwyr OpenStreetMap" in page.text
+    items = re.findall(
+        r'<li class="tt-box"[^>]*data-name="([^"]+)"[^>]*data-kind="(\w+)"', page.text
+    )
+    assert sorted(items) == [
+        ("Alpha", "box"),
+        ("Bravo", "box"),
+        ("Charlie", "box"),
+        ("Park gate", "bonus"),
+    ]
+    assert "Park fortnight" in page.text and "mewn parc" in page.text

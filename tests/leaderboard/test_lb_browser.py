@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,6 +102,29 @@ def test_board_updates_live_and_reconnects(page: Page, server: LiveServer) -> No
     expect(rows.first.locator(".name")).to_have_text("St Mary's Primary")
     publish(server, {"teams": [{"code": "CASTERTON", "points": 1000}]})
     expect(rows.first.locator(".name")).to_have_text("Casterton Primary Academy")
+
+
+def test_board_pauses_and_announces_a_new_leader_politely(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/games/{DEMO}/board")
+    expect(page.locator("#status")).to_have_attribute("data-state", "live")
+    rows = page.locator("#board .row")
+    expect(rows).to_have_count(10)
+    leader = rows.first.locator(".name").inner_text()
+    assert leader != "Holy Trinity C of E"
+    expect(page.locator("#updated")).to_contain_text("Updated")
+    assert re.search(r"\bv\d", page.inner_text("#updated")) is None  # no internal version
+    assert page.locator("#board").get_attribute("aria-live") is None
+    expect(page.locator("#announce")).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#announce")).to_have_text("")
+    # Paused: the board stays as it is; resumed: the latest scores, announced once.
+    page.get_by_role("button", name="Pause updates").click()
+    expect(page.locator("#pause")).to_have_attribute("aria-pressed", "true")
+    publish(server, {"teams": [{"code": "HOLY-TRIN", "points": 100000}]})
+    page.wait_for_timeout(700)
+    expect(rows.first.locator(".name")).to_have_text(leader)
+    page.get_by_role("button", name="Resume updates").click()
+    expect(rows.first.locator(".name")).to_have_text("Holy Trinity C of E")
+    expect(page.locator("#announce")).to_contain_text("Holy Trinity C of E is now first")
 
 
 def test_board_tabs_and_escaping(page: Page, server: LiveServer) -> None:

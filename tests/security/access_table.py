@@ -400,6 +400,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # ---------------------------------------------------------------- pages
     ("GET", "/games/{slug}/board"): Rule("public", fixed("GET", "/games/{G}/board")),
     ("GET", "/games/{slug}/map"): Rule("public", fixed("GET", "/games/{G}/map")),
+    ("GET", "/games/{slug}/boxes"): Rule("public", fixed("GET", "/games/{G}/boxes")),
     ("GET", "/games/{slug}/report"): Rule("public", fixed("GET", "/games/{G}/report")),
     ("GET", "/static/leaderboard/{name}"): Rule(
         "public", fixed("GET", "/static/leaderboard/board.js")
@@ -417,6 +418,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/language/{code}"): Rule("public_form", fixed("GET", "/language/cy")),
     ("GET", "/static/family/{name}"): Rule("public", fixed("GET", "/static/family/family.css")),
     ("GET", "/family/create"): Rule("public", fixed("GET", "/family/create")),
+    ("GET", "/family/accessibility"): Rule("public", fixed("GET", "/family/accessibility")),
     ("POST", "/family/create"): Rule("public_form", _family_create),
     ("GET", "/family/sign-in"): Rule("public", fixed("GET", "/family/sign-in")),
     ("POST", "/family/sign-in"): Rule("public_form", _family_sign_in),
@@ -434,6 +436,8 @@ RULES: dict[tuple[str, str], Rule] = {
             ("GET", "/family/players/{player_id}", "/family/players/1"),
             ("POST", "/family/players/{player_id}/team", "/family/players/1/team"),
             ("POST", "/family/players/{player_id}/card", "/family/players/1/card"),
+            ("GET", "/family/players/{player_id}/check-in", "/family/players/1/check-in"),
+            ("POST", "/family/players/{player_id}/check-in", "/family/players/1/check-in"),
             ("GET", "/family/players/{player_id}/remove", "/family/players/1/remove"),
             ("POST", "/family/players/{player_id}/remove", "/family/players/1/remove"),
             ("GET", "/family/players/{player_id}/surveys/{wave}", "/family/players/1/surveys/1"),
