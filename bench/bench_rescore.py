@@ -50,8 +50,7 @@ from kernel.geodesy import EARTH_RADIUS_M
 from kernel.scope import OPERATOR  # noqa: E402
 from kernel.secrets_box import SecretBox  # noqa: E402
 from organising.service import load_definition  # noqa: E402
-from scoring import engine
-from scoring import repository as repo
+from scoring import engine, inputs
 from scoring import service as scoring
 from taptrail.migrate import upgrade  # noqa: E402
 
@@ -337,8 +336,8 @@ async def engine_inputs(sa_url: str, game_id: int) -> EngineInputs:
             game = await s.get(Game, game_id)
             assert game is not None
             ctx = await scoring.scoring_context(s, game)
-            ages, periods = await repo.holder_inputs(s, game_id, None)
-            raw = await s.execute(select(*repo.TAP_TUPLE).where(Tap.game_id == game_id))
+            ages, periods = await inputs.holder_inputs(s, game_id, None)
+            raw = await s.execute(select(*inputs.TAP_TUPLE).where(Tap.game_id == game_id))
             by_holder: dict[int, list[engine.Tap]] = defaultdict(list)
             codes = ctx.checkpoint_codes
             for r in raw:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from game.holder_scoring import HolderScoring
 from game.totals import TotalsDelta
-from scoring import repository, service
+from scoring import locks, service
 
 
 class DatabaseHolderScoring:
@@ -18,7 +18,7 @@ class DatabaseHolderScoring:
     async def lock_holders(
         self, session: AsyncSession, holder_ids: Iterable[int], *, game_id: int | None = None
     ) -> None:
-        await repository.lock_holders(session, holder_ids, game_id=game_id)
+        await locks.lock_holders(session, holder_ids, game_id=game_id)
 
     async def score_holders(
         self, session: AsyncSession, game_id: int, holder_ids: Iterable[int]

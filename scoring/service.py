@@ -12,7 +12,7 @@ Services never commit: the caller's transaction makes taps, outcomes and totals 
 together. Callers publish leaderboard changes only after that commit.
 
 Concurrency (README "Scoring and concurrency"): incremental callers hold
-``scoring_repository.lock_holders`` (a shared game lock, then holder row locks in id order)
+``scoring.locks.lock_holders`` (a shared game lock, then holder row locks in id order)
 from before they insert taps until commit; ``rescore_game`` takes the game's exclusive lock.
 """
 
@@ -34,8 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from game.models import Game, HolderDay, HolderTeamTotal, HolderTotal, TeamTotal
 from game.totals import TotalsDelta, add_values
 from kernel import audit, vocabulary
-from scoring import engine
-from scoring import repository as repo
+from scoring import engine, inputs, locks, outcomes, pending, rescore_io, rescore_postgres, totals
 
 _ONE = Decimal(1)
 _LEGS = frozenset((vocabulary.LEG, vocabulary.CAPPED))
@@ -69,8 +68,8 @@ async def scoring_context(session: AsyncSession, game: Game) -> ScoringContext:
     cached = _context_cache.get(key)
     if cached is not None:
         return cached
-    cps = await repo.checkpoints(session, game.id)
-    camps = await repo.campaigns(session, game.id)
+    cps = await inputs.checkpoints(session, game.id)
+    camps = await inputs.campaigns(session, game.id)
     ctx = ScoringContext(
         game=engine.GameContext(
             rules=engine.Rules(
@@ -165,7 +164,7 @@ class _Row:
         codes: dict[int, str],
         validity: dict[int, tuple[datetime | None, datetime | None]],
     ) -> None:
-        # r in scoring_repository.TAP_TUPLE order
+        # r in inputs.TAP_TUPLE order
         self.id = r[0]
         self.key = r[2]
         self.checkpoint_code = codes.get(r[3], "")
@@ -210,7 +209,7 @@ def _score_rows(
 ) -> list[tuple[_Row, tuple[Any, ...]]]:
     """Re-derives a holder's taps (all, or from the earliest unscored one in scoring order)
     and returns the rows whose outcome changed with their new outcome tuple
-    (``scoring_repository.OUTCOME_FIELDS`` order)."""
+    (``scoring.outcomes.OUTCOME_FIELDS`` order)."""
     rows.sort(key=_row_order)  # type: ignore[arg-type]
     start = 0
     if from_first_unscored:
@@ -283,7 +282,7 @@ async def score_holders(
 ) -> TotalsDelta:
     """Scores new (unscored) taps of these holders and applies the total differences.
 
-    The caller must hold the holders' locks (``scoring_repository.lock_holders``, taken
+    The caller must hold the holders' locks (``scoring.locks.lock_holders``, taken
     before inserting the taps) when other writers may touch them. ``full`` re-derives every
     tap instead of resuming from the earliest new one.
     """
@@ -293,16 +292,16 @@ async def score_holders(
         return delta
     await session.flush()  # taps added to the session but not yet sent
     # Queued taps come off the queue either way; a full re-derive reads every tap.
-    firsts = await repo.take_pending(session, game_id, ids)
+    firsts = await pending.take_pending(session, game_id, ids)
     if full:
         firsts = {}
     else:
         ids = sorted(firsts)
         if not ids:
             return delta
-    game = await repo.game_row(session, game_id)
+    game = await inputs.game_row(session, game_id)
     ctx = await scoring_context(session, game)
-    ages, periods = await repo.holder_inputs(session, game_id, ids)
+    ages, periods = await inputs.holder_inputs(session, game_id, ids)
     raw = await _tap_rows(session, game, ids, firsts)
     ctx = await _ensure_checkpoints(session, game, ctx, {r[3] for r in raw})
     validity = {r[4]: (r[13], r[14]) for r in raw if r[13] is not None or r[14] is not None}
@@ -320,7 +319,7 @@ async def score_holders(
         for row, new in changed:
             writes.append(new)
             delta.add(game_id, holder_id, row, _New(new[1], new[2], new[3], new[6], new[7]))
-    await repo.write_changed_outcomes(session, game_id, writes)
+    await outcomes.write_changed_outcomes(session, game_id, writes)
     await apply_delta(session, delta)
     return delta
 
@@ -338,7 +337,7 @@ async def _tap_rows(
     in groups of similar first times, so one box uploading yesterday's taps late does not
     make every other holder's history be read too."""
     if not firsts:
-        return await repo.tap_rows(session, game.id, ids)
+        return await inputs.tap_rows(session, game.id, ids)
     back = max(HISTORY_NEEDED, timedelta(minutes=game.journey_window_minutes + 1))
     by_time = sorted(ids, key=lambda h: firsts[h])
     rows: list[Any] = []
@@ -349,7 +348,7 @@ async def _tap_rows(
         while end < len(by_time) and firsts[by_time[end]] - earliest <= _READ_SPAN:
             end += 1
         group = by_time[start:end]
-        rows.extend(await repo.tap_rows(session, game.id, sorted(group), earliest - back))
+        rows.extend(await inputs.tap_rows(session, game.id, sorted(group), earliest - back))
         start = end
     return rows
 
@@ -360,11 +359,11 @@ async def score_pending(
     """One scoring round of a game's pending taps (``scoring.scorer``): up to ``max_holders``
     holders, those waiting longest first. Returns the total differences (None: nothing was
     pending) and how many holders were scored."""
-    await repo.lock_scorer(session, game_id)
-    holders = await repo.pending_holders(session, game_id, max_holders)
+    await locks.lock_scorer(session, game_id)
+    holders = await pending.pending_holders(session, game_id, max_holders)
     if not holders:
         return None, 0
-    await repo.lock_holders(session, holders, game_id=game_id)
+    await locks.lock_holders(session, holders, game_id=game_id)
     return await score_holders(session, game_id, holders), len(holders)
 
 
@@ -374,7 +373,7 @@ async def apply_delta(session: AsyncSession, delta: TotalsDelta) -> None:
     if not delta.holders:
         return
     game_id = next(iter(delta.holders))[0]
-    before = await repo.holder_team_counts(
+    before = await totals.holder_team_counts(
         session, game_id, [(h, t) for _, h, t in delta.holder_teams]
     )
     team_delta: dict[tuple[int, int], dict[str, Any]] = {}
@@ -392,14 +391,14 @@ async def apply_delta(session: AsyncSession, delta: TotalsDelta) -> None:
             },
         )
     delta.teams = team_delta
-    await repo.add_to(session, HolderTotal.__table__, ("game_id", "holder_id"), delta.holders)
-    await repo.add_to(
+    await totals.add_to(session, HolderTotal.__table__, ("game_id", "holder_id"), delta.holders)
+    await totals.add_to(
         session, HolderTeamTotal.__table__, ("game_id", "holder_id", "team_id"), delta.holder_teams
     )
-    await repo.add_to(
+    await totals.add_to(
         session, HolderDay.__table__, ("game_id", "holder_id", "local_date"), delta.days
     )
-    await repo.add_to(session, TeamTotal.__table__, ("game_id", "team_id"), team_delta)
+    await totals.add_to(session, TeamTotal.__table__, ("game_id", "team_id"), team_delta)
 
 
 async def rescore_holders(
@@ -407,7 +406,7 @@ async def rescore_holders(
 ) -> TotalsDelta:
     """Re-derives every tap of these holders (after a registration, team or card change)."""
     ids = sorted(set(holder_ids))
-    await repo.lock_holders(session, ids)
+    await locks.lock_holders(session, ids)
     return await score_holders(session, game_id, ids, full=True)
 
 
@@ -435,27 +434,27 @@ async def rescore_game(
 
     Holds the game's exclusive scoring lock until the caller commits. Memory is bounded:
     holders are taken in batches (consecutive id ranges) of about ``RESCORE_BATCH_TAPS``
-    taps. On PostgreSQL one sorted pass reads them (``scoring_repository.PostgresOutcomeIO``)
+    taps. On PostgreSQL one sorted pass reads them (``scoring.rescore_postgres.PostgresOutcomeIO``)
     and the server fetches the next batch and writes the previous one's changed outcomes and
     totals while Python scores. ``progress(n)`` is called as taps are done (the total is
-    ``scoring_repository.tap_count``).
+    ``scoring.inputs.tap_count``).
     """
     await session.flush()
-    await repo.lock_game(session, game_id, exclusive=True)
-    await repo.clear_pending(session, game_id)  # every tap read below is scored
-    game = await repo.game_row(session, game_id)
+    await locks.lock_game(session, game_id, exclusive=True)
+    await pending.clear_pending(session, game_id)  # every tap read below is scored
+    game = await inputs.game_row(session, game_id)
     game.scoring_version += 1
     await session.flush()
     forget_context(game_id)
-    validity = await repo.card_validity(session, game_id)
-    io = await repo.outcome_io(session, game_id, validity)
+    validity = await inputs.card_validity(session, game_id)
+    io = await rescore_postgres.outcome_io(session, game_id, validity)
     try:
         with _no_cyclic_gc():
             # Reading on a connection of its own, the server sorts the taps meanwhile.
             reading = await io.start_next(RESCORE_BATCH_TAPS) if io.reads_apart else None
             ctx = await scoring_context(session, game)
-            ages, periods = await repo.holder_inputs(session, game_id, None)
-            report = RescoreReport(points_before=await repo.points_total(session, game_id))
+            ages, periods = await inputs.holder_inputs(session, game_id, None)
+            report = RescoreReport(points_before=await totals.points_total(session, game_id))
             if reading is None:
                 reading = await io.start_next(RESCORE_BATCH_TAPS)
             while (batch := await reading) is not None:
@@ -475,7 +474,7 @@ async def rescore_game(
                 writes: list[tuple[Any, ...]] = []
                 diff = _TotalsKeeper(batch.totals) if batch.totals is not None else None
                 if io.stored_taps:
-                    stored_taps = cast(Sequence[repo.StoredTap], rows)
+                    stored_taps = cast(Sequence[rescore_io.StoredTap], rows)
                     await _rescore_stored(stored_taps, ages, periods, ctx, writes, diff, report)
                 else:
                     await _rescore_batch(rows, _Row, validity, ages, periods, ctx, writes, report)
@@ -490,7 +489,7 @@ async def rescore_game(
             await io.finish_totals()
     finally:
         await io.settle()
-    report.points_after = await repo.points_total(session, game_id)
+    report.points_after = await totals.points_total(session, game_id)
     entry = audit.record(
         session,
         actor=actor,
@@ -566,7 +565,7 @@ _engine_order = operator.attrgetter("tapped_at", "checkpoint_code", "key")
 
 
 async def _rescore_stored(
-    rows: Sequence[repo.StoredTap],
+    rows: Sequence[rescore_io.StoredTap],
     ages: dict[int, str | None],
     periods: dict[int, list[Any]],
     ctx: ScoringContext,
@@ -584,7 +583,7 @@ async def _rescore_stored(
     initial = engine.INITIAL_STATE
     counted_legs = _LEGS
     by_code = ctx.campaign_keys  # campaign code -> (campaign id, multiplier in thousandths)
-    packed = {code: repo.campaign_key(cid, mult) for code, (cid, mult) in by_code.items()}
+    packed = {code: rescore_io.campaign_key(cid, mult) for code, (cid, mult) in by_code.items()}
     holders: dict[Any, engine.Holder] = {}
     moved = 0
     for done, (holder_id, group) in enumerate(itertools.groupby(rows, _holder_of), start=1):
@@ -711,12 +710,12 @@ _NO_TEAM = object()
 
 class _TotalsKeeper:
     """Compares the holder-level totals a batch's outcomes add up to with the stored ones
-    and collects the differences (``scoring_repository.TotalsDiff`` per table)."""
+    and collects the differences (``scoring.rescore_io.TotalsDiff`` per table)."""
 
-    def __init__(self, stored: repo.StoredTotals) -> None:
+    def __init__(self, stored: rescore_io.StoredTotals) -> None:
         # Consumed holder by holder: what is left at the end has no taps any more.
         self.stored = stored
-        self.diffs = {table: repo.TotalsDiff() for table in repo.HOLDER_TABLES}
+        self.diffs = {table: rescore_io.TotalsDiff() for table in rescore_io.HOLDER_TABLES}
         self._holder_totals = (stored["holder_totals"], self.diffs["holder_totals"])
         self._days = (stored["holder_days"], self.diffs["holder_days"])
         self._teams = (stored["holder_team_totals"], self.diffs["holder_team_totals"])
@@ -736,7 +735,7 @@ class _TotalsKeeper:
         _compare(*self._days, holder_id, days)
         _compare(*self._teams, holder_id, teams)
 
-    def finish(self) -> dict[str, repo.TotalsDiff]:
+    def finish(self) -> dict[str, rescore_io.TotalsDiff]:
         """The differences, including totals of holders with no taps left."""
         for table, by_holder in self.stored.items():
             delete = self.diffs[table].delete
@@ -748,7 +747,7 @@ class _TotalsKeeper:
 
 def _compare(
     stored: dict[int, dict[Any, tuple[Any, ...]]],
-    diff: repo.TotalsDiff,
+    diff: rescore_io.TotalsDiff,
     holder_id: int,
     new: dict[Any, list[Any]],
 ) -> None:
@@ -772,8 +771,8 @@ def _compare(
 async def ledger_mismatches(session: AsyncSession, game_id: int) -> list[str]:
     """Differences between the stored totals and the totals recomputed from the ledger
     (empty when they agree); each names the table and key."""
-    ledger = await repo.ledger_sums(session, game_id)
-    stored = await repo.stored_sums(session, game_id)
+    ledger = await totals.ledger_sums(session, game_id)
+    stored = await totals.stored_sums(session, game_id)
     problems: list[str] = []
     for table, want in ledger.items():
         have = stored.get(table, {})

@@ -319,7 +319,7 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
 
     import asyncpg
 
-    from scoring import repository as scoring_repository
+    from scoring import rescore_postgres
     from scoring import service as scoring_service
     from scoring.service import ledger_mismatches, rescore_game
 
@@ -339,7 +339,7 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
             s, game, [T("0000003", code, at) for code, at in zip("ABC", edge, strict=True)]
         )
         await s.commit()
-    real_open = scoring_repository.open_snapshot_readers
+    real_open = rescore_postgres.open_snapshot_readers
 
     async def rescored(*, split: bool = False, refuse: bool = False) -> tuple[object, ...]:
         opened: list[object] = []
@@ -352,12 +352,12 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
         async def refused(*args: object, **kwargs: object) -> None:
             raise OSError("connection refused")
 
-        monkeypatch.setattr(scoring_repository, "open_snapshot_readers", spy)
+        monkeypatch.setattr(rescore_postgres, "open_snapshot_readers", spy)
         if split:  # a "large" game: batches of 2 taps, holders split in two cursors, and
             # changed outcomes written every few batches (else all at the end)
-            monkeypatch.setattr(scoring_repository, "SPLIT_READ_MIN_TAPS", 1)
+            monkeypatch.setattr(rescore_postgres, "SPLIT_READ_MIN_TAPS", 1)
             monkeypatch.setattr(scoring_service, "RESCORE_BATCH_TAPS", 2)
-            monkeypatch.setattr(scoring_repository, "APPLY_CHANGES", 3)
+            monkeypatch.setattr(rescore_postgres, "APPLY_CHANGES", 3)
         # A connection of its own: the counts of changes PostgreSQL keeps per connection
         # include recent transactions until reported, which would rule the snapshot out.
         engine = make_engine(database_url)
@@ -408,7 +408,7 @@ async def test_rescore_repairs_every_field_of_a_stored_outcome(
     from decimal import Decimal
 
     from game.models import Tap
-    from scoring.repository import OUTCOME_FIELDS
+    from scoring.outcomes import OUTCOME_FIELDS
     from scoring.service import ledger_mismatches, rescore_game
 
     game = await _game_with_walks(app, slug)
