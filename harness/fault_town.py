@@ -265,7 +265,7 @@ async def stored_keys(db: AsyncEngine, slug: str, keys: list[str]) -> set[str]:
 async def ledger_problems(db: AsyncEngine, slug: str) -> list[str]:
     """The game's own check: stored totals against sums over the points ledger."""
     from kernel.db import make_sessionmaker
-    from scoring.service import ledger_mismatches
+    from scoring.ledger import ledger_mismatches
 
     async with make_sessionmaker(db)() as session:
         game_id = (

@@ -36,8 +36,8 @@ from kernel.db_errors import is_retryable
 from kernel.logging import describe_error, log
 from kernel.metrics import Metrics
 from kernel.transactions import committed_transaction, transaction_id
+from scoring.incremental import score_pending
 from scoring.pending import analyze_outgrown, pending_games, pending_summary
-from scoring.service import score_pending
 
 Publish = Callable[[int, TotalsDelta], Awaitable[None]]
 

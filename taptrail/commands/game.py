@@ -14,8 +14,8 @@ from organising import repository
 from organising.draws import draw_outs, run_draws_for_day, run_due_draws
 from organising.helpdesk import card_view, summary
 from scoring import inputs
-from scoring import service as scoring_service
-from scoring.service import ledger_mismatches
+from scoring import rescore as scoring_rescore
+from scoring.ledger import ledger_mismatches
 from taptrail.commands.common import rebuild_boards_after_cli, run_with_session
 
 
@@ -49,7 +49,7 @@ def rescore(slug: str, reason: str) -> None:
         with tqdm(
             total=total, unit="tap", desc=f"re-scoring {slug}", file=sys.stderr, disable=None
         ) as bar:
-            report = await scoring_service.rescore_game(
+            report = await scoring_rescore.rescore_game(
                 session, game.id, actor="cli", reason=reason, progress=bar.update
             )
         return game.id, report

@@ -187,7 +187,7 @@ async def test_a_tap_queued_after_a_round_took_its_holder_waits_for_the_next_rou
 async def test_a_whole_game_rescore_empties_the_queue(
     app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any
 ) -> None:
-    from scoring.service import rescore_game
+    from scoring.rescore import rescore_game
 
     game_id = await game_id_of(app, town.slug)
     await upload(
@@ -256,8 +256,8 @@ async def test_a_round_waits_for_a_whole_game_rescore(
 ) -> None:
     """A round takes the game's shared scoring lock before its holders' rows: while a
     whole-game re-score holds the exclusive lock, the round waits (PostgreSQL)."""
+    from scoring.incremental import score_pending
     from scoring.locks import lock_game
-    from scoring.service import score_pending
 
     await upload(client, town, "A", [tap(1, 6, T0)], sent_at=NOW)
     game_id = await game_id_of(app, town.slug)

@@ -21,7 +21,8 @@ from kernel.db import utcnow
 from kernel.settings import Settings, get_settings
 from people.models import Card, Player
 from scoring import locks
-from scoring.service import ledger_mismatches, score_holders
+from scoring.incremental import score_holders
+from scoring.ledger import ledger_mismatches
 from tests.factories import game_file
 from tests.helpers import auth
 

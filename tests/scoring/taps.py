@@ -24,7 +24,7 @@ from kernel.scope import OPERATOR
 from organising.service import load_definition
 from people.models import Card
 from scoring import locks
-from scoring.service import score_holders
+from scoring.incremental import score_holders
 from tests.factories import game_file
 
 LONDON = ZoneInfo("Europe/London")
