@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kernel.vocabulary import TEAM_KINDS
 from scoring import engine
-from simulator.readers import QueuedTap, SimTap, SimulatedReader, format_time, parse_time
+from simulator.reader_client import QueuedTap, SimulatedReader, format_time, parse_time
+from simulator.town import SimTap
 
 # Live boards keep distances as the database sums them and round only for display, so a
 # live board equals a rebuilt one exactly.
