@@ -1,6 +1,6 @@
 """Scoring administration (organiser token): campaigns, re-scoring, lucky-tap draws, the
 help-desk card view and the ledger check. Domain work is in organising.campaigns, organising.draws,
-organising.helpdesk and scoring.service."""
+organising.helpdesk, scoring.rescore and scoring.ledger."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ from game.schemas import (
 from kernel.db import utcnow
 from kernel.errors import NotFound
 from organising import admin_repository, campaigns, draws, helpdesk
-from scoring.service import ledger_mismatches, rescore_game
+from scoring.ledger import ledger_mismatches
+from scoring.rescore import rescore_game
 
 _DESCRIBED = {
     401: "No or bad bearer token",

@@ -50,7 +50,8 @@ from scratch_db import (  # noqa: E402
 
 from harness.servers import free_port, wait_ready  # noqa: E402
 from kernel.db import utcnow  # noqa: E402
-from simulator.readers import RetryPolicy, TownSimulation, format_time  # noqa: E402
+from simulator.reader_client import RetryPolicy, format_time  # noqa: E402
+from simulator.town import TownSimulation  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

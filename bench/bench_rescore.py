@@ -50,9 +50,7 @@ from kernel.geodesy import EARTH_RADIUS_M
 from kernel.scope import OPERATOR  # noqa: E402
 from kernel.secrets_box import SecretBox  # noqa: E402
 from organising.service import load_definition  # noqa: E402
-from scoring import engine
-from scoring import repository as repo
-from scoring import service as scoring
+from scoring import context, engine, inputs, ledger, rescore
 from taptrail.migrate import upgrade  # noqa: E402
 
 GAME_START = datetime(2027, 4, 30, 23, 0, tzinfo=UTC)  # 2027-05-01 00:00 London
@@ -336,9 +334,9 @@ async def engine_inputs(sa_url: str, game_id: int) -> EngineInputs:
         async with make_sessionmaker(eng)() as s:
             game = await s.get(Game, game_id)
             assert game is not None
-            ctx = await scoring.scoring_context(s, game)
-            ages, periods = await repo.holder_inputs(s, game_id, None)
-            raw = await s.execute(select(*repo.TAP_TUPLE).where(Tap.game_id == game_id))
+            ctx = await context.scoring_context(s, game)
+            ages, periods = await inputs.holder_inputs(s, game_id, None)
+            raw = await s.execute(select(*inputs.TAP_TUPLE).where(Tap.game_id == game_id))
             by_holder: dict[int, list[engine.Tap]] = defaultdict(list)
             codes = ctx.checkpoint_codes
             for r in raw:
@@ -361,7 +359,7 @@ def engine_pass(inputs: EngineInputs) -> tuple[float, int]:
     """Seconds for the pure engine to score every tap once, and the points it gives. The
     cyclic garbage collector is paused, as it is during a re-score."""
     holders, game = inputs
-    with scoring._no_cyclic_gc():
+    with rescore.no_cyclic_gc():
         started = time.perf_counter()
         points = 0
         for taps, holder in holders:
@@ -400,7 +398,7 @@ async def timed_rescore(sa_url: str, game_id: int, reason: str, ppl: int | None)
             server_cpu = backend_cpu(backend)
             python_cpu = time.process_time()
             started = time.perf_counter()
-            report = await scoring.rescore_game(s, game_id, actor="bench", reason=reason)
+            report = await rescore.rescore_game(s, game_id, actor="bench", reason=reason)
             scored = time.perf_counter()
             await s.commit()
             done = time.perf_counter()
@@ -422,7 +420,7 @@ async def check(sa_url: str, game_id: int) -> list[str]:
     eng = make_engine(sa_url)
     try:
         async with make_sessionmaker(eng)() as s:
-            return await scoring.ledger_mismatches(s, game_id)
+            return await ledger.ledger_mismatches(s, game_id)
     finally:
         await eng.dispose()
 

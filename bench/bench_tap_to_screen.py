@@ -118,11 +118,8 @@ from tap_to_screen_uploads import (  # noqa: E402
 
 from harness.servers import wait_ready  # noqa: E402
 from kernel.db import utcnow  # noqa: E402
-from simulator.readers import (  # noqa: E402
-    RetryPolicy,
-    SimulatedReader,
-    TownSimulation,
-)
+from simulator.reader_client import RetryPolicy, SimulatedReader  # noqa: E402
+from simulator.town import TownSimulation  # noqa: E402
 
 
 class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):

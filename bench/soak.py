@@ -66,7 +66,8 @@ from harness.fault_town import (  # noqa: E402
 from harness.servers import ServerProcess  # noqa: E402
 from harness.services import PrivatePostgres, PrivateRedis  # noqa: E402
 from kernel.db import utcnow  # noqa: E402
-from simulator.readers import RetryPolicy, SimTap, TownSimulation  # noqa: E402
+from simulator.reader_client import RetryPolicy  # noqa: E402
+from simulator.town import SimTap, TownSimulation  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

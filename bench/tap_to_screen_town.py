@@ -15,10 +15,8 @@ from typing import Any
 from scratch_db import grid_checkpoints
 
 from kernel.geodesy import haversine_m
-from simulator.readers import (
-    SimTap,
-    format_time,
-)
+from simulator.reader_client import format_time
+from simulator.town import SimTap
 
 # What the hall-screen page subscribes to (api/static/board.js).
 BOARDS = "teams-total,teams-average,teams-distance,players"

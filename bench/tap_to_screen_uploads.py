@@ -19,11 +19,7 @@ from processes import BackendCpu, machine_cpu, process_cpu
 from tap_to_screen_servers import Server
 from tap_to_screen_town import PROBE_UID_MARK, Plan
 
-from simulator.readers import (
-    MAX_BATCH,
-    SimulatedReader,
-    UploadRejected,
-)
+from simulator.reader_client import MAX_BATCH, SimulatedReader, UploadRejected
 
 
 @dataclass

@@ -71,7 +71,7 @@ class PendingTap(Base):
     Filled by the database itself: a trigger on ``taps`` (migration 0010) enqueues every
     tap inserted without an outcome, whichever code path inserted it, in the same
     statement. A scoring round deletes the rows of the holders it scores
-    (``scoring.repository.take_pending``). Kept apart from ``taps`` so that setting
+    (``scoring.pending.take_pending``). Kept apart from ``taps`` so that setting
     an outcome changes no indexed column of ``taps`` (its updates stay HOT).
     """
 

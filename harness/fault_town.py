@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kernel.vocabulary import TEAM_KINDS
 from scoring import engine
-from simulator.readers import QueuedTap, SimTap, SimulatedReader, format_time, parse_time
+from simulator.reader_client import QueuedTap, SimulatedReader, format_time, parse_time
+from simulator.town import SimTap
 
 # Live boards keep distances as the database sums them and round only for display, so a
 # live board equals a rebuilt one exactly.
@@ -265,7 +266,7 @@ async def stored_keys(db: AsyncEngine, slug: str, keys: list[str]) -> set[str]:
 async def ledger_problems(db: AsyncEngine, slug: str) -> list[str]:
     """The game's own check: stored totals against sums over the points ledger."""
     from kernel.db import make_sessionmaker
-    from scoring.service import ledger_mismatches
+    from scoring.ledger import ledger_mismatches
 
     async with make_sessionmaker(db)() as session:
         game_id = (

@@ -22,7 +22,7 @@ from kernel import audit
 from kernel.errors import Conflict, Invalid, NotFound
 from organising import admin_repository as repo
 from organising import repository as game_repo
-from scoring.service import RescoreReport, rescore_game
+from scoring.rescore import RescoreReport, rescore_game
 
 # Changing these re-scores the game; the name does not.
 SCORING_FIELDS = (

@@ -13,7 +13,8 @@ from kernel.scope import GameScope
 from kernel.secrets_box import SecretBox
 from organising import repository as repo
 from organising.loading import LoadResult, apply_definition
-from scoring.service import rescore_game, rescore_holders
+from scoring.incremental import rescore_holders
+from scoring.rescore import rescore_game
 
 
 async def load_definition(

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from game.holder_scoring import HolderScoring
 from game.totals import TotalsDelta
-from scoring import repository, service
+from scoring import incremental, locks
 
 
 class DatabaseHolderScoring:
@@ -18,20 +18,20 @@ class DatabaseHolderScoring:
     async def lock_holders(
         self, session: AsyncSession, holder_ids: Iterable[int], *, game_id: int | None = None
     ) -> None:
-        await repository.lock_holders(session, holder_ids, game_id=game_id)
+        await locks.lock_holders(session, holder_ids, game_id=game_id)
 
     async def score_holders(
         self, session: AsyncSession, game_id: int, holder_ids: Iterable[int]
     ) -> TotalsDelta:
-        return await service.score_holders(session, game_id, holder_ids)
+        return await incremental.score_holders(session, game_id, holder_ids)
 
     async def rescore_holders(
         self, session: AsyncSession, game_id: int, holder_ids: Iterable[int]
     ) -> TotalsDelta:
-        return await service.rescore_holders(session, game_id, holder_ids)
+        return await incremental.rescore_holders(session, game_id, holder_ids)
 
     async def apply_delta(self, session: AsyncSession, delta: TotalsDelta) -> None:
-        await service.apply_delta(session, delta)
+        await incremental.apply_delta(session, delta)
 
 
 HOLDER_SCORING: HolderScoring = DatabaseHolderScoring()

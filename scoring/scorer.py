@@ -36,8 +36,8 @@ from kernel.db_errors import is_retryable
 from kernel.logging import describe_error, log
 from kernel.metrics import Metrics
 from kernel.transactions import committed_transaction, transaction_id
-from scoring.repository import analyze_outgrown, pending_games, pending_summary
-from scoring.service import score_pending
+from scoring.incremental import score_pending
+from scoring.pending import analyze_outgrown, pending_games, pending_summary
 
 Publish = Callable[[int, TotalsDelta], Awaitable[None]]
 
@@ -167,7 +167,7 @@ class Scorer:
         round that failed) and, with ``gauges``, updates the queue's gauges (which count
         the whole queue: a backlog makes that a scan, so the background sweep does it
         only every few seconds) and refreshes the statistics of scoring tables that
-        outgrew them (``scoring_repository.analyze_outgrown``)."""
+        outgrew them (``scoring.pending.analyze_outgrown``)."""
         async with self.runtime.session() as session:
             games = await pending_games(session)
             summary = await pending_summary(session) if gauges else None

@@ -29,7 +29,7 @@ from kernel.secrets_box import secret_box
 from kernel.settings import Settings, get_settings
 from organising.loading import apply_definition
 from organising.repository import game_by_slug
-from simulator.readers import TownSimulation
+from simulator.town import TownSimulation
 from taptrail.commands.common import run_with_session
 from taptrail.demo import DEMO_IMD_FILE, DEMO_POSTCODES_FILE
 from taptrail.demo.survey_answers import add_demo_answers

@@ -37,7 +37,7 @@ from leaderboard.db_sync import load_snapshot
 from organising import admin_repository
 from organising import campaigns as service
 from organising import repository as game_repo
-from scoring.service import RescoreReport
+from scoring.rescore import RescoreReport
 
 router = APIRouter(include_in_schema=False)
 T = TypeVar("T")

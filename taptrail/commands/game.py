@@ -13,9 +13,9 @@ from kernel.errors import TaptrailError
 from organising import repository
 from organising.draws import draw_outs, run_draws_for_day, run_due_draws
 from organising.helpdesk import card_view, summary
-from scoring import repository as scoring_repository
-from scoring import service as scoring_service
-from scoring.service import ledger_mismatches
+from scoring import inputs
+from scoring import rescore as scoring_rescore
+from scoring.ledger import ledger_mismatches
 from taptrail.commands.common import rebuild_boards_after_cli, run_with_session
 
 
@@ -45,11 +45,11 @@ def rescore(slug: str, reason: str) -> None:
 
     async def _run(session: AsyncSession) -> Any:
         game = await _game(session, slug)
-        total = await scoring_repository.tap_count(session, game.id)
+        total = await inputs.tap_count(session, game.id)
         with tqdm(
             total=total, unit="tap", desc=f"re-scoring {slug}", file=sys.stderr, disable=None
         ) as bar:
-            report = await scoring_service.rescore_game(
+            report = await scoring_rescore.rescore_game(
                 session, game.id, actor="cli", reason=reason, progress=bar.update
             )
         return game.id, report

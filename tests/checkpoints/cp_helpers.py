@@ -182,7 +182,7 @@ async def holder_points(app: Any, slug: str) -> dict[str, int]:
 
 
 async def totals_consistent(app: Any, slug: str) -> bool:
-    from scoring.service import totals_match_ledger
+    from scoring.ledger import totals_match_ledger
 
     gid = await game_id_of(app, slug)
     async with app.state.sessionmaker() as s:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import httpx
 from fastapi import FastAPI
 
-from simulator.readers import TownSimulation
+from simulator.town import TownSimulation
 from tests.checkpoints.cp_helpers import (
     NOW,
     Clock,

@@ -155,7 +155,7 @@ async def test_a_tap_queued_after_a_round_took_its_holder_waits_for_the_next_rou
     meanwhile stays queued (on SQLite the single writer makes the upload wait instead)."""
     import asyncio
 
-    from scoring.repository import take_pending
+    from scoring.pending import take_pending
 
     game_id = await game_id_of(app, town.slug)
     await upload(client, town, "A", [tap(1, 3, T0)], sent_at=NOW)
@@ -187,7 +187,7 @@ async def test_a_tap_queued_after_a_round_took_its_holder_waits_for_the_next_rou
 async def test_a_whole_game_rescore_empties_the_queue(
     app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any
 ) -> None:
-    from scoring.service import rescore_game
+    from scoring.rescore import rescore_game
 
     game_id = await game_id_of(app, town.slug)
     await upload(
@@ -256,8 +256,8 @@ async def test_a_round_waits_for_a_whole_game_rescore(
 ) -> None:
     """A round takes the game's shared scoring lock before its holders' rows: while a
     whole-game re-score holds the exclusive lock, the round waits (PostgreSQL)."""
-    from scoring.repository import lock_game
-    from scoring.service import score_pending
+    from scoring.incremental import score_pending
+    from scoring.locks import lock_game
 
     await upload(client, town, "A", [tap(1, 6, T0)], sent_at=NOW)
     game_id = await game_id_of(app, town.slug)
@@ -290,7 +290,7 @@ async def test_scoring_tables_that_outgrew_their_statistics_are_analyzed(
     from sqlalchemy import text
 
     from kernel.db import make_engine, make_sessionmaker
-    from scoring.repository import ANALYZE_LOCK_NAMESPACE, analyze_outgrown
+    from scoring.pending import ANALYZE_LOCK_NAMESPACE, analyze_outgrown
     from taptrail.migrate import upgrade
     from tests.conftest import PG_HOST, PG_PORT, PG_USER, _create_pg_database, _drop_pg_database
 

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from taptrail.server import create_app
-from simulator.readers import TownSimulation
+from simulator.town import TownSimulation
 from taptrail.demo_runner import _aware, prepare_demo, shifted_definition
 
 settings, banner = prepare_demo("127.0.0.1", 8000, sys.argv[1])

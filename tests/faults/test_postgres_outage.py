@@ -25,7 +25,8 @@ from harness.fault_town import (
 )
 from harness.servers import ServerProcess
 from kernel.db import utcnow
-from simulator.readers import RetryPolicy, TownSimulation
+from simulator.reader_client import RetryPolicy
+from simulator.town import TownSimulation
 from tests.faults.conftest import FaultEnv
 from tests.integration.live_town import load
 

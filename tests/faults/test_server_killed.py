@@ -30,7 +30,8 @@ from harness.fault_town import (
 )
 from harness.servers import ServerProcess
 from kernel.db import utcnow
-from simulator.readers import RetryPolicy, TownSimulation, format_time
+from simulator.reader_client import RetryPolicy, format_time
+from simulator.town import TownSimulation
 from tests.faults.conftest import FaultEnv
 from tests.integration.live_town import load
 

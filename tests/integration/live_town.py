@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import yaml
 
-from simulator.readers import SimulatedReader
+from simulator.reader_client import SimulatedReader
 from tests.factories import game_file
 from tests.helpers import auth, letters
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from game.models import Tap, Team
 from leaderboard.ranking import whole_metres
 from organising.repository import game_by_slug
-from simulator.readers import SimulatedReader
+from simulator.reader_client import SimulatedReader
 from tests.factories import A, game_file, offset
 from tests.helpers import auth
 

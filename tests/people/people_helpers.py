@@ -20,8 +20,9 @@ from game.models import Checkpoint, HolderTotal, Tap, Team, TeamTotal
 from kernel.db import utcnow
 from kernel.settings import Settings, get_settings
 from people.models import Card, Player
-from scoring import repository as scoring_repository
-from scoring.service import ledger_mismatches, score_holders
+from scoring import locks
+from scoring.incremental import score_holders
+from scoring.ledger import ledger_mismatches
 from tests.factories import game_file
 from tests.helpers import auth
 
@@ -128,7 +129,7 @@ async def add_taps(
             c.code: c.id
             for c in await s.scalars(select(Checkpoint).where(Checkpoint.game_id == game.id))
         }
-        await scoring_repository.lock_holders(s, [card.holder_id])
+        await locks.lock_holders(s, [card.holder_id])
         await s.execute(
             insert(Tap),
             [

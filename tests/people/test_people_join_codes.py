@@ -19,7 +19,7 @@ from sqlalchemy import select
 from game.definition import DefinitionError, validate
 from game.models import Team
 from kernel.db import utcnow
-from scoring.service import rescore_game
+from scoring.rescore import rescore_game
 from tests.factories import COM1_JOIN_CODE, game_file
 from tests.helpers import auth
 from tests.people.people_helpers import (

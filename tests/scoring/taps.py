@@ -23,8 +23,8 @@ from game.totals import TotalsDelta
 from kernel.scope import OPERATOR
 from organising.service import load_definition
 from people.models import Card
-from scoring import repository as scoring_repository
-from scoring.service import score_holders
+from scoring import locks
+from scoring.incremental import score_holders
 from tests.factories import game_file
 
 LONDON = ZoneInfo("Europe/London")
@@ -89,7 +89,7 @@ async def insert_taps(
 ) -> TotalsDelta:
     """Locks the taps' holders, inserts the taps, scores them (caller commits)."""
     holder_ids = sorted({game.holder(t.card) for t in taps})
-    await scoring_repository.lock_holders(session, holder_ids)
+    await locks.lock_holders(session, holder_ids)
     rows = []
     for t in taps:
         card_id, holder_id, uid = game.cards[t.card]

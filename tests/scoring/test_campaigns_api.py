@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from accounts.tokens import create_token
 from kernel.audit import AuditRecord
-from scoring.service import ledger_mismatches
+from scoring.ledger import ledger_mismatches
 from tests.helpers import auth
 from tests.scoring.taps import T, TestGame, holder_total, insert_taps, local, make_game
 

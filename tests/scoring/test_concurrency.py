@@ -15,8 +15,9 @@ from fastapi import FastAPI
 from sqlalchemy import select, text, update
 
 from game.models import Game, Tap
-from scoring.repository import stored_sums
-from scoring.service import ledger_mismatches, rescore_game
+from scoring.ledger import ledger_mismatches
+from scoring.rescore import rescore_game
+from scoring.totals import stored_sums
 from tests.scoring.taps import T, TestGame, insert_taps, local, make_game
 
 CARDS = ("0000001", "0000002", "0000004", "0000005")

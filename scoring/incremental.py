@@ -1,0 +1,174 @@
+"""Incremental scoring: after new taps are inserted (outcome still null),
+:func:`score_holders` re-derives each touched holder's outcomes from the earliest new tap
+onwards and adds exactly the difference to the stored totals; :func:`rescore_holders`
+re-derives every tap of some holders (registration, team, card changes), again applying
+exact differences; :func:`score_pending` is one round of the scorer's queue.
+
+Services never commit: the caller's transaction makes taps, outcomes and totals durable
+together. Callers publish leaderboard changes only after that commit.
+
+Concurrency (docs/architecture.md "Scoring and concurrency"): callers hold
+``scoring.locks.lock_holders`` (a shared game lock, then holder row locks in id order)
+from before they insert taps until commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from game.models import Game, HolderDay, HolderTeamTotal, HolderTotal, TeamTotal
+from game.totals import TotalsDelta, add_values
+from scoring import inputs, locks, outcomes, pending, totals
+from scoring.context import ensure_checkpoints, scoring_context
+from scoring.rows import Row, engine_holder, score_rows
+
+# How far before a new tap incremental scoring reads (at least): more than the longest local
+# day (25 h, a clock change); more than the journey window when that is longer.
+HISTORY_NEEDED = timedelta(hours=26)
+
+
+@dataclass(frozen=True, slots=True)
+class _New:
+    outcome: str
+    points: int
+    distance_m: float
+    team_id: int | None
+    local_date: date
+
+
+async def score_holders(
+    session: AsyncSession, game_id: int, holder_ids: Iterable[int], *, full: bool = False
+) -> TotalsDelta:
+    """Scores new (unscored) taps of these holders and applies the total differences.
+
+    The caller must hold the holders' locks (``scoring.locks.lock_holders``, taken
+    before inserting the taps) when other writers may touch them. ``full`` re-derives every
+    tap instead of resuming from the earliest new one.
+    """
+    ids = sorted(set(holder_ids))
+    delta = TotalsDelta()
+    if not ids:
+        return delta
+    await session.flush()  # taps added to the session but not yet sent
+    # Queued taps come off the queue either way; a full re-derive reads every tap.
+    firsts = await pending.take_pending(session, game_id, ids)
+    if full:
+        firsts = {}
+    else:
+        ids = sorted(firsts)
+        if not ids:
+            return delta
+    game = await inputs.game_row(session, game_id)
+    ctx = await scoring_context(session, game)
+    ages, periods = await inputs.holder_inputs(session, game_id, ids)
+    raw = await _tap_rows(session, game, ids, firsts)
+    ctx = await ensure_checkpoints(session, game, ctx, {r[3] for r in raw})
+    validity = {r[4]: (r[13], r[14]) for r in raw if r[13] is not None or r[14] is not None}
+    by_holder: dict[int, list[Row]] = {}
+    for r in raw:
+        by_holder.setdefault(r[1], []).append(Row(r, ctx.checkpoint_codes, validity))
+    writes: list[tuple[Any, ...]] = []
+    for holder_id in ids:
+        changed = score_rows(
+            by_holder.get(holder_id, []),
+            engine_holder(holder_id, ages, periods),
+            ctx,
+            from_first_unscored=not full,
+        )
+        for row, new in changed:
+            writes.append(new)
+            delta.add(game_id, holder_id, row, _New(new[1], new[2], new[3], new[6], new[7]))
+    await outcomes.write_changed_outcomes(session, game_id, writes)
+    await apply_delta(session, delta)
+    return delta
+
+
+# Holders whose first new taps lie within this span of each other are read with one query.
+_READ_SPAN = timedelta(hours=6)
+
+
+async def _tap_rows(
+    session: AsyncSession, game: Game, ids: list[int], firsts: dict[int, datetime]
+) -> list[Any]:
+    """The taps scoring needs: all of them (no ``firsts``: a full re-derive) or, per holder,
+    those from shortly before its first new tap on. An earlier anchor is outside the
+    journey window, and the daily cap only counts the new tap's local day. Holders are read
+    in groups of similar first times, so one box uploading yesterday's taps late does not
+    make every other holder's history be read too."""
+    if not firsts:
+        return await inputs.tap_rows(session, game.id, ids)
+    back = max(HISTORY_NEEDED, timedelta(minutes=game.journey_window_minutes + 1))
+    by_time = sorted(ids, key=lambda h: firsts[h])
+    rows: list[Any] = []
+    start = 0
+    while start < len(by_time):
+        earliest = firsts[by_time[start]]
+        end = start
+        while end < len(by_time) and firsts[by_time[end]] - earliest <= _READ_SPAN:
+            end += 1
+        group = by_time[start:end]
+        rows.extend(await inputs.tap_rows(session, game.id, sorted(group), earliest - back))
+        start = end
+    return rows
+
+
+async def score_pending(
+    session: AsyncSession, game_id: int, max_holders: int
+) -> tuple[TotalsDelta | None, int]:
+    """One scoring round of a game's pending taps (``scoring.scorer``): up to ``max_holders``
+    holders, those waiting longest first. Returns the total differences (None: nothing was
+    pending) and how many holders were scored."""
+    await locks.lock_scorer(session, game_id)
+    holders = await pending.pending_holders(session, game_id, max_holders)
+    if not holders:
+        return None, 0
+    await locks.lock_holders(session, holders, game_id=game_id)
+    return await score_holders(session, game_id, holders), len(holders)
+
+
+async def apply_delta(session: AsyncSession, delta: TotalsDelta) -> None:
+    """Adds ``delta`` to the stored totals (the holders' locks must be held) and records
+    the team differences it implies in ``delta.teams``."""
+    if not delta.holders:
+        return
+    game_id = next(iter(delta.holders))[0]
+    before = await totals.holder_team_counts(
+        session, game_id, [(h, t) for _, h, t in delta.holder_teams]
+    )
+    team_delta: dict[tuple[int, int], dict[str, Any]] = {}
+    for (g, holder_id, team_id), values in delta.holder_teams.items():
+        was = before.get((holder_id, team_id), 0)
+        now = was + values["counted_taps"]
+        add_values(
+            team_delta,
+            (g, team_id),
+            {
+                "legs": values["legs"],
+                "points": values["points"],
+                "distance_m": values["distance_m"],
+                "active_members": int(now > 0) - int(was > 0),
+            },
+        )
+    delta.teams = team_delta
+    await totals.add_to(session, HolderTotal.__table__, ("game_id", "holder_id"), delta.holders)
+    await totals.add_to(
+        session, HolderTeamTotal.__table__, ("game_id", "holder_id", "team_id"), delta.holder_teams
+    )
+    await totals.add_to(
+        session, HolderDay.__table__, ("game_id", "holder_id", "local_date"), delta.days
+    )
+    await totals.add_to(session, TeamTotal.__table__, ("game_id", "team_id"), team_delta)
+
+
+async def rescore_holders(
+    session: AsyncSession, game_id: int, holder_ids: Iterable[int]
+) -> TotalsDelta:
+    """Re-derives every tap of these holders (after a registration, team or card change)."""
+    ids = sorted(set(holder_ids))
+    await locks.lock_holders(session, ids)
+    return await score_holders(session, game_id, ids, full=True)
