@@ -103,6 +103,7 @@ async def update_player(session: AsyncSession, player: Player, form: MeUpdateIn)
             )
             player.nickname = nickname
             player.nickname_hidden = False
+            player.nickname_reviewed_at = None  # back to the moderation queue
             board_changed = True
     if form.public is not None and form.public != player.public:
         player.public = form.public

@@ -4,6 +4,7 @@ and audited) and who may open them (organisers of the game only)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
+from api.deps import server_now
 from checkpoints.models import Reader
 from kernel.audit import AuditRecord
 from kernel.settings import OSM_TILES, Settings
@@ -21,6 +23,13 @@ from tests.staff.staff_helpers import Browser, make_user
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2027, 5, 5, 12, 0, tzinfo=LONDON)
+
+
+@pytest.fixture(autouse=True)
+def _clock_back(app: FastAPI) -> Iterator[None]:
+    """The games below set the server's clock; later tests get the real one back."""
+    yield
+    app.dependency_overrides.pop(server_now, None)
 
 
 async def _game(app: FastAPI, slug: str) -> TestGame:
@@ -43,7 +52,7 @@ async def _game(app: FastAPI, slug: str) -> TestGame:
         )
         await s.commit()
     await app.state.after_game_change(game.game_id)
-    app.state.clock = lambda: NOW
+    app.dependency_overrides[server_now] = lambda: NOW
     return game
 
 

@@ -7,13 +7,16 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.deps import server_now
 from kernel.audit import AuditRecord
 from tests.scoring.taps import T, TestGame, insert_taps, local, make_game
 from tests.staff.staff_helpers import Browser, make_user
@@ -34,6 +37,13 @@ PLAYERS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _clock_back(app: FastAPI) -> Iterator[None]:
+    """The games below set the server's clock; later tests get the real one back."""
+    yield
+    app.dependency_overrides.pop(server_now, None)
+
+
 async def _game(app: FastAPI, slug: str) -> TestGame:
     game = await make_game(app, slug, players=PLAYERS)
     async with app.state.writing(), app.state.sessionmaker() as s:
@@ -51,7 +61,7 @@ async def _game(app: FastAPI, slug: str) -> TestGame:
         )
         await s.commit()
     await app.state.after_game_change(game.game_id)
-    app.state.clock = lambda: NOW
+    app.dependency_overrides[server_now] = lambda: NOW
     return game
 
 
