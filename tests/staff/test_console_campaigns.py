@@ -4,7 +4,6 @@ and only organisers of the game may open it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,11 +19,7 @@ LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2027, 5, 5, 12, 0, tzinfo=LONDON)
 
 
-@pytest.fixture(autouse=True)
-def _clock_back(app: FastAPI) -> Iterator[None]:
-    """The game below sets the server's clock; later tests get the real one back."""
-    yield
-    app.dependency_overrides.pop(server_now, None)
+pytestmark = pytest.mark.usefixtures("clock_back")  # the games below set the clock
 
 
 async def _game(app: FastAPI, slug: str) -> TestGame:

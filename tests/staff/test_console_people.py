@@ -7,7 +7,6 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,11 +36,7 @@ PLAYERS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _clock_back(app: FastAPI) -> Iterator[None]:
-    """The games below set the server's clock; later tests get the real one back."""
-    yield
-    app.dependency_overrides.pop(server_now, None)
+pytestmark = pytest.mark.usefixtures("clock_back")  # the games below set the clock
 
 
 async def _game(app: FastAPI, slug: str) -> TestGame:
