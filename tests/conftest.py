@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -32,6 +32,9 @@ PG_HOST = os.environ.get("TAPTRAIL_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("TAPTRAIL_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("TAPTRAIL_TEST_PG_USER", "postgres")
 REDIS_URL = os.environ.get("TAPTRAIL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Each test process has keys of its own on the shared Redis: game ids restart at 1 in every
+# test database, and test processes may run side by side (pytest -n).
+REDIS_PREFIX = f"tttest-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 REQUIRE = os.environ.get("TAPTRAIL_REQUIRE_SERVICES") == "1"
 TEST_SECRET_KEY = Fernet.generate_key().decode()
 
@@ -125,11 +128,30 @@ def settings(backend: str, database_url: str, tmp_path_factory: pytest.TempPathF
     return Settings(
         database_url=database_url,
         redis_url=REDIS_URL if backend == "postgres" else None,
+        redis_prefix=REDIS_PREFIX,
         secret_key=TEST_SECRET_KEY,
         secret_key_file=str(tmp_path_factory.mktemp("key") / "taptrail.key"),
         periodic_jobs=False,
         map_tiles_url=None,  # no requests to a tile server from the tests
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _forget_redis_keys() -> Iterator[None]:
+    """Deletes this test process's keys from the shared Redis when the run ends."""
+    yield
+    redis_host = REDIS_URL.split("//", 1)[1].split(":")[0]
+    if not _reachable(redis_host, int(REDIS_URL.rsplit(":", 1)[1].split("/")[0])):
+        return
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{REDIS_PREFIX}*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")

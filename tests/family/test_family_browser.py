@@ -32,7 +32,7 @@ from cryptography.fernet import Fernet
 
 from checkpoints.signing import SIGNATURE_HEADER, sign
 from harness.servers import free_port, start_server
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_PREFIX, REDIS_URL
 from tests.factories import COM1_JOIN_CODE, game_file
 
 pytestmark = pytest.mark.browser
@@ -130,6 +130,7 @@ def server(
     }
     if backend == "postgres":
         env["TAPTRAIL_REDIS_URL"] = REDIS_URL
+        env["TAPTRAIL_REDIS_PREFIX"] = REDIS_PREFIX
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]

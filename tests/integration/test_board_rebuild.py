@@ -27,7 +27,8 @@ async def _boards(client: httpx.AsyncClient, slug: str) -> dict[str, Any]:
 async def _wipe(app: FastAPI, slug: str) -> None:
     runtime = app.state.runtime
     if runtime.redis is not None:
-        keys = [k async for k in runtime.redis.scan_iter(match=f"tt:{{{slug}}}:*")]
+        prefix = runtime.settings.redis_prefix
+        keys = [k async for k in runtime.redis.scan_iter(match=f"{prefix}:{{{slug}}}:*")]
         assert keys, "the game's boards should be in Redis"
         await runtime.redis.delete(*keys)
     else:

@@ -25,6 +25,7 @@ def two_servers(
     env = {
         "TAPTRAIL_DATABASE_URL": settings.database_url,
         "TAPTRAIL_REDIS_URL": str(settings.redis_url),
+        "TAPTRAIL_REDIS_PREFIX": settings.redis_prefix,
         "TAPTRAIL_SECRET_KEY": str(settings.secret_key),
         "TAPTRAIL_PERIODIC_JOBS": "false",
     }

@@ -152,7 +152,10 @@ async def test_throttle_at_most_one_message_per_board_per_second(make: Factory, 
     await consumer
     gaps = [b[0] - a[0] for a, b in zip(received, received[1:], strict=False)]
     assert received[0][0] - start < 0.5  # the first change goes out at once
-    assert all(g >= 0.95 for g in gaps), gaps
+    # Gaps are measured where the messages arrive, so delivery jitter on a busy machine
+    # shortens one now and then; without the throttle they would be 0.2 s.
+    assert all(g >= 0.7 for g in gaps), gaps
+    assert sum(gaps) / len(gaps) >= 0.95, gaps
     assert 3 <= len(received) <= int(elapsed) + 1
     assert received[-1][1] == last  # the trailing send carries the latest state
 

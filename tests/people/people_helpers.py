@@ -211,6 +211,7 @@ def run_cli(settings: Settings, *args: str) -> Any:
     env = {"TAPTRAIL_DATABASE_URL": settings.database_url}
     if settings.redis_url:
         env["TAPTRAIL_REDIS_URL"] = settings.redis_url
+        env["TAPTRAIL_REDIS_PREFIX"] = settings.redis_prefix
     get_settings.cache_clear()
     try:
         return CliRunner().invoke(main, list(args), env=env)
