@@ -1,14 +1,18 @@
 """The console's Campaigns page for organisers of a game: ``/console/games/{slug}/campaigns``.
 
 It lists the game's campaigns (now, upcoming, past) in the game's local time, creates one
-from a form (local date and time in the game's time zone; boxes by checkpoint tag or code)
-and ends a running one. The work is done by ``organising.campaigns`` (no SQL here).
+from a form (local date and time in the game's time zone; boxes by checkpoint tag, or picked
+one by one from a checkbox list grouped by tag, which the page's script shows on a map whose
+markers tick and untick them) and ends a running one. The work is done by ``organising.campaigns`` (no SQL here).
 
 - A new campaign that overlaps another is created, and the page it leads to says so.
 - A campaign that starts in the past (it reaches back in time) is first previewed: the
   service creates it and re-scores inside a transaction that is rolled back, and the page
   shows the taps and points that would move, per team; a second POST with ``confirm=yes``
   applies it. Boards are rebuilt after the commit.
+- A picked box is a field ``box-{code}``, so this form may carry one field per box: its
+  reader allows ``PICKED_FIELDS`` (``MAX_BOXES`` boxes and kinds of box, beyond the usual
+  fields), no more; a longer form is refused whole with a 400 page saying so.
 - Only organisers of the game (one game or every game) may open it; others get 403.
 """
 
@@ -27,10 +31,10 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from accounts.staff.service import actor
-from api.console import web
+from api.console import maps, web
 from api.console.web import StaffContext
 from api.deps import Session
-from game.models import Campaign, Game
+from game.models import Campaign, Checkpoint, Game
 from game.schemas import CampaignIn, CampaignPatch
 from kernel.errors import Invalid, TaptrailError
 from leaderboard.db_sync import load_snapshot
@@ -75,7 +79,16 @@ async def _undo(session: Session, ctx: StaffContext, game: Game) -> None:
     await session.refresh(game)
 
 
-FIELDS = {"starts_at": "starts_date", "ends_at": "ends_date", "checkpoints": "codes"}
+FIELDS = {"starts_at": "starts_date", "ends_at": "ends_date", "checkpoints": "tags"}
+
+# A game has at most a few hundred boxes; the form carries one field per picked box and per
+# kind of box, so its reader allows this many fields, and no more, beyond the usual ones.
+MAX_BOXES = 1000
+PICKED_FIELDS = web.MAX_FORM_FIELDS + MAX_BOXES
+
+
+async def _campaign_form(request: Request, ctx: StaffContext) -> dict[str, str]:
+    return await web.console_form(request, ctx, max_fields=PICKED_FIELDS)
 
 
 def _errors(exc: Exception) -> list[dict[str, str]]:
@@ -124,10 +137,11 @@ def _fields(form: dict[str, str], game: Game, tags: list[str]) -> dict[str, Any]
             fields=[{"field": "multiplier", "message": "must be a number"}],
         ) from exc
     chosen = [t for t in tags if form.get(f"tag-{t}") == "yes"]
-    codes = [c.strip().upper() for c in form.get("codes", "").replace(",", " ").split() if c]
+    # Every picked box, known or not: the service names any the game does not have.
+    codes = sorted(k.removeprefix("box-") for k, v in form.items() if k[:4] == "box-" and v)
     if not chosen and not codes:
         raise Invalid(
-            "choose at least one kind of box or enter box codes",
+            "choose at least one kind of box or pick boxes",
             fields=[{"field": "tags", "message": "choose boxes"}],
         )
     return {
@@ -172,9 +186,9 @@ def form_of(camp: Campaign, zone: ZoneInfo) -> dict[str, str]:
         "starts_time": starts.strftime("%H:%M"),
         "ends_date": ends.strftime("%d/%m/%Y"),
         "ends_time": ends.strftime("%H:%M"),
-        "codes": " ".join(camp.checkpoint_codes or []),
     }
     form.update({f"tag-{t}": "yes" for t in camp.checkpoint_tags or []})
+    form.update({f"box-{c}": "yes" for c in camp.checkpoint_codes or []})
     return form
 
 
@@ -190,7 +204,8 @@ async def _render(
     zone = ZoneInfo(game.timezone)
     now = web.now(request)
     camps = list(await game_repo.campaigns_of(session, game.id))
-    tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
+    places = list(await game_repo.checkpoints_of(session, game.id))
+    tags = sorted({t for c in places for t in c.tags})
     groups: dict[str, list[Row]] = {"now": [], "upcoming": [], "past": []}
     for c in camps:
         kind = "past" if c.ends_at <= now else "upcoming" if c.starts_at > now else "now"
@@ -211,7 +226,9 @@ async def _render(
         "changed": "The campaign has been changed.",
         "ended": "The campaign has been ended.",
     }.get(request.query_params.get("notice", ""))
-    return web.render(
+    tiles = maps.tiles_url(request)
+    form: dict[str, str] = values.pop("form", {})
+    response = web.render(
         request,
         "campaigns.html",
         status=status,
@@ -221,11 +238,29 @@ async def _render(
         zone=zone,
         groups=groups,
         tags=tags,
+        box_groups=box_groups(places),
+        picked_codes={k[4:] for k, v in form.items() if k[:4] == "box-" and v},
+        tiles=tiles,
+        attribution=maps.ATTRIBUTION,
+        leaflet=maps.LEAFLET,
         trail=[(r, r.created_at.astimezone(zone)) for r in trail],
         notice=values.pop("notice", notice),
-        form=values.pop("form", {}),
+        form=form,
         **values,
     )
+    return maps.allow_tiles(response, tiles)
+
+
+def box_groups(places: list[Checkpoint]) -> list[tuple[str, list[Checkpoint]]]:
+    """The boxes to pick from, by their first kind (tag) and then name: a few hundred boxes
+    stay usable as a list of closed groups without the map."""
+    groups: dict[str, list[Checkpoint]] = {}
+    for place in places:
+        groups.setdefault(min(place.tags) if place.tags else "", []).append(place)
+    return [
+        (tag, sorted(found, key=lambda c: (c.name.lower(), c.code)))
+        for tag, found in sorted(groups.items(), key=lambda g: (g[0] == "", g[0]))
+    ]
 
 
 @router.get("/console/games/{slug}/campaigns")
@@ -306,7 +341,7 @@ async def change(
 ) -> Response:
     """Changes a campaign. A change that reaches back in time (the campaign started, or
     will start, before now) is previewed first, as a new back-dated campaign is."""
-    form = await web.console_form(request, ctx)
+    form = await _campaign_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
     now = web.now(request)
     async with request.app.state.writing():
@@ -353,7 +388,7 @@ async def change(
 
 @router.post("/console/games/{slug}/campaigns")
 async def create(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
-    form = await web.console_form(request, ctx)
+    form = await _campaign_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
     now = web.now(request)
     async with request.app.state.writing():

@@ -290,3 +290,49 @@ def test_adding_a_campaign_with_the_keyboard_alone(browser: Browser, server: Ser
     upcoming = page.content().split('id="upcoming"')[1].split('id="past"')[0]
     assert "Keyboard parks" in upcoming and "Mon 7 Jun 2027 00:00" in upcoming
     context.close()
+
+
+def test_picking_boxes_on_the_campaign_map(browser: Browser, server: Server) -> None:
+    """Clicking a box on the map ticks its checkbox (and opens its group), clicking it again
+    unticks it, and the campaign made from the form has the boxes picked."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _sign_in(page, server.url)
+    page.goto(f"{server.url}/console/games/{SLUG}/campaigns")
+    markers = page.locator("#box-map .leaflet-interactive")
+    markers.first.wait_for()  # the map drew the boxes, one marker per checkbox
+    boxes = page.locator("#box-picker input[type=checkbox]")
+    assert markers.count() == boxes.count() == 4
+    assert page.locator("#box-map-hint").is_visible()
+    codes = [boxes.nth(i).get_attribute("name") for i in range(4)]
+    assert codes == ["box-P", "box-A", "box-B", "box-C"]  # tagged park first, then the rest
+
+    def look(i: int) -> tuple[str | None, str | None]:
+        path = markers.nth(i)
+        return path.get_attribute("fill-opacity"), path.get_attribute("stroke-dasharray")
+
+    unpicked = look(1)
+    assert not page.is_checked("#box-A") and not page.locator("#box-A").is_visible()
+    markers.nth(1).click()  # Alpha
+    assert page.is_checked("#box-A") and page.locator("#box-A").is_visible()
+    assert look(1) != unpicked and look(1)[1] is None  # filled, not dashed
+    markers.nth(3).click()  # Charlie
+    markers.nth(2).click()  # Bravo, then not after all
+    markers.nth(2).click()
+    assert [page.is_checked(f"#box-{c}") for c in "ABCP"] == [True, False, True, False]
+    assert look(2) == unpicked
+    # Ticking in the list fills the marker too.
+    page.locator("#box-picker summary").first.click()
+    page.check("#box-P")
+    assert look(0)[1] is None
+    page.uncheck("#box-P")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "campaigns-map-1280.png"), full_page=True)
+    page.fill("#name", "Map picked week")
+    page.fill("#starts_date", "2027-08-02")
+    page.fill("#ends_date", "2027-08-09")
+    page.click("form[action$='/campaigns'] button[type=submit]")
+    page.wait_for_url(re.compile(r".*notice=created"))
+    upcoming = page.content().split('id="upcoming"')[1].split('id="past"')[0]
+    assert "Map picked week" in upcoming and "boxes A, C" in upcoming
+    context.close()
