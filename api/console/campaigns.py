@@ -37,10 +37,10 @@ from api.deps import Session
 from game.models import Campaign, Checkpoint, Game
 from game.schemas import CampaignIn, CampaignPatch
 from kernel.errors import Invalid, TaptrailError
-from leaderboard.db_sync import load_snapshot
 from organising import admin_repository
 from organising import campaigns as service
 from organising import repository as game_repo
+from organising.preview import TeamPoints, points_moved, team_points
 from scoring.rescore import RescoreReport
 
 router = APIRouter(include_in_schema=False)
@@ -271,44 +271,22 @@ async def campaigns_page(
     return await _render(request, session, ctx, game)
 
 
-async def team_points(session: Session, game_id: int) -> dict[str, tuple[str, int]]:
-    snap = await load_snapshot(session, game_id)
-    return {t.code: (t.name, t.points) for t in snap.teams}
-
-
 async def _preview(
     request: Request,
     session: Session,
     ctx: StaffContext,
     game: Game,
     form: dict[str, str],
-    before: dict[str, tuple[str, int]],
+    before: TeamPoints,
     report: RescoreReport | None,
     **values: Any,
 ) -> Response:
     """The page asking to confirm a change that reaches back in time: the taps scored again
     and the points moving per team, read inside the change's transaction, which is then
     rolled back."""
-    after = await team_points(session, game.id)
+    confirm = points_moved(before, await team_points(session, game.id), report)
     await _undo(session, ctx, game)
-    moved = [
-        (name, points, after.get(code, (name, points))[1])
-        for code, (name, points) in sorted(before.items())
-        if after.get(code, (name, points))[1] != points
-    ]
-    return await _render(
-        request,
-        session,
-        ctx,
-        game,
-        form=form,
-        confirm={
-            "taps": report.taps if report else 0,
-            "moved": report.points_moved if report else 0,
-            "teams": moved,
-        },
-        **values,
-    )
+    return await _render(request, session, ctx, game, form=form, confirm=confirm, **values)
 
 
 async def _campaign(session: Session, game: Game, code: str) -> Campaign:

@@ -21,7 +21,7 @@ from fastapi.responses import Response
 
 from accounts.staff.service import actor
 from api.console import web
-from api.console.campaigns import Organiser, Slug, organiser_game, team_points
+from api.console.campaigns import Organiser, Slug, organiser_game
 from api.console.web import StaffContext
 from api.deps import Session
 from game.definition import DefinitionError
@@ -29,6 +29,7 @@ from game.file_lines import line_of
 from game.models import Game
 from kernel.scope import GameScope
 from organising.export import game_file_text
+from organising.preview import points_moved, team_points
 from organising.service import load_definition
 
 router = APIRouter(include_in_schema=False)
@@ -134,12 +135,7 @@ async def check_or_apply(
                 problems=problems,
                 errors=[{"field": "file", "message": summary}],
             )
-        after = await team_points(session, game.id)
-        moved = [
-            (name, points, after.get(code, (name, points))[1])
-            for code, (name, points) in sorted(before.items())
-            if after.get(code, (name, points))[1] != points
-        ]
+        moved = points_moved(before, await team_points(session, game.id)).teams
         if form.get("confirm") != "yes" or not result.changes:
             await web.undo(session, ctx)
             await session.refresh(game)
