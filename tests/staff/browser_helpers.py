@@ -17,8 +17,8 @@ SHOTS = Path("/tmp/taptrail-console")
 
 
 def axe(page: Page, name: str, server: ConsoleServer) -> list[str]:
-    """axe-core's violations on the page (WCAG 2.2 A and AA and best practice), and a
-    screenshot of it for a person to look at, on the run that sweeps (``server.sweeps``);
+    """axe-core's violations on the page (WCAG 2.2 A and AA and best practice), column
+    headings with a word broken across lines, and a screenshot for a person to look at, on the run that sweeps (``server.sweeps``);
     nothing on the other."""
     if not server.sweeps:
         return []
@@ -31,7 +31,34 @@ def axe(page: Page, name: str, server: ConsoleServer) -> list[str]:
         ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}})).violations
         .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "))"""
     )
-    return [f"{name} at {width}px: {line}" for line in json.loads(json.dumps(result))]
+    found = [f"{name} at {width}px: {line}" for line in json.loads(json.dumps(result))]
+    found += [f"{name} at {width}px: heading word broken: {w}" for w in broken_headings(page)]
+    return found
+
+
+# Every word of every column heading, as line boxes: a word on two lines was broken inside.
+BROKEN_HEADINGS = """() => {
+  const broken = [];
+  for (const th of document.querySelectorAll("thead th")) {
+    const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const found of node.textContent.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, found.index);
+        range.setEnd(node, found.index + found[0].length);
+        const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (lines.size > 1) broken.push(found[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def broken_headings(page: Page) -> list[str]:
+    """The words of the page's column headings that are broken across lines."""
+    found: list[str] = page.evaluate(BROKEN_HEADINGS)
+    return found
 
 
 def sign_in(page: Page, url: str, email: str, password: str = PASSWORD) -> None:
