@@ -34,7 +34,7 @@ from accounts.staff.service import actor
 from api.console import maps, web
 from api.console.campaigns import Organiser, Slug, moment_of, organiser_game
 from api.console.web import StaffContext
-from api.deps import Session
+from api.deps import Now, Session
 from checkpoints import health, service
 from checkpoints import history_repository as history
 from game.models import Game
@@ -84,10 +84,12 @@ async def _places(session: Session, game: Game) -> dict[str, Any]:
 
 
 @router.get("/console/games/{slug}/boxes")
-async def boxes_page(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def boxes_page(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+) -> Response:
     game = await organiser_game(session, ctx, slug)
     zone = ZoneInfo(game.timezone)
-    today, rows = await health.boxes(session, game, web.now(request))
+    today, rows = await health.boxes(session, game, now)
     places = await _places(session, game)
     tiles = maps.tiles_url(request)
     response = web.render(
@@ -115,6 +117,7 @@ async def _box_page(
     session: Session,
     ctx: StaffContext,
     game: Game,
+    now: datetime,
     reader_id: str,
     *,
     status: int = 200,
@@ -122,7 +125,7 @@ async def _box_page(
 ) -> Response:
     reader = await service.reader_of_game(session, game, reader_id)
     zone = ZoneInfo(game.timezone)
-    _, rows = await health.boxes(session, game, web.now(request))
+    _, rows = await health.boxes(session, game, now)
     row = next(r for r in rows if r["reader_id"] == reader.id)
     info = await service.describe(session, game, reader)
     places = await _places(session, game)
@@ -151,11 +154,11 @@ async def _box_page(
 
 @router.get("/console/games/{slug}/boxes/{reader_id}")
 async def box_page(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId
+    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
 ) -> Response:
     game = await organiser_game(session, ctx, slug)
     try:
-        return await _box_page(request, session, ctx, game, reader_id)
+        return await _box_page(request, session, ctx, game, now, reader_id)
     except TaptrailError as exc:
         raise web.PageProblem(exc.status, "No such box", str(exc)) from None
 
@@ -187,11 +190,16 @@ CONFIRMS: dict[str, tuple[str, str, str]] = {
 
 
 async def _act(
-    request: Request, session: Session, ctx: StaffContext, slug: str, reader_id: str, what: Action
+    request: Request,
+    session: Session,
+    ctx: StaffContext,
+    slug: str,
+    reader_id: str,
+    what: Action,
+    now: datetime,
 ) -> Response:
     form = await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    now = web.now(request)
     who = actor(ctx.user)
     secret: str | None = None
     delta = None
@@ -223,6 +231,7 @@ async def _act(
                     session,
                     ctx,
                     game,
+                    now,
                     reader_id,
                     form=form,
                     confirm={"action": what, "title": title, "text": text, "button": button},
@@ -254,49 +263,59 @@ async def _act(
             for e in errors:
                 e["field"] = {"from": "from_date"}.get(e["field"], e["field"])
             return await _box_page(
-                request, session, ctx, game, reader_id, status=exc.status, errors=errors, form=form
+                request,
+                session,
+                ctx,
+                game,
+                now,
+                reader_id,
+                status=exc.status,
+                errors=errors,
+                form=form,
             )
         await session.commit()
     if delta is not None:
         await request.app.state.after_game_change(game.id)
     if secret is not None:
         # Shown once, in the answer to the POST that made it; the page is never cached.
-        return await _box_page(request, session, ctx, game, reader_id, status=201, secret=secret)
+        return await _box_page(
+            request, session, ctx, game, now, reader_id, status=201, secret=secret
+        )
     notice = {"disable": "disabled", "enable": "enabled", "move": "moved"}[what]
     return web.redirect(_page(slug, reader_id) + f"?notice={notice}")
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/rotate")
 async def rotate(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId
+    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
 ) -> Response:
-    return await _act(request, session, ctx, slug, reader_id, "rotate")
+    return await _act(request, session, ctx, slug, reader_id, "rotate", now)
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/disable")
 async def disable(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId
+    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
 ) -> Response:
-    return await _act(request, session, ctx, slug, reader_id, "disable")
+    return await _act(request, session, ctx, slug, reader_id, "disable", now)
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/enable")
 async def enable(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId
+    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
 ) -> Response:
-    return await _act(request, session, ctx, slug, reader_id, "enable")
+    return await _act(request, session, ctx, slug, reader_id, "enable", now)
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/move")
 async def move(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId
+    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
 ) -> Response:
-    return await _act(request, session, ctx, slug, reader_id, "move")
+    return await _act(request, session, ctx, slug, reader_id, "move", now)
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/place")
 async def move_place(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId
+    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
 ) -> Response:
     """New coordinates for the box's place: previewed (taps and points moving per team),
     then applied with ``confirm=yes``."""
@@ -318,7 +337,15 @@ async def move_place(
                     errors += web.errors_of(exc)
             if errors:
                 return await _box_page(
-                    request, session, ctx, game, reader_id, status=422, errors=errors, form=form
+                    request,
+                    session,
+                    ctx,
+                    game,
+                    now,
+                    reader_id,
+                    status=422,
+                    errors=errors,
+                    form=form,
                 )
             lat, lon = typed["lat"], typed["lon"]
             name, code, was = place.name, place.code, f"{place.lat:.5f}, {place.lon:.5f}"
@@ -336,6 +363,7 @@ async def move_place(
                 session,
                 ctx,
                 game,
+                now,
                 reader_id,
                 status=exc.status,
                 errors=web.errors_of(exc),
@@ -354,6 +382,7 @@ async def move_place(
                 session,
                 ctx,
                 game,
+                now,
                 reader_id,
                 form=form,
                 confirm={

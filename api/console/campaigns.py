@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from accounts.staff.service import actor
 from api.console import maps, web
 from api.console.web import StaffContext
-from api.deps import Session
+from api.deps import Now, Session
 from game.models import Campaign, Checkpoint, Game
 from game.schemas import CampaignIn, CampaignPatch
 from kernel.errors import Invalid, TaptrailError
@@ -197,12 +197,12 @@ async def _render(
     session: Session,
     ctx: StaffContext,
     game: Game,
+    now: datetime,
     *,
     status: int = 200,
     **values: Any,
 ) -> Response:
     zone = ZoneInfo(game.timezone)
-    now = web.now(request)
     camps = list(await game_repo.campaigns_of(session, game.id))
     places = list(await game_repo.checkpoints_of(session, game.id))
     tags = sorted({t for c in places for t in c.tags})
@@ -228,6 +228,10 @@ async def _render(
     }.get(request.query_params.get("notice", ""))
     tiles = maps.tiles_url(request)
     form: dict[str, str] = values.pop("form", {})
+    # The form's example dates are next week's (Monday to Monday, local): "a double-points
+    # week next week" is the commonest campaign, and the dates are then read off the page.
+    today = now.astimezone(zone).date()
+    monday = today + timedelta(days=7 - today.weekday())
     response = web.render(
         request,
         "campaigns.html",
@@ -238,6 +242,7 @@ async def _render(
         zone=zone,
         groups=groups,
         tags=tags,
+        next_week=(monday, monday + timedelta(days=7)),
         box_groups=box_groups(places),
         picked_codes={k[4:] for k, v in form.items() if k[:4] == "box-" and v},
         tiles=tiles,
@@ -265,10 +270,10 @@ def box_groups(places: list[Checkpoint]) -> list[tuple[str, list[Checkpoint]]]:
 
 @router.get("/console/games/{slug}/campaigns")
 async def campaigns_page(
-    request: Request, session: Session, ctx: Organiser, slug: Slug
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
 ) -> Response:
     game = await organiser_game(session, ctx, slug)
-    return await _render(request, session, ctx, game)
+    return await _render(request, session, ctx, game, now)
 
 
 async def _preview(
@@ -276,6 +281,7 @@ async def _preview(
     session: Session,
     ctx: StaffContext,
     game: Game,
+    now: datetime,
     form: dict[str, str],
     before: TeamPoints,
     report: RescoreReport | None,
@@ -286,7 +292,7 @@ async def _preview(
     rolled back."""
     confirm = points_moved(before, await team_points(session, game.id), report)
     await _undo(session, ctx, game)
-    return await _render(request, session, ctx, game, form=form, confirm=confirm, **values)
+    return await _render(request, session, ctx, game, now, form=form, confirm=confirm, **values)
 
 
 async def _campaign(session: Session, game: Game, code: str) -> Campaign:
@@ -303,25 +309,24 @@ Code = Annotated[str, Path(min_length=1, max_length=64)]
 
 @router.get("/console/games/{slug}/campaigns/{code}")
 async def change_page(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code
+    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code, now: Now
 ) -> Response:
     """The form to change a campaign, filled in with what it is now."""
     game = await organiser_game(session, ctx, slug)
     camp = await _campaign(session, game, code)
     return await _render(
-        request, session, ctx, game, editing=camp, form=form_of(camp, ZoneInfo(game.timezone))
+        request, session, ctx, game, now, editing=camp, form=form_of(camp, ZoneInfo(game.timezone))
     )
 
 
 @router.post("/console/games/{slug}/campaigns/{code}")
 async def change(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code
+    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code, now: Now
 ) -> Response:
     """Changes a campaign. A change that reaches back in time (the campaign started, or
     will start, before now) is previewed first, as a new back-dated campaign is."""
     form = await _campaign_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    now = web.now(request)
     async with request.app.state.writing():
         camp = await _campaign(session, game, code)
         camps = list(await game_repo.campaigns_of(session, game.id))
@@ -342,6 +347,7 @@ async def change(
                 session,
                 ctx,
                 game,
+                now,
                 status=exc.status,
                 errors=_errors(exc),
                 form=form,
@@ -353,6 +359,7 @@ async def change(
                 session,
                 ctx,
                 game,
+                now,
                 form,
                 before,
                 changed.rescore,
@@ -365,10 +372,11 @@ async def change(
 
 
 @router.post("/console/games/{slug}/campaigns")
-async def create(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def create(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+) -> Response:
     form = await _campaign_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    now = web.now(request)
     async with request.app.state.writing():
         camps = list(await game_repo.campaigns_of(session, game.id))
         tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
@@ -381,11 +389,11 @@ async def create(request: Request, session: Session, ctx: Organiser, slug: Slug)
         except TaptrailError as exc:
             await _undo(session, ctx, game)
             return await _render(
-                request, session, ctx, game, status=exc.status, errors=_errors(exc), form=form
+                request, session, ctx, game, now, status=exc.status, errors=_errors(exc), form=form
             )
         if back_dated and form.get("confirm") != "yes":
             return await _preview(
-                request, session, ctx, game, form, before, change.rescore, overlaps=overlaps
+                request, session, ctx, game, now, form, before, change.rescore, overlaps=overlaps
             )
         await session.commit()
     await request.app.state.after_game_change(game.id)
@@ -399,18 +407,17 @@ async def end(
     ctx: Organiser,
     slug: Slug,
     code: Annotated[str, Path(min_length=1, max_length=64)],
+    now: Now,
 ) -> Response:
     await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
     async with request.app.state.writing():
         try:
-            await service.end_campaign(
-                session, game, code, actor=actor(ctx.user), now=web.now(request)
-            )
+            await service.end_campaign(session, game, code, actor=actor(ctx.user), now=now)
         except TaptrailError as exc:
             await _undo(session, ctx, game)
             return await _render(
-                request, session, ctx, game, status=exc.status, errors=_errors(exc)
+                request, session, ctx, game, now, status=exc.status, errors=_errors(exc)
             )
         await session.commit()
     await request.app.state.after_game_change(game.id)

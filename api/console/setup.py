@@ -14,6 +14,7 @@ that load are shown once, in its answer. Boards are rebuilt after the commit.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,7 +24,7 @@ from accounts.staff.service import actor
 from api.console import web
 from api.console.campaigns import Organiser, Slug, organiser_game
 from api.console.web import StaffContext
-from api.deps import Session
+from api.deps import Now, Session
 from game.definition import DefinitionError
 from game.file_lines import line_of
 from game.models import Game
@@ -60,13 +61,14 @@ async def _render(
     session: Session,
     ctx: StaffContext,
     game: Game,
+    now: datetime,
     *,
     text: str | None = None,
     status: int = 200,
     **values: Any,
 ) -> Response:
     if text is None:
-        text = await game_file_text(session, game, web.now(request))
+        text = await game_file_text(session, game, now)
     return web.render(
         request,
         "setup.html",
@@ -81,16 +83,20 @@ async def _render(
 
 
 @router.get("/console/games/{slug}/setup")
-async def setup_page(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def setup_page(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+) -> Response:
     game = await organiser_game(session, ctx, slug)
     notice = "The game file has been applied." if request.query_params.get("notice") else None
-    return await _render(request, session, ctx, game, notice=notice)
+    return await _render(request, session, ctx, game, now, notice=notice)
 
 
 @router.get("/console/games/{slug}/setup/game.yaml")
-async def download(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def download(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+) -> Response:
     game = await organiser_game(session, ctx, slug)
-    text = await game_file_text(session, game, web.now(request))
+    text = await game_file_text(session, game, now)
     return Response(
         text,
         media_type="application/yaml; charset=utf-8",
@@ -104,7 +110,7 @@ async def download(request: Request, session: Session, ctx: Organiser, slug: Slu
 
 @router.post("/console/games/{slug}/setup")
 async def check_or_apply(
-    request: Request, session: Session, ctx: Organiser, slug: Slug
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
 ) -> Response:
     form = await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
@@ -130,6 +136,7 @@ async def check_or_apply(
                 session,
                 ctx,
                 game,
+                now,
                 text=text,
                 status=422,
                 problems=problems,
@@ -144,6 +151,7 @@ async def check_or_apply(
                 session,
                 ctx,
                 game,
+                now,
                 text=text,
                 preview={"changes": result.changes, "notes": result.notes, "teams": moved},
                 notice=None if result.changes else NO_CHANGES,
@@ -157,6 +165,7 @@ async def check_or_apply(
             session,
             ctx,
             game,
+            now,
             status=201,
             notice="The game file has been applied.",
             made={"secrets": result.generated_secrets, "join_codes": result.join_codes},

@@ -414,7 +414,8 @@ def install(app: FastAPI) -> None:
 
 
 def now(request: Request) -> datetime:
-    """The server clock as the ``Now`` dependency gives it (tests override ``server_now``),
-    for the pages that read it inside a flow rather than as a parameter."""
+    """The server clock as ``Now`` gives it, for ``api.family.web`` only, until its pages take
+    the ``Now`` dependency as console endpoints do. Do not use it in the console: an endpoint
+    takes ``now: Now`` and passes it down."""
     clock = request.app.dependency_overrides.get(server_now, server_now)
     return clock()

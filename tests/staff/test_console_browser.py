@@ -8,6 +8,9 @@ itself. Screenshots go to /tmp/taptrail-console/ for a person to look at."""
 from __future__ import annotations
 
 import re
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage
@@ -21,6 +24,7 @@ pytestmark = pytest.mark.browser
 
 EMAIL = "first.organiser@example.org"
 SLUG = "console-town"
+LONDON = ZoneInfo("Europe/London")
 
 
 @pytest.fixture(scope="module")
@@ -245,4 +249,84 @@ def test_picking_boxes_on_the_campaign_map(browser: Browser, server: ConsoleServ
     page.wait_for_url(re.compile(r".*notice=created"))
     upcoming = page.content().split('id="upcoming"')[1].split('id="past"')[0]
     assert "Map picked week" in upcoming and "boxes A, C" in upcoming
+    context.close()
+
+
+OFFICER = "council.officer@example.org"
+PARKS = "parks-town"
+
+
+@pytest.fixture(scope="module")
+def parks_game(server: ConsoleServer) -> str:
+    """A game running now (from a month ago to two months ahead), for a council officer."""
+    data = game_file(PARKS)
+    today = datetime.now(LONDON).date()
+    data["game"]["name"] = "Parks Town Walks"
+    data["game"]["starts_at"] = f"{today - timedelta(days=30)}T00:00:00+00:00"
+    data["game"]["ends_at"] = f"{today + timedelta(days=60)}T00:00:00+00:00"
+    server.add_game(data, OFFICER)
+    return PARKS
+
+
+def test_a_newcomer_adds_a_double_points_week_in_the_parks_next_week(
+    browser: Browser, server: ConsoleServer, parks_game: str
+) -> None:
+    """The council officer's task from the Overview, as someone who has never seen the
+    console: only what is on the screen (roles and visible names; no address typed, no CSS
+    selector), each step counted. docs/running-a-game/console.md records the count."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, server.url, OFFICER)
+    page.get_by_role("link", name="Overview of Parks Town Walks").click()
+    page.get_by_role("heading", name="Overview").wait_for()
+    page.wait_for_load_state("load")
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
+    steps: list[str] = []
+
+    def step(what: str) -> None:
+        steps.append(what)
+
+    today = datetime.now(LONDON).date()
+    monday = today + timedelta(days=7 - today.weekday())  # what a calendar says
+    starts, ends = monday.strftime("%d/%m/%Y"), (monday + timedelta(days=7)).strftime("%d/%m/%Y")
+    started = time.monotonic()
+
+    page.get_by_role("navigation", name="Pages of Parks Town Walks").get_by_role(
+        "link", name="Campaigns"
+    ).click()
+    step("choose Campaigns in the game's pages")
+    page.get_by_role("link", name="Add a campaign").click()
+    step("choose Add a campaign")
+    page.get_by_label("Name").fill("Double points in the parks")
+    step("type a name")
+    starts_group = page.get_by_role("group", name="Starts")
+    # The page names next week's dates, so nothing has to be worked out.
+    assert f"Next week starts on {monday:%A %-d %B}: date {starts}" in starts_group.inner_text()
+    starts_group.get_by_label("Date").fill(starts)
+    step("type the start date shown")
+    ends_group = page.get_by_role("group", name="Ends")
+    assert f"date {ends}" in ends_group.inner_text()
+    ends_group.get_by_label("Date").fill(ends)
+    step("type the end date shown")
+    assert page.get_by_label("Points multiplier").input_value() == "2"  # double already
+    page.get_by_label("Every box tagged park").check()
+    step("tick Every box tagged park")
+    page.get_by_role("button", name="Add campaign").click()
+    step("choose Add campaign")
+    page.get_by_text("The campaign has been added.").wait_for()
+    elapsed = time.monotonic() - started
+
+    upcoming = page.get_by_role("table", name="Upcoming campaigns")
+    row = upcoming.get_by_role("row", name=re.compile("Double points in the parks"))
+    assert f"{monday:%a %-d %b %Y} 00:00" in row.inner_text()
+    assert "×2" in row.inner_text() and "Boxes tagged park" in row.inner_text()
+    if server.sweeps:
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / "newcomer-done-1280.png"), full_page=True)
+    # Two pages after the Overview (Campaigns, and Campaigns again with the new one), seven
+    # steps, none of them a typed address; the machine's own time is far under two minutes.
+    assert len(loads) == 2, loads
+    assert len(steps) == 7, steps
+    assert elapsed < 30
     context.close()
