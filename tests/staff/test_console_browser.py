@@ -234,6 +234,7 @@ def test_picking_boxes_on_the_campaign_map(browser: Browser, server: ConsoleServ
     markers.nth(2).click()  # Bravo, then not after all
     markers.nth(2).click()
     assert [page.is_checked(f"#box-{c}") for c in "ABCP"] == [True, False, True, False]
+    assert page.get_by_text("Boxes without a tag (3, 2 picked)").is_visible()
     assert look(2) == unpicked
     # Ticking in the list fills the marker too.
     page.locator("#box-picker summary").first.click()

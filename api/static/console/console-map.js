@@ -60,6 +60,19 @@ function draw(holder) {
 
 for (const holder of document.querySelectorAll("[data-table]")) draw(holder);
 
+// A group of boxes to pick says how many of its boxes are picked, as the boxes are ticked
+// (in the list or on the map): "Boxes tagged park (12, 3 picked)".
+for (const count of document.querySelectorAll("[data-picked-count]")) {
+  const group = count.closest("details");
+  const name = count.textContent.replace(/\s*\(.*\)\s*$/, "");
+  const update = () => {
+    const boxes = group.querySelectorAll("input[type=checkbox]");
+    const picked = [...boxes].filter((b) => b.checked).length;
+    count.textContent = `${name} (${boxes.length}${picked ? `, ${picked} picked` : ""})`;
+  };
+  group.addEventListener("change", update);
+}
+
 for (const button of document.querySelectorAll("button[data-print]")) {
   button.hidden = false;
   button.addEventListener("click", () => window.print());
