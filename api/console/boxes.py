@@ -13,6 +13,12 @@ disabling or enabling it, and moving it to another checkpoint from a given local
 (taps stored since then are counted at the new place and re-scored). The work and the audit
 records are ``checkpoints.service``'s, as for the admin API; boards are updated after the
 commit.
+
+A fourth change moves the box's place itself: new latitude and longitude for the checkpoint
+it stands at (``organising.places``), which re-scores the whole game as a game file moving
+the place does. It is previewed as a back-dated campaign is: the change is made and
+re-scored inside a transaction that is rolled back, and the page shows the taps scored
+again and the points moving per team (``organising.preview``) before ``confirm=yes``.
 """
 
 from __future__ import annotations
@@ -28,12 +34,14 @@ from accounts.staff.service import actor
 from api.console import maps, web
 from api.console.campaigns import Organiser, Slug, moment_of, organiser_game
 from api.console.web import StaffContext
-from api.deps import Session
+from api.deps import Now, Session
 from checkpoints import health, service
 from checkpoints import history_repository as history
 from game.models import Game
 from kernel.errors import Invalid, TaptrailError
+from organising import places as place_service
 from organising import repository as game_repo
+from organising.preview import points_moved, team_points
 from scoring.holders import HOLDER_SCORING
 
 router = APIRouter(include_in_schema=False)
@@ -63,6 +71,7 @@ NOTICES = {
     "disabled": "The box has been disabled: its uploads and heartbeats are refused.",
     "enabled": "The box has been enabled again.",
     "moved": "The box has been moved.",
+    "place_moved": "The box's place has been moved and the game re-scored.",
 }
 
 
@@ -75,10 +84,12 @@ async def _places(session: Session, game: Game) -> dict[str, Any]:
 
 
 @router.get("/console/games/{slug}/boxes")
-async def boxes_page(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def boxes_page(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+) -> Response:
     game = await organiser_game(session, ctx, slug)
     zone = ZoneInfo(game.timezone)
-    today, rows = await health.boxes(session, game, web.now(request))
+    today, rows = await health.boxes(session, game, now)
     places = await _places(session, game)
     tiles = maps.tiles_url(request)
     response = web.render(
@@ -106,6 +117,7 @@ async def _box_page(
     session: Session,
     ctx: StaffContext,
     game: Game,
+    now: datetime,
     reader_id: str,
     *,
     status: int = 200,
@@ -113,7 +125,7 @@ async def _box_page(
 ) -> Response:
     reader = await service.reader_of_game(session, game, reader_id)
     zone = ZoneInfo(game.timezone)
-    _, rows = await health.boxes(session, game, web.now(request))
+    _, rows = await health.boxes(session, game, now)
     row = next(r for r in rows if r["reader_id"] == reader.id)
     info = await service.describe(session, game, reader)
     places = await _places(session, game)
@@ -142,11 +154,11 @@ async def _box_page(
 
 @router.get("/console/games/{slug}/boxes/{reader_id}")
 async def box_page(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId
+    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
 ) -> Response:
     game = await organiser_game(session, ctx, slug)
     try:
-        return await _box_page(request, session, ctx, game, reader_id)
+        return await _box_page(request, session, ctx, game, now, reader_id)
     except TaptrailError as exc:
         raise web.PageProblem(exc.status, "No such box", str(exc)) from None
 
@@ -178,11 +190,16 @@ CONFIRMS: dict[str, tuple[str, str, str]] = {
 
 
 async def _act(
-    request: Request, session: Session, ctx: StaffContext, slug: str, reader_id: str, what: Action
+    request: Request,
+    session: Session,
+    ctx: StaffContext,
+    slug: str,
+    reader_id: str,
+    what: Action,
+    now: datetime,
 ) -> Response:
     form = await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    now = web.now(request)
     who = actor(ctx.user)
     secret: str | None = None
     delta = None
@@ -214,6 +231,7 @@ async def _act(
                     session,
                     ctx,
                     game,
+                    now,
                     reader_id,
                     form=form,
                     confirm={"action": what, "title": title, "text": text, "button": button},
@@ -245,41 +263,136 @@ async def _act(
             for e in errors:
                 e["field"] = {"from": "from_date"}.get(e["field"], e["field"])
             return await _box_page(
-                request, session, ctx, game, reader_id, status=exc.status, errors=errors, form=form
+                request,
+                session,
+                ctx,
+                game,
+                now,
+                reader_id,
+                status=exc.status,
+                errors=errors,
+                form=form,
             )
         await session.commit()
     if delta is not None:
         await request.app.state.after_game_change(game.id)
     if secret is not None:
         # Shown once, in the answer to the POST that made it; the page is never cached.
-        return await _box_page(request, session, ctx, game, reader_id, status=201, secret=secret)
+        return await _box_page(
+            request, session, ctx, game, now, reader_id, status=201, secret=secret
+        )
     notice = {"disable": "disabled", "enable": "enabled", "move": "moved"}[what]
     return web.redirect(_page(slug, reader_id) + f"?notice={notice}")
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/rotate")
 async def rotate(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId
+    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
 ) -> Response:
-    return await _act(request, session, ctx, slug, reader_id, "rotate")
+    return await _act(request, session, ctx, slug, reader_id, "rotate", now)
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/disable")
 async def disable(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId
+    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
 ) -> Response:
-    return await _act(request, session, ctx, slug, reader_id, "disable")
+    return await _act(request, session, ctx, slug, reader_id, "disable", now)
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/enable")
 async def enable(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId
+    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
 ) -> Response:
-    return await _act(request, session, ctx, slug, reader_id, "enable")
+    return await _act(request, session, ctx, slug, reader_id, "enable", now)
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/move")
 async def move(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId
+    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
 ) -> Response:
-    return await _act(request, session, ctx, slug, reader_id, "move")
+    return await _act(request, session, ctx, slug, reader_id, "move", now)
+
+
+@router.post("/console/games/{slug}/boxes/{reader_id}/place")
+async def move_place(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
+) -> Response:
+    """New coordinates for the box's place: previewed (taps and points moving per team),
+    then applied with ``confirm=yes``."""
+    form = await web.console_form(request, ctx)
+    game = await organiser_game(session, ctx, slug)
+    async with request.app.state.writing():
+        try:
+            reader = await service.reader_of_game(session, game, reader_id)
+            place = next(
+                p for p in (await _places(session, game)).values() if p.id == reader.checkpoint_id
+            )
+            # Both coordinates are checked, so a mistake in each is shown at once.
+            errors: list[dict[str, str]] = []
+            typed: dict[str, float] = {}
+            for name, limit in (("lat", 90.0), ("lon", 180.0)):
+                try:
+                    typed[name] = place_service.coordinate(form.get(name, ""), name, limit)
+                except Invalid as exc:
+                    errors += web.errors_of(exc)
+            if errors:
+                return await _box_page(
+                    request,
+                    session,
+                    ctx,
+                    game,
+                    now,
+                    reader_id,
+                    status=422,
+                    errors=errors,
+                    form=form,
+                )
+            lat, lon = typed["lat"], typed["lon"]
+            name, code, was = place.name, place.code, f"{place.lat:.5f}, {place.lon:.5f}"
+            before = await team_points(session, game.id)
+            report = await place_service.move_place(
+                session, game, code, lat, lon, actor=actor(ctx.user), reader_id=reader.id
+            )
+        except TaptrailError as exc:
+            await web.undo(session, ctx)
+            await session.refresh(game)
+            if exc.status == 404:
+                raise web.PageProblem(404, "No such box", str(exc)) from None
+            return await _box_page(
+                request,
+                session,
+                ctx,
+                game,
+                now,
+                reader_id,
+                status=exc.status,
+                errors=web.errors_of(exc),
+                form=form,
+            )
+        if form.get("confirm") != "yes":
+            moved = points_moved(before, await team_points(session, game.id), report)
+            await web.undo(session, ctx)
+            await session.refresh(game)
+            text = (
+                f"{name} ({code}) moves from {was} to {lat:.5f}, {lon:.5f}. Distances to and "
+                "from it change, so every tap of the game is scored again."
+            )
+            return await _box_page(
+                request,
+                session,
+                ctx,
+                game,
+                now,
+                reader_id,
+                form=form,
+                confirm={
+                    "action": "place",
+                    "title": "Move this box's place?",
+                    "text": text,
+                    "button": "Move the place and the points",
+                    "points": moved,
+                },
+            )
+        await session.commit()
+    await request.app.state.after_game_change(game.id)
+    return web.redirect(_page(slug, reader_id) + "?notice=place_moved")

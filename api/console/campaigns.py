@@ -1,14 +1,18 @@
 """The console's Campaigns page for organisers of a game: ``/console/games/{slug}/campaigns``.
 
 It lists the game's campaigns (now, upcoming, past) in the game's local time, creates one
-from a form (local date and time in the game's time zone; boxes by checkpoint tag or code)
-and ends a running one. The work is done by ``organising.campaigns`` (no SQL here).
+from a form (local date and time in the game's time zone; boxes by checkpoint tag, or picked
+one by one from a checkbox list grouped by tag, which the page's script shows on a map whose
+markers tick and untick them) and ends a running one. The work is done by ``organising.campaigns`` (no SQL here).
 
 - A new campaign that overlaps another is created, and the page it leads to says so.
 - A campaign that starts in the past (it reaches back in time) is first previewed: the
   service creates it and re-scores inside a transaction that is rolled back, and the page
   shows the taps and points that would move, per team; a second POST with ``confirm=yes``
   applies it. Boards are rebuilt after the commit.
+- A picked box is a field ``box-{code}``, so this form may carry one field per box: its
+  reader allows ``PICKED_FIELDS`` (``MAX_BOXES`` boxes and kinds of box, beyond the usual
+  fields), no more; a longer form is refused whole with a 400 page saying so.
 - Only organisers of the game (one game or every game) may open it; others get 403.
 """
 
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -27,16 +31,16 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from accounts.staff.service import actor
-from api.console import web
+from api.console import maps, web
 from api.console.web import StaffContext
-from api.deps import Session
-from game.models import Campaign, Game
+from api.deps import Now, Session
+from game.models import Campaign, Checkpoint, Game
 from game.schemas import CampaignIn, CampaignPatch
 from kernel.errors import Invalid, TaptrailError
-from leaderboard.db_sync import load_snapshot
 from organising import admin_repository
 from organising import campaigns as service
 from organising import repository as game_repo
+from organising.preview import TeamPoints, points_moved, team_points
 from scoring.rescore import RescoreReport
 
 router = APIRouter(include_in_schema=False)
@@ -75,7 +79,16 @@ async def _undo(session: Session, ctx: StaffContext, game: Game) -> None:
     await session.refresh(game)
 
 
-FIELDS = {"starts_at": "starts_date", "ends_at": "ends_date", "checkpoints": "codes"}
+FIELDS = {"starts_at": "starts_date", "ends_at": "ends_date", "checkpoints": "tags"}
+
+# A game has at most a few hundred boxes; the form carries one field per picked box and per
+# kind of box, so its reader allows this many fields, and no more, beyond the usual ones.
+MAX_BOXES = 1000
+PICKED_FIELDS = web.MAX_FORM_FIELDS + MAX_BOXES
+
+
+async def _campaign_form(request: Request, ctx: StaffContext) -> dict[str, str]:
+    return await web.console_form(request, ctx, max_fields=PICKED_FIELDS)
 
 
 def _errors(exc: Exception) -> list[dict[str, str]]:
@@ -124,10 +137,11 @@ def _fields(form: dict[str, str], game: Game, tags: list[str]) -> dict[str, Any]
             fields=[{"field": "multiplier", "message": "must be a number"}],
         ) from exc
     chosen = [t for t in tags if form.get(f"tag-{t}") == "yes"]
-    codes = [c.strip().upper() for c in form.get("codes", "").replace(",", " ").split() if c]
+    # Every picked box, known or not: the service names any the game does not have.
+    codes = sorted(k.removeprefix("box-") for k, v in form.items() if k[:4] == "box-" and v)
     if not chosen and not codes:
         raise Invalid(
-            "choose at least one kind of box or enter box codes",
+            "choose at least one kind of box or pick boxes",
             fields=[{"field": "tags", "message": "choose boxes"}],
         )
     return {
@@ -172,9 +186,9 @@ def form_of(camp: Campaign, zone: ZoneInfo) -> dict[str, str]:
         "starts_time": starts.strftime("%H:%M"),
         "ends_date": ends.strftime("%d/%m/%Y"),
         "ends_time": ends.strftime("%H:%M"),
-        "codes": " ".join(camp.checkpoint_codes or []),
     }
     form.update({f"tag-{t}": "yes" for t in camp.checkpoint_tags or []})
+    form.update({f"box-{c}": "yes" for c in camp.checkpoint_codes or []})
     return form
 
 
@@ -183,14 +197,15 @@ async def _render(
     session: Session,
     ctx: StaffContext,
     game: Game,
+    now: datetime,
     *,
     status: int = 200,
     **values: Any,
 ) -> Response:
     zone = ZoneInfo(game.timezone)
-    now = web.now(request)
     camps = list(await game_repo.campaigns_of(session, game.id))
-    tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
+    places = list(await game_repo.checkpoints_of(session, game.id))
+    tags = sorted({t for c in places for t in c.tags})
     groups: dict[str, list[Row]] = {"now": [], "upcoming": [], "past": []}
     for c in camps:
         kind = "past" if c.ends_at <= now else "upcoming" if c.starts_at > now else "now"
@@ -211,7 +226,13 @@ async def _render(
         "changed": "The campaign has been changed.",
         "ended": "The campaign has been ended.",
     }.get(request.query_params.get("notice", ""))
-    return web.render(
+    tiles = maps.tiles_url(request)
+    form: dict[str, str] = values.pop("form", {})
+    # The form's example dates are next week's (Monday to Monday, local): "a double-points
+    # week next week" is the commonest campaign, and the dates are then read off the page.
+    today = now.astimezone(zone).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    response = web.render(
         request,
         "campaigns.html",
         status=status,
@@ -221,24 +242,38 @@ async def _render(
         zone=zone,
         groups=groups,
         tags=tags,
+        next_week=(monday, monday + timedelta(days=7)),
+        box_groups=box_groups(places),
+        picked_codes={k[4:] for k, v in form.items() if k[:4] == "box-" and v},
+        tiles=tiles,
+        attribution=maps.ATTRIBUTION,
+        leaflet=maps.LEAFLET,
         trail=[(r, r.created_at.astimezone(zone)) for r in trail],
         notice=values.pop("notice", notice),
-        form=values.pop("form", {}),
+        form=form,
         **values,
     )
+    return maps.allow_tiles(response, tiles)
+
+
+def box_groups(places: list[Checkpoint]) -> list[tuple[str, list[Checkpoint]]]:
+    """The boxes to pick from, by their first kind (tag) and then name: a few hundred boxes
+    stay usable as a list of closed groups without the map."""
+    groups: dict[str, list[Checkpoint]] = {}
+    for place in places:
+        groups.setdefault(min(place.tags) if place.tags else "", []).append(place)
+    return [
+        (tag, sorted(found, key=lambda c: (c.name.lower(), c.code)))
+        for tag, found in sorted(groups.items(), key=lambda g: (g[0] == "", g[0]))
+    ]
 
 
 @router.get("/console/games/{slug}/campaigns")
 async def campaigns_page(
-    request: Request, session: Session, ctx: Organiser, slug: Slug
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
 ) -> Response:
     game = await organiser_game(session, ctx, slug)
-    return await _render(request, session, ctx, game)
-
-
-async def team_points(session: Session, game_id: int) -> dict[str, tuple[str, int]]:
-    snap = await load_snapshot(session, game_id)
-    return {t.code: (t.name, t.points) for t in snap.teams}
+    return await _render(request, session, ctx, game, now)
 
 
 async def _preview(
@@ -246,34 +281,18 @@ async def _preview(
     session: Session,
     ctx: StaffContext,
     game: Game,
+    now: datetime,
     form: dict[str, str],
-    before: dict[str, tuple[str, int]],
+    before: TeamPoints,
     report: RescoreReport | None,
     **values: Any,
 ) -> Response:
     """The page asking to confirm a change that reaches back in time: the taps scored again
     and the points moving per team, read inside the change's transaction, which is then
     rolled back."""
-    after = await team_points(session, game.id)
+    confirm = points_moved(before, await team_points(session, game.id), report)
     await _undo(session, ctx, game)
-    moved = [
-        (name, points, after.get(code, (name, points))[1])
-        for code, (name, points) in sorted(before.items())
-        if after.get(code, (name, points))[1] != points
-    ]
-    return await _render(
-        request,
-        session,
-        ctx,
-        game,
-        form=form,
-        confirm={
-            "taps": report.taps if report else 0,
-            "moved": report.points_moved if report else 0,
-            "teams": moved,
-        },
-        **values,
-    )
+    return await _render(request, session, ctx, game, now, form=form, confirm=confirm, **values)
 
 
 async def _campaign(session: Session, game: Game, code: str) -> Campaign:
@@ -290,25 +309,24 @@ Code = Annotated[str, Path(min_length=1, max_length=64)]
 
 @router.get("/console/games/{slug}/campaigns/{code}")
 async def change_page(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code
+    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code, now: Now
 ) -> Response:
     """The form to change a campaign, filled in with what it is now."""
     game = await organiser_game(session, ctx, slug)
     camp = await _campaign(session, game, code)
     return await _render(
-        request, session, ctx, game, editing=camp, form=form_of(camp, ZoneInfo(game.timezone))
+        request, session, ctx, game, now, editing=camp, form=form_of(camp, ZoneInfo(game.timezone))
     )
 
 
 @router.post("/console/games/{slug}/campaigns/{code}")
 async def change(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code
+    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code, now: Now
 ) -> Response:
     """Changes a campaign. A change that reaches back in time (the campaign started, or
     will start, before now) is previewed first, as a new back-dated campaign is."""
-    form = await web.console_form(request, ctx)
+    form = await _campaign_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    now = web.now(request)
     async with request.app.state.writing():
         camp = await _campaign(session, game, code)
         camps = list(await game_repo.campaigns_of(session, game.id))
@@ -329,6 +347,7 @@ async def change(
                 session,
                 ctx,
                 game,
+                now,
                 status=exc.status,
                 errors=_errors(exc),
                 form=form,
@@ -340,6 +359,7 @@ async def change(
                 session,
                 ctx,
                 game,
+                now,
                 form,
                 before,
                 changed.rescore,
@@ -352,10 +372,11 @@ async def change(
 
 
 @router.post("/console/games/{slug}/campaigns")
-async def create(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
-    form = await web.console_form(request, ctx)
+async def create(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+) -> Response:
+    form = await _campaign_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    now = web.now(request)
     async with request.app.state.writing():
         camps = list(await game_repo.campaigns_of(session, game.id))
         tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
@@ -368,11 +389,11 @@ async def create(request: Request, session: Session, ctx: Organiser, slug: Slug)
         except TaptrailError as exc:
             await _undo(session, ctx, game)
             return await _render(
-                request, session, ctx, game, status=exc.status, errors=_errors(exc), form=form
+                request, session, ctx, game, now, status=exc.status, errors=_errors(exc), form=form
             )
         if back_dated and form.get("confirm") != "yes":
             return await _preview(
-                request, session, ctx, game, form, before, change.rescore, overlaps=overlaps
+                request, session, ctx, game, now, form, before, change.rescore, overlaps=overlaps
             )
         await session.commit()
     await request.app.state.after_game_change(game.id)
@@ -386,18 +407,17 @@ async def end(
     ctx: Organiser,
     slug: Slug,
     code: Annotated[str, Path(min_length=1, max_length=64)],
+    now: Now,
 ) -> Response:
     await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
     async with request.app.state.writing():
         try:
-            await service.end_campaign(
-                session, game, code, actor=actor(ctx.user), now=web.now(request)
-            )
+            await service.end_campaign(session, game, code, actor=actor(ctx.user), now=now)
         except TaptrailError as exc:
             await _undo(session, ctx, game)
             return await _render(
-                request, session, ctx, game, status=exc.status, errors=_errors(exc)
+                request, session, ctx, game, now, status=exc.status, errors=_errors(exc)
             )
         await session.commit()
     await request.app.state.after_game_change(game.id)

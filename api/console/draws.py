@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from accounts.staff.service import actor
 from api.console import scoped, web
 from api.console.web import StaffContext
-from api.deps import MAX_ROW_ID, Session
+from api.deps import MAX_ROW_ID, Now, Session
 from game.models import Game
 from game.schemas import DrawScheduleIn
 from kernel.errors import Invalid, TaptrailError
@@ -130,7 +130,7 @@ async def schedule(request: Request, session: Session, ctx: Organiser, slug: Slu
 
 
 @router.post("/console/games/{slug}/draws/run")
-async def run(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def run(request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now) -> Response:
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
     async with request.app.state.writing():
@@ -140,9 +140,7 @@ async def run(request: Request, session: Session, ctx: Organiser, slug: Slug) ->
                 raise Invalid(
                     "enter the day to draw", fields=[{"field": "date", "message": "enter a day"}]
                 )
-            await draws.run_draws_for_day(
-                session, game, day, actor=actor(ctx.user), now=web.now(request)
-            )
+            await draws.run_draws_for_day(session, game, day, actor=actor(ctx.user), now=now)
         except TaptrailError as exc:
             await scoped.undo(session, ctx, game)
             return await _render(
@@ -174,7 +172,13 @@ async def contacts(
 
 @router.post("/console/games/{slug}/draws/{draw_id}/winners/{position}/prize")
 async def prize(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, draw_id: Id, position: Position
+    request: Request,
+    session: Session,
+    ctx: Organiser,
+    slug: Slug,
+    draw_id: Id,
+    position: Position,
+    now: Now,
 ) -> Response:
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
@@ -188,7 +192,7 @@ async def prize(
                 position,
                 sent,
                 actor=actor(ctx.user),
-                now=web.now(request),
+                now=now,
             )
         except TaptrailError as exc:
             await scoped.undo(session, ctx, game)

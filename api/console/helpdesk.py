@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from accounts.staff.service import actor
 from api.console import scoped, web
 from api.console.web import StaffContext
-from api.deps import Session
+from api.deps import Now, Session
 from game.models import Game
 from kernel.errors import Invalid, NotFound, TaptrailError
 from organising import helpdesk
@@ -83,7 +83,9 @@ async def helpdesk_page(request: Request, session: Session, ctx: Organiser, slug
 
 
 @router.post("/console/games/{slug}/help-desk/replace")
-async def replace(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def replace(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+) -> Response:
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
     old = form.get("card", "").strip()[:32]
@@ -99,7 +101,7 @@ async def replace(request: Request, session: Session, ctx: Organiser, slug: Slug
                 game.id,
                 found.card.number,
                 target.card.number,
-                now=web.now(request),
+                now=now,
                 actor=actor(ctx.user),
                 scoring=HOLDER_SCORING,
             )

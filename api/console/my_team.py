@@ -19,7 +19,7 @@ from fastapi.responses import Response
 
 from api.console import web
 from api.console.web import StaffContext
-from api.deps import Session
+from api.deps import Now, Session
 from people import repository as people_repo
 from people import views
 
@@ -29,13 +29,13 @@ Manager = Annotated[StaffContext, Depends(web.require_staff("team_manager"))]
 
 
 @router.get("/console/my-team")
-async def my_team(request: Request, session: Session, ctx: Manager) -> Response:
+async def my_team(request: Request, session: Session, ctx: Manager, now: Now) -> Response:
     team = await people_repo.team(session, ctx.user.team_id) if ctx.user.team_id else None
     game = await people_repo.game(session, team.game_id) if team else None
     if team is None or game is None:
         raise web.PageProblem(404, "Your team no longer exists", "Ask an organiser to help.")
     view = await views.team_view(session, game, team)
-    today = web.now(request).astimezone(ZoneInfo(game.timezone)).date()
+    today = now.astimezone(ZoneInfo(game.timezone)).date()
     monday = today - timedelta(days=today.weekday())
     members = await people_repo.team_members(session, game.id, team.id)
     holders = {m.player_id: m.holder_id for m in members}

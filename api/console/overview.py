@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.console import maps, web
 from api.console.campaigns import Organiser, Slug, organiser_game
-from api.deps import Session
+from api.deps import Now, Session
 from checkpoints import health
 from evaluation.report_scores import GROUPS
 from evaluation.report_service import build_game_report
@@ -105,9 +105,10 @@ def _uptake(report: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
 
 
 @router.get("/console/games/{slug}")
-async def overview(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def overview(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+) -> Response:
     game = await organiser_game(session, ctx, slug)
-    now = web.now(request)
     today, days = await daily(session, game, now)
     _, boxes = await health.boxes(session, game, now)
     report = await build_game_report(session, game, now=now)
@@ -128,9 +129,10 @@ async def overview(request: Request, session: Session, ctx: Organiser, slug: Slu
 
 
 @router.get("/console/games/{slug}/overview.json")
-async def overview_json(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def overview_json(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+) -> Response:
     game = await organiser_game(session, ctx, slug)
-    now = web.now(request)
     today, days = await daily(session, game, now)
     _, boxes = await health.boxes(session, game, now)
     body = {

@@ -24,7 +24,7 @@ from fastapi.responses import Response
 from accounts.staff.service import actor
 from api.console import scoped, web
 from api.console.web import StaffContext
-from api.deps import MAX_ROW_ID, Session
+from api.deps import MAX_ROW_ID, Now, Session
 from evaluation import surveys
 from game.models import Game
 from game.totals import TotalsDelta
@@ -134,16 +134,14 @@ async def _act(
 
 @router.post("/console/games/{slug}/people/nicknames/{player_id}/approve")
 async def approve(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, player_id: Id
+    request: Request, session: Session, ctx: Organiser, slug: Slug, player_id: Id, now: Now
 ) -> Response:
     return await _act(
         request,
         session,
         ctx,
         slug,
-        lambda g: moderation.approve(
-            session, g.id, player_id, actor=actor(ctx.user), now=web.now(request)
-        ),
+        lambda g: moderation.approve(session, g.id, player_id, actor=actor(ctx.user), now=now),
         _page(slug, "?notice=approved#queue"),
         boards=False,
     )
@@ -151,16 +149,14 @@ async def approve(
 
 @router.post("/console/games/{slug}/people/nicknames/{player_id}/reject")
 async def reject(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, player_id: Id
+    request: Request, session: Session, ctx: Organiser, slug: Slug, player_id: Id, now: Now
 ) -> Response:
     return await _act(
         request,
         session,
         ctx,
         slug,
-        lambda g: moderation.reject(
-            session, g.id, player_id, actor=actor(ctx.user), now=web.now(request)
-        ),
+        lambda g: moderation.reject(session, g.id, player_id, actor=actor(ctx.user), now=now),
         _page(slug, "?notice=rejected#queue"),
         boards=True,
     )
@@ -221,7 +217,13 @@ async def team_page(
 
 @router.post("/console/games/{slug}/people/teams/{code}/members/{player_id}/remove")
 async def remove_member(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code, player_id: Id
+    request: Request,
+    session: Session,
+    ctx: Organiser,
+    slug: Slug,
+    code: Code,
+    player_id: Id,
+    now: Now,
 ) -> Response:
     async def work(game: Game) -> object:
         team = await people_repo.team_by_code(session, game.id, code)
@@ -231,7 +233,7 @@ async def remove_member(
             session,
             team,
             player_id,
-            now=web.now(request),
+            now=now,
             actor=actor(ctx.user),
             scoring=HOLDER_SCORING,
         )
@@ -332,7 +334,7 @@ async def player_data(
 
 @router.post("/console/games/{slug}/people/players/{player_id}/erase")
 async def erase(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, player_id: Id
+    request: Request, session: Session, ctx: Organiser, slug: Slug, player_id: Id, now: Now
 ) -> Response:
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
@@ -348,7 +350,7 @@ async def erase(
                 game.id,
                 player_id,
                 actor=actor(ctx.user),
-                now=web.now(request),
+                now=now,
                 scoring=HOLDER_SCORING,
             )
         except TaptrailError as exc:

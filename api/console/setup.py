@@ -14,6 +14,7 @@ that load are shown once, in its answer. Boards are rebuilt after the commit.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,14 +22,15 @@ from fastapi.responses import Response
 
 from accounts.staff.service import actor
 from api.console import web
-from api.console.campaigns import Organiser, Slug, organiser_game, team_points
+from api.console.campaigns import Organiser, Slug, organiser_game
 from api.console.web import StaffContext
-from api.deps import Session
+from api.deps import Now, Session
 from game.definition import DefinitionError
 from game.file_lines import line_of
 from game.models import Game
 from kernel.scope import GameScope
 from organising.export import game_file_text
+from organising.preview import points_moved, team_points
 from organising.service import load_definition
 
 router = APIRouter(include_in_schema=False)
@@ -59,13 +61,14 @@ async def _render(
     session: Session,
     ctx: StaffContext,
     game: Game,
+    now: datetime,
     *,
     text: str | None = None,
     status: int = 200,
     **values: Any,
 ) -> Response:
     if text is None:
-        text = await game_file_text(session, game, web.now(request))
+        text = await game_file_text(session, game, now)
     return web.render(
         request,
         "setup.html",
@@ -80,16 +83,20 @@ async def _render(
 
 
 @router.get("/console/games/{slug}/setup")
-async def setup_page(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def setup_page(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+) -> Response:
     game = await organiser_game(session, ctx, slug)
     notice = "The game file has been applied." if request.query_params.get("notice") else None
-    return await _render(request, session, ctx, game, notice=notice)
+    return await _render(request, session, ctx, game, now, notice=notice)
 
 
 @router.get("/console/games/{slug}/setup/game.yaml")
-async def download(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def download(
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+) -> Response:
     game = await organiser_game(session, ctx, slug)
-    text = await game_file_text(session, game, web.now(request))
+    text = await game_file_text(session, game, now)
     return Response(
         text,
         media_type="application/yaml; charset=utf-8",
@@ -103,7 +110,7 @@ async def download(request: Request, session: Session, ctx: Organiser, slug: Slu
 
 @router.post("/console/games/{slug}/setup")
 async def check_or_apply(
-    request: Request, session: Session, ctx: Organiser, slug: Slug
+    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
 ) -> Response:
     form = await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
@@ -129,17 +136,13 @@ async def check_or_apply(
                 session,
                 ctx,
                 game,
+                now,
                 text=text,
                 status=422,
                 problems=problems,
                 errors=[{"field": "file", "message": summary}],
             )
-        after = await team_points(session, game.id)
-        moved = [
-            (name, points, after.get(code, (name, points))[1])
-            for code, (name, points) in sorted(before.items())
-            if after.get(code, (name, points))[1] != points
-        ]
+        moved = points_moved(before, await team_points(session, game.id)).teams
         if form.get("confirm") != "yes" or not result.changes:
             await web.undo(session, ctx)
             await session.refresh(game)
@@ -148,6 +151,7 @@ async def check_or_apply(
                 session,
                 ctx,
                 game,
+                now,
                 text=text,
                 preview={"changes": result.changes, "notes": result.notes, "teams": moved},
                 notice=None if result.changes else NO_CHANGES,
@@ -161,6 +165,7 @@ async def check_or_apply(
             session,
             ctx,
             game,
+            now,
             status=201,
             notice="The game file has been applied.",
             made={"secrets": result.generated_secrets, "join_codes": result.join_codes},

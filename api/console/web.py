@@ -273,15 +273,25 @@ def check_origin(request: Request) -> None:
         )
 
 
-async def read_form(request: Request) -> dict[str, str]:
+async def read_form(request: Request, max_fields: int = MAX_FORM_FIELDS) -> dict[str, str]:
+    """A form's fields (the last value of a repeated name); more than ``max_fields`` fields
+    is refused whole (400), so a client cannot make the server parse thousands."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         raise PageProblem(415, "Not a form", "This address takes a form sent from its page.")
     try:
         text = (await request.body()).decode("utf-8")
-        parsed = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
         raise PageProblem(400, "Not a form", "The form could not be read.") from exc
+    try:
+        parsed = parse_qs(text, keep_blank_values=True, max_num_fields=max_fields)
+    except ValueError as exc:
+        raise PageProblem(
+            400,
+            "The form is too long",
+            f"The form had more than {max_fields} fields, so nothing in it was used. Open the "
+            "page again and send the form from it.",
+        ) from exc
     return {name: values[-1] for name, values in parsed.items()}
 
 
@@ -294,10 +304,13 @@ def _bad_token() -> PageProblem:
     )
 
 
-async def console_form(request: Request, ctx: StaffContext) -> dict[str, str]:
-    """A console POST's fields, after the same-origin and CSRF checks (403 otherwise)."""
+async def console_form(
+    request: Request, ctx: StaffContext, *, max_fields: int = MAX_FORM_FIELDS
+) -> dict[str, str]:
+    """A console POST's fields, after the same-origin and CSRF checks (403 otherwise); a form
+    with many fields by design (one per box) says how many it may have."""
     check_origin(request)
-    form = await read_form(request)
+    form = await read_form(request, max_fields)
     if not hmac.compare_digest(form.get("csrf_token", "").encode(), ctx.csrf_token.encode()):
         raise _bad_token()
     return form
@@ -401,7 +414,8 @@ def install(app: FastAPI) -> None:
 
 
 def now(request: Request) -> datetime:
-    """The server clock as the ``Now`` dependency gives it (tests override ``server_now``),
-    for the pages that read it inside a flow rather than as a parameter."""
+    """The server clock as ``Now`` gives it, for ``api.family.web`` only, until its pages take
+    the ``Now`` dependency as console endpoints do. Do not use it in the console: an endpoint
+    takes ``now: Now`` and passes it down."""
     clock = request.app.dependency_overrides.get(server_now, server_now)
     return clock()

@@ -541,7 +541,7 @@ RULES: dict[tuple[str, str], Rule] = {
         ("POST", f"/console/games/{{slug}}/boxes/{{reader_id}}/{action}"): Rule(
             "staff_session", _console("POST", f"/console/games/{{G}}/boxes/R-{{G}}-A/{action}")
         )
-        for action in ("rotate", "disable", "enable", "move")
+        for action in ("rotate", "disable", "enable", "move", "place")
     },
     # console: help desk, people, draws, my team, evaluation
     ("GET", "/console/games/{slug}/help-desk"): Rule(

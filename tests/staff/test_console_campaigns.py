@@ -217,3 +217,75 @@ async def test_an_unknown_game_is_404_for_an_organiser_of_every_game(app: FastAP
         assert (await browser.sign_in(email)).status_code == 303
         seen = await browser.get("/console/games/no-such-game/campaigns")
         assert seen.status_code == 404
+
+
+def _picked(name: str, start: str, end: str, *codes: str) -> dict[str, str]:
+    form = _form(name, start, end, **{f"box-{c}": "yes" for c in codes})
+    del form["tag-park"]
+    return form
+
+
+async def test_a_campaign_on_boxes_picked_one_by_one_is_added_and_changed(
+    app: FastAPI, slug: str
+) -> None:
+    game = await _game(app, slug)
+    page = f"/console/games/{slug}/campaigns"
+    async with await _organiser(app, game) as browser:
+        form = await browser.get(page)
+        # Every box is a checkbox with its place (for the map), in groups by kind.
+        assert 'id="box-A" name="box-A" type="checkbox" value="yes" data-lat=' in form.text
+        assert "Boxes tagged park (1)" in form.text and "Boxes without a tag (3)" in form.text
+        made = await browser.post(page, _picked("Canal week", "2027-05-10", "2027-05-17", "A", "C"))
+        assert made.status_code == 303, made.text
+        shown = await browser.get(page)
+        upcoming = shown.text.split('id="upcoming"')[1].split('id="past"')[0]
+        assert "Canal week" in upcoming and "boxes A, C" in upcoming
+
+        change = page + "/CANAL-WEEK"
+        opened = await browser.get(change)
+        assert 'id="box-A" name="box-A" type="checkbox" value="yes"' in opened.text
+        for code, ticked in (("A", True), ("B", False), ("C", True), ("P", False)):
+            tag = opened.text.split(f'id="box-{code}"')[1].split(">")[0]
+            assert ("checked" in tag) is ticked, code
+        assert "Boxes without a tag (3, 2 picked)" in opened.text
+
+        again = _picked("Canal week", "2027-05-10", "2027-05-17", "B", "C")
+        done = await browser.post(change, again, page=change)
+        assert done.status_code == 303, done.text
+        shown = await browser.get(page)
+        upcoming = shown.text.split('id="upcoming"')[1].split('id="past"')[0]
+        assert "boxes B, C" in upcoming
+        history = shown.text.split('id="history"')[1]
+        change_made = "checkpoints [&#39;A&#39;, &#39;C&#39;] → [&#39;B&#39;, &#39;C&#39;]"
+        assert f"campaign CANAL-WEEK: {change_made}" in history
+
+        # Nothing picked, or a box the game does not have: an error against "Which boxes",
+        # with what was typed kept.
+        empty = await browser.post(page, _picked("Nowhere", "2027-05-10", "2027-05-17"))
+        assert empty.status_code == 422 and 'href="#tags"' in empty.text
+        assert "choose at least one kind of box or pick boxes" in empty.text.lower()
+        unknown = await browser.post(page, _picked("Ghost", "2027-05-10", "2027-05-17", "A", "Z9"))
+        assert unknown.status_code == 422 and 'href="#tags"' in unknown.text
+        assert "No checkpoint(s) Z9 in game" in unknown.text and 'value="Ghost"' in unknown.text
+
+
+async def test_the_campaign_form_takes_a_field_per_box_but_not_thousands(
+    app: FastAPI, slug: str
+) -> None:
+    game = await _game(app, slug)
+    page = f"/console/games/{slug}/campaigns"
+    async with await _organiser(app, game) as browser:
+        # 300 boxes' fields (more than other forms' 20): read, and each unknown box named.
+        many = _picked("Big", "2027-05-10", "2027-05-17", "A", *[f"X{i}" for i in range(300)])
+        read = await browser.post(page, many)
+        assert read.status_code == 422, read.text[:300]
+        assert "No checkpoint(s) X0, X1, X10," in read.text
+        # 10,000 fields: refused whole, before anything is done.
+        flood = _picked("Flood", "2027-05-10", "2027-05-17", *[f"X{i}" for i in range(10_000)])
+        refused = await browser.post(page, flood)
+        assert refused.status_code == 400
+        assert "The form is too long" in refused.text and "more than 1020 fields" in refused.text
+        # Other console forms keep the usual limit of 20.
+        ended = await browser.post(page + "/NOPE/end", {f"f{i}": "x" for i in range(25)}, page=page)
+        assert ended.status_code == 400 and "more than 20 fields" in ended.text
+        assert "Flood" not in (await browser.get(page)).text

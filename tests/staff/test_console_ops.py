@@ -171,6 +171,59 @@ async def test_disabling_and_moving_a_box(
     assert actions == ["reader.disable", "reader.enable", "reader.move"]
 
 
+async def _team_points(client: httpx.AsyncClient, slug: str) -> dict[str, int]:
+    board = await client.get(f"/api/v1/games/{slug}/leaderboards/teams")
+    assert board.status_code == 200, board.text
+    return {e["team"]: e["points"] for e in board.json()["entries"]}
+
+
+async def test_moving_a_box_place_is_previewed_then_re_scores_the_game(
+    app: FastAPI, client: httpx.AsyncClient, slug: str
+) -> None:
+    game = await _game(app, slug)
+    reader = f"R-{slug}-A"
+    page = f"/console/games/{slug}/boxes/{reader}"
+    # SCH1's card went P then A, 800 m in 15 minutes: one leg, 10 points.
+    assert (await _team_points(client, slug))["SCH1"] == 10
+    async with await _organiser(app, game) as browser:
+        shown = await browser.get(page)
+        assert 'id="lat" name="lat" type="text" value="53.79000"' in shown.text
+        # Mistakes in both coordinates are shown at once, with what was typed.
+        bad = await browser.post(page + "/place", {"lat": "north", "lon": "200"}, page=page)
+        assert bad.status_code == 422
+        assert 'href="#lat"' in bad.text and 'href="#lon"' in bad.text
+        assert "The longitude must be a number of degrees between -180 and 180" in bad.text
+        assert 'value="north"' in bad.text and 'value="200"' in bad.text
+        same = await browser.post(page + "/place", {"lat": "53.79", "lon": "-2.24"}, page=page)
+        assert same.status_code == 422 and "is already at 53.79000, -2.24000" in same.text
+
+        # 9 km east: the 15-minute leg would be too fast to count.
+        far = {"lat": "53.79", "lon": "-2.10"}
+        asked = await browser.post(page + "/place", far, page=page)
+        assert asked.status_code == 200, asked.text
+        assert "Move this box&#39;s place?" in asked.text
+        assert "moves from 53.79000, -2.24000 to 53.79000, -2.10000" in asked.text
+        assert "3 taps are scored again and 10 points move" in asked.text
+        team_row = asked.text.split("Team points that would change")[1].split("</table>")[0]
+        assert "10</td>" in team_row and "0</td>" in team_row and "COM1" not in team_row
+        assert 'name="lat" value="53.79"' in asked.text  # the confirming form
+        assert (await _team_points(client, slug))["SCH1"] == 10  # nothing changed yet
+        assert "53.79000, -2.24000" in (await browser.get(page)).text
+
+        done = await browser.post(page + "/place", {**far, "confirm": "yes"}, page=page)
+        assert done.status_code == 303, done.text
+        assert (await _team_points(client, slug))["SCH1"] == 0
+        shown = await browser.get(done.headers["location"])
+        assert "place has been moved" in shown.text
+        assert "Alpha (A), 53.79000, -2.10000" in shown.text
+        history = shown.text.split('id="history"')[1]
+        assert "moved from 53.79000, -2.24000 to 53.79000, -2.10000 (10 points moved)" in history
+    records = await _audit(app, game)
+    assert [r.action for r in records][-1] == "reader.place_moved"
+    assert records[-1].detail["before"] == [53.79, -2.24]
+    assert records[-1].detail["after"] == [53.79, -2.1] and records[-1].actor.startswith("staff:")
+
+
 async def test_the_maps_use_the_one_tile_setting(
     app: FastAPI, client: httpx.AsyncClient, slug: str
 ) -> None:

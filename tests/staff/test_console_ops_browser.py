@@ -1,91 +1,35 @@
 """The game pages of the console (Overview, Set-up, Boxes) in headless Chromium against a
-real server: axe-core finds no violation at 1280 and 390 px, the map and chart scripts run
-without errors, and a box's secret is rotated with the keyboard alone. Screenshots go to
-/tmp/taptrail-console-ops/ for a person to look at."""
+real server on each backend: axe-core finds no violation at 1280 and 390 px (on SQLite), the
+map and chart scripts run without errors, and a box's secret is rotated with the keyboard
+alone. Screenshots go to /tmp/taptrail-console/ for a person to look at."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import yaml
-from cryptography.fernet import Fernet
+from playwright.sync_api import Browser, ConsoleMessage
 
-from harness.servers import free_port, start_server
 from tests.factories import game_file
-from tests.staff.staff_helpers import PASSWORD
-from tests.staff.test_console_browser import EMAIL, ROOT, Server, _axe, _sign_in
-from tests.staff.test_console_browser import browser as browser  # noqa: F401 (fixture)
+from tests.staff.browser_helpers import SHOTS, axe, sign_in, tab_to
+from tests.staff.conftest import ConsoleServer
 
 pytestmark = pytest.mark.browser
 
+EMAIL = "ops.organiser@example.org"
 SLUG = "ops-town"
-SHOTS = Path("/tmp/taptrail-console-ops")
-
-from playwright.sync_api import Browser, ConsoleMessage, Page  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("console-ops")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TAPTRAIL_")} | {
-        "TAPTRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'console.db'}",
-        "TAPTRAIL_SECRET_KEY": Fernet.generate_key().decode(),
-        "TAPTRAIL_PERIODIC_JOBS": "false",
-        # No tiles from the internet in tests: the map draws the boxes on a blank background.
-        "TAPTRAIL_MAP_TILES_URL": "none",
-        "PYTHONPATH": str(ROOT),
-    }
-    cli = [sys.executable, "-m", "taptrail.cli"]
-    (folder / "game.yaml").write_text(yaml.safe_dump(game_file(SLUG)))
-    for args, stdin in (
-        (["game", "load", str(folder / "game.yaml")], None),
-        (["user", "create", "--email", EMAIL, "--role", "organiser", "--password-stdin"], PASSWORD),
-    ):
-        done = subprocess.run(
-            cli + args, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr
-    port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    url = f"http://127.0.0.1:{port}"
-    proc = start_server(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        log_path=folder / "server.log",
-        health_url=f"{url}/healthz",
-        wait_s=30,
-    )
-    try:
-        yield Server(url)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-def _shot_axe(page: Page, name: str) -> list[str]:
-    found = _axe(page, name)
-    SHOTS.mkdir(exist_ok=True)
-    width = page.viewport_size["width"] if page.viewport_size else 0
-    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    return found
+def server(console_server: ConsoleServer) -> ConsoleServer:
+    console_server.add_game(game_file(SLUG), EMAIL)
+    return console_server
 
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_game_pages_have_no_axe_violations(
-    browser: Browser,  # noqa: F811
-    server: Server,
+    browser: Browser,
+    server: ConsoleServer,
     width: int,
 ) -> None:
     url = server.url
@@ -93,7 +37,7 @@ def test_the_game_pages_have_no_axe_violations(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    expected = re.compile(r"status of (422)")
+    expected = re.compile(r"status of (422)")  # the forms' mistakes, on purpose
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error" and not expected.search(message.text):
@@ -101,75 +45,78 @@ def test_the_game_pages_have_no_axe_violations(
 
     page.on("console", on_console)
     found: list[str] = []
-    _sign_in(page, url)
+    sign_in(page, url, EMAIL)
     game = f"{url}/console/games/{SLUG}"
 
     page.goto(game)
-    found.extend(_shot_axe(page, "overview"))
+    found.extend(axe(page, "ops-overview", server))
     page.goto(game + "/boxes")
     page.wait_for_selector("#box-map .leaflet-interactive")  # the map drew the boxes
     assert page.locator("#box-map .leaflet-interactive").count() == 4
-    found.extend(_shot_axe(page, "boxes"))
+    found.extend(axe(page, "ops-boxes", server))
     page.emulate_media(media="print")
-    page.screenshot(path=str(SHOTS / f"boxes-print-{width}.png"), full_page=True)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"ops-boxes-print-{width}.png"), full_page=True)
     assert not page.locator("#box-map").is_visible()
     page.emulate_media(media="screen")
     page.click(f"a[href$='/boxes/R-{SLUG}-B']")
-    found.extend(_shot_axe(page, "box"))
+    found.extend(axe(page, "ops-box", server))
     page.click("form[action$='/disable'] button")
-    found.extend(_shot_axe(page, "box-confirm"))
+    found.extend(axe(page, "ops-box-confirm", server))
+    page.goto(f"{game}/boxes/R-{SLUG}-B")
+    page.fill("#lat", "not a place")
+    page.click("form[action$='/place'] button")
+    found.extend(axe(page, "ops-box-place-error", server))
+    page.fill("#lat", "53.7")
+    page.click("form[action$='/place'] button")
+    assert "Move this box's place?" in page.content()
+    found.extend(axe(page, "ops-box-place-confirm", server))
     page.goto(game + "/setup")
-    found.extend(_shot_axe(page, "setup"))
+    found.extend(axe(page, "ops-setup", server))
     text = page.input_value("#file")
     page.fill("#file", text.replace("points_per_leg: 10", "points_per_leg: -1"))
     page.click("form:has(#file) button[type=submit]")
-    found.extend(_shot_axe(page, "setup-error"))
+    found.extend(axe(page, "ops-setup-error", server))
     page.fill("#file", text.replace("name: Bravo", f"name: Bravo {width}"))
     page.click("form:has(#file) button[type=submit]")
     assert "Check the changes before you apply them" in page.content()
-    found.extend(_shot_axe(page, "setup-preview"))
+    found.extend(axe(page, "ops-setup-preview", server))
     page.click("form:has(input[name=confirm]) button[type=submit]")
     page.wait_for_url(re.compile(r".*notice=applied"))
-    found.extend(_shot_axe(page, "setup-applied"))
+    found.extend(axe(page, "ops-setup-applied", server))
     context.close()
     assert found == []
     assert errors == [], errors
 
 
 def test_rotating_a_secret_with_the_keyboard_alone(
-    browser: Browser,  # noqa: F811
-    server: Server,
+    browser: Browser,
+    server: ConsoleServer,
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    _sign_in(page, server.url)
-
-    def tab_to(check: str, limit: int = 80) -> None:
-        for _ in range(limit):
-            page.keyboard.press("Tab")
-            if page.evaluate(check):
-                return
-        raise AssertionError(f"never reached by Tab: {check}")
+    sign_in(page, server.url, EMAIL)
 
     # From the console home, the game's Boxes link, then box C's page.
-    tab_to("document.activeElement.textContent.trim().startsWith('Boxes')")
+    tab_to(page, "document.activeElement.textContent.trim().startsWith('Boxes')")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server.url}/console/games/{SLUG}/boxes")
-    tab_to(f"document.activeElement.textContent.trim() === 'R-{SLUG}-C'")
+    tab_to(page, f"document.activeElement.textContent.trim() === 'R-{SLUG}-C'")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server.url}/console/games/{SLUG}/boxes/R-{SLUG}-C")
-    tab_to("document.activeElement.textContent.trim() === 'Rotate the secret'")
+    tab_to(page, "document.activeElement.textContent.trim() === 'Rotate the secret'")
     page.keyboard.press("Enter")
     page.wait_for_selector("#confirm")
     assert "Rotate this box's secret?" in page.content()
     tab_to(
+        page,
         "document.activeElement.textContent.trim() === 'Rotate the secret'"
-        " && document.activeElement.closest('form').querySelector('input[name=confirm]')"
+        " && document.activeElement.closest('form').querySelector('input[name=confirm]')",
     )
     page.keyboard.press("Enter")
     page.wait_for_selector("#new-secret")
     secret = page.input_value("#new-secret")
     assert len(secret) >= 32
     SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "box-secret-1280.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "ops-box-secret-1280.png"), full_page=True)
     context.close()

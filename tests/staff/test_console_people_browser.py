@@ -1,46 +1,30 @@
 """The Help desk, People, Draws, My team and Evaluation pages in headless Chromium (Debian's
-/usr/bin/chromium) against a real server: axe-core finds no violation at 1280 and 390 px;
-finding a card and replacing it works with the keyboard alone; a teacher invited by an
-organiser signs up and sees only their team; an evaluator downloads the data package.
-Screenshots go to /tmp/taptrail-console-people/ for a person to look at."""
+/usr/bin/chromium) against a real server on each backend: axe-core finds no violation at 1280
+and 390 px (on SQLite); finding a card and replacing it works with the keyboard alone; a
+teacher invited by an organiser signs up and sees only their team; an evaluator downloads the
+data package. Screenshots go to /tmp/taptrail-console/ for a person to look at."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from cryptography.fernet import Fernet
+from playwright.sync_api import Browser, Page
 
-from harness.servers import free_port, start_server
 from tests.factories import game_file
-from tests.staff.staff_helpers import PASSWORD
-from tests.staff.test_console_browser import ARGS, CHROMIUM, ROOT, Server, _axe, _sign_in
+from tests.staff.browser_helpers import SHOTS, axe, sign_in, tab_to
+from tests.staff.conftest import ConsoleServer
 
 pytestmark = pytest.mark.browser
 
 EMAIL = "people.organiser@example.org"
 SLUG = "people-town"
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("console-people")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TAPTRAIL_")} | {
-        "TAPTRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'console.db'}",
-        "TAPTRAIL_SECRET_KEY": Fernet.generate_key().decode(),
-        "TAPTRAIL_PERIODIC_JOBS": "false",
-        "TAPTRAIL_MAP_TILES_URL": "none",  # no requests to a tile server from the tests
-        "PYTHONPATH": str(ROOT),
-    }
+def server(console_server: ConsoleServer) -> ConsoleServer:
     data = game_file(
         SLUG,
         players=[
@@ -51,46 +35,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     data["game"]["starts_at"] = "2026-01-05T00:00:00+00:00"  # days in the past can be drawn
     data["game"]["ends_at"] = "2030-01-05T00:00:00+00:00"
-    (folder / "game.yaml").write_text(yaml.safe_dump(data))
-    cli = [sys.executable, "-m", "taptrail.cli"]
-    for args, stdin in (
-        (["game", "load", str(folder / "game.yaml")], None),
-        (["user", "create", "--email", EMAIL, "--role", "organiser", "--password-stdin"], PASSWORD),
-        (["export", SLUG, "--project", "study", "--create", "--out", str(folder / "out")], None),
-    ):
-        done = subprocess.run(
-            cli + args, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr
-    port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    url = f"http://127.0.0.1:{port}"
-    proc = start_server(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        log_path=folder / "server.log",
-        health_url=f"{url}/healthz",
-        wait_s=30,
-    )
-    try:
-        yield Server(url)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    console_server.add_game(data, EMAIL)
+    out = console_server.folder / "people-export"
+    console_server.cli("export", SLUG, "--project", "study", "--create", "--out", str(out))
+    return console_server
 
 
 def _invite(page: Page, url: str, email: str, role: str, team: str = "") -> str:
@@ -115,7 +63,7 @@ def _accept(page: Page, link: str, password: str) -> None:
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_pages_have_no_axe_violations_and_the_journeys_work(
-    browser: Browser, server: Server, width: int
+    browser: Browser, server: ConsoleServer, width: int
 ) -> None:
     url, base = server.url, f"{server.url}/console/games/{SLUG}"
     shots = f"people-{width}"
@@ -127,10 +75,10 @@ def test_the_pages_have_no_axe_violations_and_the_journeys_work(
 
     def visit(page: Page, path: str, name: str) -> None:
         page.goto(path)
-        found.extend(_axe(page, f"{shots}-{name}"))
+        found.extend(axe(page, f"{shots}-{name}", server))
 
-    _sign_in(page, url, EMAIL)
-    found.extend(_axe(page, f"{shots}-home"))
+    sign_in(page, url, EMAIL)
+    found.extend(axe(page, f"{shots}-home", server))
     visit(page, base + "/help-desk?card=1", "helpdesk")
     visit(page, base + "/help-desk?card=999", "helpdesk-missing")
     visit(page, base + "/people", "people")
@@ -138,16 +86,16 @@ def test_the_pages_have_no_axe_violations_and_the_journeys_work(
     visit(page, base + "/people/teams/SCH1", "people-team")
     page.goto(base + "/people?find=0000002")
     page.click("#found a")
-    found.extend(_axe(page, f"{shots}-player"))
+    found.extend(axe(page, f"{shots}-player", server))
     page.click("form[action$='/erase'] button[type=submit]")
-    found.extend(_axe(page, f"{shots}-player-error"))
+    found.extend(axe(page, f"{shots}-player-error", server))
     visit(page, base + "/draws", "draws")
     page.fill("#date", "06/01/2026")
     page.click("form[action$='/draws/run'] button[type=submit]")
-    found.extend(_axe(page, f"{shots}-draws-run"))
+    found.extend(axe(page, f"{shots}-draws-run", server))
     page.fill("#date", "01/01/2035")
     page.click("form[action$='/draws/run'] button[type=submit]")
-    found.extend(_axe(page, f"{shots}-draws-error"))
+    found.extend(axe(page, f"{shots}-draws-error", server))
     visit(page, base + "/evaluation", "evaluation-organiser")
 
     # A teacher invited by the organiser signs up and sees only their team.
@@ -157,7 +105,7 @@ def test_the_pages_have_no_axe_violations_and_the_journeys_work(
     _accept(teacher, teacher_link, "teacher sturdy kettle 8")
     teacher.goto(url + "/console/my-team")
     teacher.wait_for_url(url + "/console/my-team")
-    found.extend(_axe(teacher, f"{shots}-my-team"))
+    found.extend(axe(teacher, f"{shots}-my-team", server))
     text = teacher.content()
     assert "Alpha Primary" in text and "Swift Fox" in text and "Canal Kate" not in text
     teacher.goto(base + "/people")
@@ -183,7 +131,8 @@ def test_the_pages_have_no_axe_violations_and_the_journeys_work(
         assert "datapackage.json" in archive.namelist()
     evaluator.goto(base + "/evaluation/report")
     evaluator.wait_for_selector("#report:not([hidden])", timeout=15000)
-    evaluator.screenshot(path=f"/tmp/taptrail-console/{shots}-report.png", full_page=True)
+    SHOTS.mkdir(exist_ok=True)
+    evaluator.screenshot(path=str(SHOTS / f"{shots}-report.png"), full_page=True)
     assert evaluator.locator("#token-panel").is_hidden()
     ev_ctx.close()
     context.close()
@@ -192,28 +141,21 @@ def test_the_pages_have_no_axe_violations_and_the_journeys_work(
 
 
 def test_finding_and_replacing_a_card_with_the_keyboard_alone(
-    browser: Browser, server: Server
+    browser: Browser, server: ConsoleServer
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    _sign_in(page, server.url, EMAIL)
+    sign_in(page, server.url, EMAIL)
 
-    def tab_to(check: str, limit: int = 80) -> None:
-        for _ in range(limit):
-            page.keyboard.press("Tab")
-            if page.evaluate(check):
-                return
-        raise AssertionError(f"never reached by Tab: {check}")
-
-    tab_to("document.activeElement.textContent.trim().startsWith('Help desk')")
+    tab_to(page, "document.activeElement.textContent.trim().startsWith('Help desk')")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server.url}/console/games/{SLUG}/help-desk")
-    tab_to("document.activeElement.id === 'card'")
+    tab_to(page, "document.activeElement.id === 'card'")
     page.keyboard.type("5")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*help-desk\?card=5"))
     assert "Card 0000005" in page.content()
-    tab_to("document.activeElement.id === 'new_card'")
+    tab_to(page, "document.activeElement.id === 'new_card'")
     page.keyboard.type("6")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*notice=replaced.*"))
