@@ -89,14 +89,6 @@ async def board_page(request: Request, slug: str) -> Response:
     return _page(request, "board.html", slug)
 
 
-@router.get("/games/{slug}/map", response_class=HTMLResponse)
-async def map_page(request: Request, slug: str) -> Response:
-    """Checkpoints on a map; OpenStreetMap-style tiles behind them when configured."""
-    if not await game_exists(request.app.state, slug):
-        return _missing(slug)
-    return _page(request, "map.html", slug, tiles_url(request.app.state))
-
-
 @router.get(ASSET_ROUTE + "/{name}")
 async def asset(name: str) -> Response:
     path = _ASSETS.get(name)

@@ -407,3 +407,22 @@ async def test_the_map_lists_every_box_with_parks_and_bonus_points_marked(
         ("Park gate", "bonus"),
     ]
     assert "Park fortnight" in page.text and "mewn parc" in page.text
+
+
+async def test_the_old_map_address_moves_permanently_to_the_map_of_the_boxes(
+    app: FastAPI, client: httpx.AsyncClient, organiser_token: str
+) -> None:
+    slug = _slug()
+    await load_game(client, app, organiser_token, slug)
+    moved = await client.get(f"/games/{slug}/map")
+    assert moved.status_code == 301 and moved.headers["location"] == f"/games/{slug}/boxes"
+    assert (await client.get("/games/no-such-game-x9/map")).status_code == 404
+    # A tile template with subdomains allows images from those subdomains only.
+    app.state.map_tiles_url = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
+    try:
+        page = await client.get(f"/games/{slug}/boxes")
+    finally:
+        app.state.map_tiles_url = None
+    assert 'data-tiles="https://{s}.tile.example.org/{z}/{x}/{y}.png"' in page.text
+    img = page.headers["content-security-policy"].split("img-src ")[1].split(";")[0]
+    assert img == "'self' data: https://a.tile.example.org https://*.tile.example.org"
