@@ -38,6 +38,8 @@ from people import family
 from people.family_models import FamilyAccount, FamilySession
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Partials shared with the console's layout (the footer).
+SHARED_TEMPLATES = Path(__file__).parents[1] / "templates"
 ASSETS = "/static/family"
 GOVUK = console_web.GOVUK
 SESSION_COOKIE = "taptrail_family"
@@ -48,7 +50,7 @@ HEADERS = console_web.HEADERS
 
 def _environment(language: str) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader([TEMPLATES, SHARED_TEMPLATES]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

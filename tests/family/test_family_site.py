@@ -426,3 +426,18 @@ async def test_the_old_map_address_moves_permanently_to_the_map_of_the_boxes(
     assert 'data-tiles="https://{s}.tile.example.org/{z}/{x}/{y}.png"' in page.text
     img = page.headers["content-security-policy"].split("img-src ")[1].split(";")[0]
     assert img == "'self' data: https://a.tile.example.org https://*.tile.example.org"
+
+
+async def test_the_footer_is_the_shared_partial_in_the_pages_language(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from api.family import web
+
+    assert (web.SHARED_TEMPLATES / "footer.html").is_file()
+    for language, words in (("en", ("Privacy", "Cookies")), ("cy", ("Preifatrwydd", "Cwcis"))):
+        page = await client.get("/privacy", headers={"Accept-Language": language})
+        footer = page.text.split('<footer class="govuk-footer">')[1].split("</footer>")[0]
+        links = re.findall(r'<a class="govuk-footer__link" href="([^"]+)">([^<]+)</a>', footer)
+        assert [href for href, _ in links] == ["/privacy", "/cookies", "/family/accessibility"]
+        assert [label for _, label in links][:2] == list(words)
+        assert "GOV.UK Frontend" in footer
