@@ -5,7 +5,8 @@ JavaScript and for screen readers.
 - Tiles come from ``TAPTRAIL_MAP_TILES_URL`` (none: no street map, the boxes on a plain
   background). They are fetched by the visitor's browser from the tile server, so the
   page's Content-Security-Policy allows images from that server only, and the map names
-  the tiles' source (OpenStreetMap's attribution for its tiles).
+  the map data's source with OpenStreetMap's attribution (linked to its copyright page),
+  as the setting promises for any tile server.
 - Each box is marked as in a park (tag ``park``), with bonus points now (a campaign on
   now that covers it: its boxes or tags, or every box), or not in the game at the moment;
   a box's name shows when its marker is tapped or reached with the keyboard.
@@ -107,7 +108,6 @@ async def game_map(request: Request, session: Session, slug: Slug) -> Response:
         boxes=boxes,
         campaigns=[c for c in campaigns if c.starts_at <= now],
         tiles=tiles or "",
-        osm="openstreetmap.org" in (tiles or ""),
         leaflet=LEAFLET,
     )
     response.headers["Content-Security-Policy"] = _csp(tiles)

@@ -24,7 +24,14 @@
   if (data.tiles) {
     L.tileLayer(data.tiles, { maxZoom: 19, attribution: "" }).addTo(map);
     if (data.attribution) {
-      map.attributionControl.addAttribution(data.attribution);
+      // Leaflet takes the attribution as HTML: the words are escaped, the link is ours.
+      var words = data.attribution
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;");
+      map.attributionControl.addAttribution(
+        '<a href="https://www.openstreetmap.org/copyright">' + words + "</a>"
+      );
     }
   }
   var words = { bonus: data.bonus, park: data.park, inactive: data.inactive };
