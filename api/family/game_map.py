@@ -34,7 +34,6 @@ from people import family_repository as repo
 
 router = APIRouter(include_in_schema=False)
 Slug = Annotated[str, PathParam(min_length=1, max_length=64)]
-LEAFLET = f"{console_web.ASSETS}/vendor/leaflet-1.9.4"
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ async def game_map(request: Request, session: Session, slug: Slug) -> Response:
         boxes=boxes,
         campaigns=[c for c in campaigns if c.starts_at <= now],
         tiles=tiles or "",
-        leaflet=LEAFLET,
+        leaflet=web.LEAFLET,
     )
     response.headers["Content-Security-Policy"] = _csp(tiles)
     return response

@@ -356,7 +356,7 @@ async def test_static_files_are_compressed_and_pages_with_a_form_token_are_not(
 ) -> None:
     async with Browser(app) as phone:
         gz = {"Accept-Encoding": "gzip"}
-        url = "/static/console/vendor/govuk-frontend-5.14.0/govuk-frontend.min.css"
+        url = "/static/family/vendor/govuk-frontend-5.14.0/govuk-frontend.min.css"
         async with phone.client.stream("GET", url, headers=gz) as css:
             assert css.headers["content-encoding"] == "gzip"
             sent = b"".join([chunk async for chunk in css.aiter_raw()])
@@ -441,3 +441,34 @@ async def test_the_footer_is_the_shared_partial_in_the_pages_language(
         assert [href for href, _ in links] == ["/privacy", "/cookies", "/family/accessibility"]
         assert [label for _, label in links][:2] == list(words)
         assert "GOV.UK Frontend" in footer
+
+
+async def test_static_files_are_cached_for_a_year_only_at_addresses_that_never_change(
+    app: FastAPI, client: httpx.AsyncClient, organiser_token: str
+) -> None:
+    from api.family import web
+
+    slug = _slug()
+    await load_game(client, app, organiser_token, slug)
+    home = await client.get(f"/games/{slug}")
+    css = re.search(r'href="(/static/family/family\.css\?v=[0-9a-f]{12})"', home.text)
+    assert css, "the stylesheet's address carries its fingerprint"
+    forever = "public, max-age=31536000, immutable"
+    assert (await client.get(css[1])).headers["cache-control"] == forever
+    for stale in ("/static/family/family.css", "/static/family/family.css?v=000000000000"):
+        assert (await client.get(stale)).headers["cache-control"] == "public, max-age=3600"
+    vendored = await client.get(f"{web.LEAFLET}/leaflet.js")
+    assert vendored.status_code == 200 and vendored.headers["cache-control"] == forever
+    assert (await client.get(f"{web.LEAFLET}/images/marker-icon.png")).status_code == 200
+    for outside in ("vendor/swagger-ui-dist-5.35.0/swagger-ui.css", "../pages.py", "vendor/"):
+        assert (await client.get(f"/static/family/{outside}")).status_code == 404, outside
+    # No script holds up a page's first drawing, and Leaflet is on the map page only, where
+    # map.js fetches it after the page is drawn.
+    the_map = await client.get(f"/games/{slug}/boxes")
+    for page in (home, the_map):
+        scripts = re.findall(r"<script[^>]*>", page.text)
+        assert all(" defer" in s or " async" in s for s in scripts), scripts
+        assert "<link" not in page.text.split("</head>")[1], "stylesheets in the head only"
+    assert "leaflet" not in home.text
+    assert "leaflet.js" not in the_map.text.split("</head>")[0]
+    assert f'data-leaflet-js="{web.LEAFLET}/leaflet.js"' in the_map.text

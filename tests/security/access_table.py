@@ -419,7 +419,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/manifest.webmanifest"): Rule("public", fixed("GET", "/manifest.webmanifest")),
     # The language switch answers everyone with a redirect (303) back to the page.
     ("GET", "/language/{code}"): Rule("public_form", fixed("GET", "/language/cy")),
-    ("GET", "/static/family/{name}"): Rule("public", fixed("GET", "/static/family/family.css")),
+    ("GET", "/static/family/{name:path}"): Rule(
+        "public", fixed("GET", "/static/family/vendor/leaflet-1.9.4/leaflet.js")
+    ),
     ("GET", "/family/create"): Rule("public", fixed("GET", "/family/create")),
     ("GET", "/family/accessibility"): Rule("public", fixed("GET", "/family/accessibility")),
     ("POST", "/family/create"): Rule("public_form", _family_create),
