@@ -30,7 +30,12 @@ _FILES = {p.name: p for p in (web.STATIC / "family").glob("*") if p.is_file()} |
     for p in (web.STATIC / "vendor" / folder.rsplit("/", 1)[1]).rglob("*")
     if p.is_file()
 }
-_MEDIA = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".png": "image/png"}
+_MEDIA = {
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
 FOREVER = "public, max-age=31536000, immutable"
 Slug = Annotated[str, PathParam(min_length=1, max_length=64)]
 YEAR = 365 * 24 * 3600

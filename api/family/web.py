@@ -84,6 +84,11 @@ def _environment(language: str) -> jinja2.Environment:
 _ENVS = {language: _environment(language) for language in i18n.LANGUAGES}
 
 
+def render_bare(language: str, template: str, **values: Any) -> str:
+    """A template of its own (not inside ``layout.html``) in ``language``: the hall board."""
+    return _ENVS[language].get_template(template).render(**values)
+
+
 class FamilyPageProblem(Exception):
     """A page that cannot be shown: ``message.html`` with this status (texts translated)."""
 

@@ -227,7 +227,12 @@ async def test_welsh_pages_contain_no_english_source_strings(
             "/family/data",
             "/family/delete",
             "/family/sign-out",
+            "/family/accessibility",
+            f"/games/{slug}/boxes",
+            f"/games/{slug}/board?team=SCH1",
         ]
+        home = (await phone.get("/family/")).text
+        pages += sorted(set(re.findall(r'href="(/family/players/\d+[^"]*)"', home)))
         for path in pages:
             text = (await phone.get(path)).text
             assert '<html lang="cy"' in text, path
@@ -472,3 +477,37 @@ async def test_static_files_are_cached_for_a_year_only_at_addresses_that_never_c
     assert "leaflet" not in home.text
     assert "leaflet.js" not in the_map.text.split("</head>")[0]
     assert f'data-leaflet-js="{web.LEAFLET}/leaflet.js"' in the_map.text
+
+
+async def test_the_hall_board_speaks_the_visitors_language_among_the_games(
+    app: FastAPI, client: httpx.AsyncClient, organiser_token: str
+) -> None:
+    from tests.factories import game_file
+    from tests.helpers import auth
+
+    slug = _slug()
+    await load_game(client, app, organiser_token, slug)
+    board = f"/games/{slug}/board?team=SCH1"
+    english = await client.get(board)
+    assert '<html lang="en"' in english.text and "Pause updates" in english.text
+    welsh = await client.get(board, headers={"Accept-Language": "cy, en;q=0.5"})
+    assert welsh.headers["content-language"] == "cy" and '<html lang="cy"' in welsh.text
+    assert "Oedi’r diweddariadau" in welsh.text and "Cyfanswm y pwyntiau" in welsh.text
+    words = json.loads(welsh.text.split('id="board-words">')[1].split("</script>")[0])
+    assert words["status.live"] == "Byw" and words["unit.points"] == "pwynt"
+    assert "script-src 'self'" in welsh.headers["content-security-policy"]
+    # The switch: a cookie, back to the same board with its team.
+    async with Browser(app) as screen:
+        moved = await screen.get(f"/language/cy?next={board}")
+        assert moved.headers["location"] == board
+        again = await screen.get(board)
+        assert '<html lang="cy"' in again.text
+        assert 'href="/language/en?next=/games/' in again.text
+    # A game in English only: the board is in English, with no switch.
+    only = _slug()
+    data = game_file(only)
+    data["game"]["languages"] = ["en"]
+    done = await client.put(f"/api/v1/admin/games/{only}", json=data, headers=auth(organiser_token))
+    assert done.status_code == 200, done.text
+    page = await client.get(f"/games/{only}/board", headers={"Accept-Language": "cy"})
+    assert '<html lang="en"' in page.text and "Cymraeg" not in page.text
