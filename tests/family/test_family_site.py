@@ -60,6 +60,33 @@ def test_every_string_has_a_welsh_translation_and_the_template_is_current() -> N
     assert source <= {m.id for m in welsh}, "run python -m api.family.i18n and translate"
 
 
+def test_every_welsh_string_keeps_the_placeholders_of_its_english_one() -> None:
+    wrong = []
+    for m in i18n.catalogue("cy"):
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        texts = m.string if isinstance(m.string, tuple) else (m.string,)
+        wanted = set(re.findall(r"%\(\w+\)s", " ".join(ids)))
+        for text in texts:
+            if set(re.findall(r"%\(\w+\)s", text)) != wanted:
+                wrong.append((ids[0], text))
+    assert wrong == []
+
+
+def test_checking_in_at_a_box_is_never_worded_as_registering_in_welsh() -> None:
+    # "Cofrestru" is registering (a card, an account); checking in at a place is not that.
+    welsh = i18n.translations("cy")
+    found = {
+        m.id: welsh.gettext(m.id)
+        for m in i18n.catalogue("cy")
+        if isinstance(m.id, str) and re.search(r"check(ed|ing)?[ -]in", m.id, re.I)
+    }
+    assert len(found) >= 15
+    assert {k: v for k, v in found.items() if "cofrest" in v.lower()} == {}
+    assert welsh.gettext("Check in here") == "Nodi fy mod i yma"
+
+
 async def test_a_parent_registers_three_cards_and_sees_points_after_taps(
     app: FastAPI, client: httpx.AsyncClient, organiser_token: str
 ) -> None:
