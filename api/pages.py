@@ -1,25 +1,19 @@
-"""Pages without a front-end build: a live board for a hall screen and a checkpoint map.
+"""The hall board's static files (``/static/leaderboard/``) and the map tile setting that
+every map page reads (``tiles_url``, ``tile_sources`` for a page's CSP).
 
-The HTML is a static file with a few escaped values filled in (slug, API base, tile URL);
-everything else comes from the JSON API and the live socket, and scripts insert text into
-the DOM only as text. A strict Content-Security-Policy backs that up: scripts and styles
-from this server only, and connections (the JSON API, the live socket) only to the page's
-own origin: in CSP Level 3 'self' also covers ws:/wss: to the same host and port, which is
-what the board's socket uses.
+The board page itself is ``api/family/board.py``, in the visitor's language among the
+game's; its rows come from the JSON API and the live socket, and its script inserts text
+into the DOM only as text.
 """
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, Response
 from starlette.datastructures import State
-
-from api.leaderboard import game_exists
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,54 +41,6 @@ def tile_sources(url: str) -> str:
     if "{s}" in url:
         sources += f" {parts.scheme}://*.{parts.netloc.split('.', 1)[1]}"
     return sources
-
-
-def _csp(tiles_url: str | None) -> str:
-    img = "'self' data:"
-    if tiles_url:
-        img += " " + tile_sources(tiles_url)
-    return (
-        "default-src 'none'; script-src 'self'; style-src 'self'; "
-        f"img-src {img}; connect-src 'self'; base-uri 'none'; frame-ancestors 'self'"
-    )
-
-
-def _page(request: Request, template: str, slug: str, tiles_url: str | None = None) -> Response:
-    root = request.scope.get("root_path", "")
-    values: dict[str, Any] = {
-        "slug": slug,
-        "api": root + getattr(request.app.state, "api_prefix", DEFAULT_API_BASE),
-        "assets": root + ASSET_ROUTE,
-        "tiles": tiles_url or "",
-    }
-    text = (STATIC_DIR / template).read_text(encoding="utf-8")
-    for key, value in values.items():
-        text = text.replace("{{" + key + "}}", html.escape(str(value), quote=True))
-    return HTMLResponse(text, headers={"Content-Security-Policy": _csp(tiles_url)})
-
-
-def _missing(slug: str) -> HTMLResponse:
-    body = (
-        "<!doctype html><meta charset=utf-8><title>Not found</title>"
-        f"<p>There is no game called “{html.escape(slug)}”.</p>"
-    )
-    return HTMLResponse(body, status_code=404)
-
-
-@router.get("/games/{slug}/board", response_class=HTMLResponse)
-async def board_page(request: Request, slug: str) -> Response:
-    """Live leaderboard for a school-hall screen (?by=average&kind=school&rows=10&rotate=20)."""
-    if not await game_exists(request.app.state, slug):
-        return _missing(slug)
-    return _page(request, "board.html", slug)
-
-
-@router.get("/games/{slug}/map", response_class=HTMLResponse)
-async def map_page(request: Request, slug: str) -> Response:
-    """Checkpoints on a map; OpenStreetMap-style tiles behind them when configured."""
-    if not await game_exists(request.app.state, slug):
-        return _missing(slug)
-    return _page(request, "map.html", slug, tiles_url(request.app.state))
 
 
 @router.get(ASSET_ROUTE + "/{name}")

@@ -110,7 +110,7 @@ def prepare_demo(
             "Taptrail demo: Burnley, with simulated families tapping boxes.",
             f"  API docs:          {base}/docs",
             f"  school-hall board: {base}/games/{slug}/board",
-            f"  map:               {base}/games/{slug}/map",
+            f"  map:               {base}/games/{slug}/boxes",
             f"  evaluation report: {base}/games/{slug}/report  (paste the token below)",
             f"  team board (JSON): {base}/api/v1/games/{slug}/leaderboards/teams",
             "  organiser token (for /docs 'Authorize'):",

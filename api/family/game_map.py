@@ -5,10 +5,14 @@ JavaScript and for screen readers.
 - Tiles come from ``TAPTRAIL_MAP_TILES_URL`` (none: no street map, the boxes on a plain
   background). They are fetched by the visitor's browser from the tile server, so the
   page's Content-Security-Policy allows images from that server only, and the map names
-  the tiles' source (OpenStreetMap's attribution for its tiles).
+  the map data's source with OpenStreetMap's attribution (linked to its copyright page),
+  as the setting promises for any tile server.
 - Each box is marked as in a park (tag ``park``), with bonus points now (a campaign on
   now that covers it: its boxes or tags, or every box), or not in the game at the moment;
   a box's name shows when its marker is tapped or reached with the keyboard.
+
+This is the game's one map page: the older ``/games/{slug}/map`` redirects here for good
+(301), so links and bookmarks to it keep working.
 """
 
 from __future__ import annotations
@@ -16,11 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from api import pages
 from api.console import web as console_web
@@ -31,7 +34,6 @@ from people import family_repository as repo
 
 router = APIRouter(include_in_schema=False)
 Slug = Annotated[str, PathParam(min_length=1, max_length=64)]
-LEAFLET = f"{console_web.ASSETS}/vendor/leaflet-1.9.4"
 
 
 @dataclass(frozen=True)
@@ -66,21 +68,32 @@ def boxes_of(checkpoints: list[Checkpoint], campaigns: list[Campaign], now: date
 def _csp(tiles: str | None) -> str:
     if not tiles:
         return console_web.CSP
-    parts = urlsplit(tiles.replace("{s}", "a"))
-    hosts = f"{parts.scheme}://{parts.netloc}"
-    if "{s}" in tiles:
-        hosts += f" {parts.scheme}://*.{parts.netloc.split('.', 1)[1]}"
+    hosts = pages.tile_sources(tiles)
     return console_web.CSP.replace("img-src 'self' data:", f"img-src 'self' data: {hosts}")
+
+
+def _missing(request: Request) -> web.FamilyPageProblem:
+    p = web.page(request)
+    return web.FamilyPageProblem(
+        404, p._("Page not found"), p._("There is no game at this address.")
+    )
+
+
+@router.get("/games/{slug}/map")
+async def old_map(request: Request, session: Session, slug: Slug) -> Response:
+    """The map's former address: moved permanently to ``/games/{slug}/boxes``."""
+    game = await repo.game_by_slug(session, slug)
+    if game is None:
+        raise _missing(request)
+    root = request.scope.get("root_path", "")
+    return RedirectResponse(f"{root}/games/{game.slug}/boxes", status_code=301)
 
 
 @router.get("/games/{slug}/boxes")
 async def game_map(request: Request, session: Session, slug: Slug) -> Response:
     game = await repo.game_by_slug(session, slug)
     if game is None:
-        p = web.page(request)
-        raise web.FamilyPageProblem(
-            404, p._("Page not found"), p._("There is no game at this address.")
-        )
+        raise _missing(request)
     p = web.page(request, game.languages)
     now = web.now(request)
     tiles = pages.tiles_url(request.app.state)
@@ -94,8 +107,7 @@ async def game_map(request: Request, session: Session, slug: Slug) -> Response:
         boxes=boxes,
         campaigns=[c for c in campaigns if c.starts_at <= now],
         tiles=tiles or "",
-        osm="openstreetmap.org" in (tiles or ""),
-        leaflet=LEAFLET,
+        leaflet=web.LEAFLET,
     )
     response.headers["Content-Security-Policy"] = _csp(tiles)
     return response

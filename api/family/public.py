@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -23,9 +22,21 @@ from people import views
 
 router = APIRouter(include_in_schema=False)
 
-STATIC = Path(__file__).resolve().parents[1] / "static" / "family"
-_FILES = {p.name: p for p in STATIC.glob("*") if p.is_file()}
-_MEDIA = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+# The site's own files, and the vendored libraries its pages use (each in a folder named
+# with its version, so a file's address never serves two contents).
+_FILES = {p.name: p for p in (web.STATIC / "family").glob("*") if p.is_file()} | {
+    p.relative_to(web.STATIC).as_posix(): p
+    for folder in (web.GOVUK, web.LEAFLET)
+    for p in (web.STATIC / "vendor" / folder.rsplit("/", 1)[1]).rglob("*")
+    if p.is_file()
+}
+_MEDIA = {
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+FOREVER = "public, max-age=31536000, immutable"
 Slug = Annotated[str, PathParam(min_length=1, max_length=64)]
 YEAR = 365 * 24 * 3600
 
@@ -34,14 +45,16 @@ def local(moment: datetime, game: Game) -> datetime:
     return moment.astimezone(ZoneInfo(game.timezone))
 
 
-@router.get(web.ASSETS + "/{name}")
-async def family_asset(name: str) -> Response:
+@router.get(web.ASSETS + "/{name:path}")
+async def family_asset(request: Request, name: str) -> Response:
+    """A static file. Cached for a year when its address cannot serve another content: a
+    vendored library's versioned folder, or ``?v=`` the file's current fingerprint."""
     path = _FILES.get(name)
     if path is None or path.suffix not in _MEDIA:
         return Response("not found", status_code=404, media_type="text/plain")
-    return FileResponse(
-        path, media_type=_MEDIA[path.suffix], headers={"Cache-Control": "public, max-age=3600"}
-    )
+    lasting = name.startswith("vendor/") or request.query_params.get("v") == web.fingerprint(name)
+    cache = FOREVER if lasting else "public, max-age=3600"
+    return FileResponse(path, media_type=_MEDIA[path.suffix], headers={"Cache-Control": cache})
 
 
 @router.get("/manifest.webmanifest")
@@ -55,7 +68,7 @@ async def manifest(request: Request) -> Response:
         "display": "standalone",
         "background_color": "#ffffff",
         "theme_color": "#0b0c0c",
-        "icons": [{"src": f"{web.ASSETS}/icon.svg", "sizes": "any", "type": "image/svg+xml"}],
+        "icons": [{"src": web.asset("icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
     }
     return Response(
         json.dumps(body, ensure_ascii=False),

@@ -7,7 +7,10 @@
   HTTPS, ``taptrail_family`` over plain http; HttpOnly, SameSite=Lax), or None;
 - forms are plain url-encoded posts, checked for the same origin and a CSRF token: the
   session's token when signed in, else an HMAC of a random pre-session cookie;
-- ``FamilyPageProblem`` becomes a page in the visitor's language with its status.
+- ``FamilyPageProblem`` becomes a page in the visitor's language with its status;
+- ``asset(name)``: the address of one of the site's static files, ``?v=`` its content's
+  fingerprint, so that the file can be cached for a year and a changed file is fetched
+  anew; vendored libraries are under ``vendor/`` in folders named with their version.
 
 Cookies are strictly necessary only: the session, the pre-session form token and the
 language chosen with the switch. No analytics, nothing set by a third party.
@@ -16,10 +19,12 @@ language chosen with the switch. No analytics, nothing set by a third party.
 from __future__ import annotations
 
 import gettext
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -38,17 +43,31 @@ from people import family
 from people.family_models import FamilyAccount, FamilySession
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Partials shared with the console's layout (the footer).
+SHARED_TEMPLATES = Path(__file__).parents[1] / "templates"
 ASSETS = "/static/family"
-GOVUK = console_web.GOVUK
+STATIC = Path(__file__).resolve().parents[1] / "static"
+GOVUK = f"{ASSETS}/vendor/govuk-frontend-{console_web.GOVUK_VERSION}"
+LEAFLET = f"{ASSETS}/vendor/leaflet-1.9.4"
 SESSION_COOKIE = "taptrail_family"
 PRESESSION_COOKIE = "taptrail_family_form"
 MAX_FORM_FIELDS = 30
 HEADERS = console_web.HEADERS
 
 
+@cache
+def fingerprint(name: str) -> str:
+    """The first 12 hex digits of the SHA-256 of a file of ``static/family``."""
+    return hashlib.sha256((STATIC / "family" / name).read_bytes()).hexdigest()[:12]
+
+
+def asset(name: str) -> str:
+    return f"{ASSETS}/{name}?v={fingerprint(name)}"
+
+
 def _environment(language: str) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader([TEMPLATES, SHARED_TEMPLATES]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -57,11 +76,17 @@ def _environment(language: str) -> jinja2.Environment:
     )
     env.filters["day"] = lambda moment: format_date(moment, "EEEE d MMMM y", locale=language)
     env.filters["number"] = lambda value: format_decimal(value, locale=language)
+    env.globals["asset"] = asset
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
 _ENVS = {language: _environment(language) for language in i18n.LANGUAGES}
+
+
+def render_bare(language: str, template: str, **values: Any) -> str:
+    """A template of its own (not inside ``layout.html``) in ``language``: the hall board."""
+    return _ENVS[language].get_template(template).render(**values)
 
 
 class FamilyPageProblem(Exception):

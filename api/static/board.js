@@ -1,22 +1,19 @@
-// Live hall-screen board. Text goes into the DOM only through textContent.
+// Live hall-screen board. Text goes into the DOM only through textContent. Its words, in
+// the page's language, are the JSON in #board-words (api/family/board.py).
 "use strict";
 
 (() => {
   const body = document.body;
   const SLUG = body.dataset.slug;
   const API = body.dataset.api;
+  const LANG = document.documentElement.lang || "en";
+  const WORDS = JSON.parse(document.getElementById("board-words").textContent);
+  // A word with its %(name)s filled in.
+  const say = (key, values = {}) =>
+    WORDS[key].replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
+  const CLOCK = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
   const BYS = ["total", "average", "distance", "players"];
   const KINDS = ["school", "community", "workplace", "family", "other"];
-  const KIND_LABEL = {
-    school: "School", community: "Community", workplace: "Workplace",
-    family: "Family", other: "Other",
-  };
-  const TITLE = {
-    total: "Team points",
-    average: "Points per active member",
-    distance: "Distance travelled",
-    players: "Top players",
-  };
   const params = new URLSearchParams(location.search);
   const pick = (value, allowed, fallback) => (allowed.includes(value) ? value : fallback);
   const clamp = (n, lo, hi) => Math.min(hi, Math.max(lo, n));
@@ -46,7 +43,10 @@
     return node;
   };
   const fmt = (n, digits = 0) =>
-    Number(n).toLocaleString("en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    Number(n).toLocaleString(`${LANG}-GB`, {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
 
   const boardName = () => (state.by === "players" ? "players" : `teams-${state.by}`);
 
@@ -121,18 +121,20 @@
     const status = $("status");
     status.dataset.state = live ? "live" : kind === "connecting" ? "connecting" : "down";
     body.dataset.connection = status.dataset.state;
-    $("status-text").textContent = live ? "Live" : kind === "connecting" ? "Connecting…" : "Offline";
+    $("status-text").textContent = say(
+      live ? "status.live" : kind === "connecting" ? "status.connecting" : "status.offline",
+    );
     body.classList.toggle("stale", !live && kind !== "connecting");
     $("banner").hidden = live || kind === "connecting";
     clearInterval(state.tick);
     if (kind === "down" || kind === "missing" || kind === "reconnecting") {
       const show = () => {
         const left = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
-        const what = kind === "missing" ? "Game not found" : "Disconnected";
+        const what = say(kind === "missing" ? "banner.missing" : "banner.down");
         $("banner-text").textContent =
           kind === "reconnecting" || left === 0
-            ? `${what} — reconnecting…`
-            : `${what} — reconnecting in ${left} s…`;
+            ? say("banner.now", { what })
+            : say("banner.soon", { what, seconds: left });
       };
       show();
       state.tick = setInterval(show, 500);
@@ -145,20 +147,25 @@
       return {
         key: `p:${entry.nickname}`,
         name: entry.nickname,
-        sub: `${fmt(entry.distance_km, 1)} km`,
+        sub: `${fmt(entry.distance_km, 1)} ${say("unit.km")}`,
         value: fmt(entry.points),
-        unit: "pts",
+        unit: say("unit.points"),
       };
     }
-    const kind = KIND_LABEL[entry.kind] || entry.kind;
-    const members = `${fmt(entry.active_members)} active member${entry.active_members === 1 ? "" : "s"}`;
+    const kind = WORDS[`kind.${entry.kind}`] || entry.kind;
+    const points = `${fmt(entry.points)} ${say("unit.points")}`;
+    const km = `${fmt(entry.distance_km, 1)} ${say("unit.km")}`;
+    const members = say(entry.active_members === 1 ? "members.one" : "members.other", {
+      count: fmt(entry.active_members),
+    });
     if (state.by === "average") {
+      const parts = [kind, points, members].concat(entry.eligible ? [] : [say("not_eligible")]);
       return {
         key: `t:${entry.team}`,
         name: entry.name,
-        sub: `${kind} · ${fmt(entry.points)} pts · ${members}${entry.eligible ? "" : " · not yet eligible"}`,
+        sub: parts.join(" · "),
         value: fmt(entry.average, 1),
-        unit: "per member",
+        unit: say("unit.per_member"),
         faded: !entry.eligible,
       };
     }
@@ -166,30 +173,30 @@
       return {
         key: `t:${entry.team}`,
         name: entry.name,
-        sub: `${kind} · ${fmt(entry.points)} pts`,
+        sub: `${kind} · ${points}`,
         value: fmt(entry.distance_km, 1),
-        unit: "km",
+        unit: say("unit.km"),
       };
     }
     return {
       key: `t:${entry.team}`,
       name: entry.name,
-      sub: `${kind} · ${members} · ${fmt(entry.distance_km, 1)} km`,
+      sub: `${kind} · ${members} · ${km}`,
       value: fmt(entry.points),
-      unit: "pts",
+      unit: say("unit.points"),
     };
   }
 
   function render() {
     const name = boardName();
     const msg = state.boards[name];
-    const kindLabel = state.kind && state.by !== "players" ? ` — ${KIND_LABEL[state.kind]}s` : "";
-    $("board-title").textContent = TITLE[state.by] + kindLabel;
+    const kindLabel = state.kind && state.by !== "players" ? ` — ${say(`kinds.${state.kind}`)}` : "";
+    $("board-title").textContent = say(`title.${state.by}`) + kindLabel;
     for (const b of document.querySelectorAll("#by-tabs button")) {
-      b.setAttribute("aria-selected", String(b.dataset.by === state.by));
+      b.setAttribute("aria-pressed", String(b.dataset.by === state.by));
     }
     for (const b of document.querySelectorAll("#kind-tabs button")) {
-      b.setAttribute("aria-selected", String(b.dataset.kind === state.kind));
+      b.setAttribute("aria-pressed", String(b.dataset.kind === state.kind));
     }
     $("kind-tabs").hidden = state.by === "players";
 
@@ -221,10 +228,9 @@
     }
     list.replaceChildren(frag);
     $("empty").hidden = !msg || entries.length > 0;
-    $("note").textContent =
-      state.by === "average" ? "Faded teams need more active members before they can rank." : "";
+    $("note").textContent = state.by === "average" ? say("note.average") : "";
     $("updated").textContent = state.updatedAt
-      ? `Updated ${state.updatedAt.toLocaleTimeString("en-GB")}`
+      ? say("updated", { time: state.updatedAt.toLocaleTimeString(`${LANG}-GB`, CLOCK) })
       : "";
     announce(name, entries[0]);
     body.dataset.version = msg ? String(msg.version) : "";
@@ -238,14 +244,18 @@
     state.announced = said;
     if (first) return; // the board as it opens is read from the page itself
     const parts = rowParts(top);
-    $("announce").textContent = `${parts.name} is now first: ${parts.value} ${parts.unit}`;
+    $("announce").textContent = say("first", {
+      name: parts.name,
+      value: parts.value,
+      unit: parts.unit,
+    });
   }
 
   // Pausing stops the rotation and the redraws (WCAG 2.2.2); resuming shows the latest.
   $("pause").addEventListener("click", () => {
     state.paused = !state.paused;
     $("pause").setAttribute("aria-pressed", String(state.paused));
-    $("pause").textContent = state.paused ? "Resume updates" : "Pause updates";
+    $("pause").textContent = say(state.paused ? "resume" : "pause");
     if (!state.paused) render();
   });
 
@@ -297,7 +307,7 @@
     .then((game) => {
       if (game && typeof game.name === "string") {
         $("game-name").textContent = game.name;
-        document.title = `${game.name} — Leaderboard`;
+        document.title = say("page_title", { game: game.name });
       }
     })
     .catch(() => {});

@@ -14,37 +14,27 @@ Screenshots go to /tmp/family-shots/ for a person to look at."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import yaml
-from cryptography.fernet import Fernet
 
-from checkpoints.signing import SIGNATURE_HEADER, sign
-from harness.servers import free_port, start_server
-from tests.conftest import REDIS_PREFIX, REDIS_URL
-from tests.factories import COM1_JOIN_CODE, game_file
+from tests.factories import COM1_JOIN_CODE
+from tests.family.browser_support import (
+    ARGS,
+    CHROMIUM,
+    PASSWORD,
+    PHONE,
+    Checker,
+    Server,
+    serve,
+)
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "tests" / "staff" / "assets" / "axe-core-4.14.1" / "axe.min.js"
-SHOTS = Path("/tmp/family-shots")
-PASSWORD = "green kettle umbrella 7"
-PHONE = {"width": 390, "height": 844}
-WIDE = {"width": 1280, "height": 900}
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
@@ -52,106 +42,12 @@ if not Path(CHROMIUM).exists():
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 
-@dataclass
-class Server:
-    url: str
-    env: dict[str, str]
-    folder: Path
-    backend: str
-
-    def load_game(self) -> str:
-        """A game of the factory town running from 20 days ago to 20 days ahead."""
-        slug = f"famb-{uuid.uuid4().hex[:8]}"
-        data = game_file(slug)
-        now = datetime.now(UTC)
-        data["game"]["starts_at"] = (now - timedelta(days=20)).isoformat()
-        data["game"]["ends_at"] = (now + timedelta(days=20)).isoformat()
-        data["game"]["name"] = f"Burnley Beat {slug[-4:]}"
-        data["game"]["instruments"] = ["activity", "belonging", "nature", "ons4", "loneliness"]
-        path = self.folder / f"{slug}.yaml"
-        path.write_text(yaml.safe_dump(data))
-        done = subprocess.run(
-            [sys.executable, "-m", "taptrail.cli", "game", "load", str(path)],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        # The organisers open the survey at registration.
-        made = subprocess.run(
-            [sys.executable, "-m", "taptrail.cli", "token", "create", "--role", "organiser"],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert made.returncode == 0, made.stderr
-        token = made.stdout.strip().splitlines()[-1]
-        opened = httpx.post(
-            f"{self.url}/api/v1/admin/games/{slug}/surveys/1/open",
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert opened.status_code == 200, opened.text
-        return slug
-
-    def upload(self, slug: str, card: int, taps: list[tuple[str, datetime]]) -> None:
-        """Each box uploads its tap of the card, signed as a box signs it."""
-        for seq, (code, at) in enumerate(taps, start=1):
-            stamp = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-            raw = json.dumps(
-                {
-                    "sent_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-                    "boot": 0,
-                    "taps": [{"seq": seq, "card_uid": f"04{card:012X}", "tapped_at": stamp}],
-                }
-            ).encode()
-            secret = f"{slug}-{code}-" + "s" * 32
-            answer = httpx.post(
-                f"{self.url}/api/v1/readers/R-{slug}-{code}/taps",
-                content=raw,
-                headers={"content-type": "application/json", SIGNATURE_HEADER: sign(secret, raw)},
-            )
-            assert answer.status_code == 200, answer.text
-
-
 @pytest.fixture(scope="module")
 def server(
     backend: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp(f"family-{backend}")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TAPTRAIL_")} | {
-        "TAPTRAIL_DATABASE_URL": database_url,
-        "TAPTRAIL_SECRET_KEY": Fernet.generate_key().decode(),
-        "TAPTRAIL_PERIODIC_JOBS": "false",
-        "PYTHONPATH": str(ROOT),
-    }
-    if backend == "postgres":
-        env["TAPTRAIL_REDIS_URL"] = REDIS_URL
-        env["TAPTRAIL_REDIS_PREFIX"] = REDIS_PREFIX
-    port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    url = f"http://127.0.0.1:{port}"
-    proc = start_server(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        log_path=folder / "server.log",
-        health_url=f"{url}/healthz",
-        wait_s=30,
-    )
-    try:
-        yield Server(url, env, folder, backend)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    with serve(backend, database_url, tmp_path_factory.mktemp(f"family-{backend}")) as running:
+        yield running
 
 
 @pytest.fixture
@@ -162,41 +58,6 @@ def browser() -> Iterator[Browser]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
-
-
-class Checker:
-    """axe-core at phone and desktop width on each page visited, with screenshots."""
-
-    def __init__(self, page: Page, prefix: str, *, active: bool) -> None:
-        self.page = page
-        self.prefix = prefix
-        self.active = active
-        self.found: list[str] = []
-        self.errors: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        SHOTS.mkdir(exist_ok=True)
-
-    def __call__(self, name: str) -> None:
-        if not self.active:
-            return
-        page = self.page
-        for size in (WIDE, PHONE):  # ends at phone width, where the journey runs
-            page.set_viewport_size(size)
-            page.screenshot(
-                path=str(SHOTS / f"{self.prefix}-{name}-{size['width']}.png"), full_page=True
-            )
-            if not page.evaluate("typeof axe !== 'undefined'"):
-                page.add_script_tag(path=str(AXE))
-            result: list[str] = page.evaluate(
-                """async () => (await axe.run(document, {runOnly: {type: "tag", values:
-                ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}}))
-                .violations.map(v => v.id + ": " + v.nodes.map(n => n.target.join(" "))
-                .join(", "))"""
-            )
-            self.found += [f"{name} at {size['width']}px: {line}" for line in result]
-        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-        if overflow:
-            self.found.append(f"{name}: wider than a 390 px screen")
 
 
 def _submit(page: Page, form: str) -> None:
@@ -547,51 +408,3 @@ def test_a_teenager_checks_in_by_phone(browser: Browser, server: Server, lang: s
     context.close()
     assert check.found == []
     assert check.errors == []
-
-
-@pytest.mark.parametrize("lang", ["en", "cy"])
-def test_the_map_of_the_boxes_on_a_phone(browser: Browser, server: Server, lang: str) -> None:
-    """The map with Leaflet at 390 px: a box's name on tap and by keyboard, the list below;
-    without JavaScript the list is the page."""
-    url = server.url
-    slug = server.load_game()
-    context = browser.new_context(viewport=PHONE, bypass_csp=True)
-    # No tiles from the internet in a test: any other host is refused.
-    context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
-    page = context.new_page()
-    check = Checker(page, f"{server.backend}-{lang}-map", active=server.backend == "sqlite")
-    page.goto(f"{url}/games/{slug}")
-    if lang == "cy":
-        page.click("a[hreflang=cy]")
-        page.wait_for_load_state()
-    page.click(f"a[href='/games/{slug}/boxes']")
-    page.wait_for_selector(".leaflet-marker-icon")
-    assert page.locator(".leaflet-marker-icon").count() == 4
-    assert page.locator("li.tt-box").count() == 4
-    page.click(".leaflet-marker-icon[title='Park gate']")
-    assert "Park gate" in page.inner_text(".leaflet-popup-content")
-    check("map")
-    # By keyboard: Tab reaches a marker, Enter shows its name.
-    page.reload()
-    page.wait_for_selector(".leaflet-marker-icon")
-    for _ in range(40):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.classList.contains('leaflet-marker-icon')"):
-            break
-    name = page.evaluate("document.activeElement.title")
-    assert name
-    page.keyboard.press("Enter")
-    page.wait_for_selector(".leaflet-popup-content")
-    assert name in page.inner_text(".leaflet-popup-content")
-    box = page.locator("#map").bounding_box()
-    assert box and box["width"] <= 390 and box["height"] >= 280
-    context.close()
-    assert check.found == []
-    assert check.errors == []
-    # Without JavaScript: no map, the list of boxes.
-    bare = browser.new_context(viewport=PHONE, java_script_enabled=False)
-    plain = bare.new_page()
-    plain.goto(f"{url}/games/{slug}/boxes")
-    assert not plain.locator("#map").is_visible()
-    assert plain.locator("li.tt-box").count() == 4
-    bare.close()

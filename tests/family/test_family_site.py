@@ -60,6 +60,33 @@ def test_every_string_has_a_welsh_translation_and_the_template_is_current() -> N
     assert source <= {m.id for m in welsh}, "run python -m api.family.i18n and translate"
 
 
+def test_every_welsh_string_keeps_the_placeholders_of_its_english_one() -> None:
+    wrong = []
+    for m in i18n.catalogue("cy"):
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        texts = m.string if isinstance(m.string, tuple) else (m.string,)
+        wanted = set(re.findall(r"%\(\w+\)s", " ".join(ids)))
+        for text in texts:
+            if set(re.findall(r"%\(\w+\)s", text)) != wanted:
+                wrong.append((ids[0], text))
+    assert wrong == []
+
+
+def test_checking_in_at_a_box_is_never_worded_as_registering_in_welsh() -> None:
+    # "Cofrestru" is registering (a card, an account); checking in at a place is not that.
+    welsh = i18n.translations("cy")
+    found = {
+        m.id: welsh.gettext(m.id)
+        for m in i18n.catalogue("cy")
+        if isinstance(m.id, str) and re.search(r"check(ed|ing)?[ -]in", m.id, re.I)
+    }
+    assert len(found) >= 15
+    assert {k: v for k, v in found.items() if "cofrest" in v.lower()} == {}
+    assert welsh.gettext("Check in here") == "Nodi fy mod i yma"
+
+
 async def test_a_parent_registers_three_cards_and_sees_points_after_taps(
     app: FastAPI, client: httpx.AsyncClient, organiser_token: str
 ) -> None:
@@ -227,7 +254,12 @@ async def test_welsh_pages_contain_no_english_source_strings(
             "/family/data",
             "/family/delete",
             "/family/sign-out",
+            "/family/accessibility",
+            f"/games/{slug}/boxes",
+            f"/games/{slug}/board?team=SCH1",
         ]
+        home = (await phone.get("/family/")).text
+        pages += sorted(set(re.findall(r'href="(/family/players/\d+[^"]*)"', home)))
         for path in pages:
             text = (await phone.get(path)).text
             assert '<html lang="cy"' in text, path
@@ -356,7 +388,7 @@ async def test_static_files_are_compressed_and_pages_with_a_form_token_are_not(
 ) -> None:
     async with Browser(app) as phone:
         gz = {"Accept-Encoding": "gzip"}
-        url = "/static/console/vendor/govuk-frontend-5.14.0/govuk-frontend.min.css"
+        url = "/static/family/vendor/govuk-frontend-5.14.0/govuk-frontend.min.css"
         async with phone.client.stream("GET", url, headers=gz) as css:
             assert css.headers["content-encoding"] == "gzip"
             sent = b"".join([chunk async for chunk in css.aiter_raw()])
@@ -407,3 +439,102 @@ async def test_the_map_lists_every_box_with_parks_and_bonus_points_marked(
         ("Park gate", "bonus"),
     ]
     assert "Park fortnight" in page.text and "mewn parc" in page.text
+
+
+async def test_the_old_map_address_moves_permanently_to_the_map_of_the_boxes(
+    app: FastAPI, client: httpx.AsyncClient, organiser_token: str
+) -> None:
+    slug = _slug()
+    await load_game(client, app, organiser_token, slug)
+    moved = await client.get(f"/games/{slug}/map")
+    assert moved.status_code == 301 and moved.headers["location"] == f"/games/{slug}/boxes"
+    assert (await client.get("/games/no-such-game-x9/map")).status_code == 404
+    # A tile template with subdomains allows images from those subdomains only.
+    app.state.map_tiles_url = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
+    try:
+        page = await client.get(f"/games/{slug}/boxes")
+    finally:
+        app.state.map_tiles_url = None
+    assert 'data-tiles="https://{s}.tile.example.org/{z}/{x}/{y}.png"' in page.text
+    img = page.headers["content-security-policy"].split("img-src ")[1].split(";")[0]
+    assert img == "'self' data: https://a.tile.example.org https://*.tile.example.org"
+
+
+async def test_the_footer_is_the_shared_partial_in_the_pages_language(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from api.family import web
+
+    assert (web.SHARED_TEMPLATES / "footer.html").is_file()
+    for language, words in (("en", ("Privacy", "Cookies")), ("cy", ("Preifatrwydd", "Cwcis"))):
+        page = await client.get("/privacy", headers={"Accept-Language": language})
+        footer = page.text.split('<footer class="govuk-footer">')[1].split("</footer>")[0]
+        links = re.findall(r'<a class="govuk-footer__link" href="([^"]+)">([^<]+)</a>', footer)
+        assert [href for href, _ in links] == ["/privacy", "/cookies", "/family/accessibility"]
+        assert [label for _, label in links][:2] == list(words)
+        assert "GOV.UK Frontend" in footer
+
+
+async def test_static_files_are_cached_for_a_year_only_at_addresses_that_never_change(
+    app: FastAPI, client: httpx.AsyncClient, organiser_token: str
+) -> None:
+    from api.family import web
+
+    slug = _slug()
+    await load_game(client, app, organiser_token, slug)
+    home = await client.get(f"/games/{slug}")
+    css = re.search(r'href="(/static/family/family\.css\?v=[0-9a-f]{12})"', home.text)
+    assert css, "the stylesheet's address carries its fingerprint"
+    forever = "public, max-age=31536000, immutable"
+    assert (await client.get(css[1])).headers["cache-control"] == forever
+    for stale in ("/static/family/family.css", "/static/family/family.css?v=000000000000"):
+        assert (await client.get(stale)).headers["cache-control"] == "public, max-age=3600"
+    vendored = await client.get(f"{web.LEAFLET}/leaflet.js")
+    assert vendored.status_code == 200 and vendored.headers["cache-control"] == forever
+    assert (await client.get(f"{web.LEAFLET}/images/marker-icon.png")).status_code == 200
+    for outside in ("vendor/swagger-ui-dist-5.35.0/swagger-ui.css", "../pages.py", "vendor/"):
+        assert (await client.get(f"/static/family/{outside}")).status_code == 404, outside
+    # No script holds up a page's first drawing, and Leaflet is on the map page only, where
+    # map.js fetches it after the page is drawn.
+    the_map = await client.get(f"/games/{slug}/boxes")
+    for page in (home, the_map):
+        scripts = re.findall(r"<script[^>]*>", page.text)
+        assert all(" defer" in s or " async" in s for s in scripts), scripts
+        assert "<link" not in page.text.split("</head>")[1], "stylesheets in the head only"
+    assert "leaflet" not in home.text
+    assert "leaflet.js" not in the_map.text.split("</head>")[0]
+    assert f'data-leaflet-js="{web.LEAFLET}/leaflet.js"' in the_map.text
+
+
+async def test_the_hall_board_speaks_the_visitors_language_among_the_games(
+    app: FastAPI, client: httpx.AsyncClient, organiser_token: str
+) -> None:
+    from tests.factories import game_file
+    from tests.helpers import auth
+
+    slug = _slug()
+    await load_game(client, app, organiser_token, slug)
+    board = f"/games/{slug}/board?team=SCH1"
+    english = await client.get(board)
+    assert '<html lang="en"' in english.text and "Pause updates" in english.text
+    welsh = await client.get(board, headers={"Accept-Language": "cy, en;q=0.5"})
+    assert welsh.headers["content-language"] == "cy" and '<html lang="cy"' in welsh.text
+    assert "Oedi’r diweddariadau" in welsh.text and "Cyfanswm y pwyntiau" in welsh.text
+    words = json.loads(welsh.text.split('id="board-words">')[1].split("</script>")[0])
+    assert words["status.live"] == "Byw" and words["unit.points"] == "pwynt"
+    assert "script-src 'self'" in welsh.headers["content-security-policy"]
+    # The switch: a cookie, back to the same board with its team.
+    async with Browser(app) as screen:
+        moved = await screen.get(f"/language/cy?next={board}")
+        assert moved.headers["location"] == board
+        again = await screen.get(board)
+        assert '<html lang="cy"' in again.text
+        assert 'href="/language/en?next=/games/' in again.text
+    # A game in English only: the board is in English, with no switch.
+    only = _slug()
+    data = game_file(only)
+    data["game"]["languages"] = ["en"]
+    done = await client.put(f"/api/v1/admin/games/{only}", json=data, headers=auth(organiser_token))
+    assert done.status_code == 200, done.text
+    page = await client.get(f"/games/{only}/board", headers={"Accept-Language": "cy"})
+    assert '<html lang="en"' in page.text and "Cymraeg" not in page.text

@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
 
 from api import leaderboard, pages
+from api.family import board
 from leaderboard.models import BoardChanges, BoardSnapshot, PlayerDelta, TeamDelta
 from leaderboard.runtime import LeaderboardRuntime
 from tests.leaderboard.lb_helpers import player, team
@@ -135,6 +136,7 @@ def build_app(
 
     app.include_router(api)
     app.include_router(pages.router)
+    app.include_router(board.router)
     return app
 
 

@@ -186,16 +186,13 @@ async def test_board_page_escapes_and_sets_csp(client: httpx.AsyncClient) -> Non
     assert f'data-slug="{DEMO}"' in r.text and 'data-api="/api/v1"' in r.text
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert "{{" not in r.text
-    r = await client.get(f"/games/{DEMO}/map")
-    assert 'data-tiles="https://{s}.tile.example.org/{z}/{x}/{y}.png"' in r.text
-    assert "https://*.tile.example.org" in r.headers["content-security-policy"]
     r = await client.get("/games/%3Cscript%3Ealert(1)/board")
     assert r.status_code == 404 and "<script>alert" not in r.text
     assert "&lt;script&gt;" in r.text
 
 
 async def test_assets_are_served_from_an_allowlist(client: httpx.AsyncClient) -> None:
-    for name, media in (("board.js", "text/javascript"), ("map.css", "text/css")):
+    for name, media in (("board.js", "text/javascript"), ("board.css", "text/css")):
         r = await client.get(f"/static/leaderboard/{name}")
         assert r.status_code == 200 and r.headers["content-type"].startswith(media)
     for bad in ("board.html", "..%2Fpages.py", "nope.js"):

@@ -1,4 +1,4 @@
-"""The board and map pages in headless Chromium (Debian's /usr/bin/chromium)."""
+"""The hall board page in headless Chromium (Debian's /usr/bin/chromium)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ ARGS = [
     "--disable-sync",
 ]
 BOARD_SHOT = Path("/tmp/taptrail-board.png")
-MAP_SHOT = Path("/tmp/taptrail-map.png")
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
@@ -44,15 +43,6 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     s = LiveServer()
-    s.start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def tiles_server() -> Iterator[LiveServer]:
-    s = LiveServer()
-    s.env["LB_TEST_TILES_URL"] = f"{s.url}/_test/tiles/{{z}}/{{x}}/{{y}}.png"
     s.start()
     yield s
     s.stop()
@@ -139,51 +129,3 @@ def test_board_tabs_and_escaping(page: Page, server: LiveServer) -> None:
     expect(page.locator("#kind-tabs")).to_be_hidden()
     expect(page.locator("#board .row .name").first).to_have_text("Swift Fox")
     expect(page.locator("#board")).not_to_contain_text("Secret Squirrel")
-
-
-def test_map_marks_parks_and_campaigns(page: Page, server: LiveServer) -> None:
-    page.goto(f"{server.url}/games/{DEMO}/map")
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    checkpoints = page.locator("svg g.checkpoint")
-    expect(checkpoints).to_have_count(8)
-    parks = page.locator('svg g.checkpoint[data-park="true"]')
-    expect(parks).to_have_count(3)
-    park = page.locator('svg g.checkpoint[data-code="BB001"] circle.cp')  # an active park
-    fill = park.evaluate("c => getComputedStyle(c).fill")
-    assert fill == "rgb(46, 157, 79)"
-    # PARKS-WEEK (tag park) is on now; the library campaign is not. Scott Park (BB006) is not
-    # active at the moment, so it earns no bonus there and is not marked with one.
-    expect(page.locator('svg g.checkpoint[data-campaign="true"]')).to_have_count(2)
-    expect(page.locator('svg g.checkpoint[data-code="BB002"]')).to_have_attribute(
-        "data-campaign", "false"
-    )
-    inactive = page.locator("svg g.checkpoint.inactive")
-    expect(inactive).to_have_count(1)
-    expect(inactive).to_have_attribute("data-code", "BB006")
-    expect(inactive).to_have_attribute("data-campaign", "false")
-    expect(page.locator("svg .label").filter(has_text="Canal basin <Weavers'>")).to_have_count(1)
-    expect(page.locator(".legend")).to_contain_text("Checkpoint in a park")
-    expect(page.locator("#campaigns")).to_have_text(
-        ["×2Double points in the parksuntil 22 May, 01:00"]
-    )
-    expect(page.locator("#attribution")).to_be_hidden()
-    assert page.locator("svg image").count() == 0
-    page.screenshot(path=str(MAP_SHOT))
-
-
-def test_map_draws_tiles_when_configured(page: Page, tiles_server: LiveServer) -> None:
-    page.goto(f"{tiles_server.url}/games/{DEMO}/map")
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    tiles = page.locator("svg g.tiles image")
-    assert tiles.count() >= 4
-    href = tiles.first.get_attribute("href") or ""
-    assert href.startswith(f"{tiles_server.url}/_test/tiles/")
-    page.wait_for_function(  # every tile fetched, so the screenshot shows them all
-        "() => performance.getEntriesByType('resource')"
-        ".filter(e => e.name.includes('/_test/tiles/')).length >= "
-        "document.querySelectorAll('svg g.tiles image').length"
-    )
-    page.wait_for_timeout(300)
-    expect(page.locator("#attribution")).to_be_visible()
-    expect(page.locator("svg g.checkpoint")).to_have_count(8)
-    page.screenshot(path="/tmp/taptrail-map-tiles.png")

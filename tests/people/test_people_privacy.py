@@ -104,8 +104,8 @@ async def test_public_answers_carry_no_personal_data(
     }
     # Every documented GET route, and the pages (left out of the API documentation).
     urls = {_fill(path, values) for path, ops in app.openapi()["paths"].items() if "get" in ops}
-    urls |= {f"/games/{slug}/board", f"/games/{slug}/map", "/docs"}
-    urls |= {f"/static/leaderboard/{name}" for name in ("board.js", "map.js", "board.css")}
+    urls |= {f"/games/{slug}/board", f"/games/{slug}/boxes", "/docs"}
+    urls |= {f"/static/leaderboard/{name}" for name in ("board.js", "board.css")}
     board = f"/api/v1/games/{slug}/leaderboards"
     urls |= {f"{board}/teams?by={by}" for by in ("total", "average", "distance")}
     urls |= {f"{board}/teams?kind=school", f"{board}/players?limit=100", "/openapi.json"}

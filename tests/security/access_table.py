@@ -51,6 +51,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "staff_session": frozenset(),
     "public_form": frozenset(),
     "family_session": frozenset(),
+    "moved": frozenset(),
 }
 REDIRECTED = ("staff_session", "public_form", "family_session")  # 303 for every caller
 
@@ -59,6 +60,8 @@ def expected(access: str, principal: str) -> int | None:
     """None: a 2xx; else the status code."""
     if access in REDIRECTED:
         return 303
+    if access == "moved":  # a page's former address, for every caller
+        return 301
     if principal in ALLOWED[access]:
         return None
     if access == "reader_signature" or principal in ("anonymous", "bad_token"):
@@ -399,7 +402,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/metrics"): Rule("public", fixed("GET", "/api/v1/metrics")),
     # ---------------------------------------------------------------- pages
     ("GET", "/games/{slug}/board"): Rule("public", fixed("GET", "/games/{G}/board")),
-    ("GET", "/games/{slug}/map"): Rule("public", fixed("GET", "/games/{G}/map")),
+    ("GET", "/games/{slug}/map"): Rule("moved", fixed("GET", "/games/{G}/map")),
     ("GET", "/games/{slug}/boxes"): Rule("public", fixed("GET", "/games/{G}/boxes")),
     ("GET", "/games/{slug}/report"): Rule("public", fixed("GET", "/games/{G}/report")),
     ("GET", "/static/leaderboard/{name}"): Rule(
@@ -416,7 +419,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/manifest.webmanifest"): Rule("public", fixed("GET", "/manifest.webmanifest")),
     # The language switch answers everyone with a redirect (303) back to the page.
     ("GET", "/language/{code}"): Rule("public_form", fixed("GET", "/language/cy")),
-    ("GET", "/static/family/{name}"): Rule("public", fixed("GET", "/static/family/family.css")),
+    ("GET", "/static/family/{name:path}"): Rule(
+        "public", fixed("GET", "/static/family/vendor/leaflet-1.9.4/leaflet.js")
+    ),
     ("GET", "/family/create"): Rule("public", fixed("GET", "/family/create")),
     ("GET", "/family/accessibility"): Rule("public", fixed("GET", "/family/accessibility")),
     ("POST", "/family/create"): Rule("public_form", _family_create),

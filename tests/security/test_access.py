@@ -90,6 +90,8 @@ async def test_access(world: World, key: tuple[str, str]) -> None:
 
 def _probe_principal(access: str) -> str:
     allowed = ALLOWED[access]
+    if not allowed:  # the same answer for every caller (a page that moved)
+        return "anonymous"
     return "organiser" if "organiser" in allowed else sorted(allowed)[0]
 
 
@@ -114,6 +116,6 @@ async def test_unknown_game_is_404_and_only_after_authentication(
     call.url = call.url.replace(world.slug, UNKNOWN)
     status, text = await _send(world, call, principal)
     assert status == (4404 if call.method == "WS" else 404), text
-    if rule.access != "public":
+    if rule.access not in ("public", "moved"):
         anonymous, text = await _send(world, call, "anonymous")
         assert anonymous == 401, text

@@ -42,7 +42,7 @@ async def test_every_kind_of_answer_says_nosniff(
         "json": await client.get("/api/v1/games"),
         "json of a game": await client.get(f"/api/v1/games/{town}"),
         "board page": await client.get(f"/games/{town}/board"),
-        "map page": await client.get(f"/games/{town}/map"),
+        "map page": await client.get(f"/games/{town}/boxes"),
         "report page": await client.get(f"/games/{town}/report"),
         "missing page": await client.get("/games/no-such-game-x9/board"),
         "script": await client.get("/static/leaderboard/board.js"),
@@ -101,7 +101,7 @@ async def test_pages_connect_only_to_their_own_origin(
 ) -> None:
     app.state.map_tiles_url = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
     try:
-        pages = [f"/games/{town}/{page}" for page in ("board", "map", "report")]
+        pages = [f"/games/{town}/{page}" for page in ("board", "boxes", "report")]
         for url in pages:
             response = await client.get(url)
             assert response.status_code == 200, url

@@ -67,7 +67,7 @@ SESSION_ACCESS = (
 
 
 def needs_token(access: str) -> bool:
-    return access not in ("public", "reader_signature", *SESSION_ACCESS)
+    return access not in ("public", "moved", "reader_signature", *SESSION_ACCESS)
 
 
 def assert_413(response: httpx.Response, where: str) -> None:

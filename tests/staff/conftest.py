@@ -27,7 +27,7 @@ from fastapi import FastAPI
 
 from api.deps import server_now
 from harness.servers import free_port, start_server
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_PREFIX, REDIS_URL
 from tests.staff.staff_helpers import PASSWORD
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ def console_server(
     }
     if backend == "postgres":
         env["TAPTRAIL_REDIS_URL"] = REDIS_URL
+        env["TAPTRAIL_REDIS_PREFIX"] = REDIS_PREFIX
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]

@@ -231,13 +231,13 @@ async def test_the_maps_use_the_one_tile_setting(
     the tile template on the page and its host (only) in the page's CSP; off, neither."""
     game = await _game(app, slug)
     async with await _organiser(app, game) as browser:
-        for url in (f"/console/games/{slug}/boxes", f"/games/{slug}/map"):
+        for url in (f"/console/games/{slug}/boxes", f"/games/{slug}/boxes"):
             off = await browser.get(url)
             assert off.status_code == 200, url
             assert "tile.openstreetmap.org" not in off.text + off.headers["content-security-policy"]
         app.state.settings.map_tiles_url = OSM_TILES
         try:
-            for url in (f"/console/games/{slug}/boxes", f"/games/{slug}/map"):
+            for url in (f"/console/games/{slug}/boxes", f"/games/{slug}/boxes"):
                 on = await browser.get(url)
                 assert OSM_TILES in on.text, url
                 img = on.headers["content-security-policy"].split("img-src ")[1].split(";")[0]
