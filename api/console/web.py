@@ -69,7 +69,7 @@ GAME_PAGES = (
 )
 
 _env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
+    loader=jinja2.FileSystemLoader([TEMPLATES, TEMPLATES.parents[1] / "templates"]),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
