@@ -42,8 +42,12 @@ typecheck: $(TEST_STAMP)
 docs: $(TEST_STAMP)
 	$(BIN)/mkdocs build --strict --quiet --site-dir "$$(mktemp -d)"
 
+# Test files run side by side in TEST_WORKERS processes (pytest-xdist): much of the suite
+# waits on servers, browsers and databases, so more processes than cores still helps.
+TEST_WORKERS ?= 4
+
 test: lint typecheck docs
-	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) taptrail-demo.db*
