@@ -60,6 +60,7 @@ SCORING_TABLES = (
     "holder_days",
     "holder_team_totals",
     "team_totals",
+    "holder_scoring_states",
 )
 
 
