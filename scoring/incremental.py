@@ -189,13 +189,14 @@ async def _tap_rows(
 
 
 async def score_pending(
-    session: AsyncSession, game_id: int, max_holders: int
+    session: AsyncSession, game_id: int, max_holders: int, partition: int = 0, partitions: int = 1
 ) -> tuple[TotalsDelta | None, int]:
     """One scoring round of a game's pending taps (``scoring.scorer``): up to ``max_holders``
-    holders, those waiting longest first. Returns the total differences (None: nothing was
-    pending) and how many holders were scored."""
-    await locks.lock_scorer(session, game_id)
-    holders = await pending.pending_holders(session, game_id, max_holders)
+    holders (of one partition of them, ``holder_id % partitions == partition``), those
+    waiting longest first. Returns the total differences (None: nothing was pending) and how
+    many holders were scored."""
+    await locks.lock_scorer(session, game_id, partition, partitions)
+    holders = await pending.pending_holders(session, game_id, max_holders, partition, partitions)
     if not holders:
         return None, 0
     await locks.lock_holders(session, holders, game_id=game_id)
