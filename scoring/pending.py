@@ -115,11 +115,10 @@ async def take_pending(
     committed before this statement: a tap committed later stays queued for the next
     round even if the caller's later reads see (and score) it, which costs that round an
     idempotent re-derive and loses nothing."""
-    rows = await session.execute(
+    rows = await (await session.connection()).execute(
         delete(PendingTap)
         .where(PendingTap.game_id == game_id, one_of(session, PendingTap.holder_id, holder_ids))
         .returning(PendingTap.holder_id, PendingTap.tapped_at)
-        .execution_options(synchronize_session=False)
     )
     firsts: dict[int, datetime] = {}
     for holder_id, tapped_at in rows:

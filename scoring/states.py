@@ -34,7 +34,7 @@ async def read_states(
     """``{holder_id: row in STATE_FIELDS order}`` for those of the holders that have one."""
     if not holder_ids:
         return {}
-    rows = await session.execute(
+    rows = await (await session.connection()).execute(
         select(*_COLUMNS).where(
             HolderScoringState.game_id == game_id,
             one_of(session, HolderScoringState.holder_id, holder_ids),

@@ -12,7 +12,6 @@ import pytest
 from fastapi import FastAPI
 
 from scoring.scorer import Scorer
-
 from tests.checkpoints.cp_helpers import (
     NOW,
     Town,
