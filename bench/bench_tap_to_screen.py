@@ -66,6 +66,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -85,6 +86,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench_ingestion import copy_baseline  # noqa: E402
 from processes import stop_processes  # noqa: E402
 from scratch_db import (  # noqa: E402
     add_database_args,
@@ -93,6 +95,7 @@ from scratch_db import (  # noqa: E402
     drop_database,
     load_town,
 )
+from tap_to_screen_capacity import add_capacity_args, apply_quick, find_capacity  # noqa: E402
 from tap_to_screen_clients import clients_process, receive, run_fast  # noqa: E402
 from tap_to_screen_figures import fmt, latencies, pct, summary  # noqa: E402
 from tap_to_screen_servers import Server, outcome_mix, start_server  # noqa: E402
@@ -154,7 +157,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="shared Redis")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", type=Path, default=None, help="write the figures to this file")
+    p.add_argument("--no-copy", action="store_true", help="skip the COPY baseline at the end")
+    add_capacity_args(p)
     args = p.parse_args(argv)
+    apply_quick(args)
     if args.servers < 1 or args.clients < 1 or args.probe_teams < 1 or args.boxes < 2:
         p.error("need at least one server, client and probe team, and two boxes")
     if min(args.rate, args.probe_rate, args.seconds, args.upload_every) <= 0:
@@ -165,6 +171,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 async def main(args: argparse.Namespace) -> int:
+    if args.find_capacity:
+        return 0 if await find_capacity(args, trial) else 1
+    figures = await trial(args)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, default=str))
+    return 0 if figures["pass"] else 1
+
+
+async def trial(args: argparse.Namespace) -> dict[str, Any]:
+    """One run at ``args.rate``; returns its figures (``report``), with the COPY rate of
+    the run's own stored taps into ``taps`` (unless ``--no-copy``)."""
     name = f"taptrail_bench_t2s_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     slug = f"t2s-{uuid.uuid4().hex[:10]}"
     url = f"{args.pg.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
@@ -226,7 +243,7 @@ async def main(args: argparse.Namespace) -> int:
     proc: Any = None
     parent_conn: Connection | None = None
     db: asyncpg.Connection | None = None
-    code = 1
+    figures: dict[str, Any] = {}
     try:
         t = time.perf_counter()
         await load_town(url, key, definition)
@@ -307,9 +324,22 @@ async def main(args: argparse.Namespace) -> int:
         mix = await outcome_mix(db)
         print(await scorer_summary(servers), flush=True)
         figures = report(args, plan, log, stats, result, (final_points, expected), mix, load_before)
-        if args.json:
-            args.json.write_text(json.dumps(figures, indent=2, default=str))
-        code = 0 if figures["pass"] else 1
+        if not args.no_copy:
+            # The same kind of rows into the same table, the servers stopped (as the
+            # ingestion benchmark does): the run's own taps, three times.
+            stop_processes(server.proc for server in servers)
+            await db.close()
+            db = None
+            copies = (await copy_baseline(args.pg, name))["taps"]
+            copy = statistics.median(copies)
+            figures["copy_rows_per_s"] = copy
+            print(
+                f"COPY of the run's {sum(mix.values()):,} taps into taps: {copy:,.0f} "
+                f"rows/s (median of {', '.join(f'{c:,.0f}' for c in copies)}); scored rate / "
+                f"COPY {figures['scored_taps_per_s'] / copy:.3f}, offered rate / COPY "
+                f"{args.rate / copy:.3f}",
+                flush=True,
+            )
     finally:
         if db is not None:
             await db.close()
@@ -326,7 +356,7 @@ async def main(args: argparse.Namespace) -> int:
             print(f"kept database {name}")
         else:
             await drop_database(args.pg, name)
-    return code
+    return figures
 
 
 async def scorer_summary(servers: list[Server]) -> str:
@@ -462,6 +492,8 @@ def report(
         reasons.append("probes missing or miscounted")
     if upload_errors or non_200 or stats.left_queued:
         reasons.append("upload errors or taps left queued")
+    if stats.scored_after is None:
+        reasons.append("taps left unscored")
     verdict = "PASS" if not reasons else "FAIL: " + "; ".join(reasons)
     print(f"target: p99 under {args.target:g} s at {args.rate:,.0f} taps/s -> {verdict}")
     return {

@@ -74,6 +74,15 @@ class Settings(BaseSettings):
         ),
     )
     db_pool_size: int = Field(10, description="PostgreSQL connection pool size per process")
+    scorer_partitions: int = Field(
+        1,
+        ge=1,
+        description=(
+            "Partitions of each game's holders for scoring: with more than one, the scoring "
+            "rounds of several server processes run side by side on different partitions "
+            "(give every process the same number, about the number of processes)"
+        ),
+    )
     ws_compression: bool = Field(
         False,
         description=(

@@ -6,8 +6,9 @@ Locking (PostgreSQL; see docs/architecture.md "Scoring and concurrency"):
   touched holders in id order (:func:`lock_holders`), before it inserts taps.
 * A full re-score takes the *exclusive* advisory lock on the game (:func:`lock_game`), so
   it never interleaves with incremental scoring under different rules.
-* The scorer takes a per-game lock (:func:`lock_scorer`) so rounds of one game run one at
-  a time across server processes.
+* The scorer takes a per-game lock (:func:`lock_scorer`; per game and partition of its
+  holders when they are partitioned) so rounds of one game (partition) run one at a time
+  across server processes.
 
 SQLite has a single writer: the app serialises write transactions (``app.state.writing()``)
 and SQLite's own database lock serialises other processes; every lock here is a no-op there.
@@ -98,11 +99,23 @@ async def lock_holders(
 SCORER_LOCK_NAMESPACE = 0x7A5D
 
 
-async def lock_scorer(session: AsyncSession, game_id: int) -> None:
-    """Makes scoring rounds of one game run one at a time across server processes
+# Namespaces of the per-(game, partition) scorer locks when a game's holders are split
+# into partitions: (SCORER_PARTITION_NAMESPACE + partition, game_id).
+SCORER_PARTITION_NAMESPACE = 0x7A600000
+
+
+async def lock_scorer(
+    session: AsyncSession, game_id: int, partition: int = 0, partitions: int = 1
+) -> None:
+    """Makes scoring rounds of one game (or of one partition of its holders, see
+    ``scoring.pending.pending_holders``) run one at a time across server processes
     (PostgreSQL; SQLite has one writer). Taken before :func:`lock_holders`, by the scorer
-    only, so it cannot take part in a lock cycle."""
+    only, so it cannot take part in a lock cycle. Rounds of different partitions run side
+    by side: their holders are disjoint, and the holder locks keep them correct even so."""
     if is_postgres(session):
+        namespace = (
+            SCORER_LOCK_NAMESPACE if partitions == 1 else SCORER_PARTITION_NAMESPACE + partition
+        )
         # A peer stuck inside a round must not stall this one for ever: give up after 30 s
         # (the round fails, its taps stay pending, and the sweep tries again).
         # (SET LOCAL in the same statement: the inner query runs first.)
@@ -111,5 +124,5 @@ async def lock_scorer(session: AsyncSession, game_id: int) -> None:
                 "SELECT pg_advisory_xact_lock(:ns, :game_id) FROM"
                 " (SELECT set_config('lock_timeout', '30s', true)) AS timeout"
             ),
-            {"ns": SCORER_LOCK_NAMESPACE, "game_id": game_id},
+            {"ns": namespace, "game_id": game_id},
         )

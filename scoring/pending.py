@@ -29,14 +29,16 @@ async def pending_games(session: AsyncSession) -> list[int]:
     return list(rows.all())
 
 
-async def pending_holders(session: AsyncSession, game_id: int, limit: int) -> list[int]:
-    """Up to ``limit`` holders with queued taps, those waiting longest first."""
+async def pending_holders(
+    session: AsyncSession, game_id: int, limit: int, partition: int = 0, partitions: int = 1
+) -> list[int]:
+    """Up to ``limit`` holders with queued taps, those waiting longest first; with
+    ``partitions`` > 1 only those with ``holder_id % partitions == partition``."""
+    query = select(PendingTap.holder_id).where(PendingTap.game_id == game_id)
+    if partitions > 1:
+        query = query.where(PendingTap.holder_id % partitions == partition)
     rows = await session.scalars(
-        select(PendingTap.holder_id)
-        .where(PendingTap.game_id == game_id)
-        .group_by(PendingTap.holder_id)
-        .order_by(func.min(PendingTap.tap_id))
-        .limit(limit)
+        query.group_by(PendingTap.holder_id).order_by(func.min(PendingTap.tap_id)).limit(limit)
     )
     return list(rows.all())
 
@@ -60,6 +62,7 @@ SCORING_TABLES = (
     "holder_days",
     "holder_team_totals",
     "team_totals",
+    "holder_scoring_states",
 )
 
 
@@ -112,11 +115,10 @@ async def take_pending(
     committed before this statement: a tap committed later stays queued for the next
     round even if the caller's later reads see (and score) it, which costs that round an
     idempotent re-derive and loses nothing."""
-    rows = await session.execute(
+    rows = await (await session.connection()).execute(
         delete(PendingTap)
         .where(PendingTap.game_id == game_id, one_of(session, PendingTap.holder_id, holder_ids))
         .returning(PendingTap.holder_id, PendingTap.tapped_at)
-        .execution_options(synchronize_session=False)
     )
     firsts: dict[int, datetime] = {}
     for holder_id, tapped_at in rows:

@@ -147,7 +147,7 @@ async def _rescore_batch(
             by_holder[r[1]] = holder_rows = []
         holder_rows.append(make_row(r, codes, validity))
     for done, (holder_id, holder_rows) in enumerate(by_holder.items(), start=1):
-        changed = score_rows(
+        changed, _ = score_rows(
             holder_rows, engine_holder(holder_id, ages, periods), ctx, from_first_unscored=False
         )
         for row, new in changed:

@@ -88,23 +88,31 @@ def score_rows(
     ctx: ScoringContext,
     *,
     from_first_unscored: bool,
-) -> list[tuple[Row, tuple[Any, ...]]]:
+    state: engine.ScoringState | None = None,
+) -> tuple[list[tuple[Row, tuple[Any, ...]]], engine.ScoringState | None]:
     """Re-derives a holder's taps (all, or from the earliest unscored one in scoring order)
     and returns the rows whose outcome changed with their new outcome tuple
-    (``scoring.outcomes.OUTCOME_FIELDS`` order)."""
+    (``scoring.outcomes.OUTCOME_FIELDS`` order), and the engine's state after the last row
+    (None when nothing was derived).
+
+    With ``state`` (the state after every tap of the holder that sorts before ``rows``),
+    every row is derived from it: the rows need no history before them."""
     rows.sort(key=_row_order)  # type: ignore[arg-type]
-    start = 0
-    if from_first_unscored:
+    if not rows:
+        return [], None
+    if state is not None:
+        todo = rows
+    elif from_first_unscored:
         start = next((i for i, r in enumerate(rows) if r.outcome is None), len(rows))
         if start == len(rows):
-            return []
+            return [], None
         prior = [(r, _stored_outcome(r, ctx.campaign_codes)) for r in rows[:start]]
         state = engine.state_before(cast(list[tuple[engine.Tap, engine.Outcome]], prior))
         todo = rows[start:]
     else:
         state = engine.INITIAL_STATE
         todo = rows
-    outcomes, _ = engine.score_from(state, cast(list[engine.Tap], todo), holder, ctx.game)
+    outcomes, after = engine.score_from(state, cast(list[engine.Tap], todo), holder, ctx.game)
     campaign_ids = ctx.campaign_ids
     changed: list[tuple[Row, tuple[Any, ...]]] = []
     for row, out in zip(todo, outcomes, strict=True):
@@ -135,7 +143,7 @@ def score_rows(
                 ),
             )
         )
-    return changed
+    return changed, after
 
 
 def engine_holder(

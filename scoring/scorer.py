@@ -9,6 +9,12 @@ commits, and only then publishes the changes to the boards. Taps arriving during
 are picked up by the next one, so a busy game is scored in a few large rounds rather
 than one small one per upload.
 
+With ``partitions`` > 1 a game's holders are split by ``holder_id % partitions``, each
+partition with a scorer lock of its own: a pass scores every partition in turn, and the
+passes of several processes run side by side on different partitions, so a game is scored
+on as many cores as there are processes (team totals shared between partitions change
+only by commutative increments; holder locks keep any overlap correct).
+
 Publishing a round's changes overlaps the next round (publishing reads names from the
 database and writes the boards: the next round need not wait for that); ``settle`` waits
 for both, and changes commute, so their order does not matter.
@@ -22,6 +28,7 @@ than a sweep interval.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -71,11 +78,22 @@ class Scorer:
     """One per server process (``Runtime.scorer``)."""
 
     def __init__(
-        self, runtime: ScorerHost, publish: Publish, *, max_holders: int = MAX_HOLDERS_PER_ROUND
+        self,
+        runtime: ScorerHost,
+        publish: Publish,
+        *,
+        max_holders: int = MAX_HOLDERS_PER_ROUND,
+        partitions: int = 1,
     ):
+        if partitions < 1:
+            raise ValueError(f"partitions must be at least 1, got {partitions}")
         self.runtime = runtime
         self.publish = publish
         self.max_holders = max_holders
+        self.partitions = partitions
+        # Processes start their passes at different partitions, so that their rounds of
+        # one game run side by side rather than queue for the same partition's lock.
+        self._first_partition = os.getpid() % partitions
         self._games: dict[int, _GameQueue] = {}
         self.rounds = 0
 
@@ -111,8 +129,10 @@ class Scorer:
         while queue.done < queue.requested:
             covers = queue.requested  # every request made so far is committed: one pass sees it
             try:
-                while await self._round(game_id) >= self.max_holders:
-                    pass  # more holders were pending than one round takes
+                for i in range(self.partitions):
+                    partition = (self._first_partition + i) % self.partitions
+                    while await self._round(game_id, partition) >= self.max_holders:
+                        pass  # more holders were pending than one round takes
             except Exception as exc:  # noqa: BLE001 - the taps stay pending; the sweep retries
                 # The commit may have happened without its answer reaching us: rebuild the
                 # boards rather than trust them.
@@ -125,11 +145,11 @@ class Scorer:
                 queue.done = covers
                 queue.changed.notify_all()
 
-    async def _round(self, game_id: int) -> int:
+    async def _round(self, game_id: int, partition: int = 0) -> int:
         """One transaction: scores up to ``max_holders`` holders; returns how many. The
         changes are published after the commit, while the next round runs."""
         started = time.perf_counter()
-        delta, holders, xid = await self._transaction(game_id)
+        delta, holders, xid = await self._transaction(game_id, partition)
         if holders:
             self.rounds += 1  # rounds that scored something
             self.runtime.metrics.scoring_rounds.observe(time.perf_counter() - started)
@@ -141,11 +161,15 @@ class Scorer:
             task.add_done_callback(queue.publishing.discard)
         return holders
 
-    async def _transaction(self, game_id: int) -> tuple[TotalsDelta | None, int, str | None]:
+    async def _transaction(
+        self, game_id: int, partition: int
+    ) -> tuple[TotalsDelta | None, int, str | None]:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self.runtime.writing(), self.runtime.session() as session:
-                    delta, holders = await score_pending(session, game_id, self.max_holders)
+                    delta, holders = await score_pending(
+                        session, game_id, self.max_holders, partition, self.partitions
+                    )
                     xid = await transaction_id(session) if delta is not None else None
                     await session.commit()
                 return delta, holders, xid

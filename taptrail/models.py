@@ -13,6 +13,7 @@ import geo.models
 import kernel.audit
 import people.family_models
 import people.models
+import scoring.models
 from kernel.db import Base
 
 __all__ = ["Base"]
@@ -27,4 +28,5 @@ _DOMAIN_MODELS = (
     geo.models,
     kernel.audit,
     people.models,
+    scoring.models,
 )

@@ -74,7 +74,11 @@ class Runtime:
         state.writing = self.writing
         state.publish_scores = self.publish_scores
         # Looked up on every round, so tests can watch what is published.
-        self.scorer = Scorer(self, lambda game_id, delta: app.state.publish_scores(game_id, delta))
+        self.scorer = Scorer(
+            self,
+            lambda game_id, delta: app.state.publish_scores(game_id, delta),
+            partitions=self.settings.scorer_partitions,
+        )
         state.scorer = self.scorer
         await self._start_leaderboard(app)
 

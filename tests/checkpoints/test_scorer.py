@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from scoring.scorer import Scorer
 from tests.checkpoints.cp_helpers import (
     NOW,
     Town,
@@ -90,6 +91,29 @@ async def test_one_round_scores_many_uploads(
     points = await holder_points(app, town.slug)
     assert points == {f"{card:07d}": 30 for card in range(4, 9)}
     assert await totals_consistent(app, town.slug)
+
+
+async def test_scorers_of_holder_partitions_score_one_game_side_by_side(
+    app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any
+) -> None:
+    """Two scorers (as two processes) with the game's holders in two partitions: each
+    starts at a different partition, together they score every tap exactly once."""
+    for card in range(4, 9):
+        for step, reader in enumerate(("A", "B", "C", "P")):
+            when = T0 + timedelta(minutes=15 * step + card)
+            r = await upload(client, town, reader, [tap(card * 10 + step, card, when)], sent_at=NOW)
+            assert r.json()["accepted"] == 1
+    main = app.state.scorer
+    scorers = [Scorer(main.runtime, main.publish, partitions=2) for _ in range(2)]
+    scorers[0]._first_partition, scorers[1]._first_partition = 0, 1
+    game_id = await game_id_of(app, town.slug)
+    await asyncio.gather(*(s.settle([game_id]) for s in scorers))
+    assert all(s.rounds >= 1 for s in scorers)  # holders of both parities: both partitions
+    assert await holder_points(app, town.slug) == {f"{card:07d}": 30 for card in range(4, 9)}
+    assert await totals_consistent(app, town.slug)
+    assert await queued(app, game_id) == []
+    with pytest.raises(ValueError, match="partitions"):
+        Scorer(main.runtime, main.publish, partitions=0)
 
 
 async def test_an_upload_is_scored_before_the_in_process_client_returns(

@@ -156,7 +156,12 @@ async def test_incremental_in_any_order_equals_scoring_at_once(app: FastAPI, sc:
         async with app.state.writing(), app.state.sessionmaker() as s:
             await insert_taps(s, game, arrival[lo:hi])
             await s.commit()
+    await check_against_engine(app, game, sc)
 
+
+async def check_against_engine(app: FastAPI, game: Any, sc: Scenario) -> None:
+    """Every stored outcome and total equals the pure engine scoring all of ``sc.taps`` at
+    once; a full re-score then changes nothing."""
     # The pure engine over the whole set at once.
     ctx = _engine_game(sc)
     registered = {p["card"]: p for p in sc.players}
