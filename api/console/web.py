@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.staff import service
 from accounts.staff.models import StaffSession, StaffUser
-from api.deps import Now, server_now
+from api.deps import Now
 from api.transaction import Transaction, Tx
 from kernel.mail import Mailer, mailer_for
 from kernel.secrets_box import SecretBox, load_key
@@ -411,11 +411,3 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(PageProblem, _problem)
-
-
-def now(request: Request) -> datetime:
-    """The server clock as ``Now`` gives it, for ``api.family.web`` only, until its pages take
-    the ``Now`` dependency as console endpoints do. Do not use it in the console: an endpoint
-    takes ``now: Now`` and passes it down."""
-    clock = request.app.dependency_overrides.get(server_now, server_now)
-    return clock()

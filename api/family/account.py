@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from accounts.staff import throttle
-from api.deps import Session
+from api.deps import Now, Session
 from api.family import web
 from api.family.messages import errors_of
 from api.family.signed import Family
@@ -35,7 +35,7 @@ async def create_page(request: Request) -> Response:
 
 
 @router.post("/family/create")
-async def create(request: Request, session: Session) -> Response:
+async def create(request: Request, session: Session, now: Now) -> Response:
     p = web.page(request)
     form = await web.anonymous_form(p)
     kind = form.get("kind", "")
@@ -59,9 +59,9 @@ async def create(request: Request, session: Session) -> Response:
                     email=form.get("email", "") if kind == "email" else None,
                     password=form.get("password", ""),
                     confirm=form.get("confirm", ""),
-                    now=web.now(request),
+                    now=now,
                 )
-                raw, _ = await family.start_session(session, made.account, web.now(request))
+                raw, _ = await family.start_session(session, made.account, now)
                 await session.commit()
             except TaptrailError as exc:
                 await session.rollback()
@@ -97,10 +97,10 @@ def _sign_in_page(p: web.Page, *, status: int = 200, **values: Any) -> Response:
 
 
 @router.get("/family/sign-in")
-async def sign_in_page(request: Request, session: Session) -> Response:
+async def sign_in_page(request: Request, session: Session, now: Now) -> Response:
     p = web.page(request)
     next_path = web.safe_next(request.query_params.get("next"))
-    if await web.current(request, session) is not None:
+    if await web.current(request, session, now) is not None:
         return web.redirect(next_path)
     notice = {
         "signed_out": p._("You have signed out."),
@@ -111,7 +111,7 @@ async def sign_in_page(request: Request, session: Session) -> Response:
 
 
 @router.post("/family/sign-in")
-async def sign_in(request: Request, session: Session) -> Response:
+async def sign_in(request: Request, session: Session, now: Now) -> Response:
     p = web.page(request)
     form = await web.anonymous_form(p)
     name, password = form.get("name", "").strip(), form.get("password", "")
@@ -126,11 +126,10 @@ async def sign_in(request: Request, session: Session) -> Response:
     ]
     if missing:
         return _sign_in_page(p, status=400, name=name, next_path=next_path, errors=missing)
-    moment = web.now(request)
     async with request.app.state.writing():
         try:
             account = await family.sign_in(
-                session, name, password, client=web.client_key(request), now=moment
+                session, name, password, client=web.client_key(request), now=now
             )
         except throttle.Throttled as exc:
             await session.rollback()
@@ -144,7 +143,7 @@ async def sign_in(request: Request, session: Session) -> Response:
             return _sign_in_page(
                 p, status=401, name=name, next_path=next_path, errors=errors_of(p, exc)
             )
-        raw, _ = await family.start_session(session, account, moment)
+        raw, _ = await family.start_session(session, account, now)
         await session.commit()
     return web.signed_in_response(request, raw, next_path)
 
@@ -156,10 +155,9 @@ async def recover_page(request: Request) -> Response:
 
 
 @router.post("/family/recover")
-async def recover(request: Request, session: Session) -> Response:
+async def recover(request: Request, session: Session, now: Now) -> Response:
     p = web.page(request)
     form = await web.anonymous_form(p)
-    moment = web.now(request)
     async with request.app.state.writing():
         try:
             account, fresh = await family.recover(
@@ -169,9 +167,9 @@ async def recover(request: Request, session: Session) -> Response:
                 form.get("password", ""),
                 form.get("confirm", ""),
                 client=web.client_key(request),
-                now=moment,
+                now=now,
             )
-            raw, _ = await family.start_session(session, account, moment)
+            raw, _ = await family.start_session(session, account, now)
             await session.commit()
         except TaptrailError as exc:
             if isinstance(exc, family.FamilyProblem) and exc.reason == "wrong_recovery":

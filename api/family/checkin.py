@@ -25,7 +25,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import Session
+from api.deps import Now, Session
 from api.family import web
 from api.family.i18n import N_
 from api.family.players import PlayerId, may_check_in, member
@@ -144,7 +144,7 @@ async def check_in_page(
 
 @router.post("/family/players/{player_id}/check-in")
 async def check_in(
-    request: Request, session: Session, signed: Family, player_id: PlayerId
+    request: Request, session: Session, signed: Family, player_id: PlayerId, now: Now
 ) -> Response:
     p = web.page(request)
     form = await web.signed_form(p, signed)
@@ -174,7 +174,6 @@ async def check_in(
                 "your location, and JavaScript must be on. Then press the button again."
             ),
         )
-    now = web.now(request)
     boxes = await repo.checkpoints(session, game.id)
     if not boxes:
         return _page(p, signed, who, status=422, problem=p._("This game has no boxes yet."))

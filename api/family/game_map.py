@@ -27,7 +27,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import pages
 from api.console import web as console_web
-from api.deps import Session
+from api.deps import Now, Session
 from api.family import web
 from game.models import Campaign, Checkpoint
 from people import family_repository as repo
@@ -90,18 +90,17 @@ async def old_map(request: Request, session: Session, slug: Slug) -> Response:
 
 
 @router.get("/games/{slug}/boxes")
-async def game_map(request: Request, session: Session, slug: Slug) -> Response:
+async def game_map(request: Request, session: Session, slug: Slug, now: Now) -> Response:
     game = await repo.game_by_slug(session, slug)
     if game is None:
         raise _missing(request)
     p = web.page(request, game.languages)
-    now = web.now(request)
     tiles = pages.tiles_url(request.app.state)
     campaigns = list(await repo.campaigns_ending_after(session, game.id, now))
     boxes = boxes_of(list(await repo.checkpoints(session, game.id)), campaigns, now)
     response = p.render(
         "map.html",
-        signed=await web.current(request, session),
+        signed=await web.current(request, session, now),
         title=p._("Map of the boxes"),
         game=game,
         boxes=boxes,

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import Session
+from api.deps import Now, Session
 from api.family import web
 from api.family.signed import Family, after_commit
 from evaluation import surveys as survey_service
@@ -85,8 +85,8 @@ async def data_page(request: Request, signed: Family) -> Response:
 
 
 @router.get("/family/data.json")
-async def data_json(request: Request, session: Session, signed: Family) -> Response:
-    body = await _everything(session, signed, web.now(request))
+async def data_json(request: Request, session: Session, signed: Family, now: Now) -> Response:
+    body = await _everything(session, signed, now)
     return Response(
         json.dumps(body, ensure_ascii=False, indent=2),
         media_type="application/json",
@@ -111,9 +111,9 @@ CSV_COLUMNS = (
 
 
 @router.get("/family/data.csv")
-async def data_csv(request: Request, session: Session, signed: Family) -> Response:
+async def data_csv(request: Request, session: Session, signed: Family, now: Now) -> Response:
     """One row per tap of each player (a player without taps: one row without a tap)."""
-    body = await _everything(session, signed, web.now(request))
+    body = await _everything(session, signed, now)
     out = io.StringIO()
     writer = csv_writer.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -150,14 +150,12 @@ async def delete_page(request: Request, session: Session, signed: Family) -> Res
 
 
 @router.post("/family/delete")
-async def delete(request: Request, session: Session, signed: Family) -> Response:
+async def delete(request: Request, session: Session, signed: Family, now: Now) -> Response:
     p = web.page(request)
     await web.signed_form(p, signed)
     async with request.app.state.writing():
         games = {pl.game_id for pl in await family.players(session, signed.account)}
-        await family.delete_account(
-            session, signed.account, now=web.now(request), scoring=HOLDER_SCORING
-        )
+        await family.delete_account(session, signed.account, now=now, scoring=HOLDER_SCORING)
         await session.commit()
     for game_id in games:
         await after_commit(request, game_id, [])

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from api.deps import MAX_ROW_ID, Session
+from api.deps import MAX_ROW_ID, Now, Session
 from api.family import web
 from api.family.i18n import N_
 from api.family.messages import FIELDS, errors_of
@@ -99,9 +99,8 @@ NOTICES = {
 
 
 @router.get("/family/")
-async def home(request: Request, session: Session, signed: Family) -> Response:
+async def home(request: Request, session: Session, signed: Family, now: Now) -> Response:
     p = web.page(request)
-    now = web.now(request)
     cards = [
         await _card_view(session, pl, now) for pl in await family.players(session, signed.account)
     ]
@@ -126,12 +125,13 @@ async def _add_page(
     p: web.Page,
     session: Session,
     signed: web.Signed,
+    now: datetime,
     *,
     status: int = 200,
     values: dict[str, str],
     errors: list[dict[str, str]] | None = None,
 ) -> Response:
-    games = await _games_open(session, web.now(p.request))
+    games = await _games_open(session, now)
     game = next(
         (g for g in games if g.slug == values.get("game")), games[0] if len(games) == 1 else None
     )
@@ -154,11 +154,15 @@ async def _add_page(
 
 
 @router.get("/family/add")
-async def add_page(request: Request, session: Session, signed: Family) -> Response:
+async def add_page(request: Request, session: Session, signed: Family, now: Now) -> Response:
     p = web.page(request)
     query = request.query_params
     return await _add_page(
-        p, session, signed, values={"game": query.get("game", ""), "kind": query.get("kind", "")}
+        p,
+        session,
+        signed,
+        now,
+        values={"game": query.get("game", ""), "kind": query.get("kind", "")},
     )
 
 
@@ -171,15 +175,16 @@ def _required(p: web.Page, form: dict[str, str], names: Sequence[str]) -> list[d
 
 
 @router.post("/family/add")
-async def add(request: Request, session: Session, signed: Family) -> Response:
+async def add(request: Request, session: Session, signed: Family, now: Now) -> Response:
     p = web.page(request)
     form = await web.signed_form(p, signed)
     game = await repo.game_by_slug(session, form.get("game", ""))
-    if game is None or game.ends_at <= web.now(request):
+    if game is None or game.ends_at <= now:
         return await _add_page(
             p,
             session,
             signed,
+            now,
             status=422,
             values=form,
             errors=[{"field": "game", "message": p._("Choose a game")}],
@@ -189,7 +194,7 @@ async def add(request: Request, session: Session, signed: Family) -> Response:
     card = () if phone else ("card_number", "activation_code")
     errors = _required(p, form, (*card, "nickname", "age_band", "gender"))
     if errors:
-        return await _add_page(p, session, signed, status=422, values=form, errors=errors)
+        return await _add_page(p, session, signed, now, status=422, values=form, errors=errors)
     try:
         registration = RegistrationIn(
             card_number=None if phone else form["card_number"],
@@ -211,6 +216,7 @@ async def add(request: Request, session: Session, signed: Family) -> Response:
             p,
             session,
             signed,
+            now,
             status=422,
             values=form,
             errors=errors
@@ -229,18 +235,18 @@ async def add(request: Request, session: Session, signed: Family) -> Response:
                 game,
                 registration,
                 client=web.client_key(request),
-                now=web.now(request),
+                now=now,
                 scoring=HOLDER_SCORING,
             )
         except WrongActivationCode as exc:
             await session.commit()  # only the failed attempt: the rate limits count it
             return await _add_page(
-                p, session, signed, status=422, values=form, errors=errors_of(p, exc)
+                p, session, signed, now, status=422, values=form, errors=errors_of(p, exc)
             )
         except TaptrailError as exc:
             await session.rollback()
             response = await _add_page(
-                p, session, signed, status=exc.status, values=form, errors=errors_of(p, exc)
+                p, session, signed, now, status=exc.status, values=form, errors=errors_of(p, exc)
             )
             if exc.retry_after:
                 response.headers["Retry-After"] = str(exc.retry_after)
@@ -265,12 +271,13 @@ async def _player_page(
     session: Session,
     signed: web.Signed,
     player: Player,
+    now: datetime,
     *,
     status: int = 200,
     errors: list[dict[str, str]] | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
-    view = await _card_view(session, player, web.now(p.request))
+    view = await _card_view(session, player, now)
     teams = await views.list_teams(session, player.game_id, None)
     game = view["game"]
     waves = [
@@ -300,16 +307,16 @@ async def _player_page(
 
 @router.get("/family/players/{player_id}")
 async def player_page(
-    request: Request, session: Session, signed: Family, player_id: PlayerId
+    request: Request, session: Session, signed: Family, player_id: PlayerId, now: Now
 ) -> Response:
     p = web.page(request)
     player = await member(p, session, signed, player_id)
-    return await _player_page(p, session, signed, player)
+    return await _player_page(p, session, signed, player, now)
 
 
 @router.post("/family/players/{player_id}/team")
 async def change_team(
-    request: Request, session: Session, signed: Family, player_id: PlayerId
+    request: Request, session: Session, signed: Family, player_id: PlayerId, now: Now
 ) -> Response:
     p = web.page(request)
     form = await web.signed_form(p, signed)
@@ -321,7 +328,7 @@ async def change_team(
                 player,
                 form.get("team") or None,
                 form.get("join_code") or None,
-                now=web.now(request),
+                now=now,
                 actor=f"family:{signed.account.id}",
                 scoring=HOLDER_SCORING,
             )
@@ -329,7 +336,14 @@ async def change_team(
             await session.rollback()
             player = await member(p, session, signed, player_id)
             return await _player_page(
-                p, session, signed, player, status=exc.status, errors=errors_of(p, exc), values=form
+                p,
+                session,
+                signed,
+                player,
+                now,
+                status=exc.status,
+                errors=errors_of(p, exc),
+                values=form,
             )
         await session.commit()
     if not delta.is_empty():
@@ -339,7 +353,7 @@ async def change_team(
 
 @router.post("/family/players/{player_id}/card")
 async def replace_card(
-    request: Request, session: Session, signed: Family, player_id: PlayerId
+    request: Request, session: Session, signed: Family, player_id: PlayerId, now: Now
 ) -> Response:
     p = web.page(request)
     form = await web.signed_form(p, signed)
@@ -354,7 +368,7 @@ async def replace_card(
     ]
     if errors:
         return await _player_page(
-            p, session, signed, player, status=422, errors=errors, values=form
+            p, session, signed, player, now, status=422, errors=errors, values=form
         )
     async with request.app.state.writing():
         try:
@@ -364,7 +378,7 @@ async def replace_card(
                 form["new_card_number"].strip(),
                 form["new_activation_code"],
                 client=web.client_key(request),
-                now=web.now(request),
+                now=now,
                 actor=f"family:{signed.account.id}",
                 scoring=HOLDER_SCORING,
             )
@@ -384,7 +398,7 @@ async def replace_card(
                 for e in errors_of(p, exc)
             ]
             return await _player_page(
-                p, session, signed, player, status=exc.status, errors=errors, values=form
+                p, session, signed, player, now, status=exc.status, errors=errors, values=form
             )
         await session.commit()
     for delta in change.deltas:
@@ -404,14 +418,14 @@ async def remove_page(
 
 @router.post("/family/players/{player_id}/remove")
 async def remove(
-    request: Request, session: Session, signed: Family, player_id: PlayerId
+    request: Request, session: Session, signed: Family, player_id: PlayerId, now: Now
 ) -> Response:
     p = web.page(request)
     await web.signed_form(p, signed)
     player = await member(p, session, signed, player_id)
     async with request.app.state.writing():
         erasure = await family.remove_player(
-            session, signed.account, player, now=web.now(request), scoring=HOLDER_SCORING
+            session, signed.account, player, now=now, scoring=HOLDER_SCORING
         )
         await session.commit()
     await after_commit(request, player.game_id, erasure.deltas)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 
-from api.deps import Session
+from api.deps import Now, Session
 from api.family import i18n, web
 from game.models import Game
 from people import family_repository as repo
@@ -88,10 +88,9 @@ async def switch_language(request: Request, code: str) -> Response:
 
 
 @router.get("/")
-async def games_list(request: Request, session: Session) -> Response:
+async def games_list(request: Request, session: Session, now: Now) -> Response:
     p = web.page(request)
-    signed = await web.current(request, session)
-    now = web.now(request)
+    signed = await web.current(request, session, now)
     games = await repo.games(session)
     return p.render(
         "games.html",
@@ -103,7 +102,7 @@ async def games_list(request: Request, session: Session) -> Response:
 
 
 @router.get("/games/{slug}")
-async def game_home(request: Request, session: Session, slug: Slug) -> Response:
+async def game_home(request: Request, session: Session, slug: Slug, now: Now) -> Response:
     game = await repo.game_by_slug(session, slug)
     if game is None:
         p = web.page(request)
@@ -111,8 +110,7 @@ async def game_home(request: Request, session: Session, slug: Slug) -> Response:
             404, p._("Page not found"), p._("There is no game at this address.")
         )
     p = web.page(request, game.languages)
-    signed = await web.current(request, session)
-    now = web.now(request)
+    signed = await web.current(request, session, now)
     campaigns = await repo.campaigns_ending_after(session, game.id, now)
     teams = await views.list_teams(session, game.id, "school")
     return p.render(
@@ -136,26 +134,26 @@ async def game_home(request: Request, session: Session, slug: Slug) -> Response:
 
 
 @router.get("/privacy")
-async def privacy(request: Request, session: Session) -> Response:
+async def privacy(request: Request, session: Session, now: Now) -> Response:
     p = web.page(request)
     return p.render(
-        "privacy.html", signed=await web.current(request, session), title=p._("Privacy notice")
+        "privacy.html", signed=await web.current(request, session, now), title=p._("Privacy notice")
     )
 
 
 @router.get("/cookies")
-async def cookies(request: Request, session: Session) -> Response:
+async def cookies(request: Request, session: Session, now: Now) -> Response:
     p = web.page(request)
     return p.render(
-        "cookies.html", signed=await web.current(request, session), title=p._("Cookies")
+        "cookies.html", signed=await web.current(request, session, now), title=p._("Cookies")
     )
 
 
 @router.get("/family/accessibility")
-async def accessibility(request: Request, session: Session) -> Response:
+async def accessibility(request: Request, session: Session, now: Now) -> Response:
     p = web.page(request)
     return p.render(
         "accessibility.html",
-        signed=await web.current(request, session),
+        signed=await web.current(request, session, now),
         title=p._("Accessibility statement"),
     )

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
-from api.deps import Session
+from api.deps import Now, Session
 from api.family import web
 from game.totals import TotalsDelta
 
@@ -26,8 +26,8 @@ class SignInNeeded(Exception):
         self.next_path = next_path
 
 
-async def require_family(request: Request, session: Session) -> web.Signed:
-    signed = await web.current(request, session)
+async def require_family(request: Request, session: Session, now: Now) -> web.Signed:
+    signed = await web.current(request, session, now)
     if signed is None:
         raise SignInNeeded(request.url.path)
     return signed

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from api.deps import Session
+from api.deps import Now, Session
 from api.family import web
 from api.family.players import PlayerId, member
 from api.family.signed import Family
@@ -135,7 +135,12 @@ def _answer(value: str) -> int | str | None:
 
 @router.post("/family/players/{player_id}/surveys/{wave}")
 async def answer_survey(
-    request: Request, session: Session, signed: Family, player_id: PlayerId, wave: WaveNo
+    request: Request,
+    session: Session,
+    signed: Family,
+    player_id: PlayerId,
+    wave: WaveNo,
+    now: Now,
 ) -> Response:
     p = web.page(request)
     form = await web.signed_form(p, signed)
@@ -170,7 +175,7 @@ async def answer_survey(
                 wave,
                 body.model_dump(exclude={"answered_by"}),
                 answered_by=body.answered_by,
-                now=web.now(request),
+                now=now,
             )
         except TaptrailError:
             await session.rollback()

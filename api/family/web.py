@@ -97,10 +97,6 @@ class FamilyPageProblem(Exception):
         self.status, self.title, self.detail = status, title, detail
 
 
-def now(request: Request) -> datetime:
-    return console_web.now(request)
-
-
 def secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
@@ -311,12 +307,13 @@ async def anonymous_form(p: Page) -> dict[str, str]:
 # ---------------------------------------------------------------- who is signed in
 
 
-async def current(request: Request, session: Session) -> Signed | None:
+async def current(request: Request, session: Session, now: datetime) -> Signed | None:
+    """The live family session of this request, if any (``now``: the request's ``Now``)."""
     raw = request.cookies.get(cookie_name(request, SESSION_COOKIE))
     if not raw or len(raw) > 64:
         return None
     async with request.app.state.writing():
-        found = await family.find_session(session, raw, now(request))
+        found = await family.find_session(session, raw, now)
         await session.commit()
     if found is None:
         return None
