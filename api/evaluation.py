@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from accounts.tokens import Principal
+from api.app_state import app_state
 from api.deps import (
     Caller,
     Session,
@@ -359,7 +360,7 @@ async def create_project(
             session,
             game,
             body.name,
-            box=request.app.state.secret_box,
+            box=app_state(request).secret_box,
             actor=caller.actor,
             k=body.k,
             description=body.description,
@@ -394,7 +395,7 @@ async def _context(
     game = await game_or_404(session, slug)
     require_evaluator(caller, game)
     ctx = await exports.export_context(
-        session, game, project, box=request.app.state.secret_box, daily=daily
+        session, game, project, box=app_state(request).secret_box, daily=daily
     )
     await session.commit()  # end the read transaction before streaming
     return ctx
@@ -457,10 +458,10 @@ async def package_response(
 ) -> Response:
     """The data package zip of an export (recorded first), written to a temporary file in
     bounded memory and streamed; the console's downloads use it too."""
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         await exports.record_export(session, ctx, "package", actor=actor, fmt=format)
         await session.commit()
-    async with request.app.state.sessionmaker() as own:
+    async with app_state(request).sessionmaker() as own:
         path = await package.zip_package(own, ctx, format, generated_on=utcnow().date())
     name = f"{ctx.game.slug}-{ctx.project.name}-{format}.zip"
     return FileResponse(
@@ -516,7 +517,7 @@ async def file_response(
 ) -> Response:
     """One anonymised file of an export (recorded first): CSV streamed in constant memory,
     Parquet through a temporary file; the console's downloads use it too."""
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         await exports.record_export(session, ctx, file, actor=actor, fmt=format)
         await session.commit()
     name = f"{ctx.game.slug}-{ctx.project.name}-{file}.{format}"
@@ -524,7 +525,7 @@ async def file_response(
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store",
     }
-    sessionmaker = request.app.state.sessionmaker
+    sessionmaker = app_state(request).sessionmaker
     if format == "parquet":
         fd, tmp = tempfile.mkstemp(prefix="taptrail-export-", suffix=".parquet")
         os.close(fd)
@@ -567,7 +568,7 @@ async def report_page(request: Request, slug: str) -> Response:
 async def report_html(request: Request, slug: str, *, session_url: str = "") -> Response:
     """The report page; with ``session_url`` (the console) it reads the report from that
     address with the signed-in session's cookie instead of asking for a token."""
-    exists = await request.app.state.game_exists(slug)
+    exists = await app_state(request).game_exists(slug)
     if not exists:
         body = (
             "<!doctype html><meta charset=utf-8><title>Not found</title>"

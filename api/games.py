@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from api.app_state import app_state
 from api.deps import Caller, Session, game_or_404, require_organiser
 from api.errors import ErrorOut
 from api.transaction import Tx
@@ -89,7 +90,7 @@ async def put_game(
             result = await load_definition(
                 session,
                 text,
-                box=request.app.state.secret_box,
+                box=app_state(request).secret_box,
                 actor=caller.actor,
                 scope=caller.scope,
                 filename="upload.json" if is_json else "upload.yaml",

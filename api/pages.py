@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from starlette.datastructures import State
 
+from api.app_state import AppState, app_state
 from api.leaderboard import game_exists
 
 router = APIRouter(include_in_schema=False)
@@ -27,17 +27,13 @@ STATIC_DIR = Path(__file__).parent / "static"
 ASSET_ROUTE = "/static/leaderboard"
 _ASSETS = {p.name: p for p in STATIC_DIR.glob("*") if p.suffix in {".js", ".css", ".svg"}}
 _MEDIA = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
-DEFAULT_API_BASE = "/api/v1"
+API_BASE = "/api/v1"
 
 
-def tiles_url(state: State) -> str | None:
+def tiles_url(state: AppState) -> str | None:
     """The map tile template (``TAPTRAIL_MAP_TILES_URL``, validated by the settings), or None
-    when tiles are off. ``state.map_tiles_url``, when set, stands in for the setting."""
-    url: str | None = getattr(state, "map_tiles_url", None)
-    if url is None:
-        settings = getattr(state, "settings", None)
-        url = getattr(settings, "map_tiles_url", None)
-    return url or None
+    when tiles are off."""
+    return state.settings.map_tiles_url or None
 
 
 def tile_sources(url: str) -> str:
@@ -63,7 +59,7 @@ def _page(request: Request, template: str, slug: str, tiles_url: str | None = No
     root = request.scope.get("root_path", "")
     values: dict[str, Any] = {
         "slug": slug,
-        "api": root + getattr(request.app.state, "api_prefix", DEFAULT_API_BASE),
+        "api": root + API_BASE,
         "assets": root + ASSET_ROUTE,
         "tiles": tiles_url or "",
     }
@@ -84,7 +80,7 @@ def _missing(slug: str) -> HTMLResponse:
 @router.get("/games/{slug}/board", response_class=HTMLResponse)
 async def board_page(request: Request, slug: str) -> Response:
     """Live leaderboard for a school-hall screen (?by=average&kind=school&rows=10&rotate=20)."""
-    if not await game_exists(request.app.state, slug):
+    if not await game_exists(app_state(request), slug):
         return _missing(slug)
     return _page(request, "board.html", slug)
 
@@ -92,9 +88,9 @@ async def board_page(request: Request, slug: str) -> Response:
 @router.get("/games/{slug}/map", response_class=HTMLResponse)
 async def map_page(request: Request, slug: str) -> Response:
     """Checkpoints on a map; OpenStreetMap-style tiles behind them when configured."""
-    if not await game_exists(request.app.state, slug):
+    if not await game_exists(app_state(request), slug):
         return _missing(slug)
-    return _page(request, "map.html", slug, tiles_url(request.app.state))
+    return _page(request, "map.html", slug, tiles_url(app_state(request)))
 
 
 @router.get(ASSET_ROUTE + "/{name}")

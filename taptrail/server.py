@@ -97,7 +97,6 @@ def create_app(
         docs_url=None,  # api/api_explorer.py serves /docs without a CDN
         redoc_url=None,
     )
-    app.state.settings = settings
     errors.install(app)
 
     console.install(app)  # the console's HTML error pages and redirects

@@ -26,6 +26,7 @@ from asgi_lifespan import LifespanManager
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
+from api.app_state import state_of
 from kernel.settings import Settings
 
 PG_HOST = os.environ.get("TAPTRAIL_TEST_PG_HOST", "127.0.0.1")
@@ -150,7 +151,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def session(app: FastAPI) -> AsyncIterator[Any]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         yield s
 
 
@@ -163,7 +164,7 @@ def slug() -> str:
 async def organiser_token(app: FastAPI) -> str:
     from accounts.tokens import create_token
 
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         value = await create_token(s, role="organiser", label="tests")
         await s.commit()
     return value

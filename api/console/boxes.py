@@ -25,6 +25,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from accounts.staff.service import actor
+from api.app_state import app_state
 from api.console import maps, web
 from api.console.campaigns import Organiser, Slug, moment_of, organiser_game
 from api.console.web import StaffContext
@@ -186,7 +187,7 @@ async def _act(
     who = actor(ctx.user)
     secret: str | None = None
     delta = None
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             reader = await service.reader_of_game(session, game, reader_id)
             when: datetime | None = None
@@ -249,7 +250,7 @@ async def _act(
             )
         await session.commit()
     if delta is not None:
-        await request.app.state.after_game_change(game.id)
+        await app_state(request).after_game_change(game.id)
     if secret is not None:
         # Shown once, in the answer to the POST that made it; the page is never cached.
         return await _box_page(request, session, ctx, game, reader_id, status=201, secret=secret)

@@ -27,6 +27,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from accounts.staff.service import actor
+from api.app_state import app_state
 from api.console import web
 from api.console.web import StaffContext
 from api.deps import Session
@@ -309,7 +310,7 @@ async def change(
     form = await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
     now = web.now(request)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         camp = await _campaign(session, game, code)
         camps = list(await game_repo.campaigns_of(session, game.id))
         tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
@@ -347,7 +348,7 @@ async def change(
                 editing=await _campaign(session, game, code),
             )
         await session.commit()
-    await request.app.state.after_game_change(game.id)
+    await app_state(request).after_game_change(game.id)
     return web.redirect(_page(slug) + "?notice=changed&added=" + quote(code))
 
 
@@ -356,7 +357,7 @@ async def create(request: Request, session: Session, ctx: Organiser, slug: Slug)
     form = await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
     now = web.now(request)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         camps = list(await game_repo.campaigns_of(session, game.id))
         tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
         try:
@@ -375,7 +376,7 @@ async def create(request: Request, session: Session, ctx: Organiser, slug: Slug)
                 request, session, ctx, game, form, before, change.rescore, overlaps=overlaps
             )
         await session.commit()
-    await request.app.state.after_game_change(game.id)
+    await app_state(request).after_game_change(game.id)
     return web.redirect(_page(slug) + "?notice=created&added=" + quote(data.code))
 
 
@@ -389,7 +390,7 @@ async def end(
 ) -> Response:
     await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             await service.end_campaign(
                 session, game, code, actor=actor(ctx.user), now=web.now(request)
@@ -400,5 +401,5 @@ async def end(
                 request, session, ctx, game, status=exc.status, errors=_errors(exc)
             )
         await session.commit()
-    await request.app.state.after_game_change(game.id)
+    await app_state(request).after_game_change(game.id)
     return web.redirect(_page(slug) + "?notice=ended")

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from accounts.staff.service import actor
+from api.app_state import app_state
 from api.console import scoped, web
 from api.console.web import StaffContext
 from api.deps import Session
@@ -87,7 +88,7 @@ async def _export(
     game: Game = await scoped.game_of(session, ctx, slug)
     try:
         found = await exports.export_context(
-            session, game, project, box=request.app.state.secret_box, daily=daily
+            session, game, project, box=app_state(request).secret_box, daily=daily
         )
     except NotFound as exc:
         raise web.PageProblem(404, "No such project", str(exc)) from exc

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.app_state import app_state
 from api.deps import Session
 from api.family import web
 from api.family.signed import Family, after_commit
@@ -153,7 +154,7 @@ async def delete_page(request: Request, session: Session, signed: Family) -> Res
 async def delete(request: Request, session: Session, signed: Family) -> Response:
     p = web.page(request)
     await web.signed_form(p, signed)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         games = {pl.game_id for pl in await family.players(session, signed.account)}
         await family.delete_account(
             session, signed.account, now=web.now(request), scoring=HOLDER_SCORING

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from api.app_state import app_state
 from api.deps import MAX_ROW_ID, Session
 from api.family import web
 from api.family.i18n import N_
@@ -221,7 +222,7 @@ async def add(request: Request, session: Session, signed: Family) -> Response:
                 }
             ],
         )
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             done = await family.register_card(
                 session,
@@ -314,7 +315,7 @@ async def change_team(
     p = web.page(request)
     form = await web.signed_form(p, signed)
     player = await member(p, session, signed, player_id)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             delta = await membership.change_team(
                 session,
@@ -333,7 +334,7 @@ async def change_team(
             )
         await session.commit()
     if not delta.is_empty():
-        await request.app.state.publish_scores(player.game_id, delta)
+        await app_state(request).publish_scores(player.game_id, delta)
     return web.redirect(f"/family/players/{player_id}?notice=team")
 
 
@@ -356,7 +357,7 @@ async def replace_card(
         return await _player_page(
             p, session, signed, player, status=422, errors=errors, values=form
         )
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             change = await cards.link_card(
                 session,
@@ -389,7 +390,7 @@ async def replace_card(
         await session.commit()
     for delta in change.deltas:
         if not delta.is_empty():
-            await request.app.state.publish_scores(player.game_id, delta)
+            await app_state(request).publish_scores(player.game_id, delta)
     return web.redirect(f"/family/players/{player_id}?notice=replaced")
 
 
@@ -409,7 +410,7 @@ async def remove(
     p = web.page(request)
     await web.signed_form(p, signed)
     player = await member(p, session, signed, player_id)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         erasure = await family.remove_player(
             session, signed.account, player, now=web.now(request), scoring=HOLDER_SCORING
         )

@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.app_state import state_of
 from checkpoints.models import TapRejection
 from checkpoints.signing import SIGNATURE_HEADER, sign
 from game.models import Tap
@@ -118,14 +119,14 @@ async def stored_rejections(session: AsyncSession, slug: str) -> list[Any]:
 async def reader_row(app: Any, reader_id: str) -> Any:
     from checkpoints.models import Reader
 
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         return await s.get(Reader, reader_id)
 
 
 async def game_id_of(app: Any, slug: str) -> int:
     from game.models import Game
 
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         value = await s.scalar(select(Game.id).where(Game.slug == slug))
     assert value is not None
     return int(value)
@@ -135,7 +136,7 @@ async def ledger(app: Any, slug: str) -> dict[str, tuple[Any, ...]]:
     """Stored taps by source key: card, checkpoint code, times and scoring outcome."""
     from game.models import Checkpoint, Game
 
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
             select(Tap, Checkpoint.code)
             .join(Game, Game.id == Tap.game_id)
@@ -159,7 +160,7 @@ async def ledger(app: Any, slug: str) -> dict[str, tuple[Any, ...]]:
 
 
 async def rejections(app: Any, slug: str) -> list[tuple[str | None, str]]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         return sorted((r.source_key, r.reason) for r in await stored_rejections(s, slug))
 
 
@@ -168,7 +169,7 @@ async def holder_points(app: Any, slug: str) -> dict[str, int]:
     from game.models import Game, HolderTotal
     from people.models import Card
 
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
             select(Card.number, HolderTotal.points)
             .join(Game, Game.id == Card.game_id)
@@ -185,7 +186,7 @@ async def totals_consistent(app: Any, slug: str) -> bool:
     from scoring.ledger import totals_match_ledger
 
     gid = await game_id_of(app, slug)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         return await totals_match_ledger(s, gid)
 
 
@@ -233,7 +234,7 @@ def engine_outcomes(
 async def team_ids(app: Any, slug: str) -> dict[str, int]:
     from game.models import Game, Team
 
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
             select(Team.code, Team.id).join(Game, Game.id == Team.game_id).where(Game.slug == slug)
         )

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from api.app_state import state_of
 from checkpoints.signing import SIGNATURE_HEADER, sign
 from tests.checkpoints.cp_helpers import (
     NOW,
@@ -398,7 +399,7 @@ async def test_per_tap_rejections_are_kept_and_good_taps_count(
     ]
     stored = await ledger(app, town.slug)
     assert stored[f"{town.reader('A')}/0/2"][0] == uid(2)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         from tests.checkpoints.cp_helpers import stored_rejections
 
         kept = {r.seq: r for r in await stored_rejections(s, town.slug)}
@@ -588,7 +589,7 @@ async def test_scores_are_published_only_after_the_commit(
     app: FastAPI, client: httpx.AsyncClient, town: Town, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[int, int, int]] = []
-    real = app.state.publish_scores
+    real = state_of(app).publish_scores
 
     async def publish(game_id: int, delta: object) -> None:
         # Another connection must already see the taps this delta comes from.
@@ -596,12 +597,12 @@ async def test_scores_are_published_only_after_the_commit(
         await real(game_id, delta)
 
     # Starlette's State drops the attribute when monkeypatch undoes it: restore by hand.
-    app.state.publish_scores = publish
+    state_of(app).publish_scores = publish
     try:
         await upload(client, town, "A", [tap(1, 1, at(0))], sent_at=NOW)
         await upload(client, town, "B", [tap(1, 1, at(15))], sent_at=NOW)
     finally:
-        app.state.publish_scores = real
+        state_of(app).publish_scores = real
     gid = seen[0][0]
     assert seen == [(gid, 1, 0), (gid, 2, 10)]
 

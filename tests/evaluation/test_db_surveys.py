@@ -7,6 +7,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from api.app_state import state_of
 from evaluation.models import SurveyResponse
 from evaluation.surveys import erase_player_answers
 from kernel.db import utcnow
@@ -29,7 +30,7 @@ FULL = {
 
 
 async def _responses(app: FastAPI, game_id: int) -> list[SurveyResponse]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         return list(
             await s.scalars(
                 select(SurveyResponse)
@@ -200,7 +201,7 @@ async def test_erasure_removes_every_answer(
             )
             assert response.status_code == 200
 
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         erasure = await erase_player(
             s, game.id, gone, actor="test", now=utcnow(), scoring=HOLDER_SCORING
         )
@@ -208,7 +209,7 @@ async def test_erasure_removes_every_answer(
     assert "evaluation.erasure: 2 record(s)" in erasure.removed
     rows = await _responses(app, game.id)
     assert {r.player_id for r in rows} == {keep}
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         assert await erase_player_answers(s, keep) == 2
         await s.commit()
         left = await s.scalar(

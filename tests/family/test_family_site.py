@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.app_state import state_of
 from api.family import i18n
 from kernel.db import utcnow
 from people.models import Player
@@ -87,7 +88,7 @@ async def test_a_parent_registers_three_cards_and_sees_points_after_taps(
         assert re.search(r'tt-points">20<', home.text), home.text
         assert "Alpha Primary" in home.text and "Canal Walkers" in home.text
         # The under-16 is shown on public boards by a made-up name, not the nickname.
-        async with app.state.sessionmaker() as s:
+        async with state_of(app).sessionmaker() as s:
             kid = await s.scalar(
                 select(Player).where(Player.game_id == game.id, Player.nickname == "Swift Kestrel")
             )
@@ -128,7 +129,7 @@ async def test_a_parent_registers_three_cards_and_sees_points_after_taps(
         gone = await phone.post("/family/delete", {})
         assert gone.status_code == 303
         assert (await phone.get("/family/")).status_code == 303
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         players = (await s.scalars(select(Player).where(Player.game_id == game.id))).all()
         assert len(players) == 3 and all(p.erased_at and p.nickname is None for p in players)
 
@@ -270,7 +271,7 @@ async def test_a_parent_answers_the_survey_for_a_young_child(
         await _create(phone, f"survey-{uuid.uuid4().hex[:8]}@example.org")
         await _add(phone, slug, 4, "Little Wren", "5-11")
         await _add(phone, slug, 6, "Tall Mum", "25-44")
-        async with app.state.sessionmaker() as s:
+        async with state_of(app).sessionmaker() as s:
             ids = {
                 p.nickname: p.id
                 for p in await s.scalars(select(Player).where(Player.game_id == game.id))
@@ -385,12 +386,13 @@ async def test_the_map_lists_every_box_with_parks_and_bonus_points_marked(
         headers={"Authorization": f"Bearer {organiser_token}"},
     )
     assert added.status_code in (200, 201), added.text
-    app.state.map_tiles_url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    settings = state_of(app).settings
+    settings.map_tiles_url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     try:
         async with Browser(app) as phone:
             page = await phone.client.get(f"/games/{slug}/boxes", headers={"Accept-Language": "cy"})
     finally:
-        app.state.map_tiles_url = None
+        settings.map_tiles_url = None
     assert page.status_code == 200 and '<html lang="cy"' in page.text
     assert (
         "img-src 'self' data: https://tile.openstreetmap.org;"

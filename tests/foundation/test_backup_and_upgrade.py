@@ -24,6 +24,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from api.app_state import state_of
 from api.deps import server_now
 from kernel.db import make_engine
 from kernel.settings import Settings
@@ -97,7 +98,7 @@ async def _ledger_ok(client: httpx.AsyncClient, slug: str, token: str) -> bool:
 async def _organiser(app: FastAPI) -> str:
     from accounts.tokens import create_token
 
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         token = await create_token(s, role="organiser", label="restore test")
         await s.commit()
     return token

@@ -10,6 +10,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from api.app_state import state_of
 from api.leaderboard import parse_views, player_around
 from leaderboard.runtime import LeaderboardRuntime
 from tests.leaderboard.lb_app import DEMO, build_app, demo_game, demo_snapshot
@@ -154,10 +155,10 @@ async def test_team_around(client: httpx.AsyncClient) -> None:
 
 
 async def test_player_around_function(app: FastAPI) -> None:
-    out = await player_around(app.state, DEMO, "3", n=1)
+    out = await player_around(state_of(app), DEMO, "3", n=1)
     assert out is not None
     assert [e.nickname for e in out.entries] == ["Brave Owl", "Calm Otter", "Happy Heron"]
-    assert await player_around(app.state, DEMO, "4") is None  # not public
+    assert await player_around(state_of(app), DEMO, "4") is None  # not public
 
 
 async def test_openapi_documents_the_boards(client: httpx.AsyncClient) -> None:

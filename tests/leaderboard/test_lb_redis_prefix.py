@@ -8,6 +8,7 @@ import uuid
 import pytest
 from redis.asyncio import Redis
 
+from api.app_state import state_of
 from kernel.settings import Settings
 from leaderboard.models import BoardSnapshot
 from leaderboard.runtime import LeaderboardRuntime
@@ -53,4 +54,4 @@ async def test_the_server_uses_the_configured_prefix(settings: Settings) -> None
     from asgi_lifespan import LifespanManager
 
     async with LifespanManager(app):
-        assert app.state.leaderboard.store._prefix == "other-install"
+        assert state_of(app).leaderboard.store._prefix == "other-install"

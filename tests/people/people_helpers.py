@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select
 
 from accounts.tokens import create_token
+from api.app_state import state_of
 from game.models import Checkpoint, HolderTotal, Tap, Team, TeamTotal
 from kernel.db import utcnow
 from kernel.settings import Settings, get_settings
@@ -79,7 +80,7 @@ async def load_game(
     data["cards"].extend(extra_cards)
     response = await client.put(f"/api/v1/admin/games/{slug}", json=data, headers=auth(token))
     assert response.status_code == 200, response.text
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         from organising.repository import game_by_slug
 
         game = await game_by_slug(s, slug)
@@ -120,7 +121,7 @@ async def add_taps(
     app: FastAPI, game: PGame, card_number: str, taps: Sequence[tuple[str, datetime]]
 ) -> None:
     """Inserts taps of a card the way an upload does (for its current holder) and scores."""
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         card = await s.scalar(
             select(Card).where(Card.game_id == game.id, Card.number == card_number)
         )
@@ -152,7 +153,7 @@ async def add_taps(
 
 
 async def team_points(app: FastAPI, game: PGame) -> dict[str, int]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
             select(Team.code, TeamTotal.points)
             .outerjoin(TeamTotal, (TeamTotal.team_id == Team.id) & (TeamTotal.game_id == game.id))
@@ -162,7 +163,7 @@ async def team_points(app: FastAPI, game: PGame) -> dict[str, int]:
 
 
 async def card_holder_points(app: FastAPI, game: PGame, card_number: str) -> int:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         card = await s.scalar(
             select(Card).where(Card.game_id == game.id, Card.number == card_number)
         )
@@ -172,21 +173,21 @@ async def card_holder_points(app: FastAPI, game: PGame, card_number: str) -> int
 
 
 async def player_row(app: FastAPI, player_id: int) -> Player:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         player = await s.get(Player, player_id)
         assert player is not None
         return player
 
 
 async def assert_ledger(app: FastAPI, game: PGame) -> None:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         assert await ledger_mismatches(s, game.id) == []
 
 
 async def token_for(
     app: FastAPI, role: str, game: PGame | None = None, team: str | None = None
 ) -> str:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         team_id = None
         if team is not None:
             assert game is not None

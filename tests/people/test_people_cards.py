@@ -8,6 +8,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.app_state import state_of
 from game.models import Tap
 from kernel.audit import AuditRecord
 from kernel.db import utcnow
@@ -30,7 +31,7 @@ from tests.people.people_helpers import (
 
 
 async def _card(app: FastAPI, game: PGame, n: int) -> Card:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         card = await s.scalar(select(Card).where(Card.game_id == game.id, Card.number == number(n)))
         assert card is not None
         return card
@@ -60,7 +61,7 @@ async def test_organiser_replaces_a_lost_card(
     later = utcnow() + timedelta(minutes=5)
     await add_taps(app, game, number(4), journey(later))
     await add_taps(app, game, number(5), journey(later + timedelta(hours=2)))
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         outcomes = (
             await s.scalars(
                 select(Tap.outcome)
@@ -76,7 +77,7 @@ async def test_organiser_replaces_a_lost_card(
         {"number": number(4), "kind": "rfid", "active": False},
         {"number": number(5), "kind": "rfid", "active": True},
     ]
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         audit = await s.scalar(
             select(AuditRecord).where(
                 AuditRecord.game_id == game.id, AuditRecord.action == "card.replace"
@@ -107,7 +108,7 @@ async def test_new_cards_earlier_taps_move_with_it(
     assert await card_holder_points(app, game, number(2)) == 40
     me = (await client.get("/api/v1/me", headers=auth(player["token"]))).json()
     assert me["totals"]["points"] == 40 and me["totals"]["taps"] == 6
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         left = await s.scalar(select(Tap.id).where(Tap.holder_id == unregistered_holder))
         assert left is None
     await assert_ledger(app, game)

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from accounts.models import ApiToken
+from api.app_state import state_of
 from game.models import Tap
 from geo.deprivation import Deprivation
 from kernel.audit import AuditRecord
@@ -110,7 +111,7 @@ async def test_erasure_removes_personal_data_and_keeps_points(
     # The points stay: holder, taps, memberships and totals.
     assert await team_points(app, game) == before_teams
     assert await card_holder_points(app, game, number(4)) == 20
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         taps = await s.scalar(
             select(func.count()).where(Tap.game_id == game.id, Tap.holder_id == row.holder_id)
         )
@@ -187,7 +188,7 @@ async def test_cli_erase(
     row = await player_row(app, pid)
     assert row.erased_at is not None and row.email is None and row.nickname is None
     assert await team_points(app, game) == {"SCH1": 0, "COM1": 20}
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         audit = await s.scalar(
             select(AuditRecord).where(
                 AuditRecord.game_id == game.id, AuditRecord.action == "player.erase"

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
+from api.app_state import state_of
 from names.public_names import looks_generated
 from people.models import Player
 from tests.factories import game_file
@@ -189,7 +190,7 @@ async def test_an_older_real_name_is_checked_before_it_is_shown(
     client: httpx.AsyncClient, app: FastAPI, game: PGame
 ) -> None:
     child = await register(client, game.slug, **form(6, age_band="5-11", public=True))
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         player = await s.get(Player, child["player_id"])
         assert player is not None
         player.nickname = "Olivia Jones"  # registered before the real-name rule

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from accounts.models import ApiToken
 from accounts.tokens import create_token
+from api.app_state import state_of
 from game.models import Game
 from kernel.db import utcnow
 from kernel.tokens import hash_token
@@ -204,7 +205,7 @@ async def _put_game(w: World, principal: str) -> Call:
 
 async def _revoke_token(w: World, principal: str) -> Call:
     """A fresh token of game G to revoke (the world's own tokens must keep working)."""
-    async with w.app.state.sessionmaker() as s:
+    async with state_of(w.app).sessionmaker() as s:
         game_id = await s.scalar(select(Game.id).where(Game.slug == w.slug))
         value = await create_token(s, role="evaluator", game_id=game_id)
         token_id = await s.scalar(
@@ -242,7 +243,7 @@ def _unsigned(kind: str) -> Factory:
 async def _staff_user(w: World) -> Any:
     from accounts.staff import service
 
-    async with w.app.state.sessionmaker() as s:
+    async with state_of(w.app).sessionmaker() as s:
         user = await service.create_user(
             s,
             email=f"access-{_n(w)}-{uuid.uuid4().hex[:8]}@example.org",
@@ -260,7 +261,7 @@ async def _reset_token(w: World) -> str:
     from accounts.staff import invitations
 
     user = await _staff_user(w)
-    async with w.app.state.sessionmaker() as s:
+    async with state_of(w.app).sessionmaker() as s:
         token = await invitations.start_reset(s, user, utcnow())
         await s.commit()
     return token
@@ -270,7 +271,7 @@ async def _invitation_token(w: World) -> str:
     from accounts.staff import invitations
 
     user = await _staff_user(w)
-    async with w.app.state.sessionmaker() as s:
+    async with state_of(w.app).sessionmaker() as s:
         made = await invitations.invite(
             s,
             user,
@@ -279,7 +280,7 @@ async def _invitation_token(w: World) -> str:
             game_slug=w.slug,
             team_code=None,
             now=utcnow(),
-            box=w.app.state.secret_box,
+            box=state_of(w.app).secret_box,
         )
         await s.commit()
     return made.token
@@ -344,7 +345,7 @@ async def _family_account(w: World) -> tuple[str, str]:
     """A new family account with an account code: (account code, recovery code)."""
     from people import family
 
-    async with w.app.state.sessionmaker() as s:
+    async with state_of(w.app).sessionmaker() as s:
         made = await family.create_account(
             s, email=None, password=FAMILY_PASSWORD, confirm=FAMILY_PASSWORD, now=utcnow()
         )

@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from api.app_state import state_of
 from api.deps import server_now
 from evaluation.models import SurveyWave
 from game.models import Game
@@ -292,7 +293,7 @@ async def test_parallel_opens_of_one_wave_are_idempotent(
     )
     assert [r.status_code for r in answers] == [200] * 10, [r.text for r in answers]
     assert all(r.json()["open"] for r in answers)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         game_id = await s.scalar(select(Game.id).where(Game.slug == slug))
         rows = await s.scalar(
             select(func.count()).select_from(SurveyWave).where(SurveyWave.game_id == game_id)

@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from accounts.staff import service
+from api.app_state import state_of
 from kernel.db import utcnow
 
 PASSWORD = "sturdy walrus lantern 42"
@@ -87,7 +88,7 @@ async def make_user(
     email: str | None = None,
 ) -> str:
     email = email or new_email()
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         await service.create_user(
             s,
             email=email,
