@@ -28,6 +28,7 @@ from kernel.metrics import Metrics
 from kernel.secrets_box import SecretBox
 from kernel.settings import Settings
 from leaderboard.runtime import LeaderboardRuntime
+from people.privacy import PlayerDataEraser
 from scoring.scorer import Scorer
 
 STATE_KEY = "taptrail"  # the one attribute of ``app.state``
@@ -54,6 +55,8 @@ class AppState:
     # Rebuilds the boards that missed updates (Redis was down) or went missing.
     repair_boards: Callable[[], Awaitable[None]]
     game_exists: Callable[[str], Awaitable[bool]]
+    # What other domains hold about a player, removed when the player is erased.
+    player_data_eraser: PlayerDataEraser
     mailer: Mailer | None = None
     staff_form_key: bytes | None = None
     family_form_key: bytes | None = None

@@ -8,10 +8,9 @@ returned deltas after its commit.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,28 +35,25 @@ class Erasure:
     deltas: list[TotalsDelta] = field(default_factory=list)
 
 
-ErasureHook = Callable[[AsyncSession, Player], Awaitable[int]]
+class PlayerDataEraser(Protocol):
+    """What other domains hold about a player, removed when the player is erased.
+
+    The people domain cannot see the domains above it; the application passes in the one
+    that knows them (``evaluation.erasure.SURVEY_ANSWERS``), or :data:`NO_OTHER_DATA`."""
+
+    async def erase_player_data(self, session: AsyncSession, player: Player) -> list[str]:
+        """Removes the player's data in the erasure's transaction, before the player's own
+        fields are cleared; returns what was removed, for the audit record."""
+        ...
 
 
-# Other domains remove what they hold about a player by exposing, in one of these modules,
-# ``async def erase_player_data(session, player) -> int`` (rows removed). It runs in the
-# erasure's transaction, before the player's own fields are cleared.
-ERASURE_HOOK_MODULES: tuple[str, ...] = ("evaluation.erasure",)
+class _NoOtherData:
+    async def erase_player_data(self, session: AsyncSession, player: Player) -> list[str]:
+        return []
 
 
-def erasure_hooks() -> dict[str, ErasureHook]:
-    hooks: dict[str, ErasureHook] = {}
-    for name in ERASURE_HOOK_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        hook = getattr(module, "erase_player_data", None)
-        if hook is not None:
-            hooks[name] = hook
-    return hooks
+NO_OTHER_DATA: PlayerDataEraser = _NoOtherData()
+"""No other domain holds anything about players."""
 
 
 async def erase_player(
@@ -68,21 +64,21 @@ async def erase_player(
     actor: str,
     now: datetime,
     scoring: HolderScoring,
+    elsewhere: PlayerDataEraser,
 ) -> Erasure:
     """Removes a player's personal data; their points stay, anonymously, with their teams.
 
     Kept: the holder, its taps, team memberships and totals, and the age band (campaign
     multipliers depend on it, so dropping it would change earned points). The player's cards
-    stop scoring and their tokens are revoked.
+    stop scoring and their tokens are revoked. ``elsewhere`` removes what other domains
+    hold about the player.
     """
     player = await player_in_game(session, game_id, player_id)
     if player.erased_at is not None:
         raise Conflict(f"player {player_id} was already erased")
     await scoring.lock_holders(session, [player.holder_id])
     removed = ["nickname", "e-mail", "gender", "neighbourhood (LSOA and decile)"]
-    for name, hook in erasure_hooks().items():
-        count = await hook(session, player)
-        removed.append(f"{name}: {count} record(s)")
+    removed += await elsewhere.erase_player_data(session, player)
     player.nickname = None
     player.nickname_key = None
     player.email = None

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app_state import AppState, install
+from evaluation.erasure import SURVEY_ANSWERS
 from game.models import Game
 from game.totals import TotalsDelta
 from kernel.db import is_sqlite, make_engine, make_sessionmaker, utcnow
@@ -83,6 +84,7 @@ class Runtime:
             after_game_change=self.after_game_change,
             repair_boards=self.repair_boards,
             game_exists=self.game_exists,
+            player_data_eraser=SURVEY_ANSWERS,
         )
         install(app, self.state)
 

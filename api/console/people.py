@@ -351,6 +351,7 @@ async def erase(
                 actor=actor(ctx.user),
                 now=web.now(request),
                 scoring=HOLDER_SCORING,
+                elsewhere=app_state(request).player_data_eraser,
             )
         except TaptrailError as exc:
             await scoped.undo(session, ctx, game)

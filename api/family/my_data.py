@@ -157,7 +157,11 @@ async def delete(request: Request, session: Session, signed: Family) -> Response
     async with app_state(request).writing():
         games = {pl.game_id for pl in await family.players(session, signed.account)}
         await family.delete_account(
-            session, signed.account, now=web.now(request), scoring=HOLDER_SCORING
+            session,
+            signed.account,
+            now=web.now(request),
+            scoring=HOLDER_SCORING,
+            elsewhere=app_state(request).player_data_eraser,
         )
         await session.commit()
     for game_id in games:

@@ -412,7 +412,12 @@ async def remove(
     player = await member(p, session, signed, player_id)
     async with app_state(request).writing():
         erasure = await family.remove_player(
-            session, signed.account, player, now=web.now(request), scoring=HOLDER_SCORING
+            session,
+            signed.account,
+            player,
+            now=web.now(request),
+            scoring=HOLDER_SCORING,
+            elsewhere=app_state(request).player_data_eraser,
         )
         await session.commit()
     await after_commit(request, player.game_id, erasure.deltas)

@@ -7,6 +7,7 @@ import sys
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evaluation.erasure import SURVEY_ANSWERS
 from kernel.db import utcnow
 from kernel.errors import TaptrailError
 from kernel.settings import get_settings
@@ -42,7 +43,13 @@ def player_erase(slug: str, player_id: int, yes: bool) -> None:
         if game is None:
             raise click.UsageError(f"no game '{slug}'")
         return await privacy.erase_player(
-            session, game.id, player_id, actor="cli", now=utcnow(), scoring=HOLDER_SCORING
+            session,
+            game.id,
+            player_id,
+            actor="cli",
+            now=utcnow(),
+            scoring=HOLDER_SCORING,
+            elsewhere=SURVEY_ANSWERS,
         )
 
     try:

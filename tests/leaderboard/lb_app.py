@@ -142,6 +142,7 @@ def build_app(
             after_game_change=absent,
             repair_boards=absent,
             game_exists=game_exists,
+            player_data_eraser=absent,
         ),
     )
     api = APIRouter(prefix="/api/v1")

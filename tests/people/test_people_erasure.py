@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-import types
 from datetime import timedelta
 from typing import Any
 
@@ -42,17 +40,16 @@ from tests.people.people_helpers import (
 
 
 @pytest.fixture
-def survey_hook(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Stands in for the evaluation domain's erasure hook (survey answers)."""
+def survey_hook(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Stands in for what the evaluation domain removes (survey answers)."""
     erased: list[int] = []
 
-    async def erase_player_data(session: Any, player: Player) -> int:
-        erased.append(player.id)
-        return 3
+    class Answers:
+        async def erase_player_data(self, session: Any, player: Player) -> list[str]:
+            erased.append(player.id)
+            return ["evaluation.erasure: 3 record(s)"]
 
-    module = types.ModuleType("evaluation.erasure")
-    module.erase_player_data = erase_player_data  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "evaluation.erasure", module)
+    monkeypatch.setattr(state_of(app), "player_data_eraser", Answers())
     return erased
 
 
