@@ -16,7 +16,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app_state import AppState, install
@@ -154,18 +153,13 @@ class Runtime:
         assert self.sessionmaker is not None
         now = utcnow()
         async with self.sessionmaker() as session:
-            rows = await session.scalars(
-                select(Game.id).where(
-                    Game.starts_at <= now, Game.ends_at >= now - timedelta(days=1)
-                )
-            )
-            return list(rows.all())
+            return await repository.games_in_play(session, now, timedelta(days=1))
 
     async def ensure_boards(self) -> None:
         """Builds the boards of every game that has none (a fresh or emptied Redis)."""
         assert self.sessionmaker is not None and self.leaderboard is not None
         async with self.sessionmaker() as session:
-            games = (await session.execute(select(Game.id, Game.slug))).all()
+            games = await repository.game_ids_and_slugs(session)
         leaderboard = self.leaderboard
         for game_id, slug in games:
 

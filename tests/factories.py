@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 # Three checkpoints 800 m apart from each other (an equilateral triangle near Burnley), and
@@ -11,8 +12,6 @@ A = (53.7900, -2.2400)
 
 
 def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
-    import math
-
     r = 6_371_008.8
     dlat = north_m / r * 180 / math.pi
     dlon = east_m / (r * math.cos(math.radians(lat))) * 180 / math.pi

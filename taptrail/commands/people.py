@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import click
@@ -82,7 +83,6 @@ def purge_emails() -> None:
 def _rebuild_boards(slug: str) -> None:
     """Shared (Redis) boards drop the erased nickname now; in-process boards belong to the
     server process, which rebuilds them when it starts."""
-    import asyncio
 
     try:
         asyncio.run(rebuild_from_settings(get_settings(), slug))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,9 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app_state import state_of
-from checkpoints.models import TapRejection
+from checkpoints.models import Reader, TapRejection
 from checkpoints.signing import SIGNATURE_HEADER, sign
-from game.models import Tap
+from game.models import Checkpoint, Game, HolderTotal, Tap, Team
+from people.models import Card
+from scoring import engine
+from scoring.ledger import totals_match_ledger
 from tests.factories import game_file
 from tests.helpers import Clock as Clock  # re-exported for the suite
 from tests.helpers import auth
@@ -93,8 +97,6 @@ async def upload(
 
 
 async def stored_taps(session: AsyncSession, slug: str) -> list[Any]:
-    from game.models import Game
-
     rows = await session.execute(
         select(Tap)
         .join(Game, Game.id == Tap.game_id)
@@ -105,8 +107,6 @@ async def stored_taps(session: AsyncSession, slug: str) -> list[Any]:
 
 
 async def stored_rejections(session: AsyncSession, slug: str) -> list[Any]:
-    from game.models import Game
-
     rows = await session.execute(
         select(TapRejection)
         .join(Game, Game.id == TapRejection.game_id)
@@ -117,15 +117,11 @@ async def stored_rejections(session: AsyncSession, slug: str) -> list[Any]:
 
 
 async def reader_row(app: Any, reader_id: str) -> Any:
-    from checkpoints.models import Reader
-
     async with state_of(app).sessionmaker() as s:
         return await s.get(Reader, reader_id)
 
 
 async def game_id_of(app: Any, slug: str) -> int:
-    from game.models import Game
-
     async with state_of(app).sessionmaker() as s:
         value = await s.scalar(select(Game.id).where(Game.slug == slug))
     assert value is not None
@@ -134,7 +130,6 @@ async def game_id_of(app: Any, slug: str) -> int:
 
 async def ledger(app: Any, slug: str) -> dict[str, tuple[Any, ...]]:
     """Stored taps by source key: card, checkpoint code, times and scoring outcome."""
-    from game.models import Checkpoint, Game
 
     async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
@@ -166,8 +161,6 @@ async def rejections(app: Any, slug: str) -> list[tuple[str | None, str]]:
 
 async def holder_points(app: Any, slug: str) -> dict[str, int]:
     """Stored total points per card number."""
-    from game.models import Game, HolderTotal
-    from people.models import Card
 
     async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
@@ -183,8 +176,6 @@ async def holder_points(app: Any, slug: str) -> dict[str, int]:
 
 
 async def totals_consistent(app: Any, slug: str) -> bool:
-    from scoring.ledger import totals_match_ledger
-
     gid = await game_id_of(app, slug)
     async with state_of(app).sessionmaker() as s:
         return await totals_match_ledger(s, gid)
@@ -195,9 +186,6 @@ def engine_outcomes(
 ) -> dict[str, tuple[str, int, float, int | None]]:
     """The pure engine on (source key, checkpoint code, card UID, true time), independent of
     the database: what the stored outcomes must be."""
-    from collections import defaultdict
-
-    from scoring import engine
 
     g = town.data["game"]
     rules = engine.Rules(
@@ -232,8 +220,6 @@ def engine_outcomes(
 
 
 async def team_ids(app: Any, slug: str) -> dict[str, int]:
-    from game.models import Game, Team
-
     async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
             select(Team.code, Team.id).join(Game, Game.id == Team.game_id).where(Game.slug == slug)

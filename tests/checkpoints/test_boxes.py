@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from accounts.tokens import create_token
 from api.app_state import state_of
 from checkpoints import health
 from checkpoints.models import Reader
@@ -196,8 +197,6 @@ async def test_boxes_as_csv(app: FastAPI, client: httpx.AsyncClient, town: Town)
 async def test_boxes_need_an_organiser_of_the_game(
     app: FastAPI, client: httpx.AsyncClient, town: Town
 ) -> None:
-    from accounts.tokens import create_token
-
     url = f"/api/v1/admin/games/{town.slug}/boxes"
     assert (await client.get(url)).status_code == 401
     async with state_of(app).sessionmaker() as s:

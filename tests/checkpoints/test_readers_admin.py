@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from accounts.tokens import create_token
 from api.app_state import state_of
 from kernel.audit import AuditRecord
 from tests.checkpoints.cp_helpers import (
@@ -23,6 +24,7 @@ from tests.checkpoints.cp_helpers import (
     holder_points,
     iso,
     ledger,
+    load_town,
     post_signed,
     tap,
     totals_consistent,
@@ -154,9 +156,6 @@ async def test_moving_a_reader_moves_its_later_stored_taps_and_rescores(
 async def test_management_needs_an_organiser_of_this_game(
     app: FastAPI, client: httpx.AsyncClient, town: Town, organiser_token: str
 ) -> None:
-    from accounts.tokens import create_token
-    from tests.checkpoints.cp_helpers import load_town
-
     other = await load_town(client, organiser_token, town.slug + "-x")
     async with state_of(app).sessionmaker() as s:
         other_organiser = await create_token(

@@ -10,8 +10,17 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import delete, func, select, text
 
 from api.app_state import state_of
+from checkpoints.models import PendingTap
+from game.models import Game, Tap
+from kernel.db import make_engine, make_sessionmaker
+from scoring.incremental import score_pending
+from scoring.locks import lock_game
+from scoring.pending import ANALYZE_LOCK_NAMESPACE, analyze_outgrown, take_pending
+from scoring.rescore import rescore_game
+from taptrail.migrate import upgrade
 from tests.checkpoints.cp_helpers import (
     NOW,
     Town,
@@ -22,6 +31,7 @@ from tests.checkpoints.cp_helpers import (
     totals_consistent,
     upload,
 )
+from tests.conftest import PG_HOST, PG_PORT, PG_USER, _create_pg_database, _drop_pg_database
 
 T0 = NOW - timedelta(minutes=50)
 
@@ -106,9 +116,6 @@ async def test_an_upload_is_scored_before_the_in_process_client_returns(
 
 async def queued(app: FastAPI, game_id: int) -> list[tuple[int, int]]:
     """(holder, tap) rows of the game's scoring queue."""
-    from sqlalchemy import select
-
-    from checkpoints.models import PendingTap
 
     async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
@@ -118,9 +125,6 @@ async def queued(app: FastAPI, game_id: int) -> list[tuple[int, int]]:
 
 
 async def tap_ids_and_holders(app: FastAPI, game_id: int) -> list[tuple[int, int]]:
-    from sqlalchemy import select
-
-    from game.models import Tap
 
     async with state_of(app).sessionmaker() as s:
         rows = await s.execute(select(Tap.holder_id, Tap.id).where(Tap.game_id == game_id))
@@ -154,9 +158,6 @@ async def test_a_tap_queued_after_a_round_took_its_holder_waits_for_the_next_rou
 ) -> None:
     """take_pending removes only rows committed before it: a tap of the same holder stored
     meanwhile stays queued (on SQLite the single writer makes the upload wait instead)."""
-    import asyncio
-
-    from scoring.pending import take_pending
 
     game_id = await game_id_of(app, town.slug)
     await upload(client, town, "A", [tap(1, 3, T0)], sent_at=NOW)
@@ -188,8 +189,6 @@ async def test_a_tap_queued_after_a_round_took_its_holder_waits_for_the_next_rou
 async def test_a_whole_game_rescore_empties_the_queue(
     app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any
 ) -> None:
-    from scoring.rescore import rescore_game
-
     game_id = await game_id_of(app, town.slug)
     await upload(
         client, town, "A", [tap(1, 3, T0), tap(2, 4, T0 + timedelta(minutes=2))], sent_at=NOW
@@ -209,10 +208,6 @@ async def test_deleting_a_game_deletes_its_taps_and_queue(
 ) -> None:
     # taps and pending_taps have no foreign key to games (migration 0011): a trigger on
     # games does what ON DELETE CASCADE did.
-    from sqlalchemy import delete, func, select
-
-    from checkpoints.models import PendingTap
-    from game.models import Game, Tap
 
     game_id = await game_id_of(app, town.slug)
     await upload(client, town, "A", [tap(1, 3, T0), tap(2, 4, T0)], sent_at=NOW)
@@ -257,8 +252,6 @@ async def test_a_round_waits_for_a_whole_game_rescore(
 ) -> None:
     """A round takes the game's shared scoring lock before its holders' rows: while a
     whole-game re-score holds the exclusive lock, the round waits (PostgreSQL)."""
-    from scoring.incremental import score_pending
-    from scoring.locks import lock_game
 
     await upload(client, town, "A", [tap(1, 6, T0)], sent_at=NOW)
     game_id = await game_id_of(app, town.slug)
@@ -288,12 +281,6 @@ async def test_scoring_tables_that_outgrew_their_statistics_are_analyzed(
 ) -> None:
     """A new installation's first game fills the scoring tables faster than autovacuum
     analyzes them; the scorer's sweep does it (PostgreSQL), once per growth spurt."""
-    from sqlalchemy import text
-
-    from kernel.db import make_engine, make_sessionmaker
-    from scoring.pending import ANALYZE_LOCK_NAMESPACE, analyze_outgrown
-    from taptrail.migrate import upgrade
-    from tests.conftest import PG_HOST, PG_PORT, PG_USER, _create_pg_database, _drop_pg_database
 
     if backend != "postgres":  # SQLite plans without ANALYZE-driven statistics
         assert await analyze_outgrown(session) == []

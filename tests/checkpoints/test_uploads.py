@@ -7,10 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+import checkpoints.ingestion as ingestion
 from api.app_state import state_of
 from checkpoints.signing import SIGNATURE_HEADER, sign
+from kernel.settings import Settings
+from taptrail.server import create_app
 from tests.checkpoints.cp_helpers import (
     NOW,
     Clock,
@@ -19,14 +25,17 @@ from tests.checkpoints.cp_helpers import (
     holder_points,
     iso,
     ledger,
+    load_town,
     post_signed,
     reader_row,
     rejections,
+    stored_rejections,
     tap,
     totals_consistent,
     uid,
     upload,
 )
+from tests.helpers import auth
 
 T0 = NOW - timedelta(minutes=50)  # 08:10 UTC on a Monday of the game
 
@@ -90,7 +99,6 @@ async def test_bad_signatures_unknown_and_disabled_readers_all_get_the_same_401(
         ),
         await post_signed(client, "/api/v1/readers/NO-SUCH-BOX/taps", raw, town.secret("A")),
     ]
-    from tests.helpers import auth
 
     off = await client.post(
         f"/api/v1/admin/games/{town.slug}/readers/{town.reader('A')}/disable",
@@ -400,8 +408,6 @@ async def test_per_tap_rejections_are_kept_and_good_taps_count(
     stored = await ledger(app, town.slug)
     assert stored[f"{town.reader('A')}/0/2"][0] == uid(2)
     async with state_of(app).sessionmaker() as s:
-        from tests.checkpoints.cp_helpers import stored_rejections
-
         kept = {r.seq: r for r in await stored_rejections(s, town.slug)}
     assert kept[3].card_uid_raw == "4111111111111111"
     assert kept[3].tapped_at_raw == at(2) and kept[3].reader_id == town.reader("A")
@@ -411,8 +417,6 @@ async def test_per_tap_rejections_are_kept_and_good_taps_count(
 async def test_a_card_of_another_game_is_unknown(
     app: FastAPI, client: httpx.AsyncClient, town: Town, organiser_token: str
 ) -> None:
-    from tests.checkpoints.cp_helpers import load_town
-
     other = await load_town(
         client,
         organiser_token,
@@ -489,8 +493,6 @@ async def test_a_reset_clock_from_1970_is_corrected(
 async def test_taps_count_at_the_checkpoint_where_the_reader_stood(
     app: FastAPI, client: httpx.AsyncClient, town: Town, organiser_token: str
 ) -> None:
-    from tests.helpers import auth
-
     moved = await client.post(
         f"/api/v1/admin/games/{town.slug}/readers/{town.reader('A')}/move",
         json={"checkpoint": "C", "from": iso(at(30))},
@@ -509,9 +511,6 @@ async def test_taps_count_at_the_checkpoint_where_the_reader_stood(
 async def test_a_database_outage_is_503_with_nothing_stored(
     app: FastAPI, client: httpx.AsyncClient, town: Town, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlalchemy.exc import OperationalError
-
-    import checkpoints.ingestion as ingestion
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise OperationalError("SELECT 1", {}, ConnectionResetError("server closed the connection"))
@@ -533,9 +532,6 @@ async def test_a_database_outage_is_503_with_nothing_stored(
 async def test_a_deadlock_is_retried_transparently(
     app: FastAPI, client: httpx.AsyncClient, town: Town, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlalchemy.exc import DBAPIError
-
-    import checkpoints.ingestion as ingestion
 
     real = ingestion.repo.add_reader_days
     calls = {"n": 0}
@@ -608,10 +604,6 @@ async def test_scores_are_published_only_after_the_commit(
 
 
 async def test_an_unreachable_database_is_503(backend: str) -> None:
-    from asgi_lifespan import LifespanManager
-
-    from kernel.settings import Settings
-    from taptrail.server import create_app
 
     url = (
         "sqlite+aiosqlite:////nonexistent-dir/taptrail.db"
@@ -630,6 +622,4 @@ async def test_an_unreachable_database_is_503(backend: str) -> None:
 
 
 def app_key() -> str:
-    from cryptography.fernet import Fernet
-
     return Fernet.generate_key().decode()

@@ -22,7 +22,9 @@ from api.app_state import state_of
 from evaluation import exports
 from evaluation.models import EvaluationProject
 from kernel.audit import AuditRecord
+from kernel.version import __version__
 from organising.repository import game_by_slug
+from people.models import Card, Player
 from tests.evaluation.eval_helpers import (
     EGame,
     P,
@@ -106,8 +108,6 @@ async def build_town(
     (lad,) = codes("E07", 1)
     lsoas = await add_areas(app, lad, [(1, 1500), (2, 1500), (5, 1000), (9, 800)])
     async with state_of(app).sessionmaker() as s:
-        from people.models import Card, Player
-
         registered = [
             (p.id, p.holder_id)
             for p in await s.scalars(
@@ -271,7 +271,6 @@ async def test_export_files_leak_nothing_and_are_k_anonymous(
 
     manifest = (await download(client, slug, "study", "manifest", evaluator)).json()
     assert manifest["schema"] == exports.EXPORT_SCHEMA
-    from kernel.version import __version__
 
     assert manifest["software_version"] == __version__
     assert manifest["game"]["slug"] == slug

@@ -51,6 +51,8 @@ if not Path(CHROMIUM).exists():
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
+from tests.factories import A, offset  # noqa: E402
+
 
 @dataclass
 class Server:
@@ -478,7 +480,6 @@ def test_a_teenager_checks_in_by_phone(browser: Browser, server: Server, lang: s
     """A 13-year-old without a card registers to play by phone, then checks in with an
     emulated position: refused too far away, counted at the box; the sign shows while the
     location is being found; location refused by the browser is explained."""
-    from tests.factories import A, offset
 
     url = server.url
     slug = server.load_game()

@@ -16,9 +16,13 @@ from sqlalchemy import select
 
 from api.app_state import state_of
 from api.family import i18n
+from api.family.survey_words import TEXTS
+from evaluation import surveys as survey_service
+from game import instruments
 from kernel.db import utcnow
 from people.models import Player
-from tests.factories import COM1_JOIN_CODE
+from tests.factories import COM1_JOIN_CODE, game_file
+from tests.helpers import auth
 from tests.people.people_helpers import add_taps, journey, load_game, number
 from tests.staff.staff_helpers import Browser, csrf_of
 
@@ -186,8 +190,6 @@ async def test_the_language_follows_the_switch_the_browser_and_the_game(
         assert (await phone.get("/language/en?next=//evil.example")).headers["location"] == "/"
     # A game offering English only shows English whatever the visitor asked for.
     english = _slug()
-    from tests.factories import game_file
-    from tests.helpers import auth
 
     data = game_file(english)
     data["game"]["languages"] = ["en"]
@@ -237,10 +239,6 @@ async def test_welsh_pages_contain_no_english_source_strings(
 
 
 def test_every_survey_text_is_in_the_catalogue_with_a_welsh_translation() -> None:
-    from api.family.survey_words import TEXTS
-    from evaluation import surveys as survey_service
-    from game import instruments
-
     texts = {w.title for w in survey_service.WAVES.values()}
     for wave in survey_service.WAVES:
         for item in survey_service.questions(wave, instruments.INSTRUMENTS)["items"]:
@@ -254,9 +252,6 @@ def test_every_survey_text_is_in_the_catalogue_with_a_welsh_translation() -> Non
 async def test_a_parent_answers_the_survey_for_a_young_child(
     app: FastAPI, client: httpx.AsyncClient, organiser_token: str
 ) -> None:
-    from tests.factories import game_file
-    from tests.helpers import auth
-
     slug = _slug()
     game = await load_game(client, app, organiser_token, slug)
     data = game_file(slug)

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NOT_SET
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -189,8 +190,6 @@ def run_operation(operation: Any, f: Fuzz) -> list[str]:
 
 
 def schemathesis_not_set() -> Any:
-    from schemathesis.core import NOT_SET
-
     return NOT_SET
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from api.app_state import state_of
 from api.leaderboard import parse_views, player_around
+from api.pages import STATIC_DIR
 from leaderboard.runtime import LeaderboardRuntime
 from tests.leaderboard.lb_app import DEMO, build_app, demo_game, demo_snapshot
 
@@ -204,8 +205,6 @@ async def test_assets_are_served_from_an_allowlist(client: httpx.AsyncClient) ->
 
 
 def test_static_scripts_never_use_inner_html() -> None:
-    from api.pages import STATIC_DIR
-
     for path in STATIC_DIR.glob("*.js"):
         text = path.read_text()
         assert "innerHTML" not in text and "insertAdjacentHTML" not in text, path.name

@@ -10,6 +10,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from api.app_state import state_of
+from taptrail.server import create_app
 from tests.integration.live_town import live_game, load, walk
 
 BURST = 400
@@ -48,7 +49,6 @@ async def test_a_small_redis_pool_still_answers_every_read(
     settings = state_of(app).settings.model_copy(
         update={"redis_max_connections": 5, "redis_pool_timeout_s": 30.0, "periodic_jobs": False}
     )
-    from taptrail.server import create_app
 
     small = create_app(settings)
     async with (

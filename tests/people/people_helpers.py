@@ -20,10 +20,12 @@ from api.app_state import state_of
 from game.models import Checkpoint, HolderTotal, Tap, Team, TeamTotal
 from kernel.db import utcnow
 from kernel.settings import Settings, get_settings
+from organising.repository import game_by_slug
 from people.models import Card, Player
 from scoring import locks
 from scoring.incremental import score_holders
 from scoring.ledger import ledger_mismatches
+from taptrail.cli import main
 from tests.factories import game_file
 from tests.helpers import auth
 
@@ -81,8 +83,6 @@ async def load_game(
     response = await client.put(f"/api/v1/admin/games/{slug}", json=data, headers=auth(token))
     assert response.status_code == 200, response.text
     async with state_of(app).sessionmaker() as s:
-        from organising.repository import game_by_slug
-
         game = await game_by_slug(s, slug)
         assert game is not None
         return PGame(game.id, slug, token)
@@ -207,7 +207,6 @@ def client_at(app: FastAPI, host: str) -> httpx.AsyncClient:
 
 def run_cli(settings: Settings, *args: str) -> Any:
     """Runs ``taptrail ARGS`` against the test database (call it in a thread)."""
-    from taptrail.cli import main
 
     env = {"TAPTRAIL_DATABASE_URL": settings.database_url}
     if settings.redis_url:

@@ -23,6 +23,7 @@ from tests.people.people_helpers import (
     client_at,
     form,
     journey,
+    load_game,
     number,
     register,
     team_points,
@@ -177,8 +178,6 @@ async def test_linking_a_card_is_rate_limited(
 async def test_replacing_cards_is_for_this_games_organisers(
     client: httpx.AsyncClient, app: FastAPI, game: PGame, organiser_token: str
 ) -> None:
-    from tests.people.people_helpers import load_game
-
     player = await register(client, game.slug, **form(4))
     other = await load_game(client, app, organiser_token, game.slug + "-x")
     path = f"/api/v1/admin/games/{game.slug}/cards/{number(4)}/replace"

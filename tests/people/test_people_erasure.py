@@ -29,6 +29,7 @@ from tests.people.people_helpers import (
     card_holder_points,
     form,
     journey,
+    load_game,
     number,
     player_row,
     random_postcode,
@@ -147,8 +148,6 @@ async def test_erasure_removes_personal_data_and_keeps_points(
 async def test_erasure_is_for_this_games_organisers(
     client: httpx.AsyncClient, app: FastAPI, game: PGame, organiser_token: str
 ) -> None:
-    from tests.people.people_helpers import load_game
-
     player = await register(client, game.slug, **form(4))
     other = await load_game(client, app, organiser_token, game.slug + "-x")
     path = f"/api/v1/admin/games/{game.slug}/players/{player['player_id']}"

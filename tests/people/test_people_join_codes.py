@@ -20,6 +20,7 @@ from api.app_state import state_of
 from game.definition import DefinitionError, validate
 from game.models import Team
 from kernel.db import utcnow
+from organising.repository import game_by_slug
 from scoring.rescore import rescore_game
 from tests.factories import COM1_JOIN_CODE, game_file
 from tests.helpers import auth
@@ -71,8 +72,6 @@ async def town(
 ) -> tuple[PGame, dict[str, Any]]:
     answer = await _load(client, organiser_token, _town(slug))
     async with state_of(app).sessionmaker() as s:
-        from organising.repository import game_by_slug
-
         found = await game_by_slug(s, slug)
         assert found is not None
         return PGame(found.id, slug, organiser_token), answer

@@ -15,7 +15,7 @@ from names.public_names import looks_generated
 from people.models import Player
 from tests.factories import game_file
 from tests.helpers import auth
-from tests.people.people_helpers import PGame, form, random_word, register
+from tests.people.people_helpers import PGame, form, random_word, register, token_for
 
 REFUSED = {
     "fu\u0441k": "not allowed",  # Cyrillic с
@@ -232,6 +232,4 @@ async def test_file_players_of_unknown_age_appear_by_made_up_names(
 
 
 async def _manager_token(app: FastAPI, game: PGame) -> str:
-    from tests.people.people_helpers import token_for
-
     return await token_for(app, "team_manager", game, "SCH1")

@@ -14,7 +14,8 @@ from sqlalchemy import JSON, String, Text, select
 from api.app_state import state_of
 from geo.deprivation import Deprivation
 from kernel.db import Base, utcnow
-from people.models import Card, Player
+from people.models import Card, Player, RegistrationAttempt
+from people.players import client_key
 from taptrail.models import Base as _AllTables  # noqa: F401  (every table registered)
 from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
@@ -209,9 +210,6 @@ async def test_wrong_codes_are_limited_per_device(
 async def test_attempts_older_than_the_window_no_longer_count(
     client: httpx.AsyncClient, app: FastAPI, game: PGame
 ) -> None:
-    from people.models import RegistrationAttempt
-    from people.players import client_key
-
     old = utcnow() - timedelta(minutes=16)
     async with state_of(app).sessionmaker() as s:
         for _ in range(5):

@@ -10,11 +10,12 @@ from datetime import date, timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from accounts.tokens import create_token
 from api.app_state import state_of
-from organising.draws import candidates_sha256, day_end, draw_winners, run_due_draws
+from game.schemas import DrawScheduleIn
+from organising.draws import candidates_sha256, day_end, draw_winners, run_due_draws, schedule_draws
 from organising.repository import game_by_slug
 from people.models import Player
 from tests.checkpoints.cp_helpers import Clock
@@ -59,8 +60,6 @@ async def _setup(app: FastAPI, slug: str) -> object:
 
 
 async def _player_ids(app: FastAPI, game: object, cards: list[str]) -> list[int]:
-    from sqlalchemy import select
-
     async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
             select(Player.id).where(Player.holder_id.in_([game.holder(c) for c in cards]))  # type: ignore[attr-defined]
@@ -214,9 +213,6 @@ async def test_a_day_is_drawn_only_after_it_has_ended(
 async def test_run_due_draws_draws_each_finished_day_once(app: FastAPI, slug: str) -> None:
     await _setup(app, slug)
     async with state_of(app).writing(), state_of(app).sessionmaker() as s:
-        from game.schemas import DrawScheduleIn
-        from organising.draws import schedule_draws
-
         g = await game_by_slug(s, slug)
         assert g is not None
         await schedule_draws(

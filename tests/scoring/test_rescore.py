@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
+import asyncpg
 import httpx
 import pytest
 import yaml
@@ -17,12 +20,18 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app_state import state_of
-from game.models import Game, HolderTotal
+from game.models import Game, HolderTotal, Tap
 from kernel.audit import AuditRecord
 from kernel.db import make_engine, make_sessionmaker
+from kernel.scope import OPERATOR
 from kernel.settings import get_settings
+from organising.service import load_definition
+from scoring import ledger, rescore, rescore_postgres
+from scoring.ledger import ledger_mismatches
+from scoring.outcomes import OUTCOME_FIELDS
+from scoring.rescore import rescore_game
 from taptrail.cli import main
-from tests.factories import game_file
+from tests.factories import C, game_file
 from tests.helpers import auth
 from tests.scoring.taps import (
     T,
@@ -202,7 +211,6 @@ async def test_small_batches_cover_every_holder(
 ) -> None:
     """Batches split between holders (a holder larger than a batch is read whole), and
     totals of holders without taps are removed."""
-    from scoring import ledger, rescore
 
     monkeypatch.setattr(rescore, "RESCORE_BATCH_TAPS", 3)
     game = await _game_with_walks(app, slug)
@@ -233,10 +241,6 @@ async def test_rescore_reads_checkpoints_of_interleaved_games(app: FastAPI, slug
     checkpoint was added), and a tap recorded against another game's checkpoint scores
     nothing: a full re-score (on PostgreSQL it joins each tap's checkpoint by id and game)
     agrees with scoring as taps arrive."""
-    from kernel.scope import OPERATOR
-    from organising.service import load_definition
-    from scoring.rescore import rescore_game
-    from tests.factories import C
 
     game = await make_game(app, slug)
     other = await make_game(app, slug + "-next")
@@ -263,9 +267,6 @@ async def test_rescore_reads_checkpoints_of_interleaved_games(app: FastAPI, slug
 async def test_rescore_keeps_microseconds(app: FastAPI, slug: str) -> None:
     """A leg exactly one window after its anchor, to the microsecond, stays a leg through a
     full re-score (which reads times in a compact form on PostgreSQL)."""
-    from datetime import timedelta
-
-    from scoring.rescore import rescore_game
 
     game = await make_game(app, slug)
     start = local(3, 8, 0) + timedelta(microseconds=123_457)
@@ -289,7 +290,6 @@ async def test_rescore_sees_the_transactions_own_taps(app: FastAPI, slug: str) -
     """Taps inserted earlier in the same transaction (not yet committed) are re-scored
     with the rest. On PostgreSQL the re-score then reads on its own connection, not beside
     it under the exported snapshot (which cannot see them)."""
-    from scoring.rescore import rescore_game
 
     game = await _game_with_walks(app, slug)
     async with state_of(app).writing(), state_of(app).sessionmaker() as s:
@@ -300,7 +300,6 @@ async def test_rescore_sees_the_transactions_own_taps(app: FastAPI, slug: str) -
         assert report.taps == len(WALK) + len(later)
         assert await outcomes(s, game, "0000002") == [("journey_start", 0), ("leg", 7)]
         assert report.points_after == 7 * 4
-        from scoring.ledger import ledger_mismatches
 
         assert await ledger_mismatches(s, game.game_id) == []
         await s.rollback()
@@ -316,13 +315,6 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
     more connections."""
     if backend != "postgres":
         pytest.skip("the second connection is PostgreSQL's (SQLite re-scores in one)")
-    from datetime import timedelta
-
-    import asyncpg
-
-    from scoring import rescore, rescore_postgres
-    from scoring.ledger import ledger_mismatches
-    from scoring.rescore import rescore_game
 
     game = await _game_with_walks(app, slug)
     async with state_of(app).writing(), state_of(app).sessionmaker() as s:
@@ -405,13 +397,6 @@ async def test_rescore_repairs_every_field_of_a_stored_outcome(
     team, distance, local day or multiplier gone wrong while the points are right is
     written back (on PostgreSQL through the full write; the points-only write would leave
     it). Read on a connection of its own, as a re-score from the command line is."""
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from game.models import Tap
-    from scoring.ledger import ledger_mismatches
-    from scoring.outcomes import OUTCOME_FIELDS
-    from scoring.rescore import rescore_game
 
     game = await _game_with_walks(app, slug)
     columns = [getattr(Tap, name) for name in OUTCOME_FIELDS]  # id and every stored field

@@ -18,20 +18,24 @@ side), and its forms before sign-in are ``public_form``s.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 
 from accounts.models import ApiToken
+from accounts.staff import invitations, service
 from accounts.tokens import create_token
 from api.app_state import state_of
 from game.models import Game
 from kernel.db import utcnow
 from kernel.tokens import hash_token
+from people import family
 from tests.factories import COM1_JOIN_CODE, A
 from tests.helpers import auth
 from tests.security.world import HOME, PRINCIPALS, World, nickname, yesterday
@@ -241,8 +245,6 @@ def _unsigned(kind: str) -> Factory:
 
 
 async def _staff_user(w: World) -> Any:
-    from accounts.staff import service
-
     async with state_of(w.app).sessionmaker() as s:
         user = await service.create_user(
             s,
@@ -258,8 +260,6 @@ async def _staff_user(w: World) -> Any:
 
 
 async def _reset_token(w: World) -> str:
-    from accounts.staff import invitations
-
     user = await _staff_user(w)
     async with state_of(w.app).sessionmaker() as s:
         token = await invitations.start_reset(s, user, utcnow())
@@ -268,8 +268,6 @@ async def _reset_token(w: World) -> str:
 
 
 async def _invitation_token(w: World) -> str:
-    from accounts.staff import invitations
-
     user = await _staff_user(w)
     async with state_of(w.app).sessionmaker() as s:
         made = await invitations.invite(
@@ -290,8 +288,6 @@ async def _anonymous_form(
     w: World, page: str, fields: dict[str, str], cookie_name: str = "taptrail_presession"
 ) -> Call:
     """A POST of the form on ``page`` (to the same address), with its cookie and token."""
-    import re
-    from urllib.parse import urlencode
 
     async with w.client() as c:
         shown = await c.get(page)
@@ -343,7 +339,6 @@ FAMILY_PASSWORD = "access table kettle 12"
 
 async def _family_account(w: World) -> tuple[str, str]:
     """A new family account with an account code: (account code, recovery code)."""
-    from people import family
 
     async with state_of(w.app).sessionmaker() as s:
         made = await family.create_account(

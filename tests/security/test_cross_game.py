@@ -31,6 +31,7 @@ from game.models import Game, Team
 from kernel.audit import AuditRecord
 from kernel.errors import Forbidden
 from kernel.scope import GameScope
+from organising import repository
 from organising.service import load_definition
 from tests.checkpoints.cp_helpers import (
     NOW,
@@ -267,7 +268,6 @@ async def test_a_reader_moved_away_during_a_load_is_not_changed(
 ) -> None:
     """Ownership is checked again on the locked rows the load changes: a reader moved to
     another game after the first check (by a concurrent load) keeps its secret."""
-    from organising import repository
 
     a, b = pair.a, pair.b
     b_id = await game_id_of(app, b.slug)

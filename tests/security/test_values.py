@@ -13,12 +13,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 
 from api.app_state import state_of
-from api.deps import server_now
+from api.deps import MAX_ROW_ID, server_now
 from evaluation.models import SurveyWave
 from game.models import Game
+from kernel.times import ClockTime, Moment
 from tests.checkpoints.checkins.ci_helpers import NOW as CHECKIN_NOW
 from tests.checkpoints.checkins.ci_helpers import Clock as CheckinClock
 from tests.checkpoints.checkins.ci_helpers import checkin_body, load_game, register
@@ -239,7 +241,6 @@ async def test_ids_beyond_the_column_range_are_4xx(
 
 def test_every_integer_path_parameter_is_bounded_by_the_column(app: FastAPI) -> None:
     """So a new route with an id in its path cannot bring the 500 back."""
-    from api.deps import MAX_ROW_ID
 
     found = 0
     for path, operations in app.openapi()["paths"].items():
@@ -309,9 +310,6 @@ async def test_parallel_opens_of_one_wave_are_idempotent(
 
 
 def test_the_window_and_clock_types_at_their_boundaries() -> None:
-    from pydantic import TypeAdapter, ValidationError
-
-    from kernel.times import ClockTime, Moment
 
     moment, clock = TypeAdapter(Moment), TypeAdapter(ClockTime)
     for good in ("2000-01-01T00:00:00Z", "2000-01-01T01:00:00+01:00", "2099-12-31T23:59:59Z"):

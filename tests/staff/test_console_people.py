@@ -16,8 +16,13 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from api.app_state import state_of
+from api.console.web import GAME_PAGES, game_pages_for
 from api.deps import server_now
 from kernel.audit import AuditRecord
+from people.models import Player
+from people.players import update_player
+from people.schemas import MeUpdateIn
+from tests.helpers import auth
 from tests.scoring.taps import T, TestGame, insert_taps, local, make_game
 from tests.staff.staff_helpers import Browser, make_user
 
@@ -192,18 +197,12 @@ async def test_people_moderation_join_codes_members_access_and_erasure(
 
 
 async def _player_ids(app: FastAPI, game_id: int) -> dict[str, int]:
-    from people.models import Player
-
     async with state_of(app).sessionmaker() as s:
         rows = await s.execute(select(Player.nickname, Player.id).where(Player.game_id == game_id))
         return {str(r[0]): int(r[1]) for r in rows}
 
 
 async def test_a_changed_nickname_goes_back_to_the_queue(app: FastAPI, slug: str) -> None:
-    from people.models import Player
-    from people.players import update_player
-    from people.schemas import MeUpdateIn
-
     game = await _game(app, slug)
     ids = await _player_ids(app, game.game_id)
     page = f"/console/games/{slug}/people"
@@ -307,8 +306,6 @@ async def test_organiser_pages_refuse_other_games_and_roles(app: FastAPI, slug: 
 async def test_an_evaluator_downloads_the_package_and_an_organiser_reads_the_report(
     app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str
 ) -> None:
-    from tests.helpers import auth
-
     game = await _game(app, slug)
     made = await client.post(
         f"/api/v1/admin/games/{slug}/evaluation-projects",
@@ -350,8 +347,6 @@ async def test_an_evaluator_downloads_the_package_and_an_organiser_reads_the_rep
 async def test_the_game_navigation_shows_each_role_the_pages_it_may_open(
     app: FastAPI, slug: str
 ) -> None:
-    from api.console.web import GAME_PAGES, game_pages_for
-
     game = await _game(app, slug)
     base = f"/console/games/{slug}"
     async with await _signed_in(app, game_id=game.game_id) as organiser:

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from accounts.staff import throttle
+from accounts.staff.models import StaffSession
 from api.app_state import state_of
 from api.deps import server_now
 from kernel.db import utcnow
@@ -209,9 +211,6 @@ async def test_sign_out_and_sign_out_everywhere(app: FastAPI) -> None:
 
 
 async def test_the_session_id_is_stored_only_as_a_hash(app: FastAPI) -> None:
-    from sqlalchemy import select
-
-    from accounts.staff.models import StaffSession
 
     email = await make_user(app)
     async with Browser(app) as browser:

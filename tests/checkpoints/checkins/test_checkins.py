@@ -15,6 +15,7 @@ from accounts.tokens import create_token
 from api.app_state import state_of
 from checkpoints.models import Checkin
 from game.models import Tap
+from organising.repository import game_by_slug
 from people.models import Card, Player
 from scoring.ledger import ledger_mismatches
 from tests.checkpoints.checkins.ci_helpers import (
@@ -37,8 +38,6 @@ async def _taps(app: FastAPI, player_id: int) -> list[Tap]:
 
 
 async def _ledger_ok(app: FastAPI, slug: str) -> None:
-    from organising.repository import game_by_slug
-
     async with state_of(app).sessionmaker() as s:
         game = await game_by_slug(s, slug)
         assert game is not None
