@@ -19,6 +19,7 @@ from game.totals import TotalsDelta
 from kernel import audit
 from kernel.errors import Conflict
 from people import activation
+from people import attempts_repository as attempts
 from people import repository as repo
 from people.models import Player
 from people.players import player_in_game
@@ -124,7 +125,7 @@ async def purge_expired_emails(session: AsyncSession, now: datetime) -> int:
 
 async def purge_old_attempts(session: AsyncSession, now: datetime) -> int:
     """Forgets failed activation attempts older than a day (they only serve rate limits)."""
-    return await repo.purge_attempts_before(session, now - ATTEMPT_RETENTION)
+    return await attempts.purge_attempts_before(session, now - ATTEMPT_RETENTION)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from game.models import Game
 from kernel.db import utcnow
 from kernel.settings import Settings
 from people import registration
+from people.attempts_repository import APP_REGISTRATION
 from people.models import RegistrationAttempt
-from people.repository import APP_REGISTRATION
 from taptrail.server import create_app
 from tests.factories import A
 from tests.helpers import auth
