@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -25,6 +25,12 @@ from tests.helpers import Clock as Clock  # re-exported for the suite
 from tests.helpers import auth
 
 NOW = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
+T0 = NOW - timedelta(minutes=50)  # 08:10 UTC on a Monday of the game
+
+
+def at(minutes: float) -> datetime:
+    """``minutes`` after T0."""
+    return T0 + timedelta(minutes=minutes)
 
 
 def uid(i: int) -> str:

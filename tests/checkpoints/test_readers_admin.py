@@ -17,6 +17,7 @@ from api.app_state import state_of
 from kernel.audit import AuditRecord
 from tests.checkpoints.cp_helpers import (
     NOW,
+    T0,
     Clock,
     Town,
     body,
@@ -31,8 +32,6 @@ from tests.checkpoints.cp_helpers import (
     upload,
 )
 from tests.helpers import auth
-
-T0 = NOW - timedelta(minutes=50)
 
 
 def _url(town: Town, suffix: str = "") -> str:

@@ -23,6 +23,7 @@ from scoring.rescore import rescore_game
 from taptrail.migrate import upgrade
 from tests.checkpoints.cp_helpers import (
     NOW,
+    T0,
     Town,
     game_id_of,
     holder_points,
@@ -32,8 +33,6 @@ from tests.checkpoints.cp_helpers import (
     upload,
 )
 from tests.conftest import PG_HOST, PG_PORT, PG_USER, _create_pg_database, _drop_pg_database
-
-T0 = NOW - timedelta(minutes=50)
 
 
 def pending_gauge(app: FastAPI) -> float | None:
@@ -222,7 +221,7 @@ async def test_deleting_a_game_deletes_its_taps_and_queue(
 
 
 async def test_settle_waits_for_the_boards_though_publishing_overlaps_the_next_round(
-    app: FastAPI, client: httpx.AsyncClient, town: Town
+    app: FastAPI, client: httpx.AsyncClient, town: Town, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A round's changes are published while the next round runs; the upload's in-process
     answer (which waits for settle) still comes after they reached the boards."""
@@ -235,15 +234,11 @@ async def test_settle_waits_for_the_boards_though_publishing_overlaps_the_next_r
         published.append(game_id)
 
     game_id = await game_id_of(app, town.slug)
-    # Starlette's State drops the attribute when monkeypatch undoes it: restore by hand.
-    state_of(app).publish_scores = slow_publish
-    try:
-        await upload(client, town, "A", [tap(1, 5, T0)], sent_at=NOW)
-        assert published == [game_id]
-        await upload(client, town, "B", [tap(2, 5, T0 + timedelta(minutes=20))], sent_at=NOW)
-        assert published == [game_id, game_id]
-    finally:
-        state_of(app).publish_scores = real_publish
+    monkeypatch.setattr(state_of(app), "publish_scores", slow_publish)
+    await upload(client, town, "A", [tap(1, 5, T0)], sent_at=NOW)
+    assert published == [game_id]
+    await upload(client, town, "B", [tap(2, 5, T0 + timedelta(minutes=20))], sent_at=NOW)
+    assert published == [game_id, game_id]
     assert await holder_points(app, town.slug) == {"0000005": 10}
 
 

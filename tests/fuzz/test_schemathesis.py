@@ -40,7 +40,8 @@ from schemathesis.specs.openapi.checks import (
 
 from kernel.settings import Settings
 from taptrail.server import create_app
-from tests.security.access_table import ALLOWED, RULES, Call
+from tests.security.access_calls import Call
+from tests.security.access_table import ALLOWED, RULES
 from tests.security.world import World, build_world
 
 MAX_EXAMPLES = int(os.environ.get("TAPTRAIL_FUZZ_EXAMPLES", "25"))
