@@ -6,7 +6,6 @@ neighbouring boxes, bulk-loaded with COPY, and the VACUUM a live server's autova
 
 from __future__ import annotations
 
-import math
 import random
 import sys
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kernel.geodesy import EARTH_RADIUS_M
+from harness.game_files import offset
 
 GAME_START = datetime(2027, 4, 30, 23, 0, tzinfo=UTC)  # 2027-05-01 00:00 London
 GAME_DAYS = 42
@@ -25,14 +24,6 @@ ORIGIN = (53.7800, -2.2600)
 GRID = (12, 10)  # boxes 600 m apart
 SPACING_M = 600.0
 AGE_BANDS = ("5-11", "12-15", "25-44", "45-64")
-
-
-def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
-    r = EARTH_RADIUS_M
-    return (
-        lat + north_m / r * 180 / math.pi,
-        lon + east_m / (r * math.cos(math.radians(lat))) * 180 / math.pi,
-    )
 
 
 def definition(slug: str) -> dict[str, Any]:

@@ -17,10 +17,10 @@ from api.app_state import state_of
 from checkpoints.models import Reader, TapRejection
 from checkpoints.signing import SIGNATURE_HEADER, sign
 from game.models import Checkpoint, Game, HolderTotal, Tap, Team
+from harness.game_files import game_file
 from people.models import Card
 from scoring import engine
 from scoring.ledger import totals_match_ledger
-from tests.factories import game_file
 from tests.helpers import Clock as Clock  # re-exported for the suite
 from tests.helpers import auth
 

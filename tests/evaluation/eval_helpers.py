@@ -19,9 +19,9 @@ from api.app_state import state_of
 from evaluation import repository as repo
 from evaluation.models import SurveyResponse
 from game.models import HolderDay, HolderTotal, Team
+from harness.game_files import game_file
 from organising.repository import game_by_slug
 from people.models import Holder, Player
-from tests.factories import game_file
 from tests.helpers import auth
 
 DATA = Path(__file__).parent / "data"

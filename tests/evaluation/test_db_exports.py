@@ -21,6 +21,7 @@ from sqlalchemy import select
 from api.app_state import state_of
 from evaluation import exports
 from evaluation.models import EvaluationProject
+from harness.game_files import game_file
 from kernel.audit import AuditRecord
 from kernel.version import __version__
 from organising.repository import game_by_slug
@@ -38,7 +39,6 @@ from tests.evaluation.eval_helpers import (
     make_game,
     token,
 )
-from tests.factories import game_file
 from tests.helpers import auth, letters
 
 QIS = ("age_band", "gender", "imd_quintile", "imd_nation", "team_kind")

@@ -18,10 +18,10 @@ from evaluation.csv_source import ImportFileError
 from evaluation.importing import import_imd, import_postcodes
 from geo.deprivation import Deprivation, derive, lookup_deprivation
 from geo.models import LsoaArea, PostcodeLookup
+from harness.game_files import game_file
 from organising.repository import game_by_slug
 from people.models import Player
 from tests.evaluation.eval_helpers import DATA
-from tests.factories import game_file
 from tests.helpers import auth, letters
 
 IOD2019 = DATA / "iod2019_file7_excerpt.csv"

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from api.app_state import state_of
 from evaluation.models import SurveyResponse
+from harness.game_files import game_file
 from tests.evaluation.eval_helpers import P, add_players, make_game, token
-from tests.factories import game_file
 from tests.helpers import auth
 
 ALL = ["activity", "belonging", "nature", "ons4", "loneliness"]

@@ -15,6 +15,7 @@ from api.app_state import state_of
 from checkpoints.models import ReaderDay, ReaderHeartbeat
 from evaluation.report_service import build_game_report, report_csv
 from game.models import Game
+from harness.game_files import game_file
 from tests.evaluation.eval_helpers import (
     P,
     add_answers,
@@ -25,7 +26,6 @@ from tests.evaluation.eval_helpers import (
     codes,
     make_game,
 )
-from tests.factories import game_file
 
 NOW = datetime(2027, 5, 10, 12, 0, tzinfo=UTC)  # game days so far: 1-10 May
 LIFE = {1: 4, 2: 7, 3: 6}  # low (0-4) at registration, better at game end, held at follow-up

@@ -31,9 +31,9 @@ import yaml
 from cryptography.fernet import Fernet
 
 from checkpoints.signing import SIGNATURE_HEADER, sign
+from harness.game_files import COM1_JOIN_CODE, game_file
 from harness.servers import free_port, start_server
 from tests.conftest import REDIS_URL
-from tests.factories import COM1_JOIN_CODE, game_file
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,7 @@ if not Path(CHROMIUM).exists():
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
-from tests.factories import A, offset  # noqa: E402
+from harness.game_files import A, offset  # noqa: E402
 
 
 @dataclass

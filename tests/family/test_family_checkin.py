@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from api.app_state import state_of
 from game.models import Tap
+from harness.game_files import A, B, offset
 from kernel.db import utcnow
 from people.models import Player
-from tests.factories import A, B, offset
 from tests.family.test_family_site import PASSWORD, _add
 from tests.helpers import server_clock
 from tests.people.people_helpers import load_game

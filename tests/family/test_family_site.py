@@ -19,9 +19,9 @@ from api.family import i18n
 from api.family.survey_words import TEXTS
 from evaluation import surveys as survey_service
 from game import instruments
+from harness.game_files import COM1_JOIN_CODE, game_file
 from kernel.db import utcnow
 from people.models import Player
-from tests.factories import COM1_JOIN_CODE, game_file
 from tests.helpers import auth
 from tests.people.people_helpers import add_taps, journey, load_game, number
 from tests.staff.staff_helpers import Browser, csrf_of

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from accounts.models import ApiToken
 from accounts.tokens import create_token
 from api.app_state import state_of
+from harness.game_files import game_file
 from kernel.tokens import hash_token
 from organising.repository import game_by_slug
-from tests.factories import game_file
 from tests.helpers import auth
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select, text
 
 from game.definition import DefinitionError, load_text
 from game.models import Campaign, Checkpoint, Game, Team
+from harness.game_files import game_file
 from people.models import Card
-from tests.factories import game_file
 from tests.helpers import auth
 
 

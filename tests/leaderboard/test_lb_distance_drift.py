@@ -19,10 +19,10 @@ from sqlalchemy import select
 
 from api.app_state import state_of
 from game.models import Tap, Team
+from harness.game_files import A, game_file, offset
 from leaderboard.ranking import whole_metres
 from organising.repository import game_by_slug
 from simulator.reader_client import SimulatedReader
-from tests.factories import A, game_file, offset
 from tests.helpers import auth
 
 # Legs of about 800.4, 650.6 and 905.3 m: no whole metres.

@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 from accounts.tokens import create_token
 from api.app_state import state_of
 from game.models import Checkpoint, HolderTotal, Tap, Team, TeamTotal
+from harness.game_files import game_file
 from kernel.db import utcnow
 from kernel.settings import Settings, get_settings
 from organising.repository import game_by_slug
@@ -26,7 +27,6 @@ from scoring import locks
 from scoring.incremental import score_holders
 from scoring.ledger import ledger_mismatches
 from taptrail.cli import main
-from tests.factories import game_file
 from tests.helpers import auth
 
 _serial = itertools.count(1)

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from api.app_state import state_of
+from harness.game_files import A
 from people.models import Card, Holder, Player
-from tests.factories import A
 from tests.helpers import auth
 from tests.people.people_helpers import PGame, client_at, form, register
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from api.app_state import state_of
 from game.models import Tap
+from harness.game_files import COM1_JOIN_CODE
 from kernel.audit import AuditRecord
 from kernel.db import utcnow
 from people.models import Card
-from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.people_helpers import (
     PGame,

@@ -15,11 +15,11 @@ from accounts.models import ApiToken
 from api.app_state import state_of
 from game.models import Tap
 from geo.deprivation import Deprivation
+from harness.game_files import COM1_JOIN_CODE
 from kernel.audit import AuditRecord
 from kernel.db import utcnow
 from kernel.settings import Settings
 from people.models import Player, TeamMembership
-from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.conftest import FakeLookup
 from tests.people.people_helpers import (

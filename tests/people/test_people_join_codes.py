@@ -19,10 +19,10 @@ from sqlalchemy import select
 from api.app_state import state_of
 from game.definition import DefinitionError, validate
 from game.models import Team
+from harness.game_files import COM1_JOIN_CODE, game_file
 from kernel.db import utcnow
 from organising.repository import game_by_slug
 from scoring.rescore import rescore_game
-from tests.factories import COM1_JOIN_CODE, game_file
 from tests.helpers import auth
 from tests.people.people_helpers import (
     PGame,

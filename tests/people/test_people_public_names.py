@@ -11,9 +11,9 @@ import yaml
 from fastapi import FastAPI
 
 from api.app_state import state_of
+from harness.game_files import game_file
 from names.public_names import looks_generated
 from people.models import Player
-from tests.factories import game_file
 from tests.helpers import auth
 from tests.people.people_helpers import PGame, form, random_word, register, token_for
 

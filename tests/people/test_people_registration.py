@@ -13,11 +13,11 @@ from sqlalchemy import JSON, String, Text, select
 
 from api.app_state import state_of
 from geo.deprivation import Deprivation
+from harness.game_files import COM1_JOIN_CODE
 from kernel.db import Base, utcnow
 from people.models import Card, Player, RegistrationAttempt
 from people.players import client_key
 from taptrail.models import Base as _AllTables  # noqa: F401  (every table registered)
-from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.conftest import FakeLookup
 from tests.people.people_helpers import (

@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.app_state import state_of
 from game.models import Checkpoint, HolderTotal, Tap, Team, TeamTotal
 from game.totals import TotalsDelta
+from harness.game_files import game_file
 from kernel.scope import OPERATOR
 from organising.service import load_definition
 from people.models import Card
 from scoring import locks
 from scoring.incremental import score_holders
-from tests.factories import game_file
 
 LONDON = ZoneInfo("Europe/London")
 _serial = itertools.count(1)

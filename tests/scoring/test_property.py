@@ -24,12 +24,12 @@ from sqlalchemy import select
 
 from api.app_state import state_of
 from game.models import HolderTotal, Tap, TeamTotal
+from harness import game_files as factories
 from kernel.scope import OPERATOR
 from organising.service import load_definition
 from scoring import engine
 from scoring.ledger import ledger_mismatches, totals_match_ledger
 from scoring.rescore import rescore_game
-from tests import factories
 from tests.scoring.taps import T, describe, insert_taps, local
 
 CARDS = [f"{i:07d}" for i in range(1, 7)]

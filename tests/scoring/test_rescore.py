@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app_state import state_of
 from game.models import Game, HolderTotal, Tap
+from harness.game_files import C, game_file
 from kernel.audit import AuditRecord
 from kernel.db import make_engine, make_sessionmaker
 from kernel.scope import OPERATOR
@@ -31,7 +32,6 @@ from scoring.ledger import ledger_mismatches
 from scoring.outcomes import OUTCOME_FIELDS
 from scoring.rescore import rescore_game
 from taptrail.cli import main
-from tests.factories import C, game_file
 from tests.helpers import auth
 from tests.scoring.taps import (
     T,

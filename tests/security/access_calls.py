@@ -19,10 +19,10 @@ from accounts.staff import invitations, service
 from accounts.tokens import create_token
 from api.app_state import state_of
 from game.models import Game
+from harness.game_files import A
 from kernel.db import utcnow
 from kernel.tokens import hash_token
 from people import family
-from tests.factories import A
 from tests.helpers import auth
 from tests.security.world import HOME, World, nickname, yesterday
 

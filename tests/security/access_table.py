@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tests.factories import COM1_JOIN_CODE
+from harness.game_files import COM1_JOIN_CODE
 from tests.security.access_calls import (
     Factory,
     accept,

@@ -28,6 +28,7 @@ from api.app_state import state_of
 from checkpoints.models import Reader, ReaderAssignment
 from game.definition import DefinitionError
 from game.models import Game, Team
+from harness.game_files import game_file
 from kernel.audit import AuditRecord
 from kernel.errors import Forbidden
 from kernel.scope import GameScope
@@ -45,7 +46,6 @@ from tests.checkpoints.cp_helpers import (
     tap,
     upload,
 )
-from tests.factories import game_file
 from tests.helpers import auth, server_clock
 
 T0 = NOW - timedelta(minutes=50)

@@ -21,10 +21,10 @@ from fastapi import FastAPI
 
 from api.deps import server_now
 from evaluation import exports
+from harness.game_files import game_file
 from kernel import csv_writer
 from tests.checkpoints.cp_helpers import NOW, Clock, iso, post_signed
 from tests.evaluation.eval_helpers import existing_game, token
-from tests.factories import game_file
 from tests.helpers import auth
 
 EVIL = '=HYPERLINK("http://x","y")'

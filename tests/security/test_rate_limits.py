@@ -17,13 +17,13 @@ from sqlalchemy import select, update
 
 from api.app_state import state_of
 from game.models import Game
+from harness.game_files import A
 from kernel.db import utcnow
 from kernel.settings import Settings
 from people import registration
 from people.attempts_repository import APP_REGISTRATION
 from people.models import RegistrationAttempt
 from taptrail.server import create_app
-from tests.factories import A
 from tests.helpers import auth
 from tests.security.world import definition, nickname
 

@@ -20,6 +20,7 @@ from api.app_state import state_of
 from api.deps import MAX_ROW_ID, server_now
 from evaluation.models import SurveyWave
 from game.models import Game
+from harness.game_files import game_file
 from kernel.times import ClockTime, Moment
 from tests.checkpoints.checkins.ci_helpers import NOW as CHECKIN_NOW
 from tests.checkpoints.checkins.ci_helpers import Clock as CheckinClock
@@ -35,7 +36,6 @@ from tests.checkpoints.cp_helpers import (
     stored_taps,
     tap,
 )
-from tests.factories import game_file
 from tests.helpers import auth, server_clock
 
 # Both overflow when converted to UTC: year 0 and year 10000 do not exist.

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from accounts.tokens import create_token
 from api.app_state import state_of
 from game.models import Game, Team
+from harness.game_files import game_file
 from kernel.db import utcnow
-from tests.factories import game_file
 from tests.helpers import auth
 
 PRINCIPALS = (

@@ -19,8 +19,8 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
+from harness.game_files import game_file
 from harness.servers import free_port, start_server
-from tests.factories import game_file
 from tests.staff.staff_helpers import PASSWORD
 
 pytestmark = pytest.mark.browser

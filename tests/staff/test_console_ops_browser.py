@@ -16,8 +16,8 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
+from harness.game_files import game_file
 from harness.servers import free_port, start_server
-from tests.factories import game_file
 from tests.staff.staff_helpers import PASSWORD
 from tests.staff.test_console_browser import EMAIL, ROOT, Server, _axe, _sign_in
 from tests.staff.test_console_browser import browser as browser  # noqa: F401 (fixture)
