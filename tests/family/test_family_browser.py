@@ -31,8 +31,8 @@ import yaml
 from cryptography.fernet import Fernet
 
 from checkpoints.signing import SIGNATURE_HEADER, sign
-from harness.game_files import COM1_JOIN_CODE, game_file
-from harness.servers import free_port, start_server
+from harness.game_files import COM1_JOIN_CODE, A, game_file, offset
+from harness.servers import app_env, app_server
 from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.browser
@@ -50,8 +50,6 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-
-from harness.game_files import A, offset  # noqa: E402
 
 
 @dataclass
@@ -124,35 +122,14 @@ def server(
     backend: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp(f"family-{backend}")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TAPTRAIL_")} | {
-        "TAPTRAIL_DATABASE_URL": database_url,
-        "TAPTRAIL_SECRET_KEY": Fernet.generate_key().decode(),
-        "TAPTRAIL_PERIODIC_JOBS": "false",
-        "PYTHONPATH": str(ROOT),
-    }
-    if backend == "postgres":
-        env["TAPTRAIL_REDIS_URL"] = REDIS_URL
-    port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    url = f"http://127.0.0.1:{port}"
-    proc = start_server(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        log_path=folder / "server.log",
-        health_url=f"{url}/healthz",
-        wait_s=30,
+    env = app_env(
+        database_url=database_url,
+        secret_key=Fernet.generate_key().decode(),
+        periodic_jobs="false",
+        **({"redis_url": REDIS_URL} if backend == "postgres" else {}),
     )
-    try:
+    with app_server(env, folder / "server.log") as url:
         yield Server(url, env, folder, backend)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 @pytest.fixture

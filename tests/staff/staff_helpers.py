@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
 from accounts.staff import service
 from api.app_state import state_of
+from harness.servers import ROOT, app_env, app_server
 from kernel.db import utcnow
 from tests.people.people_helpers import load_game
 
@@ -105,3 +113,38 @@ async def make_user(
 
 async def make_game(app: FastAPI, client: httpx.AsyncClient, token: str, slug: str) -> int:
     return (await load_game(client, app, token, slug)).id
+
+
+@contextmanager
+def console_server(
+    folder: Path, game: dict[str, Any], email: str, *more: list[str]
+) -> Iterator[str]:
+    """A real server for the console's browser tests, on SQLite in ``folder``: ``game``
+    loaded, ``email`` an organiser (password PASSWORD), then the ``more`` commands of
+    ``taptrail``; yields its URL."""
+    env = app_env(
+        database_url=f"sqlite+aiosqlite:///{folder / 'console.db'}",
+        secret_key=Fernet.generate_key().decode(),
+        periodic_jobs="false",
+        # No tiles from the internet in tests: maps draw the boxes on a blank background.
+        map_tiles_url="none",
+    )
+    (folder / "game.yaml").write_text(yaml.safe_dump(game))
+    commands: list[tuple[list[str], str | None]] = [
+        (["game", "load", str(folder / "game.yaml")], None),
+        (["user", "create", "--email", email, "--role", "organiser", "--password-stdin"], PASSWORD),
+        *((args, None) for args in more),
+    ]
+    for args, stdin in commands:
+        done = subprocess.run(
+            [sys.executable, "-m", "taptrail.cli", *args],
+            cwd=ROOT,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+    with app_server(env, folder / "server.log") as url:
+        yield url

@@ -5,21 +5,15 @@ without errors, and a box's secret is rotated with the keyboard alone. Screensho
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from cryptography.fernet import Fernet
 
 from harness.game_files import game_file
-from harness.servers import free_port, start_server
-from tests.staff.staff_helpers import PASSWORD
-from tests.staff.test_console_browser import EMAIL, ROOT, Server, _axe, _sign_in
+from tests.staff.staff_helpers import console_server
+from tests.staff.test_console_browser import EMAIL, Server, _axe, _sign_in
 from tests.staff.test_console_browser import browser as browser  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -32,46 +26,8 @@ from playwright.sync_api import Browser, ConsoleMessage, Page  # noqa: E402
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("console-ops")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TAPTRAIL_")} | {
-        "TAPTRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'console.db'}",
-        "TAPTRAIL_SECRET_KEY": Fernet.generate_key().decode(),
-        "TAPTRAIL_PERIODIC_JOBS": "false",
-        # No tiles from the internet in tests: the map draws the boxes on a blank background.
-        "TAPTRAIL_MAP_TILES_URL": "none",
-        "PYTHONPATH": str(ROOT),
-    }
-    cli = [sys.executable, "-m", "taptrail.cli"]
-    (folder / "game.yaml").write_text(yaml.safe_dump(game_file(SLUG)))
-    for args, stdin in (
-        (["game", "load", str(folder / "game.yaml")], None),
-        (["user", "create", "--email", EMAIL, "--role", "organiser", "--password-stdin"], PASSWORD),
-    ):
-        done = subprocess.run(
-            cli + args, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr
-    port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    url = f"http://127.0.0.1:{port}"
-    proc = start_server(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        log_path=folder / "server.log",
-        health_url=f"{url}/healthz",
-        wait_s=30,
-    )
-    try:
+    with console_server(tmp_path_factory.mktemp("console-ops"), game_file(SLUG), EMAIL) as url:
         yield Server(url)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def _shot_axe(page: Page, name: str) -> list[str]:

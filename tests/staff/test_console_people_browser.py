@@ -6,22 +6,16 @@ Screenshots go to /tmp/taptrail-console-people/ for a person to look at."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from cryptography.fernet import Fernet
 
 from harness.game_files import game_file
-from harness.servers import free_port, start_server
-from tests.staff.staff_helpers import PASSWORD
-from tests.staff.test_console_browser import ARGS, CHROMIUM, ROOT, Server, _axe, _sign_in
+from tests.staff.staff_helpers import console_server
+from tests.staff.test_console_browser import ARGS, CHROMIUM, Server, _axe, _sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -34,13 +28,6 @@ from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("console-people")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TAPTRAIL_")} | {
-        "TAPTRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'console.db'}",
-        "TAPTRAIL_SECRET_KEY": Fernet.generate_key().decode(),
-        "TAPTRAIL_PERIODIC_JOBS": "false",
-        "TAPTRAIL_MAP_TILES_URL": "none",  # no requests to a tile server from the tests
-        "PYTHONPATH": str(ROOT),
-    }
     data = game_file(
         SLUG,
         players=[
@@ -51,38 +38,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     data["game"]["starts_at"] = "2026-01-05T00:00:00+00:00"  # days in the past can be drawn
     data["game"]["ends_at"] = "2030-01-05T00:00:00+00:00"
-    (folder / "game.yaml").write_text(yaml.safe_dump(data))
-    cli = [sys.executable, "-m", "taptrail.cli"]
-    for args, stdin in (
-        (["game", "load", str(folder / "game.yaml")], None),
-        (["user", "create", "--email", EMAIL, "--role", "organiser", "--password-stdin"], PASSWORD),
-        (["export", SLUG, "--project", "study", "--create", "--out", str(folder / "out")], None),
-    ):
-        done = subprocess.run(
-            cli + args, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr
-    port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    url = f"http://127.0.0.1:{port}"
-    proc = start_server(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        log_path=folder / "server.log",
-        health_url=f"{url}/healthz",
-        wait_s=30,
-    )
-    try:
+    export = ["export", SLUG, "--project", "study", "--create", "--out", str(folder / "out")]
+    with console_server(folder, data, EMAIL, export) as url:
         yield Server(url)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 @pytest.fixture(scope="module")
