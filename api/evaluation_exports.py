@@ -27,7 +27,7 @@ from api.deps import (
     require_organiser,
 )
 from api.evaluation import ProjectName, Slug, organiser_or_evaluator, responses_for
-from api.transaction import Tx
+from api.transaction import Transaction, Tx
 from evaluation import exports, package
 from evaluation import repository as repo
 from evaluation.schemas import (
@@ -171,9 +171,8 @@ async def package_response(
 ) -> Response:
     """The data package zip of an export (recorded first), written to a temporary file in
     bounded memory and streamed; the console's downloads use it too."""
-    async with app_state(request).writing():
+    async with Transaction(request, session).write():
         await exports.record_export(session, ctx, "package", actor=actor, fmt=format)
-        await session.commit()
     async with app_state(request).sessionmaker() as own:
         path = await package.zip_package(own, ctx, format, generated_on=utcnow().date())
     name = f"{ctx.game.slug}-{ctx.project.name}-{format}.zip"
@@ -230,9 +229,8 @@ async def file_response(
 ) -> Response:
     """One anonymised file of an export (recorded first): CSV streamed in constant memory,
     Parquet through a temporary file; the console's downloads use it too."""
-    async with app_state(request).writing():
+    async with Transaction(request, session).write():
         await exports.record_export(session, ctx, file, actor=actor, fmt=format)
-        await session.commit()
     name = f"{ctx.game.slug}-{ctx.project.name}-{file}.{format}"
     headers = {
         "Content-Disposition": f'attachment; filename="{name}"',
