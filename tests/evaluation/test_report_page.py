@@ -4,7 +4,6 @@ real uvicorn process on a prepared SQLite database (the Burnley demo town)."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,26 +14,17 @@ import pytest
 from cryptography.fernet import Fernet
 
 from harness.servers import app_env, app_server
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.evaluation.report_town import SLUG, prepare
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SHOT = Path("/tmp/taptrail-report.png")
 PRINT_SHOT = Path("/tmp/taptrail-report-print.png")
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_WAIT_MS = 30_000
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
 

@@ -14,7 +14,6 @@ Screenshots go to /tmp/family-shots/ for a person to look at."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -33,12 +32,11 @@ from cryptography.fernet import Fernet
 from checkpoints.signing import SIGNATURE_HEADER, sign
 from harness.game_files import COM1_JOIN_CODE, A, game_file, offset
 from harness.servers import app_env, app_server
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "staff" / "assets" / "axe-core-4.14.1" / "axe.min.js"
 SHOTS = Path("/tmp/family-shots")
@@ -46,8 +44,7 @@ PASSWORD = "green kettle umbrella 7"
 PHONE = {"width": 390, "height": 844}
 WIDE = {"width": 1280, "height": 900}
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 

@@ -7,7 +7,6 @@ Screenshots go to /tmp/taptrail-console/ for a person to look at."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,20 +15,18 @@ from pathlib import Path
 import pytest
 
 from harness.game_files import game_file
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.staff.staff_helpers import PASSWORD, console_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 ROOT = Path(__file__).resolve().parents[2]
 AXE = Path(__file__).parent / "assets" / "axe-core-4.14.1" / "axe.min.js"
 SHOTS = Path("/tmp/taptrail-console")
 EMAIL = "first.organiser@example.org"
 SLUG = "console-town"
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright  # noqa: E402
 
