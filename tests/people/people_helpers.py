@@ -21,6 +21,7 @@ from game.models import Checkpoint, HolderTotal, Tap, Team, TeamTotal
 from harness.game_files import game_file
 from kernel.db import utcnow
 from kernel.settings import Settings, get_settings
+from names.blocklist import is_offensive
 from organising.repository import game_by_slug
 from people.models import Card, Player
 from scoring import locks
@@ -57,9 +58,12 @@ def random_postcode() -> str:
 
 
 def random_word(n: int = 8) -> str:
-    """Random consonants: never a blocked word (every blocked word has a vowel; no "v",
-    which the blocklist reads as "u")."""
-    return "".join(random.choice("bdfghjkmnpqrwxz") for _ in range(n))
+    """Random consonants (no "v", which the blocklist reads as "u"), never a word the
+    blocklist refuses: a few runs of consonants are ("fxqqq", "xxxxx")."""
+    while True:
+        word = "".join(random.choice("bdfghjkmnpqrwxz") for _ in range(n))
+        if not is_offensive(word):
+            return word
 
 
 async def load_game(
