@@ -16,15 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from evaluation.sample_data import sample_participants  # noqa: E402
+from game.instruments import NATURE_KEYS  # noqa: E402
 
-NATURE_COLUMNS = (
-    "nature_beauty",
-    "nature_respect",
-    "nature_happy",
-    "nature_important",
-    "nature_amazing",
-    "nature_part",
-)
 GAME_START = date(2027, 5, 1)
 GAME_DAYS = 42
 AREAS = 400
@@ -191,7 +184,7 @@ async def load_game(
             "answered_by",
             "activity_days",
             "belonging",
-            *NATURE_COLUMNS,
+            *NATURE_KEYS,
             "declined",
             "answered_on",
             "submitted_at",

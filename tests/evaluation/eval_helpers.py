@@ -18,6 +18,7 @@ from accounts.tokens import create_token
 from api.app_state import state_of
 from evaluation import repository as repo
 from evaluation.models import SurveyResponse
+from game.instruments import NATURE_KEYS
 from game.models import HolderDay, HolderTotal, Team
 from harness.game_files import game_file
 from organising.repository import game_by_slug
@@ -25,14 +26,6 @@ from people.models import Holder, Player
 from tests.helpers import auth
 
 DATA = Path(__file__).parent / "data"
-NATURE = (
-    "nature_beauty",
-    "nature_respect",
-    "nature_happy",
-    "nature_important",
-    "nature_amazing",
-    "nature_part",
-)
 
 
 @dataclass
@@ -164,7 +157,7 @@ def answer(
         "answered_by": answered_by,
         "activity_days": activity,
         "belonging": belonging,
-        **dict(zip(NATURE, items, strict=True)),
+        **dict(zip(NATURE_KEYS, items, strict=True)),
         "declined": list(declined),
         "answered_on": on,
     }
