@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from accounts.tokens import Principal
+from api.app_state import app_state
 from api.deps import Caller, Now, Session, game_or_404, require_organiser
 from api.errors import error_responses
 from api.transaction import Transaction, Tx
@@ -121,7 +122,7 @@ async def create_reader(
             game,
             body.id,
             body.checkpoint,
-            box=request.app.state.secret_box,
+            box=app_state(request).secret_box,
             actor=caller.actor,
         )
         return secret
@@ -151,7 +152,7 @@ async def rotate_secret(
             session,
             game,
             reader_id,
-            box=request.app.state.secret_box,
+            box=app_state(request).secret_box,
             actor=caller.actor,
             now=now,
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from api.app_state import app_state
 from api.deps import Caller, Now, Session, require_player
 from api.transaction import Tx
 from checkpoints import checkins
@@ -89,8 +90,7 @@ async def check_in(
         return result
 
     result = await tx.run(work)
-    metrics = getattr(request.app.state, "metrics", None)
-    if metrics is not None:
-        metrics.taps_received.labels("app").inc()
-        (metrics.taps_accepted if result.created else metrics.taps_duplicate).labels("app").inc()
+    metrics = app_state(request).metrics
+    metrics.taps_received.labels("app").inc()
+    (metrics.taps_accepted if result.created else metrics.taps_duplicate).labels("app").inc()
     return result.answer

@@ -22,6 +22,7 @@ from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from accounts.tokens import Principal, authenticate, record_use, use_is_stale
+from api.app_state import app_state, state_of
 from game.models import Game
 from kernel.db import utcnow
 from kernel.errors import Forbidden, NotFound, Unauthorized
@@ -36,7 +37,7 @@ bearer = HTTPBearer(auto_error=False, description="A token from `taptrail token 
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
+    async with app_state(request).sessionmaker() as session:
         yield session
 
 
@@ -80,7 +81,7 @@ async def get_principal(
         request.scope[PRINCIPAL_KEY] = principal  # an endpoint reading its body: no re-check
     now = utcnow()
     if use_is_stale(principal, now):
-        async with request.app.state.writing():
+        async with app_state(request).writing():
             await record_use(session, principal.token_id, now)
             await session.commit()
     return principal
@@ -92,7 +93,7 @@ async def check_bearer(scope: Scope) -> str | None:
     if isinstance(scope.get(PRINCIPAL_KEY), Principal):
         return None  # the endpoint has authenticated the caller already
     try:
-        async with scope["app"].state.sessionmaker() as session:
+        async with state_of(scope["app"]).sessionmaker() as session:
             principal = await principal_from(session, Headers(scope=scope).get("authorization"))
     except Unauthorized as exc:
         return exc.detail

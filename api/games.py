@@ -6,13 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
+from api.app_state import app_state
 from api.deps import Caller, Session, game_or_404, require_organiser
 from api.errors import ErrorOut
 from api.transaction import Tx
 from game.definition import DefinitionError
-from game.models import Game
 from kernel.db import utcnow
 from kernel.errors import Invalid
 from organising import repository as repo
@@ -89,7 +88,7 @@ async def put_game(
             result = await load_definition(
                 session,
                 text,
-                box=request.app.state.secret_box,
+                box=app_state(request).secret_box,
                 actor=caller.actor,
                 scope=caller.scope,
                 filename="upload.json" if is_json else "upload.yaml",
@@ -114,7 +113,7 @@ async def put_game(
 
 @router.get("/games", summary="Games on this server (public)")
 async def list_games(session: Session) -> dict[str, Any]:
-    games = (await session.scalars(select(Game).order_by(Game.starts_at.desc()))).all()
+    games = await repo.all_games(session)
     return {
         "games": [
             {"slug": g.slug, "name": g.name, "starts_at": g.starts_at, "ends_at": g.ends_at}

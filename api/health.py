@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.app_state import app_state
+
 router = APIRouter(tags=["health"])
 
 
@@ -26,7 +28,7 @@ router = APIRouter(tags=["health"])
     },
 )
 async def healthz(request: Request) -> JSONResponse:
-    state = request.app.state
+    state = app_state(request)
     body: dict[str, Any] = {"status": "ok"}
     try:
         async with state.engine.connect() as conn:
@@ -35,7 +37,7 @@ async def healthz(request: Request) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001 - any failure means unreachable
         body["database"] = f"unreachable: {type(exc).__name__}"
         body["status"] = "degraded"
-    redis = getattr(state, "redis", None)
+    redis = state.redis
     if redis is None:
         body["redis"] = "not configured"
     else:

@@ -1,7 +1,7 @@
 """Public leaderboards: team and player boards, around-me views and the live socket.
 
-Mounted under /api/v1. Needs ``app.state.leaderboard`` (a LeaderboardRuntime) and
-optionally ``app.state.game_exists(slug) -> bool`` (else a game exists if it has boards).
+Mounted under /api/v1. Reads the application's state (``api.app_state``): its
+``leaderboard`` (a LeaderboardRuntime) and ``game_exists(slug)``.
 Public boards are read through the runtime's short-lived cache (``leaderboard.board_cache``):
 identical reads of one process within a second share one store read, so a hall of phones
 opening a board at once costs one read; a store that cannot be reached answers 503.
@@ -20,9 +20,9 @@ from fastapi import APIRouter, Path, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.datastructures import State
 from starlette.websockets import WebSocketDisconnect
 
+from api.app_state import AppState, app_state
 from api.errors import ErrorOut
 from kernel.errors import Unavailable
 from kernel.vocabulary import TEAM_KINDS, TeamKind
@@ -143,15 +143,12 @@ _known_games: dict[tuple[int, str], float] = {}
 _looking_up: dict[tuple[int, str], asyncio.Task[bool]] = {}
 
 
-def _runtime(state: State) -> LeaderboardRuntime:
-    rt: LeaderboardRuntime = state.leaderboard
-    return rt
+def _runtime(state: AppState) -> LeaderboardRuntime:
+    return state.leaderboard
 
 
-async def game_exists(state: State, slug: str) -> bool:
-    hook: Callable[[str], Awaitable[bool]] | None = getattr(state, "game_exists", None)
-    if hook is None:
-        return await _runtime(state).store.exists(slug)
+async def game_exists(state: AppState, slug: str) -> bool:
+    hook = state.game_exists
     key = (id(hook), slug)
     if _known_games.get(key, 0.0) > time.monotonic():
         return True
@@ -240,9 +237,9 @@ async def team_board(
     offset: Offset = 0,
 ) -> Any:
     kind = _kind(kind)
-    if not await game_exists(request.app.state, slug):
+    if not await game_exists(app_state(request), slug):
         return _not_found(f"No game '{slug}'.")
-    body = await _runtime(request.app.state).reads.teams_encoded(
+    body = await _runtime(app_state(request)).reads.teams_encoded(
         slug, by, kind, limit, offset, lambda page: _team_body(slug, by, kind, page)
     )
     return _EncodedJSON(body)
@@ -255,9 +252,9 @@ async def team_board(
     summary="Player leaderboard: points, then distance (public players, by nickname)",
 )
 async def player_board(request: Request, slug: Slug, limit: Limit = 20, offset: Offset = 0) -> Any:
-    if not await game_exists(request.app.state, slug):
+    if not await game_exists(app_state(request), slug):
         return _not_found(f"No game '{slug}'.")
-    body = await _runtime(request.app.state).reads.players_encoded(
+    body = await _runtime(app_state(request)).reads.players_encoded(
         slug,
         limit,
         offset,
@@ -283,9 +280,9 @@ async def team_around(
     n: Annotated[int, Query(ge=1, le=50, description="Entries either side")] = 3,
 ) -> Any:
     kind = _kind(kind)
-    if not await game_exists(request.app.state, slug):
+    if not await game_exists(app_state(request), slug):
         return _not_found(f"No game '{slug}'.")
-    body = await _runtime(request.app.state).reads.team_around_encoded(
+    body = await _runtime(app_state(request)).reads.team_around_encoded(
         slug,
         by,
         code,
@@ -298,11 +295,13 @@ async def team_around(
     return _EncodedJSON(body)
 
 
-async def player_around(state: State, slug: str, holder: str, n: int = 3) -> PlayerBoardOut | None:
+async def player_around(
+    state: AppState, slug: str, holder: str, n: int = 3
+) -> PlayerBoardOut | None:
     """For a player's own view: them with n public players either side (None unless public).
 
     ``holder`` is the store's holder key (str of the holder id). Call with
-    ``request.app.state`` after authenticating the player.
+    ``app_state(request)`` after authenticating the player.
     """
     page = await _runtime(state).store.player_around(slug, holder, n)
     if page is None:
@@ -339,10 +338,10 @@ async def live(websocket: WebSocket, slug: str) -> None:
     except ValueError as exc:
         await websocket.close(WS_BAD_REQUEST, str(exc)[:120])
         return
-    if not await game_exists(websocket.app.state, slug):
+    if not await game_exists(app_state(websocket), slug):
         await websocket.close(WS_GAME_NOT_FOUND, "unknown game")
         return
-    broadcaster = _runtime(websocket.app.state).broadcaster
+    broadcaster = _runtime(app_state(websocket)).broadcaster
     try:
         sub = await broadcaster.subscribe(slug, views)
     except Unavailable:

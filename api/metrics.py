@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from api.app_state import app_state
+
 router = APIRouter(tags=["operations"])
 
 
@@ -15,4 +17,4 @@ router = APIRouter(tags=["operations"])
     responses={200: {"content": {"text/plain": {"example": "taptrail_taps_received_total 3.0"}}}},
 )
 async def metrics(request: Request) -> Response:
-    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    return Response(app_state(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)

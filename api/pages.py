@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
-from starlette.datastructures import State
+
+from api.app_state import AppState
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,14 +25,10 @@ _MEDIA = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 DEFAULT_API_BASE = "/api/v1"
 
 
-def tiles_url(state: State) -> str | None:
+def tiles_url(state: AppState) -> str | None:
     """The map tile template (``TAPTRAIL_MAP_TILES_URL``, validated by the settings), or None
-    when tiles are off. ``state.map_tiles_url``, when set, stands in for the setting."""
-    url: str | None = getattr(state, "map_tiles_url", None)
-    if url is None:
-        settings = getattr(state, "settings", None)
-        url = getattr(settings, "map_tiles_url", None)
-    return url or None
+    when tiles are off."""
+    return state.settings.map_tiles_url or None
 
 
 def tile_sources(url: str) -> str:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from accounts.tokens import Principal
+from api.app_state import app_state
 from api.deps import (
     Caller,
     RowId,
@@ -377,7 +378,13 @@ async def erase_player(
     require_organiser(caller, game)
     async with tx.write():
         erasure = await privacy.erase_player(
-            session, game.id, player_id, actor=caller.actor, now=utcnow(), scoring=HOLDER_SCORING
+            session,
+            game.id,
+            player_id,
+            actor=caller.actor,
+            now=utcnow(),
+            scoring=HOLDER_SCORING,
+            elsewhere=app_state(request).player_data_eraser,
         )
         _after_commit(tx, game.id, erasure.deltas, boards_changed=True)
     return ErasureOut(

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Header, Request
 
+from api.app_state import app_state
 from api.deps import Now, Session
 from api.errors import error_response, error_responses
 from api.transaction import Tx
@@ -23,7 +24,7 @@ router = APIRouter(tags=["readers"])
 
 
 def _count(request: Request, result: Any, batch: Any, received_at: Any) -> None:
-    metrics = request.app.state.metrics
+    metrics = app_state(request).metrics
     metrics.taps_received.labels("reader").inc(result.received)
     metrics.taps_accepted.labels("reader").inc(result.accepted)
     metrics.taps_duplicate.labels("reader").inc(result.duplicates)
@@ -108,7 +109,7 @@ async def upload_taps(
     signature: Signature = None,
 ) -> TapsAnswer:
     body = await request.body()
-    box = request.app.state.secret_box
+    box = app_state(request).secret_box
 
     async def work() -> Any:
         reader = await authenticate(session, reader_id, body, signature, box)
@@ -119,7 +120,7 @@ async def upload_taps(
     _count(request, result, batch, received_at)
     if result.games:
         # Runs after the answer is sent (in tests over ASGITransport: before it returns).
-        after_answer.add_task(request.app.state.scorer.settle, result.games)
+        after_answer.add_task(app_state(request).scorer.settle, result.games)
     return TapsAnswer(
         received=result.received,
         accepted=result.accepted,
@@ -146,7 +147,7 @@ async def heartbeat(
     signature: Signature = None,
 ) -> HeartbeatAnswer:
     body = await request.body()
-    box = request.app.state.secret_box
+    box = app_state(request).secret_box
 
     async def work() -> None:
         reader = await authenticate(session, reader_id, body, signature, box)

@@ -12,7 +12,7 @@ readers' and boxes' endpoints), ``value = await tx.run(work)``.
 
 The rules it keeps:
 
-- SQLite has one writer: the writing lock (``app.state.writing``) queues write transactions
+- SQLite has one writer: the writing lock (``AppState.writing``) queues write transactions
   there; on PostgreSQL it is a no-op.
 - Services never commit; the commit is here, inside the lock.
 - Boards are written only after the commit, outside the lock, in the order queued: a board
@@ -32,6 +32,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.app_state import app_state
 from api.deps import Session
 from checkpoints.ingestion import Unavailable
 from kernel.db_errors import is_retryable, is_unavailable
@@ -67,7 +68,7 @@ class Transaction:
         on them changed, or the game's set-up did)."""
 
         async def rebuild() -> None:
-            await self.request.app.state.after_game_change(game_id)
+            await app_state(self.request).after_game_change(game_id)
 
         self._after.append(rebuild)
 
@@ -80,7 +81,7 @@ class Transaction:
 
     def writing(self) -> Any:
         """The writing lock alone, for a flow that commits or rolls back on its own branches."""
-        return self.request.app.state.writing()
+        return app_state(self.request).writing()
 
     @asynccontextmanager
     async def write(
@@ -120,7 +121,7 @@ class Transaction:
                     log.info("readers.retry", attempt=attempt, error=type(exc).__name__)
                     continue
                 if is_unavailable(exc) or is_retryable(exc):
-                    self.request.app.state.metrics.db_errors.inc()
+                    app_state(self.request).metrics.db_errors.inc()
                     log.warning("readers.unavailable", error=str(exc)[:300])
                     raise Unavailable(
                         "the database is unavailable: nothing was stored; retry with backoff"
@@ -141,7 +142,7 @@ class Transaction:
 async def publish(request: Request, game_id: int, delta: Any) -> None:
     """Score changes to the boards; a failure is logged, not raised (see the docstring)."""
     try:
-        await request.app.state.publish_scores(game_id, delta)
+        await app_state(request).publish_scores(game_id, delta)
     except Exception as exc:
         log.warning("scores.publish_failed", game_id=game_id, error=str(exc)[:300])
 

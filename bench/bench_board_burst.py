@@ -41,14 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_rescore import (  # noqa: E402
-    bulk_load,
-    definition,
-    pure_engine_rate,
-    timed_rescore,
-    vacuum,
-)
+from bench_rescore import pure_engine_rate, timed_rescore  # noqa: E402
 from processes import process_cpu, stop_processes  # noqa: E402
+from rescore_town import bulk_load, definition, vacuum  # noqa: E402
 from scratch_db import add_database_args, create_database, delete_boards, drop_database  # noqa: E402
 
 from harness.servers import free_port, wait_ready  # noqa: E402

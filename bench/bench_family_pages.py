@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from bench_unauth_bodies import engine_rate, start_server  # noqa: E402
 from processes import stop_processes  # noqa: E402
 
-from tests.factories import game_file  # noqa: E402
+from harness.game_files import game_file  # noqa: E402
 
 CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
 SLOW_3G = {

@@ -58,9 +58,9 @@ for _path in (ROOT, ROOT / "bench"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from bench_rescore import definition  # noqa: E402
 from bench_unauth_bodies import engine_rate  # noqa: E402
 from processes import stop_processes  # noqa: E402
+from rescore_town import definition  # noqa: E402
 
 from kernel.db import make_engine, make_sessionmaker  # noqa: E402
 from kernel.scope import OPERATOR  # noqa: E402

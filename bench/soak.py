@@ -65,9 +65,13 @@ from harness.fault_town import (  # noqa: E402
 )
 from harness.servers import ServerProcess  # noqa: E402
 from harness.services import PrivatePostgres, PrivateRedis  # noqa: E402
-from kernel.db import utcnow  # noqa: E402
+from kernel.db import make_engine, make_sessionmaker, utcnow  # noqa: E402
+from kernel.scope import OPERATOR  # noqa: E402
+from kernel.secrets_box import SecretBox  # noqa: E402
+from organising.service import load_definition  # noqa: E402
 from simulator.reader_client import RetryPolicy  # noqa: E402
 from simulator.town import SimTap, TownSimulation  # noqa: E402
+from taptrail.migrate import upgrade  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -118,12 +122,6 @@ class Run:
 
 
 async def prepare(args: argparse.Namespace, pg: PrivatePostgres) -> tuple[str, str, dict[str, Any]]:
-    from kernel.db import make_engine, make_sessionmaker
-    from kernel.scope import OPERATOR
-    from kernel.secrets_box import SecretBox
-    from organising.service import load_definition
-    from taptrail.migrate import upgrade
-
     key = Fernet.generate_key().decode()
     url = await pg.create_database(f"soak_{uuid.uuid4().hex[:8]}")
     slug = f"soak-{uuid.uuid4().hex[:6]}"
@@ -359,8 +357,6 @@ async def soak(run: Run, definition: dict[str, Any], taps: list[SimTap]) -> dict
         watcher.cancel()
         for client in clients:
             await client.aclose()
-
-    from kernel.db import make_engine
 
     db = make_engine(run.database_url, pool_size=2)
     try:

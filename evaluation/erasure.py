@@ -1,4 +1,5 @@
-"""The people domain's erasure hook (``people.privacy.ERASURE_HOOK_MODULES``)."""
+"""What the evaluation domain holds about a player, removed when the player is erased: the
+people domain's ``PlayerDataEraser`` (``people.privacy``), passed in by the application."""
 
 from __future__ import annotations
 
@@ -6,8 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.surveys import erase_player_answers
 from people.models import Player
+from people.privacy import PlayerDataEraser
 
 
-async def erase_player_data(session: AsyncSession, player: Player) -> int:
-    """Removes the player's survey answers (every wave); returns how many answer sets."""
-    return await erase_player_answers(session, player.id)
+class SurveyAnswers:
+    """A player's survey answers (every wave)."""
+
+    async def erase_player_data(self, session: AsyncSession, player: Player) -> list[str]:
+        count = await erase_player_answers(session, player.id)
+        # The label audit records have always carried for these rows.
+        return [f"evaluation.erasure: {count} record(s)"]
+
+
+SURVEY_ANSWERS: PlayerDataEraser = SurveyAnswers()

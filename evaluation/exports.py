@@ -55,6 +55,7 @@ from evaluation.anonymise import (
 from evaluation.bands import Bands
 from evaluation.models import EvaluationProject
 from evaluation.report_scores import NATURE_MIN_ITEMS
+from game.instruments import NATURE_KEYS
 from game.models import Game
 from kernel import audit, csv_writer
 from kernel.errors import Conflict, Invalid, NotFound
@@ -96,15 +97,6 @@ NEVER_EXPORTED: Final = (
     "player ids (only keyed pseudonyms)",
 )
 
-_NATURE: Final = (
-    "nature_beauty",
-    "nature_respect",
-    "nature_happy",
-    "nature_important",
-    "nature_amazing",
-    "nature_part",
-)
-
 #: file -> [(column, Arrow type name, description)]
 COLUMNS: Final[dict[str, list[tuple[str, str, str]]]] = {
     "players": [
@@ -144,7 +136,7 @@ COLUMNS: Final[dict[str, list[tuple[str, str, str]]]] = {
             "days in the past week with 30+ minutes raising breathing rate (0-7)",
         ),
         ("belonging", "string", "very, fairly, not_very or not_at_all (strongly)"),
-        *((name, "int8", "Nature Connection Index item, 1-7") for name in _NATURE),
+        *((name, "int8", "Nature Connection Index item, 1-7") for name in NATURE_KEYS),
         (
             "nature_score",
             "float64",

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from game.instruments import NATURE_KEYS, ONS4_ITEMS
 from kernel.db import Base, UTCDateTime, utcnow
 
 
@@ -41,17 +42,6 @@ class SurveyWave(Base):
     __table_args__ = (CheckConstraint("wave BETWEEN 1 AND 3", name="wave_range"),)
 
 
-NATURE_ITEMS = (
-    "nature_beauty",
-    "nature_respect",
-    "nature_happy",
-    "nature_important",
-    "nature_amazing",
-    "nature_part",
-)
-
-
-ONS4_ITEMS = ("life_satisfaction", "worthwhile", "happiness", "anxiety")
 LONELINESS_ANSWERS = ("often_always", "some_of_the_time", "occasionally", "hardly_ever", "never")
 
 
@@ -100,7 +90,7 @@ class SurveyResponse(Base):
         ),
         *(
             CheckConstraint(f"{item} IS NULL OR {item} BETWEEN 1 AND 7", name=f"{item}_range")
-            for item in NATURE_ITEMS
+            for item in NATURE_KEYS
         ),
         *(
             CheckConstraint(f"{item} IS NULL OR {item} BETWEEN 0 AND 10", name=f"{item}_range")

@@ -28,13 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from checkpoints.models import Reader, ReaderDay, ReaderHeartbeat
 from evaluation.models import (
-    NATURE_ITEMS,
-    ONS4_ITEMS,
     EvaluationArea,
     EvaluationProject,
     SurveyResponse,
     SurveyWave,
 )
+from game.instruments import NATURE_KEYS, ONS4_ITEMS
 from game.models import Campaign, HolderDay, HolderTotal, Team
 from geo.models import LsoaArea, PostcodeLookup
 from people.models import Player
@@ -341,7 +340,7 @@ async def report_rows(
     return [tuple(row) for row in await connection.execute(stmt)]
 
 
-NATURE_COLUMNS = NATURE_ITEMS
+NATURE_COLUMNS = NATURE_KEYS
 RESPONSE_ITEMS = (
     SurveyResponse.activity_days,
     SurveyResponse.belonging,

@@ -7,7 +7,7 @@ Every problem in a file is reported at once, each naming its entry and field, e.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -437,6 +437,4 @@ def load_text(text: str, *, filename: str = "") -> GameFile:
 
 
 def utc(value: datetime | None) -> datetime | None:
-    from datetime import UTC
-
     return value.astimezone(UTC) if value is not None else None

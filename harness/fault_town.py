@@ -23,11 +23,16 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kernel.db import make_sessionmaker
 from kernel.vocabulary import TEAM_KINDS
+from leaderboard.db_sync import load_snapshot
+from leaderboard.redis_store import RedisStore
 from scoring import engine
+from scoring.ledger import ledger_mismatches
 from simulator.reader_client import QueuedTap, SimulatedReader, format_time, parse_time
 from simulator.town import SimTap
 
@@ -265,8 +270,6 @@ async def stored_keys(db: AsyncEngine, slug: str, keys: list[str]) -> set[str]:
 
 async def ledger_problems(db: AsyncEngine, slug: str) -> list[str]:
     """The game's own check: stored totals against sums over the points ledger."""
-    from kernel.db import make_sessionmaker
-    from scoring.ledger import ledger_mismatches
 
     async with make_sessionmaker(db)() as session:
         game_id = (
@@ -286,11 +289,6 @@ def differences(expected: Mapping[str, int], got: Mapping[str, int]) -> dict[str
 async def board_differences(db: AsyncEngine, redis_url: str, slug: str) -> list[str]:
     """The live boards in Redis against boards rebuilt from the database now (into other
     keys of the same Redis): every team board of every kind, and the players board."""
-    from redis.asyncio import Redis
-
-    from kernel.db import make_sessionmaker
-    from leaderboard.db_sync import load_snapshot
-    from leaderboard.redis_store import RedisStore
 
     client = Redis.from_url(redis_url, decode_responses=True)
     live = RedisStore(client, key_prefix="tt")

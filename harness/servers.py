@@ -1,6 +1,6 @@
 """Servers for tests and benchmarks: a free port, a server subprocess that is waited for
-until it answers, and real ``taptrail serve`` processes (``ServerProcess``) for tests that
-need more than one server."""
+until it answers, the app served by uvicorn for a test's browser (``app_server``), and real
+``taptrail serve`` processes (``ServerProcess``) for tests that need more than one server."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,37 @@ def start_server(
     proc.kill()
     proc.wait(5)
     raise RuntimeError(f"server did not start: {log_path.read_text()[-3000:]}")
+
+
+def app_env(**settings: str) -> dict[str, str]:
+    """This process's environment without its ``TAPTRAIL_`` settings, with ``settings``
+    (``database_url="..."`` becomes ``TAPTRAIL_DATABASE_URL``) and this checkout on the path."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TAPTRAIL_")}
+    env |= {f"TAPTRAIL_{key.upper()}": value for key, value in settings.items()}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@contextmanager
+def app_server(env: dict[str, str], log_path: Path, wait_s: float = 30.0) -> Iterator[str]:
+    """The app (``taptrail.server:create_app`` under uvicorn) on a free port with ``env``;
+    yields its URL once it answers, and stops it afterwards."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server(
+        cmd, cwd=ROOT, env=env, log_path=log_path, health_url=f"{url}/healthz", wait_s=wait_s
+    )
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 async def wait_ready(

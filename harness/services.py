@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+import asyncpg
+
 from harness.servers import free_port
 
 
@@ -206,8 +208,6 @@ class PrivatePostgres:
         self.restarts += 1
 
     async def create_database(self, name: str) -> str:
-        import asyncpg
-
         conn = await asyncpg.connect(f"{self.server_url}/postgres")
         try:
             await conn.execute(f'CREATE DATABASE "{name}"')

@@ -18,7 +18,8 @@ Reproducing a draw: each draw records its ``seed``, the sorted candidate player 
 the same algorithm, on every platform and on every Python 3 version since 3.2.) Anyone can
 recompute the candidates from the ledger (the holders' per-day totals) and check the hash.
 
-Services never commit; the caller does (and on SQLite holds ``app.state.writing()``).
+Services never commit; the caller does (and on SQLite holds the app's writing lock,
+``AppState.writing()``).
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ async def run_due_draws(
     and has not been drawn. Safe to call often and from several processes at once: on
     PostgreSQL each schedule is row-locked while drawn (others skip it) and a day is drawn
     once per schedule (unique constraint). The caller commits (on SQLite inside
-    ``app.state.writing()``). ``game_id`` limits it to one game."""
+    ``AppState.writing()``). ``game_id`` limits it to one game."""
     schedules = await repo.lock_schedules(session, game_id, skip_locked=True)
     if not schedules:
         return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,23 @@ from people.models import Card, Player, TeamMembership
 
 async def game_by_slug(session: AsyncSession, slug: str) -> Game | None:
     return await session.scalar(select(Game).where(Game.slug == slug))
+
+
+async def all_games(session: AsyncSession) -> Sequence[Game]:
+    """Every game, the latest to start first."""
+    return (await session.scalars(select(Game).order_by(Game.starts_at.desc()))).all()
+
+
+async def game_ids_and_slugs(session: AsyncSession) -> list[tuple[int, str]]:
+    return [(i, s) for i, s in (await session.execute(select(Game.id, Game.slug))).all()]
+
+
+async def games_in_play(session: AsyncSession, now: datetime, grace: timedelta) -> list[int]:
+    """Ids of the games started by ``now`` that ended no more than ``grace`` before it."""
+    rows = await session.scalars(
+        select(Game.id).where(Game.starts_at <= now, Game.ends_at >= now - grace)
+    )
+    return list(rows.all())
 
 
 async def checkpoints_of(session: AsyncSession, game_id: int) -> Sequence[Checkpoint]:

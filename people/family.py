@@ -293,6 +293,7 @@ async def remove_player(
     *,
     now: datetime,
     scoring: HolderScoring,
+    elsewhere: privacy.PlayerDataEraser,
 ) -> privacy.Erasure:
     """Erases one of the account's players and takes them out of the account."""
     erasure = await privacy.erase_player(
@@ -302,17 +303,23 @@ async def remove_player(
         actor=f"family:{account.id}",
         now=now,
         scoring=scoring,
+        elsewhere=elsewhere,
     )
     await repo.delete_member(session, target.id)
     return erasure
 
 
 async def delete_account(
-    session: AsyncSession, account: FamilyAccount, *, now: datetime, scoring: HolderScoring
+    session: AsyncSession,
+    account: FamilyAccount,
+    *,
+    now: datetime,
+    scoring: HolderScoring,
+    elsewhere: privacy.PlayerDataEraser,
 ) -> list[privacy.Erasure]:
     """Erases every player of the account, then deletes the account and its sessions."""
     erasures = [
-        await remove_player(session, account, p, now=now, scoring=scoring)
+        await remove_player(session, account, p, now=now, scoring=scoring, elsewhere=elsewhere)
         for p in await players(session, account)
     ]
     account_id = account.id

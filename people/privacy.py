@@ -8,10 +8,9 @@ returned deltas after its commit.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +19,7 @@ from game.totals import TotalsDelta
 from kernel import audit
 from kernel.errors import Conflict
 from people import activation
+from people import attempts_repository as attempts
 from people import repository as repo
 from people.models import Player
 from people.players import player_in_game
@@ -36,28 +36,25 @@ class Erasure:
     deltas: list[TotalsDelta] = field(default_factory=list)
 
 
-ErasureHook = Callable[[AsyncSession, Player], Awaitable[int]]
+class PlayerDataEraser(Protocol):
+    """What other domains hold about a player, removed when the player is erased.
+
+    The people domain cannot see the domains above it; the application passes in the one
+    that knows them (``evaluation.erasure.SURVEY_ANSWERS``), or :data:`NO_OTHER_DATA`."""
+
+    async def erase_player_data(self, session: AsyncSession, player: Player) -> list[str]:
+        """Removes the player's data in the erasure's transaction, before the player's own
+        fields are cleared; returns what was removed, for the audit record."""
+        ...
 
 
-# Other domains remove what they hold about a player by exposing, in one of these modules,
-# ``async def erase_player_data(session, player) -> int`` (rows removed). It runs in the
-# erasure's transaction, before the player's own fields are cleared.
-ERASURE_HOOK_MODULES: tuple[str, ...] = ("evaluation.erasure",)
+class _NoOtherData:
+    async def erase_player_data(self, session: AsyncSession, player: Player) -> list[str]:
+        return []
 
 
-def erasure_hooks() -> dict[str, ErasureHook]:
-    hooks: dict[str, ErasureHook] = {}
-    for name in ERASURE_HOOK_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        hook = getattr(module, "erase_player_data", None)
-        if hook is not None:
-            hooks[name] = hook
-    return hooks
+NO_OTHER_DATA: PlayerDataEraser = _NoOtherData()
+"""No other domain holds anything about players."""
 
 
 async def erase_player(
@@ -68,21 +65,21 @@ async def erase_player(
     actor: str,
     now: datetime,
     scoring: HolderScoring,
+    elsewhere: PlayerDataEraser,
 ) -> Erasure:
     """Removes a player's personal data; their points stay, anonymously, with their teams.
 
     Kept: the holder, its taps, team memberships and totals, and the age band (campaign
     multipliers depend on it, so dropping it would change earned points). The player's cards
-    stop scoring and their tokens are revoked.
+    stop scoring and their tokens are revoked. ``elsewhere`` removes what other domains
+    hold about the player.
     """
     player = await player_in_game(session, game_id, player_id)
     if player.erased_at is not None:
         raise Conflict(f"player {player_id} was already erased")
     await scoring.lock_holders(session, [player.holder_id])
     removed = ["nickname", "e-mail", "gender", "neighbourhood (LSOA and decile)"]
-    for name, hook in erasure_hooks().items():
-        count = await hook(session, player)
-        removed.append(f"{name}: {count} record(s)")
+    removed += await elsewhere.erase_player_data(session, player)
     player.nickname = None
     player.nickname_key = None
     player.email = None
@@ -128,7 +125,7 @@ async def purge_expired_emails(session: AsyncSession, now: datetime) -> int:
 
 async def purge_old_attempts(session: AsyncSession, now: datetime) -> int:
     """Forgets failed activation attempts older than a day (they only serve rate limits)."""
-    return await repo.purge_attempts_before(session, now - ATTEMPT_RETENTION)
+    return await attempts.purge_attempts_before(session, now - ATTEMPT_RETENTION)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from kernel import audit
 from kernel.errors import Conflict, Invalid, TooMany
 from kernel.logging import log
 from people import activation
+from people import attempts_repository as attempts
 from people import repository as repo
 from people.models import Card, Player
 from people.players import (
@@ -98,9 +99,9 @@ async def check_activation(
     one allowance.
     """
     key = card_key(number)
-    await repo.lock_client(session, game_id, client)
+    await attempts.lock_client(session, game_id, client)
     since = now - activation.MEMORY
-    count, latest = await repo.failures_since(session, game_id, since, client, card_key=key)
+    count, latest = await attempts.failures_since(session, game_id, since, client, card_key=key)
     wait = activation.wait_seconds(count, latest, CARD_CLIENT_FREE, now)
     if wait:
         raise TooMany(
@@ -108,7 +109,7 @@ async def check_activation(
             f"{_duration(wait)}",
             retry_after=wait,
         )
-    count, latest = await repo.failures_since(session, game_id, since, client)
+    count, latest = await attempts.failures_since(session, game_id, since, client)
     wait = activation.wait_seconds(count, latest, CLIENT_FREE, now)
     if wait:
         raise TooMany(
@@ -117,8 +118,8 @@ async def check_activation(
         )
     card = await repo.card_by_number(session, game_id, key)
     if card is None or not activation.codes_match(code, card.activation_code):
-        repo.add_failed_attempt(session, game_id, key, client, now)
-        if await repo.card_failures_since(session, game_id, key, since) == CARD_ALERT - 1:
+        attempts.add_failed_attempt(session, game_id, key, client, now)
+        if await attempts.card_failures_since(session, game_id, key, since) == CARD_ALERT - 1:
             log.warning("activation.card_guessed", game_id=game_id, card=key, failures=CARD_ALERT)
         raise WrongActivationCode(
             "the card number and activation code do not match",
@@ -139,9 +140,9 @@ async def _limit_app_registrations(
 ) -> None:
     """At most APP_REGISTRATIONS registrations without a card per client address and
     window, counted in the database (so across server processes); records this one."""
-    await repo.lock_client(session, game_id, client)
+    await attempts.lock_client(session, game_id, client)
     since = now - APP_REGISTRATION_WINDOW
-    count, oldest = await repo.app_registrations_since(session, game_id, client, since)
+    count, oldest = await attempts.app_registrations_since(session, game_id, client, since)
     if count >= APP_REGISTRATIONS and oldest is not None:
         minutes = int(APP_REGISTRATION_WINDOW.total_seconds() // 60)
         wait = math.ceil((oldest + APP_REGISTRATION_WINDOW - now).total_seconds())
@@ -150,7 +151,7 @@ async def _limit_app_registrations(
             f"{APP_REGISTRATIONS} every {minutes} minutes; try again in {_duration(wait)}",
             retry_after=wait,
         )
-    repo.add_app_registration(session, game_id, client, now)
+    attempts.add_app_registration(session, game_id, client, now)
 
 
 async def new_virtual_card(

@@ -1,13 +1,14 @@
-"""SQL for cards, holders, players, teams and the people views."""
+"""SQL for cards, holders, players and teams: look-ups, writes, e-mail retention, the
+nickname queue and what a subject access request shows. Rate limits are in
+``people.attempts_repository``, the read views in ``people.views_repository``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, not_, or_, select, text, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import ApiToken
@@ -15,14 +16,10 @@ from game.models import (
     Checkpoint,
     Game,
     HolderDay,
-    HolderTeamTotal,
-    HolderTotal,
     Tap,
     Team,
-    TeamTotal,
 )
-from kernel.db import is_postgres
-from people.models import Card, Holder, Player, RegistrationAttempt, TeamMembership
+from people.models import Card, Holder, Player, TeamMembership
 
 # ------------------------------------------------------------------------------ lookups
 
@@ -233,100 +230,6 @@ async def revoke_player_tokens(session: AsyncSession, player_id: int, at: dateti
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-# ------------------------------------------------------------------------------ rate limits
-
-
-# Rows with this card key record a registration without a card (for its own limit), not a
-# failed activation. Typed card numbers never contain a space, so they cannot collide.
-APP_REGISTRATION = "app registration"
-
-
-async def failures_since(
-    session: AsyncSession,
-    game_id: int,
-    since: datetime,
-    client_key: str,
-    *,
-    card_key: str | None = None,
-) -> tuple[int, datetime | None]:
-    """A client's failed activations since ``since`` (for one card, or all): how many, and
-    when the latest was."""
-    query = select(func.count(), func.max(RegistrationAttempt.created_at)).where(
-        RegistrationAttempt.game_id == game_id,
-        RegistrationAttempt.client_key == client_key,
-        RegistrationAttempt.created_at >= since,
-        RegistrationAttempt.card_key != APP_REGISTRATION,
-    )
-    if card_key is not None:
-        query = query.where(RegistrationAttempt.card_key == card_key)
-    count, latest = (await session.execute(query)).one()
-    return int(count or 0), latest
-
-
-async def card_failures_since(
-    session: AsyncSession, game_id: int, card_key: str, since: datetime
-) -> int:
-    """A card's failed activations since ``since`` from every client."""
-    count = await session.scalar(
-        select(func.count()).where(
-            RegistrationAttempt.game_id == game_id,
-            RegistrationAttempt.card_key == card_key,
-            RegistrationAttempt.created_at >= since,
-        )
-    )
-    return int(count or 0)
-
-
-def add_failed_attempt(
-    session: AsyncSession, game_id: int, card_key: str, client_key: str, at: datetime
-) -> None:
-    session.add(
-        RegistrationAttempt(
-            game_id=game_id, card_key=card_key, client_key=client_key, created_at=at
-        )
-    )
-
-
-async def app_registrations_since(
-    session: AsyncSession, game_id: int, client_key: str, since: datetime
-) -> tuple[int, datetime | None]:
-    """A client's registrations without a card since ``since``, and when the oldest was."""
-    count, oldest = (
-        await session.execute(
-            select(func.count(), func.min(RegistrationAttempt.created_at)).where(
-                RegistrationAttempt.game_id == game_id,
-                RegistrationAttempt.client_key == client_key,
-                RegistrationAttempt.created_at >= since,
-                RegistrationAttempt.card_key == APP_REGISTRATION,
-            )
-        )
-    ).one()
-    return int(count or 0), oldest
-
-
-def add_app_registration(
-    session: AsyncSession, game_id: int, client_key: str, at: datetime
-) -> None:
-    add_failed_attempt(session, game_id, APP_REGISTRATION, client_key, at)
-
-
-async def lock_client(session: AsyncSession, game_id: int, client_key: str) -> None:
-    """Serialises one client's rate-limited writes in a game until commit (PostgreSQL; SQLite
-    has one writer), so concurrent requests cannot all pass a limit they share."""
-    if is_postgres(session):
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-            {"key": f"taptrail-client:{game_id}:{client_key}"},
-        )
-
-
-async def purge_attempts_before(session: AsyncSession, before: datetime) -> int:
-    result = await session.execute(
-        delete(RegistrationAttempt).where(RegistrationAttempt.created_at < before)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 # ------------------------------------------------------------------------------ retention
 
 
@@ -346,171 +249,7 @@ async def clear_emails(session: AsyncSession, game_id: int) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-# ------------------------------------------------------------------------------ views
-
-
-@dataclass(frozen=True, slots=True)
-class TeamStanding:
-    team_id: int
-    code: str
-    name: str
-    kind: str
-    points: int
-    distance_m: float
-    active_members: int
-
-
-async def team_standings(session: AsyncSession, game_id: int) -> list[TeamStanding]:
-    """Every team of the game with its stored totals (0 for a team without any yet)."""
-    rows = await session.execute(
-        select(
-            Team.id,
-            Team.code,
-            Team.name,
-            Team.kind,
-            func.coalesce(TeamTotal.points, 0),
-            func.coalesce(TeamTotal.distance_m, 0.0),
-            func.coalesce(TeamTotal.active_members, 0),
-        )
-        .outerjoin(TeamTotal, (TeamTotal.team_id == Team.id) & (TeamTotal.game_id == game_id))
-        .where(Team.game_id == game_id)
-    )
-    return [TeamStanding(*row) for row in rows]
-
-
-async def holder_total(session: AsyncSession, game_id: int, holder_id: int) -> HolderTotal | None:
-    return await session.get(HolderTotal, (game_id, holder_id))
-
-
-async def holder_day(
-    session: AsyncSession, game_id: int, holder_id: int, day: date
-) -> HolderDay | None:
-    return await session.get(HolderDay, (game_id, holder_id, day))
-
-
-def _outside_validity(cards: Sequence[Card]) -> ColumnElement[bool] | None:
-    """Taps made with one of ``cards`` outside its ``[valid_from, valid_until)``: a replaced
-    card's later taps are whoever has the card now, not its holder (None: no limits)."""
-    limits = []
-    for card in cards:
-        times = []
-        if card.valid_from is not None:
-            times.append(Tap.tapped_at < card.valid_from)
-        if card.valid_until is not None:
-            times.append(Tap.tapped_at >= card.valid_until)
-        if times:
-            limits.append(and_(Tap.card_id == card.id, or_(*times)))
-    return or_(*limits) if limits else None
-
-
-async def recent_taps(
-    session: AsyncSession, game_id: int, holder_id: int, cards: Sequence[Card], limit: int
-) -> list[Any]:
-    """The holder's latest taps, newest first, with their checkpoints and outcomes; taps of
-    its ``cards`` outside their validity are left out."""
-    query = (
-        select(
-            Tap.tapped_at,
-            Tap.outcome,
-            Tap.points,
-            Tap.distance_m,
-            Tap.multiplier,
-            Checkpoint.code,
-            Checkpoint.name,
-        )
-        .join(Checkpoint, Checkpoint.id == Tap.checkpoint_id)
-        .where(Tap.game_id == game_id, Tap.holder_id == holder_id)
-    )
-    outside = _outside_validity(cards)
-    if outside is not None:
-        query = query.where(not_(outside))
-    rows = await session.execute(
-        query.order_by(Tap.tapped_at.desc(), Checkpoint.code.desc(), Tap.source_key.desc()).limit(
-            limit
-        )
-    )
-    return list(rows.all())
-
-
-async def taps_outside_validity(
-    session: AsyncSession, game_id: int, holder_id: int, cards: Sequence[Card], day: date
-) -> tuple[int, int]:
-    """How many of the holder's taps were made with its ``cards`` outside their validity:
-    in all, and on local ``day``. The holder's stored tap counts include them."""
-    outside = _outside_validity(cards)
-    if outside is None:
-        return 0, 0
-    row = (
-        await session.execute(
-            select(func.count(), func.count().filter(Tap.local_date == day)).where(
-                Tap.game_id == game_id,
-                Tap.holder_id == holder_id,
-                Tap.card_id.in_([c.id for c in cards]),
-                outside,
-            )
-        )
-    ).one()
-    return int(row[0]), int(row[1])
-
-
-@dataclass(frozen=True, slots=True)
-class MemberActivity:
-    player_id: int
-    holder_id: int
-    nickname: str | None
-    nickname_hidden: bool
-    points: int
-    legs: int
-    distance_m: float
-    days_active: int
-    last_active_on: date | None
-
-
-async def team_members(session: AsyncSession, game_id: int, team_id: int) -> list[MemberActivity]:
-    """Current (not erased) players of a team with what they earned for it and their days."""
-    members = (
-        await session.execute(
-            select(
-                Player.id,
-                Player.holder_id,
-                Player.nickname,
-                Player.nickname_hidden,
-                func.coalesce(HolderTeamTotal.points, 0),
-                func.coalesce(HolderTeamTotal.legs, 0),
-                func.coalesce(HolderTeamTotal.distance_m, 0.0),
-            )
-            .outerjoin(
-                HolderTeamTotal,
-                (HolderTeamTotal.game_id == game_id)
-                & (HolderTeamTotal.holder_id == Player.holder_id)
-                & (HolderTeamTotal.team_id == team_id),
-            )
-            .where(Player.game_id == game_id, Player.team_id == team_id, Player.erased_at.is_(None))
-        )
-    ).all()
-    holder_ids = [m[1] for m in members]
-    days: dict[int, tuple[int, date | None]] = {}
-    for i in range(0, len(holder_ids), 1000):
-        chunk = holder_ids[i : i + 1000]
-        rows = await session.execute(
-            select(HolderDay.holder_id, func.count(), func.max(HolderDay.local_date))
-            .where(
-                HolderDay.game_id == game_id,
-                HolderDay.holder_id.in_(chunk),
-                HolderDay.counted_taps > 0,
-            )
-            .group_by(HolderDay.holder_id)
-        )
-        days.update({r[0]: (int(r[1]), r[2]) for r in rows})
-    return [
-        MemberActivity(
-            m[0], m[1], m[2], m[3], int(m[4]), int(m[5]), float(m[6]), *days.get(m[1], (0, None))
-        )
-        for m in members
-    ]
-
-
-# ------------------------------------------------------------------------------ organiser tools
+# ------------------------------------------------------------------------------ moderation, subject access
 
 
 async def nickname_queue(session: AsyncSession, game_id: int, limit: int) -> Sequence[Player]:
@@ -544,26 +283,6 @@ async def nickname_queue_size(session: AsyncSession, game_id: int) -> int:
         )
     )
     return int(found or 0)
-
-
-async def week_activity(
-    session: AsyncSession, game_id: int, holder_ids: Sequence[int], since: date
-) -> dict[int, tuple[int, int]]:
-    """``{holder_id: (points, days with a counted tap)}`` from local day ``since`` on."""
-    out: dict[int, tuple[int, int]] = {}
-    for i in range(0, len(holder_ids), 1000):
-        rows = await session.execute(
-            select(HolderDay.holder_id, func.sum(HolderDay.points), func.count())
-            .where(
-                HolderDay.game_id == game_id,
-                HolderDay.holder_id.in_(list(holder_ids[i : i + 1000])),
-                HolderDay.local_date >= since,
-                HolderDay.counted_taps > 0,
-            )
-            .group_by(HolderDay.holder_id)
-        )
-        out.update({int(r[0]): (int(r[1] or 0), int(r[2])) for r in rows})
-    return out
 
 
 async def memberships_of_holder(

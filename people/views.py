@@ -17,6 +17,7 @@ from game.models import Game, Team
 from kernel.geodesy import km
 from names.nicknames import hidden_name, nickname_key
 from people import repository as repo
+from people import views_repository as views_repo
 from people.models import Player
 from people.players import card_key, public_name
 from people.schemas import (
@@ -38,7 +39,7 @@ RECENT_TAPS = 100
 RECENT_JOURNEYS = 20
 
 
-def _standing(standings: Sequence[repo.TeamStanding], team_id: int) -> TeamStandingOut:
+def _standing(standings: Sequence[views_repo.TeamStanding], team_id: int) -> TeamStandingOut:
     mine = next(s for s in standings if s.team_id == team_id)
     kind = [s for s in standings if s.kind == mine.kind]
     return TeamStandingOut(
@@ -57,7 +58,7 @@ def _standing(standings: Sequence[repo.TeamStanding], team_id: int) -> TeamStand
 
 
 async def team_standing(session: AsyncSession, game_id: int, team_id: int) -> TeamStandingOut:
-    return _standing(await repo.team_standings(session, game_id), team_id)
+    return _standing(await views_repo.team_standings(session, game_id), team_id)
 
 
 def _journeys(rows: Sequence[Any]) -> list[JourneyOut]:
@@ -107,14 +108,14 @@ async def me_view(session: AsyncSession, player: Player, *, now: datetime) -> Me
     game = await repo.game(session, player.game_id)
     assert game is not None
     holder = player.holder_id
-    total = await repo.holder_total(session, game.id, holder)
+    total = await views_repo.holder_total(session, game.id, holder)
     today_date = now.astimezone(ZoneInfo(game.timezone)).date()
-    day = await repo.holder_day(session, game.id, holder, today_date)
+    day = await views_repo.holder_day(session, game.id, holder, today_date)
     cards = await repo.cards_of_holder(session, game.id, holder)
     # A replaced card's later taps are whoever found it: they score nothing and are shown
     # only at the help desk, so they leave the player's journeys and tap counts.
-    taps = await repo.recent_taps(session, game.id, holder, cards, RECENT_TAPS)
-    lost_taps, lost_today = await repo.taps_outside_validity(
+    taps = await views_repo.recent_taps(session, game.id, holder, cards, RECENT_TAPS)
+    lost_taps, lost_today = await views_repo.taps_outside_validity(
         session, game.id, holder, cards, today_date
     )
     return MeOut(
@@ -159,7 +160,7 @@ async def team_view(session: AsyncSession, game: Game, team: Team) -> TeamPlayer
     """What a team manager sees: the team's players by nickname, their points and activity,
     and the team's join code."""
     standing = await team_standing(session, game.id, team.id)
-    members = await repo.team_members(session, game.id, team.id)
+    members = await views_repo.team_members(session, game.id, team.id)
     players = sorted(
         (
             MemberOut(

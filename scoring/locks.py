@@ -10,7 +10,7 @@ Locking (PostgreSQL; see docs/architecture.md "Scoring and concurrency"):
   holders when they are partitioned) so rounds of one game (partition) run one at a time
   across server processes.
 
-SQLite has a single writer: the app serialises write transactions (``app.state.writing()``)
+SQLite has a single writer: the app serialises write transactions (``AppState.writing()``)
 and SQLite's own database lock serialises other processes; every lock here is a no-op there.
 """
 

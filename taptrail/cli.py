@@ -6,22 +6,24 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
+import uvicorn
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.service import TokenInfo, create_cli_token, list_tokens, revoke_token
 from accounts.tokens import STAFF_ROLES
 from game.definition import DefinitionError
-from game.models import Game
 from kernel.db import make_engine, utcnow
 from kernel.errors import NotFound
 from kernel.scope import OPERATOR
 from kernel.secrets_box import secret_box
 from kernel.settings import DEFAULT_DATABASE_URL, Settings, get_settings
+from organising.repository import game_by_slug
 from organising.service import load_definition
 from taptrail.commands import checkpoints as commands_checkpoints
 from taptrail.commands import evaluation as commands_evaluation
@@ -96,8 +98,6 @@ def _serve(
     port: int,
     background: list[Callable[[Any], Coroutine[Any, Any, None]]] | None = None,
 ) -> None:
-    import uvicorn
-
     async def _prepare() -> None:
         """Migrations, and a Redis that answers, before the server starts: a failure
         here is one line from the command, not a server that half starts."""
@@ -108,8 +108,6 @@ def _serve(
         finally:
             await engine.dispose()
         if settings.redis_url:
-            from redis.asyncio import Redis
-
             redis = Redis.from_url(settings.redis_url, socket_connect_timeout=5)
             try:
                 await redis.ping()
@@ -230,7 +228,6 @@ def _expiry(_ctx: click.Context, _param: click.Parameter, value: str) -> Any:
         days = 0
     if not 1 <= days <= 36500:
         raise click.BadParameter("give a number of days (1 or more) or 'never'")
-    from datetime import timedelta
 
     return utcnow() + timedelta(days=days)
 
@@ -293,14 +290,14 @@ def token_create(
 @click.option("--limit", default=500, show_default=True, type=click.IntRange(1, 100000))
 def token_list(game_slug: str | None, role: str | None, limit: int) -> None:
     """List tokens, newest first: never their values."""
-    from sqlalchemy import select
 
     async def _list(session: AsyncSession) -> list[TokenInfo]:
         game_id = None
         if game_slug is not None:
-            game_id = await session.scalar(select(Game.id).where(Game.slug == game_slug))
-            if game_id is None:
+            game = await game_by_slug(session, game_slug)
+            if game is None:
                 raise ValueError(f"no game '{game_slug}'")
+            game_id = game.id
         roles = STAFF_ROLES if role is None else (role,)
         return await list_tokens(
             session, scope=None, game_id=game_id, roles=roles, limit=limit, now=utcnow()

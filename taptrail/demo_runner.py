@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from fastapi import FastAPI
 
@@ -91,7 +92,6 @@ def prepare_demo(
     data = shifted_definition()
 
     async def _load(session: Any) -> str:
-
         # Illustrative deprivation lookups, so demo players get IMD deciles.
         await import_imd(session, DEMO_IMD_FILE)
         await import_postcodes(session, DEMO_POSTCODES_FILE)
@@ -136,8 +136,6 @@ def demo_task(taps_per_second: float) -> Callable[[FastAPI], Coroutine[Any, Any,
     """A background task for the demo server: history first, then live taps."""
 
     async def run(app: FastAPI) -> None:
-        import httpx
-
         data = shifted_definition()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:

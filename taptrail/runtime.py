@@ -10,14 +10,18 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Coroutine
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import select
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from api.app_state import AppState, install
+from evaluation.erasure import SURVEY_ANSWERS
 from game.models import Game
+from game.totals import TotalsDelta
 from kernel.db import is_sqlite, make_engine, make_sessionmaker, utcnow
 from kernel.logging import describe_error, log
 from kernel.metrics import Metrics
@@ -36,13 +40,14 @@ class Runtime:
         self.settings = settings
         self.engine: AsyncEngine | None = None
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
-        self.redis: Any = None
-        self.leaderboard: Any = None
+        self.redis: Redis | None = None
+        self.leaderboard: LeaderboardRuntime | None = None
         # SQLite allows one writer: writers queue here instead of failing with "locked".
         self.write_lock: asyncio.Lock | None = None
         self.metrics = Metrics()
         self.stale_games: set[int] = set()
-        self.scorer: Any = None
+        self.scorer: Scorer | None = None
+        self.state: AppState | None = None  # made by start()
 
     @property
     def database_kind(self) -> str:
@@ -61,35 +66,39 @@ class Runtime:
                 max_connections=self.settings.redis_max_connections,
                 timeout_s=self.settings.redis_pool_timeout_s,
             )
-        state = app.state
-        state.runtime = self
-        state.metrics = self.metrics
-        state.engine = self.engine
-        state.sessionmaker = self.sessionmaker
-        state.secret_box = secret_box(self.settings)
-        state.redis = self.redis
-        state.write_lock = self.write_lock
-        state.after_game_change = self.after_game_change
-        state.game_exists = self.game_exists
-        state.writing = self.writing
-        state.publish_scores = self.publish_scores
-        # Looked up on every round, so tests can watch what is published.
         self.scorer = Scorer(
-            self,
-            lambda game_id, delta: app.state.publish_scores(game_id, delta),
-            partitions=self.settings.scorer_partitions,
+            self, self._publish_through_state, partitions=self.settings.scorer_partitions
         )
-        state.scorer = self.scorer
-        await self._start_leaderboard(app)
+        await self._start_leaderboard()
+        assert self.leaderboard is not None
+        self.state = AppState(
+            settings=self.settings,
+            engine=self.engine,
+            sessionmaker=self.sessionmaker,
+            metrics=self.metrics,
+            secret_box=secret_box(self.settings),
+            redis=self.redis,
+            leaderboard=self.leaderboard,
+            scorer=self.scorer,
+            writing=self.writing,
+            publish_scores=self.publish_scores,
+            after_game_change=self.after_game_change,
+            repair_boards=self.repair_boards,
+            game_exists=self.game_exists,
+            player_data_eraser=SURVEY_ANSWERS,
+        )
+        install(app, self.state)
 
-    async def _start_leaderboard(self, app: FastAPI) -> None:
+    async def _publish_through_state(self, game_id: int, delta: TotalsDelta) -> None:
+        # Looked up on every round, so tests can watch what is published.
+        assert self.state is not None
+        await self.state.publish_scores(game_id, delta)
+
+    async def _start_leaderboard(self) -> None:
         self.leaderboard = LeaderboardRuntime(
             self.settings.redis_url, client=self.redis, key_prefix=self.settings.redis_prefix
         )
         await self.leaderboard.start()
-        app.state.leaderboard = self.leaderboard
-        self._publish_scores = self._publish_to_boards
-        self._rebuild_boards = self.rebuild_boards
         try:
             await self.ensure_boards()
             # A process that died between a commit and its publish left boards behind the
@@ -105,7 +114,7 @@ class Runtime:
             game = await session.get(Game, game_id)
             return game.slug if game else None
 
-    async def _publish_to_boards(self, game_id: int, delta: Any) -> None:
+    async def _publish_to_boards(self, game_id: int, delta: TotalsDelta) -> None:
         assert self.sessionmaker is not None
         xid = committed_xid()
         try:
@@ -115,6 +124,7 @@ class Runtime:
             if slug is not None and not changes.is_empty():
                 if xid is not None:
                     changes = dataclasses.replace(changes, xid=xid)
+                assert self.leaderboard is not None
                 if await self.leaderboard.publish_changes(slug, changes) == -1:
                     self.stale_games.add(game_id)  # Redis lost the boards: rebuild them
         except Exception as exc:  # noqa: BLE001 - the taps are committed; boards catch up later
@@ -145,18 +155,14 @@ class Runtime:
         assert self.sessionmaker is not None
         now = utcnow()
         async with self.sessionmaker() as session:
-            rows = await session.scalars(
-                select(Game.id).where(
-                    Game.starts_at <= now, Game.ends_at >= now - timedelta(days=1)
-                )
-            )
-            return list(rows.all())
+            return await repository.games_in_play(session, now, timedelta(days=1))
 
     async def ensure_boards(self) -> None:
         """Builds the boards of every game that has none (a fresh or emptied Redis)."""
-        assert self.sessionmaker is not None
+        assert self.sessionmaker is not None and self.leaderboard is not None
         async with self.sessionmaker() as session:
-            games = (await session.execute(select(Game.id, Game.slug))).all()
+            games = await repository.game_ids_and_slugs(session)
+        leaderboard = self.leaderboard
         for game_id, slug in games:
 
             async def _load(game_id: int = game_id) -> Any:
@@ -164,7 +170,7 @@ class Runtime:
                 async with self.sessionmaker() as session:
                     return await load_snapshot(session, game_id)
 
-            await self.leaderboard.ensure_game(slug, _load)
+            await leaderboard.ensure_game(slug, _load)
 
     async def repair_boards(self) -> None:
         """Rebuilds boards that missed updates (Redis was down) or went missing."""
@@ -188,15 +194,13 @@ class Runtime:
         assert self.sessionmaker is not None
         return self.sessionmaker()
 
-    def writing(self) -> Any:
+    def writing(self) -> AbstractAsyncContextManager[Any]:
         """Guard for a write transaction: SQLite's single writer queues here."""
         return self.write_lock if self.write_lock is not None else contextlib.nullcontext()
 
-    async def publish_scores(self, game_id: int, delta: Any) -> None:
+    async def publish_scores(self, game_id: int, delta: TotalsDelta) -> None:
         """After a commit: push score changes to the leaderboards and live screens."""
-        bridge = getattr(self, "_publish_scores", None)
-        if bridge is not None:
-            await bridge(game_id, delta)
+        await self._publish_to_boards(game_id, delta)
 
     async def game_exists(self, slug: str) -> bool:
         assert self.sessionmaker is not None
@@ -205,9 +209,7 @@ class Runtime:
 
     async def after_game_change(self, game_id: int) -> None:
         """Called after a committed change to a game's set-up: boards are rebuilt."""
-        hook = getattr(self, "_rebuild_boards", None)
-        if hook is not None:
-            await hook(game_id)
+        await self.rebuild_boards(game_id)
 
     def observe_request(self, method: str, path: str, status: int, seconds: float) -> None:
         self.metrics.observe_request(method, path, status, seconds)

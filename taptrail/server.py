@@ -20,6 +20,8 @@ from api import (
     console,
     errors,
     evaluation,
+    evaluation_exports,
+    evaluation_page,
     family,
     games,
     health,
@@ -97,7 +99,6 @@ def create_app(
         docs_url=None,  # api/api_explorer.py serves /docs without a CDN
         redoc_url=None,
     )
-    app.state.settings = settings
     errors.install(app)
 
     console.install(app)  # the console's HTML error pages and redirects
@@ -172,13 +173,14 @@ API_V1_ROUTERS = (
     people.router,
     tokens.router,
     evaluation.router,
+    evaluation_exports.router,
     metrics.router,
 )
 # Pages a person opens, and /metrics, at the root.
 ROOT_ROUTERS = (
     health.router,
     api_explorer.router,
-    evaluation.pages_router,
+    evaluation_page.pages_router,
     metrics.router,
     pages.router,
     console.pages_router,

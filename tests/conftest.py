@@ -20,13 +20,19 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
+from accounts.tokens import create_token
+from api.app_state import state_of
+from kernel.db import make_engine
 from kernel.settings import Settings
+from taptrail.migrate import upgrade
+from taptrail.server import create_app
 
 PG_HOST = os.environ.get("TAPTRAIL_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("TAPTRAIL_TEST_PG_PORT", "5432"))
@@ -81,8 +87,6 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 async def _create_pg_database() -> str:
-    import asyncpg
-
     name = f"taptrail_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
     try:
@@ -93,8 +97,6 @@ async def _create_pg_database() -> str:
 
 
 async def _drop_pg_database(name: str) -> None:
-    import asyncpg
-
     conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -106,9 +108,6 @@ async def _drop_pg_database(name: str) -> None:
 async def database_url(
     backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
-    from kernel.db import make_engine
-    from taptrail.migrate import upgrade
-
     pg_name = None
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'taptrail.db'}"
@@ -156,8 +155,6 @@ def _forget_redis_keys() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    from taptrail.server import create_app
-
     application = create_app(settings)
     async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
         yield application
@@ -172,7 +169,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def session(app: FastAPI) -> AsyncIterator[Any]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         yield s
 
 
@@ -183,9 +180,7 @@ def slug() -> str:
 
 @pytest.fixture
 async def organiser_token(app: FastAPI) -> str:
-    from accounts.tokens import create_token
-
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         value = await create_token(s, role="organiser", label="tests")
         await s.commit()
     return value

@@ -31,6 +31,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from accounts.staff.service import actor
+from api.app_state import app_state
 from api.console import maps, web
 from api.console.campaigns import Organiser, Slug, moment_of, organiser_game
 from api.console.web import StaffContext
@@ -203,7 +204,7 @@ async def _act(
     who = actor(ctx.user)
     secret: str | None = None
     delta = None
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             reader = await service.reader_of_game(session, game, reader_id)
             when: datetime | None = None
@@ -275,7 +276,7 @@ async def _act(
             )
         await session.commit()
     if delta is not None:
-        await request.app.state.after_game_change(game.id)
+        await app_state(request).after_game_change(game.id)
     if secret is not None:
         # Shown once, in the answer to the POST that made it; the page is never cached.
         return await _box_page(
@@ -321,7 +322,7 @@ async def move_place(
     then applied with ``confirm=yes``."""
     form = await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             reader = await service.reader_of_game(session, game, reader_id)
             place = next(
@@ -394,5 +395,5 @@ async def move_place(
                 },
             )
         await session.commit()
-    await request.app.state.after_game_change(game.id)
+    await app_state(request).after_game_change(game.id)
     return web.redirect(_page(slug, reader_id) + "?notice=place_moved")

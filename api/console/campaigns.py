@@ -31,6 +31,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from accounts.staff.service import actor
+from api.app_state import app_state
 from api.console import maps, web
 from api.console.web import StaffContext
 from api.deps import Now, Session
@@ -327,7 +328,7 @@ async def change(
     will start, before now) is previewed first, as a new back-dated campaign is."""
     form = await _campaign_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         camp = await _campaign(session, game, code)
         camps = list(await game_repo.campaigns_of(session, game.id))
         tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
@@ -367,7 +368,7 @@ async def change(
                 editing=await _campaign(session, game, code),
             )
         await session.commit()
-    await request.app.state.after_game_change(game.id)
+    await app_state(request).after_game_change(game.id)
     return web.redirect(_page(slug) + "?notice=changed&added=" + quote(code))
 
 
@@ -377,7 +378,7 @@ async def create(
 ) -> Response:
     form = await _campaign_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         camps = list(await game_repo.campaigns_of(session, game.id))
         tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
         try:
@@ -396,7 +397,7 @@ async def create(
                 request, session, ctx, game, now, form, before, change.rescore, overlaps=overlaps
             )
         await session.commit()
-    await request.app.state.after_game_change(game.id)
+    await app_state(request).after_game_change(game.id)
     return web.redirect(_page(slug) + "?notice=created&added=" + quote(data.code))
 
 
@@ -411,7 +412,7 @@ async def end(
 ) -> Response:
     await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             await service.end_campaign(session, game, code, actor=actor(ctx.user), now=now)
         except TaptrailError as exc:
@@ -420,5 +421,5 @@ async def end(
                 request, session, ctx, game, now, status=exc.status, errors=_errors(exc)
             )
         await session.commit()
-    await request.app.state.after_game_change(game.id)
+    await app_state(request).after_game_change(game.id)
     return web.redirect(_page(slug) + "?notice=ended")

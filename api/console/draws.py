@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from accounts.staff.service import actor
+from api.app_state import app_state
 from api.console import scoped, web
 from api.console.web import StaffContext
 from api.deps import MAX_ROW_ID, Now, Session
@@ -106,7 +107,7 @@ async def draws_page(request: Request, session: Session, ctx: Organiser, slug: S
 async def schedule(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             try:
                 data = DrawScheduleIn(
@@ -133,7 +134,7 @@ async def schedule(request: Request, session: Session, ctx: Organiser, slug: Slu
 async def run(request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now) -> Response:
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             day = _day(form.get("date", ""), "date")
             if day is None:
@@ -158,7 +159,7 @@ async def contacts(
     the look is recorded in the audit trail."""
     await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             rows = await draws.winner_contacts(session, game, draw_id, actor=actor(ctx.user))
         except TaptrailError as exc:
@@ -183,7 +184,7 @@ async def prize(
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
     sent = form.get("sent") == "yes"
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             await draws.set_prize_sent(
                 session,

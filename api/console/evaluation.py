@@ -1,7 +1,7 @@
 """The console's Evaluation pages: ``/console/games/{slug}/evaluation``.
 
 For the game's evaluators and its organisers. The report is the same page as the public
-token form (``api.evaluation.report_html``) but behind sign-in: it reads the report from
+token form (``api.evaluation_page.report_html``) but behind sign-in: it reads the report from
 ``.../evaluation/report-data`` with the session cookie, so no token is ever pasted, kept or
 put in an address. The export projects' downloads (each file, and the whole Frictionless
 data package as one zip) are for the game's evaluators only, as in the API: organisers see
@@ -17,10 +17,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from accounts.staff.service import actor
+from api.app_state import app_state
 from api.console import scoped, web
 from api.console.web import StaffContext
 from api.deps import Session
-from api.evaluation import file_response, package_response, report_html
+from api.evaluation_exports import file_response, package_response
+from api.evaluation_page import report_html
 from evaluation import exports
 from evaluation import repository as eval_repo
 from evaluation.report_service import build_game_report, report_csv
@@ -87,7 +89,7 @@ async def _export(
     game: Game = await scoped.game_of(session, ctx, slug)
     try:
         found = await exports.export_context(
-            session, game, project, box=request.app.state.secret_box, daily=daily
+            session, game, project, box=app_state(request).secret_box, daily=daily
         )
     except NotFound as exc:
         raise web.PageProblem(404, "No such project", str(exc)) from exc

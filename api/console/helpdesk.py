@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from accounts.staff.service import actor
+from api.app_state import app_state
 from api.console import scoped, web
 from api.console.web import StaffContext
 from api.deps import Now, Session
@@ -90,7 +91,7 @@ async def replace(
     game = await scoped.game_of(session, ctx, slug)
     old = form.get("card", "").strip()[:32]
     new = form.get("new_card", "").strip()[:32]
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             if not new:
                 raise Invalid("enter the number of the new card")
@@ -114,7 +115,7 @@ async def replace(
         await session.commit()
     for delta in change.deltas:
         if not delta.is_empty():
-            await request.app.state.publish_scores(game.id, delta)
+            await app_state(request).publish_scores(game.id, delta)
     return web.redirect(
         _page(slug) + "?card=" + quote(change.card) + "&notice=replaced#card-summary"
     )

@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from api import pages
+from api.app_state import app_state
 from api.console import web
 
 LEAFLET = f"{web.ASSETS}/vendor/leaflet-1.9.4"
@@ -22,7 +23,7 @@ ATTRIBUTION = "© OpenStreetMap contributors"
 
 
 def tiles_url(request: Request) -> str | None:
-    return pages.tiles_url(request.app.state)
+    return pages.tiles_url(app_state(request))
 
 
 def allow_tiles(response: Response, url: str | None) -> Response:

@@ -22,6 +22,7 @@ from api.console.web import StaffContext
 from api.deps import Now, Session
 from people import repository as people_repo
 from people import views
+from people import views_repository as people_views
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,9 +38,9 @@ async def my_team(request: Request, session: Session, ctx: Manager, now: Now) ->
     view = await views.team_view(session, game, team)
     today = now.astimezone(ZoneInfo(game.timezone)).date()
     monday = today - timedelta(days=today.weekday())
-    members = await people_repo.team_members(session, game.id, team.id)
+    members = await people_views.team_members(session, game.id, team.id)
     holders = {m.player_id: m.holder_id for m in members}
-    week = await people_repo.week_activity(session, game.id, list(holders.values()), monday)
+    week = await people_views.week_activity(session, game.id, list(holders.values()), monday)
     return web.render(
         request,
         "my_team.html",

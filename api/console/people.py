@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from accounts.staff.service import actor
+from api.app_state import app_state
 from api.console import scoped, web
 from api.console.web import StaffContext
 from api.deps import MAX_ROW_ID, Now, Session
@@ -114,7 +115,7 @@ async def _act(
     commit, then back to ``done``; a refusal shows the page again with its error."""
     await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             result = await action(game)
         except TaptrailError as exc:
@@ -126,9 +127,9 @@ async def _act(
             )
         await session.commit()
     if boards:
-        await request.app.state.after_game_change(game.id)
+        await app_state(request).after_game_change(game.id)
     elif isinstance(result, TotalsDelta) and not result.is_empty():
-        await request.app.state.publish_scores(game.id, result)
+        await app_state(request).publish_scores(game.id, result)
     return web.redirect(done)
 
 
@@ -298,7 +299,7 @@ async def player_data(
     """A subject-access request: the player's data as a JSON download, recorded in the
     audit trail."""
     game = await scoped.game_of(session, ctx, slug)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             data: dict[str, Any] = await subject_access.player_data(session, game, player_id)
         except NotFound as exc:
@@ -338,7 +339,7 @@ async def erase(
 ) -> Response:
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             if form.get("confirm") != "yes":
                 raise Invalid(
@@ -352,6 +353,7 @@ async def erase(
                 actor=actor(ctx.user),
                 now=now,
                 scoring=HOLDER_SCORING,
+                elsewhere=app_state(request).player_data_eraser,
             )
         except TaptrailError as exc:
             await scoped.undo(session, ctx, game)
@@ -365,5 +367,5 @@ async def erase(
                 errors=web.errors_of(exc),
             )
         await session.commit()
-    await request.app.state.after_game_change(game.id)
+    await app_state(request).after_game_change(game.id)
     return web.redirect(_page(slug, f"/players/{player_id}?notice=erased"))

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from accounts.staff.service import actor
+from api.app_state import app_state
 from api.console import web
 from api.console.campaigns import Organiser, Slug, organiser_game
 from api.console.web import StaffContext
@@ -115,7 +116,7 @@ async def check_or_apply(
     form = await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
     text = form.get("file", "").replace("\r\n", "\n")
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         before = await team_points(session, game.id)
         try:
             result = await load_definition(
@@ -157,7 +158,7 @@ async def check_or_apply(
                 notice=None if result.changes else NO_CHANGES,
             )
         await session.commit()
-    await request.app.state.after_game_change(game.id)
+    await app_state(request).after_game_change(game.id)
     if result.generated_secrets or result.join_codes:
         # Shown once, in the answer to the POST that made them.
         return await _render(

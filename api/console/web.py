@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.staff import service
 from accounts.staff.models import StaffSession, StaffUser
+from api.app_state import app_state
 from api.deps import Now
 from api.transaction import Transaction, Tx
 from kernel.mail import Mailer, mailer_for
@@ -145,7 +146,7 @@ def client_key(request: Request) -> str:
 
 
 def timeouts(request: Request) -> service.Timeouts:
-    settings = request.app.state.settings
+    settings = app_state(request).settings
     return service.Timeouts(
         idle=timedelta(minutes=settings.staff_idle_minutes),
         absolute=timedelta(hours=settings.staff_absolute_hours),
@@ -153,21 +154,21 @@ def timeouts(request: Request) -> service.Timeouts:
 
 
 def box(request: Request) -> SecretBox:
-    sealed: SecretBox = request.app.state.secret_box
+    sealed: SecretBox = app_state(request).secret_box
     return sealed
 
 
 def mailer(request: Request) -> Mailer:
-    found: Mailer | None = getattr(request.app.state, "mailer", None)
+    found: Mailer | None = app_state(request).mailer
     if found is None:
-        found = mailer_for(request.app.state.settings)
-        request.app.state.mailer = found
+        found = mailer_for(app_state(request).settings)
+        app_state(request).mailer = found
     return found
 
 
 def link(request: Request, path: str) -> str:
     """An absolute link for an e-mail or to copy (``TAPTRAIL_PUBLIC_URL`` when set)."""
-    base = request.app.state.settings.public_url or str(request.base_url)
+    base = app_state(request).settings.public_url or str(request.base_url)
     return base.rstrip("/") + path
 
 
@@ -317,10 +318,10 @@ async def console_form(
 
 
 def _form_key(request: Request) -> bytes:
-    key: bytes | None = getattr(request.app.state, "staff_form_key", None)
+    key: bytes | None = app_state(request).staff_form_key
     if key is None:
-        key = hmac.new(load_key(request.app.state.settings), b"taptrail-forms", "sha256").digest()
-        request.app.state.staff_form_key = key
+        key = hmac.new(load_key(app_state(request).settings), b"taptrail-forms", "sha256").digest()
+        app_state(request).staff_form_key = key
     return key
 
 

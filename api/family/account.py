@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from accounts.staff import throttle
+from api.app_state import app_state
 from api.deps import Now, Session
 from api.family import web
 from api.family.messages import errors_of
@@ -52,7 +53,7 @@ async def create(request: Request, session: Session, now: Now) -> Response:
             }
         )
     if not errors:
-        async with request.app.state.writing():
+        async with app_state(request).writing():
             try:
                 made = await family.create_account(
                     session,
@@ -126,7 +127,7 @@ async def sign_in(request: Request, session: Session, now: Now) -> Response:
     ]
     if missing:
         return _sign_in_page(p, status=400, name=name, next_path=next_path, errors=missing)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             account = await family.sign_in(
                 session, name, password, client=web.client_key(request), now=now
@@ -158,7 +159,7 @@ async def recover_page(request: Request) -> Response:
 async def recover(request: Request, session: Session, now: Now) -> Response:
     p = web.page(request)
     form = await web.anonymous_form(p)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             account, fresh = await family.recover(
                 session,
@@ -206,7 +207,7 @@ async def sign_out_page(request: Request, signed: Family) -> Response:
 async def sign_out(request: Request, session: Session, signed: Family) -> Response:
     p = web.page(request)
     await web.signed_form(p, signed)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         await family.end_session(session, signed.row)
         await session.commit()
     response = web.redirect("/family/sign-in?notice=signed_out")

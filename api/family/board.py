@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import State
 
 from api import pages
+from api.app_state import AppState, app_state
 from api.family import i18n, web
 from api.family.i18n import N_
 from api.leaderboard import game_exists
@@ -78,19 +78,12 @@ KINDS = (
 )
 
 
-async def languages_of(state: State, slug: str) -> list[str] | None:
-    """The game's languages (None: the default, English and Welsh): ``state.game_languages``
-    when an application provides it, else from the database (an application without one
-    has the default)."""
-    hook: Callable[[str], Awaitable[list[str] | None]] | None = getattr(
-        state, "game_languages", None
-    )
-    if hook is not None:
-        return await hook(slug)
-    sessionmaker = getattr(state, "sessionmaker", None)
-    if sessionmaker is None:
-        return None
-    async with sessionmaker() as session:
+async def languages_of(state: AppState, slug: str) -> list[str] | None:
+    """The game's languages (None: the default, English and Welsh): from
+    ``state.game_languages`` when the application provides it, else from the database."""
+    if state.game_languages is not None:
+        return await state.game_languages(slug)
+    async with state.sessionmaker() as session:
         game = await repo.game_by_slug(session, slug)
     return game.languages if game is not None else None
 
@@ -129,13 +122,13 @@ def _missing(slug: str) -> HTMLResponse:
 async def board_page(request: Request, slug: str) -> Response:
     """Live leaderboard for a school-hall screen (?by=average&kind=school&rows=10&rotate=20,
     ?team=CODE to highlight a team's row)."""
-    state = request.app.state
+    state = app_state(request)
     if not await game_exists(state, slug):
         return _missing(slug)
     root = request.scope.get("root_path", "")
     values = {
         "slug": slug,
-        "api": root + getattr(state, "api_prefix", pages.DEFAULT_API_BASE),
+        "api": root + pages.DEFAULT_API_BASE,
         "assets": root + pages.ASSET_ROUTE,
     }
     response = render(request, slug, await languages_of(state, slug), values)

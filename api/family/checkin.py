@@ -25,6 +25,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.app_state import app_state
 from api.deps import Now, Session
 from api.family import web
 from api.family.i18n import N_
@@ -194,7 +195,7 @@ async def check_in(
             status=422,
             problem=p._("The form could not be read. Open the page again and press the button."),
         )
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             result = await checkins.check_in(
                 session, player.id, sent, now=now, scoring=HOLDER_SCORING
@@ -207,7 +208,7 @@ async def check_in(
             )
         await session.commit()
     if result.created:
-        await request.app.state.publish_scores(result.game_id, result.delta)
+        await app_state(request).publish_scores(result.game_id, result.delta)
     answer = result.answer
     return _page(
         p,

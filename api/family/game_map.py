@@ -26,6 +26,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse, Response
 
 from api import pages
+from api.app_state import app_state
 from api.console import web as console_web
 from api.deps import Now, Session
 from api.family import web
@@ -95,7 +96,7 @@ async def game_map(request: Request, session: Session, slug: Slug, now: Now) -> 
     if game is None:
         raise _missing(request)
     p = web.page(request, game.languages)
-    tiles = pages.tiles_url(request.app.state)
+    tiles = pages.tiles_url(app_state(request))
     campaigns = list(await repo.campaigns_ending_after(session, game.id, now))
     boxes = boxes_of(list(await repo.checkpoints(session, game.id)), campaigns, now)
     response = p.render(

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.app_state import app_state
 from api.deps import Now, Session
 from api.family import web
 from api.family.signed import Family, after_commit
@@ -153,9 +154,15 @@ async def delete_page(request: Request, session: Session, signed: Family) -> Res
 async def delete(request: Request, session: Session, signed: Family, now: Now) -> Response:
     p = web.page(request)
     await web.signed_form(p, signed)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         games = {pl.game_id for pl in await family.players(session, signed.account)}
-        await family.delete_account(session, signed.account, now=now, scoring=HOLDER_SCORING)
+        await family.delete_account(
+            session,
+            signed.account,
+            now=now,
+            scoring=HOLDER_SCORING,
+            elsewhere=app_state(request).player_data_eraser,
+        )
         await session.commit()
     for game_id in games:
         await after_commit(request, game_id, [])

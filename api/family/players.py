@@ -19,6 +19,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from api.app_state import app_state
 from api.deps import MAX_ROW_ID, Now, Session
 from api.family import web
 from api.family.i18n import N_
@@ -227,7 +228,7 @@ async def add(request: Request, session: Session, signed: Family, now: Now) -> R
                 }
             ],
         )
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             done = await family.register_card(
                 session,
@@ -321,7 +322,7 @@ async def change_team(
     p = web.page(request)
     form = await web.signed_form(p, signed)
     player = await member(p, session, signed, player_id)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             delta = await membership.change_team(
                 session,
@@ -347,7 +348,7 @@ async def change_team(
             )
         await session.commit()
     if not delta.is_empty():
-        await request.app.state.publish_scores(player.game_id, delta)
+        await app_state(request).publish_scores(player.game_id, delta)
     return web.redirect(f"/family/players/{player_id}?notice=team")
 
 
@@ -370,7 +371,7 @@ async def replace_card(
         return await _player_page(
             p, session, signed, player, now, status=422, errors=errors, values=form
         )
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             change = await cards.link_card(
                 session,
@@ -403,7 +404,7 @@ async def replace_card(
         await session.commit()
     for delta in change.deltas:
         if not delta.is_empty():
-            await request.app.state.publish_scores(player.game_id, delta)
+            await app_state(request).publish_scores(player.game_id, delta)
     return web.redirect(f"/family/players/{player_id}?notice=replaced")
 
 
@@ -423,9 +424,14 @@ async def remove(
     p = web.page(request)
     await web.signed_form(p, signed)
     player = await member(p, session, signed, player_id)
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         erasure = await family.remove_player(
-            session, signed.account, player, now=now, scoring=HOLDER_SCORING
+            session,
+            signed.account,
+            player,
+            now=now,
+            scoring=HOLDER_SCORING,
+            elsewhere=app_state(request).player_data_eraser,
         )
         await session.commit()
     await after_commit(request, player.game_id, erasure.deltas)

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
+from api.app_state import app_state
 from api.deps import Now, Session
 from api.family import web
 from game.totals import TotalsDelta
@@ -47,4 +48,4 @@ def install(app: FastAPI) -> None:
 async def after_commit(request: Request, game_id: int, deltas: Sequence[TotalsDelta]) -> None:
     """Boards are rebuilt: who is shown on them may have changed."""
     del deltas
-    await request.app.state.after_game_change(game_id)
+    await app_state(request).after_game_change(game_id)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from api.app_state import app_state
 from api.deps import Now, Session
 from api.family import web
 from api.family.players import PlayerId, member
@@ -166,7 +167,7 @@ async def answer_survey(
         return await _form_page(
             p, session, signed, player, game, wave, status=422, values=form, errors=errors
         )
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         try:
             await survey_service.submit_answers(
                 session,

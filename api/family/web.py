@@ -35,6 +35,7 @@ from babel.numbers import format_decimal
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.app_state import app_state
 from api.console import web as console_web
 from api.deps import Session
 from api.family import i18n
@@ -273,11 +274,11 @@ def _expired(p: Page) -> FamilyPageProblem:
 
 
 def _form_key(request: Request) -> bytes:
-    key: bytes | None = getattr(request.app.state, "family_form_key", None)
+    key: bytes | None = app_state(request).family_form_key
     if key is None:
-        secret = load_key(request.app.state.settings)
+        secret = load_key(app_state(request).settings)
         key = hmac.new(secret, b"taptrail-family-forms", "sha256").digest()
-        request.app.state.family_form_key = key
+        app_state(request).family_form_key = key
     return key
 
 
@@ -312,7 +313,7 @@ async def current(request: Request, session: Session, now: datetime) -> Signed |
     raw = request.cookies.get(cookie_name(request, SESSION_COOKIE))
     if not raw or len(raw) > 64:
         return None
-    async with request.app.state.writing():
+    async with app_state(request).writing():
         found = await family.find_session(session, raw, now)
         await session.commit()
     if found is None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import Any
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
+from tqdm import tqdm
 
 from kernel.db import utcnow
 from kernel.errors import TaptrailError
@@ -29,7 +31,6 @@ def register(main: click.Group) -> None:
 
 
 async def _game(session: AsyncSession, slug: str) -> Any:
-
     game = await repository.game_by_slug(session, slug)
     if game is None:
         raise click.ClickException(f"no game '{slug}'")
@@ -41,7 +42,6 @@ async def _game(session: AsyncSession, slug: str) -> Any:
 @click.option("--reason", default="requested on the command line", show_default=True)
 def rescore(slug: str, reason: str) -> None:
     """Re-score every tap of a game (after a rule change) and rebuild its totals."""
-    from tqdm import tqdm
 
     async def _run(session: AsyncSession) -> Any:
         game = await _game(session, slug)
@@ -64,8 +64,6 @@ def rescore(slug: str, reason: str) -> None:
 
 
 def _rebuild_boards(slug: str) -> None:
-    import asyncio
-
     asyncio.run(rebuild_boards_after_cli(slug))
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evaluation.erasure import SURVEY_ANSWERS
 from kernel.db import utcnow
 from kernel.errors import TaptrailError
 from kernel.settings import get_settings
@@ -42,7 +44,13 @@ def player_erase(slug: str, player_id: int, yes: bool) -> None:
         if game is None:
             raise click.UsageError(f"no game '{slug}'")
         return await privacy.erase_player(
-            session, game.id, player_id, actor="cli", now=utcnow(), scoring=HOLDER_SCORING
+            session,
+            game.id,
+            player_id,
+            actor="cli",
+            now=utcnow(),
+            scoring=HOLDER_SCORING,
+            elsewhere=SURVEY_ANSWERS,
         )
 
     try:
@@ -75,7 +83,6 @@ def purge_emails() -> None:
 def _rebuild_boards(slug: str) -> None:
     """Shared (Redis) boards drop the erased nickname now; in-process boards belong to the
     server process, which rebuilds them when it starts."""
-    import asyncio
 
     try:
         asyncio.run(rebuild_from_settings(get_settings(), slug))

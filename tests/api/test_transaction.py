@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from api.app_state import AppState, install
 from api.transaction import ATTEMPTS, Transaction
 from checkpoints.ingestion import Unavailable
 
@@ -38,13 +39,26 @@ class Recorder:
             self.events.append(f"rebuild {game_id}")
 
         self.metrics = SimpleNamespace(db_errors=SimpleNamespace(inc=lambda: None))
-        state = SimpleNamespace(
+        unused: Any = None  # the transaction uses only the writing lock, publishing, metrics
+        state = AppState(
+            settings=unused,
+            engine=unused,
+            sessionmaker=unused,
+            metrics=self.metrics,  # type: ignore[arg-type]
+            secret_box=unused,
+            redis=None,
+            leaderboard=unused,
+            scorer=unused,
             writing=Lock,
             publish_scores=publish_scores,
             after_game_change=after_game_change,
-            metrics=self.metrics,
+            repair_boards=unused,
+            game_exists=unused,
+            player_data_eraser=unused,
         )
-        self.request: Any = SimpleNamespace(app=SimpleNamespace(state=state))
+        app: Any = SimpleNamespace(state=SimpleNamespace())
+        install(app, state)
+        self.request: Any = SimpleNamespace(app=app)
 
     async def commit(self) -> None:
         self.events.append("commit")

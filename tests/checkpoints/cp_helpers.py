@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,14 +13,24 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from checkpoints.models import TapRejection
+from api.app_state import state_of
+from checkpoints.models import Reader, TapRejection
 from checkpoints.signing import SIGNATURE_HEADER, sign
-from game.models import Tap
-from tests.factories import game_file
+from game.models import Checkpoint, Game, HolderTotal, Tap, Team
+from harness.game_files import game_file
+from people.models import Card
+from scoring import engine
+from scoring.ledger import totals_match_ledger
 from tests.helpers import Clock as Clock  # re-exported for the suite
 from tests.helpers import auth
 
 NOW = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
+T0 = NOW - timedelta(minutes=50)  # 08:10 UTC on a Monday of the game
+
+
+def at(minutes: float) -> datetime:
+    """``minutes`` after T0."""
+    return T0 + timedelta(minutes=minutes)
 
 
 def uid(i: int) -> str:
@@ -92,8 +103,6 @@ async def upload(
 
 
 async def stored_taps(session: AsyncSession, slug: str) -> list[Any]:
-    from game.models import Game
-
     rows = await session.execute(
         select(Tap)
         .join(Game, Game.id == Tap.game_id)
@@ -104,8 +113,6 @@ async def stored_taps(session: AsyncSession, slug: str) -> list[Any]:
 
 
 async def stored_rejections(session: AsyncSession, slug: str) -> list[Any]:
-    from game.models import Game
-
     rows = await session.execute(
         select(TapRejection)
         .join(Game, Game.id == TapRejection.game_id)
@@ -116,16 +123,12 @@ async def stored_rejections(session: AsyncSession, slug: str) -> list[Any]:
 
 
 async def reader_row(app: Any, reader_id: str) -> Any:
-    from checkpoints.models import Reader
-
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         return await s.get(Reader, reader_id)
 
 
 async def game_id_of(app: Any, slug: str) -> int:
-    from game.models import Game
-
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         value = await s.scalar(select(Game.id).where(Game.slug == slug))
     assert value is not None
     return int(value)
@@ -133,9 +136,8 @@ async def game_id_of(app: Any, slug: str) -> int:
 
 async def ledger(app: Any, slug: str) -> dict[str, tuple[Any, ...]]:
     """Stored taps by source key: card, checkpoint code, times and scoring outcome."""
-    from game.models import Checkpoint, Game
 
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
             select(Tap, Checkpoint.code)
             .join(Game, Game.id == Tap.game_id)
@@ -159,16 +161,14 @@ async def ledger(app: Any, slug: str) -> dict[str, tuple[Any, ...]]:
 
 
 async def rejections(app: Any, slug: str) -> list[tuple[str | None, str]]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         return sorted((r.source_key, r.reason) for r in await stored_rejections(s, slug))
 
 
 async def holder_points(app: Any, slug: str) -> dict[str, int]:
     """Stored total points per card number."""
-    from game.models import Game, HolderTotal
-    from people.models import Card
 
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
             select(Card.number, HolderTotal.points)
             .join(Game, Game.id == Card.game_id)
@@ -182,10 +182,8 @@ async def holder_points(app: Any, slug: str) -> dict[str, int]:
 
 
 async def totals_consistent(app: Any, slug: str) -> bool:
-    from scoring.ledger import totals_match_ledger
-
     gid = await game_id_of(app, slug)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         return await totals_match_ledger(s, gid)
 
 
@@ -194,9 +192,6 @@ def engine_outcomes(
 ) -> dict[str, tuple[str, int, float, int | None]]:
     """The pure engine on (source key, checkpoint code, card UID, true time), independent of
     the database: what the stored outcomes must be."""
-    from collections import defaultdict
-
-    from scoring import engine
 
     g = town.data["game"]
     rules = engine.Rules(
@@ -231,9 +226,7 @@ def engine_outcomes(
 
 
 async def team_ids(app: Any, slug: str) -> dict[str, int]:
-    from game.models import Game, Team
-
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
             select(Team.code, Team.id).join(Game, Game.id == Team.game_id).where(Game.slug == slug)
         )

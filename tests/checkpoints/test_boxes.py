@@ -12,6 +12,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from accounts.tokens import create_token
+from api.app_state import state_of
 from checkpoints import health
 from checkpoints.models import Reader
 from game.models import Game
@@ -195,11 +197,9 @@ async def test_boxes_as_csv(app: FastAPI, client: httpx.AsyncClient, town: Town)
 async def test_boxes_need_an_organiser_of_the_game(
     app: FastAPI, client: httpx.AsyncClient, town: Town
 ) -> None:
-    from accounts.tokens import create_token
-
     url = f"/api/v1/admin/games/{town.slug}/boxes"
     assert (await client.get(url)).status_code == 401
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         evaluator = await create_token(s, role="evaluator")
         await s.commit()
     assert (await client.get(url, headers=auth(evaluator))).status_code == 403

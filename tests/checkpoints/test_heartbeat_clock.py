@@ -8,10 +8,13 @@ import pathlib
 import uuid
 from datetime import datetime, timedelta
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from kernel.db import make_engine
+from taptrail.migrate import upgrade
 from tests.checkpoints.cp_helpers import NOW, Clock, Town, iso, post_signed, reader_row
 from tests.helpers import auth
 
@@ -83,8 +86,6 @@ async def test_the_migration_flags_heartbeats_already_ahead(
     backend: str, tmp_path: pathlib.Path
 ) -> None:
     """A box poisoned before the fix is heard again once migration 0016 has run."""
-    from kernel.db import make_engine
-    from taptrail.migrate import upgrade
 
     t0 = datetime(2027, 5, 3, 9, 0)
     rows = [  # (id, received_at, sent_at): honest, 119 s ahead, 121 s ahead, years ahead
@@ -101,8 +102,6 @@ async def test_the_migration_flags_heartbeats_already_ahead(
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
     else:
-        import asyncpg
-
         pg_name = f"taptrail_mig_{uuid.uuid4().hex[:10]}"
         admin = await asyncpg.connect(host="127.0.0.1", user="postgres", database="postgres")
         await admin.execute(f'CREATE DATABASE "{pg_name}"')

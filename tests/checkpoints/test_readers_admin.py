@@ -12,9 +12,12 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from accounts.tokens import create_token
+from api.app_state import state_of
 from kernel.audit import AuditRecord
 from tests.checkpoints.cp_helpers import (
     NOW,
+    T0,
     Clock,
     Town,
     body,
@@ -22,14 +25,13 @@ from tests.checkpoints.cp_helpers import (
     holder_points,
     iso,
     ledger,
+    load_town,
     post_signed,
     tap,
     totals_consistent,
     upload,
 )
 from tests.helpers import auth
-
-T0 = NOW - timedelta(minutes=50)
 
 
 def _url(town: Town, suffix: str = "") -> str:
@@ -143,7 +145,7 @@ async def test_moving_a_reader_moves_its_later_stored_taps_and_rescores(
     assert missing.status_code == 404
 
     gid = await game_id_of(app, town.slug)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         actions = (
             await s.scalars(select(AuditRecord.action).where(AuditRecord.game_id == gid))
         ).all()
@@ -153,11 +155,8 @@ async def test_moving_a_reader_moves_its_later_stored_taps_and_rescores(
 async def test_management_needs_an_organiser_of_this_game(
     app: FastAPI, client: httpx.AsyncClient, town: Town, organiser_token: str
 ) -> None:
-    from accounts.tokens import create_token
-    from tests.checkpoints.cp_helpers import load_town
-
     other = await load_town(client, organiser_token, town.slug + "-x")
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         other_organiser = await create_token(
             s, role="organiser", game_id=await game_id_of(app, other.slug)
         )
@@ -174,7 +173,7 @@ async def test_management_needs_an_organiser_of_this_game(
 
 
 async def _cli(app: FastAPI, *args: str) -> tuple[int, str, str]:
-    settings = app.state.settings
+    settings = state_of(app).settings
     env = {
         **os.environ,
         "TAPTRAIL_DATABASE_URL": settings.database_url,

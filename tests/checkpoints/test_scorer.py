@@ -10,10 +10,21 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import delete, func, select, text
 
+from api.app_state import state_of
+from checkpoints.models import PendingTap
+from game.models import Game, Tap
+from kernel.db import make_engine, make_sessionmaker
+from scoring.incremental import score_pending
+from scoring.locks import lock_game
+from scoring.pending import ANALYZE_LOCK_NAMESPACE, analyze_outgrown, take_pending
+from scoring.rescore import rescore_game
 from scoring.scorer import Scorer
+from taptrail.migrate import upgrade
 from tests.checkpoints.cp_helpers import (
     NOW,
+    T0,
     Town,
     game_id_of,
     holder_points,
@@ -22,12 +33,11 @@ from tests.checkpoints.cp_helpers import (
     totals_consistent,
     upload,
 )
-
-T0 = NOW - timedelta(minutes=50)
+from tests.conftest import PG_HOST, PG_PORT, PG_USER, _create_pg_database, _drop_pg_database
 
 
 def pending_gauge(app: FastAPI) -> float | None:
-    value: float | None = app.state.metrics.registry.get_sample_value(
+    value: float | None = state_of(app).metrics.registry.get_sample_value(
         "taptrail_scoring_pending_taps"
     )
     return value
@@ -36,7 +46,7 @@ def pending_gauge(app: FastAPI) -> float | None:
 @pytest.fixture
 def scorer_stopped(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> Any:
     """As if the process died right after each upload's commit: nothing is scored."""
-    scorer = app.state.scorer
+    scorer = state_of(app).scorer
 
     async def not_settled(game_ids: list[int], timeout_s: float = 0) -> None:
         return None
@@ -59,11 +69,11 @@ async def test_pending_taps_are_scored_by_the_sweep(
     assert await holder_points(app, town.slug) == {}
     assert await totals_consistent(app, town.slug)  # pending taps count nowhere yet
 
-    await app.state.scorer.sweep()  # wake is off: only the gauges
+    await state_of(app).scorer.sweep()  # wake is off: only the gauges
     assert (pending_gauge(app) or 0) >= 3
 
     scorer_stopped.undo()
-    scorer = app.state.scorer
+    scorer = state_of(app).scorer
     await scorer.sweep()
     await scorer.settle([await game_id_of(app, town.slug)])
     stored = await ledger(app, town.slug)
@@ -84,7 +94,7 @@ async def test_one_round_scores_many_uploads(
             r = await upload(client, town, reader, [tap(card * 10 + step, card, when)], sent_at=NOW)
             assert r.json()["accepted"] == 1
     scorer_stopped.undo()
-    scorer = app.state.scorer
+    scorer = state_of(app).scorer
     before = scorer.rounds
     await scorer.settle([await game_id_of(app, town.slug)])
     assert scorer.rounds == before + 1  # 20 uploads of 5 holders: one round
@@ -103,7 +113,7 @@ async def test_scorers_of_holder_partitions_score_one_game_side_by_side(
             when = T0 + timedelta(minutes=15 * step + card)
             r = await upload(client, town, reader, [tap(card * 10 + step, card, when)], sent_at=NOW)
             assert r.json()["accepted"] == 1
-    main = app.state.scorer
+    main = state_of(app).scorer
     scorers = [Scorer(main.runtime, main.publish, partitions=2) for _ in range(2)]
     scorers[0]._first_partition, scorers[1]._first_partition = 0, 1
     game_id = await game_id_of(app, town.slug)
@@ -119,21 +129,18 @@ async def test_scorers_of_holder_partitions_score_one_game_side_by_side(
 async def test_an_upload_is_scored_before_the_in_process_client_returns(
     app: FastAPI, client: httpx.AsyncClient, town: Town
 ) -> None:
-    before = app.state.metrics.registry.get_sample_value("taptrail_scoring_delay_seconds_count")
+    before = state_of(app).metrics.registry.get_sample_value("taptrail_scoring_delay_seconds_count")
     await upload(client, town, "A", [tap(1, 9, T0)], sent_at=NOW)
     await upload(client, town, "B", [tap(2, 9, T0 + timedelta(minutes=20))], sent_at=NOW)
     assert await holder_points(app, town.slug) == {"0000009": 10}
-    after = app.state.metrics.registry.get_sample_value("taptrail_scoring_delay_seconds_count")
+    after = state_of(app).metrics.registry.get_sample_value("taptrail_scoring_delay_seconds_count")
     assert (after or 0) - (before or 0) == 2
 
 
 async def queued(app: FastAPI, game_id: int) -> list[tuple[int, int]]:
     """(holder, tap) rows of the game's scoring queue."""
-    from sqlalchemy import select
 
-    from checkpoints.models import PendingTap
-
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
             select(PendingTap.holder_id, PendingTap.tap_id).where(PendingTap.game_id == game_id)
         )
@@ -141,11 +148,8 @@ async def queued(app: FastAPI, game_id: int) -> list[tuple[int, int]]:
 
 
 async def tap_ids_and_holders(app: FastAPI, game_id: int) -> list[tuple[int, int]]:
-    from sqlalchemy import select
 
-    from game.models import Tap
-
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.execute(select(Tap.holder_id, Tap.id).where(Tap.game_id == game_id))
         return sorted((r[0], r[1]) for r in rows)
 
@@ -167,7 +171,7 @@ async def test_the_database_queues_every_stored_tap_and_scoring_takes_them_off(
     assert await queued(app, game_id) == stored  # the trigger queued exactly the stored taps
 
     scorer_stopped.undo()
-    await app.state.scorer.settle([game_id])
+    await state_of(app).scorer.settle([game_id])
     assert await queued(app, game_id) == []
     assert all(row[4] is not None for row in (await ledger(app, town.slug)).values())
 
@@ -177,15 +181,12 @@ async def test_a_tap_queued_after_a_round_took_its_holder_waits_for_the_next_rou
 ) -> None:
     """take_pending removes only rows committed before it: a tap of the same holder stored
     meanwhile stays queued (on SQLite the single writer makes the upload wait instead)."""
-    import asyncio
-
-    from scoring.pending import take_pending
 
     game_id = await game_id_of(app, town.slug)
     await upload(client, town, "A", [tap(1, 3, T0)], sent_at=NOW)
     ((holder, first_tap),) = await queued(app, game_id)
 
-    async with app.state.sessionmaker() as round_session:
+    async with state_of(app).sessionmaker() as round_session:
         firsts = await take_pending(round_session, game_id, [holder])
         assert list(firsts) == [holder]
         late = asyncio.ensure_future(
@@ -201,7 +202,7 @@ async def test_a_tap_queued_after_a_round_took_its_holder_waits_for_the_next_rou
     assert len(rows) == 1 and rows[0][0] == holder and rows[0][1] != first_tap
 
     scorer_stopped.undo()
-    await app.state.scorer.settle([game_id])
+    await state_of(app).scorer.settle([game_id])
     assert await queued(app, game_id) == []
     kinds = sorted(row[4] for row in (await ledger(app, town.slug)).values())
     assert kinds == ["journey_start", "leg"]
@@ -211,14 +212,12 @@ async def test_a_tap_queued_after_a_round_took_its_holder_waits_for_the_next_rou
 async def test_a_whole_game_rescore_empties_the_queue(
     app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any
 ) -> None:
-    from scoring.rescore import rescore_game
-
     game_id = await game_id_of(app, town.slug)
     await upload(
         client, town, "A", [tap(1, 3, T0), tap(2, 4, T0 + timedelta(minutes=2))], sent_at=NOW
     )
     assert len(await queued(app, game_id)) == 2
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         report = await rescore_game(s, game_id, actor="test", reason="queue test")
         await s.commit()
     assert report.taps == 2
@@ -232,30 +231,26 @@ async def test_deleting_a_game_deletes_its_taps_and_queue(
 ) -> None:
     # taps and pending_taps have no foreign key to games (migration 0011): a trigger on
     # games does what ON DELETE CASCADE did.
-    from sqlalchemy import delete, func, select
-
-    from checkpoints.models import PendingTap
-    from game.models import Game, Tap
 
     game_id = await game_id_of(app, town.slug)
     await upload(client, town, "A", [tap(1, 3, T0), tap(2, 4, T0)], sent_at=NOW)
     assert len(await queued(app, game_id)) == 2
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         await s.execute(delete(Game).where(Game.id == game_id))
         await s.commit()
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         for table in (Tap, PendingTap):
             left = await s.scalar(select(func.count()).where(table.game_id == game_id))
             assert left == 0, table.__tablename__
 
 
 async def test_settle_waits_for_the_boards_though_publishing_overlaps_the_next_round(
-    app: FastAPI, client: httpx.AsyncClient, town: Town
+    app: FastAPI, client: httpx.AsyncClient, town: Town, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A round's changes are published while the next round runs; the upload's in-process
     answer (which waits for settle) still comes after they reached the boards."""
     published: list[int] = []
-    real_publish = app.state.publish_scores
+    real_publish = state_of(app).publish_scores
 
     async def slow_publish(game_id: int, delta: Any) -> None:
         await asyncio.sleep(0.2)  # the round itself is long done by now
@@ -263,15 +258,11 @@ async def test_settle_waits_for_the_boards_though_publishing_overlaps_the_next_r
         published.append(game_id)
 
     game_id = await game_id_of(app, town.slug)
-    # Starlette's State drops the attribute when monkeypatch undoes it: restore by hand.
-    app.state.publish_scores = slow_publish
-    try:
-        await upload(client, town, "A", [tap(1, 5, T0)], sent_at=NOW)
-        assert published == [game_id]
-        await upload(client, town, "B", [tap(2, 5, T0 + timedelta(minutes=20))], sent_at=NOW)
-        assert published == [game_id, game_id]
-    finally:
-        app.state.publish_scores = real_publish
+    monkeypatch.setattr(state_of(app), "publish_scores", slow_publish)
+    await upload(client, town, "A", [tap(1, 5, T0)], sent_at=NOW)
+    assert published == [game_id]
+    await upload(client, town, "B", [tap(2, 5, T0 + timedelta(minutes=20))], sent_at=NOW)
+    assert published == [game_id, game_id]
     assert await holder_points(app, town.slug) == {"0000005": 10}
 
 
@@ -280,20 +271,18 @@ async def test_a_round_waits_for_a_whole_game_rescore(
 ) -> None:
     """A round takes the game's shared scoring lock before its holders' rows: while a
     whole-game re-score holds the exclusive lock, the round waits (PostgreSQL)."""
-    from scoring.incremental import score_pending
-    from scoring.locks import lock_game
 
     await upload(client, town, "A", [tap(1, 6, T0)], sent_at=NOW)
     game_id = await game_id_of(app, town.slug)
     if backend != "postgres":  # one writer: nothing runs beside the round
-        async with app.state.sessionmaker() as s:
+        async with state_of(app).sessionmaker() as s:
             assert (await score_pending(s, game_id, 10))[1] == 1
         return
-    async with app.state.sessionmaker() as rescore:
+    async with state_of(app).sessionmaker() as rescore:
         await lock_game(rescore, game_id, exclusive=True)
 
         async def round_() -> int:
-            async with app.state.sessionmaker() as s:
+            async with state_of(app).sessionmaker() as s:
                 _, holders = await score_pending(s, game_id, 10)
                 await s.commit()
                 return holders
@@ -311,12 +300,6 @@ async def test_scoring_tables_that_outgrew_their_statistics_are_analyzed(
 ) -> None:
     """A new installation's first game fills the scoring tables faster than autovacuum
     analyzes them; the scorer's sweep does it (PostgreSQL), once per growth spurt."""
-    from sqlalchemy import text
-
-    from kernel.db import make_engine, make_sessionmaker
-    from scoring.pending import ANALYZE_LOCK_NAMESPACE, analyze_outgrown
-    from taptrail.migrate import upgrade
-    from tests.conftest import PG_HOST, PG_PORT, PG_USER, _create_pg_database, _drop_pg_database
 
     if backend != "postgres":  # SQLite plans without ANALYZE-driven statistics
         assert await analyze_outgrown(session) == []

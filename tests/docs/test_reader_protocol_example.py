@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from api.deps import server_now
 from checkpoints.signing import SIGNATURE_HEADER, sign
-from tests.factories import game_file
+from harness.game_files import game_file
 from tests.helpers import auth
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "reader-protocol.md"

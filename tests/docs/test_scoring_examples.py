@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scoring.engine import Campaign, GameContext, Tap, score_holder
-from tests.game.test_engine import NOBODY, at, campaign, make_game
+from tests.scoring.test_engine import NOBODY, at, campaign, make_game
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "scoring-rules.md"
 

@@ -15,23 +15,17 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select
 
 from accounts.tokens import create_token
+from api.app_state import state_of
 from evaluation import repository as repo
 from evaluation.models import SurveyResponse
+from game.instruments import NATURE_KEYS
 from game.models import HolderDay, HolderTotal, Team
+from harness.game_files import game_file
 from organising.repository import game_by_slug
 from people.models import Holder, Player
-from tests.factories import game_file
 from tests.helpers import auth
 
 DATA = Path(__file__).parent / "data"
-NATURE = (
-    "nature_beauty",
-    "nature_respect",
-    "nature_happy",
-    "nature_important",
-    "nature_amazing",
-    "nature_part",
-)
 
 
 @dataclass
@@ -52,7 +46,7 @@ async def make_game(
 
 
 async def existing_game(app: FastAPI, slug: str, token: str) -> EGame:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         game = await game_by_slug(s, slug)
         assert game is not None
         teams = {t.code: t.id for t in await s.scalars(select(Team).where(Team.game_id == game.id))}
@@ -92,7 +86,7 @@ async def add_areas(
             zip(area_codes, deciles_and_populations, strict=True)
         )
     ]
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await repo.upsert_lsoa_areas(s, rows)
         await s.commit()
     return area_codes
@@ -115,7 +109,7 @@ class P:
 async def add_players(app: FastAPI, game: EGame, players: Sequence[P]) -> list[tuple[int, int]]:
     """Inserts holders and players directly; returns (player id, holder id) in order."""
     out: list[tuple[int, int]] = []
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         holders = [Holder(game_id=game.id) for _ in players]
         s.add_all(holders)
         await s.flush()
@@ -163,7 +157,7 @@ def answer(
         "answered_by": answered_by,
         "activity_days": activity,
         "belonging": belonging,
-        **dict(zip(NATURE, items, strict=True)),
+        **dict(zip(NATURE_KEYS, items, strict=True)),
         "declined": list(declined),
         "answered_on": on,
     }
@@ -172,7 +166,7 @@ def answer(
 async def add_answers(app: FastAPI, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await s.execute(insert(SurveyResponse), list(rows))
         await s.commit()
 
@@ -194,7 +188,7 @@ async def add_days(
         }
         for i in range(days)
     ]
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         if rows:
             await s.execute(insert(HolderDay), rows)
         await s.execute(
@@ -217,7 +211,7 @@ async def add_days(
 async def token(
     app: FastAPI, role: str, *, game_id: int | None = None, player_id: int | None = None
 ) -> str:
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         value = await create_token(s, role=role, game_id=game_id, player_id=player_id)
         await s.commit()
     return value

@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import insert, select
 
+from api.app_state import state_of
 from game.definition import validate
 from game.models import HolderDay, HolderTotal
 from kernel.scope import OPERATOR
@@ -74,16 +75,16 @@ async def demo_town(client: httpx.AsyncClient, app: FastAPI, organiser: str, slu
     data = load_demo_definition()
     data["game"]["slug"] = slug
     data["readers"] = []
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await apply_definition(
-            s, validate(data), box=app.state.secret_box, actor="test", scope=OPERATOR
+            s, validate(data), box=state_of(app).secret_box, actor="test", scope=OPERATOR
         )
         await s.commit()
     game = await existing_game(app, slug, organiser)
     deciles = _demo_deciles()
     postcodes = {p["nickname"]: p["postcode"].replace(" ", "").upper() for p in data["players"]}
     rng = random.Random(2026)
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         players = list(
             await s.scalars(select(Player).where(Player.game_id == game.id).order_by(Player.id))
         )
@@ -122,7 +123,7 @@ async def demo_town(client: httpx.AsyncClient, app: FastAPI, organiser: str, slu
             if n % 3
         ],
     )
-    await app.state.runtime.rebuild_boards(game.id)
+    await state_of(app).after_game_change(game.id)
     return game
 
 

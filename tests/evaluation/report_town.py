@@ -37,14 +37,6 @@ from taptrail.migrate import upgrade
 
 SLUG = "burnley-demo"
 EXTRA_PLAYERS = 800
-NATURE = (
-    "nature_beauty",
-    "nature_respect",
-    "nature_happy",
-    "nature_important",
-    "nature_amazing",
-    "nature_part",
-)
 
 
 async def prepare(path: Path, secret_key: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from frictionless import Package, validate
 
 from tests.evaluation import intruder
 from tests.evaluation.eval_helpers import token
@@ -104,8 +105,6 @@ async def test_package_zip_is_a_valid_frictionless_data_package(
     tmp_path: Path,
     fmt: str,
 ) -> None:
-    from frictionless import Package, validate
-
     game = await demo_town(client, app, organiser_token, slug)
     evaluator = await token(app, "evaluator", game_id=game.id)
     response = await client.post(

@@ -18,10 +18,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.app_state import state_of
 from evaluation import exports
 from evaluation.models import EvaluationProject
+from harness.game_files import game_file
 from kernel.audit import AuditRecord
+from kernel.version import __version__
 from organising.repository import game_by_slug
+from people.models import Card, Player
 from tests.evaluation.eval_helpers import (
     EGame,
     P,
@@ -35,7 +39,6 @@ from tests.evaluation.eval_helpers import (
     make_game,
     token,
 )
-from tests.factories import game_file
 from tests.helpers import auth, letters
 
 QIS = ("age_band", "gender", "imd_quintile", "imd_nation", "team_kind")
@@ -104,9 +107,7 @@ async def build_town(
     game = await existing_game(app, slug, organiser)
     (lad,) = codes("E07", 1)
     lsoas = await add_areas(app, lad, [(1, 1500), (2, 1500), (5, 1000), (9, 800)])
-    async with app.state.sessionmaker() as s:
-        from people.models import Card, Player
-
+    async with state_of(app).sessionmaker() as s:
         registered = [
             (p.id, p.holder_id)
             for p in await s.scalars(
@@ -189,13 +190,13 @@ async def test_projects_and_role_boundaries(
         f"/api/v1/admin/games/{slug}/evaluation-projects", headers=auth(evaluator)
     )
     assert [p["name"] for p in listed.json()["projects"]] == ["uni-2027"]
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         project = await s.scalar(
             select(EvaluationProject).where(EvaluationProject.game_id == game.id)
         )
         assert project is not None
         # the key is stored sealed with the server key, never in the clear
-        key = base64.urlsafe_b64decode(app.state.secret_box.open(project.sealed_key))
+        key = base64.urlsafe_b64decode(state_of(app).secret_box.open(project.sealed_key))
         assert len(key) == 32 and key.hex() not in project.sealed_key
 
     assert (await download(client, slug, "uni-2027", "players", evaluator)).status_code == 200
@@ -270,7 +271,6 @@ async def test_export_files_leak_nothing_and_are_k_anonymous(
 
     manifest = (await download(client, slug, "study", "manifest", evaluator)).json()
     assert manifest["schema"] == exports.EXPORT_SCHEMA
-    from kernel.version import __version__
 
     assert manifest["software_version"] == __version__
     assert manifest["game"]["slug"] == slug
@@ -284,7 +284,7 @@ async def test_export_files_leak_nothing_and_are_k_anonymous(
     assert "postcodes" in manifest["never_exported"]
     assert "T" not in manifest["generated_on"]
 
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         logged = list(
             await s.scalars(
                 select(AuditRecord.detail).where(
@@ -366,10 +366,10 @@ async def test_parquet_matches_csv(
         assert first["pseudonym"] == from_csv[0]["pseudonym"]
 
     # row groups: the writer never holds more than one group
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         game = await game_by_slug(s, slug)
         assert game is not None
-        ctx = await exports.export_context(s, game, "pq", box=app.state.secret_box)
+        ctx = await exports.export_context(s, game, "pq", box=state_of(app).secret_box)
         path = tmp_path / "daily-small-groups.parquet"
         written = await exports.write_parquet(s, ctx, "daily", path, row_group_rows=25)
         chunks = [c async for c in exports.csv_chunks(s, ctx, "daily")]

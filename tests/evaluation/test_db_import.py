@@ -13,14 +13,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from api.app_state import state_of
 from evaluation.csv_source import ImportFileError
 from evaluation.importing import import_imd, import_postcodes
 from geo.deprivation import Deprivation, derive, lookup_deprivation
 from geo.models import LsoaArea, PostcodeLookup
+from harness.game_files import game_file
 from organising.repository import game_by_slug
 from people.models import Player
 from tests.evaluation.eval_helpers import DATA
-from tests.factories import game_file
 from tests.helpers import auth, letters
 
 IOD2019 = DATA / "iod2019_file7_excerpt.csv"
@@ -30,24 +31,24 @@ PCD_LOOKUP = DATA / "pcd_oa21_lsoa21_msoa21_lad_excerpt.csv"
 
 
 async def _area(app: FastAPI, code: str) -> LsoaArea | None:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         return await s.get(LsoaArea, code)
 
 
 async def _postcode(app: FastAPI, pcds: str) -> PostcodeLookup | None:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         return await s.get(PostcodeLookup, pcds)
 
 
 async def _imd(app: FastAPI, path: Any, **kwargs: Any) -> Any:
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         summary = await import_imd(s, path, **kwargs)
         await s.commit()
     return summary
 
 
 async def _postcodes(app: FastAPI, path: Any, **kwargs: Any) -> Any:
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         summary = await import_postcodes(s, path, **kwargs)
         await s.commit()
     return summary
@@ -70,7 +71,7 @@ async def test_iod2019_file7_import_is_an_idempotent_upsert(app: FastAPI) -> Non
 
     again = await _imd(app, IOD2019)
     assert again.rows == first.rows
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         count = await s.scalar(
             select(func.count()).select_from(LsoaArea).where(LsoaArea.edition == "2019")
         )
@@ -90,7 +91,7 @@ async def test_iod2025_replaces_the_2019_edition_with_thousands_separators(
     assert (area.imd_rank, area.imd_decile) == (987, 1)
     london = await _area(app, "E01000001")
     assert london is not None and london.imd_rank == 26525  # "26,525" in the file
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         editions = set(
             await s.scalars(select(LsoaArea.edition).where(LsoaArea.nation == "england"))
         )
@@ -132,11 +133,11 @@ async def test_bad_lines_are_named_and_the_rest_imported(app: FastAPI, tmp_path:
 async def test_unreadable_header_imports_nothing(app: FastAPI, tmp_path: Path) -> None:
     path = tmp_path / "not-iod.csv"
     path.write_text("code,name,score\nE01X,Somewhere,1\n", encoding="utf-8")
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         before = await s.scalar(select(func.count()).select_from(LsoaArea))
     with pytest.raises(ImportFileError, match="line 1"):
         await _imd(app, path)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(LsoaArea)) == before
 
 
@@ -204,7 +205,7 @@ async def test_duplicate_postcodes_in_one_batch(app: FastAPI) -> None:
 async def test_lookup_end_to_end_postcode_to_lsoa_to_decile(app: FastAPI) -> None:
     await _imd(app, IOD2025)
     await _postcodes(app, PCD_LOOKUP)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         found = await lookup_deprivation(s, " bb113df ")
         assert found == Deprivation("found", "E01005063", 1, "england")
         # terminated postcodes still match, so old registrations keep working
@@ -252,7 +253,7 @@ async def test_large_file_streams_in_bounded_memory(app: FastAPI, tmp_path: Path
     assert (small_rows, large_rows) == (10_000, 80_000)
     # Eight times the rows, the same peak: memory is bounded by the batch, not the file.
     assert large_peak < 1.5 * small_peak + 1_000_000, (small_peak, large_peak)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         count = await s.scalar(
             select(func.count()).select_from(PostcodeLookup).where(PostcodeLookup.pcds.like("ZY%"))
         )
@@ -296,7 +297,7 @@ async def test_registration_derives_the_decile_and_drops_the_postcode(
         f"/api/v1/admin/games/{slug}", json=data, headers=auth(organiser_token)
     )
     assert response.status_code == 200, response.text
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         game = await game_by_slug(s, slug)
         assert game is not None
         players = {

@@ -10,9 +10,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.app_state import state_of
 from evaluation.models import SurveyResponse
+from harness.game_files import game_file
 from tests.evaluation.eval_helpers import P, add_players, make_game, token
-from tests.factories import game_file
 from tests.helpers import auth
 
 ALL = ["activity", "belonging", "nature", "ons4", "loneliness"]
@@ -101,7 +102,7 @@ async def test_default_game_asks_the_three_original_instruments(
     assert body["fields"] == [
         {"field": "life_satisfaction", "message": "this game does not ask this question"}
     ]
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         assert (
             list(
                 await s.scalars(select(SurveyResponse.id).where(SurveyResponse.game_id == game.id))
@@ -149,7 +150,7 @@ async def test_ons4_for_16_and_over_loneliness_for_12_and_over(
 
     bad = await client.post(url, json={"anxiety": 11}, headers=auth(adult))
     assert bad.status_code == 422
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = list(
             await s.scalars(
                 select(SurveyResponse)

@@ -11,9 +11,11 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import insert, select
 
+from api.app_state import state_of
 from checkpoints.models import ReaderDay, ReaderHeartbeat
 from evaluation.report_service import build_game_report, report_csv
 from game.models import Game
+from harness.game_files import game_file
 from tests.evaluation.eval_helpers import (
     P,
     add_answers,
@@ -24,7 +26,6 @@ from tests.evaluation.eval_helpers import (
     codes,
     make_game,
 )
-from tests.factories import game_file
 
 NOW = datetime(2027, 5, 10, 12, 0, tzinfo=UTC)  # game days so far: 1-10 May
 LIFE = {1: 4, 2: 7, 3: 6}  # low (0-4) at registration, better at game end, held at follow-up
@@ -68,7 +69,7 @@ async def _town(client: httpx.AsyncClient, app: FastAPI, organiser: str, slug: s
             rows.append(row)
     await add_answers(app, rows)
     readers = [f"R-{slug}-{c}" for c in "ABCP"]
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await s.execute(
             insert(ReaderDay),
             [
@@ -94,7 +95,7 @@ async def _town(client: httpx.AsyncClient, app: FastAPI, organiser: str, slug: s
 
 
 async def _report(app: FastAPI, slug: str) -> dict[str, Any]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         game = await s.scalar(select(Game).where(Game.slug == slug))
         assert game is not None
         return await build_game_report(s, game, now=NOW)
@@ -156,7 +157,7 @@ async def test_game_days_stop_at_the_end_of_the_game(
     client: httpx.AsyncClient, app: FastAPI, organiser_token: str, slug: str
 ) -> None:
     await _town(client, app, organiser_token, slug)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         game = await s.scalar(select(Game).where(Game.slug == slug))
         assert game is not None
         report = await build_game_report(s, game, now=NOW + timedelta(days=365))

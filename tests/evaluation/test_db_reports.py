@@ -22,8 +22,8 @@ from statsmodels.stats.contingency_tables import mcnemar
 from evaluation.reaim import add_reaim
 from evaluation.report_scores import Participant, WaveAnswers, score_columns
 from evaluation.reports import build_report
+from game.instruments import NATURE_KEYS
 from tests.evaluation.eval_helpers import (
-    NATURE,
     P,
     add_answers,
     add_areas,
@@ -122,13 +122,13 @@ async def build_world(client: httpx.AsyncClient, app: FastAPI, organiser: str, s
             waves[1] = {
                 "activity": base_days if rng.random() > 0.05 else None,
                 "belonging": rng.choice(["very", "fairly", "not_very", "not_at_all"]),
-                "nature": [rng.randint(2, 7) if rng.random() > 0.1 else None for _ in NATURE],
+                "nature": [rng.randint(2, 7) if rng.random() > 0.1 else None for _ in NATURE_KEYS],
             }
         if rng.random() < 0.7:
             waves[2] = {
                 "activity": max(0, min(7, base_days + rng.choice([-1, 0, 1, 1, 2]))),
                 "belonging": rng.choice(["very", "fairly", "fairly", "not_very"]),
-                "nature": [rng.randint(3, 7) for _ in NATURE],
+                "nature": [rng.randint(3, 7) for _ in NATURE_KEYS],
             }
         for wave, a in waves.items():
             rows.append(

@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from fastapi import FastAPI
 
 import taptrail.models  # noqa: F401 - every domain's tables
+from api.app_state import state_of
 from kernel.db import Base
 
 EVALUATION_TABLES = {
@@ -43,7 +44,7 @@ async def test_migration_matches_the_models(app: FastAPI) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return compare_metadata(context, Base.metadata)
 
-    async with app.state.engine.connect() as conn:
+    async with state_of(app).engine.connect() as conn:
         diffs = await conn.run_sync(compare)
     ours = [d for d in diffs if _table_of(d) in EVALUATION_TABLES]
     assert ours == []

@@ -7,10 +7,12 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from api.app_state import state_of
+from evaluation.erasure import SURVEY_ANSWERS
 from evaluation.models import SurveyResponse
 from evaluation.surveys import erase_player_answers
 from kernel.db import utcnow
-from people.privacy import erase_player
+from people.privacy import NO_OTHER_DATA, erase_player
 from scoring.holders import HOLDER_SCORING
 from tests.evaluation.eval_helpers import P, add_players, make_game, token
 from tests.helpers import auth
@@ -29,7 +31,7 @@ FULL = {
 
 
 async def _responses(app: FastAPI, game_id: int) -> list[SurveyResponse]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         return list(
             await s.scalars(
                 select(SurveyResponse)
@@ -200,15 +202,21 @@ async def test_erasure_removes_every_answer(
             )
             assert response.status_code == 200
 
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         erasure = await erase_player(
-            s, game.id, gone, actor="test", now=utcnow(), scoring=HOLDER_SCORING
+            s,
+            game.id,
+            gone,
+            actor="test",
+            now=utcnow(),
+            scoring=HOLDER_SCORING,
+            elsewhere=SURVEY_ANSWERS,
         )
         await s.commit()
     assert "evaluation.erasure: 2 record(s)" in erasure.removed
     rows = await _responses(app, game.id)
     assert {r.player_id for r in rows} == {keep}
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         assert await erase_player_answers(s, keep) == 2
         await s.commit()
         left = await s.scalar(
@@ -217,3 +225,40 @@ async def test_erasure_removes_every_answer(
             .where(SurveyResponse.game_id == game.id)
         )
     assert left == 0
+
+
+async def test_an_erasure_over_the_api_removes_the_answers_and_no_other_data_keeps_them(
+    client: httpx.AsyncClient, app: FastAPI, organiser_token: str, slug: str
+) -> None:
+    game = await make_game(client, app, organiser_token, slug)
+    (by_api, _), (kept, _) = await add_players(app, game, [P(), P()])
+    await client.post(f"/api/v1/admin/games/{slug}/surveys/1/open", headers=auth(organiser_token))
+    for pid in (by_api, kept):
+        player = await token(app, "player", game_id=game.id, player_id=pid)
+        answered = await client.post(
+            f"/api/v1/games/{slug}/surveys/1", json=FULL, headers=auth(player)
+        )
+        assert answered.status_code == 200
+
+    # The application passes the evaluation domain's eraser to the people domain.
+    response = await client.delete(
+        f"/api/v1/admin/games/{slug}/players/{by_api}", headers=auth(organiser_token)
+    )
+    assert response.status_code == 200, response.text
+    assert "evaluation.erasure: 1 record(s)" in response.json()["removed"]
+    assert {r.player_id for r in await _responses(app, game.id)} == {kept}
+
+    # Without it (a people domain on its own) the player's own data goes and nothing else.
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
+        erasure = await erase_player(
+            s,
+            game.id,
+            kept,
+            actor="test",
+            now=utcnow(),
+            scoring=HOLDER_SCORING,
+            elsewhere=NO_OTHER_DATA,
+        )
+        await s.commit()
+    assert not any("record(s)" in line for line in erasure.removed)
+    assert {r.player_id for r in await _responses(app, game.id)} == {kept}

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from evaluation.reaim import TeamActivity, add_reaim, adoption, implementation
 from evaluation.report_scores import Participant, WaveAnswers, score_columns
 from evaluation.reports import build_report
+from taptrail.demo.survey_answers import DemoPlayer, demo_answers
 
 RESIDENTS = {"england": {1: 2000, 2: 2000, 3: 2000, 4: 2000, 5: 2000}}
 PER_QUINTILE = {1: 40, 2: 30, 3: 10, 4: 10, 5: 10}
@@ -201,8 +202,6 @@ def test_ons4_and_loneliness_sections_hand_worked() -> None:
 
 
 def test_demo_answers_are_deterministic_and_follow_the_age_rules() -> None:
-    from taptrail.demo.survey_answers import DemoPlayer, demo_answers
-
     bands = ["5-11", "12-15", "25-44", None]
     players = [DemoPlayer(i, 1 + i % 10, bands[i % 4], date(2027, 5, 1)) for i in range(400)]
     instruments = ("activity", "belonging", "nature", "ons4", "loneliness")

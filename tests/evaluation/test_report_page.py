@@ -4,10 +4,6 @@ real uvicorn process on a prepared SQLite database (the Burnley demo town)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,27 +13,18 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from harness.servers import free_port
+from harness.servers import app_env, app_server
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.evaluation.report_town import SLUG, prepare
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SHOT = Path("/tmp/taptrail-report.png")
 PRINT_SHOT = Path("/tmp/taptrail-report-print.png")
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_WAIT_MS = 30_000
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
 
@@ -55,42 +42,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # in a thread of its own: the test session's event loop may be running here
     with ThreadPoolExecutor(1) as pool:
         token = pool.submit(asyncio.run, prepare(folder / "report.db", key)).result()
-    port = free_port()
-    env = {
-        **os.environ,
-        "TAPTRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'report.db'}",
-        "TAPTRAIL_SECRET_KEY": key,
-        "TAPTRAIL_PERIODIC_JOBS": "false",
-        "TAPTRAIL_REDIS_URL": "",
-    }
-    env.pop("TAPTRAIL_REDIS_URL")
-    log = (folder / "server.log").open("wb")
-    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError((folder / "server.log").read_text()[-2000:])
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
+    env = app_env(
+        database_url=f"sqlite+aiosqlite:///{folder / 'report.db'}",
+        secret_key=key,
+        periodic_jobs="false",
+    )
+    with app_server(env, folder / "server.log") as url:
         yield Server(url, token)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -34,9 +34,9 @@ from cryptography.x509.oid import NameOID
 from playwright.sync_api import Page
 
 from checkpoints.signing import SIGNATURE_HEADER, sign
+from harness.game_files import game_file
 from harness.servers import free_port, start_server
 from tests.conftest import REDIS_PREFIX, REDIS_URL
-from tests.factories import game_file
 
 CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import COM1_JOIN_CODE
+from harness.game_files import COM1_JOIN_CODE, A, offset
 from tests.family.browser_support import (
     ARGS,
     CHROMIUM,
@@ -340,7 +340,6 @@ def test_a_teenager_checks_in_by_phone(browser: Browser, server: Server, lang: s
     """A 13-year-old without a card registers to play by phone, then checks in with an
     emulated position: refused too far away, counted at the box; the sign shows while the
     location is being found; location refused by the browser is explained."""
-    from tests.factories import A, offset
 
     url = server.url
     slug = server.load_game()

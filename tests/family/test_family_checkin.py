@@ -12,10 +12,11 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from api.app_state import state_of
 from game.models import Tap
+from harness.game_files import A, B, offset
 from kernel.db import utcnow
 from people.models import Player
-from tests.factories import A, B, offset
 from tests.family.test_family_site import PASSWORD, _add
 from tests.helpers import server_clock
 from tests.people.people_helpers import load_game
@@ -49,7 +50,7 @@ async def _check_in(
 
 
 async def _player(app: FastAPI, game_id: int, nickname: str) -> Player:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         found = await s.scalar(
             select(Player).where(Player.game_id == game_id, Player.nickname == nickname)
         )
@@ -118,7 +119,7 @@ async def test_a_teenager_registers_without_a_card_and_checks_in_by_phone(
                 f"/family/players/{teen.id}/check-in", sent, token=csrf_of(page.text)
             )
             assert again.status_code == 200 and "You checked in at Bravo: 10 points" in again.text
-        async with app.state.sessionmaker() as s:
+        async with state_of(app).sessionmaker() as s:
             taps = await s.scalar(
                 select(func.count()).select_from(Tap).where(Tap.holder_id == teen.holder_id)
             )
@@ -147,7 +148,7 @@ async def test_a_child_with_a_card_is_not_offered_a_phone_check_in(
             page=f"/family/players/{kid.id}",
         )
         assert refused.status_code == 403 and "13 and over" in refused.text
-        async with app.state.sessionmaker() as s:
+        async with state_of(app).sessionmaker() as s:
             taps = await s.scalar(
                 select(func.count()).select_from(Tap).where(Tap.holder_id == kid.holder_id)
             )

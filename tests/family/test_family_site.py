@@ -14,10 +14,15 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.app_state import state_of
 from api.family import i18n
+from api.family.survey_words import TEXTS
+from evaluation import surveys as survey_service
+from game import instruments
+from harness.game_files import COM1_JOIN_CODE, game_file
 from kernel.db import utcnow
 from people.models import Player
-from tests.factories import COM1_JOIN_CODE
+from tests.helpers import auth
 from tests.people.people_helpers import add_taps, journey, load_game, number
 from tests.staff.staff_helpers import Browser, csrf_of
 
@@ -114,7 +119,7 @@ async def test_a_parent_registers_three_cards_and_sees_points_after_taps(
         assert re.search(r'tt-points">20<', home.text), home.text
         assert "Alpha Primary" in home.text and "Canal Walkers" in home.text
         # The under-16 is shown on public boards by a made-up name, not the nickname.
-        async with app.state.sessionmaker() as s:
+        async with state_of(app).sessionmaker() as s:
             kid = await s.scalar(
                 select(Player).where(Player.game_id == game.id, Player.nickname == "Swift Kestrel")
             )
@@ -155,7 +160,7 @@ async def test_a_parent_registers_three_cards_and_sees_points_after_taps(
         gone = await phone.post("/family/delete", {})
         assert gone.status_code == 303
         assert (await phone.get("/family/")).status_code == 303
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         players = (await s.scalars(select(Player).where(Player.game_id == game.id))).all()
         assert len(players) == 3 and all(p.erased_at and p.nickname is None for p in players)
 
@@ -212,8 +217,6 @@ async def test_the_language_follows_the_switch_the_browser_and_the_game(
         assert (await phone.get("/language/en?next=//evil.example")).headers["location"] == "/"
     # A game offering English only shows English whatever the visitor asked for.
     english = _slug()
-    from tests.factories import game_file
-    from tests.helpers import auth
 
     data = game_file(english)
     data["game"]["languages"] = ["en"]
@@ -268,10 +271,6 @@ async def test_welsh_pages_contain_no_english_source_strings(
 
 
 def test_every_survey_text_is_in_the_catalogue_with_a_welsh_translation() -> None:
-    from api.family.survey_words import TEXTS
-    from evaluation import surveys as survey_service
-    from game import instruments
-
     texts = {w.title for w in survey_service.WAVES.values()}
     for wave in survey_service.WAVES:
         for item in survey_service.questions(wave, instruments.INSTRUMENTS)["items"]:
@@ -285,9 +284,6 @@ def test_every_survey_text_is_in_the_catalogue_with_a_welsh_translation() -> Non
 async def test_a_parent_answers_the_survey_for_a_young_child(
     app: FastAPI, client: httpx.AsyncClient, organiser_token: str
 ) -> None:
-    from tests.factories import game_file
-    from tests.helpers import auth
-
     slug = _slug()
     game = await load_game(client, app, organiser_token, slug)
     data = game_file(slug)
@@ -302,7 +298,7 @@ async def test_a_parent_answers_the_survey_for_a_young_child(
         await _create(phone, f"survey-{uuid.uuid4().hex[:8]}@example.org")
         await _add(phone, slug, 4, "Little Wren", "5-11")
         await _add(phone, slug, 6, "Tall Mum", "25-44")
-        async with app.state.sessionmaker() as s:
+        async with state_of(app).sessionmaker() as s:
             ids = {
                 p.nickname: p.id
                 for p in await s.scalars(select(Player).where(Player.game_id == game.id))
@@ -417,12 +413,13 @@ async def test_the_map_lists_every_box_with_parks_and_bonus_points_marked(
         headers={"Authorization": f"Bearer {organiser_token}"},
     )
     assert added.status_code in (200, 201), added.text
-    app.state.map_tiles_url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    settings = state_of(app).settings
+    settings.map_tiles_url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     try:
         async with Browser(app) as phone:
             page = await phone.client.get(f"/games/{slug}/boxes", headers={"Accept-Language": "cy"})
     finally:
-        app.state.map_tiles_url = None
+        settings.map_tiles_url = None
     assert page.status_code == 200 and '<html lang="cy"' in page.text
     assert (
         "img-src 'self' data: https://tile.openstreetmap.org;"
@@ -450,11 +447,12 @@ async def test_the_old_map_address_moves_permanently_to_the_map_of_the_boxes(
     assert moved.status_code == 301 and moved.headers["location"] == f"/games/{slug}/boxes"
     assert (await client.get("/games/no-such-game-x9/map")).status_code == 404
     # A tile template with subdomains allows images from those subdomains only.
-    app.state.map_tiles_url = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
+    settings = state_of(app).settings
+    settings.map_tiles_url = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
     try:
         page = await client.get(f"/games/{slug}/boxes")
     finally:
-        app.state.map_tiles_url = None
+        settings.map_tiles_url = None
     assert 'data-tiles="https://{s}.tile.example.org/{z}/{x}/{y}.png"' in page.text
     img = page.headers["content-security-policy"].split("img-src ")[1].split(";")[0]
     assert img == "'self' data: https://a.tile.example.org https://*.tile.example.org"
@@ -509,7 +507,7 @@ async def test_static_files_are_cached_for_a_year_only_at_addresses_that_never_c
 async def test_the_hall_board_speaks_the_visitors_language_among_the_games(
     app: FastAPI, client: httpx.AsyncClient, organiser_token: str
 ) -> None:
-    from tests.factories import game_file
+    from harness.game_files import game_file
     from tests.helpers import auth
 
     slug = _slug()

@@ -21,8 +21,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from accounts.tokens import create_token
 from harness.servers import ServerProcess
 from harness.services import PrivatePostgres, PrivateRedis, ServiceUnavailable
+from kernel.db import make_engine, make_sessionmaker
+from taptrail.migrate import upgrade
 
 REQUIRE = os.environ.get("TAPTRAIL_REQUIRE_SERVICES") == "1"
 
@@ -87,10 +90,6 @@ class FaultEnv:
 async def fault_env(
     private_pg: PrivatePostgres, private_redis: PrivateRedis, tmp_path: Path
 ) -> AsyncIterator[FaultEnv]:
-    from accounts.tokens import create_token
-    from kernel.db import make_engine, make_sessionmaker
-    from taptrail.migrate import upgrade
-
     private_pg.start()  # a previous test may have left it stopped
     url = await private_pg.create_database(f"faults_{uuid.uuid4().hex[:10]}")
     db = make_engine(url, pool_size=2)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import httpx
 import yaml
+from sqlalchemy import select
 
+from accounts.models import ApiToken
 from accounts.tokens import create_token
+from api.app_state import state_of
+from harness.game_files import game_file
 from kernel.tokens import hash_token
-from tests.factories import game_file
+from organising.repository import game_by_slug
 from tests.helpers import auth
 
 
@@ -33,9 +37,7 @@ async def test_bad_token_is_401(client: httpx.AsyncClient, slug: str) -> None:
 async def test_roles(app, client: httpx.AsyncClient, slug: str, organiser_token: str) -> None:
     assert (await _put(client, auth(organiser_token), slug)).status_code == 200
     assert (await _put(client, auth(organiser_token), slug + "-b")).status_code == 200
-    async with app.state.sessionmaker() as s:
-        from organising.repository import game_by_slug
-
+    async with state_of(app).sessionmaker() as s:
         game = await game_by_slug(s, slug)
         evaluator = await create_token(s, role="evaluator", game_id=game.id)
         other_game = await game_by_slug(s, slug + "-b")
@@ -52,11 +54,8 @@ async def test_roles(app, client: httpx.AsyncClient, slug: str, organiser_token:
 
 
 async def test_tokens_are_stored_only_as_hashes(app, organiser_token: str) -> None:
-    from sqlalchemy import select
 
-    from accounts.models import ApiToken
-
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = (await s.scalars(select(ApiToken.token_hash))).all()
     assert hash_token(organiser_token) in rows
     assert organiser_token not in rows

@@ -24,10 +24,13 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from accounts.tokens import create_token
+from api.app_state import state_of
 from api.deps import server_now
 from kernel.db import make_engine
 from kernel.settings import Settings
 from taptrail.migrate import upgrade
+from taptrail.server import create_app
 from tests.checkpoints.cp_helpers import body, load_town, post_signed, tap, upload
 from tests.conftest import PG_HOST, PG_PORT, PG_USER, TEST_SECRET_KEY, require_backend
 from tests.helpers import auth
@@ -70,8 +73,6 @@ def _url(name: str) -> str:
 
 
 async def _started(url: str, key: str) -> FastAPI:
-    from taptrail.server import create_app
-
     return create_app(
         Settings(database_url=url, secret_key=key, redis_url=None, periodic_jobs=False)
     )
@@ -95,9 +96,7 @@ async def _ledger_ok(client: httpx.AsyncClient, slug: str, token: str) -> bool:
 
 
 async def _organiser(app: FastAPI) -> str:
-    from accounts.tokens import create_token
-
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         token = await create_token(s, role="organiser", label="restore test")
         await s.commit()
     return token

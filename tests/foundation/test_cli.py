@@ -9,9 +9,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from harness.game_files import game_file
 from kernel.settings import get_settings
 from taptrail.cli import main
-from tests.factories import game_file
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from taptrail.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,9 +59,6 @@ def test_demo_uses_another_database_only_when_told_explicitly(tmp_path: Path) ->
 
 @pytest.mark.parametrize("flag", ["--database-url", "--redis-url", "--port"])
 def test_demo_command_documents_its_choices(flag: str) -> None:
-    from click.testing import CliRunner
-
-    from taptrail.cli import main
 
     help_text = CliRunner().invoke(main, ["demo", "--help"]).output
     assert flag in help_text

@@ -7,12 +7,12 @@ import json
 import httpx
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from game.definition import DefinitionError, load_text
 from game.models import Campaign, Checkpoint, Game, Team
+from harness.game_files import game_file
 from people.models import Card
-from tests.factories import game_file
 from tests.helpers import auth
 
 
@@ -215,7 +215,6 @@ async def test_a_bulk_card_load_refreshes_planner_statistics(
     that lookup scanned every card of the game for each tap (tens of ms per upload)."""
     if backend != "postgres":
         pytest.skip("planner statistics are PostgreSQL's (SQLite has no ANALYZE-driven plans)")
-    from sqlalchemy import text
 
     started = await session.scalar(text("SELECT clock_timestamp()"))
     await session.commit()

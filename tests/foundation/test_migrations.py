@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from fastapi import FastAPI
 
 import taptrail.models  # noqa: F401
+from api.app_state import state_of
 from kernel.db import Base
 
 
@@ -17,6 +18,6 @@ async def test_models_and_migrations_agree(app: FastAPI) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": False})
         return list(compare_metadata(context, Base.metadata))
 
-    async with app.state.engine.connect() as conn:
+    async with state_of(app).engine.connect() as conn:
         differences = await conn.run_sync(diff)
     assert differences == []

@@ -7,12 +7,14 @@ and what to do, with no traceback (unless ``--debug`` asks for one).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from harness.servers import free_port
@@ -76,9 +78,6 @@ def test_unknown_url_scheme(tmp_path: Path) -> None:
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
 def test_plain_postgres_urls_are_accepted(tmp_path: Path, scheme: str) -> None:
     require_backend("postgres")
-    import asyncio
-
-    import asyncpg
 
     name = f"taptrail_scheme_{uuid.uuid4().hex[:8]}"
 

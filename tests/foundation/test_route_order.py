@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
 from kernel.settings import Settings
-from taptrail.server import API_PREFIX
+from taptrail.server import API_PREFIX, create_app
 
 # A first path segment that is a literal: not a parameter, so it matches only itself.
 _LITERAL_FIRST = re.compile(r"/[^/{]+(/|$)")
@@ -21,8 +21,6 @@ def _paths(app: FastAPI) -> list[str]:
 
 
 def test_no_route_outside_the_api_can_match_a_path_in_it(settings: Settings) -> None:
-    from taptrail.server import create_app
-
     paths = _paths(create_app(settings))
     api = [p for p in paths if p.startswith(API_PREFIX + "/")]
     others = [p for p in paths if not p.startswith(API_PREFIX + "/")]
@@ -35,8 +33,6 @@ def test_no_route_outside_the_api_can_match_a_path_in_it(settings: Settings) -> 
 
 
 def test_the_api_routes_come_first(settings: Settings) -> None:
-    from taptrail.server import create_app
-
     # /openapi.json is FastAPI's own route, placed before everything else.
     paths = [p for p in _paths(create_app(settings)) if p != "/openapi.json"]
     in_api = [p.startswith(API_PREFIX + "/") for p in paths]

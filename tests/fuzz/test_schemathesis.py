@@ -29,6 +29,7 @@ from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NOT_SET
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -39,7 +40,8 @@ from schemathesis.specs.openapi.checks import (
 
 from kernel.settings import Settings
 from taptrail.server import create_app
-from tests.security.access_table import ALLOWED, RULES, Call
+from tests.security.access_calls import Call
+from tests.security.access_table import ALLOWED, RULES
 from tests.security.world import World, build_world
 
 MAX_EXAMPLES = int(os.environ.get("TAPTRAIL_FUZZ_EXAMPLES", "25"))
@@ -189,8 +191,6 @@ def run_operation(operation: Any, f: Fuzz) -> list[str]:
 
 
 def schemathesis_not_set() -> Any:
-    from schemathesis.core import NOT_SET
-
     return NOT_SET
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import yaml
 
+from harness.game_files import game_file
 from simulator.reader_client import SimulatedReader
-from tests.factories import game_file
 from tests.helpers import auth, letters
 
 

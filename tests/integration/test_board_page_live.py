@@ -3,38 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 
 from harness.servers import ROOT, ServerProcess
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.integration.live_town import live_game, load, walk
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str]]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("TAPTRAIL_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Chromium is required and missing at {CHROMIUM}")
-        pytest.skip(f"Chromium not installed at {CHROMIUM}")
+    require_chromium()
     folder = tmp_path_factory.mktemp("live-board")
     env = {
         "TAPTRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'board.db'}",

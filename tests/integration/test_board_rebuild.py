@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from api.app_state import state_of
 from leaderboard.rebuild import rebuild_from_settings
 from organising.repository import game_by_slug
 from tests.integration.live_town import live_game, load, walk
@@ -25,15 +26,15 @@ async def _boards(client: httpx.AsyncClient, slug: str) -> dict[str, Any]:
 
 
 async def _wipe(app: FastAPI, slug: str) -> None:
-    runtime = app.state.runtime
+    runtime = state_of(app)
     if runtime.redis is not None:
         prefix = runtime.settings.redis_prefix
         keys = [k async for k in runtime.redis.scan_iter(match=f"{prefix}:{{{slug}}}:*")]
         assert keys, "the game's boards should be in Redis"
         await runtime.redis.delete(*keys)
     else:
-        await app.state.leaderboard.store.delete(slug)
-    assert not await app.state.leaderboard.store.exists(slug)
+        await state_of(app).leaderboard.store.delete(slug)
+    assert not await state_of(app).leaderboard.store.exists(slug)
 
 
 async def test_boards_come_back_identical_after_a_wipe(
@@ -47,7 +48,7 @@ async def test_boards_come_back_identical_after_a_wipe(
     assert [e["nickname"] for e in before["players"]] != []
 
     await _wipe(app, slug)
-    await app.state.runtime.repair_boards()  # what a starting server or the repair loop does
+    await state_of(app).repair_boards()  # what a starting server or the repair loop does
     assert await _boards(client, slug) == before
 
 
@@ -58,14 +59,14 @@ async def test_cli_rebuild_swaps_in_identical_boards(
     await load(client, organiser_token, data)
     await walk(client, data, [1, 3, 7])
     before = await _boards(client, slug)
-    settings = app.state.settings
+    settings = state_of(app).settings
     if backend == "postgres":
         await _wipe(app, slug)
         assert await rebuild_from_settings(settings, slug) > 0
     else:
         # In-process boards belong to the server: it rebuilds them from the database.
-        async with app.state.sessionmaker() as session:
+        async with state_of(app).sessionmaker() as session:
             game = await game_by_slug(session, slug)
         await _wipe(app, slug)
-        await app.state.runtime.rebuild_boards(game.id)
+        await state_of(app).after_game_change(game.id)
     assert await _boards(client, slug) == before

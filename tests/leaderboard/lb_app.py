@@ -18,7 +18,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
 
 from api import leaderboard, pages
+from api.app_state import AppState, install
 from api.family import board
+from kernel.settings import Settings
 from leaderboard.models import BoardChanges, BoardSnapshot, PlayerDelta, TeamDelta
 from leaderboard.runtime import LeaderboardRuntime
 from tests.leaderboard.lb_helpers import player, team
@@ -118,13 +120,36 @@ def build_app(
             await runtime.stop()
 
     app = FastAPI(lifespan=lifespan)
-    app.state.leaderboard = runtime
-    app.state.map_tiles_url = tiles_url
 
     async def game_exists(slug: str) -> bool:
         return slug in games
 
-    app.state.game_exists = game_exists
+    async def no_languages(slug: str) -> list[str] | None:
+        return None  # the default: English and Welsh
+
+    settings = Settings(map_tiles_url=None)
+    settings.map_tiles_url = tiles_url  # unchecked: the test's own tile server is plain http
+    absent = NotInThisApp()
+    install(
+        app,
+        AppState(
+            settings=settings,
+            engine=absent,
+            sessionmaker=absent,
+            metrics=absent,
+            secret_box=absent,
+            redis=None,
+            leaderboard=runtime,
+            scorer=absent,
+            writing=absent,
+            publish_scores=absent,
+            after_game_change=absent,
+            repair_boards=absent,
+            game_exists=game_exists,
+            player_data_eraser=absent,
+            game_languages=no_languages,
+        ),
+    )
     api = APIRouter(prefix="/api/v1")
     api.include_router(leaderboard.router)
 
@@ -138,6 +163,16 @@ def build_app(
     app.include_router(pages.router)
     app.include_router(board.router)
     return app
+
+
+class NotInThisApp:
+    """Stands in for the collaborators the leaderboard routes never use (no database here)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the leaderboard test app has no {name}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the leaderboard test app has no database or scorer")
 
 
 def _const(snapshot: BoardSnapshot) -> Any:

@@ -10,7 +10,9 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from api.app_state import state_of
 from api.leaderboard import parse_views, player_around
+from api.pages import STATIC_DIR
 from leaderboard.runtime import LeaderboardRuntime
 from tests.leaderboard.lb_app import DEMO, build_app, demo_game, demo_snapshot
 
@@ -154,10 +156,10 @@ async def test_team_around(client: httpx.AsyncClient) -> None:
 
 
 async def test_player_around_function(app: FastAPI) -> None:
-    out = await player_around(app.state, DEMO, "3", n=1)
+    out = await player_around(state_of(app), DEMO, "3", n=1)
     assert out is not None
     assert [e.nickname for e in out.entries] == ["Brave Owl", "Calm Otter", "Happy Heron"]
-    assert await player_around(app.state, DEMO, "4") is None  # not public
+    assert await player_around(state_of(app), DEMO, "4") is None  # not public
 
 
 async def test_openapi_documents_the_boards(client: httpx.AsyncClient) -> None:
@@ -200,8 +202,6 @@ async def test_assets_are_served_from_an_allowlist(client: httpx.AsyncClient) ->
 
 
 def test_static_scripts_never_use_inner_html() -> None:
-    from api.pages import STATIC_DIR
-
     for path in STATIC_DIR.glob("*.js"):
         text = path.read_text()
         assert "innerHTML" not in text and "insertAdjacentHTML" not in text, path.name

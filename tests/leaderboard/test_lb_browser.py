@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,24 +9,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.leaderboard.lb_app import DEMO
 from tests.leaderboard.lb_server import LiveServer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 BOARD_SHOT = Path("/tmp/taptrail-board.png")
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 

@@ -9,6 +9,8 @@ import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from api.app_state import state_of
+from taptrail.server import create_app
 from tests.integration.live_town import live_game, load, walk
 
 BURST = 400
@@ -44,18 +46,17 @@ async def test_a_small_redis_pool_still_answers_every_read(
     app: FastAPI, client: httpx.AsyncClient, organiser_token: str, slug: str
 ) -> None:
     board = await _town(client, organiser_token, slug)
-    settings = app.state.settings.model_copy(
+    settings = state_of(app).settings.model_copy(
         update={"redis_max_connections": 5, "redis_pool_timeout_s": 30.0, "periodic_jobs": False}
     )
-    from taptrail.server import create_app
 
     small = create_app(settings)
     async with (
         LifespanManager(small, startup_timeout=60, shutdown_timeout=60),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=small), base_url="http://t") as c,
     ):
-        if small.state.redis is not None:
-            assert small.state.redis.connection_pool.max_connections == 5
+        if state_of(small).redis is not None:
+            assert state_of(small).redis.connection_pool.max_connections == 5
         answers = await _burst(c, slug)
     assert [r.status_code for r in answers] == [200] * BURST, {r.text for r in answers}
     assert all(r.json() == board for r in answers)

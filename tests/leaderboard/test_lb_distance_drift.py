@@ -17,11 +17,12 @@ import yaml
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.app_state import state_of
 from game.models import Tap, Team
+from harness.game_files import A, game_file, offset
 from leaderboard.ranking import whole_metres
 from organising.repository import game_by_slug
 from simulator.reader_client import SimulatedReader
-from tests.factories import A, game_file, offset
 from tests.helpers import auth
 
 # Legs of about 800.4, 650.6 and 905.3 m: no whole metres.
@@ -103,13 +104,13 @@ async def test_live_boards_equal_a_rebuild_after_many_fractional_uploads(
     live = await _boards(client, slug)
     assert len(live["distance/"]) == 2 and len(live["players"]) == 5
 
-    async with app.state.sessionmaker() as session:
+    async with state_of(app).sessionmaker() as session:
         game = await game_by_slug(session, slug)
         assert game is not None
-    await app.state.runtime.rebuild_boards(game.id)
+    await state_of(app).after_game_change(game.id)
     assert await _boards(client, slug) == live
 
-    async with app.state.sessionmaker() as session:
+    async with state_of(app).sessionmaker() as session:
         legs = await session.execute(
             select(Team.code, Tap.distance_m)
             .join(Team, Team.id == Tap.team_id)

@@ -6,11 +6,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
 
+from api.app_state import state_of
 from kernel.settings import Settings
 from leaderboard.models import BoardSnapshot
 from leaderboard.runtime import LeaderboardRuntime
+from taptrail.server import create_app
 from tests.conftest import REDIS_URL, require_backend
 
 
@@ -45,12 +48,9 @@ def test_the_prefix_setting_is_checked() -> None:
 
 
 async def test_the_server_uses_the_configured_prefix(settings: Settings) -> None:
-    from taptrail.server import create_app
-
     if settings.redis_url is None:
         pytest.skip("in-process boards have no keys")
     app = create_app(settings.model_copy(update={"redis_prefix": "other-install"}))
-    from asgi_lifespan import LifespanManager
 
     async with LifespanManager(app):
-        assert app.state.leaderboard.store._prefix == "other-install"
+        assert state_of(app).leaderboard.store._prefix == "other-install"

@@ -16,14 +16,18 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select
 
 from accounts.tokens import create_token
+from api.app_state import state_of
 from game.models import Checkpoint, HolderTotal, Tap, Team, TeamTotal
+from harness.game_files import game_file
 from kernel.db import utcnow
 from kernel.settings import Settings, get_settings
+from names.blocklist import is_offensive
+from organising.repository import game_by_slug
 from people.models import Card, Player
 from scoring import locks
 from scoring.incremental import score_holders
 from scoring.ledger import ledger_mismatches
-from tests.factories import game_file
+from taptrail.cli import main
 from tests.helpers import auth
 
 _serial = itertools.count(1)
@@ -54,9 +58,12 @@ def random_postcode() -> str:
 
 
 def random_word(n: int = 8) -> str:
-    """Random consonants: never a blocked word (every blocked word has a vowel; no "v",
-    which the blocklist reads as "u")."""
-    return "".join(random.choice("bdfghjkmnpqrwxz") for _ in range(n))
+    """Random consonants (no "v", which the blocklist reads as "u"), never a word the
+    blocklist refuses: a few runs of consonants are ("fxqqq", "xxxxx")."""
+    while True:
+        word = "".join(random.choice("bdfghjkmnpqrwxz") for _ in range(n))
+        if not is_offensive(word):
+            return word
 
 
 async def load_game(
@@ -79,9 +86,7 @@ async def load_game(
     data["cards"].extend(extra_cards)
     response = await client.put(f"/api/v1/admin/games/{slug}", json=data, headers=auth(token))
     assert response.status_code == 200, response.text
-    async with app.state.sessionmaker() as s:
-        from organising.repository import game_by_slug
-
+    async with state_of(app).sessionmaker() as s:
         game = await game_by_slug(s, slug)
         assert game is not None
         return PGame(game.id, slug, token)
@@ -120,7 +125,7 @@ async def add_taps(
     app: FastAPI, game: PGame, card_number: str, taps: Sequence[tuple[str, datetime]]
 ) -> None:
     """Inserts taps of a card the way an upload does (for its current holder) and scores."""
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         card = await s.scalar(
             select(Card).where(Card.game_id == game.id, Card.number == card_number)
         )
@@ -152,7 +157,7 @@ async def add_taps(
 
 
 async def team_points(app: FastAPI, game: PGame) -> dict[str, int]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
             select(Team.code, TeamTotal.points)
             .outerjoin(TeamTotal, (TeamTotal.team_id == Team.id) & (TeamTotal.game_id == game.id))
@@ -162,7 +167,7 @@ async def team_points(app: FastAPI, game: PGame) -> dict[str, int]:
 
 
 async def card_holder_points(app: FastAPI, game: PGame, card_number: str) -> int:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         card = await s.scalar(
             select(Card).where(Card.game_id == game.id, Card.number == card_number)
         )
@@ -172,21 +177,21 @@ async def card_holder_points(app: FastAPI, game: PGame, card_number: str) -> int
 
 
 async def player_row(app: FastAPI, player_id: int) -> Player:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         player = await s.get(Player, player_id)
         assert player is not None
         return player
 
 
 async def assert_ledger(app: FastAPI, game: PGame) -> None:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         assert await ledger_mismatches(s, game.id) == []
 
 
 async def token_for(
     app: FastAPI, role: str, game: PGame | None = None, team: str | None = None
 ) -> str:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         team_id = None
         if team is not None:
             assert game is not None
@@ -206,7 +211,6 @@ def client_at(app: FastAPI, host: str) -> httpx.AsyncClient:
 
 def run_cli(settings: Settings, *args: str) -> Any:
     """Runs ``taptrail ARGS`` against the test database (call it in a thread)."""
-    from taptrail.cli import main
 
     env = {"TAPTRAIL_DATABASE_URL": settings.database_url}
     if settings.redis_url:

@@ -15,14 +15,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from api.app_state import state_of
+from harness.game_files import A
 from people.models import Card, Holder, Player
-from tests.factories import A
 from tests.helpers import auth
 from tests.people.people_helpers import PGame, client_at, form, register
 
 
 async def _counts(app: FastAPI, game: PGame) -> tuple[int, int, int]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         counts = []
         for model in (Holder, Card, Player):
             query = select(func.count()).select_from(model).where(model.game_id == game.id)
@@ -91,7 +92,7 @@ def _checkin() -> dict[str, object]:
 
 
 async def _virtual_cards(app: FastAPI, game: PGame) -> int:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         query = select(func.count()).where(Card.game_id == game.id, Card.kind == "virtual")
         return int(await s.scalar(query) or 0)
 

@@ -8,11 +8,12 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.app_state import state_of
 from game.models import Tap
+from harness.game_files import COM1_JOIN_CODE
 from kernel.audit import AuditRecord
 from kernel.db import utcnow
 from people.models import Card
-from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.people_helpers import (
     PGame,
@@ -22,6 +23,7 @@ from tests.people.people_helpers import (
     client_at,
     form,
     journey,
+    load_game,
     number,
     register,
     team_points,
@@ -30,7 +32,7 @@ from tests.people.people_helpers import (
 
 
 async def _card(app: FastAPI, game: PGame, n: int) -> Card:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         card = await s.scalar(select(Card).where(Card.game_id == game.id, Card.number == number(n)))
         assert card is not None
         return card
@@ -60,7 +62,7 @@ async def test_organiser_replaces_a_lost_card(
     later = utcnow() + timedelta(minutes=5)
     await add_taps(app, game, number(4), journey(later))
     await add_taps(app, game, number(5), journey(later + timedelta(hours=2)))
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         outcomes = (
             await s.scalars(
                 select(Tap.outcome)
@@ -76,7 +78,7 @@ async def test_organiser_replaces_a_lost_card(
         {"number": number(4), "kind": "rfid", "active": False},
         {"number": number(5), "kind": "rfid", "active": True},
     ]
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         audit = await s.scalar(
             select(AuditRecord).where(
                 AuditRecord.game_id == game.id, AuditRecord.action == "card.replace"
@@ -107,7 +109,7 @@ async def test_new_cards_earlier_taps_move_with_it(
     assert await card_holder_points(app, game, number(2)) == 40
     me = (await client.get("/api/v1/me", headers=auth(player["token"]))).json()
     assert me["totals"]["points"] == 40 and me["totals"]["taps"] == 6
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         left = await s.scalar(select(Tap.id).where(Tap.holder_id == unregistered_holder))
         assert left is None
     await assert_ledger(app, game)
@@ -176,8 +178,6 @@ async def test_linking_a_card_is_rate_limited(
 async def test_replacing_cards_is_for_this_games_organisers(
     client: httpx.AsyncClient, app: FastAPI, game: PGame, organiser_token: str
 ) -> None:
-    from tests.people.people_helpers import load_game
-
     player = await register(client, game.slug, **form(4))
     other = await load_game(client, app, organiser_token, game.slug + "-x")
     path = f"/api/v1/admin/games/{game.slug}/cards/{number(4)}/replace"

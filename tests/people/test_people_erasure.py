@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-import types
 from datetime import timedelta
 from typing import Any
 
@@ -14,13 +12,14 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from accounts.models import ApiToken
+from api.app_state import state_of
 from game.models import Tap
 from geo.deprivation import Deprivation
+from harness.game_files import COM1_JOIN_CODE
 from kernel.audit import AuditRecord
 from kernel.db import utcnow
 from kernel.settings import Settings
 from people.models import Player, TeamMembership
-from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.conftest import FakeLookup
 from tests.people.people_helpers import (
@@ -30,6 +29,7 @@ from tests.people.people_helpers import (
     card_holder_points,
     form,
     journey,
+    load_game,
     number,
     player_row,
     random_postcode,
@@ -41,17 +41,16 @@ from tests.people.people_helpers import (
 
 
 @pytest.fixture
-def survey_hook(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Stands in for the evaluation domain's erasure hook (survey answers)."""
+def survey_hook(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Stands in for what the evaluation domain removes (survey answers)."""
     erased: list[int] = []
 
-    async def erase_player_data(session: Any, player: Player) -> int:
-        erased.append(player.id)
-        return 3
+    class Answers:
+        async def erase_player_data(self, session: Any, player: Player) -> list[str]:
+            erased.append(player.id)
+            return ["evaluation.erasure: 3 record(s)"]
 
-    module = types.ModuleType("evaluation.erasure")
-    module.erase_player_data = erase_player_data  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "evaluation.erasure", module)
+    monkeypatch.setattr(state_of(app), "player_data_eraser", Answers())
     return erased
 
 
@@ -110,7 +109,7 @@ async def test_erasure_removes_personal_data_and_keeps_points(
     # The points stay: holder, taps, memberships and totals.
     assert await team_points(app, game) == before_teams
     assert await card_holder_points(app, game, number(4)) == 20
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         taps = await s.scalar(
             select(func.count()).where(Tap.game_id == game.id, Tap.holder_id == row.holder_id)
         )
@@ -149,8 +148,6 @@ async def test_erasure_removes_personal_data_and_keeps_points(
 async def test_erasure_is_for_this_games_organisers(
     client: httpx.AsyncClient, app: FastAPI, game: PGame, organiser_token: str
 ) -> None:
-    from tests.people.people_helpers import load_game
-
     player = await register(client, game.slug, **form(4))
     other = await load_game(client, app, organiser_token, game.slug + "-x")
     path = f"/api/v1/admin/games/{game.slug}/players/{player['player_id']}"
@@ -187,7 +184,7 @@ async def test_cli_erase(
     row = await player_row(app, pid)
     assert row.erased_at is not None and row.email is None and row.nickname is None
     assert await team_points(app, game) == {"SCH1": 0, "COM1": 20}
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         audit = await s.scalar(
             select(AuditRecord).where(
                 AuditRecord.game_id == game.id, AuditRecord.action == "player.erase"

@@ -13,12 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kernel.db import make_engine, make_sessionmaker
 from taptrail.migrate import upgrade
+from tests.conftest import PG_HOST, PG_PORT, PG_USER, _create_pg_database, _drop_pg_database
 
 
 @pytest.fixture
 async def fresh_engine(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    from tests.conftest import PG_HOST, PG_PORT, PG_USER, _create_pg_database, _drop_pg_database
-
     name = None
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'before.db'}"

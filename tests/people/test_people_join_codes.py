@@ -16,11 +16,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.app_state import state_of
 from game.definition import DefinitionError, validate
 from game.models import Team
+from harness.game_files import COM1_JOIN_CODE, game_file
 from kernel.db import utcnow
+from organising.repository import game_by_slug
 from scoring.rescore import rescore_game
-from tests.factories import COM1_JOIN_CODE, game_file
 from tests.helpers import auth
 from tests.people.people_helpers import (
     PGame,
@@ -69,9 +71,7 @@ async def town(
     client: httpx.AsyncClient, app: FastAPI, organiser_token: str, slug: str
 ) -> tuple[PGame, dict[str, Any]]:
     answer = await _load(client, organiser_token, _town(slug))
-    async with app.state.sessionmaker() as s:
-        from organising.repository import game_by_slug
-
+    async with state_of(app).sessionmaker() as s:
         found = await game_by_slug(s, slug)
         assert found is not None
         return PGame(found.id, slug, organiser_token), answer
@@ -248,7 +248,7 @@ async def test_a_file_join_code_taken_by_another_team_is_refused(
     assert response.status_code == 422, response.text
     assert response.json()["fields"][0]["field"] == "teams[3].join_code"
     assert "FAM1" in response.json()["fields"][0]["message"]
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         codes = (await s.scalars(select(Team.code).where(Team.game_id == game.id))).all()
     assert "WRK1" not in codes
 
@@ -291,7 +291,7 @@ async def test_removed_member_keeps_earned_points_with_the_team(
     await add_taps(app, game, number(4), journey(earlier + timedelta(days=1)))
     assert (await team_points(app, game))["COM1"] == 40
     assert await card_holder_points(app, game, number(4)) == 60
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await rescore_game(s, game.id, actor="test", reason="removal keeps points")
         await s.commit()
     assert (await team_points(app, game))["COM1"] == 40

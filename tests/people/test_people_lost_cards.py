@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi import FastAPI
 
+from harness.game_files import COM1_JOIN_CODE
 from kernel.db import utcnow
-from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.people_helpers import (
     PGame,

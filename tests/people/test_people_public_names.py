@@ -10,11 +10,12 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
+from api.app_state import state_of
+from harness.game_files import game_file
 from names.public_names import looks_generated
 from people.models import Player
-from tests.factories import game_file
 from tests.helpers import auth
-from tests.people.people_helpers import PGame, form, random_word, register
+from tests.people.people_helpers import PGame, form, random_word, register, token_for
 
 REFUSED = {
     "fu\u0441k": "not allowed",  # Cyrillic с
@@ -189,7 +190,7 @@ async def test_an_older_real_name_is_checked_before_it_is_shown(
     client: httpx.AsyncClient, app: FastAPI, game: PGame
 ) -> None:
     child = await register(client, game.slug, **form(6, age_band="5-11", public=True))
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         player = await s.get(Player, child["player_id"])
         assert player is not None
         player.nickname = "Olivia Jones"  # registered before the real-name rule
@@ -231,6 +232,4 @@ async def test_file_players_of_unknown_age_appear_by_made_up_names(
 
 
 async def _manager_token(app: FastAPI, game: PGame) -> str:
-    from tests.people.people_helpers import token_for
-
     return await token_for(app, "team_manager", game, "SCH1")

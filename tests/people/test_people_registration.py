@@ -11,11 +11,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import JSON, String, Text, select
 
+from api.app_state import state_of
 from geo.deprivation import Deprivation
+from harness.game_files import COM1_JOIN_CODE
 from kernel.db import Base, utcnow
-from people.models import Card, Player
+from people.models import Card, Player, RegistrationAttempt
+from people.players import client_key
 from taptrail.models import Base as _AllTables  # noqa: F401  (every table registered)
-from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.conftest import FakeLookup
 from tests.people.people_helpers import (
@@ -38,7 +40,7 @@ async def _db_text_containing(app: FastAPI, game: PGame, needles: list[str]) -> 
     """Every text value in the database (this game's rows, and tables without a game) that
     contains one of the needles, as "table.column"."""
     found = []
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         for table in Base.metadata.sorted_tables:
             columns = [c for c in table.columns if isinstance(c.type, String | Text | JSON)]
             if not columns:
@@ -132,7 +134,7 @@ async def test_virtual_card_for_the_app(
     assert body["card"]["kind"] == "virtual"
     assert re.fullmatch(r"V\d{9}", body["card"]["number"])
     assert body["team"]["code"] == "COM1"
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         card = await s.scalar(
             select(Card).where(Card.game_id == game.id, Card.number == body["card"]["number"])
         )
@@ -208,11 +210,8 @@ async def test_wrong_codes_are_limited_per_device(
 async def test_attempts_older_than_the_window_no_longer_count(
     client: httpx.AsyncClient, app: FastAPI, game: PGame
 ) -> None:
-    from people.models import RegistrationAttempt
-    from people.players import client_key
-
     old = utcnow() - timedelta(minutes=16)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         for _ in range(5):
             s.add(
                 RegistrationAttempt(

@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.app_state import state_of
 from kernel.audit import AuditRecord
 from kernel.db import utcnow
 from kernel.settings import Settings
@@ -51,13 +52,13 @@ async def test_purge_expired_emails(
         await register(client, g.slug, **form(4, email=f"prize{i}@example.org"))
         for i, g in enumerate(games)
     ]
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         deleted = await privacy.purge_expired_emails(s, utcnow())
         await s.commit()
     assert deleted >= 1
     emails = [(await player_row(app, p["player_id"])).email for p in players]
     assert emails == [None, "prize1@example.org", "prize2@example.org"]
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         audit = await s.scalar(
             select(AuditRecord).where(
                 AuditRecord.game_id == games[0].id, AuditRecord.action == "people.purge_emails"
@@ -66,7 +67,7 @@ async def test_purge_expired_emails(
         assert audit is not None and audit.detail == {"emails": 1}
 
     # The day the recent game's retention runs out, its e-mails go too.
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await privacy.purge_expired_emails(s, utcnow() + timedelta(days=2))
         await s.commit()
     assert (await player_row(app, players[1]["player_id"])).email is None
@@ -88,7 +89,7 @@ async def test_cli_purge_emails(
 
 async def test_housekeeping_forgets_old_attempts(app: FastAPI, game: PGame) -> None:
     now = utcnow()
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         for age in (timedelta(days=2), timedelta(minutes=5)):
             s.add(
                 RegistrationAttempt(
@@ -96,11 +97,11 @@ async def test_housekeeping_forgets_old_attempts(app: FastAPI, game: PGame) -> N
                 )
             )
         await s.commit()
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         report = await privacy.housekeeping(s, now)
         await s.commit()
     assert report.attempts_deleted >= 1
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         left = (
             await s.scalars(
                 select(RegistrationAttempt.created_at).where(RegistrationAttempt.game_id == game.id)

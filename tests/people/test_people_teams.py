@@ -8,8 +8,8 @@ import httpx
 from fastapi import FastAPI
 
 from geo.deprivation import Deprivation
+from harness.game_files import COM1_JOIN_CODE
 from kernel.db import utcnow
-from tests.factories import COM1_JOIN_CODE
 from tests.helpers import auth
 from tests.people.conftest import FakeLookup
 from tests.people.people_helpers import (

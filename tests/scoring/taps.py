@@ -18,14 +18,15 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.app_state import state_of
 from game.models import Checkpoint, HolderTotal, Tap, Team, TeamTotal
 from game.totals import TotalsDelta
+from harness.game_files import game_file
 from kernel.scope import OPERATOR
 from organising.service import load_definition
 from people.models import Card
 from scoring import locks
 from scoring.incremental import score_holders
-from tests.factories import game_file
 
 LONDON = ZoneInfo("Europe/London")
 _serial = itertools.count(1)
@@ -61,9 +62,9 @@ class T:
 
 async def make_game(app: FastAPI, slug: str, **overrides: Any) -> TestGame:
     data = game_file(slug, **overrides)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         result = await load_definition(
-            s, yaml.safe_dump(data), box=app.state.secret_box, actor="test", scope=OPERATOR
+            s, yaml.safe_dump(data), box=state_of(app).secret_box, actor="test", scope=OPERATOR
         )
         await s.commit()
         return await describe(s, result.game_id, slug)

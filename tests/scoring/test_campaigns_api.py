@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from accounts.tokens import create_token
+from api.app_state import state_of
 from kernel.audit import AuditRecord
 from scoring.ledger import ledger_mismatches
 from tests.helpers import auth
@@ -27,7 +28,7 @@ PARKS = {
 
 async def _walks(app: FastAPI, slug: str, **overrides: Any) -> TestGame:
     game = await make_game(app, slug, **overrides)
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(
             s,
             game,
@@ -45,13 +46,13 @@ async def _walks(app: FastAPI, slug: str, **overrides: Any) -> TestGame:
 
 
 async def _points(app: FastAPI, game: TestGame, card: str) -> int:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         total = await holder_total(s, game, card)
         return total.points if total else 0
 
 
 async def _audit(app: FastAPI, game: TestGame) -> list[AuditRecord]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.scalars(
             select(AuditRecord).where(AuditRecord.game_id == game.game_id).order_by(AuditRecord.id)
         )
@@ -107,7 +108,7 @@ async def test_create_change_list(
     create = next(r for r in records if r.action == "campaign.create")
     assert create.actor.startswith("token:") and create.detail["points_moved"] == 20
     assert create.detail["campaign"] == "PARKS-WEEK"
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         assert await ledger_mismatches(s, game.game_id) == []
 
 
@@ -166,7 +167,7 @@ async def test_refusals(
     assert inverted.status_code == 422
     missing = await client.patch(f"{base}/NOPE", json={"multiplier": 2}, headers=headers)
     assert missing.status_code == 404
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         manager = await create_token(
             s, role="team_manager", game_id=game.game_id, team_id=game.teams["SCH1"]
         )

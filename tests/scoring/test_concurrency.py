@@ -2,7 +2,7 @@
 
 On PostgreSQL the uploads really run concurrently (two sessions, two transactions, gathered);
 ``lock_holders`` makes the second wait for the first's commit. On SQLite, as in the app,
-writers are serialised by ``app.state.writing()``.
+writers are serialised by ``state_of(app).writing()``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import select, text, update
 
+from api.app_state import state_of
 from game.models import Game, Tap
 from scoring.ledger import ledger_mismatches
 from scoring.rescore import rescore_game
@@ -39,7 +40,7 @@ UPLOAD_2 = [
 async def _upload(
     app: FastAPI, game: TestGame, taps: Sequence[T], started: asyncio.Event | None = None
 ) -> None:
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await s.execute(text("SELECT 1"))  # both transactions are open before either locks
         if started is not None:
             started.set()
@@ -49,7 +50,7 @@ async def _upload(
 
 
 async def _state(app: FastAPI, game: TestGame) -> dict[str, Any]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = (
             await s.execute(
                 select(Tap.source_key, Tap.outcome, Tap.points, Tap.team_id).where(
@@ -113,7 +114,7 @@ async def test_rescore_and_upload_at_once(app: FastAPI, slug: str) -> None:
     started = asyncio.Event()
 
     async def change_rules() -> None:
-        async with app.state.writing(), app.state.sessionmaker() as s:
+        async with state_of(app).writing(), state_of(app).sessionmaker() as s:
             await s.execute(update(Game).where(Game.id == game.game_id).values(points_per_leg=12))
             await rescore_game(s, game.game_id, actor="test", reason="points 12")
             started.set()
@@ -125,7 +126,7 @@ async def test_rescore_and_upload_at_once(app: FastAPI, slug: str) -> None:
         await _upload(app, game, UPLOAD_2)
 
     await asyncio.gather(change_rules(), upload())
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         before = await s.execute(
             select(Tap.source_key, Tap.points).where(Tap.game_id == game.game_id)
         )

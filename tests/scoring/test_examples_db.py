@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.app_state import state_of
 from scoring.ledger import ledger_mismatches
 from tests.scoring.taps import T, holder_total, insert_taps, local, make_game, outcomes, team_total
 
@@ -19,7 +20,7 @@ CAMPAIGN_PARKS = {
 
 async def test_example_1_journey_of_two_legs(app: FastAPI, slug: str) -> None:
     game = await make_game(app, slug)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         delta = await insert_taps(
             s,
             game,
@@ -47,7 +48,7 @@ async def test_example_1_journey_of_two_legs(app: FastAPI, slug: str) -> None:
 
 async def test_example_6_campaign_applies_where_the_leg_ends(app: FastAPI, slug: str) -> None:
     game = await make_game(app, slug, campaigns=[CAMPAIGN_PARKS])
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         await insert_taps(
             s,
             game,
@@ -66,13 +67,13 @@ async def test_example_6_campaign_applies_where_the_leg_ends(app: FastAPI, slug:
 
 async def test_example_7_late_arrival_is_slotted_in(app: FastAPI, slug: str) -> None:
     game = await make_game(app, slug)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         # Box B uploads first: alone, B starts a journey.
         first = await insert_taps(s, game, [T("0000002", "B", local(3, 8, 15))])
         await s.commit()
         assert await outcomes(s, game, "0000002") == [("journey_start", 0)]
         assert first.holders[(game.game_id, game.holder("0000002"))]["points"] == 0
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         # Box A uploads an hour later: A becomes the start and B a leg.
         late = await insert_taps(s, game, [T("0000002", "A", local(3, 8, 0))])
         await s.commit()
@@ -102,7 +103,7 @@ async def test_example_8_daily_cap(app: FastAPI, slug: str) -> None:
             "rules": data_rules | {"max_points_per_day": 25},
         },
     )
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         taps = [
             T("0000006", code, local(3, 8, minute))
             for code, minute in (("A", 0), ("B", 15), ("C", 30), ("A", 45), ("B", 59))

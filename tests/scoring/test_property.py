@@ -22,13 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from api.app_state import state_of
 from game.models import HolderTotal, Tap, TeamTotal
+from harness import game_files as factories
 from kernel.scope import OPERATOR
 from organising.service import load_definition
 from scoring import engine
 from scoring.ledger import ledger_mismatches, totals_match_ledger
 from scoring.rescore import rescore_game
-from tests import factories
 from tests.scoring.taps import T, describe, insert_taps, local
 
 CARDS = [f"{i:07d}" for i in range(1, 7)]
@@ -129,9 +130,9 @@ async def _make_game(app: FastAPI, sc: Scenario) -> Any:
     slug = f"p-{uuid.uuid4().hex[:12]}"
     data = factories.game_file(slug, campaigns=sc.campaigns, players=sc.players)
     data["game"]["rules"] = sc.rules
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         result = await load_definition(
-            s, yaml.safe_dump(data), box=app.state.secret_box, actor="test", scope=OPERATOR
+            s, yaml.safe_dump(data), box=state_of(app).secret_box, actor="test", scope=OPERATOR
         )
         await s.commit()
         return await describe(s, result.game_id, slug)
@@ -153,7 +154,7 @@ async def test_incremental_in_any_order_equals_scoring_at_once(app: FastAPI, sc:
     for lo, hi in zip(bounds, bounds[1:], strict=False):
         if lo >= hi:
             continue
-        async with app.state.writing(), app.state.sessionmaker() as s:
+        async with state_of(app).writing(), state_of(app).sessionmaker() as s:
             await insert_taps(s, game, arrival[lo:hi])
             await s.commit()
     await check_against_engine(app, game, sc)
@@ -180,7 +181,7 @@ async def check_against_engine(app: FastAPI, game: Any, sc: Scenario) -> None:
         for out in engine.score_holder(taps, holder, ctx):
             expected[out.key] = out
 
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = (await s.execute(select(Tap).where(Tap.game_id == game.game_id))).scalars().all()
         assert len(rows) == len(sc.taps)
         holder_of = {t.key: game.holder(t.card) for t in sc.taps}

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
+import asyncpg
 import httpx
 import pytest
 import yaml
@@ -16,12 +19,19 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from game.models import Game, HolderTotal
+from api.app_state import state_of
+from game.models import Game, HolderTotal, Tap
+from harness.game_files import C, game_file
 from kernel.audit import AuditRecord
 from kernel.db import make_engine, make_sessionmaker
+from kernel.scope import OPERATOR
 from kernel.settings import get_settings
+from organising.service import load_definition
+from scoring import ledger, rescore, rescore_postgres
+from scoring.ledger import ledger_mismatches
+from scoring.outcomes import OUTCOME_FIELDS
+from scoring.rescore import rescore_game
 from taptrail.cli import main
-from tests.factories import game_file
 from tests.helpers import auth
 from tests.scoring.taps import (
     T,
@@ -48,7 +58,7 @@ WALK = [
 
 async def _game_with_walks(app: FastAPI, slug: str) -> TestGame:
     game = await make_game(app, slug)
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(s, game, WALK)
         await s.commit()
     return game
@@ -66,7 +76,7 @@ async def test_rule_change_in_the_game_file_rescores(
         headers={**auth(organiser_token), "content-type": "application/yaml"},
     )
     assert response.status_code == 200, response.text
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         total = await holder_total(s, game, "0000001")
         assert total is not None and total.points == 24
         team = await team_total(s, game, "SCH1")
@@ -90,7 +100,7 @@ async def test_rescore_endpoint_repairs_drifted_totals(
     app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str
 ) -> None:
     game = await _game_with_walks(app, slug)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         await s.execute(
             update(HolderTotal)
             .where(HolderTotal.holder_id == game.holder("0000001"))
@@ -109,7 +119,7 @@ async def test_rescore_endpoint_repairs_drifted_totals(
     assert fixed.json()["points_before"] == 999 + 10 and fixed.json()["points_after"] == 30
     check = (await client.get(f"/api/v1/admin/games/{slug}/ledger-check", headers=headers)).json()
     assert check["ok"] is True
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         version = await s.scalar(select(Game.scoring_version).where(Game.id == game.game_id))
         assert version is not None and version >= 2
 
@@ -126,7 +136,7 @@ async def test_registration_moves_earlier_points_to_the_players_team(
         headers={**auth(organiser_token), "content-type": "application/yaml"},
     )
     assert response.status_code == 200, response.text
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         team = await team_total(s, game, "COM1")
         assert team is not None
         assert (team.points, team.active_members) == (10, 1)
@@ -201,11 +211,10 @@ async def test_small_batches_cover_every_holder(
 ) -> None:
     """Batches split between holders (a holder larger than a batch is read whole), and
     totals of holders without taps are removed."""
-    from scoring import ledger, rescore
 
     monkeypatch.setattr(rescore, "RESCORE_BATCH_TAPS", 3)
     game = await _game_with_walks(app, slug)
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(
             s,
             game,
@@ -232,18 +241,14 @@ async def test_rescore_reads_checkpoints_of_interleaved_games(app: FastAPI, slug
     checkpoint was added), and a tap recorded against another game's checkpoint scores
     nothing: a full re-score (on PostgreSQL it joins each tap's checkpoint by id and game)
     agrees with scoring as taps arrive."""
-    from kernel.scope import OPERATOR
-    from organising.service import load_definition
-    from scoring.rescore import rescore_game
-    from tests.factories import C
 
     game = await make_game(app, slug)
     other = await make_game(app, slug + "-next")
     data = game_file(slug)
     data["checkpoints"].append({"code": "D", "name": "Delta", "lat": C[0], "lon": C[1]})
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await load_definition(
-            s, yaml.safe_dump(data), box=app.state.secret_box, actor="test", scope=OPERATOR
+            s, yaml.safe_dump(data), box=state_of(app).secret_box, actor="test", scope=OPERATOR
         )
         await s.commit()
         game = await describe(s, game.game_id, slug)
@@ -262,13 +267,10 @@ async def test_rescore_reads_checkpoints_of_interleaved_games(app: FastAPI, slug
 async def test_rescore_keeps_microseconds(app: FastAPI, slug: str) -> None:
     """A leg exactly one window after its anchor, to the microsecond, stays a leg through a
     full re-score (which reads times in a compact form on PostgreSQL)."""
-    from datetime import timedelta
-
-    from scoring.rescore import rescore_game
 
     game = await make_game(app, slug)
     start = local(3, 8, 0) + timedelta(microseconds=123_457)
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(
             s,
             game,
@@ -288,10 +290,9 @@ async def test_rescore_sees_the_transactions_own_taps(app: FastAPI, slug: str) -
     """Taps inserted earlier in the same transaction (not yet committed) are re-scored
     with the rest. On PostgreSQL the re-score then reads on its own connection, not beside
     it under the exported snapshot (which cannot see them)."""
-    from scoring.rescore import rescore_game
 
     game = await _game_with_walks(app, slug)
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         later = [T("0000002", "A", local(4, 8, 0)), T("0000002", "B", local(4, 8, 15))]
         await insert_taps(s, game, later, score=False)
         await s.execute(update(Game).where(Game.id == game.game_id).values(points_per_leg=7))
@@ -299,7 +300,6 @@ async def test_rescore_sees_the_transactions_own_taps(app: FastAPI, slug: str) -
         assert report.taps == len(WALK) + len(later)
         assert await outcomes(s, game, "0000002") == [("journey_start", 0), ("leg", 7)]
         assert report.points_after == 7 * 4
-        from scoring.ledger import ledger_mismatches
 
         assert await ledger_mismatches(s, game.game_id) == []
         await s.rollback()
@@ -315,16 +315,9 @@ async def test_rescore_reads_beside_the_transaction_under_its_snapshot(
     more connections."""
     if backend != "postgres":
         pytest.skip("the second connection is PostgreSQL's (SQLite re-scores in one)")
-    from datetime import timedelta
-
-    import asyncpg
-
-    from scoring import rescore, rescore_postgres
-    from scoring.ledger import ledger_mismatches
-    from scoring.rescore import rescore_game
 
     game = await _game_with_walks(app, slug)
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(
             s, game, [T("0000002", code, local(5, 9, 15 * i)) for i, code in enumerate("ABCA")]
         )
@@ -404,18 +397,11 @@ async def test_rescore_repairs_every_field_of_a_stored_outcome(
     team, distance, local day or multiplier gone wrong while the points are right is
     written back (on PostgreSQL through the full write; the points-only write would leave
     it). Read on a connection of its own, as a re-score from the command line is."""
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from game.models import Tap
-    from scoring.ledger import ledger_mismatches
-    from scoring.outcomes import OUTCOME_FIELDS
-    from scoring.rescore import rescore_game
 
     game = await _game_with_walks(app, slug)
     columns = [getattr(Tap, name) for name in OUTCOME_FIELDS]  # id and every stored field
     mine = select(*columns).where(Tap.game_id == game.game_id).order_by(Tap.id)
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         scored = (await s.execute(mine)).all()
         starts = [r for r in scored if r.outcome == "journey_start"]
         legs = [r for r in scored if r.outcome == "leg"]
@@ -433,7 +419,7 @@ async def test_rescore_repairs_every_field_of_a_stored_outcome(
         assert (await s.execute(mine)).all() != scored
     engine = make_engine(database_url)
     try:
-        async with app.state.writing(), make_sessionmaker(engine)() as s:
+        async with state_of(app).writing(), make_sessionmaker(engine)() as s:
             report = await rescore_game(s, game.game_id, actor="test", reason="drift")
             await s.commit()
             assert report.changed == len(drift) and report.points_moved == 0

@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from api.app_state import state_of
 from game.models import Tap
 from scoring import incremental, inputs
 from scoring.incremental import rescore_holders
@@ -78,11 +79,11 @@ async def test_in_order_and_late_arrivals_equal_scoring_at_once(
 
     with mock.patch.object(incremental, "_resumable", counting):
         for k, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False)):
-            async with app.state.writing(), app.state.sessionmaker() as s:
+            async with state_of(app).writing(), state_of(app).sessionmaker() as s:
                 await insert_taps(s, game, arrival[lo:hi])
                 await s.commit()
             event = events[k] if k < len(events) else ""
-            async with app.state.writing(), app.state.sessionmaker() as s:
+            async with state_of(app).writing(), state_of(app).sessionmaker() as s:
                 if event == "holder":
                     await rescore_holders(s, game.game_id, [game.holder(arrival[lo].card)])
                 elif event == "game":
@@ -112,7 +113,7 @@ async def test_in_order_and_late_arrivals_equal_scoring_at_once(
 async def test_in_order_taps_read_no_history(app: FastAPI) -> None:
     """A tap after the holder's last scored one reads only the taps after that one."""
     game = await make_game(app, "state-fast")
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(
             s, game, [T("0000001", "A", local(3, 9, 0)), T("0000001", "B", local(3, 9, 5))]
         )
@@ -126,11 +127,11 @@ async def test_in_order_taps_read_no_history(app: FastAPI) -> None:
         return rows
 
     with mock.patch.object(inputs, "tap_rows", spy):
-        async with app.state.writing(), app.state.sessionmaker() as s:
+        async with state_of(app).writing(), state_of(app).sessionmaker() as s:
             await insert_taps(s, game, [T("0000001", "C", local(3, 9, 12))])
             await s.commit()
     assert reads == [(local(3, 9, 5), 2)]  # the last scored tap (then dropped) and the new one
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         assert await outcomes(s, game, "0000001") == [
             ("journey_start", 0),
             ("leg", 10),
@@ -150,13 +151,13 @@ async def test_in_order_taps_read_no_history(app: FastAPI) -> None:
 async def test_late_tap_rederives_and_rewrites_the_state(app: FastAPI) -> None:
     game = await make_game(app, "state-late")
     card = "0000001"
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(s, game, [T(card, "A", local(3, 9, 0)), T(card, "C", local(3, 9, 20))])
         await s.commit()
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(s, game, [T(card, "B", local(3, 9, 10))])  # late: between the two
         await s.commit()
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         assert await outcomes(s, game, card) == [("journey_start", 0), ("leg", 10), ("leg", 10)]
         state = await s.scalar(
             select(HolderScoringState).where(HolderScoringState.holder_id == game.holder(card))
@@ -173,10 +174,10 @@ async def test_a_state_of_an_earlier_scoring_version_is_not_trusted(app: FastAPI
     """After a re-score the stored states are stale: the next tap re-derives from history."""
     game = await make_game(app, "state-version")
     card = "0000001"
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(s, game, [T(card, "A", local(3, 9, 0)), T(card, "B", local(3, 9, 5))])
         await s.commit()
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         # A state that disagrees with the ledger (as one of an earlier version might).
         await s.execute(
             update(HolderScoringState)
@@ -185,10 +186,10 @@ async def test_a_state_of_an_earlier_scoring_version_is_not_trusted(app: FastAPI
         )
         await rescore_game(s, game.game_id, actor="test", reason="version")
         await s.commit()
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(s, game, [T(card, "C", local(3, 9, 12))])
         await s.commit()
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         assert await outcomes(s, game, card) == [("journey_start", 0), ("leg", 10), ("leg", 10)]
         taps = (await s.execute(select(Tap.outcome).where(Tap.game_id == game.game_id))).all()
         assert len(taps) == 3

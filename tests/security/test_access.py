@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from starlette.routing import WebSocketRoute
 
-from tests.security.access_table import ALLOWED, REDIRECTED, RULES, Call, expected
+from tests.security.access_calls import Call
+from tests.security.access_table import ALLOWED, REDIRECTED, RULES, expected
 from tests.security.asgi_ws import open_socket
 from tests.security.world import PRINCIPALS, World, build_world
 

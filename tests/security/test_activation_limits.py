@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.app_state import state_of
 from game.models import Game
 from people import activation, registration
 from people.models import Card, RegistrationAttempt
@@ -55,7 +56,7 @@ async def _try(c: httpx.AsyncClient, slug: str, number: int, code: str) -> httpx
 
 async def _age_failures(app: FastAPI, slug: str, by: timedelta) -> None:
     """Moves the game's recorded failures back in time, as if ``by`` had passed."""
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         gid = await s.scalar(select(Game.id).where(Game.slug == slug))
         rows = (
             await s.scalars(select(RegistrationAttempt).where(RegistrationAttempt.game_id == gid))
@@ -158,7 +159,7 @@ async def test_generated_codes_are_long_and_unambiguous(app: FastAPI, town: str)
     async with client_at(app, random_host()) as c:
         response = await c.post(f"/api/v1/games/{town}/registrations", json=form())
     number = response.json()["card"]["number"]
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         gid = await s.scalar(select(Game.id).where(Game.slug == town))
         code = await s.scalar(
             select(Card.activation_code).where(Card.game_id == gid, Card.number == number)

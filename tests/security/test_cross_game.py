@@ -24,12 +24,15 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from accounts.tokens import create_token
+from api.app_state import state_of
 from checkpoints.models import Reader, ReaderAssignment
 from game.definition import DefinitionError
 from game.models import Game, Team
+from harness.game_files import game_file
 from kernel.audit import AuditRecord
 from kernel.errors import Forbidden
 from kernel.scope import GameScope
+from organising import repository
 from organising.service import load_definition
 from tests.checkpoints.cp_helpers import (
     NOW,
@@ -43,7 +46,6 @@ from tests.checkpoints.cp_helpers import (
     tap,
     upload,
 )
-from tests.factories import game_file
 from tests.helpers import auth, server_clock
 
 T0 = NOW - timedelta(minutes=50)
@@ -69,7 +71,7 @@ async def pair(
 ) -> Pair:
     a = await load_town(client, organiser_token, slug)
     b = await load_town(client, organiser_token, slug + "-b")
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         token = await create_token(s, role="organiser", game_id=await game_id_of(app, a.slug))
         await s.commit()
     return Pair(a, b, token)
@@ -84,7 +86,7 @@ async def _put(client: httpx.AsyncClient, token: str, data: dict[str, Any]) -> h
 
 
 async def _reader(app: FastAPI, reader_id: str) -> tuple[Reader, list[int]]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         reader = await s.get(Reader, reader_id)
         assert reader is not None
         games = await s.scalars(
@@ -147,7 +149,7 @@ async def test_a_file_cannot_take_another_games_reader(
         },
     ]
     # The file loads whole or not at all: nothing of it was applied.
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         game = await s.scalar(select(Game).where(Game.slug == a.slug))
         assert game is not None and game.name == f"Test game {a.slug}"
         assert (
@@ -199,7 +201,7 @@ async def test_reader_endpoints_refuse_another_games_reader(
     theirs = f"/api/v1/admin/games/{b.slug}/readers/{victim}"
     for path in (f"{theirs}/secret", f"{theirs}/disable"):
         assert (await client.post(path, headers=headers)).status_code == 403
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         b_id = await game_id_of(app, b.slug)
         records = await s.scalars(select(AuditRecord.action).where(AuditRecord.game_id == b_id))
         assert not [r for r in records if r.startswith("reader.")]
@@ -221,7 +223,7 @@ async def test_an_organiser_of_every_game_can_move_a_reader_by_file(
     reader, games = await _reader(app, b.reader("P"))
     assert reader.game_id == await game_id_of(app, a.slug)
     assert games == [await game_id_of(app, b.slug), reader.game_id]
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         left = await s.scalars(select(AuditRecord.action).where(AuditRecord.game_id == games[0]))
         assert "reader.moved_to_other_game" in list(left)
 
@@ -243,15 +245,15 @@ async def test_the_command_line_can_move_a_reader_by_file(
 
 async def test_the_loader_refuses_games_outside_the_scope(app: FastAPI, pair: Pair) -> None:
     """The service itself checks the game, whoever calls it."""
-    box = app.state.secret_box
+    box = state_of(app).secret_box
     scope = GameScope.of(await game_id_of(app, pair.a.slug))
     for slug in (pair.b.slug, pair.a.slug + "-new"):
-        async with app.state.sessionmaker() as s:
+        async with state_of(app).sessionmaker() as s:
             with pytest.raises(Forbidden):
                 await load_definition(
                     s, yaml.safe_dump(game_file(slug)), box=box, actor="test", scope=scope
                 )
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         data = game_file(pair.a.slug)
         data["readers"].append({"id": pair.b.reader("B"), "checkpoint": "B"})
         with pytest.raises(DefinitionError) as caught:
@@ -266,7 +268,6 @@ async def test_a_reader_moved_away_during_a_load_is_not_changed(
 ) -> None:
     """Ownership is checked again on the locked rows the load changes: a reader moved to
     another game after the first check (by a concurrent load) keeps its secret."""
-    from organising import repository
 
     a, b = pair.a, pair.b
     b_id = await game_id_of(app, b.slug)
@@ -280,14 +281,14 @@ async def test_a_reader_moved_away_during_a_load_is_not_changed(
     data = game_file(a.slug)
     data["readers"][0]["secret"] = ATTACKER_SECRET
     scope = GameScope.of(await game_id_of(app, a.slug))
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         with pytest.raises(DefinitionError) as caught:
             await load_definition(
-                s, yaml.safe_dump(data), box=app.state.secret_box, actor="test", scope=scope
+                s, yaml.safe_dump(data), box=state_of(app).secret_box, actor="test", scope=scope
             )
         reader = await s.get(Reader, a.reader("A"))
         assert reader is not None
-        assert app.state.secret_box.open(reader.secret_encrypted) == a.secret("A")
+        assert state_of(app).secret_box.open(reader.secret_encrypted) == a.secret("A")
     assert caught.value.errors == [f"readers[0].id: reader {a.reader('A')} belongs to another game"]
 
 
@@ -306,7 +307,7 @@ async def test_a_card_uid_of_another_game_does_not_route_taps_across(
 
 
 async def _cli(app: FastAPI, *args: str) -> tuple[int, str, str]:
-    settings = app.state.settings
+    settings = state_of(app).settings
     env = {
         **os.environ,
         "TAPTRAIL_DATABASE_URL": settings.database_url,

@@ -20,9 +20,11 @@ import pytest
 from fastapi import FastAPI
 
 from api.deps import server_now
+from evaluation import exports
+from harness.game_files import game_file
 from kernel import csv_writer
 from tests.checkpoints.cp_helpers import NOW, Clock, iso, post_signed
-from tests.factories import game_file
+from tests.evaluation.eval_helpers import existing_game, token
 from tests.helpers import auth
 
 EVIL = '=HYPERLINK("http://x","y")'
@@ -167,8 +169,6 @@ async def test_export_files_go_through_the_one_writer(
 ) -> None:
     """Export columns are controlled vocabularies today; a text column added tomorrow must
     still come out neutralised (the rows are replaced here to carry one)."""
-    from evaluation import exports
-    from tests.evaluation.eval_helpers import existing_game, token
 
     made = await client.post(
         f"/api/v1/admin/games/{hostile}/evaluation-projects",

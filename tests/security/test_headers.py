@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from api.app_state import state_of
 from kernel.settings import Settings
 from taptrail.server import create_app
 from tests.helpers import auth
@@ -99,7 +100,8 @@ def directives(policy: str) -> dict[str, str]:
 async def test_pages_connect_only_to_their_own_origin(
     client: httpx.AsyncClient, app: FastAPI, town: str
 ) -> None:
-    app.state.map_tiles_url = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
+    settings = state_of(app).settings
+    settings.map_tiles_url = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
     try:
         pages = [f"/games/{town}/{page}" for page in ("board", "boxes", "report")]
         for url in pages:
@@ -109,7 +111,7 @@ async def test_pages_connect_only_to_their_own_origin(
             assert policy["connect-src"] == "'self'", (url, policy)
             assert policy["default-src"] == "'none'", (url, policy)
     finally:
-        del app.state.map_tiles_url
+        settings.map_tiles_url = None
 
 
 class Forms(HTMLParser):

@@ -15,14 +15,15 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
+from api.app_state import state_of
 from game.models import Game
+from harness.game_files import A
 from kernel.db import utcnow
 from kernel.settings import Settings
 from people import registration
+from people.attempts_repository import APP_REGISTRATION
 from people.models import RegistrationAttempt
-from people.repository import APP_REGISTRATION
 from taptrail.server import create_app
-from tests.factories import A
 from tests.helpers import auth
 from tests.security.world import definition, nickname
 
@@ -76,7 +77,7 @@ async def test_registrations_without_a_card_are_limited_per_address(
         assert (await _register(c, town)).status_code == 429
 
     # An hour later the address may register again.
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         gid = await s.scalar(select(Game.id).where(Game.slug == town))
         await s.execute(
             update(RegistrationAttempt)
@@ -100,7 +101,7 @@ async def test_app_registrations_do_not_count_as_wrong_codes(app: FastAPI, town:
     async with client_at(app, host) as c:
         for _ in range(registration.APP_REGISTRATIONS):
             assert (await _register(c, town)).status_code == 201
-        async with app.state.sessionmaker() as s:
+        async with state_of(app).sessionmaker() as s:
             gid = await s.scalar(select(Game.id).where(Game.slug == town))
             kinds = (
                 await s.scalars(

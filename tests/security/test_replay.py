@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.app_state import state_of
 from checkpoints.models import Reader, ReaderDay, ReaderHeartbeat, TapRejection
 from checkpoints.signing import SIGNATURE_HEADER, sign
 from game.models import Game, HolderTotal, Tap, TeamTotal
@@ -38,7 +39,7 @@ def signed(slug: str, code: str, payload: dict[str, Any]) -> tuple[bytes, dict[s
 
 async def snapshot(app: FastAPI, slug: str) -> dict[str, Any]:
     """Everything an upload or heartbeat can change, for one game."""
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         gid = await s.scalar(select(Game.id).where(Game.slug == slug))
 
         async def rows(*columns: Any, where: Any) -> list[tuple[Any, ...]]:

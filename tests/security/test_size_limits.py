@@ -17,6 +17,7 @@ import yaml
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from api.deps import route_needs_bearer
 from checkpoints.signing import SIGNATURE_HEADER, sign
 from kernel.db import utcnow
 from taptrail.server import GAME_FILE_LIMIT
@@ -226,8 +227,6 @@ async def test_no_console_form_reads_a_body_without_a_session(client: httpx.Asyn
 
 
 def test_the_routes_that_need_a_token_are_found_from_their_dependencies(app: FastAPI) -> None:
-    from api.deps import route_needs_bearer
-
     found = 0
     for context in iter_route_contexts(app.routes):
         route = context.original_route

@@ -19,6 +19,7 @@ from accounts.tokens import (
     STAFF_TOKEN_LIFETIME,
     create_token,
 )
+from api.app_state import state_of
 from game.models import Game, Team
 from kernel.db import utcnow
 from kernel.settings import get_settings
@@ -41,7 +42,7 @@ async def town(app: FastAPI, client: httpx.AsyncClient, organiser_token: str, sl
 
 
 async def _token(app: FastAPI, **kwargs: object) -> tuple[int, str]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         value = await create_token(s, **kwargs)  # type: ignore[arg-type]
         await s.commit()
         row = await s.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(value)))
@@ -50,14 +51,14 @@ async def _token(app: FastAPI, **kwargs: object) -> tuple[int, str]:
 
 
 async def _row(app: FastAPI, token_id: int) -> ApiToken:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         row = await s.get(ApiToken, token_id)
     assert row is not None
     return row
 
 
 async def _team_id(app: FastAPI, game_id: int) -> int:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         team = await s.scalar(select(Team.id).where(Team.game_id == game_id, Team.code == "SCH1"))
     assert team is not None
     return team
@@ -83,7 +84,7 @@ async def test_a_revoked_token_is_refused_with_a_reason(
     app: FastAPI, client: httpx.AsyncClient, town: int
 ) -> None:
     token_id, value = await _token(app, role="organiser", game_id=town)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         await s.execute(update(ApiToken).where(ApiToken.id == token_id).values(revoked_at=utcnow()))
         await s.commit()
     response = await client.get(TOKENS, headers=auth(value))
@@ -101,7 +102,7 @@ async def test_tokens_expire_by_default(
         json={"nickname": nickname(), "age_band": "25-44", "gender": "female"},
     )
     assert registered.status_code == 201, registered.text
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         ends_at = await s.scalar(select(Game.ends_at).where(Game.id == town))
         row = await s.scalar(
             select(ApiToken).where(ApiToken.token_hash == hash_token(registered.json()["token"]))
@@ -122,7 +123,7 @@ async def test_last_use_is_recorded_at_most_once_a_minute(
     assert (await _row(app, token_id)).last_used_at == first
     # Two minutes later the next use is recorded.
     earlier = utcnow() - timedelta(minutes=2)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         await s.execute(
             update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=earlier)
         )
@@ -188,7 +189,7 @@ async def test_organisers_list_the_tokens_of_their_games(
 
 
 async def _game_id(app: FastAPI, slug: str) -> int:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         gid = await s.scalar(select(Game.id).where(Game.slug == slug))
     assert gid is not None
     return gid
@@ -234,7 +235,7 @@ async def test_a_player_logs_out(
     body = {"nickname": nickname(), "age_band": "25-44", "gender": "female"}
     registered = (await client.post(f"/api/v1/games/{slug}/registrations", json=body)).json()
     token = registered["token"]
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         second = await create_token(
             s, role="player", game_id=town, player_id=registered["player_id"]
         )
@@ -274,7 +275,7 @@ async def test_the_command_line_creates_lists_and_revokes(
     )
     assert created.exit_code == 0, created.output
     value = created.output.strip().splitlines()[-1]
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         row = await s.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(value)))
     assert row is not None and _near(row.expires_at, utcnow() + timedelta(days=7))
 
@@ -284,7 +285,7 @@ async def test_the_command_line_creates_lists_and_revokes(
     )
     assert forever.exit_code == 0, forever.output
     forever_value = forever.output.strip().splitlines()[-1]
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         never = await s.scalar(
             select(ApiToken).where(ApiToken.token_hash == hash_token(forever_value))
         )

@@ -13,11 +13,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 
-from api.deps import server_now
+from api.app_state import state_of
+from api.deps import MAX_ROW_ID, server_now
 from evaluation.models import SurveyWave
 from game.models import Game
+from harness.game_files import game_file
+from kernel.times import ClockTime, Moment
 from tests.checkpoints.checkins.ci_helpers import NOW as CHECKIN_NOW
 from tests.checkpoints.checkins.ci_helpers import Clock as CheckinClock
 from tests.checkpoints.checkins.ci_helpers import checkin_body, load_game, register
@@ -32,7 +36,6 @@ from tests.checkpoints.cp_helpers import (
     stored_taps,
     tap,
 )
-from tests.factories import game_file
 from tests.helpers import auth, server_clock
 
 # Both overflow when converted to UTC: year 0 and year 10000 do not exist.
@@ -238,7 +241,6 @@ async def test_ids_beyond_the_column_range_are_4xx(
 
 def test_every_integer_path_parameter_is_bounded_by_the_column(app: FastAPI) -> None:
     """So a new route with an id in its path cannot bring the 500 back."""
-    from api.deps import MAX_ROW_ID
 
     found = 0
     for path, operations in app.openapi()["paths"].items():
@@ -292,7 +294,7 @@ async def test_parallel_opens_of_one_wave_are_idempotent(
     )
     assert [r.status_code for r in answers] == [200] * 10, [r.text for r in answers]
     assert all(r.json()["open"] for r in answers)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         game_id = await s.scalar(select(Game.id).where(Game.slug == slug))
         rows = await s.scalar(
             select(func.count()).select_from(SurveyWave).where(SurveyWave.game_id == game_id)
@@ -308,9 +310,6 @@ async def test_parallel_opens_of_one_wave_are_idempotent(
 
 
 def test_the_window_and_clock_types_at_their_boundaries() -> None:
-    from pydantic import TypeAdapter, ValidationError
-
-    from kernel.times import ClockTime, Moment
 
     moment, clock = TypeAdapter(Moment), TypeAdapter(ClockTime)
     for good in ("2000-01-01T00:00:00Z", "2000-01-01T01:00:00+01:00", "2099-12-31T23:59:59Z"):

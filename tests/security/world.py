@@ -19,9 +19,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from accounts.tokens import create_token
+from api.app_state import state_of
 from game.models import Game, Team
+from harness.game_files import game_file
 from kernel.db import utcnow
-from tests.factories import game_file
 from tests.helpers import auth
 
 PRINCIPALS = (
@@ -121,14 +122,14 @@ async def build_world(app: FastAPI) -> World:
     for game, slug in (("G", world.slug), ("H", world.other)):
         world.definitions[game] = definition(slug)
     world.tokens = {"anonymous": None, "bad_token": "tt_" + "x" * 43}
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         world.tokens["organiser"] = await create_token(s, role="organiser", label="security")
         await s.commit()
     for game in ("G", "H"):
         await world.as_organiser(
             "PUT", f"/api/v1/admin/games/{world.slug_of(game)}", json=world.definitions[game]
         )
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         ids = {
             g: await s.scalar(select(Game.id).where(Game.slug == world.slug_of(g)))
             for g in ("G", "H")

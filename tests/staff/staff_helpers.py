@@ -11,7 +11,9 @@ import httpx
 from fastapi import FastAPI
 
 from accounts.staff import service
+from api.app_state import state_of
 from kernel.db import utcnow
+from tests.people.people_helpers import load_game
 
 PASSWORD = "sturdy walrus lantern 42"
 ORIGIN = "http://testserver"
@@ -87,7 +89,7 @@ async def make_user(
     email: str | None = None,
 ) -> str:
     email = email or new_email()
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         await service.create_user(
             s,
             email=email,
@@ -102,6 +104,4 @@ async def make_user(
 
 
 async def make_game(app: FastAPI, client: httpx.AsyncClient, token: str, slug: str) -> int:
-    from tests.people.people_helpers import load_game
-
     return (await load_game(client, app, token, slug)).id

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from accounts.staff import totp
 from accounts.staff.models import StaffUser
+from api.app_state import state_of
 from api.deps import server_now
 from game.models import Team
 from kernel.db import utcnow
@@ -27,7 +28,7 @@ def links(html: str, kind: str) -> list[str]:
 
 
 async def _team_id(app: FastAPI, game_id: int, code: str) -> int:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         team = await s.scalar(select(Team.id).where(Team.game_id == game_id, Team.code == code))
         assert team is not None
         return team
@@ -113,7 +114,7 @@ async def test_an_organiser_of_every_game_sees_every_game_and_invites_a_team_man
         await guest.post(path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
         home = await guest.get("/console/")
         assert g in home.text and h not in home.text and "SCH1" in home.text
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         made = await s.scalar(select(StaffUser).where(StaffUser.email == manager))
         assert made is not None
         assert (made.role, made.game_id, made.team_id) == (
@@ -129,7 +130,7 @@ async def test_an_organiser_removes_staff_and_their_sessions_end(
     g, gid, h = await _two_games(app, client, organiser_token)
     organiser = await make_user(app, game_id=gid)
     evaluator = await make_user(app, "evaluator", game_id=gid)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         target = await s.scalar(select(StaffUser.id).where(StaffUser.email == evaluator))
         me = await s.scalar(select(StaffUser.id).where(StaffUser.email == organiser))
     async with Browser(app) as boss, Browser(app) as them:
@@ -147,7 +148,7 @@ async def test_an_organiser_removes_staff_and_their_sessions_end(
 async def test_password_reset_from_a_link_an_organiser_makes(app: FastAPI) -> None:
     organiser = await make_user(app)
     member = await make_user(app, "organiser")
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         target = await s.scalar(select(StaffUser.id).where(StaffUser.email == member))
     async with Browser(app) as boss, Browser(app) as old_device:
         await old_device.sign_in(member)

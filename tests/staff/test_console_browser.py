@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage
 
-from tests.factories import game_file
+from harness.game_files import game_file
 from tests.staff.browser_helpers import SHOTS, axe, sign_in, tab_to
 from tests.staff.conftest import ConsoleServer
 from tests.staff.staff_helpers import PASSWORD

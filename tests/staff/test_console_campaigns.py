@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from api.app_state import state_of
 from api.deps import server_now
 from tests.scoring.taps import T, TestGame, insert_taps, local, make_game
 from tests.staff.staff_helpers import Browser, make_user
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("clock_back")  # the games below set the cl
 
 async def _game(app: FastAPI, slug: str) -> TestGame:
     game = await make_game(app, slug)
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(
             s,
             game,
@@ -35,7 +36,7 @@ async def _game(app: FastAPI, slug: str) -> TestGame:
             ],
         )
         await s.commit()
-    await app.state.after_game_change(game.game_id)
+    await state_of(app).after_game_change(game.game_id)
     app.dependency_overrides[server_now] = lambda: NOW
     return game
 

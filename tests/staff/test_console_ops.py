@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
+from api.app_state import state_of
 from api.deps import server_now
 from checkpoints.models import Reader
 from kernel.audit import AuditRecord
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.usefixtures("clock_back")  # the games below set the cl
 
 async def _game(app: FastAPI, slug: str) -> TestGame:
     game = await make_game(app, slug)
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(
             s,
             game,
@@ -46,7 +47,7 @@ async def _game(app: FastAPI, slug: str) -> TestGame:
             .values(last_heartbeat_at=local(5, 11, 30), battery_pct=9)
         )
         await s.commit()
-    await app.state.after_game_change(game.game_id)
+    await state_of(app).after_game_change(game.game_id)
     app.dependency_overrides[server_now] = lambda: NOW
     return game
 
@@ -105,7 +106,7 @@ async def test_the_visit_list_ranks_boxes_by_urgency(app: FastAPI, slug: str) ->
 
 
 async def _audit(app: FastAPI, game: TestGame) -> list[AuditRecord]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.scalars(
             select(AuditRecord)
             .where(AuditRecord.game_id == game.game_id, AuditRecord.action.like("reader.%"))
@@ -235,7 +236,7 @@ async def test_the_maps_use_the_one_tile_setting(
             off = await browser.get(url)
             assert off.status_code == 200, url
             assert "tile.openstreetmap.org" not in off.text + off.headers["content-security-policy"]
-        app.state.settings.map_tiles_url = OSM_TILES
+        state_of(app).settings.map_tiles_url = OSM_TILES
         try:
             for url in (f"/console/games/{slug}/boxes", f"/games/{slug}/boxes"):
                 on = await browser.get(url)
@@ -243,7 +244,7 @@ async def test_the_maps_use_the_one_tile_setting(
                 img = on.headers["content-security-policy"].split("img-src ")[1].split(";")[0]
                 assert img == "'self' data: https://tile.openstreetmap.org", url
         finally:
-            app.state.settings.map_tiles_url = None
+            state_of(app).settings.map_tiles_url = None
 
 
 def test_the_tile_setting_defaults_to_openstreetmap_and_none_turns_it_off(

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage
 
-from tests.factories import game_file
+from harness.game_files import game_file
 from tests.staff.browser_helpers import SHOTS, axe, sign_in, tab_to
 from tests.staff.conftest import ConsoleServer
 

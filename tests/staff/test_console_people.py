@@ -15,8 +15,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from api.app_state import state_of
+from api.console.web import GAME_PAGES, game_pages_for
 from api.deps import server_now
 from kernel.audit import AuditRecord
+from people.models import Player
+from people.players import update_player
+from people.schemas import MeUpdateIn
+from tests.helpers import auth
 from tests.scoring.taps import T, TestGame, insert_taps, local, make_game
 from tests.staff.staff_helpers import Browser, make_user
 
@@ -41,7 +47,7 @@ pytestmark = pytest.mark.usefixtures("clock_back")  # the games below set the cl
 
 async def _game(app: FastAPI, slug: str) -> TestGame:
     game = await make_game(app, slug, players=PLAYERS)
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(
             s,
             game,
@@ -55,7 +61,7 @@ async def _game(app: FastAPI, slug: str) -> TestGame:
             ],
         )
         await s.commit()
-    await app.state.after_game_change(game.game_id)
+    await state_of(app).after_game_change(game.game_id)
     app.dependency_overrides[server_now] = lambda: NOW
     return game
 
@@ -73,7 +79,7 @@ async def _audit(app: FastAPI, game_id: int, action: str) -> list[AuditRecord]:
     ORDER BY, PostgreSQL returns them in heap order: a record written later by another pooled
     connection (whose cached target page still has room) can come back first, which happened
     when other tests were writing at the same time."""
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         return list(
             await s.scalars(
                 select(AuditRecord)
@@ -191,24 +197,18 @@ async def test_people_moderation_join_codes_members_access_and_erasure(
 
 
 async def _player_ids(app: FastAPI, game_id: int) -> dict[str, int]:
-    from people.models import Player
-
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.execute(select(Player.nickname, Player.id).where(Player.game_id == game_id))
         return {str(r[0]): int(r[1]) for r in rows}
 
 
 async def test_a_changed_nickname_goes_back_to_the_queue(app: FastAPI, slug: str) -> None:
-    from people.models import Player
-    from people.players import update_player
-    from people.schemas import MeUpdateIn
-
     game = await _game(app, slug)
     ids = await _player_ids(app, game.game_id)
     page = f"/console/games/{slug}/people"
     async with await _signed_in(app, game_id=game.game_id) as browser:
         await browser.post(f"{page}/nicknames/{ids['Canal Kate']}/approve", page=page)
-        async with app.state.writing(), app.state.sessionmaker() as s:
+        async with state_of(app).writing(), state_of(app).sessionmaker() as s:
             player = await s.get(Player, ids["Canal Kate"])
             assert player is not None and player.nickname_reviewed_at is not None
             await update_player(s, player, MeUpdateIn(nickname="Towpath Kate"))
@@ -306,8 +306,6 @@ async def test_organiser_pages_refuse_other_games_and_roles(app: FastAPI, slug: 
 async def test_an_evaluator_downloads_the_package_and_an_organiser_reads_the_report(
     app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str
 ) -> None:
-    from tests.helpers import auth
-
     game = await _game(app, slug)
     made = await client.post(
         f"/api/v1/admin/games/{slug}/evaluation-projects",
@@ -349,8 +347,6 @@ async def test_an_evaluator_downloads_the_package_and_an_organiser_reads_the_rep
 async def test_the_game_navigation_shows_each_role_the_pages_it_may_open(
     app: FastAPI, slug: str
 ) -> None:
-    from api.console.web import GAME_PAGES, game_pages_for
-
     game = await _game(app, slug)
     base = f"/console/games/{slug}"
     async with await _signed_in(app, game_id=game.game_id) as organiser:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.factories import game_file
+from harness.game_files import game_file
 from tests.staff.browser_helpers import SHOTS, axe, sign_in, tab_to
 from tests.staff.conftest import ConsoleServer
 

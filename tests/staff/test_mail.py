@@ -13,6 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
+from api.app_state import state_of
 from harness.servers import free_port
 from kernel.mail import NullMailer, SmtpMailer, mailer_for
 from kernel.settings import Settings
@@ -43,7 +44,7 @@ def inbox(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     settings = Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
-    monkeypatch.setattr(app.state, "mailer", mailer_for(settings), raising=False)
+    monkeypatch.setattr(state_of(app), "mailer", mailer_for(settings))
     try:
         yield box
     finally:

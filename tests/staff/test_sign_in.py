@@ -6,8 +6,11 @@ from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from accounts.staff import throttle
+from accounts.staff.models import StaffSession
+from api.app_state import state_of
 from api.deps import server_now
 from kernel.db import utcnow
 from tests.staff.staff_helpers import PASSWORD, Browser, csrf_of, make_user, new_email
@@ -119,7 +122,7 @@ async def test_one_address_guessing_many_accounts_is_stopped(app: FastAPI, clock
 
 async def test_idle_timeout(app: FastAPI, clock: list) -> None:
     email = await make_user(app)
-    idle = timedelta(minutes=app.state.settings.staff_idle_minutes)
+    idle = timedelta(minutes=state_of(app).settings.staff_idle_minutes)
     async with Browser(app) as browser:
         await browser.sign_in(email)
         clock[0] += idle - timedelta(minutes=1)
@@ -132,7 +135,7 @@ async def test_idle_timeout(app: FastAPI, clock: list) -> None:
 
 async def test_absolute_timeout(app: FastAPI, clock: list) -> None:
     email = await make_user(app)
-    absolute = timedelta(hours=app.state.settings.staff_absolute_hours)
+    absolute = timedelta(hours=state_of(app).settings.staff_absolute_hours)
     async with Browser(app) as browser:
         await browser.sign_in(email)
         step = timedelta(minutes=20)
@@ -208,16 +211,13 @@ async def test_sign_out_and_sign_out_everywhere(app: FastAPI) -> None:
 
 
 async def test_the_session_id_is_stored_only_as_a_hash(app: FastAPI) -> None:
-    from sqlalchemy import select
-
-    from accounts.staff.models import StaffSession
 
     email = await make_user(app)
     async with Browser(app) as browser:
         await browser.sign_in(email)
         raw = browser.client.cookies["taptrail_session"]
         page = await browser.get("/console/account")
-        async with app.state.sessionmaker() as s:
+        async with state_of(app).sessionmaker() as s:
             hashes = (await s.scalars(select(StaffSession.id_hash))).all()
             csrf = (await s.scalars(select(StaffSession.csrf_token))).all()
         assert raw not in hashes and len(raw) >= 43

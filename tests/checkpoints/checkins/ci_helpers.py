@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.factories import COM1_JOIN_CODE, A, B, C, P, game_file, offset
+from harness.game_files import COM1_JOIN_CODE, A, B, C, P, game_file, offset
 from tests.helpers import Clock as Clock  # re-exported for the suite
 from tests.helpers import auth
 

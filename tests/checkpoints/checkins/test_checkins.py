@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from accounts.tokens import create_token
+from api.app_state import state_of
 from checkpoints.models import Checkin
 from game.models import Tap
+from organising.repository import game_by_slug
 from people.models import Card, Player
 from scoring.ledger import ledger_mismatches
 from tests.checkpoints.checkins.ci_helpers import (
@@ -28,7 +30,7 @@ from tests.helpers import auth
 
 
 async def _taps(app: FastAPI, player_id: int) -> list[Tap]:
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         holder = await s.scalar(select(Player.holder_id).where(Player.id == player_id))
         return list(
             await s.scalars(select(Tap).where(Tap.holder_id == holder).order_by(Tap.tapped_at))
@@ -36,9 +38,7 @@ async def _taps(app: FastAPI, player_id: int) -> list[Tap]:
 
 
 async def _ledger_ok(app: FastAPI, slug: str) -> None:
-    from organising.repository import game_by_slug
-
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         game = await game_by_slug(s, slug)
         assert game is not None
         assert await ledger_mismatches(s, game.id) == []
@@ -104,7 +104,7 @@ async def test_a_card_player_gets_a_virtual_card_for_the_app(
     client: httpx.AsyncClient, app: FastAPI, game: str
 ) -> None:
     player = await register(client, game, card=4)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         holder = await s.scalar(select(Player.holder_id).where(Player.id == player.id))
         assert (await s.scalars(select(Card.kind).where(Card.holder_id == holder))).all() == [
             "rfid"
@@ -112,7 +112,7 @@ async def test_a_card_player_gets_a_virtual_card_for_the_app(
 
     assert (await check_in(client, player, "A")).status_code == 200
 
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         cards = (await s.scalars(select(Card).where(Card.holder_id == holder))).all()
     virtual = [c for c in cards if c.kind == "virtual"]
     assert len(cards) == 2 and len(virtual) == 1
@@ -131,7 +131,7 @@ async def test_a_virtual_player_keeps_their_card(
     await check_in(client, player, "A")
     clock.advance(minutes=1)
     await check_in(client, player, "A")
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         holder = await s.scalar(select(Player.holder_id).where(Player.id == player.id))
         cards = (await s.scalars(select(Card.number).where(Card.holder_id == holder))).all()
     assert cards == [player.card]
@@ -311,7 +311,7 @@ async def test_only_active_players_check_in(
     assert bad.status_code == 401
     organiser = await client.post("/api/v1/app/checkins", json=body, headers=auth(organiser_token))
     assert organiser.status_code == 403
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         manager = await create_token(s, role="team_manager")
         await s.commit()
     assert (
@@ -325,7 +325,7 @@ async def test_only_active_players_check_in(
     assert erased.status_code == 200, erased.text
     after = await client.post("/api/v1/app/checkins", json=body, headers=player.headers)
     assert after.status_code == 401
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         mine = await s.scalar(
             select(func.count()).select_from(Checkin).where(Checkin.player_id == player.id)
         )
@@ -339,7 +339,7 @@ async def test_no_coordinates_are_kept(client: httpx.AsyncClient, app: FastAPI, 
     assert (
         await client.post("/api/v1/app/checkins", json=body, headers=player.headers)
     ).status_code == 200
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         row = await s.scalar(select(Checkin).where(Checkin.player_id == player.id))
     assert row is not None
     assert (row.distance_m, row.accuracy_m, row.at_from_client) == (12.3, 7.5, False)

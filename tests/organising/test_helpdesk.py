@@ -8,6 +8,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import insert, update
 
+from api.app_state import state_of
 from checkpoints.models import TapRejection
 from people.models import Card
 from tests.helpers import auth
@@ -28,7 +29,7 @@ async def test_card_view_explains_every_tap(
     app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str
 ) -> None:
     game = await make_game(app, slug, players=[PLAYER])
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         # Card 5 is the holder's replacement card from 09:30 on 3 May; card 4 stops then.
         switch = local(3, 9, 30)
         await s.execute(
@@ -131,7 +132,7 @@ async def test_campaign_and_unregistered_card(
         "checkpoint_tags": ["park"],
     }
     game = await make_game(app, slug, campaigns=[campaign])
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(
             s, game, [T("0000002", "A", local(3, 8, 0)), T("0000002", "P", local(3, 8, 12))]
         )

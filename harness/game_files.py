@@ -1,9 +1,13 @@
-"""Small game definitions for tests, each with its own slug."""
+"""Small game definitions for tests and benchmarks, each with its own slug, and the points
+of their boxes."""
 
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
+
+from kernel.geodesy import EARTH_RADIUS_M
 
 # Three checkpoints 800 m apart from each other (an equilateral triangle near Burnley), and
 # P 800 m from A, tagged park.
@@ -11,9 +15,8 @@ A = (53.7900, -2.2400)
 
 
 def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
-    import math
-
-    r = 6_371_008.8
+    """The point ``north_m`` metres north and ``east_m`` metres east of (lat, lon)."""
+    r = EARTH_RADIUS_M
     dlat = north_m / r * 180 / math.pi
     dlon = east_m / (r * math.cos(math.radians(lat))) * 180 / math.pi
     return lat + dlat, lon + dlon

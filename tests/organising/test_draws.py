@@ -10,10 +10,12 @@ from datetime import date, timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from accounts.tokens import create_token
-from organising.draws import candidates_sha256, day_end, draw_winners, run_due_draws
+from api.app_state import state_of
+from game.schemas import DrawScheduleIn
+from organising.draws import candidates_sha256, day_end, draw_winners, run_due_draws, schedule_draws
 from organising.repository import game_by_slug
 from people.models import Player
 from tests.checkpoints.cp_helpers import Clock
@@ -45,7 +47,7 @@ async def _setup(app: FastAPI, slug: str) -> object:
     taps.append(T("0000001", "A", local(3, 9, 0)))  # counted but unregistered: no candidate
     taps.append(T("0000008", "A", local(1, 0, 0) - timedelta(hours=2)))  # before the game
     taps.append(T("0000009", "C", local(4, 10, 0)))  # another day
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(s, game, taps)
         # An erased player never wins.
         await s.execute(
@@ -58,9 +60,7 @@ async def _setup(app: FastAPI, slug: str) -> object:
 
 
 async def _player_ids(app: FastAPI, game: object, cards: list[str]) -> list[int]:
-    from sqlalchemy import select
-
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         rows = await s.execute(
             select(Player.id).where(Player.holder_id.in_([game.holder(c) for c in cards]))  # type: ignore[attr-defined]
         )
@@ -157,7 +157,7 @@ async def test_only_organisers(
     app: FastAPI, client: httpx.AsyncClient, slug: str, organiser_token: str, clock: Clock
 ) -> None:
     await make_game(app, slug)
-    async with app.state.sessionmaker() as s:
+    async with state_of(app).sessionmaker() as s:
         game = await game_by_slug(s, slug)
         assert game is not None
         evaluator = await create_token(s, role="evaluator", game_id=game.id)
@@ -175,7 +175,7 @@ async def test_a_day_is_drawn_only_after_it_has_ended(
     game = await make_game(app, slug, players=PLAYERS)
     taps = [T("0000004", "A", local(3, 8, 0)), T("0000004", "B", local(3, 8, 10))]
     taps += [T("0000005", "A", local(3, 23, 30)), T("0000005", "B", local(3, 23, 45))]
-    async with app.state.writing(), app.state.sessionmaker() as s:
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(s, game, taps)
         await s.commit()
     headers = auth(organiser_token)
@@ -192,7 +192,7 @@ async def test_a_day_is_drawn_only_after_it_has_ended(
         )
         assert early.json()["fields"][0]["field"] == "date"
         # ... and the scheduled job does not draw it either.
-        async with app.state.writing(), app.state.sessionmaker() as s:
+        async with state_of(app).writing(), state_of(app).sessionmaker() as s:
             due = await run_due_draws(s, now, game_id=game.game_id)
             assert DAY not in [d.local_date for d in due]
             await s.rollback()
@@ -212,10 +212,7 @@ async def test_a_day_is_drawn_only_after_it_has_ended(
 
 async def test_run_due_draws_draws_each_finished_day_once(app: FastAPI, slug: str) -> None:
     await _setup(app, slug)
-    async with app.state.writing(), app.state.sessionmaker() as s:
-        from game.schemas import DrawScheduleIn
-        from organising.draws import schedule_draws
-
+    async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         g = await game_by_slug(s, slug)
         assert g is not None
         await schedule_draws(
