@@ -120,7 +120,7 @@ async def checkpoint_codes(session: AsyncSession, game_id: int) -> dict[int, str
     rows = await session.execute(
         select(Checkpoint.id, Checkpoint.code).where(Checkpoint.game_id == game_id)
     )
-    return {cid: code for cid, code in rows.tuples()}
+    return {cid: code for cid, code in rows}
 
 
 async def checkpoint_by_code(session: AsyncSession, game_id: int, code: str) -> Checkpoint | None:
