@@ -484,8 +484,12 @@ def report(
     p99 = lat["all"]["p99"]
     if not lat["pairs"] or not p99 < args.target:
         reasons.append(f"p99 {p99:.3f} s is not under {args.target:g} s")
-    if min(achieved, scored, offered) < 0.95 * args.rate:
-        reasons.append(f"the offered {args.rate:,.0f} taps/s were not sustained")
+    # Boxes upload every few seconds, so a short window holds a little more or less than
+    # the nominal rate: what the servers must keep up with is what was offered in it.
+    if offered < 0.85 * args.rate:
+        reasons.append(f"the load generator offered only {offered:,.0f} of {args.rate:,.0f} taps/s")
+    if min(achieved, scored) < 0.95 * offered:
+        reasons.append(f"the offered {offered:,.0f} taps/s were not sustained")
     if connected < len(clients) or disconnects or ws_errors:
         reasons.append("not every client stayed connected")
     if lat["missing"] or lat["probes_unsent"] or lat["negative"] or anomalies or not points_ok:
