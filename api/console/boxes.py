@@ -31,11 +31,11 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from accounts.staff.service import actor
-from api.app_state import app_state
 from api.console import maps, web
 from api.console.campaigns import Organiser, Slug, moment_of, organiser_game
 from api.console.web import StaffContext
 from api.deps import Now, Session
+from api.transaction import Transaction, Tx
 from checkpoints import health, service
 from checkpoints import history_repository as history
 from game.models import Game
@@ -193,6 +193,7 @@ CONFIRMS: dict[str, tuple[str, str, str]] = {
 async def _act(
     request: Request,
     session: Session,
+    tx: Transaction,
     ctx: StaffContext,
     slug: str,
     reader_id: str,
@@ -204,7 +205,7 @@ async def _act(
     who = actor(ctx.user)
     secret: str | None = None
     delta = None
-    async with app_state(request).writing():
+    async with tx.write():
         try:
             reader = await service.reader_of_game(session, game, reader_id)
             when: datetime | None = None
@@ -274,9 +275,8 @@ async def _act(
                 errors=errors,
                 form=form,
             )
-        await session.commit()
-    if delta is not None:
-        await app_state(request).after_game_change(game.id)
+        if delta is not None:
+            tx.rebuild_boards(game.id)
     if secret is not None:
         # Shown once, in the answer to the POST that made it; the page is never cached.
         return await _box_page(
@@ -288,41 +288,71 @@ async def _act(
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/rotate")
 async def rotate(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
+    request: Request,
+    session: Session,
+    tx: Tx,
+    ctx: Organiser,
+    slug: Slug,
+    reader_id: ReaderId,
+    now: Now,
 ) -> Response:
-    return await _act(request, session, ctx, slug, reader_id, "rotate", now)
+    return await _act(request, session, tx, ctx, slug, reader_id, "rotate", now)
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/disable")
 async def disable(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
+    request: Request,
+    session: Session,
+    tx: Tx,
+    ctx: Organiser,
+    slug: Slug,
+    reader_id: ReaderId,
+    now: Now,
 ) -> Response:
-    return await _act(request, session, ctx, slug, reader_id, "disable", now)
+    return await _act(request, session, tx, ctx, slug, reader_id, "disable", now)
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/enable")
 async def enable(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
+    request: Request,
+    session: Session,
+    tx: Tx,
+    ctx: Organiser,
+    slug: Slug,
+    reader_id: ReaderId,
+    now: Now,
 ) -> Response:
-    return await _act(request, session, ctx, slug, reader_id, "enable", now)
+    return await _act(request, session, tx, ctx, slug, reader_id, "enable", now)
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/move")
 async def move(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
+    request: Request,
+    session: Session,
+    tx: Tx,
+    ctx: Organiser,
+    slug: Slug,
+    reader_id: ReaderId,
+    now: Now,
 ) -> Response:
-    return await _act(request, session, ctx, slug, reader_id, "move", now)
+    return await _act(request, session, tx, ctx, slug, reader_id, "move", now)
 
 
 @router.post("/console/games/{slug}/boxes/{reader_id}/place")
 async def move_place(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, reader_id: ReaderId, now: Now
+    request: Request,
+    session: Session,
+    tx: Tx,
+    ctx: Organiser,
+    slug: Slug,
+    reader_id: ReaderId,
+    now: Now,
 ) -> Response:
     """New coordinates for the box's place: previewed (taps and points moving per team),
     then applied with ``confirm=yes``."""
     form = await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    async with app_state(request).writing():
+    async with tx.write():
         try:
             reader = await service.reader_of_game(session, game, reader_id)
             place = next(
@@ -394,6 +424,5 @@ async def move_place(
                     "points": moved,
                 },
             )
-        await session.commit()
-    await app_state(request).after_game_change(game.id)
+        tx.rebuild_boards(game.id)
     return web.redirect(_page(slug, reader_id) + "?notice=place_moved")

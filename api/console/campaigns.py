@@ -31,10 +31,10 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from accounts.staff.service import actor
-from api.app_state import app_state
 from api.console import maps, web
 from api.console.web import StaffContext
 from api.deps import Now, Session
+from api.transaction import Tx
 from game.models import Campaign, Checkpoint, Game
 from game.schemas import CampaignIn, CampaignPatch
 from kernel.errors import Invalid, TaptrailError
@@ -322,13 +322,19 @@ async def change_page(
 
 @router.post("/console/games/{slug}/campaigns/{code}")
 async def change(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code, now: Now
+    request: Request,
+    session: Session,
+    tx: Tx,
+    ctx: Organiser,
+    slug: Slug,
+    code: Code,
+    now: Now,
 ) -> Response:
     """Changes a campaign. A change that reaches back in time (the campaign started, or
     will start, before now) is previewed first, as a new back-dated campaign is."""
     form = await _campaign_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    async with app_state(request).writing():
+    async with tx.write():
         camp = await _campaign(session, game, code)
         camps = list(await game_repo.campaigns_of(session, game.id))
         tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
@@ -367,18 +373,17 @@ async def change(
                 overlaps=overlaps,
                 editing=await _campaign(session, game, code),
             )
-        await session.commit()
-    await app_state(request).after_game_change(game.id)
+        tx.rebuild_boards(game.id)
     return web.redirect(_page(slug) + "?notice=changed&added=" + quote(code))
 
 
 @router.post("/console/games/{slug}/campaigns")
 async def create(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+    request: Request, session: Session, tx: Tx, ctx: Organiser, slug: Slug, now: Now
 ) -> Response:
     form = await _campaign_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    async with app_state(request).writing():
+    async with tx.write():
         camps = list(await game_repo.campaigns_of(session, game.id))
         tags = sorted({t for c in await game_repo.checkpoints_of(session, game.id) for t in c.tags})
         try:
@@ -396,8 +401,7 @@ async def create(
             return await _preview(
                 request, session, ctx, game, now, form, before, change.rescore, overlaps=overlaps
             )
-        await session.commit()
-    await app_state(request).after_game_change(game.id)
+        tx.rebuild_boards(game.id)
     return web.redirect(_page(slug) + "?notice=created&added=" + quote(data.code))
 
 
@@ -405,6 +409,7 @@ async def create(
 async def end(
     request: Request,
     session: Session,
+    tx: Tx,
     ctx: Organiser,
     slug: Slug,
     code: Annotated[str, Path(min_length=1, max_length=64)],
@@ -412,7 +417,7 @@ async def end(
 ) -> Response:
     await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
-    async with app_state(request).writing():
+    async with tx.write():
         try:
             await service.end_campaign(session, game, code, actor=actor(ctx.user), now=now)
         except TaptrailError as exc:
@@ -420,6 +425,5 @@ async def end(
             return await _render(
                 request, session, ctx, game, now, status=exc.status, errors=_errors(exc)
             )
-        await session.commit()
-    await app_state(request).after_game_change(game.id)
+        tx.rebuild_boards(game.id)
     return web.redirect(_page(slug) + "?notice=ended")

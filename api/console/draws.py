@@ -18,10 +18,10 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from accounts.staff.service import actor
-from api.app_state import app_state
 from api.console import scoped, web
 from api.console.web import StaffContext
 from api.deps import MAX_ROW_ID, Now, Session
+from api.transaction import Tx
 from game.models import Game
 from game.schemas import DrawScheduleIn
 from kernel.errors import Invalid, TaptrailError
@@ -104,10 +104,12 @@ async def draws_page(request: Request, session: Session, ctx: Organiser, slug: S
 
 
 @router.post("/console/games/{slug}/draws/schedules")
-async def schedule(request: Request, session: Session, ctx: Organiser, slug: Slug) -> Response:
+async def schedule(
+    request: Request, session: Session, tx: Tx, ctx: Organiser, slug: Slug
+) -> Response:
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
-    async with app_state(request).writing():
+    async with tx.write():
         try:
             try:
                 data = DrawScheduleIn(
@@ -126,15 +128,16 @@ async def schedule(request: Request, session: Session, ctx: Organiser, slug: Slu
             return await _render(
                 request, session, ctx, game, status=exc.status, errors=web.errors_of(exc), form=form
             )
-        await session.commit()
     return web.redirect(_page(slug) + "?notice=scheduled")
 
 
 @router.post("/console/games/{slug}/draws/run")
-async def run(request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now) -> Response:
+async def run(
+    request: Request, session: Session, tx: Tx, ctx: Organiser, slug: Slug, now: Now
+) -> Response:
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
-    async with app_state(request).writing():
+    async with tx.write():
         try:
             day = _day(form.get("date", ""), "date")
             if day is None:
@@ -147,19 +150,18 @@ async def run(request: Request, session: Session, ctx: Organiser, slug: Slug, no
             return await _render(
                 request, session, ctx, game, status=exc.status, errors=web.errors_of(exc), form=form
             )
-        await session.commit()
     return web.redirect(_page(slug) + "?notice=drawn")
 
 
 @router.post("/console/games/{slug}/draws/{draw_id}/contacts")
 async def contacts(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, draw_id: Id
+    request: Request, session: Session, tx: Tx, ctx: Organiser, slug: Slug, draw_id: Id
 ) -> Response:
     """The winners' contact details of one draw, shown in the answer (never in a URL);
     the look is recorded in the audit trail."""
     await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
-    async with app_state(request).writing():
+    async with tx.write():
         try:
             rows = await draws.winner_contacts(session, game, draw_id, actor=actor(ctx.user))
         except TaptrailError as exc:
@@ -167,7 +169,6 @@ async def contacts(
             return await _render(
                 request, session, ctx, game, status=exc.status, errors=web.errors_of(exc)
             )
-        await session.commit()
     return await _render(request, session, ctx, game, contacts=rows, contacts_for=draw_id)
 
 
@@ -175,6 +176,7 @@ async def contacts(
 async def prize(
     request: Request,
     session: Session,
+    tx: Tx,
     ctx: Organiser,
     slug: Slug,
     draw_id: Id,
@@ -184,7 +186,7 @@ async def prize(
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
     sent = form.get("sent") == "yes"
-    async with app_state(request).writing():
+    async with tx.write():
         try:
             await draws.set_prize_sent(
                 session,
@@ -200,5 +202,4 @@ async def prize(
             return await _render(
                 request, session, ctx, game, status=exc.status, errors=web.errors_of(exc)
             )
-        await session.commit()
     return web.redirect(_page(slug) + ("?notice=sent" if sent else "?notice=unsent") + "#made")

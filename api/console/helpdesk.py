@@ -18,10 +18,10 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from accounts.staff.service import actor
-from api.app_state import app_state
 from api.console import scoped, web
 from api.console.web import StaffContext
 from api.deps import Now, Session
+from api.transaction import Tx
 from game.models import Game
 from kernel.errors import Invalid, NotFound, TaptrailError
 from organising import helpdesk
@@ -85,13 +85,13 @@ async def helpdesk_page(request: Request, session: Session, ctx: Organiser, slug
 
 @router.post("/console/games/{slug}/help-desk/replace")
 async def replace(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+    request: Request, session: Session, tx: Tx, ctx: Organiser, slug: Slug, now: Now
 ) -> Response:
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
     old = form.get("card", "").strip()[:32]
     new = form.get("new_card", "").strip()[:32]
-    async with app_state(request).writing():
+    async with tx.write():
         try:
             if not new:
                 raise Invalid("enter the number of the new card")
@@ -112,10 +112,9 @@ async def replace(
             return await _render(
                 request, session, ctx, game, old, status=exc.status, errors=errors, form=form
             )
-        await session.commit()
-    for delta in change.deltas:
-        if not delta.is_empty():
-            await app_state(request).publish_scores(game.id, delta)
+        for delta in change.deltas:
+            if not delta.is_empty():
+                tx.publish_scores(game.id, delta)
     return web.redirect(
         _page(slug) + "?card=" + quote(change.card) + "&notice=replaced#card-summary"
     )

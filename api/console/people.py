@@ -26,6 +26,7 @@ from api.app_state import app_state
 from api.console import scoped, web
 from api.console.web import StaffContext
 from api.deps import MAX_ROW_ID, Now, Session
+from api.transaction import Transaction, Tx
 from evaluation import surveys
 from game.models import Game
 from game.totals import TotalsDelta
@@ -103,6 +104,7 @@ async def people_page(request: Request, session: Session, ctx: Organiser, slug: 
 async def _act(
     request: Request,
     session: Session,
+    tx: Transaction,
     ctx: StaffContext,
     slug: str,
     action: Callable[[Game], Awaitable[object]],
@@ -115,7 +117,7 @@ async def _act(
     commit, then back to ``done``; a refusal shows the page again with its error."""
     await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
-    async with app_state(request).writing():
+    async with tx.write():
         try:
             result = await action(game)
         except TaptrailError as exc:
@@ -125,21 +127,21 @@ async def _act(
             return await _people(
                 request, session, ctx, game, status=exc.status, errors=web.errors_of(exc)
             )
-        await session.commit()
-    if boards:
-        await app_state(request).after_game_change(game.id)
-    elif isinstance(result, TotalsDelta) and not result.is_empty():
-        await app_state(request).publish_scores(game.id, result)
+        if boards:
+            tx.rebuild_boards(game.id)
+        elif isinstance(result, TotalsDelta) and not result.is_empty():
+            tx.publish_scores(game.id, result)
     return web.redirect(done)
 
 
 @router.post("/console/games/{slug}/people/nicknames/{player_id}/approve")
 async def approve(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, player_id: Id, now: Now
+    request: Request, session: Session, tx: Tx, ctx: Organiser, slug: Slug, player_id: Id, now: Now
 ) -> Response:
     return await _act(
         request,
         session,
+        tx,
         ctx,
         slug,
         lambda g: moderation.approve(session, g.id, player_id, actor=actor(ctx.user), now=now),
@@ -150,11 +152,12 @@ async def approve(
 
 @router.post("/console/games/{slug}/people/nicknames/{player_id}/reject")
 async def reject(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, player_id: Id, now: Now
+    request: Request, session: Session, tx: Tx, ctx: Organiser, slug: Slug, player_id: Id, now: Now
 ) -> Response:
     return await _act(
         request,
         session,
+        tx,
         ctx,
         slug,
         lambda g: moderation.reject(session, g.id, player_id, actor=actor(ctx.user), now=now),
@@ -165,11 +168,12 @@ async def reject(
 
 @router.post("/console/games/{slug}/people/teams/{code}/join-code")
 async def regenerate(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, code: Code
+    request: Request, session: Session, tx: Tx, ctx: Organiser, slug: Slug, code: Code
 ) -> Response:
     return await _act(
         request,
         session,
+        tx,
         ctx,
         slug,
         lambda g: moderation.regenerate_join_code(session, g.id, code, actor=actor(ctx.user)),
@@ -220,6 +224,7 @@ async def team_page(
 async def remove_member(
     request: Request,
     session: Session,
+    tx: Tx,
     ctx: Organiser,
     slug: Slug,
     code: Code,
@@ -245,6 +250,7 @@ async def remove_member(
     return await _act(
         request,
         session,
+        tx,
         ctx,
         slug,
         work,
@@ -294,12 +300,12 @@ async def player_page(
 
 @router.get("/console/games/{slug}/people/players/{player_id}/data.json")
 async def player_data(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, player_id: Id
+    request: Request, session: Session, tx: Tx, ctx: Organiser, slug: Slug, player_id: Id
 ) -> Response:
     """A subject-access request: the player's data as a JSON download, recorded in the
     audit trail."""
     game = await scoped.game_of(session, ctx, slug)
-    async with app_state(request).writing():
+    async with tx.write():
         try:
             data: dict[str, Any] = await subject_access.player_data(session, game, player_id)
         except NotFound as exc:
@@ -320,7 +326,6 @@ async def player_data(
             game_id=game.id,
             player_id=player_id,
         )
-        await session.commit()
     body = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     name = f"{game.slug}-player-{player_id}.json"
     return Response(
@@ -335,11 +340,11 @@ async def player_data(
 
 @router.post("/console/games/{slug}/people/players/{player_id}/erase")
 async def erase(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, player_id: Id, now: Now
+    request: Request, session: Session, tx: Tx, ctx: Organiser, slug: Slug, player_id: Id, now: Now
 ) -> Response:
     form = await web.console_form(request, ctx)
     game = await scoped.game_of(session, ctx, slug)
-    async with app_state(request).writing():
+    async with tx.write():
         try:
             if form.get("confirm") != "yes":
                 raise Invalid(
@@ -366,6 +371,5 @@ async def erase(
                 status=exc.status,
                 errors=web.errors_of(exc),
             )
-        await session.commit()
-    await app_state(request).after_game_change(game.id)
+        tx.rebuild_boards(game.id)
     return web.redirect(_page(slug, f"/players/{player_id}?notice=erased"))

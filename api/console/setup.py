@@ -21,11 +21,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from accounts.staff.service import actor
-from api.app_state import app_state
 from api.console import web
 from api.console.campaigns import Organiser, Slug, organiser_game
 from api.console.web import StaffContext
 from api.deps import Now, Session
+from api.transaction import Tx
 from game.definition import DefinitionError
 from game.file_lines import line_of
 from game.models import Game
@@ -111,12 +111,12 @@ async def download(
 
 @router.post("/console/games/{slug}/setup")
 async def check_or_apply(
-    request: Request, session: Session, ctx: Organiser, slug: Slug, now: Now
+    request: Request, session: Session, tx: Tx, ctx: Organiser, slug: Slug, now: Now
 ) -> Response:
     form = await web.console_form(request, ctx)
     game = await organiser_game(session, ctx, slug)
     text = form.get("file", "").replace("\r\n", "\n")
-    async with app_state(request).writing():
+    async with tx.write():
         before = await team_points(session, game.id)
         try:
             result = await load_definition(
@@ -157,8 +157,7 @@ async def check_or_apply(
                 preview={"changes": result.changes, "notes": result.notes, "teams": moved},
                 notice=None if result.changes else NO_CHANGES,
             )
-        await session.commit()
-    await app_state(request).after_game_change(game.id)
+        tx.rebuild_boards(game.id)
     if result.generated_secrets or result.join_codes:
         # Shown once, in the answer to the POST that made them.
         return await _render(
