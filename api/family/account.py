@@ -15,11 +15,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from accounts.staff import throttle
-from api.app_state import app_state
 from api.deps import Now, Session
 from api.family import web
 from api.family.messages import errors_of
 from api.family.signed import Family
+from api.transaction import Tx
 from kernel.errors import TaptrailError
 from people import family
 
@@ -36,7 +36,7 @@ async def create_page(request: Request) -> Response:
 
 
 @router.post("/family/create")
-async def create(request: Request, session: Session, now: Now) -> Response:
+async def create(request: Request, session: Session, tx: Tx, now: Now) -> Response:
     p = web.page(request)
     form = await web.anonymous_form(p)
     kind = form.get("kind", "")
@@ -53,7 +53,7 @@ async def create(request: Request, session: Session, now: Now) -> Response:
             }
         )
     if not errors:
-        async with app_state(request).writing():
+        async with tx.writing():
             try:
                 made = await family.create_account(
                     session,
@@ -112,7 +112,7 @@ async def sign_in_page(request: Request, session: Session, now: Now) -> Response
 
 
 @router.post("/family/sign-in")
-async def sign_in(request: Request, session: Session, now: Now) -> Response:
+async def sign_in(request: Request, session: Session, tx: Tx, now: Now) -> Response:
     p = web.page(request)
     form = await web.anonymous_form(p)
     name, password = form.get("name", "").strip(), form.get("password", "")
@@ -127,7 +127,7 @@ async def sign_in(request: Request, session: Session, now: Now) -> Response:
     ]
     if missing:
         return _sign_in_page(p, status=400, name=name, next_path=next_path, errors=missing)
-    async with app_state(request).writing():
+    async with tx.writing():
         try:
             account = await family.sign_in(
                 session, name, password, client=web.client_key(request), now=now
@@ -156,10 +156,10 @@ async def recover_page(request: Request) -> Response:
 
 
 @router.post("/family/recover")
-async def recover(request: Request, session: Session, now: Now) -> Response:
+async def recover(request: Request, session: Session, tx: Tx, now: Now) -> Response:
     p = web.page(request)
     form = await web.anonymous_form(p)
-    async with app_state(request).writing():
+    async with tx.writing():
         try:
             account, fresh = await family.recover(
                 session,
@@ -204,12 +204,11 @@ async def sign_out_page(request: Request, signed: Family) -> Response:
 
 
 @router.post("/family/sign-out")
-async def sign_out(request: Request, session: Session, signed: Family) -> Response:
+async def sign_out(request: Request, session: Session, tx: Tx, signed: Family) -> Response:
     p = web.page(request)
     await web.signed_form(p, signed)
-    async with app_state(request).writing():
+    async with tx.write():
         await family.end_session(session, signed.row)
-        await session.commit()
     response = web.redirect("/family/sign-in?notice=signed_out")
     web.clear_cookie(request, response, web.SESSION_COOKIE)
     return response

@@ -31,6 +31,7 @@ from api.family import web
 from api.family.i18n import N_
 from api.family.players import PlayerId, may_check_in, member
 from api.family.signed import Family
+from api.transaction import Tx
 from checkpoints import checkins
 from checkpoints.schemas import CheckinIn
 from game.models import Checkpoint, Game
@@ -145,7 +146,7 @@ async def check_in_page(
 
 @router.post("/family/players/{player_id}/check-in")
 async def check_in(
-    request: Request, session: Session, signed: Family, player_id: PlayerId, now: Now
+    request: Request, session: Session, tx: Tx, signed: Family, player_id: PlayerId, now: Now
 ) -> Response:
     p = web.page(request)
     form = await web.signed_form(p, signed)
@@ -195,7 +196,7 @@ async def check_in(
             status=422,
             problem=p._("The form could not be read. Open the page again and press the button."),
         )
-    async with app_state(request).writing():
+    async with tx.writing():
         try:
             result = await checkins.check_in(
                 session, player.id, sent, now=now, scoring=HOLDER_SCORING

@@ -16,7 +16,8 @@ from fastapi.responses import Response
 from api.app_state import app_state
 from api.deps import Now, Session
 from api.family import web
-from api.family.signed import Family, after_commit
+from api.family.signed import Family
+from api.transaction import Tx
 from evaluation import surveys as survey_service
 from kernel import csv_writer
 from people import family, views
@@ -151,10 +152,10 @@ async def delete_page(request: Request, session: Session, signed: Family) -> Res
 
 
 @router.post("/family/delete")
-async def delete(request: Request, session: Session, signed: Family, now: Now) -> Response:
+async def delete(request: Request, session: Session, tx: Tx, signed: Family, now: Now) -> Response:
     p = web.page(request)
     await web.signed_form(p, signed)
-    async with app_state(request).writing():
+    async with tx.write():
         games = {pl.game_id for pl in await family.players(session, signed.account)}
         await family.delete_account(
             session,
@@ -163,9 +164,8 @@ async def delete(request: Request, session: Session, signed: Family, now: Now) -
             scoring=HOLDER_SCORING,
             elsewhere=app_state(request).player_data_eraser,
         )
-        await session.commit()
-    for game_id in games:
-        await after_commit(request, game_id, [])
+        for game_id in games:
+            tx.rebuild_boards(game_id)  # after the commit: who is shown may have changed
     response = web.redirect("/family/sign-in?notice=deleted")
     web.clear_cookie(request, response, web.SESSION_COOKIE)
     return response

@@ -25,6 +25,7 @@ from api.family import web
 from api.family.i18n import N_
 from api.family.messages import FIELDS, errors_of
 from api.family.signed import Family, after_commit
+from api.transaction import Tx
 from evaluation import surveys as survey_service
 from game.models import Game
 from kernel.errors import Forbidden, TaptrailError
@@ -176,7 +177,7 @@ def _required(p: web.Page, form: dict[str, str], names: Sequence[str]) -> list[d
 
 
 @router.post("/family/add")
-async def add(request: Request, session: Session, signed: Family, now: Now) -> Response:
+async def add(request: Request, session: Session, tx: Tx, signed: Family, now: Now) -> Response:
     p = web.page(request)
     form = await web.signed_form(p, signed)
     game = await repo.game_by_slug(session, form.get("game", ""))
@@ -228,7 +229,7 @@ async def add(request: Request, session: Session, signed: Family, now: Now) -> R
                 }
             ],
         )
-    async with app_state(request).writing():
+    async with tx.writing():
         try:
             done = await family.register_card(
                 session,
@@ -308,7 +309,7 @@ async def _player_page(
 
 @router.get("/family/players/{player_id}")
 async def player_page(
-    request: Request, session: Session, signed: Family, player_id: PlayerId, now: Now
+    request: Request, session: Session, tx: Tx, signed: Family, player_id: PlayerId, now: Now
 ) -> Response:
     p = web.page(request)
     player = await member(p, session, signed, player_id)
@@ -317,12 +318,12 @@ async def player_page(
 
 @router.post("/family/players/{player_id}/team")
 async def change_team(
-    request: Request, session: Session, signed: Family, player_id: PlayerId, now: Now
+    request: Request, session: Session, tx: Tx, signed: Family, player_id: PlayerId, now: Now
 ) -> Response:
     p = web.page(request)
     form = await web.signed_form(p, signed)
     player = await member(p, session, signed, player_id)
-    async with app_state(request).writing():
+    async with tx.writing():
         try:
             delta = await membership.change_team(
                 session,
@@ -354,7 +355,7 @@ async def change_team(
 
 @router.post("/family/players/{player_id}/card")
 async def replace_card(
-    request: Request, session: Session, signed: Family, player_id: PlayerId, now: Now
+    request: Request, session: Session, tx: Tx, signed: Family, player_id: PlayerId, now: Now
 ) -> Response:
     p = web.page(request)
     form = await web.signed_form(p, signed)
@@ -371,7 +372,7 @@ async def replace_card(
         return await _player_page(
             p, session, signed, player, now, status=422, errors=errors, values=form
         )
-    async with app_state(request).writing():
+    async with tx.writing():
         try:
             change = await cards.link_card(
                 session,
@@ -419,13 +420,13 @@ async def remove_page(
 
 @router.post("/family/players/{player_id}/remove")
 async def remove(
-    request: Request, session: Session, signed: Family, player_id: PlayerId, now: Now
+    request: Request, session: Session, tx: Tx, signed: Family, player_id: PlayerId, now: Now
 ) -> Response:
     p = web.page(request)
     await web.signed_form(p, signed)
     player = await member(p, session, signed, player_id)
-    async with app_state(request).writing():
-        erasure = await family.remove_player(
+    async with tx.write():
+        await family.remove_player(
             session,
             signed.account,
             player,
@@ -433,6 +434,5 @@ async def remove(
             scoring=HOLDER_SCORING,
             elsewhere=app_state(request).player_data_eraser,
         )
-        await session.commit()
-    await after_commit(request, player.game_id, erasure.deltas)
+        tx.rebuild_boards(player.game_id)  # after the commit: who is shown has changed
     return web.redirect("/family/?notice=removed")

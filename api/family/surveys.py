@@ -19,11 +19,11 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from api.app_state import app_state
 from api.deps import Now, Session
 from api.family import web
 from api.family.players import PlayerId, member
 from api.family.signed import Family
+from api.transaction import Tx
 from evaluation import surveys as survey_service
 from evaluation.schemas import SurveyAnswers
 from game import instruments
@@ -138,6 +138,7 @@ def _answer(value: str) -> int | str | None:
 async def answer_survey(
     request: Request,
     session: Session,
+    tx: Tx,
     signed: Family,
     player_id: PlayerId,
     wave: WaveNo,
@@ -167,7 +168,7 @@ async def answer_survey(
         return await _form_page(
             p, session, signed, player, game, wave, status=422, values=form, errors=errors
         )
-    async with app_state(request).writing():
+    async with tx.writing():
         try:
             await survey_service.submit_answers(
                 session,

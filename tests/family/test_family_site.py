@@ -1,6 +1,7 @@
 """The family site: a parent's journey (three cards, points after taps, a team change, a
-lost card, the data download, deleting the account), a 13-or-over account code signed in
-on another phone, the language choice, and the Welsh catalogue's completeness."""
+lost card, the data download, deleting the account), a player removed from the boards, a
+13-or-over account code signed in on another phone, the language choice, and the Welsh
+catalogue's completeness."""
 
 from __future__ import annotations
 
@@ -536,3 +537,33 @@ async def test_the_hall_board_speaks_the_visitors_language_among_the_games(
     assert done.status_code == 200, done.text
     page = await client.get(f"/games/{only}/board", headers={"Accept-Language": "cy"})
     assert '<html lang="en"' in page.text and "Cymraeg" not in page.text
+
+
+async def test_a_removed_player_is_erased_and_leaves_the_rebuilt_board(
+    app: FastAPI, client: httpx.AsyncClient, organiser_token: str
+) -> None:
+    slug = _slug()
+    game = await load_game(client, app, organiser_token, slug)
+    async with Browser(app) as phone:
+        await _create(phone, f"remove-{uuid.uuid4().hex[:8]}@example.org")
+        added = await _add(phone, slug, 9, "Quiet Otter", "5-11", team="SCH1", public="yes")
+        assert added.status_code == 303, added.text
+        await add_taps(app, game, number(9), journey(utcnow() - timedelta(hours=2)))
+        async with state_of(app).sessionmaker() as s:
+            otter = await s.scalar(
+                select(Player).where(Player.game_id == game.id, Player.nickname == "Quiet Otter")
+            )
+            assert otter is not None and otter.public_name
+        board = f"/api/v1/games/{slug}/leaderboards/players?limit=100"
+        assert otter.public_name in (await client.get(board)).text
+        removed = await phone.post(
+            f"/family/players/{otter.id}/remove", {}, page=f"/family/players/{otter.id}/remove"
+        )
+        assert removed.status_code == 303 and removed.headers["location"] == (
+            "/family/?notice=removed"
+        )
+        assert (await phone.get(f"/family/players/{otter.id}")).status_code == 404
+    assert otter.public_name not in (await client.get(board)).text
+    async with state_of(app).sessionmaker() as s:
+        row = await s.get(Player, otter.id)
+        assert row is not None and row.erased_at and row.nickname is None
