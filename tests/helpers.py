@@ -8,12 +8,33 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.deps import server_now
+from names.nicknames import check_nickname
+
+# Letters for the hex digits 0-9 and a-f, tried in turn: the first spelling the nickname
+# rules accept, whatever number follows it.
+_HEX_LETTERS = (
+    "ghjkmnpqrsabcdef",
+    "wxyzghjkmnabcdef",
+    "pqrswxyzghabcdef",
+    "ghjkmnpqrsuvwxyz",
+)
 
 
 def letters(text: str) -> str:
-    """``text`` with its digits written as letters: a unique nickname part from a slug that
-    never looks like a phone number (nicknames refuse runs of digits)."""
-    return text.translate(str.maketrans("0123456789", "ghjkmnpqrs")).replace("-", "")
+    """``text`` with its digits written as letters: a nickname part from a slug that never
+    looks like a phone number (nicknames refuse runs of digits) and never spells what the
+    nickname rules refuse (a slug's hex digits sometimes did)."""
+    spelled = ""
+    for alphabet in _HEX_LETTERS:
+        spelled = text.translate(str.maketrans("0123456789abcdef", alphabet)).replace("-", "")
+        try:
+            for n in range(10):
+                check_nickname(f"Walker {spelled} {n}")
+        except ValueError:
+            continue
+        return spelled
+    return spelled
+    return spelled
 
 
 def auth(token: str) -> dict[str, str]:
