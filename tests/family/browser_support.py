@@ -35,7 +35,7 @@ from playwright.sync_api import Page
 
 from checkpoints.signing import SIGNATURE_HEADER, sign
 from harness.game_files import game_file
-from harness.servers import free_port, start_server
+from harness.servers import app_env, app_server, free_port
 from tests.conftest import REDIS_PREFIX, REDIS_URL
 
 CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
@@ -118,40 +118,17 @@ def serve(
     backend: str, database_url: str, folder: Path, extra: dict[str, str] | None = None
 ) -> Iterator[Server]:
     """``taptrail`` under uvicorn on a free port, on the backend's database (and Redis)."""
-    env = (
-        {key: value for key, value in os.environ.items() if not key.startswith("TAPTRAIL_")}
-        | {
-            "TAPTRAIL_DATABASE_URL": database_url,
-            "TAPTRAIL_SECRET_KEY": Fernet.generate_key().decode(),
-            "TAPTRAIL_PERIODIC_JOBS": "false",
-            "PYTHONPATH": str(ROOT),
-        }
-        | (extra or {})
-    )
+    env = app_env(
+        database_url=database_url,
+        secret_key=Fernet.generate_key().decode(),
+        periodic_jobs="false",
+    ) | (extra or {})
     if backend == "postgres":
         env["TAPTRAIL_REDIS_URL"] = REDIS_URL
         env["TAPTRAIL_REDIS_PREFIX"] = REDIS_PREFIX
-    port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    url = f"http://127.0.0.1:{port}"
-    proc = start_server(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        log_path=folder / f"server-{port}.log",
-        health_url=f"{url}/healthz",
-        wait_s=30,
-    )
-    try:
+    # A folder may serve twice (tiles on, then off): each server its own log.
+    with app_server(env, folder / f"server-{uuid.uuid4().hex[:8]}.log") as url:
         yield Server(url, env, folder, backend)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 class Checker:

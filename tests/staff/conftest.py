@@ -26,7 +26,7 @@ from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
 from api.deps import server_now
-from harness.servers import free_port, start_server
+from harness.servers import app_env, app_server
 from tests.conftest import REDIS_PREFIX, REDIS_URL
 from tests.staff.staff_helpers import PASSWORD
 
@@ -87,37 +87,17 @@ def console_server(
     backend: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ConsoleServer]:
     folder = tmp_path_factory.mktemp(f"console-{backend}")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TAPTRAIL_")} | {
-        "TAPTRAIL_DATABASE_URL": database_url,
-        "TAPTRAIL_SECRET_KEY": Fernet.generate_key().decode(),
-        "TAPTRAIL_PERIODIC_JOBS": "false",
-        "TAPTRAIL_MAP_TILES_URL": "none",  # no requests to a tile server from the tests
-        "PYTHONPATH": str(ROOT),
-    }
+    env = app_env(
+        database_url=database_url,
+        secret_key=Fernet.generate_key().decode(),
+        periodic_jobs="false",
+        map_tiles_url="none",  # no requests to a tile server from the tests
+    )
     if backend == "postgres":
         env["TAPTRAIL_REDIS_URL"] = REDIS_URL
         env["TAPTRAIL_REDIS_PREFIX"] = REDIS_PREFIX
-    port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "taptrail.server:create_app", "--factory"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    url = f"http://127.0.0.1:{port}"
-    proc = start_server(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        log_path=folder / "server.log",
-        health_url=f"{url}/healthz",
-        wait_s=30,
-    )
-    try:
+    with app_server(env, folder / "server.log") as url:
         yield ConsoleServer(url, env, folder, backend)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 @pytest.fixture
