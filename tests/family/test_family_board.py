@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.family.browser_support import ARGS, CHROMIUM, PHONE, WIDE, Checker, Server, serve
+from tests.family.browser_support import CHROMIUM, PHONE, WIDE, Checker, Server, serve
 
 pytestmark = pytest.mark.browser
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
 
-from playwright.sync_api import Browser, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, expect  # noqa: E402
 
 WORDS = {
     "en": {"live": "Live", "title": "Team points", "pause": "Pause updates", "unit": "pts"},
@@ -38,14 +38,6 @@ def server(
 ) -> Iterator[Server]:
     with serve(backend, database_url, tmp_path_factory.mktemp(f"board-{backend}")) as running:
         yield running
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("lang", ["en", "cy"])

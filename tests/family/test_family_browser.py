@@ -25,7 +25,6 @@ import pytest
 
 from harness.game_files import COM1_JOIN_CODE, A, offset
 from tests.family.browser_support import (
-    ARGS,
     CHROMIUM,
     PASSWORD,
     PHONE,
@@ -39,7 +38,7 @@ pytestmark = pytest.mark.browser
 if not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -48,16 +47,6 @@ def server(
 ) -> Iterator[Server]:
     with serve(backend, database_url, tmp_path_factory.mktemp(f"family-{backend}")) as running:
         yield running
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    # One per test: Playwright's loop runs while it is open, and the backends' async
-    # fixtures cannot be set up or torn down then.
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _submit(page: Page, form: str) -> None:

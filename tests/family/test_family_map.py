@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from tests.family.browser_support import (
-    ARGS,
     CHROMIUM,
     PHONE,
     SHOTS,
@@ -36,7 +35,7 @@ pytestmark = pytest.mark.browser
 if not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 ATTRIBUTION = {"en": "© OpenStreetMap contributors", "cy": "© cyfranwyr OpenStreetMap"}
 COPYRIGHT = "https://www.openstreetmap.org/copyright"
@@ -57,14 +56,6 @@ def server(
     folder = tmp_path_factory.mktemp(f"family-map-{backend}")
     with serve(backend, database_url, folder, {"TAPTRAIL_MAP_TILES_URL": tiles.template}) as s:
         yield s
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _open_map(page: Page, url: str, slug: str, lang: str) -> None:
