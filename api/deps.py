@@ -44,9 +44,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 
-def server_now() -> datetime:
+async def server_now() -> datetime:
     """The server's clock, read once as a request starts (every ``Now`` of a request gets
-    the same reading). Tests set the time with ``app.dependency_overrides[server_now]``."""
+    the same reading). Tests set the time with ``app.dependency_overrides[server_now]``.
+    Async although it awaits nothing: FastAPI runs a plain function dependency in a worker
+    thread, two thread hand-offs on every request."""
     return utcnow()
 
 

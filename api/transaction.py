@@ -147,7 +147,8 @@ async def publish(request: Request, game_id: int, delta: Any) -> None:
         log.warning("scores.publish_failed", game_id=game_id, error=str(exc)[:300])
 
 
-def get_transaction(request: Request, session: Session) -> Transaction:
+async def get_transaction(request: Request, session: Session) -> Transaction:
+    # Async so that FastAPI does not hand it to a worker thread (see api.deps.server_now).
     return Transaction(request, session)
 
 

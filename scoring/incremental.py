@@ -70,10 +70,9 @@ async def score_holders(
         return delta
     await session.flush()  # taps added to the session but not yet sent
     # Queued taps come off the queue either way; a full re-derive reads every tap.
-    firsts = await pending.take_pending(session, game_id, ids)
-    if full:
-        firsts = {}
-    else:
+    taken = await pending.take_pending(session, game_id, ids)
+    firsts = {} if full else taken.firsts
+    if not full:
         ids = sorted(firsts)
         if not ids:
             return delta
@@ -81,7 +80,7 @@ async def score_holders(
     ctx = await scoring_context(session, game)
     resumable = {} if full else await _resumable(session, game, ctx, firsts)
     ages, periods = await inputs.holder_inputs(session, game_id, ids)
-    raw = await _tap_rows(session, game, ids, firsts, resumable)
+    raw = await _tap_rows(session, game, ids, firsts, resumable, taken.tap_ids)
     ctx = await ensure_checkpoints(session, game, ctx, {r[3] for r in raw})
     validity = {r[4]: (r[13], r[14]) for r in raw if r[13] is not None or r[14] is not None}
     by_holder: dict[int, list[Row]] = {}
@@ -159,31 +158,32 @@ async def _tap_rows(
     ids: list[int],
     firsts: dict[int, datetime],
     resumable: dict[int, _Resume],
+    taken: dict[int, list[int]],
 ) -> list[Any]:
     """The taps scoring needs: all of them (no ``firsts``: a full re-derive) or, per holder,
-    those after its stored state's last tap (``resumable``) or else those from shortly
-    before its first new tap on. An earlier anchor is outside the journey window, and the
-    daily cap only counts the new tap's local day. Holders are read in groups of similar
-    first times, so one box uploading yesterday's taps late does not make every other
-    holder's history be read too."""
+    the taps it took off the queue (``taken``) when it resumes from its stored state
+    (``resumable``: they all sort after the state), or else those from shortly before its
+    first new tap on. An earlier anchor is outside the journey window, and the daily cap
+    only counts the new tap's local day. Holders re-derived from history are read in groups
+    of similar first times, so one box uploading yesterday's taps late does not make every
+    other holder's history be read too."""
     if not firsts:
         return await inputs.tap_rows(session, game.id, ids)
+    # In order, the usual case: exactly the new taps, by id (a tap of the holder committed
+    # after the round took the queue waits for the next round).
+    owner = {t: h for h in ids if h in resumable for t in taken.get(h, ())}
+    rows = [
+        r for r in await inputs.taps_by_id(session, game.id, list(owner)) if owner[r[0]] == r[1]
+    ]
     back = max(HISTORY_NEEDED, timedelta(minutes=game.journey_window_minutes + 1))
-    since = {h: resumable[h].last_tapped_at if h in resumable else firsts[h] - back for h in ids}
-    by_time = sorted(ids, key=lambda h: since[h])
-    rows: list[Any] = []
+    by_time = sorted((h for h in ids if h not in resumable), key=lambda h: firsts[h])
     start = 0
     while start < len(by_time):
-        earliest = since[by_time[start]]
+        earliest = firsts[by_time[start]] - back
         end = start
-        while end < len(by_time) and since[by_time[end]] - earliest <= _READ_SPAN:
+        while end < len(by_time) and firsts[by_time[end]] - back - earliest <= _READ_SPAN:
             end += 1
-        group = by_time[start:end]
-        got = await inputs.tap_rows(session, game.id, sorted(group), earliest)
-        # A resumable holder's taps up to its state's last one are in the state already.
-        rows.extend(
-            r for r in got if (state := resumable.get(r[1])) is None or r[5] > state.last_tapped_at
-        )
+        rows.extend(await inputs.tap_rows(session, game.id, sorted(by_time[start:end]), earliest))
         start = end
     return rows
 

@@ -16,7 +16,7 @@ from game.models import (
     Game,
     Tap,
 )
-from kernel.db import one_of
+from kernel.db import is_postgres, one_of
 from people.models import Card, Player, TeamMembership
 
 
@@ -110,6 +110,28 @@ async def tap_rows(
     # Core rows through the session's connection: the ORM's result loading cost a round
     # of 2,000 holders about a tenth of its Python time.
     return list((await (await session.connection()).execute(query)).all())
+
+
+# Ids per statement elsewhere than PostgreSQL (an IN list; SQLite allows 32,766 variables).
+_IDS_PER_READ = 10_000
+
+
+async def taps_by_id(session: AsyncSession, game_id: int, tap_ids: Sequence[int]) -> list[Any]:
+    """These taps of the game, as :func:`tap_rows` returns them."""
+    if not tap_ids:
+        return []
+    conn = await session.connection()
+    ids = sorted(tap_ids)
+    step = len(ids) if is_postgres(session) else _IDS_PER_READ
+    rows: list[Any] = []
+    for i in range(0, len(ids), step):
+        query = (
+            select(*TAP_COLUMNS)
+            .join(Card, Card.id == Tap.card_id)
+            .where(Tap.game_id == game_id, one_of(session, Tap.id, ids[i : i + step]))
+        )
+        rows.extend((await conn.execute(query)).all())
+    return rows
 
 
 async def tap_count(session: AsyncSession, game_id: int) -> int:

@@ -8,6 +8,7 @@ tables a round reads by key fresh as they grow.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, text
@@ -107,25 +108,34 @@ async def analyze_outgrown(session: AsyncSession, *, min_rows: int = 1_000) -> l
     return stale
 
 
-async def take_pending(
-    session: AsyncSession, game_id: int, holder_ids: Sequence[int]
-) -> dict[int, datetime]:
-    """Takes these holders' taps off the queue; returns the earliest tap time of each
-    holder that had any. The rows go only with the caller's commit, and only those
-    committed before this statement: a tap committed later stays queued for the next
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """What a round took off the queue: each holder's earliest new tap time (``firsts``)
+    and the ids of the taps taken (``tap_ids``), per holder."""
+
+    firsts: dict[int, datetime]
+    tap_ids: dict[int, list[int]]
+
+
+async def take_pending(session: AsyncSession, game_id: int, holder_ids: Sequence[int]) -> Taken:
+    """Takes these holders' taps off the queue; returns, for each holder that had any, the
+    earliest tap time and the taps' ids. The rows go only with the caller's commit, and only
+    those committed before this statement: a tap committed later stays queued for the next
     round even if the caller's later reads see (and score) it, which costs that round an
     idempotent re-derive and loses nothing."""
     rows = await (await session.connection()).execute(
         delete(PendingTap)
         .where(PendingTap.game_id == game_id, one_of(session, PendingTap.holder_id, holder_ids))
-        .returning(PendingTap.holder_id, PendingTap.tapped_at)
+        .returning(PendingTap.holder_id, PendingTap.tapped_at, PendingTap.tap_id)
     )
     firsts: dict[int, datetime] = {}
-    for holder_id, tapped_at in rows:
+    tap_ids: dict[int, list[int]] = {}
+    for holder_id, tapped_at, tap_id in rows:
         first = firsts.get(holder_id)
         if first is None or tapped_at < first:
             firsts[holder_id] = tapped_at
-    return firsts
+        tap_ids.setdefault(holder_id, []).append(tap_id)
+    return Taken(firsts, tap_ids)
 
 
 async def clear_pending(session: AsyncSession, game_id: int) -> None:

@@ -187,8 +187,8 @@ async def test_a_tap_queued_after_a_round_took_its_holder_waits_for_the_next_rou
     ((holder, first_tap),) = await queued(app, game_id)
 
     async with state_of(app).sessionmaker() as round_session:
-        firsts = await take_pending(round_session, game_id, [holder])
-        assert list(firsts) == [holder]
+        taken = await take_pending(round_session, game_id, [holder])
+        assert list(taken.firsts) == [holder] and taken.tap_ids == {holder: [first_tap]}
         late = asyncio.ensure_future(
             upload(client, town, "B", [tap(1, 3, T0 + timedelta(minutes=20))], sent_at=NOW)
         )

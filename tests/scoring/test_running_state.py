@@ -111,7 +111,7 @@ async def test_in_order_and_late_arrivals_equal_scoring_at_once(
 
 
 async def test_in_order_taps_read_no_history(app: FastAPI) -> None:
-    """A tap after the holder's last scored one reads only the taps after that one."""
+    """A tap after the holder's last scored one reads only that new tap, by id."""
     game = await make_game(app, "state-fast")
     async with state_of(app).writing(), state_of(app).sessionmaker() as s:
         await insert_taps(
@@ -119,18 +119,28 @@ async def test_in_order_taps_read_no_history(app: FastAPI) -> None:
         )
         await s.commit()
     reads: list[Any] = []
-    real = inputs.tap_rows
+    by_id: list[Any] = []
+    real, real_by_id = inputs.tap_rows, inputs.taps_by_id
 
     async def spy(session: Any, game_id: int, holder_ids: Any, since: Any = None) -> Any:
         rows = await real(session, game_id, holder_ids, since)
         reads.append((since, len(rows)))
         return rows
 
-    with mock.patch.object(inputs, "tap_rows", spy):
+    async def spy_by_id(session: Any, game_id: int, tap_ids: Any) -> Any:
+        rows = await real_by_id(session, game_id, tap_ids)
+        by_id.append([r[5] for r in rows])
+        return rows
+
+    with (
+        mock.patch.object(inputs, "tap_rows", spy),
+        mock.patch.object(inputs, "taps_by_id", spy_by_id),
+    ):
         async with state_of(app).writing(), state_of(app).sessionmaker() as s:
             await insert_taps(s, game, [T("0000001", "C", local(3, 9, 12))])
             await s.commit()
-    assert reads == [(local(3, 9, 5), 2)]  # the last scored tap (then dropped) and the new one
+    assert reads == []  # no history
+    assert by_id == [[local(3, 9, 12)]]  # the new tap alone
     async with state_of(app).sessionmaker() as s:
         assert await outcomes(s, game, "0000001") == [
             ("journey_start", 0),
