@@ -4,6 +4,8 @@ and a connection in steady use costs no extra round trip."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 
@@ -45,7 +47,7 @@ async def test_a_connection_in_steady_use_is_not_pinged(
 ) -> None:
     await _backend_pid(engine)  # the pool's connection exists and was checked in
     async with engine.connect() as conn:
-        adapter = type((await conn.get_raw_connection()).dbapi_connection)
+        adapter: Any = type((await conn.get_raw_connection()).dbapi_connection)
     pings: list[object] = []
     real = adapter.ping
 
