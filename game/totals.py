@@ -27,30 +27,50 @@ class TotalsDelta:
     def add(self, game_id: int, holder_id: int, old: Any, new: Any) -> None:
         """Adds ``new``'s contribution and removes ``old``'s (objects with the outcome
         columns; None or an unscored one contributes nothing)."""
+        # Called for every changed tap of a round: plain increments, no dicts per call.
         for sign, side in ((-1, old), (1, new)):
             if side is None or side.outcome is None:
                 continue
-            counted = int(side.outcome != OUT_OF_GAME)
-            leg = int(side.outcome in _LEGS)
-            values = {
-                "taps": sign,
-                "counted_taps": sign * counted,
-                "legs": sign * leg,
-                "points": sign * side.points,
-                "distance_m": sign * side.distance_m,
-            }
-            add_values(self.holders, (game_id, holder_id), values)
+            counted = sign if side.outcome != OUT_OF_GAME else 0
+            leg = sign if side.outcome in _LEGS else 0
+            points, distance = sign * side.points, sign * side.distance_m
+            row = self.holders.get(key := (game_id, holder_id))
+            if row is None:
+                row = self.holders[key] = dict.fromkeys(_HOLDER_FIELDS, 0)
+            _bump(row, sign, counted, leg, points, distance)
             if side.local_date is not None:
-                add_values(self.days, (game_id, holder_id, side.local_date), values)
+                row = self.days.get(day := (game_id, holder_id, side.local_date))
+                if row is None:
+                    row = self.days[day] = dict.fromkeys(_HOLDER_FIELDS, 0)
+                _bump(row, sign, counted, leg, points, distance)
             if side.team_id is not None:
-                team_values = {k: v for k, v in values.items() if k != "taps"}
-                add_values(self.holder_teams, (game_id, holder_id, side.team_id), team_values)
+                row = self.holder_teams.get(team := (game_id, holder_id, side.team_id))
+                if row is None:
+                    row = self.holder_teams[team] = dict.fromkeys(_TEAM_FIELDS, 0)
+                _bump(row, None, counted, leg, points, distance)
         old_points = old.points if old is not None and old.outcome is not None else 0
         new_points = new.points if new is not None and new.outcome is not None else 0
         self.points_moved += abs(new_points - old_points)
 
     def is_empty(self) -> bool:
         return not self.holders
+
+
+# The columns a holder's (and a day's) row of differences carries; a holder-team row has
+# no tap count.
+_HOLDER_FIELDS = ("taps", "counted_taps", "legs", "points", "distance_m")
+_TEAM_FIELDS = _HOLDER_FIELDS[1:]
+
+
+def _bump(
+    row: dict[str, Any], taps: int | None, counted: int, legs: int, points: int, distance: float
+) -> None:
+    if taps is not None:
+        row["taps"] += taps
+    row["counted_taps"] += counted
+    row["legs"] += legs
+    row["points"] += points
+    row["distance_m"] += distance
 
 
 def add_values(target: dict[Any, dict[str, Any]], key: Any, values: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from api.app_state import state_of
 from checkpoints.models import PendingTap
 from game.models import Game, Tap
 from kernel.db import make_engine, make_sessionmaker
+from scoring import scorer as scorer_module
 from scoring.incremental import score_pending
 from scoring.locks import lock_game
 from scoring.pending import ANALYZE_LOCK_NAMESPACE, analyze_outgrown, take_pending
@@ -104,7 +106,7 @@ async def test_one_round_scores_many_uploads(
 
 
 async def test_scorers_of_holder_partitions_score_one_game_side_by_side(
-    app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any
+    app: FastAPI, client: httpx.AsyncClient, town: Town, scorer_stopped: Any, backend: str
 ) -> None:
     """Two scorers (as two processes) with the game's holders in two partitions: each
     starts at a different partition, together they score every tap exactly once."""
@@ -117,7 +119,20 @@ async def test_scorers_of_holder_partitions_score_one_game_side_by_side(
     scorers = [Scorer(main.runtime, main.publish, partitions=2) for _ in range(2)]
     scorers[0]._first_partition, scorers[1]._first_partition = 0, 1
     game_id = await game_id_of(app, town.slug)
-    await asyncio.gather(*(s.settle([game_id]) for s in scorers))
+    # On PostgreSQL each scorer's first round waits until the other's has started, so that
+    # on a busy machine one scorer cannot finish its own partition and take the other's
+    # first. (SQLite has one writer: rounds take turns, each scorer still starting at its
+    # own partition.)
+    started = {0: asyncio.Event(), 1: asyncio.Event()}
+
+    async def side_by_side(session: Any, game: int, limit: int, partition: int, n: int) -> Any:
+        if backend == "postgres":
+            started[partition].set()
+            await asyncio.wait_for(started[1 - partition].wait(), 10)
+        return await score_pending(session, game, limit, partition, n)
+
+    with mock.patch.object(scorer_module, "score_pending", side_by_side):
+        await asyncio.gather(*(s.settle([game_id]) for s in scorers))
     assert all(s.rounds >= 1 for s in scorers)  # holders of both parities: both partitions
     assert await holder_points(app, town.slug) == {f"{card:07d}": 30 for card in range(4, 9)}
     assert await totals_consistent(app, town.slug)
