@@ -12,6 +12,7 @@ from api.errors import error_response, error_responses
 from api.transaction import Tx
 from checkpoints.ingestion import (
     authenticate,
+    authenticate_upload,
     ingest,
     parse_batch,
     parse_heartbeat,
@@ -112,9 +113,12 @@ async def upload_taps(
     box = app_state(request).secret_box
 
     async def work() -> Any:
-        reader = await authenticate(session, reader_id, body, signature, box)
+        reader, placements = await authenticate_upload(session, reader_id, body, signature, box)
         batch = parse_batch(body)
-        return await ingest(session, reader, batch, received_at=received_at), batch
+        result = await ingest(
+            session, reader, batch, received_at=received_at, placements=placements
+        )
+        return result, batch
 
     result, batch = await tx.run(work)
     _count(request, result, batch, received_at)

@@ -92,6 +92,19 @@ async def authenticate(
     A request that fails here holds the lock only until the caller rolls back at once.
     """
     reader = await repo.lock_reader(session, reader_id)
+    return _check(reader, body, signature, box)
+
+
+async def authenticate_upload(
+    session: AsyncSession, reader_id: str, body: bytes, signature: str | None, box: SecretBox
+) -> tuple[Reader, list[repo.Placement]]:
+    """``authenticate``, with the reader's placements read in the same round trip (for
+    ``ingest``)."""
+    reader, placements = await repo.lock_reader_placed(session, reader_id)
+    return _check(reader, body, signature, box), placements
+
+
+def _check(reader: Reader | None, body: bytes, signature: str | None, box: SecretBox) -> Reader:
     if reader is None:
         verify(_DECOY_SECRET, body, signature)
         raise Unauthorized(AUTH_FAILED)
@@ -223,13 +236,19 @@ def _classify_identity(item: _Item, prior: str | None) -> bool:
 
 
 async def ingest(
-    session: AsyncSession, reader: Reader, batch: TapBatch, *, received_at: datetime
+    session: AsyncSession,
+    reader: Reader,
+    batch: TapBatch,
+    *,
+    received_at: datetime,
+    placements: list[repo.Placement] | None = None,
 ) -> BatchResult:
     """Stores one batch of a reader that ``authenticate`` returned (and locked) in the same
-    transaction; the accepted taps are scored after the commit (``scoring.scorer``)."""
-    placements = await repo.placements(session, reader.id) or [
-        repo.Placement(None, reader.game_id, reader.checkpoint_id)
-    ]
+    transaction; the accepted taps are scored after the commit (``scoring.scorer``).
+    ``placements``: the reader's, as ``authenticate_upload`` read them (None: read here)."""
+    if placements is None:
+        placements = await repo.placements(session, reader.id)
+    placements = placements or [repo.Placement(None, reader.game_id, reader.checkpoint_id)]
     offset_s, shift = clock_offset(received_at, batch.sent_at)
     items = _prepare(reader.id, batch, shift, placements)
     game_ids = sorted({p.game_id for p in placements})

@@ -51,6 +51,37 @@ async def lock_reader(session: AsyncSession, reader_id: str) -> Reader | None:
     return await session.scalar(query)
 
 
+async def lock_reader_placed(
+    session: AsyncSession, reader_id: str
+) -> tuple[Reader | None, list[Placement]]:
+    """``lock_reader`` and ``placements`` in one round trip (an upload needs both; at a
+    busy morning every round trip of an upload counts): the reader, fresh and locked (the
+    placements are not), and where it stood."""
+    query = (
+        select(
+            Reader,
+            ReaderAssignment.valid_from,
+            ReaderAssignment.game_id,
+            ReaderAssignment.checkpoint_id,
+            ReaderAssignment.id,
+            Game.timezone,
+        )
+        .outerjoin(ReaderAssignment, ReaderAssignment.reader_id == Reader.id)
+        .outerjoin(Game, Game.id == ReaderAssignment.game_id)
+        .where(Reader.id == reader_id)
+        .execution_options(populate_existing=True)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(of=Reader)
+    rows = list(await session.execute(query))
+    if not rows:
+        return None, []
+    placed = sorted((r for r in rows if r.id is not None), key=_placement_order)
+    return rows[0][0], [
+        Placement(r.valid_from, r.game_id, r.checkpoint_id, r.timezone) for r in placed
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Placement:
     valid_from: datetime | None
