@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.websockets import WebSocketDisconnect
 
@@ -237,12 +237,7 @@ async def team_board(
     offset: Offset = 0,
 ) -> Any:
     kind = _kind(kind)
-    if not await game_exists(app_state(request), slug):
-        return _not_found(f"No game '{slug}'.")
-    body = await _runtime(app_state(request)).reads.teams_encoded(
-        slug, by, kind, limit, offset, lambda page: _team_body(slug, by, kind, page)
-    )
-    return _EncodedJSON(body)
+    return await team_board_answer(app_state(request), slug, by, kind, limit, offset)
 
 
 @router.get(
@@ -252,17 +247,7 @@ async def team_board(
     summary="Player leaderboard: points, then distance (public players, by nickname)",
 )
 async def player_board(request: Request, slug: Slug, limit: Limit = 20, offset: Offset = 0) -> Any:
-    if not await game_exists(app_state(request), slug):
-        return _not_found(f"No game '{slug}'.")
-    body = await _runtime(app_state(request)).reads.players_encoded(
-        slug,
-        limit,
-        offset,
-        lambda page: _json(
-            {"game": slug, "total": page.total, "entries": [e.as_dict() for e in page.entries]}
-        ),
-    )
-    return _EncodedJSON(body)
+    return await player_board_answer(app_state(request), slug, limit, offset)
 
 
 @router.get(
@@ -280,9 +265,42 @@ async def team_around(
     n: Annotated[int, Query(ge=1, le=50, description="Entries either side")] = 3,
 ) -> Any:
     kind = _kind(kind)
-    if not await game_exists(app_state(request), slug):
+    return await team_around_answer(app_state(request), slug, code, by, kind, n)
+
+
+# The endpoints' answers for parameters already validated (``kind`` through ``_kind``):
+# shared by the FastAPI routes above and the board reads' fast lane (``api.board_lane``).
+async def team_board_answer(
+    state: AppState, slug: str, by: str, kind: str | None, limit: int, offset: int
+) -> Response:
+    if not await game_exists(state, slug):
         return _not_found(f"No game '{slug}'.")
-    body = await _runtime(app_state(request)).reads.team_around_encoded(
+    body = await _runtime(state).reads.teams_encoded(
+        slug, by, kind, limit, offset, lambda page: _team_body(slug, by, kind, page)
+    )
+    return _EncodedJSON(body)
+
+
+async def player_board_answer(state: AppState, slug: str, limit: int, offset: int) -> Response:
+    if not await game_exists(state, slug):
+        return _not_found(f"No game '{slug}'.")
+    body = await _runtime(state).reads.players_encoded(
+        slug,
+        limit,
+        offset,
+        lambda page: _json(
+            {"game": slug, "total": page.total, "entries": [e.as_dict() for e in page.entries]}
+        ),
+    )
+    return _EncodedJSON(body)
+
+
+async def team_around_answer(
+    state: AppState, slug: str, code: str, by: str, kind: str | None, n: int
+) -> Response:
+    if not await game_exists(state, slug):
+        return _not_found(f"No game '{slug}'.")
+    body = await _runtime(state).reads.team_around_encoded(
         slug,
         by,
         code,

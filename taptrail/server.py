@@ -33,6 +33,7 @@ from api import (
     scoring,
     tokens,
 )
+from api.board_lane import BoardReadLane
 from api.body_guard import BodyGuard, BodyLimit
 from api.deps import check_bearer, request_needs_bearer
 from api.middleware import CompressStatic, RequestContextMiddleware, SecurityHeadersMiddleware
@@ -114,6 +115,9 @@ def create_app(
     for router in ROOT_ROUTERS:
         app.include_router(router)
 
+    # Innermost: the public board reads skip FastAPI's routing and parameter solving, with
+    # the same answers (api/board_lane.py); everything around them applies as to any request.
+    app.add_middleware(BoardReadLane, prefix=API_PREFIX)
     app.add_middleware(
         BodyGuard,
         default=BodyLimit(DEFAULT_BODY_LIMIT),
