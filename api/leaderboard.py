@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
@@ -22,12 +21,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.websockets import WebSocketDisconnect
 
+from api import board_json
 from api.app_state import AppState, app_state
 from api.errors import ErrorOut
 from kernel.errors import Unavailable
 from kernel.vocabulary import TEAM_KINDS, TeamKind
 from leaderboard.fanout import Subscription
-from leaderboard.models import BOARD_NAMES, BoardPage
+from leaderboard.models import BOARD_NAMES, BoardPage, TeamEntry
 from leaderboard.runtime import LeaderboardRuntime
 
 router = APIRouter(tags=["leaderboards"])
@@ -191,13 +191,6 @@ def _kind(value: str | None) -> str | None:
     return value
 
 
-def _json(body: dict[str, Any]) -> bytes:
-    """``body`` encoded exactly as ``JSONResponse`` encodes it."""
-    return json.dumps(
-        body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")
-
-
 class _EncodedJSON(JSONResponse):
     """A JSON answer whose body was encoded already (the same headers as JSONResponse)."""
 
@@ -207,19 +200,13 @@ class _EncodedJSON(JSONResponse):
 
 
 # Entries come from the store already in their documented shape, so an answer skips the
-# response model's validation; and its body is encoded once per shared read (the cache
-# keeps it beside the page), so the hall's phones reading one board cost no encoding each.
-def _team_body(slug: str, by: str, kind: str | None, page: BoardPage[Any], **extra: Any) -> bytes:
-    return _json(
-        {
-            "game": slug,
-            "by": by,
-            "kind": kind,
-            "total": page.total,
-            "entries": [e.as_dict() for e in page.entries],
-            **extra,
-        }
-    )
+# response model's validation and is written straight to JSON (``api.board_json``: the
+# bytes JSONResponse would make); its body is encoded once per shared read (the cache keeps
+# it beside the page), so the hall's phones reading one board cost no encoding each.
+def _team_body(
+    slug: str, by: str, kind: str | None, page: BoardPage[TeamEntry], team: str | None = None
+) -> bytes:
+    return board_json.team_board(slug, by, kind, page.total, page.entries, team)
 
 
 @router.get(
@@ -288,9 +275,7 @@ async def player_board_answer(state: AppState, slug: str, limit: int, offset: in
         slug,
         limit,
         offset,
-        lambda page: _json(
-            {"game": slug, "total": page.total, "entries": [e.as_dict() for e in page.entries]}
-        ),
+        lambda page: board_json.player_board(slug, page.total, page.entries),
     )
     return _EncodedJSON(body)
 
@@ -306,7 +291,7 @@ async def team_around_answer(
         code,
         n,
         kind,
-        lambda page: None if page is None else _team_body(slug, by, kind, page, team=code),
+        lambda page: None if page is None else _team_body(slug, by, kind, page, code),
     )
     if body is None:
         return _not_found(f"Team '{code}' is not on this board.")
