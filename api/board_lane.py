@@ -3,10 +3,11 @@ and parameter solving, with the answers their endpoints give.
 
 Board reads are most of the API's traffic. FastAPI's route matching and its validation of
 each query parameter cost more CPU than a read the board cache answers, and about a third
-of one that goes to Redis. ``BoardReadLane`` (an ASGI middleware, the innermost of the
-app's own, so request ids, security headers, body limits, logs and metrics apply as to any
-request) takes a request only when it is plainly one of those reads, with parameters that
-FastAPI would accept as they are:
+of one that goes to Redis. ``BoardReadLane`` (an ASGI middleware inside the app's request
+ids, logs, metrics, security headers and error pages, which apply as to any request; the
+body guard and static compression, inside it, leave a request without a body as it is)
+takes a request only when it is plainly one of those reads, with parameters that FastAPI
+would accept as they are:
 
 * GET, no ``root_path``, and no body (no Content-Length but 0, no Transfer-Encoding);
 * path ``<prefix>/games/<slug>/leaderboards/teams``, ``.../players`` or

@@ -128,6 +128,9 @@ def _serve(
         host=host,
         port=port,
         log_level="warning",
+        # Its lines are INFO, under the level above: never written, but each request's
+        # would be put together anyway.
+        access_log=False,
         timeout_graceful_shutdown=20,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,

@@ -115,9 +115,6 @@ def create_app(
     for router in ROOT_ROUTERS:
         app.include_router(router)
 
-    # Innermost: the public board reads skip FastAPI's routing and parameter solving, with
-    # the same answers (api/board_lane.py); everything around them applies as to any request.
-    app.add_middleware(BoardReadLane, prefix=API_PREFIX)
     app.add_middleware(
         BodyGuard,
         default=BodyLimit(DEFAULT_BODY_LIMIT),
@@ -140,6 +137,10 @@ def create_app(
         check_token=check_bearer,
     )
     app.add_middleware(CompressStatic)
+    # The public board reads skip FastAPI's routing and parameter solving, with the same
+    # answers (api/board_lane.py), inside the request ids, logs, metrics and error pages; it
+    # takes only requests without a body, which the two layers inside would pass on as is.
+    app.add_middleware(BoardReadLane, prefix=API_PREFIX)
     app.add_middleware(RequestContextMiddleware, on_done=runtime.observe_request)
     return app
 
