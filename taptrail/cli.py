@@ -34,6 +34,7 @@ from taptrail.commands import people as commands_people
 from taptrail.commands import staff as commands_staff
 from taptrail.commands.common import rebuild_boards_after_cli, run_with_session
 from taptrail.demo_runner import demo_task, prepare_demo
+from taptrail.http_protocol import JoinedWritesHttpProtocol
 from taptrail.migrate import upgrade
 from taptrail.operator_errors import explain
 from taptrail.server import create_app
@@ -131,6 +132,7 @@ def _serve(
         # Its lines are INFO, under the level above: never written, but each request's
         # would be put together anyway.
         access_log=False,
+        http=JoinedWritesHttpProtocol,  # an answer's head and body in one write
         timeout_graceful_shutdown=20,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
