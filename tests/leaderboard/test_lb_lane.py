@@ -4,7 +4,8 @@ Through the real application on both backends: every request is made with the la
 again with it switched off (everything then goes through FastAPI), with the board cache
 emptied in between so both are fresh reads; status, headers (but the request id) and body
 must be equal, and so must the route logs and metrics are labelled with. The lane must take
-the plainly written reads and pass everything else on.
+the plainly written reads and pass everything else on; a read the cache does not answer is
+one Redis command (the store's script).
 """
 
 from __future__ import annotations
@@ -237,3 +238,24 @@ async def test_unreadable_boards_answer_503_the_same(
 def test_the_lane_knows_every_board_route() -> None:
     lane = BoardReadLane(lambda scope, receive, send: None, prefix="/api/v1")  # type: ignore[arg-type, return-value]
     assert len(lane.routes) == 3
+
+
+async def test_an_uncached_read_is_one_redis_command(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, boards: str
+) -> None:
+    redis = state_of(app).redis
+    if redis is None:
+        pytest.skip("in-process boards: no Redis")
+    sent: list[str] = []
+    execute = redis.execute_command
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        sent.append(str(args[0]))
+        return await execute(*args, **kwargs)
+
+    monkeypatch.setattr(redis, "execute_command", counted)
+    for path in ("/teams?limit=7&offset=3", "/players?offset=2", "/teams/T01/around?n=2"):
+        state_of(app).leaderboard.cache.invalidate(None)
+        sent.clear()
+        assert (await client.get(boards + path)).status_code == 200
+        assert sent == ["EVALSHA"], path
