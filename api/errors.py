@@ -130,6 +130,16 @@ def _body_field(message: str) -> dict[str, Any]:
     return {"field": "body", "message": message}
 
 
+def domain_error_response(exc: TaptrailError) -> JSONResponse:
+    """The answer to a domain error (also given by ``api.board_lane`` outside FastAPI)."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSONResponse(
+        error_body(exc.code, exc.detail, exc.fields), status_code=exc.status, headers=headers
+    )
+
+
 def install(app: FastAPI) -> None:
     generate = app.openapi
 
@@ -140,12 +150,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(TaptrailError)
     async def _domain(_: Request, exc: TaptrailError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        if exc.retry_after is not None:
-            headers["Retry-After"] = str(exc.retry_after)
-        return JSONResponse(
-            error_body(exc.code, exc.detail, exc.fields), status_code=exc.status, headers=headers
-        )
+        return domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.websockets import WebSocketDisconnect
 
+from api import board_json
 from api.app_state import AppState, app_state
 from api.errors import ErrorOut
 from kernel.errors import Unavailable
 from kernel.vocabulary import TEAM_KINDS, TeamKind
 from leaderboard.fanout import Subscription
-from leaderboard.models import BOARD_NAMES, BoardPage
+from leaderboard.models import BOARD_NAMES, BoardPage, TeamEntry
 from leaderboard.runtime import LeaderboardRuntime
 
 router = APIRouter(tags=["leaderboards"])
@@ -191,13 +191,6 @@ def _kind(value: str | None) -> str | None:
     return value
 
 
-def _json(body: dict[str, Any]) -> bytes:
-    """``body`` encoded exactly as ``JSONResponse`` encodes it."""
-    return json.dumps(
-        body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")
-
-
 class _EncodedJSON(JSONResponse):
     """A JSON answer whose body was encoded already (the same headers as JSONResponse)."""
 
@@ -207,19 +200,13 @@ class _EncodedJSON(JSONResponse):
 
 
 # Entries come from the store already in their documented shape, so an answer skips the
-# response model's validation; and its body is encoded once per shared read (the cache
-# keeps it beside the page), so the hall's phones reading one board cost no encoding each.
-def _team_body(slug: str, by: str, kind: str | None, page: BoardPage[Any], **extra: Any) -> bytes:
-    return _json(
-        {
-            "game": slug,
-            "by": by,
-            "kind": kind,
-            "total": page.total,
-            "entries": [e.as_dict() for e in page.entries],
-            **extra,
-        }
-    )
+# response model's validation and is written straight to JSON (``api.board_json``: the
+# bytes JSONResponse would make); its body is encoded once per shared read (the cache keeps
+# it beside the page), so the hall's phones reading one board cost no encoding each.
+def _team_body(
+    slug: str, by: str, kind: str | None, page: BoardPage[TeamEntry], team: str | None = None
+) -> bytes:
+    return board_json.team_board(slug, by, kind, page.total, page.entries, team)
 
 
 @router.get(
@@ -237,12 +224,7 @@ async def team_board(
     offset: Offset = 0,
 ) -> Any:
     kind = _kind(kind)
-    if not await game_exists(app_state(request), slug):
-        return _not_found(f"No game '{slug}'.")
-    body = await _runtime(app_state(request)).reads.teams_encoded(
-        slug, by, kind, limit, offset, lambda page: _team_body(slug, by, kind, page)
-    )
-    return _EncodedJSON(body)
+    return await team_board_answer(app_state(request), slug, by, kind, limit, offset)
 
 
 @router.get(
@@ -252,17 +234,7 @@ async def team_board(
     summary="Player leaderboard: points, then distance (public players, by nickname)",
 )
 async def player_board(request: Request, slug: Slug, limit: Limit = 20, offset: Offset = 0) -> Any:
-    if not await game_exists(app_state(request), slug):
-        return _not_found(f"No game '{slug}'.")
-    body = await _runtime(app_state(request)).reads.players_encoded(
-        slug,
-        limit,
-        offset,
-        lambda page: _json(
-            {"game": slug, "total": page.total, "entries": [e.as_dict() for e in page.entries]}
-        ),
-    )
-    return _EncodedJSON(body)
+    return await player_board_answer(app_state(request), slug, limit, offset)
 
 
 @router.get(
@@ -280,15 +252,46 @@ async def team_around(
     n: Annotated[int, Query(ge=1, le=50, description="Entries either side")] = 3,
 ) -> Any:
     kind = _kind(kind)
-    if not await game_exists(app_state(request), slug):
+    return await team_around_answer(app_state(request), slug, code, by, kind, n)
+
+
+# The endpoints' answers for parameters already validated (``kind`` through ``_kind``):
+# shared by the FastAPI routes above and the board reads' fast lane (``api.board_lane``).
+async def team_board_answer(
+    state: AppState, slug: str, by: str, kind: str | None, limit: int, offset: int
+) -> Response:
+    if not await game_exists(state, slug):
         return _not_found(f"No game '{slug}'.")
-    body = await _runtime(app_state(request)).reads.team_around_encoded(
+    body = await _runtime(state).reads.teams_encoded(
+        slug, by, kind, limit, offset, lambda page: _team_body(slug, by, kind, page)
+    )
+    return _EncodedJSON(body)
+
+
+async def player_board_answer(state: AppState, slug: str, limit: int, offset: int) -> Response:
+    if not await game_exists(state, slug):
+        return _not_found(f"No game '{slug}'.")
+    body = await _runtime(state).reads.players_encoded(
+        slug,
+        limit,
+        offset,
+        lambda page: board_json.player_board(slug, page.total, page.entries),
+    )
+    return _EncodedJSON(body)
+
+
+async def team_around_answer(
+    state: AppState, slug: str, code: str, by: str, kind: str | None, n: int
+) -> Response:
+    if not await game_exists(state, slug):
+        return _not_found(f"No game '{slug}'.")
+    body = await _runtime(state).reads.team_around_encoded(
         slug,
         by,
         code,
         n,
         kind,
-        lambda page: None if page is None else _team_body(slug, by, kind, page, team=code),
+        lambda page: None if page is None else _team_body(slug, by, kind, page, code),
     )
     if body is None:
         return _not_found(f"Team '{code}' is not on this board.")

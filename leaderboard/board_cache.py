@@ -18,6 +18,8 @@ of times within a second (and the live socket sends a board at most once a secon
   structured event ``leaderboard.read_failed`` without a traceback, and every caller gets
   ``kernel.errors.Unavailable`` (503, try again in a second);
 * holds at most ``max_entries`` entries: expired ones are dropped first, then the oldest;
+  and an expired entry whose read is done is dropped when the next read starts, so the
+  cache holds about ``ttl_s`` of reads (fewer objects for the garbage collector to walk);
 * ``derived(game, key, load, derive)`` answers ``derive(value)`` of the same shared read,
   computed once per read and kept with it (an HTTP answer's encoded body: a board read
   again within ``ttl_s`` costs no encoding). Every caller of one key passes the same
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -81,6 +84,7 @@ class BoardCache:
         self.max_entries = max_entries
         self._clock = clock
         self._entries: dict[tuple[str, Hashable], _Entry] = {}
+        self._order: deque[tuple[tuple[str, Hashable], _Entry]] = deque()  # see _sweep
         self._generations: dict[str, int] = {}
         self._epoch = 0
         self.loads = 0
@@ -131,6 +135,7 @@ class BoardCache:
             self._epoch += 1
             self._generations.clear()
             self._entries.clear()
+            self._order.clear()
             return
         self._generations[game] = self._generations.get(game, 0) + 1
         for k in [k for k in self._entries if k[0] == game]:
@@ -156,6 +161,8 @@ class BoardCache:
         entry.task.add_done_callback(_retrieve)
         self._entries.pop(k, None)  # re-inserted last: the dict stays oldest first
         self._entries[k] = entry
+        self._order.append((k, entry))
+        self._sweep(now)
         self._trim(now)
         return entry
 
@@ -182,6 +189,25 @@ class BoardCache:
     def _forget(self, k: tuple[str, Hashable], entry: _Entry) -> None:
         if self._entries.get(k) is entry:
             del self._entries[k]
+
+    def _sweep(self, now: float) -> None:
+        # Expired answers are never served again: dropped as reads come, oldest first, so the
+        # cache holds about one TTL of reads, not max_entries of old pages for the garbage
+        # collector to walk. A queue of the reads in the order they started, not a walk of
+        # the dict: a dict whose front keeps being deleted is walked over the holes each
+        # time. A read still in flight stays (callers join it) and is looked at again later.
+        order, ttl = self._order, self.ttl_s
+        for _ in range(len(order)):  # each at most once: those in flight go round again
+            k, e = order[0]
+            if now - e.started < ttl:
+                break
+            order.popleft()
+            if self._entries.get(k) is not e:
+                continue  # replaced, invalidated or trimmed already
+            if e.task is not None and not e.task.done():
+                order.append((k, e))
+            else:
+                del self._entries[k]
 
     def _trim(self, now: float) -> None:
         if len(self._entries) <= self.max_entries:

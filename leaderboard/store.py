@@ -57,16 +57,18 @@ def team_entry(
     active_members: int,
     min_members: int,
 ) -> TeamEntry:
+    # Positional (rank, team, name, kind, points, active_members, average, distance_km,
+    # eligible): a board page makes one per entry, and keywords cost a third more.
     return TeamEntry(
-        rank=rank,
-        team=code,
-        name=name,
-        kind=kind,
-        points=points,
-        active_members=active_members,
-        average=round(average(points, active_members), 2),
-        distance_km=km(distance_m),
-        eligible=active_members >= min_members,
+        rank,
+        code,
+        name,
+        kind,
+        points,
+        active_members,
+        round(average(points, active_members), 2),
+        km(distance_m),
+        active_members >= min_members,
     )
 
 
@@ -76,7 +78,7 @@ def km(distance_m: float) -> float:
 
 
 def player_entry(rank: int, nickname: str, points: int, distance_m: float) -> PlayerEntry:
-    return PlayerEntry(rank=rank, nickname=nickname, points=points, distance_km=km(distance_m))
+    return PlayerEntry(rank, nickname, points, km(distance_m))
 
 
 def check_page(limit: int, offset: int) -> None:

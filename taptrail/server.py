@@ -33,6 +33,7 @@ from api import (
     scoring,
     tokens,
 )
+from api.board_lane import BoardReadLane
 from api.body_guard import BodyGuard, BodyLimit
 from api.deps import check_bearer, request_needs_bearer
 from api.middleware import CompressStatic, RequestContextMiddleware, SecurityHeadersMiddleware
@@ -136,6 +137,10 @@ def create_app(
         check_token=check_bearer,
     )
     app.add_middleware(CompressStatic)
+    # The public board reads skip FastAPI's routing and parameter solving, with the same
+    # answers (api/board_lane.py), inside the request ids, logs, metrics and error pages; it
+    # takes only requests without a body, which the two layers inside would pass on as is.
+    app.add_middleware(BoardReadLane, prefix=API_PREFIX)
     app.add_middleware(RequestContextMiddleware, on_done=runtime.observe_request)
     return app
 

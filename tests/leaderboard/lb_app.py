@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api import leaderboard, pages
 from api.app_state import AppState, install
+from api.board_lane import BoardReadLane
 from api.family import board
 from kernel.settings import Settings
 from leaderboard.models import BoardChanges, BoardSnapshot, PlayerDelta, TeamDelta
@@ -162,6 +163,7 @@ def build_app(
     app.include_router(api)
     app.include_router(pages.router)
     app.include_router(board.router)
+    app.add_middleware(BoardReadLane, prefix="/api/v1")  # as the real app reads boards
     return app
 
 

@@ -131,6 +131,52 @@ async def test_an_encoded_read_is_encoded_once_per_store_read(
     assert counting.calls == 3 and len(encoded) == 3
 
 
+async def test_expired_reads_are_dropped_as_new_reads_start(
+    store: LeaderboardStore, game: str
+) -> None:
+    await seed(store, game)
+    counting, clock, gate = Counting(store), Clock(), asyncio.Event()
+    cache = BoardCache(ttl_s=1.0, clock=clock)
+    reads = CachedBoards(counting, cache)  # type: ignore[arg-type]
+    for limit in range(1, 11):
+        await reads.teams(game, "total", limit=limit)
+    assert len(cache) == 10
+
+    async def held() -> BoardPage[TeamEntry]:
+        await gate.wait()
+        return await store.teams(game, "average")
+
+    slow = asyncio.create_task(cache.get(game, "held", held))  # in flight across the TTL
+    await asyncio.sleep(0)
+    clock.now += 1.5
+    await reads.teams(game, "distance")
+    assert len(cache) == 2  # the read in flight and the new one: nothing expired is kept
+    joined = asyncio.create_task(cache.get(game, "held", held))  # joins the read in flight
+    await asyncio.sleep(0)
+    gate.set()
+    assert await joined == await slow
+    assert cache.loads == 12
+
+
+async def test_reads_in_flight_outlive_a_zero_ttl(store: LeaderboardStore, game: str) -> None:
+    # Every read is expired at once: those in flight stay (and are not looked at forever).
+    await seed(store, game)
+    cache, gate = BoardCache(ttl_s=0.0), asyncio.Event()
+
+    async def held() -> BoardPage[TeamEntry]:
+        await gate.wait()
+        return await store.teams(game)
+
+    reads = [asyncio.create_task(cache.get(game, ("held", i), held)) for i in range(3)]
+    await asyncio.sleep(0)
+    assert len(cache) == 3
+    gate.set()
+    pages = await asyncio.gather(*reads)
+    assert all(p.entries[0].team == "A" for p in pages)
+    await cache.get(game, "after", held)
+    assert len(cache) == 1
+
+
 async def test_a_change_notice_drops_the_games_cached_boards(
     store: LeaderboardStore, game: str
 ) -> None:
