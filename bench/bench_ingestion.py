@@ -40,6 +40,7 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_unauth_bodies import engine_rate  # noqa: E402
 from processes import BackendCpu, machine_cpu, process_cpu, stop_processes  # noqa: E402
 from scratch_db import (  # noqa: E402
     add_database_args,
@@ -365,6 +366,8 @@ async def main() -> None:
             f"without the trigger {http_rate / plain_rate:.3f}"
         )
         scored_rate = len(taps) / scored_elapsed
+        # The machine's speed at this moment, for BENCHMARKS.md (hosts differ by 2x).
+        print(f"pure engine: {engine_rate():,.0f} taps/s (best of 3)")
         print(
             f"ratio all scored/COPY: {scored_rate / copy_rate:.3f} (target >= 0.3); against the "
             f"copy without the trigger {scored_rate / plain_rate:.3f}"

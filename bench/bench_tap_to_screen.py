@@ -87,6 +87,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench_ingestion import copy_baseline  # noqa: E402
+from bench_unauth_bodies import engine_rate  # noqa: E402
 from processes import stop_processes  # noqa: E402
 from scratch_db import (  # noqa: E402
     add_database_args,
@@ -333,6 +334,9 @@ async def trial(args: argparse.Namespace) -> dict[str, Any]:
             copies = (await copy_baseline(args.pg, name))["taps"]
             copy = statistics.median(copies)
             figures["copy_rows_per_s"] = copy
+            # The machine's speed at this moment, for BENCHMARKS.md (hosts differ by 2x).
+            figures["engine_rate"] = engine_rate()
+            print(f"pure engine: {figures['engine_rate']:,.0f} taps/s (best of 3)", flush=True)
             print(
                 f"COPY of the run's {sum(mix.values()):,} taps into taps: {copy:,.0f} "
                 f"rows/s (median of {', '.join(f'{c:,.0f}' for c in copies)}); scored rate / "

@@ -88,12 +88,13 @@ async def find_capacity(args: argparse.Namespace, trial: Trial) -> bool:
     copies = [f["copy_rows_per_s"] for _, f in results if f.get("copy_rows_per_s")]
     copy = statistics.median(copies) if copies else 0.0
     print("\ncapacity search (each trial: its own database, servers and clients)")
-    print("  offered   stored/scored   p99 s   COPY rows/s   verdict")
+    print("  offered   stored/scored   p99 s   COPY rows/s   engine taps/s   verdict")
     for rate, f in results:
         p99 = f["latency_s"]["all"].get("p99", float("nan"))
         print(
             f"  {rate:7,.0f}   {f['achieved_taps_per_s']:6,.0f}/{f['scored_taps_per_s']:<6,.0f}"
-            f"   {p99:5.2f}   {f.get('copy_rows_per_s', 0):11,.0f}   {f['verdict']}"
+            f"   {p99:5.2f}   {f.get('copy_rows_per_s', 0):11,.0f}"
+            f"   {f.get('engine_rate', 0):13,.0f}   {f['verdict']}"
         )
     if best is None or not copy:
         print(f"capacity: no rate passed (lowest tried {rate:,.0f} taps/s)")
