@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import re
 import ssl
 import struct
@@ -38,8 +37,6 @@ from harness.game_files import game_file
 from harness.servers import app_env, app_server, free_port
 from tests.conftest import REDIS_PREFIX, REDIS_URL
 
-CHROMIUM = os.environ.get("TAPTRAIL_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "staff" / "assets" / "axe-core-4.14.1" / "axe.min.js"
 SHOTS = Path("/tmp/family-shots")

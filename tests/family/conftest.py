@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.family.browser_support import ARGS, CHROMIUM
+from tests.browser import ARGS, CHROMIUM
 
 
 @pytest.fixture

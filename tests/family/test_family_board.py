@@ -8,16 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from tests.family.browser_support import CHROMIUM, PHONE, WIDE, Checker, Server, serve
+from tests.browser import require_chromium
+from tests.family.browser_support import PHONE, WIDE, Checker, Server, serve
 
 pytestmark = pytest.mark.browser
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+require_chromium()  # with TAPTRAIL_REQUIRE_SERVICES=1 a missing Chromium fails
 
 from playwright.sync_api import Browser, expect  # noqa: E402
 

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from harness.game_files import COM1_JOIN_CODE, A, offset
+from tests.browser import require_chromium
 from tests.family.browser_support import (
-    CHROMIUM,
     PASSWORD,
     PHONE,
     Checker,
@@ -35,8 +35,7 @@ from tests.family.browser_support import (
 
 pytestmark = pytest.mark.browser
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+require_chromium()  # with TAPTRAIL_REQUIRE_SERVICES=1 a missing Chromium fails
 
 from playwright.sync_api import Browser, Page  # noqa: E402
 

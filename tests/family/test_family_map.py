@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.browser import require_chromium
 from tests.family.browser_support import (
-    CHROMIUM,
     PHONE,
     SHOTS,
     TILE_PATH,
@@ -32,8 +31,7 @@ from tests.family.browser_support import (
 
 pytestmark = pytest.mark.browser
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+require_chromium()  # with TAPTRAIL_REQUIRE_SERVICES=1 a missing Chromium fails
 
 from playwright.sync_api import Browser, Page  # noqa: E402
 
