@@ -241,13 +241,11 @@ async def ingest(
     batch: TapBatch,
     *,
     received_at: datetime,
-    placements: list[repo.Placement] | None = None,
+    placements: list[repo.Placement],
 ) -> BatchResult:
-    """Stores one batch of a reader that ``authenticate`` returned (and locked) in the same
-    transaction; the accepted taps are scored after the commit (``scoring.scorer``).
-    ``placements``: the reader's, as ``authenticate_upload`` read them (None: read here)."""
-    if placements is None:
-        placements = await repo.placements(session, reader.id)
+    """Stores one batch of a reader that ``authenticate_upload`` returned (and locked) in
+    the same transaction, with the placements it read; the accepted taps are scored after
+    the commit (``scoring.scorer``)."""
     placements = placements or [repo.Placement(None, reader.game_id, reader.checkpoint_id)]
     offset_s, shift = clock_offset(received_at, batch.sent_at)
     items = _prepare(reader.id, batch, shift, placements)

@@ -54,9 +54,10 @@ async def lock_reader(session: AsyncSession, reader_id: str) -> Reader | None:
 async def lock_reader_placed(
     session: AsyncSession, reader_id: str
 ) -> tuple[Reader | None, list[Placement]]:
-    """``lock_reader`` and ``placements`` in one round trip (an upload needs both; at a
-    busy morning every round trip of an upload counts): the reader, fresh and locked (the
-    placements are not), and where it stood."""
+    """``lock_reader`` and where the reader stood, across games, earliest first (null = from
+    the start), with each game's time zone (an upload counts its taps per local day), in
+    one round trip (at a busy morning every round trip of an upload counts). The
+    placements are not locked."""
     query = (
         select(
             Reader,
@@ -88,24 +89,6 @@ class Placement:
     game_id: int
     checkpoint_id: int
     timezone: str | None = None  # the game's, where the query had it at hand
-
-
-async def placements(session: AsyncSession, reader_id: str) -> list[Placement]:
-    """Where the reader stood, across games, earliest first (null = from the start),
-    with each game's time zone (an upload counts its taps per local day)."""
-    rows = await session.execute(
-        select(
-            ReaderAssignment.valid_from,
-            ReaderAssignment.game_id,
-            ReaderAssignment.checkpoint_id,
-            ReaderAssignment.id,
-            Game.timezone,
-        )
-        .join(Game, Game.id == ReaderAssignment.game_id)
-        .where(ReaderAssignment.reader_id == reader_id)
-    )
-    ordered = sorted(rows, key=_placement_order)
-    return [Placement(r.valid_from, r.game_id, r.checkpoint_id, r.timezone) for r in ordered]
 
 
 async def assignments_in_game(
