@@ -1,4 +1,5 @@
-"""Servers for tests and benchmarks: a free port, a server subprocess that is waited for
+"""Servers for tests and benchmarks: a free port, an app served in the test's own event
+loop (``serving``), a server subprocess that is waited for
 until it answers, the app served by uvicorn for a test's browser (``app_server``), and real
 ``taptrail serve`` processes (``ServerProcess``) for tests that need more than one server."""
 
@@ -11,12 +12,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,6 +29,29 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+@asynccontextmanager
+async def serving(app: Any, **config: Any) -> AsyncIterator[str]:
+    """``app`` served by uvicorn in this event loop on a free loopback port (``config``:
+    more ``uvicorn.Config`` settings); yields ``host:port`` once it listens, and stops the
+    server on the way out."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        if not server.started:
+            raise RuntimeError(f"uvicorn did not start on port {port} within 10 s")
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
 
 
 def start_server(

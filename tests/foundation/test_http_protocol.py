@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
@@ -17,7 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from websockets.asyncio.client import connect
 
-from harness.servers import free_port
+from harness.servers import serving
 from taptrail.http_protocol import JoinedWrites, JoinedWritesHttpProtocol
 
 
@@ -115,22 +114,8 @@ async def server() -> AsyncIterator[str]:
             WebSocketRoute("/ws", _echo),
         ]
     )
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", http=JoinedWritesHttpProtocol
-    )
-    srv = uvicorn.Server(config)
-    task = asyncio.create_task(srv.serve())
-    for _ in range(200):
-        if srv.started:
-            break
-        await asyncio.sleep(0.05)
-    assert srv.started
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        await asyncio.wait_for(task, 30)
+    async with serving(app, http=JoinedWritesHttpProtocol) as address:
+        yield address
 
 
 async def test_answers_streams_and_websockets_through_the_protocol(server: str) -> None:
@@ -167,23 +152,12 @@ class Spied(JoinedWritesHttpProtocol):
 
 async def test_an_answer_is_one_write() -> None:
     app = Starlette(routes=[Route("/json", _json)])
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=Spied)
-    srv = uvicorn.Server(config)
-    task = asyncio.create_task(srv.serve())
-    try:
-        for _ in range(200):
-            if srv.started:
-                break
-            await asyncio.sleep(0.05)
+    async with serving(app, http=Spied) as address:
         Spied.writes.clear()
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        async with httpx.AsyncClient(base_url=f"http://{address}") as client:
             for n in range(3):
                 assert (await client.get("/json", params={"n": n})).json()["n"] == n
         assert len(Spied.writes) == 3
         for n, data in enumerate(Spied.writes):
             head, _, body = data.partition(b"\r\n\r\n")
             assert head.startswith(b"HTTP/1.1 200") and body == b'{"path":"/json","n":%d}' % n
-    finally:
-        srv.should_exit = True
-        await asyncio.wait_for(task, 30)

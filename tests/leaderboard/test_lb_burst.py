@@ -13,13 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from asgi_lifespan import LifespanManager
 from redis.exceptions import ConnectionError as RedisConnectionError
 from websockets.asyncio.client import connect
 
 from api import errors
-from harness.servers import free_port
+from harness.servers import serving
 from kernel.errors import Unavailable
 from leaderboard import board_cache
 from leaderboard.board_cache import BoardCache, CachedBoards
@@ -292,20 +291,8 @@ async def live_server(request: pytest.FixtureRequest) -> AsyncIterator[str]:
             url, key_prefix=f"{KEY_PREFIX}-burst", max_connections=5, pool_timeout_s=10.0
         )
     app = build_app(runtime, {DEMO: demo_game()}, seed={DEMO: demo_snapshot()})
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", backlog=2048)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
+    async with serving(app, backlog=2048) as address:
+        yield address
 
 
 async def test_concurrent_socket_joins_all_get_their_board(live_server: str) -> None:
