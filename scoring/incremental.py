@@ -179,11 +179,12 @@ async def _tap_rows(
     by_time = sorted((h for h in ids if h not in resumable), key=lambda h: firsts[h])
     start = 0
     while start < len(by_time):
-        earliest = firsts[by_time[start]] - back
+        first = firsts[by_time[start]]
         end = start
-        while end < len(by_time) and firsts[by_time[end]] - back - earliest <= _READ_SPAN:
+        while end < len(by_time) and firsts[by_time[end]] - first <= _READ_SPAN:
             end += 1
-        rows.extend(await inputs.tap_rows(session, game.id, sorted(by_time[start:end]), earliest))
+        group = sorted(by_time[start:end])
+        rows.extend(await inputs.tap_rows(session, game.id, group, first - back))
         start = end
     return rows
 
