@@ -34,19 +34,13 @@ class TotalsDelta:
             counted = sign if side.outcome != OUT_OF_GAME else 0
             leg = sign if side.outcome in _LEGS else 0
             points, distance = sign * side.points, sign * side.distance_m
-            row = self.holders.get(key := (game_id, holder_id))
-            if row is None:
-                row = self.holders[key] = dict.fromkeys(_HOLDER_FIELDS, 0)
+            row = _row(self.holders, (game_id, holder_id), _HOLDER_FIELDS)
             _bump(row, sign, counted, leg, points, distance)
             if side.local_date is not None:
-                row = self.days.get(day := (game_id, holder_id, side.local_date))
-                if row is None:
-                    row = self.days[day] = dict.fromkeys(_HOLDER_FIELDS, 0)
+                row = _row(self.days, (game_id, holder_id, side.local_date), _HOLDER_FIELDS)
                 _bump(row, sign, counted, leg, points, distance)
             if side.team_id is not None:
-                row = self.holder_teams.get(team := (game_id, holder_id, side.team_id))
-                if row is None:
-                    row = self.holder_teams[team] = dict.fromkeys(_TEAM_FIELDS, 0)
+                row = _row(self.holder_teams, (game_id, holder_id, side.team_id), _TEAM_FIELDS)
                 _bump(row, None, counted, leg, points, distance)
         old_points = old.points if old is not None and old.outcome is not None else 0
         new_points = new.points if new is not None and new.outcome is not None else 0
@@ -60,6 +54,13 @@ class TotalsDelta:
 # no tap count.
 _HOLDER_FIELDS = ("taps", "counted_taps", "legs", "points", "distance_m")
 _TEAM_FIELDS = _HOLDER_FIELDS[1:]
+
+
+def _row(target: dict[Any, dict[str, Any]], key: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    row = target.get(key)
+    if row is None:
+        row = target[key] = dict.fromkeys(fields, 0)
+    return row
 
 
 def _bump(
